@@ -1,0 +1,328 @@
+//! Page protections and access rights, with the Win32 rules that connect them.
+
+use crate::error::{bail, Result};
+use crate::win32::*;
+use std::fmt;
+use std::ops::{BitAnd, BitOr, BitOrAssign};
+
+/// The page protection of a section (`flProtect` of `CreateFileMapping`) or of a view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protection {
+    /// `PAGE_NOACCESS`: only for views mapped with access 0.
+    NoAccess,
+    /// `PAGE_READONLY`.
+    ReadOnly,
+    /// `PAGE_READWRITE`.
+    ReadWrite,
+    /// `PAGE_WRITECOPY`: as a section protection equivalent to read-only; as a view
+    /// protection, copy-on-write.
+    WriteCopy,
+    /// `PAGE_EXECUTE_READ`.
+    ExecuteRead,
+    /// `PAGE_EXECUTE_READWRITE`.
+    ExecuteReadWrite,
+    /// `PAGE_EXECUTE_WRITECOPY`.
+    ExecuteWriteCopy,
+}
+
+impl Protection {
+    /// Parses the page-protection part of `flProtect` for a section: exactly one of
+    /// `PAGE_READONLY`, `PAGE_READWRITE`, `PAGE_WRITECOPY`, `PAGE_EXECUTE_READ`,
+    /// `PAGE_EXECUTE_READWRITE`, `PAGE_EXECUTE_WRITECOPY`; anything else is
+    /// `ERROR_INVALID_PARAMETER`.
+    pub fn from_win32(page: u32) -> Result<Protection> {
+        Ok(match page {
+            PAGE_READONLY => Protection::ReadOnly,
+            PAGE_READWRITE => Protection::ReadWrite,
+            PAGE_WRITECOPY => Protection::WriteCopy,
+            PAGE_EXECUTE_READ => Protection::ExecuteRead,
+            PAGE_EXECUTE_READWRITE => Protection::ExecuteReadWrite,
+            PAGE_EXECUTE_WRITECOPY => Protection::ExecuteWriteCopy,
+            _ => bail!(
+                InvalidParameter,
+                "page protection {page:#x} is not one of PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY"
+            ),
+        })
+    }
+
+    /// The `PAGE_*` value.
+    pub fn to_win32(self) -> u32 {
+        match self {
+            Protection::NoAccess => PAGE_NOACCESS,
+            Protection::ReadOnly => PAGE_READONLY,
+            Protection::ReadWrite => PAGE_READWRITE,
+            Protection::WriteCopy => PAGE_WRITECOPY,
+            Protection::ExecuteRead => PAGE_EXECUTE_READ,
+            Protection::ExecuteReadWrite => PAGE_EXECUTE_READWRITE,
+            Protection::ExecuteWriteCopy => PAGE_EXECUTE_WRITECOPY,
+        }
+    }
+
+    /// Can shared writable views exist (`PAGE_READWRITE`, `PAGE_EXECUTE_READWRITE`)?
+    pub fn is_writable(self) -> bool {
+        matches!(self, Protection::ReadWrite | Protection::ExecuteReadWrite)
+    }
+
+    /// Does it allow execution?
+    pub fn is_executable(self) -> bool {
+        matches!(self, Protection::ExecuteRead | Protection::ExecuteReadWrite | Protection::ExecuteWriteCopy)
+    }
+
+    /// Is it a copy-on-write view protection?
+    pub fn is_copy_on_write(self) -> bool {
+        matches!(self, Protection::WriteCopy | Protection::ExecuteWriteCopy)
+    }
+
+    /// Can the memory be read?
+    pub fn is_readable(self) -> bool {
+        self != Protection::NoAccess
+    }
+
+    /// The view protection `MapViewOfFile` gives for a `dwDesiredAccess` (observed Windows
+    /// behaviour): `FILE_MAP_COPY` means copy-on-write only when it is the only bit besides
+    /// `FILE_MAP_EXECUTE`; any `FILE_MAP_WRITE` gives a shared writable view; `FILE_MAP_READ`
+    /// a read-only one; access 0 or `FILE_MAP_EXECUTE` alone a `PAGE_NOACCESS` view.
+    /// `SECTION_MAP_EXECUTE` (0x8) adds nothing.
+    pub fn for_view_access(access: Access) -> Protection {
+        let a = access.0 & (FILE_MAP_COPY | FILE_MAP_WRITE | FILE_MAP_READ | FILE_MAP_EXECUTE);
+        let exec = a & FILE_MAP_EXECUTE != 0;
+        let a = a & !FILE_MAP_EXECUTE;
+        match (a, exec) {
+            (x, false) if x & FILE_MAP_WRITE != 0 => Protection::ReadWrite,
+            (x, true) if x & FILE_MAP_WRITE != 0 => Protection::ExecuteReadWrite,
+            (FILE_MAP_COPY, false) => Protection::WriteCopy,
+            (FILE_MAP_COPY, true) => Protection::ExecuteWriteCopy,
+            (x, false) if x & FILE_MAP_READ != 0 => Protection::ReadOnly,
+            (x, true) if x & FILE_MAP_READ != 0 => Protection::ExecuteRead,
+            _ => Protection::NoAccess,
+        }
+    }
+
+    /// May a section of protection `self` have a view of protection `view`?
+    pub fn allows_view(self, view: Protection) -> bool {
+        use Protection::*;
+        match self {
+            ReadOnly | WriteCopy => matches!(view, ReadOnly | WriteCopy | NoAccess),
+            ReadWrite => matches!(view, ReadOnly | WriteCopy | NoAccess | ReadWrite),
+            ExecuteRead | ExecuteWriteCopy => {
+                matches!(view, ReadOnly | WriteCopy | NoAccess | ExecuteRead | ExecuteWriteCopy)
+            }
+            ExecuteReadWrite => true,
+            NoAccess => false,
+        }
+    }
+
+    /// The section rights a handle needs to map a view of this protection.
+    pub fn required_rights(self) -> Access {
+        let base = if self.is_writable() { SECTION_MAP_WRITE } else { SECTION_MAP_READ };
+        let exec = if self.is_executable() { SECTION_MAP_EXECUTE } else { 0 };
+        Access(base | exec)
+    }
+
+    /// The rights `CreateFileMapping` grants for a section of this protection.
+    pub fn creator_rights(self) -> Access {
+        let mut a = STANDARD_RIGHTS_REQUIRED | SECTION_QUERY | SECTION_MAP_READ;
+        if self.is_writable() {
+            a |= SECTION_MAP_WRITE;
+        }
+        if self.is_executable() {
+            a |= SECTION_MAP_EXECUTE | FILE_MAP_EXECUTE;
+        }
+        Access(a)
+    }
+
+    pub(crate) fn mmap_prot(self) -> rustix::mm::ProtFlags {
+        use rustix::mm::ProtFlags as P;
+        let mut p = match self {
+            Protection::NoAccess => P::empty(),
+            Protection::ReadOnly | Protection::ExecuteRead => P::READ,
+            _ => P::READ | P::WRITE,
+        };
+        if self.is_executable() {
+            p |= P::EXEC;
+        }
+        p
+    }
+}
+
+impl fmt::Display for Protection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Protection::NoAccess => "PAGE_NOACCESS",
+            Protection::ReadOnly => "PAGE_READONLY",
+            Protection::ReadWrite => "PAGE_READWRITE",
+            Protection::WriteCopy => "PAGE_WRITECOPY",
+            Protection::ExecuteRead => "PAGE_EXECUTE_READ",
+            Protection::ExecuteReadWrite => "PAGE_EXECUTE_READWRITE",
+            Protection::ExecuteWriteCopy => "PAGE_EXECUTE_WRITECOPY",
+        })
+    }
+}
+
+/// Access rights of a handle, or the access requested for a view (`FILE_MAP_*` /
+/// `SECTION_*` bits; the values are Win32's).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Access(pub u32);
+
+impl Access {
+    /// No access (a view mapped with it is `PAGE_NOACCESS`).
+    pub const NONE: Access = Access(0);
+    /// `FILE_MAP_COPY`: alone, a copy-on-write view.
+    pub const COPY: Access = Access(FILE_MAP_COPY);
+    /// `FILE_MAP_WRITE`: a shared writable view.
+    pub const WRITE: Access = Access(FILE_MAP_WRITE);
+    /// `FILE_MAP_READ`: a read-only view.
+    pub const READ: Access = Access(FILE_MAP_READ);
+    /// `FILE_MAP_EXECUTE`: an executable view (combined with the others).
+    pub const EXECUTE: Access = Access(FILE_MAP_EXECUTE);
+    /// `FILE_MAP_ALL_ACCESS` (read and write; not execute).
+    pub const ALL: Access = Access(FILE_MAP_ALL_ACCESS);
+
+    /// The raw bits.
+    pub fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// Are all bits of `other` set in `self`?
+    pub fn contains(self, other: Access) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Turns the `dwDesiredAccess` of `OpenFileMapping` (or `DuplicateHandle`) into the rights
+    /// of a section handle: generic rights are mapped, `FILE_MAP_COPY` alone means
+    /// `FILE_MAP_READ`, `MAXIMUM_ALLOWED` means everything. Zero or bits that sections do not
+    /// have are `ERROR_ACCESS_DENIED`; `ACCESS_SYSTEM_SECURITY` is
+    /// `ERROR_PRIVILEGE_NOT_HELD`.
+    pub fn section_rights(requested: u32) -> Result<Access> {
+        const VALID: u32 = SECTION_ALL_ACCESS | FILE_MAP_EXECUTE | SYNCHRONIZE;
+        if requested & ACCESS_SYSTEM_SECURITY != 0 {
+            bail!(PrivilegeNotHeld, "ACCESS_SYSTEM_SECURITY needs a privilege fmap does not grant");
+        }
+        if requested == 0 {
+            bail!(AccessDenied, "no access requested");
+        }
+        let mut r = requested;
+        if r == FILE_MAP_COPY {
+            r = FILE_MAP_READ;
+        }
+        let mut out = r & VALID;
+        if r & GENERIC_READ != 0 {
+            out |= READ_CONTROL | SECTION_QUERY | SECTION_MAP_READ;
+        }
+        if r & GENERIC_WRITE != 0 {
+            out |= READ_CONTROL | SECTION_MAP_WRITE;
+        }
+        if r & GENERIC_EXECUTE != 0 {
+            out |= READ_CONTROL | SECTION_MAP_EXECUTE;
+        }
+        if r & (GENERIC_ALL | MAXIMUM_ALLOWED) != 0 {
+            out |= SECTION_ALL_ACCESS | FILE_MAP_EXECUTE;
+        }
+        let unknown = r & !(VALID | GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL | MAXIMUM_ALLOWED);
+        if unknown != 0 {
+            bail!(AccessDenied, "access bits {unknown:#x} do not exist for file-mapping objects");
+        }
+        Ok(Access(out))
+    }
+
+    /// Can this handle map a view that needs `need` (see
+    /// [`Protection::required_rights`])? Execute is satisfied by either
+    /// `SECTION_MAP_EXECUTE` or `FILE_MAP_EXECUTE`.
+    pub fn allows(self, need: Access) -> bool {
+        let mut have = self.0;
+        if have & FILE_MAP_EXECUTE != 0 {
+            have |= SECTION_MAP_EXECUTE;
+        }
+        have & need.0 == need.0
+    }
+}
+
+impl BitOr for Access {
+    type Output = Access;
+    fn bitor(self, o: Access) -> Access {
+        Access(self.0 | o.0)
+    }
+}
+
+impl BitOrAssign for Access {
+    fn bitor_assign(&mut self, o: Access) {
+        self.0 |= o.0;
+    }
+}
+
+impl BitAnd for Access {
+    type Output = Access;
+    fn bitand(self, o: Access) -> Access {
+        Access(self.0 & o.0)
+    }
+}
+
+impl fmt::Debug for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Access({:#x})", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_protection_table() {
+        use Protection::*;
+        let t = |a: u32| Protection::for_view_access(Access(a));
+        assert_eq!(t(FILE_MAP_COPY), WriteCopy);
+        assert_eq!(t(FILE_MAP_COPY | FILE_MAP_EXECUTE), ExecuteWriteCopy);
+        assert_eq!(t(FILE_MAP_ALL_ACCESS), ReadWrite);
+        assert_eq!(t(FILE_MAP_READ | FILE_MAP_WRITE), ReadWrite);
+        assert_eq!(t(FILE_MAP_WRITE | FILE_MAP_COPY), ReadWrite);
+        assert_eq!(t(FILE_MAP_WRITE | FILE_MAP_EXECUTE), ExecuteReadWrite);
+        assert_eq!(t(FILE_MAP_READ), ReadOnly);
+        assert_eq!(t(FILE_MAP_READ | FILE_MAP_COPY), ReadOnly);
+        assert_eq!(t(FILE_MAP_READ | FILE_MAP_EXECUTE), ExecuteRead);
+        assert_eq!(t(0), NoAccess);
+        assert_eq!(t(FILE_MAP_EXECUTE), NoAccess);
+        assert_eq!(t(SECTION_MAP_EXECUTE), NoAccess);
+        assert_eq!(t(FILE_MAP_COPY | SECTION_MAP_EXECUTE), WriteCopy);
+    }
+
+    #[test]
+    fn section_compat() {
+        use Protection::*;
+        assert!(!ReadOnly.allows_view(ReadWrite));
+        assert!(!WriteCopy.allows_view(ReadWrite));
+        for s in [ReadOnly, ReadWrite, WriteCopy, ExecuteRead, ExecuteReadWrite, ExecuteWriteCopy] {
+            assert!(s.allows_view(WriteCopy), "FILE_MAP_COPY works on every section ({s})");
+            assert!(s.allows_view(NoAccess));
+        }
+        assert!(ExecuteReadWrite.allows_view(ExecuteReadWrite));
+        assert!(!ExecuteRead.allows_view(ReadWrite));
+    }
+
+    #[test]
+    fn open_rights() {
+        assert_eq!(Access::section_rights(FILE_MAP_COPY).unwrap(), Access::READ);
+        assert_eq!(Access::section_rights(0).unwrap_err().kind(), crate::ErrorKind::AccessDenied);
+        assert_eq!(Access::section_rights(0x40).unwrap_err().kind(), crate::ErrorKind::AccessDenied);
+        assert_eq!(
+            Access::section_rights(ACCESS_SYSTEM_SECURITY).unwrap_err().kind(),
+            crate::ErrorKind::PrivilegeNotHeld
+        );
+        let w = Access::section_rights(FILE_MAP_WRITE).unwrap();
+        assert!(w.allows(Protection::ReadWrite.required_rights()));
+        assert!(!w.allows(Protection::ReadOnly.required_rights()));
+        let g = Access::section_rights(GENERIC_READ).unwrap();
+        assert!(g.allows(Protection::ReadOnly.required_rights()));
+        assert!(!g.allows(Protection::ReadWrite.required_rights()));
+    }
+
+    #[test]
+    fn protection_values() {
+        for p in [PAGE_NOACCESS, PAGE_EXECUTE, 0, PAGE_READONLY | PAGE_READWRITE, PAGE_GUARD] {
+            assert!(Protection::from_win32(p).is_err(), "{p:#x}");
+        }
+        for p in [0x02, 0x04, 0x08, 0x20, 0x40, 0x80] {
+            assert_eq!(Protection::from_win32(p).unwrap().to_win32(), p);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Win32-style named shared memory for Linux, with Windows' exact semantics and no daemon.
+//!
+//! ```no_run
+//! # fn main() -> fmap::Result<()> {
+//! use fmap::{Access, Mapping};
+//!
+//! // Process A: create (or open) a 64 KiB section called "Local\demo" and write to it.
+//! let section = Mapping::create("Local\\demo", 64 * 1024)?;
+//! let view = section.map_view(Access::WRITE, 0, 0)?;
+//! view.write(0, b"hello")?;
+//!
+//! // Process B: open it by name and read.
+//! let section = Mapping::open("Local\\demo", Access::READ)?;
+//! let view = section.map_view(Access::READ, 0, 0)?;
+//! let mut buf = [0u8; 5];
+//! view.read(0, &mut buf)?;
+//! # Ok(()) }
+//! ```
+//!
+//! # What it gives
+//!
+//! * **One namespace** for all object types ([`Kind`]): `Local\name` (= bare `name`, private to
+//!   the user) and `Global\name` (machine-wide). A name used by another type fails with
+//!   `ERROR_INVALID_HANDLE`, a missing one with `ERROR_FILE_NOT_FOUND`, an existing one of the
+//!   same type is returned with [`Mapping::already_existed`] set (Win32's
+//!   `ERROR_ALREADY_EXISTS`). See [`name`] for the name rules.
+//! * **Windows lifetime**, also after `kill -9`: a name exists exactly while some process holds
+//!   a handle; memory lives while a handle or a [`View`] exists. See [`object`] for the protocol.
+//! * **Sections** backed by shared memory or by a user's [`File`], with Win32 protections,
+//!   access rights, views at 64 KiB-aligned offsets, copy-on-write views, views at a chosen
+//!   address, and flushing. See [`mapping`] and [`view`].
+//! * **Win32 share modes** for files opened through fmap ([`File`]), enforced across processes.
+//! * **Errors** carry the Win32 code: [`Error::win32_code`].
+//!
+//! # Architecture (and why not the alternatives)
+//!
+//! | module | concern |
+//! |---|---|
+//! | [`name`] | Win32 name syntax → a hashed file name that cannot escape the namespace |
+//! | [`namespace`] | namespace directories, bucket locks, sweeping |
+//! | [`object`] | object files, header format, the holder-lock lifetime protocol |
+//! | [`mapping`], [`view`] | sections and views |
+//! | [`file`] | `CreateFile`-style opens with share modes |
+//! | `ofd` | open-file-description byte-range locks (the only `fcntl` locking used) |
+//! | [`win32`] | constants with their Windows values |
+//!
+//! The design follows the daemon-free route: every named object is a file in a tmpfs
+//! directory, liveness is an OFD read lock per holding process, and the kernel's own cleanup of
+//! locks and mappings at process death gives crash safety. A broker process (as Wine's
+//! wineserver) would give the same semantics but adds a process to start, supervise and trust,
+//! and a round trip to every create and open; POSIX `shm_open` names alone leak on crashes;
+//! `memfd`s cannot be found by name. The one case the kernel cannot clean up by itself — the
+//! *last* holder of a name dies — leaves a file with no holder, which every fmap process treats
+//! as absent and removes (under the name's bucket lock) the next time anyone touches that name
+//! or the directory.
+//!
+//! Objects are not meant to be shared with `fork`ed children that do not `exec` (Windows has no
+//! `fork`); every descriptor fmap opens is close-on-exec.
+#![warn(missing_docs)]
+
+pub mod access;
+mod error;
+pub mod file;
+pub mod mapping;
+pub mod name;
+pub mod namespace;
+pub mod object;
+mod ofd;
+pub mod view;
+pub mod win32;
+
+pub use access::{Access, Protection};
+pub use error::{Error, ErrorKind, Result};
+pub use file::{Disposition, File};
+pub use mapping::{Mapping, MappingOptions};
+pub use name::{Name, Scope};
+pub use namespace::{Namespace, SweepReport};
+pub use object::{Kind, ObjectInfo};
+pub use view::{flush_view, unmap_view, View};

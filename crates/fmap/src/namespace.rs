@@ -1,0 +1,355 @@
+//! The namespace: where named objects live on disk, and the locks that serialise name
+//! operations across processes.
+//!
+//! # Layout
+//!
+//! A namespace has a root directory (`/dev/shm` by default, or `$FMAP_ROOT`). Inside it:
+//!
+//! | directory | holds | mode |
+//! |---|---|---|
+//! | `fmap-<uid>` | `Local\` and bare names of user `<uid>` | `0700`, must be owned by the user |
+//! | `fmap-global` | `Global\` names of every user | `0777` when fmap creates it; an administrator may pre-create it with another mode (e.g. `2770` and a group) to restrict `Global\` to a group |
+//!
+//! Object files are created with the directory's read/write permission bits (`0600` in a
+//! private directory, `0666` in a `0777` one, `0660` in a `2770` one), so the directory's mode is
+//! the one place that decides who may use its objects.
+//!
+//! Each directory has a `.lock` file whose bytes are the *bucket locks*: byte `b` is taken as an
+//! OFD write lock around every operation that may unlink a name hashing to bucket `b` (last
+//! close, removal of a stale object). Within one process the same bucket is also guarded by an
+//! in-process mutex, because OFD locks taken through one shared descriptor do not exclude the
+//! threads of the owning process from each other.
+//!
+//! A directory is swept once per process, when it is first used: files whose last holder died
+//! without closing (see [`crate::object`]) are removed, so nothing a killed process left behind
+//! outlives the next fmap call on the machine.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::name::{self, Scope, BUCKETS};
+use crate::object;
+use crate::ofd::{self, Lock};
+use rustix::fs::{Mode, OFlags};
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+
+/// Environment variable that moves the namespace root (default `/dev/shm`).
+pub const ROOT_ENV: &str = "FMAP_ROOT";
+
+const SHARDS: usize = 64;
+
+/// A namespace root: the place where `Local\` and `Global\` names are kept.
+///
+/// Most programs use [`Namespace::default`] (the root named by `$FMAP_ROOT`, else `/dev/shm`),
+/// which every constructor without an explicit namespace uses. Tests and containers can make
+/// an independent namespace with [`Namespace::at`].
+#[derive(Clone)]
+pub struct Namespace {
+    inner: Arc<NsInner>,
+}
+
+struct NsInner {
+    root: PathBuf,
+    dirs: [Mutex<Option<Arc<Dir>>>; 2],
+}
+
+impl std::fmt::Debug for Namespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Namespace").field("root", &self.inner.root).finish()
+    }
+}
+
+impl Default for Namespace {
+    /// The process-wide default namespace: `$FMAP_ROOT` if set (read once, at first use),
+    /// else `/dev/shm`.
+    fn default() -> Self {
+        static DEFAULT: OnceLock<Namespace> = OnceLock::new();
+        DEFAULT
+            .get_or_init(|| {
+                let root = std::env::var_os(ROOT_ENV)
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from("/dev/shm"));
+                Namespace::at(root)
+            })
+            .clone()
+    }
+}
+
+impl Namespace {
+    /// A namespace rooted at `root`. Two `Namespace` values with the same root see the same
+    /// objects; nothing is created until an object is.
+    pub fn at(root: impl Into<PathBuf>) -> Namespace {
+        Namespace {
+            inner: Arc::new(NsInner {
+                root: root.into(),
+                dirs: [Mutex::new(None), Mutex::new(None)],
+            }),
+        }
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.inner.root
+    }
+
+    /// The directory that holds objects of `scope` (it may not exist yet).
+    pub fn dir_path(&self, scope: Scope) -> PathBuf {
+        self.inner.root.join(dir_name(scope))
+    }
+
+    /// Opens (creating and validating if needed) the directory of `scope`.
+    pub(crate) fn dir(&self, scope: Scope) -> Result<Arc<Dir>> {
+        let slot = &self.inner.dirs[scope as usize];
+        let mut g = slot.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = &*g {
+            return Ok(d.clone());
+        }
+        let d = Arc::new(Dir::open(&self.inner.root, scope, true)?);
+        *g = Some(d.clone());
+        drop(g);
+        // Remove what dead processes left behind before this process first uses the directory.
+        let _ = d.sweep();
+        Ok(d)
+    }
+
+    /// Lists the objects of `scope` (live ones, and stale ones not yet swept), sorted by name.
+    /// A missing directory lists as empty.
+    pub fn list(&self, scope: Scope) -> Result<Vec<crate::ObjectInfo>> {
+        let dir = match Dir::open(&self.inner.root, scope, false) {
+            Ok(d) => d,
+            Err(e) if e.kind() == ErrorKind::FileNotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut out = Vec::new();
+        for f in dir.object_files()? {
+            match object::inspect(&dir, &f) {
+                Ok(Some(info)) => out.push(info),
+                Ok(None) => {}
+                Err(e) if e.kind() == ErrorKind::InvalidData => {}
+                Err(e) => return Err(e),
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// Removes objects whose every holder died without closing them, in both scopes, and
+    /// reports what was freed. Live objects are never touched. Every process also does this
+    /// once per directory when it first uses it; this entry point is for operators and tools.
+    pub fn sweep(&self) -> Result<SweepReport> {
+        let mut report = SweepReport::default();
+        for scope in [Scope::Local, Scope::Global] {
+            let existing = self.inner.dirs[scope as usize]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            let dir = match existing {
+                Some(d) => d,
+                None => match Dir::open(&self.inner.root, scope, false) {
+                    Ok(d) => Arc::new(d),
+                    Err(e) if e.kind() == ErrorKind::FileNotFound => continue,
+                    Err(e) => return Err(e),
+                },
+            };
+            let r = dir.sweep()?;
+            report.removed.extend(r.removed);
+            report.bytes_freed += r.bytes_freed;
+        }
+        Ok(report)
+    }
+}
+
+/// What [`Namespace::sweep`] removed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SweepReport {
+    /// The names of the removed objects (as stored in their headers, or the file name if the
+    /// header was unreadable).
+    pub removed: Vec<String>,
+    /// Memory (file-system blocks) returned to the system, in bytes.
+    pub bytes_freed: u64,
+}
+
+fn dir_name(scope: Scope) -> String {
+    match scope {
+        Scope::Local => format!("fmap-{}", rustix::process::geteuid().as_raw()),
+        Scope::Global => "fmap-global".to_owned(),
+    }
+}
+
+/// One opened namespace directory (one scope of one root).
+pub(crate) struct Dir {
+    pub(crate) path: PathBuf,
+    pub(crate) fd: OwnedFd,
+    /// Permission bits for new object files.
+    pub(crate) file_mode: Mode,
+    lock: Mutex<(u32, Arc<OwnedFd>)>,
+    shards: [Mutex<()>; SHARDS],
+    /// Objects this process holds, by file name, so that a second open in the same process
+    /// shares the first one's descriptor and holder lock.
+    pub(crate) cache: Mutex<HashMap<String, Weak<object::Object>>>,
+}
+
+impl Dir {
+    fn open(root: &Path, scope: Scope, create: bool) -> Result<Dir> {
+        let path = root.join(dir_name(scope));
+        let mode = match scope {
+            Scope::Local => Mode::from_raw_mode(0o700),
+            Scope::Global => Mode::from_raw_mode(0o777),
+        };
+        let mut created = false;
+        if create {
+            if let Err(e) = std::fs::create_dir_all(root) {
+                return Err(Error::os(e, format!("cannot create namespace root {}", root.display())));
+            }
+            match rustix::fs::mkdir(&path, mode) {
+                Ok(()) => created = true,
+                Err(rustix::io::Errno::EXIST) => {}
+                Err(e) => {
+                    return Err(Error::os(e, format!("cannot create namespace directory {}", path.display())))
+                }
+            }
+        }
+        let fd = rustix::fs::open(
+            &path,
+            OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::RDONLY,
+            Mode::empty(),
+        )
+        .map_err(|e| {
+            let what = format!("cannot open namespace directory {}", path.display());
+            if e == rustix::io::Errno::LOOP || e == rustix::io::Errno::NOTDIR {
+                Error::new(ErrorKind::AccessDenied, format!("{what}: it is not a directory (symlink?)"))
+            } else {
+                Error::os(e, what)
+            }
+        })?;
+        if created {
+            // mkdir applied the umask; set the documented mode exactly.
+            rustix::fs::fchmod(&fd, mode)
+                .map_err(|e| Error::os(e, format!("cannot set the mode of {}", path.display())))?;
+        }
+        let st = rustix::fs::fstat(&fd).map_err(|e| Error::os(e, format!("fstat {}", path.display())))?;
+        let euid = rustix::process::geteuid().as_raw();
+        let perm = st.st_mode & 0o7777;
+        if scope == Scope::Local && (st.st_uid != euid || perm & 0o077 != 0) {
+            return Err(Error::new(
+                ErrorKind::AccessDenied,
+                format!(
+                    "namespace directory {} is not private to uid {euid} (owner {}, mode {:o}); refusing to use it",
+                    path.display(),
+                    st.st_uid,
+                    perm
+                ),
+            ));
+        }
+        let file_mode = Mode::from_raw_mode(perm & 0o666);
+        let lock = open_lock_file(&fd, &path, file_mode)?;
+        Ok(Dir {
+            path,
+            fd,
+            file_mode,
+            lock: Mutex::new((rustix::process::getpid().as_raw_nonzero().get() as u32, Arc::new(lock))),
+            shards: std::array::from_fn(|_| Mutex::new(())),
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Takes the bucket lock of `bucket` (in-process mutex, then the OFD byte).
+    pub(crate) fn bucket(&self, bucket: u32) -> Result<BucketGuard<'_>> {
+        let local = self.shards[bucket as usize % SHARDS]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let fd = {
+            let mut g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            let pid = rustix::process::getpid().as_raw_nonzero().get() as u32;
+            if g.0 != pid {
+                // A forked child shares the parent's open file description and therefore its
+                // locks; give the child its own.
+                *g = (pid, Arc::new(open_lock_file(&self.fd, &self.path, self.file_mode)?));
+            }
+            g.1.clone()
+        };
+        ofd::set(fd.as_fd(), Lock::Write, bucket as u64, 1, true)
+            .map_err(|e| Error::os(e, format!("cannot lock {}/.lock", self.path.display())))?;
+        Ok(BucketGuard { fd, bucket, _local: local })
+    }
+
+    /// Removes stale objects (no live holder) from this directory.
+    pub(crate) fn sweep(&self) -> Result<SweepReport> {
+        let mut report = SweepReport::default();
+        let dupfd = rustix::fs::openat(&self.fd, ".", OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| Error::os(e, format!("cannot read {}", self.path.display())))?;
+        let dir = rustix::fs::Dir::read_from(&dupfd)
+            .map_err(|e| Error::os(e, format!("cannot read {}", self.path.display())))?;
+        for entry in dir {
+            let Ok(entry) = entry else { break };
+            let fname = OsStr::from_bytes(entry.file_name().to_bytes());
+            let Some(fname) = fname.to_str() else { continue };
+            if !name::is_object_file_name(fname) {
+                continue;
+            }
+            if let Ok(Some((label, bytes))) = object::remove_if_stale(self, fname) {
+                report.removed.push(label);
+                report.bytes_freed += bytes;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Lists the object files of this directory (file names only).
+    pub(crate) fn object_files(&self) -> Result<Vec<String>> {
+        let dupfd = rustix::fs::openat(&self.fd, ".", OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| Error::os(e, format!("cannot read {}", self.path.display())))?;
+        let dir = rustix::fs::Dir::read_from(&dupfd)
+            .map_err(|e| Error::os(e, format!("cannot read {}", self.path.display())))?;
+        let mut out = Vec::new();
+        for entry in dir.flatten() {
+            if let Some(f) = OsStr::from_bytes(entry.file_name().to_bytes()).to_str() {
+                if name::is_object_file_name(f) {
+                    out.push(f.to_owned());
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+fn open_lock_file(dir: &OwnedFd, path: &Path, mode: Mode) -> Result<OwnedFd> {
+    let fd = rustix::fs::openat(
+        dir,
+        ".lock",
+        OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        mode,
+    )
+    .map_err(|e| Error::os(e, format!("cannot open {}/.lock", path.display())))?;
+    // The umask may have narrowed the mode; every user of the directory must be able to lock.
+    if let Ok(st) = rustix::fs::fstat(&fd) {
+        if st.st_uid == rustix::process::geteuid().as_raw() && (st.st_mode & 0o777) != mode.as_raw_mode() {
+            let _ = rustix::fs::fchmod(&fd, mode);
+        }
+    }
+    Ok(fd)
+}
+
+/// The bucket lock of a name, held until dropped.
+pub(crate) struct BucketGuard<'a> {
+    fd: Arc<OwnedFd>,
+    bucket: u32,
+    _local: MutexGuard<'a, ()>,
+}
+
+impl Drop for BucketGuard<'_> {
+    fn drop(&mut self) {
+        let _ = ofd::set(self.fd.as_fd(), Lock::Unlock, self.bucket as u64, 1, false);
+    }
+}
+
+/// The bucket of an object file name (the same value as [`Name::bucket`]).
+pub(crate) fn bucket_of_file(file_name: &str) -> u32 {
+    u32::from_str_radix(&file_name[..4], 16).unwrap_or(0) % BUCKETS
+}
+

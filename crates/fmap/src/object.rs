@@ -1,0 +1,671 @@
+//! The lifetime core shared by every object type: object files, their header, and the
+//! holder-lock protocol that gives Windows' name lifetime without a daemon.
+//!
+//! # Object files
+//!
+//! A named object is one file in its namespace directory (see [`crate::namespace`]); an
+//! unnamed one is a `memfd`. The first page is the header:
+//!
+//! | offset | field |
+//! |---|---|
+//! | 0 | magic `FMAPOBJ\0` |
+//! | 8 | format version (1) |
+//! | 12 | object type ([`Kind`]) |
+//! | 16 | `closing` flag (see below) |
+//! | 20 | flags (bit 0: file-backed section) |
+//! | 24 | page protection (`PAGE_*`) |
+//! | 28 | section attributes (`SEC_*`) |
+//! | 32 | section size in bytes |
+//! | 40, 48 | device and inode of a file-backed section's file |
+//! | 56, 60 | name length, path length |
+//! | 64 | creator's pid |
+//! | 72 | creation time (ns since the Unix epoch) |
+//! | 128..1024 | the full name (UTF-8) |
+//! | 1024..2048 | type-specific state of synchronization objects |
+//! | 2048..4096 | the file path of a file-backed section |
+//!
+//! A pagefile-backed section's data follows at offset 4096. The header is fully written before
+//! the file gets its name (it is created with `O_TMPFILE` and published with `linkat`, which
+//! fails if the name exists), so nobody ever sees a half-initialised object.
+//!
+//! # Lifetime: holder locks
+//!
+//! Every process that has at least one handle to a named object holds an OFD read lock on byte
+//! 0 of its file (one descriptor and one lock per process and object; further handles in the
+//! same process share them through [`crate::namespace::Dir`]'s cache). The kernel drops the
+//! lock when the process dies, however it dies. Views are plain `mmap`s and hold no lock: they
+//! keep the *memory* alive (an unlinked tmpfs file lives until its last mapping goes) but not the
+//! *name*, exactly as on Windows.
+//!
+//! * **Close.** The last handle in a process releases its lock, *then* asks the kernel whether
+//!   anyone else holds one. Because every closer unlocks before it looks, the last of several
+//!   concurrent closers always sees none. Only then does it take the name's bucket lock, set the
+//!   header's `closing` flag, look once more, and unlink the name if still nobody holds it.
+//! * **Open.** Lock-free in the common case: open the file, check that someone holds it, take a
+//!   read lock, read the header. If nobody held it, or the header says `closing`, the open is
+//!   redone under the bucket lock, where "nobody holds it" means its last holder died without
+//!   closing: the stale file is removed and the name treated as absent.
+//! * **Why the `closing` flag.** A closer that decides "nobody holds it" may race with an
+//!   opener that saw another holder a moment earlier. Every unlinker stores `closing = 1` before
+//!   its final check, and every lock-free opener reads the flag after taking its lock; the
+//!   kernel's lock-list spinlock orders the two, so either the unlinker sees the opener's lock
+//!   (and keeps the name) or the opener sees the flag (and retries under the bucket lock).
+//! * **Create.** Try to open; if absent, build the new object in an anonymous `O_TMPFILE`, take
+//!   its holder lock and `linkat` it into place. A concurrent creator that loses the race gets
+//!   `EEXIST` and opens the winner's object instead.
+
+use crate::error::{bail, Error, ErrorKind, Result};
+use crate::name::Name;
+use crate::namespace::{bucket_of_file, Dir};
+use crate::ofd::{self, Lock};
+use rustix::fs::{AtFlags, Mode, OFlags};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+/// The type of a named object. All types share one namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum Kind {
+    /// A file-mapping object (section).
+    Mapping = 1,
+    /// A mutex.
+    Mutex = 2,
+    /// An event.
+    Event = 3,
+    /// A semaphore.
+    Semaphore = 4,
+}
+
+impl Kind {
+    fn from_raw(v: u32) -> Option<Kind> {
+        Some(match v {
+            1 => Kind::Mapping,
+            2 => Kind::Mutex,
+            3 => Kind::Event,
+            4 => Kind::Semaphore,
+            _ => return None,
+        })
+    }
+
+    /// A lowercase word for messages: `"mapping"`, `"mutex"`, `"event"`, `"semaphore"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Mapping => "mapping",
+            Kind::Mutex => "mutex",
+            Kind::Event => "event",
+            Kind::Semaphore => "semaphore",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub(crate) const MAGIC: [u8; 8] = *b"FMAPOBJ\0";
+pub(crate) const VERSION: u32 = 1;
+/// Size of the header page; a pagefile section's data starts here.
+pub(crate) const HEADER_SIZE: u64 = 4096;
+const OFF_CLOSING: u64 = 16;
+const NAME_OFF: usize = 128;
+const NAME_MAX: usize = 1024 - NAME_OFF;
+/// Offset of the type-specific state area in the header page.
+#[allow(dead_code)]
+pub(crate) const STATE_OFF: usize = 1024;
+const PATH_OFF: usize = 2048;
+pub(crate) const PATH_MAX: usize = 4096 - PATH_OFF;
+pub(crate) const FLAG_FILE_BACKED: u32 = 1;
+
+/// The decoded header of an object file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub kind: Kind,
+    pub closing: u32,
+    pub flags: u32,
+    pub protection: u32,
+    pub sec: u32,
+    pub size: u64,
+    pub file_dev: u64,
+    pub file_ino: u64,
+    pub creator_pid: u32,
+    pub created_ns: u64,
+    pub name: String,
+    pub path: Vec<u8>,
+}
+
+impl Header {
+    pub(crate) fn new(kind: Kind, name: Option<&Name>) -> Header {
+        Header {
+            kind,
+            closing: 0,
+            flags: 0,
+            protection: 0,
+            sec: 0,
+            size: 0,
+            file_dev: 0,
+            file_ino: 0,
+            creator_pid: std::process::id(),
+            created_ns: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0),
+            name: name.map(|n| n.to_string()).unwrap_or_default(),
+            path: Vec::new(),
+        }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut b = vec![0u8; if self.path.is_empty() { 1024 } else { 4096 }];
+        b[0..8].copy_from_slice(&MAGIC);
+        put32(&mut b, 8, VERSION);
+        put32(&mut b, 12, self.kind as u32);
+        put32(&mut b, 16, self.closing);
+        put32(&mut b, 20, self.flags);
+        put32(&mut b, 24, self.protection);
+        put32(&mut b, 28, self.sec);
+        put64(&mut b, 32, self.size);
+        put64(&mut b, 40, self.file_dev);
+        put64(&mut b, 48, self.file_ino);
+        put32(&mut b, 56, self.name.len() as u32);
+        put32(&mut b, 60, self.path.len() as u32);
+        put32(&mut b, 64, self.creator_pid);
+        put64(&mut b, 72, self.created_ns);
+        b[NAME_OFF..NAME_OFF + self.name.len()].copy_from_slice(self.name.as_bytes());
+        if !self.path.is_empty() {
+            b[PATH_OFF..PATH_OFF + self.path.len()].copy_from_slice(&self.path);
+        }
+        b
+    }
+
+    /// Decodes a header; any inconsistency is `ERROR_INVALID_DATA`, never a panic.
+    pub(crate) fn decode(b: &[u8], what: &dyn std::fmt::Display) -> Result<Header> {
+        if b.len() < 1024 || b[0..8] != MAGIC {
+            bail!(InvalidData, "{what} is not an fmap object file");
+        }
+        let version = get32(b, 8);
+        if version != VERSION {
+            bail!(InvalidData, "{what} has format version {version}; this fmap reads version {VERSION}");
+        }
+        let Some(kind) = Kind::from_raw(get32(b, 12)) else {
+            bail!(InvalidData, "{what} has an unknown object type {}", get32(b, 12));
+        };
+        let name_len = get32(b, 56) as usize;
+        let path_len = get32(b, 60) as usize;
+        if name_len > NAME_MAX || path_len >= PATH_MAX || (path_len > 0 && b.len() < PATH_OFF + path_len) {
+            bail!(InvalidData, "{what} has a corrupt header (name or path length out of range)");
+        }
+        let Ok(name) = std::str::from_utf8(&b[NAME_OFF..NAME_OFF + name_len]) else {
+            bail!(InvalidData, "{what} has a corrupt header (name is not UTF-8)");
+        };
+        Ok(Header {
+            kind,
+            closing: get32(b, 16),
+            flags: get32(b, 20),
+            protection: get32(b, 24),
+            sec: get32(b, 28),
+            size: get64(b, 32),
+            file_dev: get64(b, 40),
+            file_ino: get64(b, 48),
+            creator_pid: get32(b, 64),
+            created_ns: get64(b, 72),
+            name: name.to_owned(),
+            path: b[PATH_OFF..PATH_OFF + path_len].to_vec(),
+        })
+    }
+}
+
+fn put32(b: &mut [u8], off: usize, v: u32) {
+    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
+}
+fn put64(b: &mut [u8], off: usize, v: u64) {
+    b[off..off + 8].copy_from_slice(&v.to_le_bytes());
+}
+fn get32(b: &[u8], off: usize) -> u32 {
+    u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+}
+fn get64(b: &[u8], off: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[off..off + 8]);
+    u64::from_le_bytes(a)
+}
+
+pub(crate) fn read_header(fd: BorrowedFd<'_>, what: &dyn std::fmt::Display) -> Result<Header> {
+    let mut buf = [0u8; 4096];
+    let mut got = 0;
+    while got < buf.len() {
+        match rustix::io::pread(fd, &mut buf[got..], got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(Error::os(e, format!("cannot read {what}"))),
+        }
+    }
+    Header::decode(&buf[..got], what)
+}
+
+fn write_closing(fd: BorrowedFd<'_>, v: u32) -> std::io::Result<()> {
+    let n = rustix::io::pwrite(fd, &v.to_le_bytes(), OFF_CLOSING)?;
+    if n != 4 {
+        return Err(std::io::Error::from(std::io::ErrorKind::WriteZero));
+    }
+    Ok(())
+}
+
+/// One object as this process holds it: the descriptor of its file (shared with views) and
+/// its header. Dropping the last `Arc<Object>` of a named object is the last `CloseHandle`
+/// of this process.
+pub(crate) struct Object {
+    pub(crate) fd: Arc<OwnedFd>,
+    pub(crate) header: Header,
+    /// Whether `fd` is open for writing (users with read-only access to a `Global\` object
+    /// get a read-only descriptor).
+    writable: bool,
+    entry: Option<Entry>,
+}
+
+struct Entry {
+    dir: Arc<Dir>,
+    file_name: String,
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Object").field("header", &self.header).finish()
+    }
+}
+
+/// How an object came to be held: made by this call, or opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Created,
+    Existing,
+}
+
+enum Probe {
+    Found(Object),
+    NotFound,
+    Slow,
+}
+
+static TMP_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl Object {
+    /// Whether this object has a name in a namespace.
+    pub(crate) fn is_named(&self) -> bool {
+        self.entry.is_some()
+    }
+
+    /// Whether this process could open the object file for writing.
+    pub(crate) fn writable(&self) -> bool {
+        self.writable
+    }
+
+    /// Opens the existing object called `name` in `dir`, or returns `Ok(None)`.
+    pub(crate) fn open(dir: &Arc<Dir>, name: &Name) -> Result<Option<Arc<Object>>> {
+        let file_name = name.file_name();
+        if let Some(obj) = cached(dir, &file_name, name)? {
+            return Ok(Some(obj));
+        }
+        let obj = match probe_fast(dir, name, &file_name)? {
+            Probe::Found(o) => o,
+            Probe::NotFound => return Ok(None),
+            Probe::Slow => match probe_locked(dir, name, &file_name)? {
+                Probe::Found(o) => o,
+                _ => return Ok(None),
+            },
+        };
+        Ok(Some(insert_cache(dir, &file_name, obj)))
+    }
+
+    /// Opens `name`, or creates it with `header` and `init` (which sizes and fills the new
+    /// file before it is published).
+    pub(crate) fn open_or_create(
+        dir: &Arc<Dir>,
+        name: &Name,
+        header: &Header,
+        init: &dyn Fn(BorrowedFd<'_>) -> Result<()>,
+    ) -> Result<(Arc<Object>, Origin)> {
+        loop {
+            if let Some(obj) = Object::open(dir, name)? {
+                return Ok((obj, Origin::Existing));
+            }
+            if let Some(obj) = create_linked(dir, name, header, init)? {
+                return Ok((obj, Origin::Created));
+            }
+            // Lost a race with another creator: open theirs.
+        }
+    }
+
+    /// Creates an unnamed object in a sealed memfd.
+    pub(crate) fn create_unnamed(header: &Header, init: &dyn Fn(BorrowedFd<'_>) -> Result<()>) -> Result<Arc<Object>> {
+        let fd = rustix::fs::memfd_create("fmap", rustix::fs::MemfdFlags::CLOEXEC | rustix::fs::MemfdFlags::ALLOW_SEALING)
+            .map_err(|e| Error::os(e, "cannot create an unnamed object (memfd_create)"))?;
+        init(fd.as_fd())?;
+        write_all_at(fd.as_fd(), &header.encode(), 0, "unnamed object")?;
+        // Nobody can shrink or grow an unnamed object under its views.
+        let _ = rustix::fs::fcntl_add_seals(
+            &fd,
+            rustix::fs::SealFlags::SHRINK | rustix::fs::SealFlags::GROW | rustix::fs::SealFlags::SEAL,
+        );
+        Ok(Arc::new(Object { fd: Arc::new(fd), header: header.clone(), writable: true, entry: None }))
+    }
+
+}
+
+/// Another descriptor for the same file (a new open file description).
+pub(crate) fn reopen_fd(fd: BorrowedFd<'_>, flags: OFlags) -> Result<OwnedFd> {
+    let path = format!("/proc/self/fd/{}", fd.as_raw_fd());
+    rustix::fs::open(path.as_str(), flags | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| Error::os(e, "cannot re-open an object through /proc/self/fd"))
+}
+
+fn write_all_at(fd: BorrowedFd<'_>, mut buf: &[u8], mut off: u64, what: &str) -> Result<()> {
+    while !buf.is_empty() {
+        match rustix::io::pwrite(fd, buf, off) {
+            Ok(n) => {
+                buf = &buf[n..];
+                off += n as u64;
+            }
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(Error::os(e, format!("cannot write the header of {what}"))),
+        }
+    }
+    Ok(())
+}
+
+fn cached(dir: &Dir, file_name: &str, name: &Name) -> Result<Option<Arc<Object>>> {
+    let cache = dir.cache.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(obj) = cache.get(file_name).and_then(|w| w.upgrade()) else {
+        return Ok(None);
+    };
+    drop(cache);
+    check_name(&obj.header, name, dir)?;
+    Ok(Some(obj))
+}
+
+fn insert_cache(dir: &Dir, file_name: &str, obj: Object) -> Arc<Object> {
+    let obj = Arc::new(obj);
+    let mut cache = dir.cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(existing) = cache.get(file_name).and_then(|w| w.upgrade()) {
+        // Another thread of this process opened the same object meanwhile: keep one
+        // descriptor (ours is released when `obj` drops; the other thread's lock keeps the
+        // name alive).
+        if Arc::ptr_eq(&existing, &obj) || existing.header.name == obj.header.name {
+            drop(cache);
+            return existing;
+        }
+    }
+    cache.insert(file_name.to_owned(), Arc::downgrade(&obj));
+    obj
+}
+
+fn check_name(h: &Header, name: &Name, dir: &Dir) -> Result<()> {
+    if h.name != name.to_string() {
+        bail!(
+            InvalidData,
+            "object file for {name} in {} holds another name ({:?}); the directory is corrupt",
+            dir.path.display(),
+            h.name
+        );
+    }
+    Ok(())
+}
+
+fn open_file(dir: &Dir, file_name: &str) -> Result<Option<(OwnedFd, bool)>> {
+    let flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let r = match rustix::fs::openat(&dir.fd, file_name, flags | OFlags::RDWR, Mode::empty()) {
+        Err(rustix::io::Errno::ACCESS) => {
+            rustix::fs::openat(&dir.fd, file_name, flags | OFlags::RDONLY, Mode::empty()).map(|fd| (fd, false))
+        }
+        r => r.map(|fd| (fd, true)),
+    };
+    match r {
+        Ok(fd) => Ok(Some(fd)),
+        Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(rustix::io::Errno::LOOP) => Err(Error::new(
+            ErrorKind::AccessDenied,
+            format!("{}/{file_name} is a symbolic link; refusing to follow it", dir.path.display()),
+        )),
+        Err(e) => Err(Error::os(e, format!("cannot open {}/{file_name}", dir.path.display()))),
+    }
+}
+
+fn os_lock_err(e: std::io::Error, dir: &Dir, file_name: &str) -> Error {
+    Error::os(e, format!("cannot lock {}/{file_name}", dir.path.display()))
+}
+
+/// The lock-free open path.
+fn probe_fast(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
+    let Some((fd, writable)) = open_file(dir, file_name)? else {
+        return Ok(Probe::NotFound);
+    };
+    if !ofd::held_by_others(fd.as_fd(), Lock::Write, 0, 1).map_err(|e| os_lock_err(e, dir, file_name))? {
+        return Ok(Probe::Slow);
+    }
+    if !ofd::set(fd.as_fd(), Lock::Read, 0, 1, false).map_err(|e| os_lock_err(e, dir, file_name))? {
+        return Ok(Probe::Slow);
+    }
+    let header = read_header(fd.as_fd(), &format_args!("object {name}"))?;
+    if header.closing != 0 {
+        return Ok(Probe::Slow);
+    }
+    check_name(&header, name, dir)?;
+    Ok(Probe::Found(Object {
+        fd: Arc::new(fd),
+        header,
+        writable,
+        entry: Some(Entry { dir: dir.clone(), file_name: file_name.to_owned() }),
+    }))
+}
+
+/// The open path under the bucket lock: decides between alive and stale.
+fn probe_locked(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
+    let _guard = dir.bucket(name.bucket())?;
+    let Some((fd, writable)) = open_file(dir, file_name)? else {
+        return Ok(Probe::NotFound);
+    };
+    if !holders_remain(fd.as_fd(), dir, file_name)? {
+        // Stale: its last holder died without closing. Windows would have removed the name.
+        unlink(dir, file_name)?;
+        return Ok(Probe::NotFound);
+    }
+    ofd::set(fd.as_fd(), Lock::Read, 0, 1, true).map_err(|e| os_lock_err(e, dir, file_name))?;
+    let mut header = read_header(fd.as_fd(), &format_args!("object {name}"))?;
+    if header.closing != 0 {
+        // Left by a closer that was killed mid-close; nobody is closing now.
+        let _ = write_closing(fd.as_fd(), 0);
+        header.closing = 0;
+    }
+    check_name(&header, name, dir)?;
+    Ok(Probe::Found(Object {
+        fd: Arc::new(fd),
+        header,
+        writable,
+        entry: Some(Entry { dir: dir.clone(), file_name: file_name.to_owned() }),
+    }))
+}
+
+/// Under the bucket lock, with our own lock (if any) released: does anyone hold the object?
+/// If not, marks it `closing` so that lock-free openers that slip in retry under the lock.
+fn holders_remain(fd: BorrowedFd<'_>, dir: &Dir, file_name: &str) -> Result<bool> {
+    if ofd::held_by_others(fd, Lock::Write, 0, 1).map_err(|e| os_lock_err(e, dir, file_name))? {
+        return Ok(true);
+    }
+    let _ = write_closing(fd, 1);
+    if ofd::held_by_others(fd, Lock::Write, 0, 1).map_err(|e| os_lock_err(e, dir, file_name))? {
+        let _ = write_closing(fd, 0);
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+fn unlink(dir: &Dir, file_name: &str) -> Result<()> {
+    match rustix::fs::unlinkat(&dir.fd, file_name, AtFlags::empty()) {
+        Ok(()) | Err(rustix::io::Errno::NOENT) => Ok(()),
+        Err(e) => Err(Error::os(e, format!("cannot remove {}/{file_name}", dir.path.display()))),
+    }
+}
+
+/// Builds a new object file and publishes it under `name`. `Ok(None)`: the name appeared
+/// meanwhile.
+fn create_linked(
+    dir: &Arc<Dir>,
+    name: &Name,
+    header: &Header,
+    init: &dyn Fn(BorrowedFd<'_>) -> Result<()>,
+) -> Result<Option<Arc<Object>>> {
+    let file_name = name.file_name();
+    let what = format!("object {name} in {}", dir.path.display());
+    let mut tmp_name = None;
+    let fd = match rustix::fs::openat(&dir.fd, ".", OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC, dir.file_mode) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::OPNOTSUPP) | Err(rustix::io::Errno::ISDIR) | Err(rustix::io::Errno::INVAL) => {
+            // File systems without O_TMPFILE: a uniquely named temporary file instead.
+            let t = format!(
+                ".tmp-{}-{}",
+                std::process::id(),
+                TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+            );
+            let fd = rustix::fs::openat(
+                &dir.fd,
+                t.as_str(),
+                OFlags::CREATE | OFlags::EXCL | OFlags::RDWR | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+                dir.file_mode,
+            )
+            .map_err(|e| Error::os(e, format!("cannot create {what}")))?;
+            tmp_name = Some(t);
+            fd
+        }
+        Err(e) => return Err(Error::os(e, format!("cannot create {what}"))),
+    };
+    let result = (|| -> Result<bool> {
+        if dir.file_mode.as_raw_mode() & 0o066 != 0 {
+            // The umask may have narrowed the directory's permission bits.
+            rustix::fs::fchmod(&fd, dir.file_mode).map_err(|e| Error::os(e, format!("cannot chmod {what}")))?;
+        }
+        init(fd.as_fd())?;
+        write_all_at(fd.as_fd(), &header.encode(), 0, &what)?;
+        ofd::set(fd.as_fd(), Lock::Read, 0, 1, false).map_err(|e| os_lock_err(e, dir, &file_name))?;
+        link_into_place(&fd, dir, tmp_name.as_deref(), &file_name, &what)
+    })();
+    if let Some(t) = &tmp_name {
+        let _ = rustix::fs::unlinkat(&dir.fd, t.as_str(), AtFlags::empty());
+    }
+    if !result? {
+        return Ok(None);
+    }
+    let obj = Object {
+        fd: Arc::new(fd),
+        header: header.clone(),
+        writable: true,
+        entry: Some(Entry { dir: dir.clone(), file_name: file_name.clone() }),
+    };
+    Ok(Some(insert_cache(dir, &file_name, obj)))
+}
+
+fn link_into_place(fd: &OwnedFd, dir: &Dir, tmp_name: Option<&str>, file_name: &str, what: &str) -> Result<bool> {
+    let r = match tmp_name {
+        Some(t) => rustix::fs::linkat(&dir.fd, t, &dir.fd, file_name, AtFlags::empty()),
+        None => match rustix::fs::linkat(fd, "", &dir.fd, file_name, AtFlags::EMPTY_PATH) {
+            Err(rustix::io::Errno::NOENT) | Err(rustix::io::Errno::PERM) => {
+                // Older kernels reserve AT_EMPTY_PATH for CAP_DAC_READ_SEARCH; the /proc form
+                // works for everyone.
+                let p = format!("/proc/self/fd/{}", fd.as_raw_fd());
+                rustix::fs::linkat(rustix::fs::CWD, p.as_str(), &dir.fd, file_name, AtFlags::SYMLINK_FOLLOW)
+            }
+            r => r,
+        },
+    };
+    match r {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::EXIST) => Ok(false),
+        Err(e) => Err(Error::os(e, format!("cannot publish {what}"))),
+    }
+}
+
+impl Drop for Object {
+    fn drop(&mut self) {
+        let Some(entry) = self.entry.take() else { return };
+        {
+            let mut cache = entry.dir.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.get(&entry.file_name).is_some_and(|w| w.strong_count() == 0) {
+                cache.remove(&entry.file_name);
+            }
+        }
+        let _ = release(&self.fd, &entry.dir, &entry.file_name);
+    }
+}
+
+/// The last `CloseHandle` of this process: drop our holder lock and, if nobody else holds the
+/// object, remove its name.
+fn release(fd: &OwnedFd, dir: &Dir, file_name: &str) -> Result<()> {
+    let fd = fd.as_fd();
+    ofd::set(fd, Lock::Unlock, 0, 1, false).map_err(|e| os_lock_err(e, dir, file_name))?;
+    if ofd::held_by_others(fd, Lock::Write, 0, 1).map_err(|e| os_lock_err(e, dir, file_name))? {
+        return Ok(());
+    }
+    let _guard = dir.bucket(bucket_of_file(file_name))?;
+    if holders_remain(fd, dir, file_name)? {
+        return Ok(());
+    }
+    // Remove the name only if it is still ours (a new object may have been created under it).
+    let mine = rustix::fs::fstat(fd).map_err(|e| Error::os(e, "fstat"))?;
+    match rustix::fs::statat(&dir.fd, file_name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) if st.st_ino == mine.st_ino && st.st_dev == mine.st_dev => unlink(dir, file_name),
+        _ => Ok(()),
+    }
+}
+
+/// Sweeper step: removes `file_name` if nobody holds it. Returns the object's name and the
+/// bytes freed.
+pub(crate) fn remove_if_stale(dir: &Dir, file_name: &str) -> Result<Option<(String, u64)>> {
+    // Cheap check first, without the bucket lock.
+    {
+        let Some((fd, _)) = open_file(dir, file_name)? else { return Ok(None) };
+        if ofd::held_by_others(fd.as_fd(), Lock::Write, 0, 1).map_err(|e| os_lock_err(e, dir, file_name))? {
+            return Ok(None);
+        }
+    }
+    let _guard = dir.bucket(bucket_of_file(file_name))?;
+    let Some((fd, _)) = open_file(dir, file_name)? else { return Ok(None) };
+    if holders_remain(fd.as_fd(), dir, file_name)? {
+        return Ok(None);
+    }
+    let label = read_header(fd.as_fd(), &file_name)
+        .map(|h| h.name)
+        .unwrap_or_else(|_| file_name.to_owned());
+    let bytes = rustix::fs::fstat(&fd).map(|st| st.st_blocks as u64 * 512).unwrap_or(0);
+    unlink(dir, file_name)?;
+    Ok(Some((label, bytes)))
+}
+
+/// Information about one object file, for listings.
+#[derive(Debug, Clone)]
+pub struct ObjectInfo {
+    /// The full name (`Local\…` or `Global\…`).
+    pub name: String,
+    /// The object type.
+    pub kind: Kind,
+    /// Section size in bytes (0 for synchronization objects).
+    pub size: u64,
+    /// Whether some live process holds a handle (false: stale, removed by the next sweep).
+    pub alive: bool,
+    /// The pid of the process that created the object.
+    pub creator_pid: u32,
+    /// The mapped file, for file-backed sections.
+    pub file: Option<std::path::PathBuf>,
+}
+
+pub(crate) fn inspect(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
+    let Some((fd, _)) = open_file(dir, file_name)? else { return Ok(None) };
+    let h = read_header(fd.as_fd(), &format_args!("{}/{file_name}", dir.path.display()))?;
+    let alive = ofd::held_by_others(fd.as_fd(), Lock::Write, 0, 1).map_err(|e| os_lock_err(e, dir, file_name))?;
+    let file = (h.flags & FLAG_FILE_BACKED != 0).then(|| {
+        use std::os::unix::ffi::OsStrExt;
+        std::path::PathBuf::from(std::ffi::OsStr::from_bytes(&h.path))
+    });
+    Ok(Some(ObjectInfo { name: h.name, kind: h.kind, size: h.size, alive, creator_pid: h.creator_pid, file }))
+}
