@@ -362,7 +362,7 @@ impl Section {
             sec: h.sec,
             file: Some(path),
             name,
-            obj: Some(obj),
+            _obj: Some(obj),
         })
     }
 }
