@@ -65,7 +65,10 @@ impl Protection {
 
     /// Does it allow execution?
     pub fn is_executable(self) -> bool {
-        matches!(self, Protection::ExecuteRead | Protection::ExecuteReadWrite | Protection::ExecuteWriteCopy)
+        matches!(
+            self,
+            Protection::ExecuteRead | Protection::ExecuteReadWrite | Protection::ExecuteWriteCopy
+        )
     }
 
     /// Is it a copy-on-write view protection?
@@ -105,7 +108,10 @@ impl Protection {
             ReadOnly | WriteCopy => matches!(view, ReadOnly | WriteCopy | NoAccess),
             ReadWrite => matches!(view, ReadOnly | WriteCopy | NoAccess | ReadWrite),
             ExecuteRead | ExecuteWriteCopy => {
-                matches!(view, ReadOnly | WriteCopy | NoAccess | ExecuteRead | ExecuteWriteCopy)
+                matches!(
+                    view,
+                    ReadOnly | WriteCopy | NoAccess | ExecuteRead | ExecuteWriteCopy
+                )
             }
             ExecuteReadWrite => true,
             NoAccess => false,
@@ -114,8 +120,16 @@ impl Protection {
 
     /// The section rights a handle needs to map a view of this protection.
     pub fn required_rights(self) -> Access {
-        let base = if self.is_writable() { SECTION_MAP_WRITE } else { SECTION_MAP_READ };
-        let exec = if self.is_executable() { SECTION_MAP_EXECUTE } else { 0 };
+        let base = if self.is_writable() {
+            SECTION_MAP_WRITE
+        } else {
+            SECTION_MAP_READ
+        };
+        let exec = if self.is_executable() {
+            SECTION_MAP_EXECUTE
+        } else {
+            0
+        };
         Access(base | exec)
     }
 
@@ -196,7 +210,10 @@ impl Access {
     pub fn section_rights(requested: u32) -> Result<Access> {
         const VALID: u32 = SECTION_ALL_ACCESS | FILE_MAP_EXECUTE | SYNCHRONIZE;
         if requested & ACCESS_SYSTEM_SECURITY != 0 {
-            bail!(PrivilegeNotHeld, "ACCESS_SYSTEM_SECURITY needs a privilege fmap does not grant");
+            bail!(
+                PrivilegeNotHeld,
+                "ACCESS_SYSTEM_SECURITY needs a privilege fmap does not grant"
+            );
         }
         if requested == 0 {
             bail!(AccessDenied, "no access requested");
@@ -218,9 +235,17 @@ impl Access {
         if r & (GENERIC_ALL | MAXIMUM_ALLOWED) != 0 {
             out |= SECTION_ALL_ACCESS | FILE_MAP_EXECUTE;
         }
-        let unknown = r & !(VALID | GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL | MAXIMUM_ALLOWED);
+        let unknown = r & !(VALID
+            | GENERIC_READ
+            | GENERIC_WRITE
+            | GENERIC_EXECUTE
+            | GENERIC_ALL
+            | MAXIMUM_ALLOWED);
         if unknown != 0 {
-            bail!(AccessDenied, "access bits {unknown:#x} do not exist for file-mapping objects");
+            bail!(
+                AccessDenied,
+                "access bits {unknown:#x} do not exist for file-mapping objects"
+            );
         }
         Ok(Access(out))
     }
@@ -291,8 +316,18 @@ mod tests {
         use Protection::*;
         assert!(!ReadOnly.allows_view(ReadWrite));
         assert!(!WriteCopy.allows_view(ReadWrite));
-        for s in [ReadOnly, ReadWrite, WriteCopy, ExecuteRead, ExecuteReadWrite, ExecuteWriteCopy] {
-            assert!(s.allows_view(WriteCopy), "FILE_MAP_COPY works on every section ({s})");
+        for s in [
+            ReadOnly,
+            ReadWrite,
+            WriteCopy,
+            ExecuteRead,
+            ExecuteReadWrite,
+            ExecuteWriteCopy,
+        ] {
+            assert!(
+                s.allows_view(WriteCopy),
+                "FILE_MAP_COPY works on every section ({s})"
+            );
             assert!(s.allows_view(NoAccess));
         }
         assert!(ExecuteReadWrite.allows_view(ExecuteReadWrite));
@@ -302,10 +337,18 @@ mod tests {
     #[test]
     fn open_rights() {
         assert_eq!(Access::section_rights(FILE_MAP_COPY).unwrap(), Access::READ);
-        assert_eq!(Access::section_rights(0).unwrap_err().kind(), crate::ErrorKind::AccessDenied);
-        assert_eq!(Access::section_rights(0x40).unwrap_err().kind(), crate::ErrorKind::AccessDenied);
         assert_eq!(
-            Access::section_rights(ACCESS_SYSTEM_SECURITY).unwrap_err().kind(),
+            Access::section_rights(0).unwrap_err().kind(),
+            crate::ErrorKind::AccessDenied
+        );
+        assert_eq!(
+            Access::section_rights(0x40).unwrap_err().kind(),
+            crate::ErrorKind::AccessDenied
+        );
+        assert_eq!(
+            Access::section_rights(ACCESS_SYSTEM_SECURITY)
+                .unwrap_err()
+                .kind(),
             crate::ErrorKind::PrivilegeNotHeld
         );
         let w = Access::section_rights(FILE_MAP_WRITE).unwrap();
@@ -318,7 +361,13 @@ mod tests {
 
     #[test]
     fn protection_values() {
-        for p in [PAGE_NOACCESS, PAGE_EXECUTE, 0, PAGE_READONLY | PAGE_READWRITE, PAGE_GUARD] {
+        for p in [
+            PAGE_NOACCESS,
+            PAGE_EXECUTE,
+            0,
+            PAGE_READONLY | PAGE_READWRITE,
+            PAGE_GUARD,
+        ] {
             assert!(Protection::from_win32(p).is_err(), "{p:#x}");
         }
         for p in [0x02, 0x04, 0x08, 0x20, 0x40, 0x80] {

@@ -153,7 +153,11 @@ pub struct Error {
 impl Error {
     /// A new error of `kind` with a message.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), source: None }
+        Error {
+            kind,
+            message: message.into(),
+            source: None,
+        }
     }
 
     /// An error for an OS failure, classified by its errno; `what` says which operation on
@@ -161,7 +165,11 @@ impl Error {
     pub fn os(err: impl Into<io::Error>, what: impl fmt::Display) -> Self {
         let err = err.into();
         let kind = kind_of_io(&err);
-        Error { kind, message: format!("{what}: {err}"), source: Some(err) }
+        Error {
+            kind,
+            message: format!("{what}: {err}"),
+            source: Some(err),
+        }
     }
 
     /// What went wrong.

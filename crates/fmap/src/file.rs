@@ -74,7 +74,10 @@ impl Disposition {
             OPEN_EXISTING => Disposition::OpenExisting,
             OPEN_ALWAYS => Disposition::OpenAlways,
             TRUNCATE_EXISTING => Disposition::TruncateExisting,
-            _ => bail!(InvalidParameter, "creation disposition {v} is not one of CREATE_NEW..TRUNCATE_EXISTING"),
+            _ => bail!(
+                InvalidParameter,
+                "creation disposition {v} is not one of CREATE_NEW..TRUNCATE_EXISTING"
+            ),
         })
     }
 }
@@ -120,14 +123,22 @@ impl File {
     /// `access` takes `GENERIC_*` / `FILE_*_DATA` / `DELETE` bits, `share` `FILE_SHARE_*`
     /// bits. Returns the file and whether it already existed (Windows reports that as
     /// `ERROR_ALREADY_EXISTS` for `CREATE_ALWAYS` and `OPEN_ALWAYS`).
-    pub fn open(path: impl AsRef<Path>, access: u32, share: u32, disposition: Disposition) -> Result<(File, bool)> {
+    pub fn open(
+        path: impl AsRef<Path>,
+        access: u32,
+        share: u32,
+        disposition: Disposition,
+    ) -> Result<(File, bool)> {
         let path = path.as_ref();
         let acc = DataAccess::from_win32(access);
         if share & !(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE) != 0 {
             bail!(InvalidParameter, "share mode {share:#x} has unknown bits");
         }
         if disposition == Disposition::TruncateExisting && !acc.write {
-            bail!(InvalidParameter, "TRUNCATE_EXISTING needs GENERIC_WRITE access");
+            bail!(
+                InvalidParameter,
+                "TRUNCATE_EXISTING needs GENERIC_WRITE access"
+            );
         }
         let mode_flags = match (acc.read || !acc.write, acc.write) {
             (true, true) => OFlags::RDWR,
@@ -139,18 +150,22 @@ impl File {
         let what = || path.display().to_string();
         let (fd, existed) = match disposition {
             Disposition::CreateNew => (
-                rustix::fs::open(path, base | OFlags::CREATE | OFlags::EXCL, create_mode).map_err(|e| open_error(e, path))?,
+                rustix::fs::open(path, base | OFlags::CREATE | OFlags::EXCL, create_mode)
+                    .map_err(|e| open_error(e, path))?,
                 false,
             ),
-            Disposition::OpenExisting | Disposition::TruncateExisting => {
-                (rustix::fs::open(path, base, Mode::empty()).map_err(|e| open_error(e, path))?, true)
-            }
+            Disposition::OpenExisting | Disposition::TruncateExisting => (
+                rustix::fs::open(path, base, Mode::empty()).map_err(|e| open_error(e, path))?,
+                true,
+            ),
             Disposition::CreateAlways | Disposition::OpenAlways => {
                 match rustix::fs::open(path, base | OFlags::CREATE | OFlags::EXCL, create_mode) {
                     Ok(fd) => (fd, false),
-                    Err(rustix::io::Errno::EXIST) => {
-                        (rustix::fs::open(path, base, Mode::empty()).map_err(|e| open_error(e, path))?, true)
-                    }
+                    Err(rustix::io::Errno::EXIST) => (
+                        rustix::fs::open(path, base, Mode::empty())
+                            .map_err(|e| open_error(e, path))?,
+                        true,
+                    ),
                     Err(e) => return Err(open_error(e, path)),
                 }
             }
@@ -164,18 +179,28 @@ impl File {
         } else {
             None
         };
-        let file = File { file: std::fs::File::from(fd), lock_fd, access: acc, share, path: path.to_owned() };
+        let file = File {
+            file: std::fs::File::from(fd),
+            lock_fd,
+            access: acc,
+            share,
+            path: path.to_owned(),
+        };
         {
             // Best effort: without a usable namespace the claim-then-check protocol alone still
             // never lets two conflicting opens both succeed.
             let dir = Namespace::default().dir(Scope::Local).ok();
-            let _serial = dir.as_ref().and_then(|d| d.bucket(share_bucket(st.st_dev, st.st_ino)).ok());
+            let _serial = dir
+                .as_ref()
+                .and_then(|d| d.bucket(share_bucket(st.st_dev, st.st_ino)).ok());
             file.claim_share()?;
             let truncate = matches!(disposition, Disposition::TruncateExisting)
                 || (disposition == Disposition::CreateAlways && existed);
             if truncate {
                 file.check_not_mapped()?;
-                file.file.set_len(0).map_err(|e| Error::os(e, format!("cannot truncate {}", what())))?;
+                file.file
+                    .set_len(0)
+                    .map_err(|e| Error::os(e, format!("cannot truncate {}", what())))?;
             }
         }
         Ok((file, existed))
@@ -206,7 +231,11 @@ impl File {
         ];
         for (on, byte) in mine {
             if on && !ofd::set(fd, Lock::Read, SHARE_BASE + byte, 1, false).unwrap_or(true) {
-                bail!(SharingViolation, "{} is being set up by another process", self.path.display());
+                bail!(
+                    SharingViolation,
+                    "{} is being set up by another process",
+                    self.path.display()
+                );
             }
         }
         // Conflicts: an access we want that someone refuses to share, or an access someone
@@ -221,7 +250,11 @@ impl File {
         ];
         for (on, byte, what) in checks {
             if on && ofd::held_by_others(fd, Lock::Write, SHARE_BASE + byte, 1).unwrap_or(false) {
-                let hint = if byte == ACC_WRITE { " (a writable file mapping counts as a writer)" } else { "" };
+                let hint = if byte == ACC_WRITE {
+                    " (a writable file mapping counts as a writer)"
+                } else {
+                    ""
+                };
                 bail!(
                     SharingViolation,
                     "{} is open elsewhere with a share mode that conflicts on {what} access{hint}",
@@ -233,8 +266,14 @@ impl File {
     }
 
     fn check_not_mapped(&self) -> Result<()> {
-        if ofd::held_by_others(self.file.as_fd(), Lock::Write, SHARE_BASE + MAPPED, 1).unwrap_or(false) {
-            bail!(UserMappedFile, "{} has a mapped section; it cannot be truncated", self.path.display());
+        if ofd::held_by_others(self.file.as_fd(), Lock::Write, SHARE_BASE + MAPPED, 1)
+            .unwrap_or(false)
+        {
+            bail!(
+                UserMappedFile,
+                "{} has a mapped section; it cannot be truncated",
+                self.path.display()
+            );
         }
         Ok(())
     }
@@ -265,17 +304,25 @@ impl File {
     /// `ERROR_USER_MAPPED_FILE`.
     pub fn set_len(&self, size: u64) -> Result<()> {
         if !self.access.write {
-            bail!(AccessDenied, "{} was not opened for writing", self.path.display());
+            bail!(
+                AccessDenied,
+                "{} was not opened for writing",
+                self.path.display()
+            );
         }
         if size < self.len()? {
             self.check_not_mapped()?;
         }
-        self.file.set_len(size).map_err(|e| Error::os(e, format!("cannot resize {}", self.path.display())))
+        self.file
+            .set_len(size)
+            .map_err(|e| Error::os(e, format!("cannot resize {}", self.path.display())))
     }
 
     /// `FlushFileBuffers`: makes written data (including data written through views) durable.
     pub fn sync(&self) -> Result<()> {
-        self.file.sync_data().map_err(|e| Error::os(e, format!("cannot flush {}", self.path.display())))
+        self.file
+            .sync_data()
+            .map_err(|e| Error::os(e, format!("cannot flush {}", self.path.display())))
     }
 
     pub(crate) fn data_access(&self) -> DataAccess {
@@ -295,16 +342,25 @@ impl AsFd for File {
 
 fn open_error(e: rustix::io::Errno, path: &Path) -> Error {
     match e {
-        rustix::io::Errno::EXIST => Error::new(ErrorKind::FileExists, format!("{} already exists", path.display())),
+        rustix::io::Errno::EXIST => Error::new(
+            ErrorKind::FileExists,
+            format!("{} already exists", path.display()),
+        ),
         rustix::io::Errno::NOENT => {
             let parent_missing = path
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .is_some_and(|p| !p.is_dir());
             if parent_missing {
-                Error::new(ErrorKind::PathNotFound, format!("the directory of {} does not exist", path.display()))
+                Error::new(
+                    ErrorKind::PathNotFound,
+                    format!("the directory of {} does not exist", path.display()),
+                )
             } else {
-                Error::new(ErrorKind::FileNotFound, format!("{} does not exist", path.display()))
+                Error::new(
+                    ErrorKind::FileNotFound,
+                    format!("{} does not exist", path.display()),
+                )
             }
         }
         e => Error::os(e, format!("cannot open {}", path.display())),

@@ -28,7 +28,13 @@ use std::sync::Arc;
 /// Largest section size accepted (`STATUS_SECTION_TOO_BIG` above it, as in Wine).
 pub const MAX_SECTION_SIZE: u64 = 1 << 54;
 
-const SEC_MASK: u32 = SEC_FILE | SEC_IMAGE | SEC_RESERVE | SEC_COMMIT | SEC_NOCACHE | SEC_WRITECOMBINE | SEC_LARGE_PAGES;
+const SEC_MASK: u32 = SEC_FILE
+    | SEC_IMAGE
+    | SEC_RESERVE
+    | SEC_COMMIT
+    | SEC_NOCACHE
+    | SEC_WRITECOMBINE
+    | SEC_LARGE_PAGES;
 const PAGE_MASK: u32 = 0x7FF;
 
 /// One handle to a file-mapping object.
@@ -83,7 +89,13 @@ impl<'a> MappingOptions<'a> {
     /// Read/write, pagefile-backed, unnamed, size 0 (which must be changed unless a file is
     /// given), in the default namespace.
     pub fn new() -> Self {
-        MappingOptions { ns: None, protect: PAGE_READWRITE, size: 0, file: None, name: None }
+        MappingOptions {
+            ns: None,
+            protect: PAGE_READWRITE,
+            size: 0,
+            file: None,
+            name: None,
+        }
     }
 
     /// The section's page protection (default [`Protection::ReadWrite`]).
@@ -172,9 +184,16 @@ impl Mapping {
         }
         let section = Section::from_object(obj, None)?;
         if rights.bits() & SECTION_MAP_WRITE != 0 && !section.data_writable {
-            bail!(AccessDenied, "{name} cannot be opened for writing by this user");
+            bail!(
+                AccessDenied,
+                "{name} cannot be opened for writing by this user"
+            );
         }
-        Ok(Mapping { section: Arc::new(section), access: rights, existed: true })
+        Ok(Mapping {
+            section: Arc::new(section),
+            access: rights,
+            existed: true,
+        })
     }
 
     /// Did `create` open an object that already existed (Win32 `ERROR_ALREADY_EXISTS`)?
@@ -221,17 +240,32 @@ impl Mapping {
 
     /// `DuplicateHandle(…, DUPLICATE_SAME_ACCESS)`: another handle to the same object.
     pub fn try_clone(&self) -> Result<Mapping> {
-        Ok(Mapping { section: self.section.clone(), access: self.access, existed: self.existed })
+        Ok(Mapping {
+            section: self.section.clone(),
+            access: self.access,
+            existed: self.existed,
+        })
     }
 
     /// `DuplicateHandle` with a new `dwDesiredAccess`, checked against the object (not against
     /// this handle), as on Windows.
     pub fn duplicate(&self, access: Access) -> Result<Mapping> {
-        let rights = if access.bits() == 0 { Access::NONE } else { Access::section_rights(access.bits())? };
+        let rights = if access.bits() == 0 {
+            Access::NONE
+        } else {
+            Access::section_rights(access.bits())?
+        };
         if rights.bits() & SECTION_MAP_WRITE != 0 && !self.section.data_writable {
-            bail!(AccessDenied, "the section cannot be opened for writing by this user");
+            bail!(
+                AccessDenied,
+                "the section cannot be opened for writing by this user"
+            );
         }
-        Ok(Mapping { section: self.section.clone(), access: rights, existed: self.existed })
+        Ok(Mapping {
+            section: self.section.clone(),
+            access: rights,
+            existed: self.existed,
+        })
     }
 
     /// `MapViewOfFile`: maps `len` bytes (0 = to the end of the section) from `offset` (a
@@ -244,17 +278,32 @@ impl Mapping {
     /// `MapViewOfFileEx`: like [`map_view`](Mapping::map_view) at a caller-chosen address (a
     /// multiple of 64 KiB). Fails with `ERROR_INVALID_ADDRESS` if any part of the range is in
     /// use; never replaces an existing mapping.
-    pub fn map_view_at(&self, access: Access, offset: u64, len: usize, base: *mut u8) -> Result<View> {
+    pub fn map_view_at(
+        &self,
+        access: Access,
+        offset: u64,
+        len: usize,
+        base: *mut u8,
+    ) -> Result<View> {
         if base.is_null() {
             return self.map_view_impl(access, offset, len, None);
         }
         self.map_view_impl(access, offset, len, Some(base as usize))
     }
 
-    fn map_view_impl(&self, access: Access, offset: u64, len: usize, base: Option<usize>) -> Result<View> {
+    fn map_view_impl(
+        &self,
+        access: Access,
+        offset: u64,
+        len: usize,
+        base: Option<usize>,
+    ) -> Result<View> {
         let s = &*self.section;
         if access.bits() & (FILE_MAP_LARGE_PAGES | FILE_MAP_RESERVE) != 0 {
-            bail!(InvalidParameter, "FILE_MAP_LARGE_PAGES and FILE_MAP_RESERVE are not supported");
+            bail!(
+                InvalidParameter,
+                "FILE_MAP_LARGE_PAGES and FILE_MAP_RESERVE are not supported"
+            );
         }
         let prot = Protection::for_view_access(access);
         if !self.access.allows(prot.required_rights()) {
@@ -266,26 +315,49 @@ impl Mapping {
             );
         }
         if !s.protection.allows_view(prot) {
-            bail!(AccessDenied, "{} is {}; a {prot} view is not allowed", s.label(), s.protection);
+            bail!(
+                AccessDenied,
+                "{} is {}; a {prot} view is not allowed",
+                s.label(),
+                s.protection
+            );
         }
         if offset % ALLOCATION_GRANULARITY != 0 {
-            bail!(MappedAlignment, "view offset {offset:#x} is not a multiple of 64 KiB");
+            bail!(
+                MappedAlignment,
+                "view offset {offset:#x} is not a multiple of 64 KiB"
+            );
         }
         if let Some(b) = base {
             if b as u64 % ALLOCATION_GRANULARITY != 0 {
-                bail!(MappedAlignment, "base address {b:#x} is not a multiple of 64 KiB");
+                bail!(
+                    MappedAlignment,
+                    "base address {b:#x} is not a multiple of 64 KiB"
+                );
             }
         }
         if offset >= s.size {
-            bail!(AccessDenied, "view offset {offset:#x} is at or past the end of {} ({} bytes)", s.label(), s.size);
+            bail!(
+                AccessDenied,
+                "view offset {offset:#x} is at or past the end of {} ({} bytes)",
+                s.label(),
+                s.size
+            );
         }
         let len = if len == 0 {
-            usize::try_from(s.size - offset)
-                .map_err(|_| Error::new(ErrorKind::NotEnoughMemory, "the section is larger than the address space"))?
+            usize::try_from(s.size - offset).map_err(|_| {
+                Error::new(
+                    ErrorKind::NotEnoughMemory,
+                    "the section is larger than the address space",
+                )
+            })?
         } else {
             len
         };
-        if (len as u64).checked_add(offset).is_none_or(|end| end > s.size) {
+        if (len as u64)
+            .checked_add(offset)
+            .is_none_or(|end| end > s.size)
+        {
             bail!(
                 AccessDenied,
                 "a view of {len} bytes at offset {offset:#x} extends past the end of {} ({} bytes)",
@@ -294,7 +366,11 @@ impl Mapping {
             );
         }
         if prot.is_writable() && !s.data_writable {
-            bail!(AccessDenied, "{} is not writable by this process", s.label());
+            bail!(
+                AccessDenied,
+                "{} is not writable by this process",
+                s.label()
+            );
         }
         View::map(MapRequest {
             fd: &s.data,
@@ -319,8 +395,12 @@ impl Section {
     /// `file`, re-opens) the mapped file and takes the section's share locks on it.
     fn from_object(obj: Arc<Object>, file: Option<&File>) -> Result<Section> {
         let h = &obj.header;
-        let protection = Protection::from_win32(h.protection)
-            .map_err(|_| Error::new(ErrorKind::InvalidData, format!("object {} has a corrupt protection value", h.name)))?;
+        let protection = Protection::from_win32(h.protection).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidData,
+                format!("object {} has a corrupt protection value", h.name),
+            )
+        })?;
         let name = obj.is_named().then(|| h.name.clone());
         if h.flags & FLAG_FILE_BACKED == 0 {
             return Ok(Section {
@@ -340,7 +420,8 @@ impl Section {
             Some(f) => open_for_section(f.fd(), protection)?,
             None => {
                 let (fd, w) = open_path_for_section(&path, protection, &h.name)?;
-                let st = rustix::fs::fstat(&fd).map_err(|e| Error::os(e, format!("fstat {}", path.display())))?;
+                let st = rustix::fs::fstat(&fd)
+                    .map_err(|e| Error::os(e, format!("fstat {}", path.display())))?;
                 if st.st_dev != h.file_dev || st.st_ino != h.file_ino {
                     bail!(
                         FileNotFound,
@@ -369,7 +450,11 @@ impl Section {
 
 fn check_kind(obj: &Object, name: &Name) -> Result<()> {
     if obj.header.kind != Kind::Mapping {
-        bail!(InvalidHandle, "{name} is a {}, not a file mapping", obj.header.kind);
+        bail!(
+            InvalidHandle,
+            "{name} is a {}, not a file mapping",
+            obj.header.kind
+        );
     }
     Ok(())
 }
@@ -383,18 +468,38 @@ fn open_for_section(fd: BorrowedFd<'_>, prot: Protection) -> Result<(OwnedFd, bo
     Ok((crate::object::reopen_fd(fd, OFlags::RDONLY)?, false))
 }
 
-fn open_path_for_section(path: &std::path::Path, prot: Protection, name: &str) -> Result<(OwnedFd, bool)> {
+fn open_path_for_section(
+    path: &std::path::Path,
+    prot: Protection,
+    name: &str,
+) -> Result<(OwnedFd, bool)> {
     let flags = OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NOCTTY;
     if prot.is_writable() {
         match rustix::fs::open(path, flags | OFlags::RDWR, rustix::fs::Mode::empty()) {
             Ok(f) => return Ok((f, true)),
             Err(rustix::io::Errno::ACCESS) | Err(rustix::io::Errno::ROFS) => {}
-            Err(e) => return Err(Error::os(e, format!("cannot open {} (the file of section {name})", path.display()))),
+            Err(e) => {
+                return Err(Error::os(
+                    e,
+                    format!(
+                        "cannot open {} (the file of section {name})",
+                        path.display()
+                    ),
+                ))
+            }
         }
     }
     rustix::fs::open(path, flags | OFlags::RDONLY, rustix::fs::Mode::empty())
         .map(|f| (f, false))
-        .map_err(|e| Error::os(e, format!("cannot open {} (the file of section {name})", path.display())))
+        .map_err(|e| {
+            Error::os(
+                e,
+                format!(
+                    "cannot open {} (the file of section {name})",
+                    path.display()
+                ),
+            )
+        })
 }
 
 /// Validates the `SEC_*` attributes of a new section and returns what `NtQuerySection` would
@@ -404,24 +509,45 @@ fn validate_sec(sec: u32, file_backed: bool) -> Result<u32> {
     let reserve = sec & SEC_RESERVE != 0;
     if sec & SEC_IMAGE != 0 {
         if sec & (SEC_RESERVE | SEC_COMMIT | SEC_FILE | SEC_LARGE_PAGES | SEC_WRITECOMBINE) != 0 {
-            bail!(InvalidParameter, "SEC_IMAGE cannot be combined with other SEC_* attributes");
+            bail!(
+                InvalidParameter,
+                "SEC_IMAGE cannot be combined with other SEC_* attributes"
+            );
         }
-        bail!(BadExeFormat, "SEC_IMAGE (executable image) sections are not supported");
+        bail!(
+            BadExeFormat,
+            "SEC_IMAGE (executable image) sections are not supported"
+        );
     }
     if sec & SEC_FILE != 0 {
-        bail!(InvalidParameter, "SEC_FILE is reported by the system, not accepted from callers");
+        bail!(
+            InvalidParameter,
+            "SEC_FILE is reported by the system, not accepted from callers"
+        );
     }
     if commit && reserve {
-        bail!(InvalidParameter, "SEC_COMMIT and SEC_RESERVE exclude each other");
+        bail!(
+            InvalidParameter,
+            "SEC_COMMIT and SEC_RESERVE exclude each other"
+        );
     }
     if sec != 0 && !commit && !reserve {
-        bail!(InvalidParameter, "SEC_NOCACHE, SEC_WRITECOMBINE and SEC_LARGE_PAGES need SEC_COMMIT or SEC_RESERVE");
+        bail!(
+            InvalidParameter,
+            "SEC_NOCACHE, SEC_WRITECOMBINE and SEC_LARGE_PAGES need SEC_COMMIT or SEC_RESERVE"
+        );
     }
     if sec & SEC_LARGE_PAGES != 0 {
         if reserve || file_backed {
-            bail!(InvalidParameter, "SEC_LARGE_PAGES needs SEC_COMMIT and a pagefile-backed section");
+            bail!(
+                InvalidParameter,
+                "SEC_LARGE_PAGES needs SEC_COMMIT and a pagefile-backed section"
+            );
         }
-        bail!(PrivilegeNotHeld, "SEC_LARGE_PAGES needs the lock-memory privilege, which fmap does not grant");
+        bail!(
+            PrivilegeNotHeld,
+            "SEC_LARGE_PAGES needs the lock-memory privilege, which fmap does not grant"
+        );
     }
     let modifiers = sec & (SEC_NOCACHE | SEC_WRITECOMBINE);
     Ok(if file_backed {
@@ -433,12 +559,25 @@ fn validate_sec(sec: u32, file_backed: bool) -> Result<u32> {
     })
 }
 
-fn create_impl(ns: &Namespace, file: Option<&File>, fl: u32, size: u64, name: Option<&str>) -> Result<Mapping> {
+fn create_impl(
+    ns: &Namespace,
+    file: Option<&File>,
+    fl: u32,
+    size: u64,
+    name: Option<&str>,
+) -> Result<Mapping> {
     // 1. The name's length and characters (kernel32's ANSI conversion comes first).
     let parsed = match name {
         None | Some("") => None,
         Some(n) => match Name::parse(n) {
-            Err(e) if matches!(e.kind(), ErrorKind::FilenameExcedRange | ErrorKind::InvalidName) => return Err(e),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::FilenameExcedRange | ErrorKind::InvalidName
+                ) =>
+            {
+                return Err(e)
+            }
             r => Some(r),
         },
     };
@@ -450,7 +589,10 @@ fn create_impl(ns: &Namespace, file: Option<&File>, fl: u32, size: u64, name: Op
     let sec = fl & SEC_MASK;
     // 3. A pagefile section needs a size.
     if file.is_none() && size == 0 {
-        bail!(InvalidParameter, "a pagefile-backed section needs a non-zero size");
+        bail!(
+            InvalidParameter,
+            "a pagefile-backed section needs a non-zero size"
+        );
     }
     // 4. Name lookup: an existing object wins over every other argument.
     let named = match parsed {
@@ -470,22 +612,30 @@ fn create_impl(ns: &Namespace, file: Option<&File>, fl: u32, size: u64, name: Op
     header.protection = protection.to_win32();
     header.sec = sec;
     let section_size = match file {
-        None => round_up(size, PAGE_SIZE).filter(|s| *s <= MAX_SECTION_SIZE).ok_or_else(|| too_big(size))?,
-        Some(f) => {
-            prepare_file(f, protection, size)?
-        }
+        None => round_up(size, PAGE_SIZE)
+            .filter(|s| *s <= MAX_SECTION_SIZE)
+            .ok_or_else(|| too_big(size))?,
+        Some(f) => prepare_file(f, protection, size)?,
     };
     header.size = section_size;
     if let Some(f) = file {
-        let st = rustix::fs::fstat(f.fd()).map_err(|e| Error::os(e, format!("fstat {}", f.path().display())))?;
+        let st = rustix::fs::fstat(f.fd())
+            .map_err(|e| Error::os(e, format!("fstat {}", f.path().display())))?;
         header.flags |= FLAG_FILE_BACKED;
         header.file_dev = st.st_dev;
         header.file_ino = st.st_ino;
-        let path = std::fs::read_link(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&f.fd())))
-            .unwrap_or_else(|_| f.path().to_owned());
+        let path = std::fs::read_link(format!(
+            "/proc/self/fd/{}",
+            std::os::fd::AsRawFd::as_raw_fd(&f.fd())
+        ))
+        .unwrap_or_else(|_| f.path().to_owned());
         let bytes = path.as_os_str().as_bytes();
         if bytes.len() >= crate::object::PATH_MAX {
-            bail!(FilenameExcedRange, "the path of {} is too long to record", path.display());
+            bail!(
+                FilenameExcedRange,
+                "the path of {} is too long to record",
+                path.display()
+            );
         }
         header.path = bytes.to_vec();
     }
@@ -493,13 +643,15 @@ fn create_impl(ns: &Namespace, file: Option<&File>, fl: u32, size: u64, name: Op
     let file_backed = file.is_some();
     let init = move |fd: BorrowedFd<'_>| -> Result<()> {
         if file_backed {
-            return rustix::fs::ftruncate(fd, HEADER_SIZE).map_err(|e| Error::os(e, "cannot size the object file"));
+            return rustix::fs::ftruncate(fd, HEADER_SIZE)
+                .map_err(|e| Error::os(e, "cannot size the object file"));
         }
         let total = HEADER_SIZE + section_size;
         if reserve {
             rustix::fs::ftruncate(fd, total).map_err(|e| commit_error(e, section_size))
         } else {
-            rustix::fs::fallocate(fd, FallocateFlags::empty(), 0, total).map_err(|e| commit_error(e, section_size))
+            rustix::fs::fallocate(fd, FallocateFlags::empty(), 0, total)
+                .map_err(|e| commit_error(e, section_size))
         }
     };
     let (obj, origin) = match &named {
@@ -522,7 +674,11 @@ fn create_impl(ns: &Namespace, file: Option<&File>, fl: u32, size: u64, name: Op
                     file: Some(path),
                     name: None,
                 };
-                return Ok(Mapping { section: Arc::new(section), access: protection.creator_rights(), existed: false });
+                return Ok(Mapping {
+                    section: Arc::new(section),
+                    access: protection.creator_rights(),
+                    existed: false,
+                });
             }
             (Object::create_unnamed(&header, &init)?, Origin::Created)
         }
@@ -532,7 +688,11 @@ fn create_impl(ns: &Namespace, file: Option<&File>, fl: u32, size: u64, name: Op
         return existing(obj, name, protection);
     }
     let section = Section::from_object(obj, file)?;
-    Ok(Mapping { section: Arc::new(section), access: protection.creator_rights(), existed: false })
+    Ok(Mapping {
+        section: Arc::new(section),
+        access: protection.creator_rights(),
+        existed: false,
+    })
 }
 
 /// `CreateFileMapping` on a name that exists: the existing object with its own size and
@@ -542,13 +702,23 @@ fn existing(obj: Arc<Object>, name: &Name, protection: Protection) -> Result<Map
     let rights = protection.creator_rights();
     let section = Section::from_object(obj, None)?;
     if rights.bits() & SECTION_MAP_WRITE != 0 && !section.data_writable {
-        bail!(AccessDenied, "{name} exists and cannot be opened for writing by this user");
+        bail!(
+            AccessDenied,
+            "{name} exists and cannot be opened for writing by this user"
+        );
     }
-    Ok(Mapping { section: Arc::new(section), access: rights, existed: true })
+    Ok(Mapping {
+        section: Arc::new(section),
+        access: rights,
+        existed: true,
+    })
 }
 
 fn too_big(size: u64) -> Error {
-    Error::new(ErrorKind::NotEnoughMemory, format!("a section of {size} bytes is too big (the limit is 2^54 bytes)"))
+    Error::new(
+        ErrorKind::NotEnoughMemory,
+        format!("a section of {size} bytes is too big (the limit is 2^54 bytes)"),
+    )
 }
 
 fn commit_error(e: rustix::io::Errno, size: u64) -> Error {
@@ -565,7 +735,9 @@ fn commit_error(e: rustix::io::Errno, size: u64) -> Error {
 /// Checks a file against the protection and sizes it; returns the section size.
 fn prepare_file(f: &File, protection: Protection, size: u64) -> Result<u64> {
     let acc = f.data_access();
-    let ok = acc.read && (!protection.is_writable() || acc.write) && (!protection.is_executable() || acc.execute);
+    let ok = acc.read
+        && (!protection.is_writable() || acc.write)
+        && (!protection.is_executable() || acc.execute);
     if !ok {
         bail!(
             AccessDenied,
@@ -579,7 +751,11 @@ fn prepare_file(f: &File, protection: Protection, size: u64) -> Result<u64> {
     let file_size = f.len()?;
     if size == 0 {
         if file_size == 0 {
-            bail!(FileInvalid, "{} is empty; a section of size 0 would be empty too", f.path().display());
+            bail!(
+                FileInvalid,
+                "{} is empty; a section of size 0 would be empty too",
+                f.path().display()
+            );
         }
         return Ok(file_size);
     }
@@ -600,7 +776,12 @@ fn prepare_file(f: &File, protection: Protection, size: u64) -> Result<u64> {
                 "no room to extend {} to {size} bytes",
                 f.path().display()
             ),
-            Err(e) => return Err(Error::os(e, format!("cannot extend {}", f.path().display()))),
+            Err(e) => {
+                return Err(Error::os(
+                    e,
+                    format!("cannot extend {}", f.path().display()),
+                ))
+            }
         }
     }
     Ok(size)

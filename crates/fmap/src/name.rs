@@ -77,12 +77,18 @@ impl Name {
         } else if let Some(rest) = name.strip_prefix("Local\\") {
             (Scope::Local, rest)
         } else if name.starts_with("Session\\") {
-            bail!(PathNotFound, "name {name:?}: per-session namespaces (Session\\) do not exist on Linux");
+            bail!(
+                PathNotFound,
+                "name {name:?}: per-session namespaces (Session\\) do not exist on Linux"
+            );
         } else {
             (Scope::Local, name)
         };
         if matches!(name, "Global" | "Local" | "Session") || rest.is_empty() {
-            bail!(InvalidHandle, "name {name:?} names a namespace directory, not an object");
+            bail!(
+                InvalidHandle,
+                "name {name:?} names a namespace directory, not an object"
+            );
         }
         if rest.contains('\\') {
             bail!(
@@ -94,7 +100,11 @@ impl Name {
             .chain_update(rest.as_bytes())
             .finalize()
             .into();
-        Ok(Name { scope, rest: rest.to_owned(), digest })
+        Ok(Name {
+            scope,
+            rest: rest.to_owned(),
+            digest,
+        })
     }
 
     /// The namespace the name lives in.
@@ -141,7 +151,9 @@ impl fmt::Debug for Name {
 
 /// Is `s` a file name that [`Name::file_name`] can produce?
 pub(crate) fn is_object_file_name(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[cfg(test)]
@@ -193,7 +205,16 @@ mod tests {
         assert_eq!(kind(&"😀".repeat(130)), ErrorKind::FilenameExcedRange);
         assert!(Name::parse(&"😀".repeat(129)).is_ok());
         // Slashes, dots and other path syntax are ordinary characters.
-        for ok in ["..", ".", "/", "../../etc/passwd", "a/b", " ", "Global\\..", "-"] {
+        for ok in [
+            "..",
+            ".",
+            "/",
+            "../../etc/passwd",
+            "a/b",
+            " ",
+            "Global\\..",
+            "-",
+        ] {
             let n = Name::parse(ok).unwrap();
             assert!(is_object_file_name(&n.file_name()));
         }

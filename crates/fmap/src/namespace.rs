@@ -58,7 +58,9 @@ struct NsInner {
 
 impl std::fmt::Debug for Namespace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Namespace").field("root", &self.inner.root).finish()
+        f.debug_struct("Namespace")
+            .field("root", &self.inner.root)
+            .finish()
     }
 }
 
@@ -203,13 +205,19 @@ impl Dir {
         let mut created = false;
         if create {
             if let Err(e) = std::fs::create_dir_all(root) {
-                return Err(Error::os(e, format!("cannot create namespace root {}", root.display())));
+                return Err(Error::os(
+                    e,
+                    format!("cannot create namespace root {}", root.display()),
+                ));
             }
             match rustix::fs::mkdir(&path, mode) {
                 Ok(()) => created = true,
                 Err(rustix::io::Errno::EXIST) => {}
                 Err(e) => {
-                    return Err(Error::os(e, format!("cannot create namespace directory {}", path.display())))
+                    return Err(Error::os(
+                        e,
+                        format!("cannot create namespace directory {}", path.display()),
+                    ))
                 }
             }
         }
@@ -221,7 +229,10 @@ impl Dir {
         .map_err(|e| {
             let what = format!("cannot open namespace directory {}", path.display());
             if e == rustix::io::Errno::LOOP || e == rustix::io::Errno::NOTDIR {
-                Error::new(ErrorKind::AccessDenied, format!("{what}: it is not a directory (symlink?)"))
+                Error::new(
+                    ErrorKind::AccessDenied,
+                    format!("{what}: it is not a directory (symlink?)"),
+                )
             } else {
                 Error::os(e, what)
             }
@@ -231,7 +242,8 @@ impl Dir {
             rustix::fs::fchmod(&fd, mode)
                 .map_err(|e| Error::os(e, format!("cannot set the mode of {}", path.display())))?;
         }
-        let st = rustix::fs::fstat(&fd).map_err(|e| Error::os(e, format!("fstat {}", path.display())))?;
+        let st = rustix::fs::fstat(&fd)
+            .map_err(|e| Error::os(e, format!("fstat {}", path.display())))?;
         let euid = rustix::process::geteuid().as_raw();
         let perm = st.st_mode & 0o7777;
         if scope == Scope::Local && (st.st_uid != euid || perm & 0o077 != 0) {
@@ -251,7 +263,10 @@ impl Dir {
             path,
             fd,
             file_mode,
-            lock: Mutex::new((rustix::process::getpid().as_raw_nonzero().get() as u32, Arc::new(lock))),
+            lock: Mutex::new((
+                rustix::process::getpid().as_raw_nonzero().get() as u32,
+                Arc::new(lock),
+            )),
             shards: std::array::from_fn(|_| Mutex::new(())),
             cache: Mutex::new(HashMap::new()),
         })
@@ -268,26 +283,40 @@ impl Dir {
             if g.0 != pid {
                 // A forked child shares the parent's open file description and therefore its
                 // locks; give the child its own.
-                *g = (pid, Arc::new(open_lock_file(&self.fd, &self.path, self.file_mode)?));
+                *g = (
+                    pid,
+                    Arc::new(open_lock_file(&self.fd, &self.path, self.file_mode)?),
+                );
             }
             g.1.clone()
         };
         ofd::set(fd.as_fd(), Lock::Write, bucket as u64, 1, true)
             .map_err(|e| Error::os(e, format!("cannot lock {}/.lock", self.path.display())))?;
-        Ok(BucketGuard { fd, bucket, _local: local })
+        Ok(BucketGuard {
+            fd,
+            bucket,
+            _local: local,
+        })
     }
 
     /// Removes stale objects (no live holder) from this directory.
     pub(crate) fn sweep(&self) -> Result<SweepReport> {
         let mut report = SweepReport::default();
-        let dupfd = rustix::fs::openat(&self.fd, ".", OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| Error::os(e, format!("cannot read {}", self.path.display())))?;
+        let dupfd = rustix::fs::openat(
+            &self.fd,
+            ".",
+            OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| Error::os(e, format!("cannot read {}", self.path.display())))?;
         let dir = rustix::fs::Dir::read_from(&dupfd)
             .map_err(|e| Error::os(e, format!("cannot read {}", self.path.display())))?;
         for entry in dir {
             let Ok(entry) = entry else { break };
             let fname = OsStr::from_bytes(entry.file_name().to_bytes());
-            let Some(fname) = fname.to_str() else { continue };
+            let Some(fname) = fname.to_str() else {
+                continue;
+            };
             if !name::is_object_file_name(fname) {
                 continue;
             }
@@ -301,8 +330,13 @@ impl Dir {
 
     /// Lists the object files of this directory (file names only).
     pub(crate) fn object_files(&self) -> Result<Vec<String>> {
-        let dupfd = rustix::fs::openat(&self.fd, ".", OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| Error::os(e, format!("cannot read {}", self.path.display())))?;
+        let dupfd = rustix::fs::openat(
+            &self.fd,
+            ".",
+            OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| Error::os(e, format!("cannot read {}", self.path.display())))?;
         let dir = rustix::fs::Dir::read_from(&dupfd)
             .map_err(|e| Error::os(e, format!("cannot read {}", self.path.display())))?;
         let mut out = Vec::new();
@@ -328,7 +362,9 @@ fn open_lock_file(dir: &OwnedFd, path: &Path, mode: Mode) -> Result<OwnedFd> {
     .map_err(|e| Error::os(e, format!("cannot open {}/.lock", path.display())))?;
     // The umask may have narrowed the mode; every user of the directory must be able to lock.
     if let Ok(st) = rustix::fs::fstat(&fd) {
-        if st.st_uid == rustix::process::geteuid().as_raw() && (st.st_mode & 0o777) != mode.as_raw_mode() {
+        if st.st_uid == rustix::process::geteuid().as_raw()
+            && (st.st_mode & 0o777) != mode.as_raw_mode()
+        {
             let _ = rustix::fs::fchmod(&fd, mode);
         }
     }
@@ -352,4 +388,3 @@ impl Drop for BucketGuard<'_> {
 pub(crate) fn bucket_of_file(file_name: &str) -> u32 {
     u32::from_str_radix(&file_name[..4], 16).unwrap_or(0) % BUCKETS
 }
-

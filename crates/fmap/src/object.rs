@@ -187,18 +187,34 @@ impl Header {
         }
         let version = get32(b, 8);
         if version != VERSION {
-            bail!(InvalidData, "{what} has format version {version}; this fmap reads version {VERSION}");
+            bail!(
+                InvalidData,
+                "{what} has format version {version}; this fmap reads version {VERSION}"
+            );
         }
         let Some(kind) = Kind::from_raw(get32(b, 12)) else {
-            bail!(InvalidData, "{what} has an unknown object type {}", get32(b, 12));
+            bail!(
+                InvalidData,
+                "{what} has an unknown object type {}",
+                get32(b, 12)
+            );
         };
         let name_len = get32(b, 56) as usize;
         let path_len = get32(b, 60) as usize;
-        if name_len > NAME_MAX || path_len >= PATH_MAX || (path_len > 0 && b.len() < PATH_OFF + path_len) {
-            bail!(InvalidData, "{what} has a corrupt header (name or path length out of range)");
+        if name_len > NAME_MAX
+            || path_len >= PATH_MAX
+            || (path_len > 0 && b.len() < PATH_OFF + path_len)
+        {
+            bail!(
+                InvalidData,
+                "{what} has a corrupt header (name or path length out of range)"
+            );
         }
         let Ok(name) = std::str::from_utf8(&b[NAME_OFF..NAME_OFF + name_len]) else {
-            bail!(InvalidData, "{what} has a corrupt header (name is not UTF-8)");
+            bail!(
+                InvalidData,
+                "{what} has a corrupt header (name is not UTF-8)"
+            );
         };
         Ok(Header {
             kind,
@@ -273,7 +289,9 @@ struct Entry {
 
 impl std::fmt::Debug for Object {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Object").field("header", &self.header).finish()
+        f.debug_struct("Object")
+            .field("header", &self.header)
+            .finish()
     }
 }
 
@@ -340,19 +358,31 @@ impl Object {
     }
 
     /// Creates an unnamed object in a sealed memfd.
-    pub(crate) fn create_unnamed(header: &Header, init: &dyn Fn(BorrowedFd<'_>) -> Result<()>) -> Result<Arc<Object>> {
-        let fd = rustix::fs::memfd_create("fmap", rustix::fs::MemfdFlags::CLOEXEC | rustix::fs::MemfdFlags::ALLOW_SEALING)
-            .map_err(|e| Error::os(e, "cannot create an unnamed object (memfd_create)"))?;
+    pub(crate) fn create_unnamed(
+        header: &Header,
+        init: &dyn Fn(BorrowedFd<'_>) -> Result<()>,
+    ) -> Result<Arc<Object>> {
+        let fd = rustix::fs::memfd_create(
+            "fmap",
+            rustix::fs::MemfdFlags::CLOEXEC | rustix::fs::MemfdFlags::ALLOW_SEALING,
+        )
+        .map_err(|e| Error::os(e, "cannot create an unnamed object (memfd_create)"))?;
         init(fd.as_fd())?;
         write_all_at(fd.as_fd(), &header.encode(), 0, "unnamed object")?;
         // Nobody can shrink or grow an unnamed object under its views.
         let _ = rustix::fs::fcntl_add_seals(
             &fd,
-            rustix::fs::SealFlags::SHRINK | rustix::fs::SealFlags::GROW | rustix::fs::SealFlags::SEAL,
+            rustix::fs::SealFlags::SHRINK
+                | rustix::fs::SealFlags::GROW
+                | rustix::fs::SealFlags::SEAL,
         );
-        Ok(Arc::new(Object { fd: Arc::new(fd), header: header.clone(), writable: true, entry: None }))
+        Ok(Arc::new(Object {
+            fd: Arc::new(fd),
+            header: header.clone(),
+            writable: true,
+            entry: None,
+        }))
     }
-
 }
 
 /// Another descriptor for the same file (a new open file description).
@@ -418,7 +448,8 @@ fn open_file(dir: &Dir, file_name: &str) -> Result<Option<(OwnedFd, bool)>> {
     let flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;
     let r = match rustix::fs::openat(&dir.fd, file_name, flags | OFlags::RDWR, Mode::empty()) {
         Err(rustix::io::Errno::ACCESS) => {
-            rustix::fs::openat(&dir.fd, file_name, flags | OFlags::RDONLY, Mode::empty()).map(|fd| (fd, false))
+            rustix::fs::openat(&dir.fd, file_name, flags | OFlags::RDONLY, Mode::empty())
+                .map(|fd| (fd, false))
         }
         r => r.map(|fd| (fd, true)),
     };
@@ -427,9 +458,15 @@ fn open_file(dir: &Dir, file_name: &str) -> Result<Option<(OwnedFd, bool)>> {
         Err(rustix::io::Errno::NOENT) => Ok(None),
         Err(rustix::io::Errno::LOOP) => Err(Error::new(
             ErrorKind::AccessDenied,
-            format!("{}/{file_name} is a symbolic link; refusing to follow it", dir.path.display()),
+            format!(
+                "{}/{file_name} is a symbolic link; refusing to follow it",
+                dir.path.display()
+            ),
         )),
-        Err(e) => Err(Error::os(e, format!("cannot open {}/{file_name}", dir.path.display()))),
+        Err(e) => Err(Error::os(
+            e,
+            format!("cannot open {}/{file_name}", dir.path.display()),
+        )),
     }
 }
 
@@ -442,7 +479,9 @@ fn probe_fast(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
     let Some((fd, writable)) = open_file(dir, file_name)? else {
         return Ok(Probe::NotFound);
     };
-    if !ofd::held_by_others(fd.as_fd(), Lock::Write, 0, 1).map_err(|e| os_lock_err(e, dir, file_name))? {
+    if !ofd::held_by_others(fd.as_fd(), Lock::Write, 0, 1)
+        .map_err(|e| os_lock_err(e, dir, file_name))?
+    {
         return Ok(Probe::Slow);
     }
     if !ofd::set(fd.as_fd(), Lock::Read, 0, 1, false).map_err(|e| os_lock_err(e, dir, file_name))? {
@@ -457,7 +496,10 @@ fn probe_fast(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
         fd: Arc::new(fd),
         header,
         writable,
-        entry: Some(Entry { dir: dir.clone(), file_name: file_name.to_owned() }),
+        entry: Some(Entry {
+            dir: dir.clone(),
+            file_name: file_name.to_owned(),
+        }),
     }))
 }
 
@@ -484,7 +526,10 @@ fn probe_locked(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
         fd: Arc::new(fd),
         header,
         writable,
-        entry: Some(Entry { dir: dir.clone(), file_name: file_name.to_owned() }),
+        entry: Some(Entry {
+            dir: dir.clone(),
+            file_name: file_name.to_owned(),
+        }),
     }))
 }
 
@@ -505,7 +550,10 @@ fn holders_remain(fd: BorrowedFd<'_>, dir: &Dir, file_name: &str) -> Result<bool
 fn unlink(dir: &Dir, file_name: &str) -> Result<()> {
     match rustix::fs::unlinkat(&dir.fd, file_name, AtFlags::empty()) {
         Ok(()) | Err(rustix::io::Errno::NOENT) => Ok(()),
-        Err(e) => Err(Error::os(e, format!("cannot remove {}/{file_name}", dir.path.display()))),
+        Err(e) => Err(Error::os(
+            e,
+            format!("cannot remove {}/{file_name}", dir.path.display()),
+        )),
     }
 }
 
@@ -520,9 +568,16 @@ fn create_linked(
     let file_name = name.file_name();
     let what = format!("object {name} in {}", dir.path.display());
     let mut tmp_name = None;
-    let fd = match rustix::fs::openat(&dir.fd, ".", OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC, dir.file_mode) {
+    let fd = match rustix::fs::openat(
+        &dir.fd,
+        ".",
+        OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
+        dir.file_mode,
+    ) {
         Ok(fd) => fd,
-        Err(rustix::io::Errno::OPNOTSUPP) | Err(rustix::io::Errno::ISDIR) | Err(rustix::io::Errno::INVAL) => {
+        Err(rustix::io::Errno::OPNOTSUPP)
+        | Err(rustix::io::Errno::ISDIR)
+        | Err(rustix::io::Errno::INVAL) => {
             // File systems without O_TMPFILE: a uniquely named temporary file instead.
             let t = format!(
                 ".tmp-{}-{}",
@@ -544,11 +599,13 @@ fn create_linked(
     let result = (|| -> Result<bool> {
         if dir.file_mode.as_raw_mode() & 0o066 != 0 {
             // The umask may have narrowed the directory's permission bits.
-            rustix::fs::fchmod(&fd, dir.file_mode).map_err(|e| Error::os(e, format!("cannot chmod {what}")))?;
+            rustix::fs::fchmod(&fd, dir.file_mode)
+                .map_err(|e| Error::os(e, format!("cannot chmod {what}")))?;
         }
         init(fd.as_fd())?;
         write_all_at(fd.as_fd(), &header.encode(), 0, &what)?;
-        ofd::set(fd.as_fd(), Lock::Read, 0, 1, false).map_err(|e| os_lock_err(e, dir, &file_name))?;
+        ofd::set(fd.as_fd(), Lock::Read, 0, 1, false)
+            .map_err(|e| os_lock_err(e, dir, &file_name))?;
         link_into_place(&fd, dir, tmp_name.as_deref(), &file_name, &what)
     })();
     if let Some(t) = &tmp_name {
@@ -561,12 +618,21 @@ fn create_linked(
         fd: Arc::new(fd),
         header: header.clone(),
         writable: true,
-        entry: Some(Entry { dir: dir.clone(), file_name: file_name.clone() }),
+        entry: Some(Entry {
+            dir: dir.clone(),
+            file_name: file_name.clone(),
+        }),
     };
     Ok(Some(insert_cache(dir, &file_name, obj)))
 }
 
-fn link_into_place(fd: &OwnedFd, dir: &Dir, tmp_name: Option<&str>, file_name: &str, what: &str) -> Result<bool> {
+fn link_into_place(
+    fd: &OwnedFd,
+    dir: &Dir,
+    tmp_name: Option<&str>,
+    file_name: &str,
+    what: &str,
+) -> Result<bool> {
     let r = match tmp_name {
         Some(t) => rustix::fs::linkat(&dir.fd, t, &dir.fd, file_name, AtFlags::empty()),
         None => match rustix::fs::linkat(fd, "", &dir.fd, file_name, AtFlags::EMPTY_PATH) {
@@ -574,7 +640,13 @@ fn link_into_place(fd: &OwnedFd, dir: &Dir, tmp_name: Option<&str>, file_name: &
                 // Older kernels reserve AT_EMPTY_PATH for CAP_DAC_READ_SEARCH; the /proc form
                 // works for everyone.
                 let p = format!("/proc/self/fd/{}", fd.as_raw_fd());
-                rustix::fs::linkat(rustix::fs::CWD, p.as_str(), &dir.fd, file_name, AtFlags::SYMLINK_FOLLOW)
+                rustix::fs::linkat(
+                    rustix::fs::CWD,
+                    p.as_str(),
+                    &dir.fd,
+                    file_name,
+                    AtFlags::SYMLINK_FOLLOW,
+                )
             }
             r => r,
         },
@@ -588,10 +660,15 @@ fn link_into_place(fd: &OwnedFd, dir: &Dir, tmp_name: Option<&str>, file_name: &
 
 impl Drop for Object {
     fn drop(&mut self) {
-        let Some(entry) = self.entry.take() else { return };
+        let Some(entry) = self.entry.take() else {
+            return;
+        };
         {
             let mut cache = entry.dir.cache.lock().unwrap_or_else(|e| e.into_inner());
-            if cache.get(&entry.file_name).is_some_and(|w| w.strong_count() == 0) {
+            if cache
+                .get(&entry.file_name)
+                .is_some_and(|w| w.strong_count() == 0)
+            {
                 cache.remove(&entry.file_name);
             }
         }
@@ -624,20 +701,28 @@ fn release(fd: &OwnedFd, dir: &Dir, file_name: &str) -> Result<()> {
 pub(crate) fn remove_if_stale(dir: &Dir, file_name: &str) -> Result<Option<(String, u64)>> {
     // Cheap check first, without the bucket lock.
     {
-        let Some((fd, _)) = open_file(dir, file_name)? else { return Ok(None) };
-        if ofd::held_by_others(fd.as_fd(), Lock::Write, 0, 1).map_err(|e| os_lock_err(e, dir, file_name))? {
+        let Some((fd, _)) = open_file(dir, file_name)? else {
+            return Ok(None);
+        };
+        if ofd::held_by_others(fd.as_fd(), Lock::Write, 0, 1)
+            .map_err(|e| os_lock_err(e, dir, file_name))?
+        {
             return Ok(None);
         }
     }
     let _guard = dir.bucket(bucket_of_file(file_name))?;
-    let Some((fd, _)) = open_file(dir, file_name)? else { return Ok(None) };
+    let Some((fd, _)) = open_file(dir, file_name)? else {
+        return Ok(None);
+    };
     if holders_remain(fd.as_fd(), dir, file_name)? {
         return Ok(None);
     }
     let label = read_header(fd.as_fd(), &file_name)
         .map(|h| h.name)
         .unwrap_or_else(|_| file_name.to_owned());
-    let bytes = rustix::fs::fstat(&fd).map(|st| st.st_blocks as u64 * 512).unwrap_or(0);
+    let bytes = rustix::fs::fstat(&fd)
+        .map(|st| st.st_blocks as u64 * 512)
+        .unwrap_or(0);
     unlink(dir, file_name)?;
     Ok(Some((label, bytes)))
 }
@@ -660,12 +745,25 @@ pub struct ObjectInfo {
 }
 
 pub(crate) fn inspect(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
-    let Some((fd, _)) = open_file(dir, file_name)? else { return Ok(None) };
-    let h = read_header(fd.as_fd(), &format_args!("{}/{file_name}", dir.path.display()))?;
-    let alive = ofd::held_by_others(fd.as_fd(), Lock::Write, 0, 1).map_err(|e| os_lock_err(e, dir, file_name))?;
+    let Some((fd, _)) = open_file(dir, file_name)? else {
+        return Ok(None);
+    };
+    let h = read_header(
+        fd.as_fd(),
+        &format_args!("{}/{file_name}", dir.path.display()),
+    )?;
+    let alive = ofd::held_by_others(fd.as_fd(), Lock::Write, 0, 1)
+        .map_err(|e| os_lock_err(e, dir, file_name))?;
     let file = (h.flags & FLAG_FILE_BACKED != 0).then(|| {
         use std::os::unix::ffi::OsStrExt;
         std::path::PathBuf::from(std::ffi::OsStr::from_bytes(&h.path))
     });
-    Ok(Some(ObjectInfo { name: h.name, kind: h.kind, size: h.size, alive, creator_pid: h.creator_pid, file }))
+    Ok(Some(ObjectInfo {
+        name: h.name,
+        kind: h.kind,
+        size: h.size,
+        alive,
+        creator_pid: h.creator_pid,
+        file,
+    }))
 }

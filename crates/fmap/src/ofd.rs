@@ -46,9 +46,19 @@ fn flock(kind: Lock, start: u64, len: u64) -> libc::flock {
 ///
 /// With `wait`, blocks until the lock is granted (retrying on `EINTR`) and returns `Ok(true)`;
 /// without, returns `Ok(false)` if another description holds a conflicting lock.
-pub(crate) fn set(fd: BorrowedFd<'_>, kind: Lock, start: u64, len: u64, wait: bool) -> io::Result<bool> {
+pub(crate) fn set(
+    fd: BorrowedFd<'_>,
+    kind: Lock,
+    start: u64,
+    len: u64,
+    wait: bool,
+) -> io::Result<bool> {
     let fl = flock(kind, start, len);
-    let cmd = if wait { libc::F_OFD_SETLKW } else { libc::F_OFD_SETLK };
+    let cmd = if wait {
+        libc::F_OFD_SETLKW
+    } else {
+        libc::F_OFD_SETLK
+    };
     loop {
         // SAFETY: `fd` is a live descriptor for the duration of the call and `fl` is a valid
         // `struct flock` that the kernel only reads for SETLK/SETLKW.
@@ -67,11 +77,22 @@ pub(crate) fn set(fd: BorrowedFd<'_>, kind: Lock, start: u64, len: u64, wait: bo
 
 /// Would a lock of `kind` on these bytes conflict with a lock held through another open file
 /// description? (Locks held through `fd`'s own description never conflict.)
-pub(crate) fn held_by_others(fd: BorrowedFd<'_>, kind: Lock, start: u64, len: u64) -> io::Result<bool> {
+pub(crate) fn held_by_others(
+    fd: BorrowedFd<'_>,
+    kind: Lock,
+    start: u64,
+    len: u64,
+) -> io::Result<bool> {
     let mut fl = flock(kind, start, len);
     // SAFETY: as in `set`; for GETLK the kernel writes the result back into `fl`, which is a
     // valid, exclusively borrowed `struct flock`.
-    let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_OFD_GETLK, &mut fl as *mut libc::flock) };
+    let r = unsafe {
+        libc::fcntl(
+            fd.as_raw_fd(),
+            libc::F_OFD_GETLK,
+            &mut fl as *mut libc::flock,
+        )
+    };
     if r != 0 {
         return Err(io::Error::last_os_error());
     }

@@ -70,19 +70,38 @@ impl View {
     pub(crate) fn map(req: MapRequest<'_>) -> Result<View> {
         let mapped = round_up(req.len as u64, PAGE_SIZE)
             .and_then(|m| usize::try_from(m).ok())
-            .ok_or_else(|| Error::new(ErrorKind::NotEnoughMemory, format!("a view of {} bytes does not fit the address space", req.len)))?;
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotEnoughMemory,
+                    format!("a view of {} bytes does not fit the address space", req.len),
+                )
+            })?;
         let prot = req.protection.mmap_prot();
-        let share = if req.protection.is_copy_on_write() { MapFlags::PRIVATE } else { MapFlags::SHARED };
+        let share = if req.protection.is_copy_on_write() {
+            MapFlags::PRIVATE
+        } else {
+            MapFlags::SHARED
+        };
         let fd = req.fd.as_fd();
         let ptr = match req.base {
             Some(base) => {
                 if base as u64 % ALLOCATION_GRANULARITY != 0 {
-                    bail!(MappedAlignment, "base address {base:#x} is not a multiple of 64 KiB");
+                    bail!(
+                        MappedAlignment,
+                        "base address {base:#x} is not a multiple of 64 KiB"
+                    );
                 }
                 // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping; the kernel
                 // fails with EEXIST instead, so no memory of this process is affected.
                 let r = unsafe {
-                    rustix::mm::mmap(base as *mut c_void, mapped, prot, share | MapFlags::FIXED_NOREPLACE, fd, req.file_offset)
+                    rustix::mm::mmap(
+                        base as *mut c_void,
+                        mapped,
+                        prot,
+                        share | MapFlags::FIXED_NOREPLACE,
+                        fd,
+                        req.file_offset,
+                    )
                 };
                 match r {
                     Ok(p) if p as usize == base => p,
@@ -91,15 +110,22 @@ impl View {
                         // hint and put the view elsewhere.
                         // SAFETY: `p` is the mapping we just created, of `mapped` bytes.
                         let _ = unsafe { rustix::mm::munmap(p, mapped) };
-                        bail!(InvalidAddress, "the range at {base:#x} ({mapped} bytes) is already in use");
+                        bail!(
+                            InvalidAddress,
+                            "the range at {base:#x} ({mapped} bytes) is already in use"
+                        );
                     }
                     Err(rustix::io::Errno::EXIST) => {
-                        bail!(InvalidAddress, "the range at {base:#x} ({mapped} bytes) is already in use")
+                        bail!(
+                            InvalidAddress,
+                            "the range at {base:#x} ({mapped} bytes) is already in use"
+                        )
                     }
                     Err(e) => return Err(map_error(e, mapped, req.protection)),
                 }
             }
-            None => map_aligned(fd, mapped, prot, share, req.file_offset).map_err(|e| map_error(e, mapped, req.protection))?,
+            None => map_aligned(fd, mapped, prot, share, req.file_offset)
+                .map_err(|e| map_error(e, mapped, req.protection))?,
         };
         Ok(View {
             // SAFETY: mmap never returns null on success.
@@ -165,7 +191,11 @@ impl View {
 
     fn check_range(&self, offset: usize, n: usize) -> Result<()> {
         if offset.checked_add(n).is_none_or(|end| end > self.len) {
-            bail!(InvalidParameter, "range {offset}+{n} is outside the view of {} bytes", self.len);
+            bail!(
+                InvalidParameter,
+                "range {offset}+{n} is outside the view of {} bytes",
+                self.len
+            );
         }
         Ok(())
     }
@@ -178,7 +208,13 @@ impl View {
         self.check_range(offset, buf.len())?;
         // SAFETY: the range is inside our live, readable mapping; the copy tolerates
         // concurrent writers in the sense of shared memory (bytes may be torn between writes).
-        unsafe { std::ptr::copy_nonoverlapping(self.ptr.as_ptr().add(offset), buf.as_mut_ptr(), buf.len()) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                self.ptr.as_ptr().add(offset),
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        };
         Ok(())
     }
 
@@ -186,13 +222,22 @@ impl View {
     pub fn write(&self, offset: usize, data: &[u8]) -> Result<()> {
         if !matches!(
             self.protection,
-            Protection::ReadWrite | Protection::ExecuteReadWrite | Protection::WriteCopy | Protection::ExecuteWriteCopy
+            Protection::ReadWrite
+                | Protection::ExecuteReadWrite
+                | Protection::WriteCopy
+                | Protection::ExecuteWriteCopy
         ) {
-            bail!(AccessDenied, "the view is {} and cannot be written", self.protection);
+            bail!(
+                AccessDenied,
+                "the view is {} and cannot be written",
+                self.protection
+            );
         }
         self.check_range(offset, data.len())?;
         // SAFETY: the range is inside our live, writable mapping.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.as_ptr().add(offset), data.len()) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.as_ptr().add(offset), data.len())
+        };
         Ok(())
     }
 
@@ -220,11 +265,19 @@ impl View {
 
     fn flush_impl(&self, offset: usize, len: usize, asynchronous: bool) -> Result<()> {
         if offset > self.mapped {
-            bail!(InvalidParameter, "offset {offset} is outside the view of {} bytes", self.len);
+            bail!(
+                InvalidParameter,
+                "offset {offset} is outside the view of {} bytes",
+                self.len
+            );
         }
         let len = if len == 0 { self.mapped - offset } else { len };
         if offset.checked_add(len).is_none_or(|e| e > self.mapped) {
-            bail!(InvalidParameter, "range {offset}+{len} is outside the view of {} bytes", self.len);
+            bail!(
+                InvalidParameter,
+                "range {offset}+{len} is outside the view of {} bytes",
+                self.len
+            );
         }
         let Some((fd, file_offset)) = &self.file else {
             return Ok(()); // pagefile-backed: nothing to write back (Windows returns TRUE too)
@@ -248,7 +301,10 @@ impl View {
                 )
             };
             if r != 0 {
-                return Err(Error::os(std::io::Error::last_os_error(), "cannot start write-back of the view"));
+                return Err(Error::os(
+                    std::io::Error::last_os_error(),
+                    "cannot start write-back of the view",
+                ));
             }
             Ok(())
         } else {
@@ -262,7 +318,10 @@ impl View {
     /// address inside it. Returns the base address.
     pub fn into_raw(self) -> *mut u8 {
         let base = self.ptr.as_ptr();
-        registry().lock().unwrap_or_else(|e| e.into_inner()).insert(base as usize, self);
+        registry()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(base as usize, self);
         base
     }
 }
@@ -287,16 +346,40 @@ fn map_error(e: rustix::io::Errno, len: usize, prot: Protection) -> Error {
 }
 
 /// Maps `len` bytes of `fd` at a 64 KiB-aligned address chosen by the system.
-fn map_aligned(fd: std::os::fd::BorrowedFd<'_>, len: usize, prot: ProtFlags, share: MapFlags, offset: u64) -> rustix::io::Result<*mut c_void> {
+fn map_aligned(
+    fd: std::os::fd::BorrowedFd<'_>,
+    len: usize,
+    prot: ProtFlags,
+    share: MapFlags,
+    offset: u64,
+) -> rustix::io::Result<*mut c_void> {
     let gran = ALLOCATION_GRANULARITY as usize;
-    let span = len.checked_add(gran - PAGE_SIZE as usize).ok_or(rustix::io::Errno::NOMEM)?;
+    let span = len
+        .checked_add(gran - PAGE_SIZE as usize)
+        .ok_or(rustix::io::Errno::NOMEM)?;
     // SAFETY: a fresh anonymous PROT_NONE reservation; it touches no existing memory.
-    let res = unsafe { rustix::mm::mmap_anonymous(std::ptr::null_mut(), span, ProtFlags::empty(), MapFlags::PRIVATE | MapFlags::NORESERVE)? };
+    let res = unsafe {
+        rustix::mm::mmap_anonymous(
+            std::ptr::null_mut(),
+            span,
+            ProtFlags::empty(),
+            MapFlags::PRIVATE | MapFlags::NORESERVE,
+        )?
+    };
     let start = res as usize;
     let aligned = (start + gran - 1) & !(gran - 1);
     // SAFETY: [aligned, aligned+len) lies inside the reservation we just made, so MAP_FIXED
     // replaces only our own reservation.
-    let r = unsafe { rustix::mm::mmap(aligned as *mut c_void, len, prot, share | MapFlags::FIXED, fd, offset) };
+    let r = unsafe {
+        rustix::mm::mmap(
+            aligned as *mut c_void,
+            len,
+            prot,
+            share | MapFlags::FIXED,
+            fd,
+            offset,
+        )
+    };
     let p = match r {
         Ok(p) => p,
         Err(e) => {
@@ -363,6 +446,10 @@ pub fn flush_view(addr: *const u8, len: usize, asynchronous: bool) -> Result<()>
         bail!(InvalidAddress, "{addr:p} is not inside a mapped view");
     }
     let offset = a - base;
-    let len = if len == 0 { v.mapped - offset } else { len.min(v.mapped - offset) };
+    let len = if len == 0 {
+        v.mapped - offset
+    } else {
+        len.min(v.mapped - offset)
+    };
     v.flush_impl(offset, len, asynchronous)
 }
