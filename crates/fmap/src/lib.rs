@@ -60,20 +60,30 @@
 
 pub mod access;
 mod error;
+pub mod event;
 pub mod file;
+mod futex;
 pub mod mapping;
+pub mod mutex;
 pub mod name;
 pub mod namespace;
 pub mod object;
 mod ofd;
+pub mod semaphore;
+pub mod sync;
+mod syncobj;
 pub mod view;
 pub mod win32;
 
 pub use access::{Access, Protection};
 pub use error::{Error, ErrorKind, Result};
+pub use event::Event;
 pub use file::{Disposition, File};
 pub use mapping::{Mapping, MappingOptions};
+pub use mutex::{Mutex, MutexGuard};
 pub use name::{Name, Scope};
 pub use namespace::{Namespace, SweepReport};
 pub use object::{Kind, ObjectInfo};
+pub use semaphore::Semaphore;
+pub use sync::{set_spin, wait_all, wait_any, wait_one, WaitResult, WaitTarget, Waitable};
 pub use view::{flush_view, unmap_view, View};

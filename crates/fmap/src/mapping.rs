@@ -613,7 +613,7 @@ fn create_impl(
     header.sec = sec;
     let section_size = match file {
         None => round_up(size, PAGE_SIZE)
-            .filter(|s| *s <= MAX_SECTION_SIZE)
+            .filter(|s| *s < MAX_SECTION_SIZE)
             .ok_or_else(|| too_big(size))?,
         Some(f) => prepare_file(f, protection, size)?,
     };
@@ -650,6 +650,7 @@ fn create_impl(
         if reserve {
             rustix::fs::ftruncate(fd, total).map_err(|e| commit_error(e, section_size))
         } else {
+            check_room(fd, section_size)?;
             rustix::fs::fallocate(fd, FallocateFlags::empty(), 0, total)
                 .map_err(|e| commit_error(e, section_size))
         }
@@ -714,6 +715,47 @@ fn existing(obj: Arc<Object>, name: &Name, protection: Protection) -> Result<Map
     })
 }
 
+/// Refuses up front a commit that cannot fit, instead of letting `fallocate` take memory page
+/// by page until it fails (an unnamed section's memfd has no size limit of its own, and a tmpfs
+/// may be larger than the memory that is actually available).
+fn check_room(fd: BorrowedFd<'_>, size: u64) -> Result<()> {
+    const SMALL: u64 = 64 << 20;
+    if size < SMALL {
+        return Ok(());
+    }
+    let mut room = available_memory();
+    if let Ok(st) = rustix::fs::fstatvfs(fd) {
+        if st.f_blocks > 0 {
+            room = room.min(st.f_bavail.saturating_mul(st.f_frsize));
+        }
+    }
+    if size > room {
+        return Err(Error::new(
+            ErrorKind::CommitmentLimit,
+            format!("not enough shared memory to commit a section of {size} bytes ({room} bytes available)"),
+        ));
+    }
+    Ok(())
+}
+
+/// `MemAvailable` + `SwapFree` from /proc/meminfo (unlimited if it cannot be read).
+fn available_memory() -> u64 {
+    let Ok(text) = std::fs::read_to_string("/proc/meminfo") else {
+        return u64::MAX;
+    };
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    };
+    match field("MemAvailable:") {
+        Some(m) => m.saturating_add(field("SwapFree:").unwrap_or(0)),
+        None => u64::MAX,
+    }
+}
+
 fn too_big(size: u64) -> Error {
     Error::new(
         ErrorKind::NotEnoughMemory,
@@ -745,7 +787,7 @@ fn prepare_file(f: &File, protection: Protection, size: u64) -> Result<u64> {
             f.path().display()
         );
     }
-    if size > MAX_SECTION_SIZE {
+    if size >= MAX_SECTION_SIZE {
         return Err(too_big(size));
     }
     let file_size = f.len()?;

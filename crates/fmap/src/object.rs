@@ -280,6 +280,9 @@ pub(crate) struct Object {
     /// get a read-only descriptor).
     writable: bool,
     entry: Option<Entry>,
+    /// The header page mapped into this process (synchronization objects only).
+    pub(crate) page: std::sync::OnceLock<crate::sync::Page>,
+    identity: std::sync::OnceLock<(u64, u64)>,
 }
 
 struct Entry {
@@ -314,6 +317,24 @@ impl Object {
     /// Whether this object has a name in a namespace.
     pub(crate) fn is_named(&self) -> bool {
         self.entry.is_some()
+    }
+
+    /// The object file's (device, inode): a global identity and order for wait-all.
+    pub(crate) fn identity(&self) -> Result<(u64, u64)> {
+        if let Some(id) = self.identity.get() {
+            return Ok(*id);
+        }
+        let st = rustix::fs::fstat(&*self.fd).map_err(|e| Error::os(e, "fstat"))?;
+        Ok(*self.identity.get_or_init(|| (st.st_dev, st.st_ino)))
+    }
+
+    /// The header page, mapped on first use.
+    pub(crate) fn page(&self) -> Result<&crate::sync::Page> {
+        if let Some(p) = self.page.get() {
+            return Ok(p);
+        }
+        let p = crate::sync::Page::map(self.fd.as_fd())?;
+        Ok(self.page.get_or_init(|| p))
     }
 
     /// Whether this process could open the object file for writing.
@@ -381,6 +402,8 @@ impl Object {
             header: header.clone(),
             writable: true,
             entry: None,
+            page: Default::default(),
+            identity: Default::default(),
         }))
     }
 }
@@ -496,6 +519,8 @@ fn probe_fast(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
         fd: Arc::new(fd),
         header,
         writable,
+        page: Default::default(),
+        identity: Default::default(),
         entry: Some(Entry {
             dir: dir.clone(),
             file_name: file_name.to_owned(),
@@ -526,6 +551,8 @@ fn probe_locked(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
         fd: Arc::new(fd),
         header,
         writable,
+        page: Default::default(),
+        identity: Default::default(),
         entry: Some(Entry {
             dir: dir.clone(),
             file_name: file_name.to_owned(),
@@ -618,6 +645,8 @@ fn create_linked(
         fd: Arc::new(fd),
         header: header.clone(),
         writable: true,
+        page: Default::default(),
+        identity: Default::default(),
         entry: Some(Entry {
             dir: dir.clone(),
             file_name: file_name.clone(),
@@ -660,6 +689,13 @@ fn link_into_place(
 
 impl Drop for Object {
     fn drop(&mut self) {
+        if let Some(page) = self.page.take() {
+            if page.owned_by_this_process() {
+                // A thread of this process still owns the mutex: the kernel may walk that
+                // thread's robust list into this page, so it must stay mapped.
+                std::mem::forget(page);
+            }
+        }
         let Some(entry) = self.entry.take() else {
             return;
         };

@@ -1,0 +1,158 @@
+//! Named events (`CreateEvent`, `OpenEvent`, `SetEvent`, `ResetEvent`, `PulseEvent`).
+//!
+//! * Manual-reset: stays signaled until reset and releases every waiter. A `Set` or `Pulse`
+//!   releases every thread waiting at that moment, even if the event is reset before the
+//!   waiter runs (the release is recorded as a sequence number the waiter compares with the one
+//!   it went to sleep with).
+//! * Auto-reset: releases exactly one waiter and resets; with nobody waiting it stays signaled
+//!   until a wait consumes it.
+//! * `Pulse` releases the current waiters (all, or one for auto-reset) and leaves the event
+//!   non-signaled; with nobody waiting the pulse is lost. In a wait-all, only the current state
+//!   counts (a pulse does not satisfy it), as Windows documents.
+
+use crate::error::Result;
+use crate::namespace::Namespace;
+use crate::object::Kind;
+use crate::sync::{
+    self, Page, StateGuard, WaitResult, OFF_A, OFF_B, OFF_C, OFF_D, OFF_D_FLAG, OFF_NWAITERS,
+};
+use crate::syncobj::{impl_waitable, SyncHandle};
+use crate::win32::EVENT_MODIFY_STATE;
+use std::sync::atomic::Ordering::*;
+use std::time::Duration;
+
+/// One handle to an event.
+#[derive(Debug)]
+pub struct Event {
+    h: SyncHandle,
+}
+
+impl_waitable!(Event);
+
+impl Event {
+    /// `CreateEvent` in the default namespace. If the name exists, `manual_reset` and
+    /// `initially_set` are ignored and [`already_existed`](Event::already_existed) is true.
+    pub fn create(name: Option<&str>, manual_reset: bool, initially_set: bool) -> Result<Event> {
+        Event::create_in(&Namespace::default(), name, manual_reset, initially_set)
+    }
+
+    /// `CreateEvent` in `ns`.
+    pub fn create_in(
+        ns: &Namespace,
+        name: Option<&str>,
+        manual_reset: bool,
+        initially_set: bool,
+    ) -> Result<Event> {
+        let h = SyncHandle::create(ns, Kind::Event, name, &|page: &Page| {
+            page.u32(OFF_A).store(initially_set as u32, Relaxed);
+            page.u32(OFF_B).store(manual_reset as u32, Relaxed);
+            Ok(())
+        })?;
+        Ok(Event { h })
+    }
+
+    /// `OpenEvent` in the default namespace.
+    pub fn open(name: &str, access: u32) -> Result<Event> {
+        Event::open_in(&Namespace::default(), name, access)
+    }
+
+    /// `OpenEvent` in `ns`.
+    pub fn open_in(ns: &Namespace, name: &str, access: u32) -> Result<Event> {
+        Ok(Event {
+            h: SyncHandle::open(ns, Kind::Event, Some(name), access)?,
+        })
+    }
+
+    /// Did `create` open an existing event?
+    pub fn already_existed(&self) -> bool {
+        self.h.existed
+    }
+
+    /// The full name, or `None`.
+    pub fn name(&self) -> Option<&str> {
+        self.h.name()
+    }
+
+    /// The rights of this handle.
+    pub fn access(&self) -> u32 {
+        self.h.access
+    }
+
+    /// `DuplicateHandle`.
+    pub fn duplicate(&self, access: Option<u32>) -> Result<Event> {
+        Ok(Event {
+            h: self.h.duplicate(access)?,
+        })
+    }
+
+    /// Is it a manual-reset event?
+    pub fn is_manual_reset(&self) -> Result<bool> {
+        Ok(self.h.page()?.u32(OFF_B).load(Relaxed) != 0)
+    }
+
+    /// Is it signaled now? (A snapshot: it may change at once.)
+    pub fn is_set(&self) -> Result<bool> {
+        Ok(self.h.page()?.u32(OFF_A).load(SeqCst) != 0)
+    }
+
+    /// `SetEvent`.
+    pub fn set(&self) -> Result<()> {
+        self.h.require(EVENT_MODIFY_STATE, "set the event")?;
+        let page = self.h.page()?;
+        {
+            let _g = StateGuard::lock(page)?;
+            page.u32(OFF_A).store(1, Relaxed);
+            let seq = page.seq().load(Relaxed).wrapping_add(1);
+            if page.u32(OFF_B).load(Relaxed) != 0 {
+                page.u32(OFF_C).store(seq, Relaxed);
+            }
+            page.seq().store(seq, SeqCst);
+        }
+        wake(page);
+        Ok(())
+    }
+
+    /// `ResetEvent`.
+    pub fn reset(&self) -> Result<()> {
+        self.h.require(EVENT_MODIFY_STATE, "reset the event")?;
+        let page = self.h.page()?;
+        let _g = StateGuard::lock(page)?;
+        page.u32(OFF_A).store(0, Relaxed);
+        Ok(())
+    }
+
+    /// `PulseEvent`: releases the threads waiting now (all of them, or one for an auto-reset
+    /// event) and leaves the event non-signaled.
+    pub fn pulse(&self) -> Result<()> {
+        self.h.require(EVENT_MODIFY_STATE, "pulse the event")?;
+        let page = self.h.page()?;
+        {
+            // The release is recorded with a new sequence number; only threads that were
+            // already waiting (their snapshot is older) can claim it, so with nobody waiting
+            // the pulse is lost.
+            let _g = StateGuard::lock(page)?;
+            page.u32(OFF_A).store(0, Relaxed);
+            let seq = page.seq().load(Relaxed).wrapping_add(1);
+            if page.u32(OFF_B).load(Relaxed) != 0 {
+                page.u32(OFF_C).store(seq, Relaxed);
+            } else {
+                page.u32(OFF_D).store(seq, Relaxed);
+                page.u32(OFF_D_FLAG).store(1, Relaxed);
+            }
+            page.seq().store(seq, SeqCst);
+        }
+        wake(page);
+        Ok(())
+    }
+
+    /// `WaitForSingleObject`.
+    pub fn wait(&self, timeout: Option<Duration>) -> Result<WaitResult> {
+        sync::wait_one(self, timeout)
+    }
+}
+
+fn wake(page: &Page) {
+    if page.u32(OFF_NWAITERS).load(SeqCst) != 0 {
+        crate::futex::wake_all(page.seq());
+    }
+}

@@ -1,0 +1,146 @@
+//! Named mutexes (`CreateMutex`, `OpenMutex`, `ReleaseMutex`): owned by a thread, recursive,
+//! and abandoned — reported to the next owner — when the owning thread exits or its process
+//! dies, including by `SIGKILL`. See [`crate::sync`] for how.
+
+use crate::error::Result;
+use crate::namespace::Namespace;
+use crate::object::Kind;
+use crate::sync::{self, WaitResult};
+use crate::syncobj::{impl_waitable, SyncHandle};
+use std::marker::PhantomData;
+use std::time::Duration;
+
+/// One handle to a named (or unnamed) mutex.
+#[derive(Debug)]
+pub struct Mutex {
+    h: SyncHandle,
+}
+
+impl_waitable!(Mutex);
+
+/// Proof that the current thread owns a mutex; releases it when dropped. Not `Send`: a mutex
+/// must be released by the thread that acquired it.
+#[derive(Debug)]
+pub struct MutexGuard<'a> {
+    mutex: &'a Mutex,
+    abandoned: bool,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Mutex {
+    /// `CreateMutex` in the default namespace: creates the mutex, or opens it if the name exists
+    /// (then `initial_owner` is ignored and [`already_existed`](Mutex::already_existed) is
+    /// true). `None` or `""` creates an unnamed mutex.
+    pub fn create(name: Option<&str>, initial_owner: bool) -> Result<Mutex> {
+        Mutex::create_in(&Namespace::default(), name, initial_owner)
+    }
+
+    /// `CreateMutex` in `ns`.
+    pub fn create_in(ns: &Namespace, name: Option<&str>, initial_owner: bool) -> Result<Mutex> {
+        let h = SyncHandle::create(ns, Kind::Mutex, name, &|page| {
+            if initial_owner {
+                // Taken through the page that becomes this process's mapping of the object.
+                let r = sync::try_mutex(page)?;
+                debug_assert!(r != sync::TryOutcome::No);
+            }
+            Ok(())
+        })?;
+        Ok(Mutex { h })
+    }
+
+    /// `OpenMutex` in the default namespace with `access` (`MUTEX_ALL_ACCESS`, `SYNCHRONIZE`,
+    /// generic rights, …).
+    pub fn open(name: &str, access: u32) -> Result<Mutex> {
+        Mutex::open_in(&Namespace::default(), name, access)
+    }
+
+    /// `OpenMutex` in `ns`.
+    pub fn open_in(ns: &Namespace, name: &str, access: u32) -> Result<Mutex> {
+        Ok(Mutex {
+            h: SyncHandle::open(ns, Kind::Mutex, Some(name), access)?,
+        })
+    }
+
+    /// Did `create` open an existing mutex (`ERROR_ALREADY_EXISTS`)?
+    pub fn already_existed(&self) -> bool {
+        self.h.existed
+    }
+
+    /// The full name, or `None` for an unnamed mutex.
+    pub fn name(&self) -> Option<&str> {
+        self.h.name()
+    }
+
+    /// The rights of this handle.
+    pub fn access(&self) -> u32 {
+        self.h.access
+    }
+
+    /// `DuplicateHandle`: another handle to the same mutex, with the same access (`None`) or
+    /// the access given.
+    pub fn duplicate(&self, access: Option<u32>) -> Result<Mutex> {
+        Ok(Mutex {
+            h: self.h.duplicate(access)?,
+        })
+    }
+
+    /// Waits (forever) until this thread owns the mutex.
+    pub fn lock(&self) -> Result<MutexGuard<'_>> {
+        Ok(self
+            .lock_timeout(None)?
+            .expect("an infinite wait does not time out"))
+    }
+
+    /// Takes the mutex if it is free (or owned by this thread), without waiting.
+    pub fn try_lock(&self) -> Result<Option<MutexGuard<'_>>> {
+        self.lock_timeout(Some(Duration::ZERO))
+    }
+
+    /// Waits up to `timeout` (`None`: forever) for the mutex; `Ok(None)` if it timed out.
+    pub fn lock_timeout(&self, timeout: Option<Duration>) -> Result<Option<MutexGuard<'_>>> {
+        Ok(match self.wait(timeout)? {
+            WaitResult::Signaled(_) => Some(MutexGuard {
+                mutex: self,
+                abandoned: false,
+                _not_send: PhantomData,
+            }),
+            WaitResult::Abandoned(_) => Some(MutexGuard {
+                mutex: self,
+                abandoned: true,
+                _not_send: PhantomData,
+            }),
+            WaitResult::TimedOut => None,
+        })
+    }
+
+    /// `WaitForSingleObject`: on success the calling thread owns the mutex (once more) and must
+    /// [`release`](Mutex::release) it.
+    pub fn wait(&self, timeout: Option<Duration>) -> Result<WaitResult> {
+        sync::wait_one(self, timeout)
+    }
+
+    /// `ReleaseMutex`: gives up one level of ownership. `ERROR_NOT_OWNER` if the calling
+    /// thread does not own the mutex.
+    pub fn release(&self) -> Result<()> {
+        sync::release_mutex(self.h.page()?)
+    }
+
+    /// Is the mutex owned by the calling thread?
+    pub fn is_owned_by_current_thread(&self) -> Result<bool> {
+        Ok(sync::mutex_owner(self.h.page()?) == sync::me())
+    }
+}
+
+impl MutexGuard<'_> {
+    /// Was the mutex abandoned by its previous owner (`WAIT_ABANDONED`)? The data it protects
+    /// may be inconsistent.
+    pub fn was_abandoned(&self) -> bool {
+        self.abandoned
+    }
+}
+
+impl Drop for MutexGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self.mutex.release();
+    }
+}

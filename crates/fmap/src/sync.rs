@@ -1,0 +1,774 @@
+//! The shared state of synchronization objects and the wait engine (`WaitForSingleObject`,
+//! `WaitForMultipleObjects` any/all).
+//!
+//! # State
+//!
+//! A mutex, event or semaphore is an object file (see [`crate::object`]) whose header page holds,
+//! from offset 1024:
+//!
+//! | offset | field |
+//! |---|---|
+//! | 1024 | `state_lock`: glibc robust, process-shared `pthread_mutex_t` |
+//! | 1088 | `seq`: futex word, bumped after every change that can make the object available |
+//! | 1092 | `nwaiters`: sleepers registered on `seq` |
+//! | 1096 | `all_hint`: wait-all waiters currently working on this object |
+//! | 1104.. | type-specific words (below) |
+//! | 1152 | mutex only: `token`, a glibc robust process-shared `pthread_mutex_t` held by the owner thread |
+//!
+//! Events (`signaled`, `manual`, `release_seq`, `pulse`) and semaphores (`count`, `max`) change
+//! only under `state_lock`: every change is a single store, so a process killed while holding
+//! the lock leaves a consistent state, and the next locker (told `EOWNERDEAD` by glibc) marks the
+//! lock consistent and goes on.
+//!
+//! A mutex is owned by the thread that holds its `token`. Acquiring is `pthread_mutex_trylock` on
+//! the token (no system call, no state lock) followed by our own `owner` (process nonce + thread
+//! id) and `recursion` words; releasing is the reverse. When an owner thread exits or its process
+//! dies, the kernel marks the token `OWNER_DIED` through glibc's robust list and wakes a waiter;
+//! the next acquirer gets `EOWNERDEAD`, makes the token consistent and reports
+//! `WAIT_ABANDONED`.
+//!
+//! # Wait-all atomicity
+//!
+//! A wait-all takes the `state_lock`s of all its objects in one global order (device and inode
+//! of the object files), so it excludes every event and semaphore operation and every other
+//! wait-all on those objects. Mutex acquirers do not take state locks; the wait-all therefore
+//! takes mutex tokens *last*, by `trylock`, and gives them back (still under the state locks) if
+//! one is busy. Such a transient hold could make a concurrent acquirer's `trylock` fail although
+//! the wait-all never acquired the mutex; to hide it, an acquirer whose `trylock` fails while
+//! `all_hint` is non-zero retries once under the mutex's state lock, where no transient hold can
+//! be in progress. (`all_hint` is raised with `SeqCst` before the wait-all's first `trylock`; the
+//! failed `trylock` followed by a `SeqCst` fence orders the acquirer's read after it.) No process
+//! can therefore observe a partial acquisition.
+//!
+//! # Sleeping
+//!
+//! See [`crate::futex`] for the lost-wake-up argument. A waiter sleeps on the `seq` words of all
+//! its objects plus, for each mutex owned by someone else, the token word with the
+//! `FUTEX_WAITERS` bit set, so that the kernel wakes it if the owner dies. Before sleeping it
+//! spins briefly ([`set_spin`]) watching the same words, which removes the wake-up latency when
+//! the other side answers quickly from another core.
+
+use crate::error::{bail, Error, ErrorKind, Result};
+use crate::futex::{self, Expect, Woken};
+use crate::object::Object;
+use rustix::mm::{MapFlags, ProtFlags};
+use std::ptr::NonNull;
+use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering::*};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub(crate) const OFF_LOCK: usize = 1024;
+pub(crate) const OFF_SEQ: usize = 1088;
+pub(crate) const OFF_NWAITERS: usize = 1092;
+pub(crate) const OFF_ALL_HINT: usize = 1096;
+/// event: signaled · semaphore: count · mutex: recursion
+pub(crate) const OFF_A: usize = 1104;
+/// event: manual · semaphore: max · mutex: abandoned
+pub(crate) const OFF_B: usize = 1108;
+/// event: release_seq (manual-reset Set/Pulse)
+pub(crate) const OFF_C: usize = 1112;
+/// event: pulse pending (auto-reset) · value: the `seq` of the pulse
+pub(crate) const OFF_D: usize = 1116;
+pub(crate) const OFF_D_FLAG: usize = 1120;
+/// mutex: owner id (process nonce << 32 | tid), 0 = none
+pub(crate) const OFF_OWNER: usize = 1128;
+pub(crate) const OFF_TOKEN: usize = 1152;
+
+/// The mapped header page of a synchronization object in this process.
+pub(crate) struct Page {
+    ptr: NonNull<u8>,
+}
+
+// SAFETY: the page is shared memory accessed only through atomics and glibc's process-shared
+// mutex functions, which are safe to call from any thread.
+unsafe impl Send for Page {}
+// SAFETY: as above.
+unsafe impl Sync for Page {}
+
+impl Page {
+    pub(crate) fn map(fd: std::os::fd::BorrowedFd<'_>) -> Result<Page> {
+        // SAFETY: a fresh shared mapping of the object's first page; it replaces nothing.
+        let p = unsafe {
+            rustix::mm::mmap(
+                std::ptr::null_mut(),
+                4096,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::SHARED,
+                fd,
+                0,
+            )
+        }
+        .map_err(|e| Error::os(e, "cannot map the state of a synchronization object"))?;
+        Ok(Page {
+            ptr: NonNull::new(p.cast()).expect("mmap returned null"),
+        })
+    }
+
+    pub(crate) fn u32(&self, off: usize) -> &AtomicU32 {
+        debug_assert!(off % 4 == 0 && off + 4 <= 4096);
+        // SAFETY: in bounds, aligned, and the page lives as long as `self`; the memory is only
+        // ever accessed atomically (or by glibc's mutex code at other offsets).
+        unsafe { &*(self.ptr.as_ptr().add(off) as *const AtomicU32) }
+    }
+
+    pub(crate) fn u64(&self, off: usize) -> &AtomicU64 {
+        debug_assert!(off % 8 == 0 && off + 8 <= 4096);
+        // SAFETY: as for `u32`.
+        unsafe { &*(self.ptr.as_ptr().add(off) as *const AtomicU64) }
+    }
+
+    pub(crate) fn mutex(&self, off: usize) -> *mut libc::pthread_mutex_t {
+        // SAFETY: in bounds (callers use OFF_LOCK/OFF_TOKEN, 64-byte aligned, 40 bytes).
+        unsafe { self.ptr.as_ptr().add(off) as *mut libc::pthread_mutex_t }
+    }
+
+    pub(crate) fn seq(&self) -> &AtomicU32 {
+        self.u32(OFF_SEQ)
+    }
+
+    /// Is this page a mutex currently owned by a thread of this process? (Then it must never be
+    /// unmapped: the kernel may still walk the owner's robust list into it.)
+    pub(crate) fn owned_by_this_process(&self) -> bool {
+        (self.u64(OFF_OWNER).load(Relaxed) >> 32) as u32 == nonce()
+    }
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        // SAFETY: we own this 4096-byte mapping.
+        let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), 4096) };
+    }
+}
+
+/// Initialises a robust, process-shared, normal-type mutex in place.
+///
+/// # Safety
+/// `m` must point to 40 writable bytes that no thread uses as a mutex yet.
+pub(crate) unsafe fn init_robust(m: *mut libc::pthread_mutex_t) -> Result<()> {
+    let mut attr: libc::pthread_mutexattr_t = std::mem::zeroed();
+    let mut r = libc::pthread_mutexattr_init(&mut attr);
+    if r == 0 {
+        r = libc::pthread_mutexattr_setpshared(&mut attr, libc::PTHREAD_PROCESS_SHARED);
+    }
+    if r == 0 {
+        r = libc::pthread_mutexattr_setrobust(&mut attr, libc::PTHREAD_MUTEX_ROBUST);
+    }
+    if r == 0 {
+        r = libc::pthread_mutexattr_settype(&mut attr, libc::PTHREAD_MUTEX_NORMAL);
+    }
+    if r == 0 {
+        r = libc::pthread_mutex_init(m, &attr);
+    }
+    libc::pthread_mutexattr_destroy(&mut attr);
+    if r != 0 {
+        return Err(Error::os(
+            std::io::Error::from_raw_os_error(r),
+            "cannot initialise a robust mutex",
+        ));
+    }
+    Ok(())
+}
+
+/// Holds an object's state lock.
+pub(crate) struct StateGuard<'a> {
+    m: *mut libc::pthread_mutex_t,
+    _page: &'a Page,
+}
+
+impl<'a> StateGuard<'a> {
+    pub(crate) fn lock(page: &'a Page) -> Result<StateGuard<'a>> {
+        let m = page.mutex(OFF_LOCK);
+        // SAFETY: `m` is the initialised process-shared state lock inside the mapped page.
+        let r = unsafe { libc::pthread_mutex_lock(m) };
+        match r {
+            0 => {}
+            libc::EOWNERDEAD => {
+                // A process died inside a critical section. Every state change is a single
+                // store, so the state is consistent; say so.
+                // SAFETY: we hold the lock (EOWNERDEAD acquires it).
+                unsafe { libc::pthread_mutex_consistent(m) };
+            }
+            e => {
+                return Err(Error::new(
+                    ErrorKind::InvalidData,
+                    format!(
+                        "the state lock of a synchronization object is unusable ({})",
+                        std::io::Error::from_raw_os_error(e)
+                    ),
+                ))
+            }
+        }
+        Ok(StateGuard { m, _page: page })
+    }
+}
+
+impl Drop for StateGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: we hold the lock.
+        unsafe { libc::pthread_mutex_unlock(self.m) };
+    }
+}
+
+fn nonce() -> u32 {
+    static N: OnceLock<u32> = OnceLock::new();
+    *N.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        (h.finish() as u32) | 1
+    })
+}
+
+/// This thread's owner id: a random per-process nonce and the kernel thread id.
+pub(crate) fn me() -> u64 {
+    thread_local! {
+        static ME: u64 = (u64::from(nonce()) << 32) | u64::from(rustix::thread::gettid().as_raw_nonzero().get() as u32);
+    }
+    ME.with(|m| *m)
+}
+
+fn newer(a: u32, than: u32) -> bool {
+    (a.wrapping_sub(than) as i32) > 0
+}
+
+/// Bumps `seq` and wakes sleepers if any registered (see [`crate::futex`]).
+pub(crate) fn signal(page: &Page) {
+    page.seq().fetch_add(1, SeqCst);
+    if page.u32(OFF_NWAITERS).load(SeqCst) != 0 {
+        futex::wake_all(page.seq());
+    }
+}
+
+/// The object types a wait can involve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SyncKind {
+    Mutex,
+    Event,
+    Semaphore,
+}
+
+/// What one acquisition attempt found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Try {
+    Got,
+    Abandoned,
+    No,
+}
+
+/// A waitable object as the wait engine sees it.
+pub struct WaitTarget<'a> {
+    pub(crate) obj: &'a Object,
+    pub(crate) page: &'a Page,
+    pub(crate) kind: SyncKind,
+}
+
+impl WaitTarget<'_> {
+    fn key(&self) -> Result<(u64, u64)> {
+        self.obj.identity()
+    }
+}
+
+/// Implemented by objects that can be waited on (mutexes, events, semaphores). A
+/// [`Mapping`](crate::Mapping) implements it too and always fails: file mappings are not
+/// waitable.
+pub trait Waitable {
+    /// The object's state, if it is waitable and the handle has `SYNCHRONIZE` access.
+    fn wait_target(&self) -> Result<WaitTarget<'_>>;
+}
+
+/// The outcome of a wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitResult {
+    /// Object `index` was signaled and acquired (`WAIT_OBJECT_0 + index`; for wait-all, index
+    /// 0).
+    Signaled(usize),
+    /// Object `index` is a mutex whose owner died; the caller now owns it
+    /// (`WAIT_ABANDONED_0 + index`).
+    Abandoned(usize),
+    /// The timeout elapsed; nothing was acquired (`WAIT_TIMEOUT`).
+    TimedOut,
+}
+
+impl WaitResult {
+    /// The Win32 return value (`WAIT_OBJECT_0 + i`, `WAIT_ABANDONED_0 + i`, `WAIT_TIMEOUT`).
+    pub fn to_win32(self) -> u32 {
+        match self {
+            WaitResult::Signaled(i) => i as u32,
+            WaitResult::Abandoned(i) => crate::win32::WAIT_ABANDONED_0 + i as u32,
+            WaitResult::TimedOut => crate::win32::WAIT_TIMEOUT,
+        }
+    }
+}
+
+static SPIN_NS: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// Sets how long a waiter spins (watching the objects' words) before it sleeps in the kernel.
+/// Spinning trades CPU time for wake-up latency when the other side answers quickly from
+/// another core. The default is 20 µs on machines with more than one CPU and 0 otherwise, or
+/// `$FMAP_SPIN_US` microseconds if set. `Duration::ZERO` disables spinning.
+pub fn set_spin(d: Duration) {
+    SPIN_NS.store(d.as_nanos().min(u64::MAX as u128 - 1) as u64, Relaxed);
+}
+
+fn spin_ns() -> u64 {
+    let v = SPIN_NS.load(Relaxed);
+    if v != u64::MAX {
+        return v;
+    }
+    let d = std::env::var("FMAP_SPIN_US")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(|us| us * 1000)
+        .unwrap_or_else(|| {
+            if std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                > 1
+            {
+                20_000
+            } else {
+                0
+            }
+        });
+    SPIN_NS.store(d, Relaxed);
+    d
+}
+
+/// Tries to acquire the mutex at `page` for this thread, without sleeping.
+pub(crate) fn try_mutex(page: &Page) -> Result<Try> {
+    let me = me();
+    let owner = page.u64(OFF_OWNER);
+    if owner.load(Relaxed) == me {
+        let rec = page.u32(OFF_A);
+        let r = rec.load(Relaxed);
+        if r >= i32::MAX as u32 {
+            bail!(
+                MutantLimitExceeded,
+                "the mutex's recursion count would overflow"
+            );
+        }
+        rec.store(r + 1, Relaxed);
+        return Ok(Try::Got);
+    }
+    let token = page.mutex(OFF_TOKEN);
+    let mut attempt = trylock(token)?;
+    if attempt == Lock::Busy {
+        fence(SeqCst);
+        if page.u32(OFF_ALL_HINT).load(SeqCst) != 0 {
+            // A wait-all may hold the token transiently under the state lock: look again there.
+            let _g = StateGuard::lock(page)?;
+            attempt = trylock(token)?;
+        }
+    }
+    Ok(match attempt {
+        Lock::Busy => Try::No,
+        Lock::Acquired => claim_mutex(page, false),
+        Lock::OwnerDied => claim_mutex(page, true),
+    })
+}
+
+/// After taking the token: record ownership; report abandonment once.
+fn claim_mutex(page: &Page, owner_died: bool) -> Try {
+    let owner = page.u64(OFF_OWNER);
+    let abandoned = page.u32(OFF_B);
+    if owner_died && owner.load(Relaxed) != 0 {
+        // The previous owner completed its acquisition and died holding the mutex.
+        abandoned.store(1, Relaxed);
+    }
+    owner.store(me(), Relaxed);
+    page.u32(OFF_A).store(1, Relaxed);
+    if abandoned.load(Relaxed) != 0 {
+        abandoned.store(0, Relaxed);
+        Try::Abandoned
+    } else {
+        Try::Got
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lock {
+    Acquired,
+    OwnerDied,
+    Busy,
+}
+
+fn trylock(m: *mut libc::pthread_mutex_t) -> Result<Lock> {
+    // SAFETY: `m` is an initialised process-shared robust mutex in a live mapping.
+    match unsafe { libc::pthread_mutex_trylock(m) } {
+        0 => Ok(Lock::Acquired),
+        libc::EBUSY => Ok(Lock::Busy),
+        libc::EOWNERDEAD => {
+            // SAFETY: EOWNERDEAD means we now hold it.
+            unsafe { libc::pthread_mutex_consistent(m) };
+            Ok(Lock::OwnerDied)
+        }
+        e => Err(Error::new(
+            ErrorKind::InvalidData,
+            format!(
+                "a mutex's ownership token is unusable ({})",
+                std::io::Error::from_raw_os_error(e)
+            ),
+        )),
+    }
+}
+
+pub(crate) use Try as TryOutcome;
+
+/// The owner id of the mutex at `page` (0: none).
+pub(crate) fn mutex_owner(page: &Page) -> u64 {
+    page.u64(OFF_OWNER).load(Relaxed)
+}
+
+/// `ReleaseMutex`.
+pub(crate) fn release_mutex(page: &Page) -> Result<()> {
+    let owner = page.u64(OFF_OWNER);
+    if owner.load(Relaxed) != me() {
+        bail!(NotOwner, "the calling thread does not own the mutex");
+    }
+    let rec = page.u32(OFF_A);
+    let r = rec.load(Relaxed);
+    if r > 1 {
+        rec.store(r - 1, Relaxed);
+        return Ok(());
+    }
+    rec.store(0, Relaxed);
+    owner.store(0, Relaxed);
+    // SAFETY: this thread holds the token (owner == me).
+    unsafe { libc::pthread_mutex_unlock(page.mutex(OFF_TOKEN)) };
+    signal(page);
+    Ok(())
+}
+
+/// Event and semaphore attempts, under the state lock. `since`: the `seq` snapshot from before
+/// the waiter last slept (releases by Set/Pulse after it count for manual-reset events).
+fn try_locked(kind: SyncKind, page: &Page, since: Option<u32>) -> Try {
+    match kind {
+        SyncKind::Semaphore => {
+            let c = page.u32(OFF_A);
+            let v = c.load(Relaxed);
+            if v > 0 {
+                c.store(v - 1, Relaxed);
+                Try::Got
+            } else {
+                Try::No
+            }
+        }
+        SyncKind::Event => {
+            let signaled = page.u32(OFF_A);
+            let manual = page.u32(OFF_B).load(Relaxed) != 0;
+            if signaled.load(Relaxed) != 0 {
+                if !manual {
+                    signaled.store(0, Relaxed);
+                }
+                return Try::Got;
+            }
+            let Some(s) = since else { return Try::No };
+            if manual {
+                if newer(page.u32(OFF_C).load(Relaxed), s) {
+                    return Try::Got;
+                }
+            } else if page.u32(OFF_D_FLAG).load(Relaxed) != 0
+                && newer(page.u32(OFF_D).load(Relaxed), s)
+            {
+                page.u32(OFF_D_FLAG).store(0, Relaxed);
+                return Try::Got;
+            }
+            Try::No
+        }
+        SyncKind::Mutex => unreachable!("mutexes are not attempted under the state lock"),
+    }
+}
+
+/// One attempt on one object; also returns the `seq` snapshot to sleep on.
+fn attempt(t: &WaitTarget<'_>, since: Option<u32>) -> Result<(Try, u32)> {
+    match t.kind {
+        SyncKind::Mutex => {
+            let snap = t.page.seq().load(SeqCst);
+            Ok((try_mutex(t.page)?, snap))
+        }
+        _ => {
+            let _g = StateGuard::lock(t.page)?;
+            let r = try_locked(t.kind, t.page, since);
+            Ok((r, t.page.seq().load(SeqCst)))
+        }
+    }
+}
+
+fn deadline_of(timeout: Option<Duration>) -> Option<Instant> {
+    timeout.map(|d| {
+        Instant::now()
+            .checked_add(d)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86400 * 365))
+    })
+}
+
+/// `WaitForMultipleObjects(…, bWaitAll = FALSE, …)`; `timeout` `None` is `INFINITE`.
+pub fn wait_any(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<WaitResult> {
+    if objects.is_empty() || objects.len() > 64 {
+        bail!(
+            InvalidParameter,
+            "a wait takes 1 to 64 objects, not {}",
+            objects.len()
+        );
+    }
+    let targets = objects
+        .iter()
+        .map(|o| o.wait_target())
+        .collect::<Result<Vec<_>>>()?;
+    let deadline = deadline_of(timeout);
+    let mut snaps = vec![0u32; targets.len()];
+    let mut since: Option<Vec<u32>> = None;
+    loop {
+        for (i, t) in targets.iter().enumerate() {
+            let (r, snap) = attempt(t, since.as_ref().map(|s| s[i]))?;
+            match r {
+                Try::Got => return Ok(WaitResult::Signaled(i)),
+                Try::Abandoned => return Ok(WaitResult::Abandoned(i)),
+                Try::No => snaps[i] = snap,
+            }
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(WaitResult::TimedOut);
+        }
+        sleep(&targets, &snaps, deadline);
+        since = Some(snaps.clone());
+    }
+}
+
+/// `WaitForMultipleObjects(…, bWaitAll = TRUE, …)`: acquires every object at once or nothing.
+/// The same object twice (through any handles) is `ERROR_INVALID_PARAMETER`.
+pub fn wait_all(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<WaitResult> {
+    if objects.is_empty() || objects.len() > 64 {
+        bail!(
+            InvalidParameter,
+            "a wait takes 1 to 64 objects, not {}",
+            objects.len()
+        );
+    }
+    let targets = objects
+        .iter()
+        .map(|o| o.wait_target())
+        .collect::<Result<Vec<_>>>()?;
+    let mut order: Vec<(u64, u64, usize)> = Vec::with_capacity(targets.len());
+    for (i, t) in targets.iter().enumerate() {
+        let (d, n) = t.key()?;
+        order.push((d, n, i));
+    }
+    order.sort_unstable();
+    if order
+        .windows(2)
+        .any(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1))
+    {
+        bail!(
+            InvalidParameter,
+            "the same object appears twice in a wait-all"
+        );
+    }
+    let deadline = deadline_of(timeout);
+    for t in &targets {
+        t.page.u32(OFF_ALL_HINT).fetch_add(1, SeqCst);
+    }
+    struct Hint<'a>(&'a [WaitTarget<'a>]);
+    impl Drop for Hint<'_> {
+        fn drop(&mut self) {
+            for t in self.0 {
+                t.page.u32(OFF_ALL_HINT).fetch_sub(1, SeqCst);
+            }
+        }
+    }
+    let _hint = Hint(&targets);
+    let mut snaps = vec![0u32; targets.len()];
+    loop {
+        if let Some(r) = try_all(&targets, &order, &mut snaps)? {
+            return Ok(r);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(WaitResult::TimedOut);
+        }
+        sleep(&targets, &snaps, deadline);
+    }
+}
+
+/// One atomic attempt of a wait-all, under all state locks.
+fn try_all(
+    targets: &[WaitTarget<'_>],
+    order: &[(u64, u64, usize)],
+    snaps: &mut [u32],
+) -> Result<Option<WaitResult>> {
+    for (i, t) in targets.iter().enumerate() {
+        snaps[i] = t.page.seq().load(SeqCst);
+    }
+    let mut guards = Vec::with_capacity(order.len());
+    for &(_, _, i) in order {
+        guards.push(StateGuard::lock(targets[i].page)?);
+    }
+    let me = me();
+    // Events and semaphores cannot change while we hold their locks; mutexes can be taken by
+    // lock-free acquirers, so they are claimed last, by trylock.
+    let ready = targets.iter().all(|t| match t.kind {
+        SyncKind::Semaphore => t.page.u32(OFF_A).load(Relaxed) > 0,
+        SyncKind::Event => t.page.u32(OFF_A).load(Relaxed) != 0,
+        SyncKind::Mutex => {
+            t.page.u64(OFF_OWNER).load(Relaxed) == me
+                || t.page.u32(OFF_TOKEN).load(Relaxed) & TID_MASK == 0
+        }
+    });
+    if !ready {
+        return Ok(None);
+    }
+    // Claim the mutexes' tokens.
+    let mut taken: Vec<(usize, Lock)> = Vec::new();
+    for &(_, _, i) in order {
+        let t = &targets[i];
+        if t.kind != SyncKind::Mutex || t.page.u64(OFF_OWNER).load(Relaxed) == me {
+            continue;
+        }
+        match trylock(t.page.mutex(OFF_TOKEN))? {
+            Lock::Busy => {
+                for (j, how) in taken {
+                    let p = targets[j].page;
+                    if how == Lock::OwnerDied && p.u64(OFF_OWNER).load(Relaxed) != 0 {
+                        // Keep the abandonment for whoever really acquires it.
+                        p.u32(OFF_B).store(1, Relaxed);
+                    }
+                    // SAFETY: we took this token just above.
+                    unsafe { libc::pthread_mutex_unlock(p.mutex(OFF_TOKEN)) };
+                }
+                return Ok(None);
+            }
+            how => taken.push((i, how)),
+        }
+    }
+    // Commit.
+    let mut abandoned = false;
+    for (i, t) in targets.iter().enumerate() {
+        match t.kind {
+            SyncKind::Semaphore => {
+                let c = t.page.u32(OFF_A);
+                c.store(c.load(Relaxed) - 1, Relaxed);
+            }
+            SyncKind::Event => {
+                if t.page.u32(OFF_B).load(Relaxed) == 0 {
+                    t.page.u32(OFF_A).store(0, Relaxed);
+                }
+            }
+            SyncKind::Mutex => {
+                if t.page.u64(OFF_OWNER).load(Relaxed) == me {
+                    let rec = t.page.u32(OFF_A);
+                    let r = rec.load(Relaxed);
+                    if r >= i32::MAX as u32 {
+                        bail!(
+                            MutantLimitExceeded,
+                            "the mutex's recursion count would overflow"
+                        );
+                    }
+                    rec.store(r + 1, Relaxed);
+                } else {
+                    let how = taken
+                        .iter()
+                        .find(|(j, _)| *j == i)
+                        .map(|(_, h)| *h)
+                        .unwrap_or(Lock::Acquired);
+                    if claim_mutex(t.page, how == Lock::OwnerDied) == Try::Abandoned {
+                        abandoned = true;
+                    }
+                }
+            }
+        }
+    }
+    drop(guards);
+    Ok(Some(if abandoned {
+        WaitResult::Abandoned(0)
+    } else {
+        WaitResult::Signaled(0)
+    }))
+}
+
+const TID_MASK: u32 = 0x3FFF_FFFF;
+const FUTEX_WAITERS: u32 = 0x8000_0000;
+
+/// Spins, then sleeps until one of the objects changes (or the deadline passes).
+fn sleep(targets: &[WaitTarget<'_>], snaps: &[u32], deadline: Option<Instant>) {
+    let changed = || {
+        targets
+            .iter()
+            .zip(snaps)
+            .any(|(t, s)| t.page.seq().load(Relaxed) != *s)
+    };
+    let spin = spin_ns();
+    if spin > 0 {
+        let start = Instant::now();
+        let mut n = 0u32;
+        loop {
+            for _ in 0..64 {
+                std::hint::spin_loop();
+            }
+            if changed() {
+                return;
+            }
+            n += 1;
+            if n % 4 == 0 {
+                let el = start.elapsed();
+                if el.as_nanos() as u64 >= spin || deadline.is_some_and(|d| Instant::now() >= d) {
+                    break;
+                }
+            }
+        }
+    }
+    for t in targets {
+        t.page.u32(OFF_NWAITERS).fetch_add(1, SeqCst);
+    }
+    let mut words: Vec<Expect<'_>> = Vec::with_capacity(targets.len() * 2);
+    for (t, s) in targets.iter().zip(snaps) {
+        words.push(Expect {
+            word: t.page.seq(),
+            value: *s,
+        });
+    }
+    let mut token_entries: Vec<(usize, usize)> = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        if t.kind != SyncKind::Mutex {
+            continue;
+        }
+        // Ask the kernel to wake us if the owner dies: set FUTEX_WAITERS on an owned token.
+        let w = t.page.u32(OFF_TOKEN);
+        let v = w.load(SeqCst);
+        if v & TID_MASK == 0 || t.page.u64(OFF_OWNER).load(Relaxed) == me() {
+            continue;
+        }
+        let want = v | FUTEX_WAITERS;
+        if v == want || w.compare_exchange(v, want, SeqCst, SeqCst).is_ok() {
+            token_entries.push((words.len(), i));
+            words.push(Expect {
+                word: w,
+                value: want,
+            });
+        }
+    }
+    let r = if changed() {
+        Woken::Changed
+    } else {
+        futex::waitv(&words, deadline)
+    };
+    for t in targets {
+        t.page.u32(OFF_NWAITERS).fetch_sub(1, SeqCst);
+    }
+    if let Woken::Entry(k) = r {
+        if let Some(&(_, i)) = token_entries.iter().find(|(e, _)| *e == k) {
+            // The kernel wakes one waiter when an owner dies, and glibc one per unlock: pass
+            // the news to everybody else waiting on this mutex.
+            signal(targets[i].page);
+        }
+    }
+}
+
+/// `WaitForSingleObject`.
+pub fn wait_one(object: &dyn Waitable, timeout: Option<Duration>) -> Result<WaitResult> {
+    wait_any(&[object], timeout)
+}

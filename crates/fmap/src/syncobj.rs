@@ -1,0 +1,252 @@
+//! What mutexes, events and semaphores share: creation and opening by name, access rights, and
+//! the handle type behind [`Mutex`](crate::Mutex), [`Event`](crate::Event) and
+//! [`Semaphore`](crate::Semaphore).
+
+use crate::error::{bail, Error, Result};
+use crate::name::Name;
+use crate::namespace::Namespace;
+use crate::object::{Header, Kind, Object, Origin, HEADER_SIZE};
+use crate::sync::{init_robust, Page, SyncKind, WaitTarget, OFF_LOCK, OFF_TOKEN};
+use crate::win32::*;
+use rustix::fs::FallocateFlags;
+use std::os::fd::BorrowedFd;
+use std::sync::{Arc, Mutex as StdMutex};
+
+/// One handle to a synchronization object.
+#[derive(Debug)]
+pub(crate) struct SyncHandle {
+    pub(crate) obj: Arc<Object>,
+    pub(crate) access: u32,
+    pub(crate) existed: bool,
+}
+
+fn sync_kind(k: Kind) -> SyncKind {
+    match k {
+        Kind::Mutex => SyncKind::Mutex,
+        Kind::Event => SyncKind::Event,
+        Kind::Semaphore => SyncKind::Semaphore,
+        Kind::Mapping => unreachable!("mappings are not synchronization objects"),
+    }
+}
+
+/// All rights of a type (`MUTEX_ALL_ACCESS`, …).
+pub(crate) fn all_access(k: Kind) -> u32 {
+    match k {
+        Kind::Mutex => MUTEX_ALL_ACCESS,
+        _ => EVENT_ALL_ACCESS,
+    }
+}
+
+/// Maps a requested access mask to the rights of a handle, the way the object manager does for
+/// these types: generic rights are mapped; zero, bits the type does not have, and
+/// `ACCESS_SYSTEM_SECURITY` (without the privilege) fail.
+pub(crate) fn rights(k: Kind, requested: u32) -> Result<u32> {
+    let specific = match k {
+        Kind::Mutex => MUTANT_QUERY_STATE,
+        _ => EVENT_QUERY_STATE | EVENT_MODIFY_STATE,
+    };
+    const STANDARD: u32 = DELETE | READ_CONTROL | WRITE_DAC | WRITE_OWNER | SYNCHRONIZE;
+    if requested & ACCESS_SYSTEM_SECURITY != 0 {
+        bail!(
+            PrivilegeNotHeld,
+            "ACCESS_SYSTEM_SECURITY needs a privilege fmap does not grant"
+        );
+    }
+    if requested == 0 {
+        bail!(AccessDenied, "no access requested");
+    }
+    let generic = GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL | MAXIMUM_ALLOWED;
+    let unknown = requested & !(specific | STANDARD | generic);
+    if unknown != 0 {
+        bail!(
+            AccessDenied,
+            "access bits {unknown:#x} do not exist for a {k}"
+        );
+    }
+    let mut r = requested & (specific | STANDARD);
+    if requested & GENERIC_READ != 0 {
+        r |= READ_CONTROL | 0x1; // *_QUERY_STATE
+    }
+    if requested & GENERIC_WRITE != 0 {
+        r |= READ_CONTROL
+            | if k == Kind::Mutex {
+                0
+            } else {
+                EVENT_MODIFY_STATE
+            };
+    }
+    if requested & GENERIC_EXECUTE != 0 {
+        r |= READ_CONTROL | SYNCHRONIZE;
+    }
+    if requested & (GENERIC_ALL | MAXIMUM_ALLOWED) != 0 {
+        r |= all_access(k);
+    }
+    Ok(r)
+}
+
+impl SyncHandle {
+    pub(crate) fn page(&self) -> Result<&Page> {
+        self.obj.page()
+    }
+
+    pub(crate) fn target(&self) -> Result<WaitTarget<'_>> {
+        if self.access & SYNCHRONIZE == 0 {
+            bail!(
+                AccessDenied,
+                "the handle lacks SYNCHRONIZE access and cannot be waited on"
+            );
+        }
+        Ok(WaitTarget {
+            obj: &self.obj,
+            page: self.obj.page()?,
+            kind: sync_kind(self.obj.header.kind),
+        })
+    }
+
+    pub(crate) fn require(&self, right: u32, what: &str) -> Result<()> {
+        if self.access & right != right {
+            bail!(
+                AccessDenied,
+                "the handle lacks the access right needed to {what}"
+            );
+        }
+        Ok(())
+    }
+
+    pub(crate) fn duplicate(&self, access: Option<u32>) -> Result<SyncHandle> {
+        let access = match access {
+            None => self.access,
+            Some(0) => 0,
+            Some(a) => rights(self.obj.header.kind, a)?,
+        };
+        Ok(SyncHandle {
+            obj: self.obj.clone(),
+            access,
+            existed: self.existed,
+        })
+    }
+
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.obj.is_named().then_some(self.obj.header.name.as_str())
+    }
+
+    /// Creates (or opens, if the name exists) an object of `kind`. `init` fills the state of a
+    /// new object in its (still private) page; it runs before the object gets its name.
+    pub(crate) fn create(
+        ns: &Namespace,
+        kind: Kind,
+        name: Option<&str>,
+        init: &(dyn Fn(&Page) -> Result<()> + Sync),
+    ) -> Result<SyncHandle> {
+        let name = match name {
+            None | Some("") => None,
+            Some(n) => Some(Name::parse(n)?),
+        };
+        let header = Header::new(kind, name.as_ref());
+        // The page the state was initialised through is kept as the object's mapping: an
+        // initially owned mutex's token is on this thread's robust list at that address.
+        let slot: StdMutex<Option<Page>> = StdMutex::new(None);
+        let init_fd = |fd: BorrowedFd<'_>| -> Result<()> {
+            rustix::fs::fallocate(fd, FallocateFlags::empty(), 0, HEADER_SIZE)
+                .map_err(|e| Error::os(e, format!("cannot create a {kind}")))?;
+            let page = Page::map(fd)?;
+            // SAFETY: the page is fresh and private to this thread until the object is published.
+            unsafe {
+                init_robust(page.mutex(OFF_LOCK))?;
+                if kind == Kind::Mutex {
+                    init_robust(page.mutex(OFF_TOKEN))?;
+                }
+            }
+            init(&page)?;
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(page);
+            Ok(())
+        };
+        let (obj, origin) = match &name {
+            None => (Object::create_unnamed(&header, &init_fd)?, Origin::Created),
+            Some(n) => {
+                let dir = ns.dir(n.scope())?;
+                Object::open_or_create(&dir, n, &header, &init_fd)?
+            }
+        };
+        let page = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if origin == Origin::Existing {
+            if let Some(p) = page {
+                // Our object lost the race to another creator; nothing of it was published.
+                discard(p, kind);
+            }
+            let n = name.as_ref().expect("only named objects can exist");
+            check_kind(&obj, n, kind)?;
+            return Ok(SyncHandle {
+                obj,
+                access: all_access(kind),
+                existed: true,
+            });
+        }
+        if let Some(p) = page {
+            if let Err(p) = obj.page.set(p) {
+                // Another thread of this process mapped it first; keep ours mapped (it may be
+                // on this thread's robust list).
+                std::mem::forget(p);
+            }
+        }
+        Ok(SyncHandle {
+            obj,
+            access: all_access(kind),
+            existed: false,
+        })
+    }
+
+    /// Opens the existing object `name` of `kind` with `access`.
+    pub(crate) fn open(
+        ns: &Namespace,
+        kind: Kind,
+        name: Option<&str>,
+        access: u32,
+    ) -> Result<SyncHandle> {
+        let Some(name) = name else {
+            bail!(InvalidParameter, "opening needs a name");
+        };
+        let name = Name::parse(name)?;
+        let dir = ns.dir(name.scope())?;
+        let Some(obj) = Object::open(&dir, &name)? else {
+            bail!(FileNotFound, "no object named {name} exists");
+        };
+        check_kind(&obj, &name, kind)?;
+        let access = rights(kind, access)?;
+        Ok(SyncHandle {
+            obj,
+            access,
+            existed: true,
+        })
+    }
+}
+
+fn discard(page: Page, kind: Kind) {
+    if kind == Kind::Mutex && page.owned_by_this_process() {
+        // SAFETY: this thread took the token of the never-published object in `init`.
+        unsafe { libc::pthread_mutex_unlock(page.mutex(OFF_TOKEN)) };
+    }
+}
+
+fn check_kind(obj: &Object, name: &Name, kind: Kind) -> Result<()> {
+    if obj.header.kind != kind {
+        bail!(
+            InvalidHandle,
+            "{name} is a {}, not a {kind}",
+            obj.header.kind
+        );
+    }
+    Ok(())
+}
+
+/// Builds a waitable from any synchronization handle.
+macro_rules! impl_waitable {
+    ($t:ty) => {
+        impl crate::sync::Waitable for $t {
+            fn wait_target(&self) -> crate::Result<crate::sync::WaitTarget<'_>> {
+                self.h.target()
+            }
+        }
+    };
+}
+pub(crate) use impl_waitable;
