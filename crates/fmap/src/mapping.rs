@@ -49,7 +49,7 @@ pub struct Mapping {
 struct Section {
     /// The object file (named, or an unnamed memfd), held for the handle's lifetime: dropping
     /// the last one is the last `CloseHandle`. `None` for unnamed file-backed sections.
-    _obj: Option<Arc<Object>>,
+    obj: Option<Arc<Object>>,
     data: Arc<OwnedFd>,
     data_offset: u64,
     data_writable: bool,
@@ -183,7 +183,7 @@ impl Mapping {
             rights = Access(rights.bits() & !SECTION_MAP_WRITE);
         }
         let section = Section::from_object(obj, None)?;
-        if rights.bits() & SECTION_MAP_WRITE != 0 && !section.data_writable {
+        if rights.bits() & SECTION_MAP_WRITE != 0 && !section.user_may_write() {
             bail!(
                 AccessDenied,
                 "{name} cannot be opened for writing by this user"
@@ -255,7 +255,7 @@ impl Mapping {
         } else {
             Access::section_rights(access.bits())?
         };
-        if rights.bits() & SECTION_MAP_WRITE != 0 && !self.section.data_writable {
+        if rights.bits() & SECTION_MAP_WRITE != 0 && !self.section.user_may_write() {
             bail!(
                 AccessDenied,
                 "the section cannot be opened for writing by this user"
@@ -384,6 +384,12 @@ impl Mapping {
 }
 
 impl Section {
+    /// May this user have write access to the object at all? (The section's protection is a
+    /// separate question, checked when a view is mapped.)
+    fn user_may_write(&self) -> bool {
+        self.obj.as_ref().is_none_or(|o| o.writable())
+    }
+
     fn label(&self) -> String {
         match &self.name {
             Some(n) => format!("section {n}"),
@@ -412,7 +418,7 @@ impl Section {
                 sec: h.sec,
                 file: None,
                 name,
-                _obj: Some(obj),
+                obj: Some(obj),
             });
         }
         let path = PathBuf::from(std::ffi::OsStr::from_bytes(&h.path));
@@ -443,7 +449,7 @@ impl Section {
             sec: h.sec,
             file: Some(path),
             name,
-            _obj: Some(obj),
+            obj: Some(obj),
         })
     }
 }
@@ -665,7 +671,7 @@ fn create_impl(
                 file::claim_section(fd.as_fd(), protection.is_writable())?;
                 let path = PathBuf::from(std::ffi::OsStr::from_bytes(&header.path));
                 let section = Section {
-                    _obj: None,
+                    obj: None,
                     data: Arc::new(fd),
                     data_offset: 0,
                     data_writable: writable,
@@ -702,7 +708,7 @@ fn existing(obj: Arc<Object>, name: &Name, protection: Protection) -> Result<Map
     check_kind(&obj, name)?;
     let rights = protection.creator_rights();
     let section = Section::from_object(obj, None)?;
-    if rights.bits() & SECTION_MAP_WRITE != 0 && !section.data_writable {
+    if rights.bits() & SECTION_MAP_WRITE != 0 && !section.user_may_write() {
         bail!(
             AccessDenied,
             "{name} exists and cannot be opened for writing by this user"
