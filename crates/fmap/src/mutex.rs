@@ -127,7 +127,7 @@ impl Mutex {
 
     /// Is the mutex owned by the calling thread?
     pub fn is_owned_by_current_thread(&self) -> Result<bool> {
-        Ok(sync::mutex_owner(self.h.page()?) == sync::me())
+        Ok(sync::owned_by_me(self.h.page()?))
     }
 }
 

@@ -342,9 +342,7 @@ fn spin_ns() -> u64 {
 
 /// Tries to acquire the mutex at `page` for this thread, without sleeping.
 pub(crate) fn try_mutex(page: &Page) -> Result<Try> {
-    let me = me();
-    let owner = page.u64(OFF_OWNER);
-    if owner.load(Relaxed) == me {
+    if owned_by_me(page) {
         let rec = page.u32(OFF_A);
         let r = rec.load(Relaxed);
         if r >= i32::MAX as u32 {
@@ -371,6 +369,16 @@ pub(crate) fn try_mutex(page: &Page) -> Result<Try> {
         Lock::Acquired => claim_mutex(page, false),
         Lock::OwnerDied => claim_mutex(page, true),
     })
+}
+
+/// Does the calling thread own the mutex at `page`? Our owner id must match *and* the token
+/// must still be held by this thread id: if a previous thread with the same (reused) id died
+/// owning the mutex, the kernel has cleared the token's thread id and the mutex is abandoned,
+/// not ours.
+pub(crate) fn owned_by_me(page: &Page) -> bool {
+    let me = me();
+    page.u64(OFF_OWNER).load(Relaxed) == me
+        && page.u32(OFF_TOKEN).load(Relaxed) & TID_MASK == me as u32 & TID_MASK
 }
 
 /// After taking the token: record ownership; report abandonment once.
@@ -420,15 +428,10 @@ fn trylock(m: *mut libc::pthread_mutex_t) -> Result<Lock> {
 
 pub(crate) use Try as TryOutcome;
 
-/// The owner id of the mutex at `page` (0: none).
-pub(crate) fn mutex_owner(page: &Page) -> u64 {
-    page.u64(OFF_OWNER).load(Relaxed)
-}
-
 /// `ReleaseMutex`.
 pub(crate) fn release_mutex(page: &Page) -> Result<()> {
     let owner = page.u64(OFF_OWNER);
-    if owner.load(Relaxed) != me() {
+    if !owned_by_me(page) {
         bail!(NotOwner, "the calling thread does not own the mutex");
     }
     let rec = page.u32(OFF_A);
@@ -608,15 +611,24 @@ fn try_all(
     for &(_, _, i) in order {
         guards.push(StateGuard::lock(targets[i].page)?);
     }
-    let me = me();
+    for t in targets {
+        if t.kind == SyncKind::Mutex
+            && owned_by_me(t.page)
+            && t.page.u32(OFF_A).load(Relaxed) >= i32::MAX as u32
+        {
+            bail!(
+                MutantLimitExceeded,
+                "the mutex's recursion count would overflow"
+            );
+        }
+    }
     // Events and semaphores cannot change while we hold their locks; mutexes can be taken by
     // lock-free acquirers, so they are claimed last, by trylock.
     let ready = targets.iter().all(|t| match t.kind {
         SyncKind::Semaphore => t.page.u32(OFF_A).load(Relaxed) > 0,
         SyncKind::Event => t.page.u32(OFF_A).load(Relaxed) != 0,
         SyncKind::Mutex => {
-            t.page.u64(OFF_OWNER).load(Relaxed) == me
-                || t.page.u32(OFF_TOKEN).load(Relaxed) & TID_MASK == 0
+            owned_by_me(t.page) || t.page.u32(OFF_TOKEN).load(Relaxed) & TID_MASK == 0
         }
     });
     if !ready {
@@ -626,7 +638,7 @@ fn try_all(
     let mut taken: Vec<(usize, Lock)> = Vec::new();
     for &(_, _, i) in order {
         let t = &targets[i];
-        if t.kind != SyncKind::Mutex || t.page.u64(OFF_OWNER).load(Relaxed) == me {
+        if t.kind != SyncKind::Mutex || owned_by_me(t.page) {
             continue;
         }
         match trylock(t.page.mutex(OFF_TOKEN))? {
@@ -658,28 +670,18 @@ fn try_all(
                     t.page.u32(OFF_A).store(0, Relaxed);
                 }
             }
-            SyncKind::Mutex => {
-                if t.page.u64(OFF_OWNER).load(Relaxed) == me {
-                    let rec = t.page.u32(OFF_A);
-                    let r = rec.load(Relaxed);
-                    if r >= i32::MAX as u32 {
-                        bail!(
-                            MutantLimitExceeded,
-                            "the mutex's recursion count would overflow"
-                        );
-                    }
-                    rec.store(r + 1, Relaxed);
-                } else {
-                    let how = taken
-                        .iter()
-                        .find(|(j, _)| *j == i)
-                        .map(|(_, h)| *h)
-                        .unwrap_or(Lock::Acquired);
+            SyncKind::Mutex => match taken.iter().find(|(j, _)| *j == i) {
+                Some(&(_, how)) => {
                     if claim_mutex(t.page, how == Lock::OwnerDied) == Try::Abandoned {
                         abandoned = true;
                     }
                 }
-            }
+                None => {
+                    // Already ours: one more level (overflow was ruled out above).
+                    let rec = t.page.u32(OFF_A);
+                    rec.store(rec.load(Relaxed) + 1, Relaxed);
+                }
+            },
         }
     }
     drop(guards);
@@ -739,7 +741,7 @@ fn sleep(targets: &[WaitTarget<'_>], snaps: &[u32], deadline: Option<Instant>) {
         // Ask the kernel to wake us if the owner dies: set FUTEX_WAITERS on an owned token.
         let w = t.page.u32(OFF_TOKEN);
         let v = w.load(SeqCst);
-        if v & TID_MASK == 0 || t.page.u64(OFF_OWNER).load(Relaxed) == me() {
+        if v & TID_MASK == 0 || owned_by_me(t.page) {
             continue;
         }
         let want = v | FUTEX_WAITERS;

@@ -62,6 +62,9 @@ impl Ns {
     }
 }
 
+/// A flProtect value and its expected outcome: the reported SEC_* flags, or the error.
+type SecRow = (u32, Result<u32, (ErrorKind, u32)>);
+
 fn list_dir(p: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(p)
         .unwrap()
@@ -751,7 +754,7 @@ fn sec_attributes_pagefile() {
     // §4.1 table, pagefile-backed column; every row uses the same name, closed between rows.
     let t = Ns::new();
     let name = "Wine Test Mapping";
-    let rows: &[(u32, Result<u32, (ErrorKind, u32)>)] = &[
+    let rows: &[SecRow] = &[
         (0, Ok(SEC_COMMIT)),
         (SEC_RESERVE, Ok(SEC_RESERVE)),
         (SEC_RESERVE | SEC_NOCACHE, Ok(SEC_RESERVE | SEC_NOCACHE)),
@@ -861,7 +864,7 @@ fn sec_attributes_file_backed() {
     let fp = fdir.path().join("data");
     pattern_file(&fp, 0x2000);
     let f = open_file(&fp, RW, SHARE_ALL, Disposition::OpenExisting).unwrap();
-    let rows: &[(u32, Result<u32, (ErrorKind, u32)>)] = &[
+    let rows: &[SecRow] = &[
         (0, Ok(SEC_FILE)),
         (SEC_RESERVE, Ok(SEC_FILE)),
         (SEC_RESERVE | SEC_NOCACHE, Ok(SEC_FILE | SEC_NOCACHE)),
