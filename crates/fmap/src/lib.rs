@@ -30,6 +30,10 @@
 //!   access rights, views at 64 KiB-aligned offsets, copy-on-write views, views at a chosen
 //!   address, and flushing. See [`mapping`] and [`view`].
 //! * **Win32 share modes** for files opened through fmap ([`File`]), enforced across processes.
+//! * **Named synchronization objects** in the same namespace: [`Mutex`] (thread-owned,
+//!   recursive, abandoned when its owner thread or process dies — also by `SIGKILL`), [`Event`]
+//!   (manual/auto reset, pulse) and [`Semaphore`], and the waits [`wait_one`], [`wait_any`] and
+//!   the atomic [`wait_all`] over up to 64 objects. See [`sync`].
 //! * **Errors** carry the Win32 code: [`Error::win32_code`].
 //!
 //! # Architecture (and why not the alternatives)
@@ -41,6 +45,8 @@
 //! | [`object`] | object files, header format, the holder-lock lifetime protocol |
 //! | [`mapping`], [`view`] | sections and views |
 //! | [`file`] | `CreateFile`-style opens with share modes |
+//! | [`mutex`], [`event`], [`semaphore`] | synchronization objects |
+//! | [`sync`], `futex` | their shared state, the wait engine, and the futex protocol |
 //! | `ofd` | open-file-description byte-range locks (the only `fcntl` locking used) |
 //! | [`win32`] | constants with their Windows values |
 //!

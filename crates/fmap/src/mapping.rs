@@ -383,6 +383,18 @@ impl Mapping {
     }
 }
 
+impl crate::sync::Waitable for Mapping {
+    /// Always fails: file-mapping objects have no signaled state (Windows: `WAIT_FAILED`; the
+    /// handle cannot have `SYNCHRONIZE` access).
+    fn wait_target(&self) -> Result<crate::sync::WaitTarget<'_>> {
+        bail!(
+            AccessDenied,
+            "{} is a file mapping; file mappings cannot be waited on",
+            self.section.label()
+        )
+    }
+}
+
 impl Section {
     /// May this user have write access to the object at all? (The section's protection is a
     /// separate question, checked when a view is mapped.)
