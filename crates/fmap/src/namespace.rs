@@ -263,10 +263,7 @@ impl Dir {
             path,
             fd,
             file_mode,
-            lock: Mutex::new((
-                rustix::process::getpid().as_raw_nonzero().get() as u32,
-                Arc::new(lock),
-            )),
+            lock: Mutex::new((current_pid(), Arc::new(lock))),
             shards: std::array::from_fn(|_| Mutex::new(())),
             cache: Mutex::new(HashMap::new()),
         })
@@ -279,7 +276,7 @@ impl Dir {
             .unwrap_or_else(|e| e.into_inner());
         let fd = {
             let mut g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-            let pid = rustix::process::getpid().as_raw_nonzero().get() as u32;
+            let pid = current_pid();
             if g.0 != pid {
                 // A forked child shares the parent's open file description and therefore its
                 // locks; give the child its own.
@@ -382,6 +379,30 @@ impl Drop for BucketGuard<'_> {
     fn drop(&mut self) {
         let _ = ofd::set(self.fd.as_fd(), Lock::Unlock, self.bucket as u64, 1, false);
     }
+}
+
+static PID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+extern "C" fn forget_pid_in_child() {
+    PID.store(0, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// This process's id, without a system call after the first (reset in `fork`ed children).
+pub(crate) fn current_pid() -> u32 {
+    use std::sync::atomic::Ordering::Relaxed;
+    let p = PID.load(Relaxed);
+    if p != 0 {
+        return p;
+    }
+    static ATFORK: std::sync::Once = std::sync::Once::new();
+    ATFORK.call_once(|| {
+        // SAFETY: registers a handler that only stores to an atomic, which is async-signal-safe
+        // and valid in a freshly forked child.
+        unsafe { libc::pthread_atfork(None, None, Some(forget_pid_in_child)) };
+    });
+    let p = std::process::id();
+    PID.store(p, Relaxed);
+    p
 }
 
 /// The bucket of an object file name (the same value as [`Name::bucket`]).

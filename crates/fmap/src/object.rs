@@ -147,7 +147,7 @@ impl Header {
             size: 0,
             file_dev: 0,
             file_ino: 0,
-            creator_pid: std::process::id(),
+            creator_pid: crate::namespace::current_pid(),
             created_ns: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_nanos() as u64)
@@ -228,7 +228,11 @@ impl Header {
             creator_pid: get32(b, 64),
             created_ns: get64(b, 72),
             name: name.to_owned(),
-            path: b[PATH_OFF..PATH_OFF + path_len].to_vec(),
+            path: if path_len == 0 {
+                Vec::new()
+            } else {
+                b[PATH_OFF..PATH_OFF + path_len].to_vec()
+            },
         })
     }
 }
@@ -250,13 +254,18 @@ fn get64(b: &[u8], off: usize) -> u64 {
 
 pub(crate) fn read_header(fd: BorrowedFd<'_>, what: &dyn std::fmt::Display) -> Result<Header> {
     let mut buf = [0u8; 4096];
+    // The fixed fields and the name fit in the first KiB; only file-backed sections need more.
+    let mut want = 1024;
     let mut got = 0;
-    while got < buf.len() {
-        match rustix::io::pread(fd, &mut buf[got..], got as u64) {
+    while got < want {
+        match rustix::io::pread(fd, &mut buf[got..want], got as u64) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(rustix::io::Errno::INTR) => continue,
             Err(e) => return Err(Error::os(e, format!("cannot read {what}"))),
+        }
+        if got >= 64 && want == 1024 && get32(&buf, 60) != 0 {
+            want = buf.len();
         }
     }
     Header::decode(&buf[..got], what)
@@ -360,17 +369,24 @@ impl Object {
     }
 
     /// Opens `name`, or creates it with `header` and `init` (which sizes and fills the new
-    /// file before it is published).
+    /// file before it is published). A caller that has just found the name absent passes
+    /// `probe_first = false` to try creating first (a failed lookup costs as much as a create
+    /// attempt that loses to an existing name, which is rare).
     pub(crate) fn open_or_create(
         dir: &Arc<Dir>,
         name: &Name,
         header: &Header,
         init: &dyn Fn(BorrowedFd<'_>) -> Result<()>,
+        probe_first: bool,
     ) -> Result<(Arc<Object>, Origin)> {
+        let mut probe = probe_first;
         loop {
-            if let Some(obj) = Object::open(dir, name)? {
-                return Ok((obj, Origin::Existing));
+            if probe {
+                if let Some(obj) = Object::open(dir, name)? {
+                    return Ok((obj, Origin::Existing));
+                }
             }
+            probe = true;
             if let Some(obj) = create_linked(dir, name, header, init)? {
                 return Ok((obj, Origin::Created));
             }
@@ -802,4 +818,40 @@ pub(crate) fn inspect(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> 
         creator_pid: h.creator_pid,
         file,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn round_trip() {
+        let mut h = Header::new(Kind::Mapping, Some(&Name::parse("Local\\x").unwrap()));
+        h.size = 12345;
+        h.protection = 4;
+        let b = h.encode();
+        assert_eq!(b.len(), 1024);
+        assert_eq!(Header::decode(&b, &"t").unwrap(), h);
+        h.path = b"/tmp/file".to_vec();
+        h.flags = FLAG_FILE_BACKED;
+        let b = h.encode();
+        assert_eq!(Header::decode(&b, &"t").unwrap(), h);
+        // A header read short of its path is refused, not a panic.
+        assert_eq!(
+            Header::decode(&b[..1024], &"t").unwrap_err().kind(),
+            ErrorKind::InvalidData
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn corrupt_headers_are_errors_not_panics(mut bytes in proptest::collection::vec(any::<u8>(), 0..4200), magic in any::<bool>()) {
+            if magic && bytes.len() >= 16 {
+                bytes[..8].copy_from_slice(&MAGIC);
+                bytes[8..12].copy_from_slice(&VERSION.to_le_bytes());
+            }
+            let _ = Header::decode(&bytes, &"fuzz");
+        }
+    }
 }

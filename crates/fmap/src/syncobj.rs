@@ -165,7 +165,7 @@ impl SyncHandle {
             None => (Object::create_unnamed(&header, &init_fd)?, Origin::Created),
             Some(n) => {
                 let dir = ns.dir(n.scope())?;
-                Object::open_or_create(&dir, n, &header, &init_fd)?
+                Object::open_or_create(&dir, n, &header, &init_fd, true)?
             }
         };
         let page = slot.lock().unwrap_or_else(|e| e.into_inner()).take();

@@ -330,8 +330,32 @@ impl Drop for View {
     fn drop(&mut self) {
         // SAFETY: we own this mapping of `mapped` bytes; dropping the View is the only way to
         // unmap it and nothing else refers to it through this object afterwards.
-        let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.mapped) };
+        if unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.mapped) }.is_ok() {
+            remember_free_range(self.ptr.as_ptr() as usize, self.mapped);
+        }
     }
+}
+
+/// Recently unmapped 64 KiB-aligned ranges (most recent last). Placing a new view in one of
+/// them takes one `mmap` (with `MAP_FIXED_NOREPLACE`, so a range that was reused meanwhile is
+/// simply skipped) instead of the four calls of a reservation.
+static FREE_RANGES: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
+
+fn remember_free_range(addr: usize, len: usize) {
+    if addr as u64 % ALLOCATION_GRANULARITY != 0 {
+        return;
+    }
+    let mut r = FREE_RANGES.lock().unwrap_or_else(|e| e.into_inner());
+    if r.len() >= 16 {
+        r.remove(0);
+    }
+    r.push((addr, len));
+}
+
+fn take_free_range(len: usize) -> Option<usize> {
+    let mut r = FREE_RANGES.lock().unwrap_or_else(|e| e.into_inner());
+    let i = r.iter().rposition(|&(_, l)| l >= len)?;
+    Some(r.remove(i).0)
 }
 
 fn map_error(e: rustix::io::Errno, len: usize, prot: Protection) -> Error {
@@ -353,6 +377,27 @@ fn map_aligned(
     share: MapFlags,
     offset: u64,
 ) -> rustix::io::Result<*mut c_void> {
+    if let Some(addr) = take_free_range(len) {
+        // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping.
+        let r = unsafe {
+            rustix::mm::mmap(
+                addr as *mut c_void,
+                len,
+                prot,
+                share | MapFlags::FIXED_NOREPLACE,
+                fd,
+                offset,
+            )
+        };
+        match r {
+            Ok(p) if p as usize == addr => return Ok(p),
+            // SAFETY: a kernel without MAP_FIXED_NOREPLACE placed it elsewhere: our mapping.
+            Ok(p) => unsafe {
+                let _ = rustix::mm::munmap(p, len);
+            },
+            Err(_) => {}
+        }
+    }
     let gran = ALLOCATION_GRANULARITY as usize;
     let span = len
         .checked_add(gran - PAGE_SIZE as usize)
