@@ -118,8 +118,8 @@ impl Namespace {
         Ok(d)
     }
 
-    /// Lists the objects of `scope` (live ones, and stale ones not yet swept), sorted by name.
-    /// A missing directory lists as empty.
+    /// Lists the objects of `scope` (live ones, and stale ones not yet swept), sorted by name,
+    /// without opening handles to them. A missing directory lists as empty.
     pub fn list(&self, scope: Scope) -> Result<Vec<crate::ObjectInfo>> {
         let dir = match Dir::open(&self.inner.root, scope, false) {
             Ok(d) => d,
@@ -128,7 +128,7 @@ impl Namespace {
         };
         let mut out = Vec::new();
         for f in dir.object_files()? {
-            match object::inspect(&dir, &f) {
+            match crate::inspect::info(&dir, &f) {
                 Ok(Some(info)) => out.push(info),
                 Ok(None) => {}
                 Err(e) if e.kind() == ErrorKind::InvalidData => {}
@@ -137,6 +137,29 @@ impl Namespace {
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
+    }
+
+    /// Describes the object called `name` without opening a handle to it (so looking does not
+    /// keep it alive). `ERROR_FILE_NOT_FOUND` if there is no live object of that name.
+    pub fn find(&self, name: &str) -> Result<crate::ObjectInfo> {
+        let n = crate::Name::parse(name)?;
+        let dir = match Dir::open(&self.inner.root, n.scope(), false) {
+            Ok(d) => d,
+            Err(e) if e.kind() == ErrorKind::FileNotFound => {
+                return Err(Error::new(
+                    ErrorKind::FileNotFound,
+                    format!("no object named {n} exists"),
+                ))
+            }
+            Err(e) => return Err(e),
+        };
+        match crate::inspect::info(&dir, &n.file_name())? {
+            Some(info) if info.alive && info.name == n.to_string() => Ok(info),
+            _ => Err(Error::new(
+                ErrorKind::FileNotFound,
+                format!("no object named {n} exists"),
+            )),
+        }
     }
 
     /// Removes objects whose every holder died without closing them, in both scopes, and

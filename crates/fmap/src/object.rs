@@ -113,7 +113,6 @@ const OFF_CLOSING: u64 = 16;
 const NAME_OFF: usize = 128;
 const NAME_MAX: usize = 1024 - NAME_OFF;
 /// Offset of the type-specific state area in the header page.
-#[allow(dead_code)]
 pub(crate) const STATE_OFF: usize = 1024;
 const PATH_OFF: usize = 2048;
 pub(crate) const PATH_MAX: usize = 4096 - PATH_OFF;
@@ -779,24 +778,12 @@ pub(crate) fn remove_if_stale(dir: &Dir, file_name: &str) -> Result<Option<(Stri
     Ok(Some((label, bytes)))
 }
 
-/// Information about one object file, for listings.
-#[derive(Debug, Clone)]
-pub struct ObjectInfo {
-    /// The full name (`Local\…` or `Global\…`).
-    pub name: String,
-    /// The object type.
-    pub kind: Kind,
-    /// Section size in bytes (0 for synchronization objects).
-    pub size: u64,
-    /// Whether some live process holds a handle (false: stale, removed by the next sweep).
-    pub alive: bool,
-    /// The pid of the process that created the object.
-    pub creator_pid: u32,
-    /// The mapped file, for file-backed sections.
-    pub file: Option<std::path::PathBuf>,
-}
-
-pub(crate) fn inspect(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
+/// Reads one object file for [`crate::inspect`]: its header, whether anyone holds it, its
+/// identity, and the raw state area of synchronization objects.
+pub(crate) fn peek(
+    dir: &Dir,
+    file_name: &str,
+) -> Result<Option<(Header, bool, (u64, u64), Vec<u8>)>> {
     let Some((fd, _)) = open_file(dir, file_name)? else {
         return Ok(None);
     };
@@ -806,18 +793,11 @@ pub(crate) fn inspect(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> 
     )?;
     let alive = ofd::held_by_others(fd.as_fd(), Lock::Write, 0, 1)
         .map_err(|e| os_lock_err(e, dir, file_name))?;
-    let file = (h.flags & FLAG_FILE_BACKED != 0).then(|| {
-        use std::os::unix::ffi::OsStrExt;
-        std::path::PathBuf::from(std::ffi::OsStr::from_bytes(&h.path))
-    });
-    Ok(Some(ObjectInfo {
-        name: h.name,
-        kind: h.kind,
-        size: h.size,
-        alive,
-        creator_pid: h.creator_pid,
-        file,
-    }))
+    let st = rustix::fs::fstat(&fd).map_err(|e| Error::os(e, "fstat"))?;
+    let mut state = vec![0u8; 256];
+    let n = rustix::io::pread(&fd, &mut state, STATE_OFF as u64).unwrap_or(0);
+    state.truncate(n);
+    Ok(Some((h, alive, (st.st_dev, st.st_ino), state)))
 }
 
 #[cfg(test)]

@@ -72,6 +72,8 @@ pub(crate) const OFF_D: usize = 1116;
 pub(crate) const OFF_D_FLAG: usize = 1120;
 /// mutex: owner id (process nonce << 32 | tid), 0 = none
 pub(crate) const OFF_OWNER: usize = 1128;
+/// mutex: the owner's pid (for inspection only)
+pub(crate) const OFF_OWNER_PID: usize = 1136;
 pub(crate) const OFF_TOKEN: usize = 1152;
 
 /// The mapped header page of a synchronization object in this process.
@@ -390,6 +392,8 @@ fn claim_mutex(page: &Page, owner_died: bool) -> Try {
         abandoned.store(1, Relaxed);
     }
     owner.store(me(), Relaxed);
+    page.u32(OFF_OWNER_PID)
+        .store(crate::namespace::current_pid(), Relaxed);
     page.u32(OFF_A).store(1, Relaxed);
     if abandoned.load(Relaxed) != 0 {
         abandoned.store(0, Relaxed);

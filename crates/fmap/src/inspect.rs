@@ -1,0 +1,324 @@
+//! Looking at objects from outside: what exists, in which state, and which processes hold
+//! handles or views — without opening handles (looking never keeps an object alive).
+//!
+//! Used by the `fmap` command (`fmap ls`, `fmap show`). Holders are found the way `lsof` finds
+//! them: a process that has a handle has a descriptor of the object file with an OFD lock on it
+//! (visible in `/proc/<pid>/fdinfo`); a process with a view has the file in `/proc/<pid>/maps`.
+//! Processes of other users are visible only to root.
+
+use crate::error::Result;
+use crate::namespace::Dir;
+use crate::object::{Kind, STATE_OFF};
+use crate::sync::{OFF_A, OFF_B, OFF_OWNER, OFF_OWNER_PID, OFF_TOKEN};
+use crate::Protection;
+use std::path::PathBuf;
+
+/// What [`Namespace::list`](crate::Namespace::list) and
+/// [`Namespace::find`](crate::Namespace::find) report about one object.
+#[derive(Debug, Clone)]
+pub struct ObjectInfo {
+    /// The full name (`Local\…` or `Global\…`).
+    pub name: String,
+    /// The object type.
+    pub kind: Kind,
+    /// Section size in bytes (0 for synchronization objects).
+    pub size: u64,
+    /// Whether some live process holds a handle (false: stale, removed by the next sweep).
+    pub alive: bool,
+    /// The pid of the process that created the object.
+    pub creator_pid: u32,
+    /// Creation time, in nanoseconds since the Unix epoch.
+    pub created_ns: u64,
+    /// The mapped file, for file-backed sections.
+    pub file: Option<PathBuf>,
+    /// The type-specific state.
+    pub state: ObjectState,
+    /// Device and inode of the object file (how holders are recognised).
+    pub file_id: (u64, u64),
+}
+
+/// The state of an object at the moment it was looked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectState {
+    /// A section.
+    Mapping {
+        /// Its page protection.
+        protection: Option<Protection>,
+        /// Its `SEC_*` attributes.
+        sec: u32,
+    },
+    /// An event.
+    Event {
+        /// Manual-reset (true) or auto-reset.
+        manual_reset: bool,
+        /// Signaled now.
+        signaled: bool,
+    },
+    /// A semaphore.
+    Semaphore {
+        /// Current count.
+        count: i32,
+        /// Maximum count.
+        maximum: i32,
+    },
+    /// A mutex.
+    Mutex {
+        /// The owner's pid and thread id, if owned.
+        owner: Option<(u32, u32)>,
+        /// Recursion count of the owner.
+        recursion: u32,
+        /// Its owner died holding it and nobody has acquired it since.
+        abandoned: bool,
+    },
+}
+
+/// A process that holds an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// Process id.
+    pub pid: u32,
+    /// Its command line (or name).
+    pub command: String,
+    /// It has at least one handle open.
+    pub has_handle: bool,
+    /// It has at least one view mapped.
+    pub has_view: bool,
+}
+
+fn u32_at(b: &[u8], abs: usize) -> u32 {
+    let o = abs - STATE_OFF;
+    b.get(o..o + 4)
+        .map(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]))
+        .unwrap_or(0)
+}
+
+fn u64_at(b: &[u8], abs: usize) -> u64 {
+    let o = abs - STATE_OFF;
+    b.get(o..o + 8)
+        .map(|x| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(x);
+            u64::from_le_bytes(a)
+        })
+        .unwrap_or(0)
+}
+
+pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
+    let Some((h, alive, file_id, st)) = crate::object::peek(dir, file_name)? else {
+        return Ok(None);
+    };
+    let state = match h.kind {
+        Kind::Mapping => ObjectState::Mapping {
+            protection: Protection::from_win32(h.protection).ok(),
+            sec: h.sec,
+        },
+        Kind::Event => ObjectState::Event {
+            manual_reset: u32_at(&st, OFF_B) != 0,
+            signaled: u32_at(&st, OFF_A) != 0,
+        },
+        Kind::Semaphore => ObjectState::Semaphore {
+            count: u32_at(&st, OFF_A) as i32,
+            maximum: u32_at(&st, OFF_B) as i32,
+        },
+        Kind::Mutex => {
+            let token = u32_at(&st, OFF_TOKEN);
+            let tid = token & 0x3FFF_FFFF;
+            let owner_died = token & 0x4000_0000 != 0;
+            let owner = (tid != 0 && u64_at(&st, OFF_OWNER) != 0)
+                .then(|| (u32_at(&st, OFF_OWNER_PID), tid));
+            ObjectState::Mutex {
+                owner,
+                recursion: if owner.is_some() {
+                    u32_at(&st, OFF_A)
+                } else {
+                    0
+                },
+                abandoned: tid == 0 && (owner_died || u32_at(&st, OFF_B) != 0),
+            }
+        }
+    };
+    let file = (h.flags & crate::object::FLAG_FILE_BACKED != 0).then(|| {
+        use std::os::unix::ffi::OsStrExt;
+        PathBuf::from(std::ffi::OsStr::from_bytes(&h.path))
+    });
+    Ok(Some(ObjectInfo {
+        name: h.name,
+        kind: h.kind,
+        size: h.size,
+        alive,
+        creator_pid: h.creator_pid,
+        created_ns: h.created_ns,
+        file,
+        state,
+        file_id,
+    }))
+}
+
+/// The processes that hold `object` (handles and views), sorted by pid. Processes that cannot
+/// be inspected (other users', unless root) are not listed.
+pub fn holders(object: &ObjectInfo) -> Vec<Holder> {
+    use std::os::unix::fs::MetadataExt;
+    let (dev, ino) = object.file_id;
+    let mut out = Vec::new();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for p in procs.flatten() {
+        let Some(pid) = p.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let base = p.path();
+        let mut has_handle = false;
+        if let Ok(fds) = std::fs::read_dir(base.join("fd")) {
+            for fd in fds.flatten() {
+                let Ok(md) = std::fs::metadata(fd.path()) else {
+                    continue;
+                };
+                if md.dev() != dev || md.ino() != ino {
+                    continue;
+                }
+                let info = std::fs::read_to_string(base.join("fdinfo").join(fd.file_name()))
+                    .unwrap_or_default();
+                // A holder lock is a lock on byte 0 ("... <dev>:<ino> 0 0").
+                if info
+                    .lines()
+                    .any(|l| l.starts_with("lock:") && l.contains("OFDLCK") && l.ends_with(" 0 0"))
+                {
+                    has_handle = true;
+                    break;
+                }
+            }
+        }
+        let needle = format!(" {ino} ");
+        let has_view = std::fs::read_to_string(base.join("maps"))
+            .map(|m| {
+                m.lines()
+                    .any(|l| l.contains(&needle) && maps_dev_matches(l, dev))
+            })
+            .unwrap_or(false);
+        if has_handle || has_view {
+            let command = std::fs::read(base.join("cmdline"))
+                .ok()
+                .filter(|c| !c.is_empty())
+                .map(|c| {
+                    c.split(|b| *b == 0)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| String::from_utf8_lossy(s).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .or_else(|| {
+                    std::fs::read_to_string(base.join("comm"))
+                        .ok()
+                        .map(|s| s.trim().to_owned())
+                })
+                .unwrap_or_default();
+            out.push(Holder {
+                pid,
+                command,
+                has_handle,
+                has_view,
+            });
+        }
+    }
+    out.sort_by_key(|h| h.pid);
+    out
+}
+
+/// Does a `/proc/<pid>/maps` line's device field (`major:minor` in hex) equal `dev`?
+fn maps_dev_matches(line: &str, dev: u64) -> bool {
+    let Some(field) = line.split_whitespace().nth(3) else {
+        return false;
+    };
+    let Some((maj, min)) = field.split_once(':') else {
+        return false;
+    };
+    let (Ok(maj), Ok(min)) = (u64::from_str_radix(maj, 16), u64::from_str_radix(min, 16)) else {
+        return false;
+    };
+    libc::makedev(maj as u32, min as u32) == dev
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Access, Event, Mapping, MappingOptions, Mutex, Namespace, Semaphore};
+
+    #[test]
+    fn list_find_and_holders() {
+        let d = tempfile::tempdir_in("/dev/shm").unwrap();
+        let ns = Namespace::at(d.path());
+        let m = MappingOptions::new()
+            .namespace(&ns)
+            .name("sec")
+            .size(5000)
+            .create()
+            .unwrap();
+        let e = Event::create_in(&ns, Some("ev"), true, true).unwrap();
+        let s = Semaphore::create_in(&ns, Some("sem"), 2, 5).unwrap();
+        let x = Mutex::create_in(&ns, Some("mtx"), true).unwrap();
+        let all = ns.list(crate::Scope::Local).unwrap();
+        let names: Vec<_> = all.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["Local\\ev", "Local\\mtx", "Local\\sec", "Local\\sem"]
+        );
+        assert!(all
+            .iter()
+            .all(|i| i.alive && i.creator_pid == std::process::id()));
+        let sec = ns.find("sec").unwrap();
+        assert_eq!(sec.size, 8192);
+        assert!(matches!(
+            sec.state,
+            ObjectState::Mapping {
+                protection: Some(Protection::ReadWrite),
+                ..
+            }
+        ));
+        assert_eq!(
+            ns.find("ev").unwrap().state,
+            ObjectState::Event {
+                manual_reset: true,
+                signaled: true
+            }
+        );
+        assert_eq!(
+            ns.find("sem").unwrap().state,
+            ObjectState::Semaphore {
+                count: 2,
+                maximum: 5
+            }
+        );
+        let tid = rustix::thread::gettid().as_raw_nonzero().get() as u32;
+        assert_eq!(
+            ns.find("mtx").unwrap().state,
+            ObjectState::Mutex {
+                owner: Some((std::process::id(), tid)),
+                recursion: 1,
+                abandoned: false
+            }
+        );
+        x.release().unwrap();
+        assert_eq!(
+            ns.find("mtx").unwrap().state,
+            ObjectState::Mutex {
+                owner: None,
+                recursion: 0,
+                abandoned: false
+            }
+        );
+        let h = holders(&sec);
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].pid, std::process::id());
+        assert!(h[0].has_handle && !h[0].has_view);
+        let v = m.map_view(Access::READ, 0, 0).unwrap();
+        drop(m);
+        assert_eq!(
+            ns.find("sec").unwrap_err().kind(),
+            crate::ErrorKind::FileNotFound
+        );
+        drop((v, e, s, x));
+        assert!(ns.list(crate::Scope::Local).unwrap().is_empty());
+        let _ = Mapping::create_unnamed(4096).unwrap();
+    }
+}
