@@ -104,7 +104,13 @@ fn u64_at(b: &[u8], abs: usize) -> u64 {
 }
 
 pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
-    let Some((h, alive, file_id, st)) = crate::object::peek(dir, file_name)? else {
+    let Some(crate::object::Peek {
+        header: h,
+        alive,
+        file_id,
+        state: st,
+    }) = crate::object::peek(dir, file_name)?
+    else {
         return Ok(None);
     };
     let state = match h.kind {

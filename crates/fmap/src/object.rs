@@ -778,16 +778,23 @@ pub(crate) fn remove_if_stale(dir: &Dir, file_name: &str) -> Result<Option<(Stri
     Ok(Some((label, bytes)))
 }
 
-/// Reads one object file for [`crate::inspect`]: its header, whether anyone holds it, its
-/// identity, and the raw state area of synchronization objects.
-pub(crate) fn peek(
-    dir: &Dir,
-    file_name: &str,
-) -> Result<Option<(Header, bool, (u64, u64), Vec<u8>)>> {
+/// What [`peek`] reads from one object file.
+pub(crate) struct Peek {
+    pub header: Header,
+    /// Some process holds a handle.
+    pub alive: bool,
+    /// Device and inode of the object file.
+    pub file_id: (u64, u64),
+    /// The raw state area (from offset [`STATE_OFF`]) of synchronization objects.
+    pub state: Vec<u8>,
+}
+
+/// Reads one object file for [`crate::inspect`], without taking a lock on it.
+pub(crate) fn peek(dir: &Dir, file_name: &str) -> Result<Option<Peek>> {
     let Some((fd, _)) = open_file(dir, file_name)? else {
         return Ok(None);
     };
-    let h = read_header(
+    let header = read_header(
         fd.as_fd(),
         &format_args!("{}/{file_name}", dir.path.display()),
     )?;
@@ -797,7 +804,12 @@ pub(crate) fn peek(
     let mut state = vec![0u8; 256];
     let n = rustix::io::pread(&fd, &mut state, STATE_OFF as u64).unwrap_or(0);
     state.truncate(n);
-    Ok(Some((h, alive, (st.st_dev, st.st_ino), state)))
+    Ok(Some(Peek {
+        header,
+        alive,
+        file_id: (st.st_dev, st.st_ino),
+        state,
+    }))
 }
 
 #[cfg(test)]
