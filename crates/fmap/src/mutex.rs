@@ -19,7 +19,13 @@ pub struct Mutex {
 impl_waitable!(Mutex);
 
 /// Proof that the current thread owns a mutex; releases it when dropped. Not `Send`: a mutex
-/// must be released by the thread that acquired it.
+/// must be released by the thread that acquired it, so the compiler refuses to move the guard
+/// to another thread:
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<fmap::MutexGuard<'static>>();
+/// ```
 #[derive(Debug)]
 pub struct MutexGuard<'a> {
     mutex: &'a Mutex,
