@@ -99,7 +99,15 @@ impl Mutex {
 
     /// Takes the mutex if it is free (or owned by this thread), without waiting.
     pub fn try_lock(&self) -> Result<Option<MutexGuard<'_>>> {
-        self.lock_timeout(Some(Duration::ZERO))
+        let t = self.h.target()?;
+        Ok(match sync::try_mutex(t.page)? {
+            sync::TryOutcome::No => None,
+            r => Some(MutexGuard {
+                mutex: self,
+                abandoned: r == sync::TryOutcome::Abandoned,
+                _not_send: PhantomData,
+            }),
+        })
     }
 
     /// Waits up to `timeout` (`None`: forever) for the mutex; `Ok(None)` if it timed out.

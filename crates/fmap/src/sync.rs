@@ -328,11 +328,10 @@ fn spin_ns() -> u64 {
         .and_then(|s| s.parse::<u64>().ok())
         .map(|us| us * 1000)
         .unwrap_or_else(|| {
-            if std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-                > 1
-            {
+            // Online CPUs, not this thread's affinity mask: a waiter pinned to one CPU still
+            // profits from spinning while its peer runs on another.
+            // SAFETY: sysconf has no preconditions.
+            if unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) } > 1 {
                 20_000
             } else {
                 0
@@ -448,7 +447,18 @@ pub(crate) fn release_mutex(page: &Page) -> Result<()> {
     owner.store(0, Relaxed);
     // SAFETY: this thread holds the token (owner == me).
     unsafe { libc::pthread_mutex_unlock(page.mutex(OFF_TOKEN)) };
-    signal(page);
+    // Wake sleepers only if there are any. A waiter registers in `nwaiters` (SeqCst) and then
+    // compares the token word with the value it saw before its failed attempt; the unlock (a
+    // locked exchange, a full barrier on x86) precedes our read of `nwaiters`, so either we
+    // see the waiter or it sees the released token (see `sleep`).
+    #[cfg(target_arch = "x86_64")]
+    std::sync::atomic::compiler_fence(SeqCst);
+    #[cfg(not(target_arch = "x86_64"))]
+    fence(SeqCst);
+    if page.u32(OFF_NWAITERS).load(SeqCst) != 0 {
+        page.seq().fetch_add(1, SeqCst);
+        futex::wake_all(page.seq());
+    }
     Ok(())
 }
 
@@ -492,17 +502,44 @@ fn try_locked(kind: SyncKind, page: &Page, since: Option<u32>) -> Try {
     }
 }
 
-/// One attempt on one object; also returns the `seq` snapshot to sleep on.
-fn attempt(t: &WaitTarget<'_>, since: Option<u32>) -> Result<(Try, u32)> {
+/// Could the event or semaphore at `page` be acquired? A lock-free look: `false` is only
+/// trusted together with a `seq` snapshot taken before it (a change after the snapshot makes
+/// the sleep return at once; a change before it is visible here, because every state change is
+/// stored before the `seq` store that publishes it).
+fn might_be_available(kind: SyncKind, page: &Page, since: Option<u32>) -> bool {
+    match kind {
+        SyncKind::Semaphore => page.u32(OFF_A).load(SeqCst) > 0,
+        SyncKind::Event => {
+            page.u32(OFF_A).load(SeqCst) != 0
+                || since.is_some_and(|s| {
+                    if page.u32(OFF_B).load(Relaxed) != 0 {
+                        newer(page.u32(OFF_C).load(SeqCst), s)
+                    } else {
+                        page.u32(OFF_D_FLAG).load(SeqCst) != 0
+                            && newer(page.u32(OFF_D).load(SeqCst), s)
+                    }
+                })
+        }
+        SyncKind::Mutex => true,
+    }
+}
+
+/// One attempt on one object. Also returns what to sleep on: the `seq` snapshot and, for a
+/// mutex, its token word as seen before the attempt.
+fn attempt(t: &WaitTarget<'_>, since: Option<u32>) -> Result<(Try, u32, u32)> {
+    let snap = t.page.seq().load(SeqCst);
     match t.kind {
         SyncKind::Mutex => {
-            let snap = t.page.seq().load(SeqCst);
-            Ok((try_mutex(t.page)?, snap))
+            let tok = t.page.u32(OFF_TOKEN).load(SeqCst);
+            Ok((try_mutex(t.page)?, snap, tok))
         }
         _ => {
+            if !might_be_available(t.kind, t.page, since) {
+                return Ok((Try::No, snap, 0));
+            }
             let _g = StateGuard::lock(t.page)?;
             let r = try_locked(t.kind, t.page, since);
-            Ok((r, t.page.seq().load(SeqCst)))
+            Ok((r, t.page.seq().load(SeqCst), 0))
         }
     }
 }
@@ -524,26 +561,45 @@ pub fn wait_any(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<
             objects.len()
         );
     }
+    // Every handle is checked before anything is acquired.
+    for o in objects {
+        o.wait_target()?;
+    }
+    // Fast path, without allocating: an object that is available now, or a poll.
+    for (i, o) in objects.iter().enumerate() {
+        match attempt(&o.wait_target()?, None)?.0 {
+            Try::Got => return Ok(WaitResult::Signaled(i)),
+            Try::Abandoned => return Ok(WaitResult::Abandoned(i)),
+            Try::No => {}
+        }
+    }
+    if timeout == Some(Duration::ZERO) {
+        return Ok(WaitResult::TimedOut);
+    }
+    let deadline = deadline_of(timeout);
     let targets = objects
         .iter()
         .map(|o| o.wait_target())
         .collect::<Result<Vec<_>>>()?;
-    let deadline = deadline_of(timeout);
     let mut snaps = vec![0u32; targets.len()];
+    let mut toks = vec![0u32; targets.len()];
     let mut since: Option<Vec<u32>> = None;
     loop {
         for (i, t) in targets.iter().enumerate() {
-            let (r, snap) = attempt(t, since.as_ref().map(|s| s[i]))?;
+            let (r, snap, tok) = attempt(t, since.as_ref().map(|s| s[i]))?;
             match r {
                 Try::Got => return Ok(WaitResult::Signaled(i)),
                 Try::Abandoned => return Ok(WaitResult::Abandoned(i)),
-                Try::No => snaps[i] = snap,
+                Try::No => {
+                    snaps[i] = snap;
+                    toks[i] = tok;
+                }
             }
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(WaitResult::TimedOut);
         }
-        sleep(&targets, &snaps, deadline);
+        sleep(&targets, &snaps, &toks, deadline);
         since = Some(snaps.clone());
     }
 }
@@ -591,14 +647,15 @@ pub fn wait_all(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<
     }
     let _hint = Hint(&targets);
     let mut snaps = vec![0u32; targets.len()];
+    let mut toks = vec![0u32; targets.len()];
     loop {
-        if let Some(r) = try_all(&targets, &order, &mut snaps)? {
+        if let Some(r) = try_all(&targets, &order, &mut snaps, &mut toks)? {
             return Ok(r);
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(WaitResult::TimedOut);
         }
-        sleep(&targets, &snaps, deadline);
+        sleep(&targets, &snaps, &toks, deadline);
     }
 }
 
@@ -607,9 +664,11 @@ fn try_all(
     targets: &[WaitTarget<'_>],
     order: &[(u64, u64, usize)],
     snaps: &mut [u32],
+    toks: &mut [u32],
 ) -> Result<Option<WaitResult>> {
     for (i, t) in targets.iter().enumerate() {
         snaps[i] = t.page.seq().load(SeqCst);
+        toks[i] = t.page.u32(OFF_TOKEN).load(SeqCst);
     }
     let mut guards = Vec::with_capacity(order.len());
     for &(_, _, i) in order {
@@ -655,6 +714,7 @@ fn try_all(
                     }
                     // SAFETY: we took this token just above.
                     unsafe { libc::pthread_mutex_unlock(p.mutex(OFF_TOKEN)) };
+                    signal(p);
                 }
                 return Ok(None);
             }
@@ -699,31 +759,33 @@ fn try_all(
 const TID_MASK: u32 = 0x3FFF_FFFF;
 const FUTEX_WAITERS: u32 = 0x8000_0000;
 
-/// Spins, then sleeps until one of the objects changes (or the deadline passes).
-fn sleep(targets: &[WaitTarget<'_>], snaps: &[u32], deadline: Option<Instant>) {
+/// Spins, then sleeps until one of the objects changes (or the deadline passes). `snaps` are
+/// the `seq` snapshots and `toks` the mutex token words, both read before the failed attempts:
+/// a mutex release bumps `seq` only when a sleeper is registered, so the token word itself is
+/// watched too (its `FUTEX_WAITERS` bit, which waiters set, does not count as a change).
+fn sleep(targets: &[WaitTarget<'_>], snaps: &[u32], toks: &[u32], deadline: Option<Instant>) {
     let changed = || {
-        targets
-            .iter()
-            .zip(snaps)
-            .any(|(t, s)| t.page.seq().load(Relaxed) != *s)
+        targets.iter().zip(snaps).zip(toks).any(|((t, s), k)| {
+            t.page.seq().load(SeqCst) != *s
+                || (t.kind == SyncKind::Mutex
+                    && (t.page.u32(OFF_TOKEN).load(SeqCst) ^ *k) & !FUTEX_WAITERS != 0)
+        })
     };
     let spin = spin_ns();
     if spin > 0 {
         let start = Instant::now();
         let mut n = 0u32;
         loop {
-            for _ in 0..64 {
-                std::hint::spin_loop();
-            }
+            std::hint::spin_loop();
             if changed() {
                 return;
             }
-            n += 1;
-            if n % 4 == 0 {
-                let el = start.elapsed();
-                if el.as_nanos() as u64 >= spin || deadline.is_some_and(|d| Instant::now() >= d) {
-                    break;
-                }
+            n = n.wrapping_add(1);
+            if n % 256 == 0
+                && (start.elapsed().as_nanos() as u64 >= spin
+                    || deadline.is_some_and(|d| Instant::now() >= d))
+            {
+                break;
             }
         }
     }
