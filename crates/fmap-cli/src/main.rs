@@ -1,5 +1,525 @@
-//! The `fmap` command (the CLI issue builds it out).
-fn main() {
-    eprintln!("fmap: the command-line tool is not built yet; see `cargo run --example share` for the demo");
-    std::process::exit(2);
+//! `fmap`: see and drive named fmap objects (sections, mutexes, events, semaphores) from the
+//! shell. Everything it does goes through the `fmap` library; this crate only parses arguments
+//! and presents results.
+
+mod cmd;
+mod demo;
+mod report;
+mod style;
+mod units;
+mod watch;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use style::ColorChoice;
+use units::Timeout;
+
+/// Exit status: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: the operation failed (unknown name, wrong type, no permission, …).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status: the command line is wrong (unknown option, bad size, …).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status of `fmap wait`: the timeout elapsed.
+pub const EXIT_TIMED_OUT: u8 = 3;
+/// Exit status of `fmap wait`: a mutex was abandoned by a dead owner (and was acquired).
+pub const EXIT_ABANDONED: u8 = 4;
+
+const MAIN_AFTER: &str = "\
+Names are Win32 object names: `Local\\x` (or just `x`) is private to your user, `Global\\x` is
+shared by every user. Quote them in the shell: fmap show 'Local\\x'.
+
+Objects live in $FMAP_ROOT (default /dev/shm): fmap-<uid>/ for Local\\, fmap-global/ for Global\\.
+
+Exit status: 0 success, 1 the operation failed (the message says why, with its Win32 error),
+2 bad command line; `fmap wait` also uses 3 (timed out) and 4 (abandoned mutex).
+
+Examples:
+  fmap demo                                  two processes, a section, a mutex and events
+  fmap create mapping telemetry --size 4MiB  keep a 4 MiB section alive until Ctrl-C
+  fmap ls                                    what exists, its state and who holds it
+  fmap write telemetry --text hello          write into the section
+  fmap read telemetry --length 16 --hex      and read it back
+  fmap watch telemetry                       live hex view, changes highlighted";
+
+/// See and drive Win32-style named shared memory, mutexes, events and semaphores on Linux.
+#[derive(Debug, Parser)]
+#[command(name = "fmap", version, after_help = MAIN_AFTER, max_term_width = 100)]
+pub struct Cli {
+    /// When to colour the output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// List the named objects: type, size, state, holders; stale ones marked.
+    #[command(
+        after_help = LS_AFTER,
+        after_long_help = LS_AFTER_LONG
+    )]
+    Ls(LsArgs),
+    /// Show one object in detail, with every process that holds it.
+    #[command(after_help = "\
+Examples:
+  fmap show telemetry
+  fmap show 'Global\\service-ready'
+  fmap show telemetry --json | jq .holders")]
+    Show(ShowArgs),
+    /// Create (or open) a named object and keep it alive until Ctrl-C.
+    #[command(subcommand, after_help = CREATE_AFTER)]
+    Create(CreateCmd),
+    /// Print the bytes of a mapping (raw, or as a hex dump).
+    #[command(after_help = "\
+Without --length, reads to the end of the section. On a terminal, raw output stops at the first
+NUL byte (pipe it, or use --hex or --length, to see everything).
+
+Examples:
+  fmap read telemetry                          the text at the start of the section
+  fmap read telemetry --offset 4KiB --length 64 --hex
+  fmap read telemetry > snapshot.bin")]
+    Read(ReadArgs),
+    /// Write bytes into a mapping: --text, --from FILE, or standard input.
+    #[command(after_help = "\
+Examples:
+  fmap write telemetry --text hello
+  fmap write telemetry --offset 0x100 --from payload.bin
+  printf '\\x01\\x02' | fmap write telemetry --offset 64KiB")]
+    Write(WriteArgs),
+    /// Live hex view of a mapping that highlights bytes as they change (q or Ctrl-C quits).
+    #[command(after_help = "\
+Keys: q, Esc or Ctrl-C quit; Up/Down, PgUp/PgDn, Home/End scroll.
+Bytes that changed in the last refresh are shown on a yellow background, bytes that changed in
+the last few seconds in yellow. `fmap watch` maps a view but closes its handle at once, so
+watching never keeps a name alive.
+
+Examples:
+  fmap watch telemetry
+  fmap watch telemetry --offset 64KiB --interval 50ms")]
+    Watch(WatchArgs),
+    /// Set an event (SetEvent).
+    #[command(after_help = "\
+Examples:
+  fmap signal ready
+  fmap signal 'Global\\service-ready'")]
+    Signal(NameArg),
+    /// Reset an event to non-signaled (ResetEvent).
+    #[command(after_help = "Example:\n  fmap reset ready")]
+    Reset(NameArg),
+    /// Pulse an event: release the current waiters, leave it non-signaled (PulseEvent).
+    #[command(after_help = "Example:\n  fmap pulse ready")]
+    Pulse(NameArg),
+    /// Release a semaphore (ReleaseSemaphore).
+    #[command(after_help = "\
+Releasing past the semaphore's maximum fails with ERROR_TOO_MANY_POSTS and changes nothing.
+
+Examples:
+  fmap release slots
+  fmap release slots --count 3")]
+    Release(ReleaseArgs),
+    /// Wait for events, semaphores or mutexes (WaitForSingleObject / WaitForMultipleObjects).
+    #[command(after_help = WAIT_AFTER)]
+    Wait(WaitArgs),
+    /// Remove objects whose every holder died, and report what was freed.
+    #[command(after_help = "\
+An object whose last holder was killed (kill -9, crash) has no live handle but still has its
+file; `fmap ls` marks it STALE. Any fmap process removes such files when it first touches the
+directory; `fmap gc` does it now and says what it freed. Live objects are never touched.
+
+Example:
+  fmap gc")]
+    Gc,
+    /// Two processes share a section guarded by a mutex and signalled by events, narrated,
+    /// with the round-trip latency next to a pipe's.
+    #[command(after_help = "\
+The demo creates Local\\fmap-demo-<pid>-* objects, starts a second process (this program again),
+exchanges messages through the section, measures round trips, and closes everything: it leaves
+nothing behind. It takes a second or two.
+
+Examples:
+  fmap demo
+  fmap demo --rounds 20000")]
+    Demo(DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "\
+Examples:
+  fmap completions bash > ~/.local/share/bash-completion/completions/fmap
+  fmap completions zsh > ~/.zfunc/_fmap
+  fmap completions fish > ~/.config/fish/completions/fmap.fish")]
+    Completions(CompletionsArgs),
+}
+
+const LS_AFTER: &str = "\
+Examples:
+  fmap ls                   your Local\\ objects
+  fmap ls --global          Global\\ objects
+  fmap ls --all-users       both
+  fmap ls --json | jq '.objects[] | select(.stale)'
+
+`fmap ls --help` describes the JSON schema.";
+
+const LS_AFTER_LONG: &str = "\
+Columns: NAME (full name), TYPE (mapping, mutex, event, semaphore), SIZE (mappings only),
+STATE (protection and backing of a mapping; event signaled or not and its reset mode; semaphore
+count of maximum; mutex free, owned by pid/tid, or abandoned), HOLDERS (each process with a
+handle and/or a mapped view: pid, command line, and which). STALE marks an object whose every
+holder died without closing it; `fmap gc` removes it. Looking never opens a handle, so `fmap ls`
+does not keep anything alive. Other users' processes are only visible to root.
+
+JSON (--json), schema \"fmap.ls/1\" — fields are only ever added, never renamed or removed:
+
+  {
+    \"schema\": \"fmap.ls/1\",
+    \"root\": \"/dev/shm\",                  namespace root ($FMAP_ROOT)
+    \"scopes\": [\"local\"],                 which namespaces were listed
+    \"objects\": [                          sorted by name
+      {
+        \"name\": \"Local\\\\telemetry\",
+        \"scope\": \"local\",                 \"local\" or \"global\"
+        \"type\": \"mapping\",                \"mapping\", \"mutex\", \"event\" or \"semaphore\"
+        \"size\": 4194304,                  bytes (0 for mutexes, events, semaphores)
+        \"size_human\": \"4 MiB\",            null for non-mappings
+        \"stale\": false,                   true: every holder died; `fmap gc` removes it
+        \"creator_pid\": 1234,
+        \"created_unix_ns\": 1714567890123456789,
+        \"created\": \"2024-05-01T12:51:30.123Z\",
+        \"file\": null,                     the backing file of a file-backed mapping
+        \"state\": { … },                   depends on \"type\", see below
+        \"holders\": [ { \"pid\": 1234, \"command\": \"fmap create mapping …\",
+                       \"handle\": true, \"view\": false } ]
+      }
+    ]
+  }
+
+  state of a mapping:   { \"protection\": \"PAGE_READWRITE\" (or null), \"sec_flags\": [\"SEC_COMMIT\"],
+                          \"file_backed\": false }
+  state of an event:    { \"manual_reset\": false, \"signaled\": true }
+  state of a semaphore: { \"count\": 2, \"maximum\": 4 }
+  state of a mutex:     { \"owned\": true, \"owner_pid\": 1234, \"owner_tid\": 1235,
+                          \"recursion\": 1, \"abandoned\": false }
+
+Examples:
+  fmap ls
+  fmap ls --global
+  fmap ls --all-users
+  fmap ls --json | jq -r '.objects[] | select(.stale) | .name'";
+
+const CREATE_AFTER: &str = "\
+The object stays alive while fmap runs; Ctrl-C (or SIGTERM) closes the handle and exits with
+status 0. If the name already exists, fmap opens that object instead (as CreateFileMapping,
+CreateEvent, … do: its size and state are kept) and says so.
+
+Examples:
+  fmap create mapping telemetry --size 4MiB
+  fmap create mapping logfile --file /tmp/log.bin --size 64KiB
+  fmap create event ready --manual-reset
+  fmap create mutex lock --owned
+  fmap create semaphore slots --initial 2 --max 4";
+
+const WAIT_AFTER: &str = "\
+Waits until one of the objects is signaled (or all of them, with --all) and acquires it as
+WaitForMultipleObjects does: a semaphore's count is taken, an auto-reset event is reset. A mutex
+is acquired and then released again before fmap exits. Mappings cannot be waited on.
+
+Prints which object was signaled or abandoned, or that the wait timed out.
+
+Exit status:
+  0  signaled (with --all: every object)
+  1  error (unknown name, not waitable, …)
+  2  bad command line
+  3  timed out (nothing was acquired)
+  4  a mutex was abandoned: its owner died holding it (fmap acquired and released it)
+
+Examples:
+  fmap wait ready
+  fmap wait ready stop --timeout 5s
+  fmap wait lock slots --all --timeout 500ms";
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// List the Global\ namespace (shared by every user) instead of your Local\ one.
+    #[arg(long)]
+    pub global: bool,
+    /// List every namespace fmap can see: Global\ and Local\.
+    #[arg(long)]
+    pub all_users: bool,
+    /// Print JSON (schema fmap.ls/1, see --help) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The object's name (Local\x, Global\x, or x).
+    pub name: String,
+    /// Print JSON: one object as in `fmap ls --json`, with "schema": "fmap.object/1".
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NameArg {
+    /// The object's name (Local\x, Global\x, or x).
+    pub name: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CreateCmd {
+    /// A section (CreateFileMapping), memory- or file-backed.
+    #[command(after_help = "\
+Examples:
+  fmap create mapping telemetry --size 4MiB
+  fmap create mapping big --size 1.5GiB
+  fmap create mapping cfg --file ./config.bin --readonly
+  fmap create mapping log --file /tmp/log.bin --size 64KiB   (created or extended as needed)")]
+    Mapping {
+        /// The name (Local\x, Global\x, or x).
+        name: String,
+        /// Size: 4096, 64KiB, 4MiB, 1.5GiB, 0x10000 … (required unless --file).
+        #[arg(long, value_parser = units::parse_size)]
+        size: Option<u64>,
+        /// Back the section by this file (opened or created through fmap::File).
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+        /// Create a read-only section (PAGE_READONLY).
+        #[arg(long)]
+        readonly: bool,
+        #[command(flatten)]
+        hold: HoldArgs,
+    },
+    /// An event (CreateEvent).
+    #[command(after_help = "\
+Examples:
+  fmap create event ready
+  fmap create event stop --manual-reset --signaled")]
+    Event {
+        /// The name (Local\x, Global\x, or x).
+        name: String,
+        /// Manual-reset: stays signaled until reset (default: auto-reset).
+        #[arg(long)]
+        manual_reset: bool,
+        /// Start signaled.
+        #[arg(long)]
+        signaled: bool,
+        #[command(flatten)]
+        hold: HoldArgs,
+    },
+    /// A mutex (CreateMutex).
+    #[command(after_help = "\
+Examples:
+  fmap create mutex lock
+  fmap create mutex lock --owned     (others' waits block until you press Ctrl-C)")]
+    Mutex {
+        /// The name (Local\x, Global\x, or x).
+        name: String,
+        /// Take ownership at creation (bInitialOwner).
+        #[arg(long)]
+        owned: bool,
+        #[command(flatten)]
+        hold: HoldArgs,
+    },
+    /// A semaphore (CreateSemaphore).
+    #[command(after_help = "\
+Examples:
+  fmap create semaphore slots --initial 2 --max 4
+  fmap create semaphore go           (count 0 of 1: `fmap release go` lets one waiter pass)")]
+    Semaphore {
+        /// The name (Local\x, Global\x, or x).
+        name: String,
+        /// Initial count.
+        #[arg(long, default_value_t = 0)]
+        initial: i32,
+        /// Maximum count.
+        #[arg(long, default_value_t = 1)]
+        max: i32,
+        #[command(flatten)]
+        hold: HoldArgs,
+    },
+}
+
+#[derive(Debug, Args, Clone, Copy)]
+pub struct HoldArgs {
+    /// Close the object and exit after this long (e.g. 30s) instead of waiting for Ctrl-C.
+    #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
+    pub exit_after: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// The mapping's name.
+    pub name: String,
+    /// Where to start, in bytes (4096, 4KiB, 0x1000 …).
+    #[arg(long, default_value = "0", value_parser = units::parse_size)]
+    pub offset: u64,
+    /// How many bytes (default: to the end of the section).
+    #[arg(long, value_parser = units::parse_size)]
+    pub length: Option<u64>,
+    /// Print a hex dump (offset, bytes, ASCII) instead of raw bytes.
+    #[arg(long)]
+    pub hex: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").args(["text", "from"])))]
+pub struct WriteArgs {
+    /// The mapping's name.
+    pub name: String,
+    /// Where to write, in bytes (4096, 4KiB, 0x1000 …).
+    #[arg(long, default_value = "0", value_parser = units::parse_size)]
+    pub offset: u64,
+    /// Write this text (UTF-8, no terminating NUL).
+    #[arg(long)]
+    pub text: Option<String>,
+    /// Write the contents of this file ("-" for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The mapping's name.
+    pub name: String,
+    /// First byte shown (rounded down to 16).
+    #[arg(long, default_value = "0", value_parser = units::parse_size)]
+    pub offset: u64,
+    /// How often to refresh.
+    #[arg(long, default_value = "100ms", value_parser = units::parse_duration)]
+    pub interval: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// The semaphore's name.
+    pub name: String,
+    /// How much to add to the count.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..))]
+    pub count: i32,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Names of events, semaphores or mutexes (1 to 64).
+    #[arg(required = true, num_args = 1..=64)]
+    pub names: Vec<String>,
+    /// Wait until all are signaled at once (acquired together, or not at all).
+    #[arg(long)]
+    pub all: bool,
+    /// Give up after this long: 500ms, 5s, 1m … or "infinite" (the default).
+    #[arg(long, default_value = "infinite", value_parser = units::parse_timeout)]
+    pub timeout: Timeout,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Round trips to time, for fmap and for the pipe each.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub rounds: u32,
+    /// Internal: run as the demo's second process, using the objects with this prefix.
+    #[arg(long, hide = true, value_name = "PREFIX")]
+    pub peer: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Prints a failure as one line: `fmap: <what went wrong> [ERROR_NAME (code)]`.
+pub fn report_error(e: &fmap::Error) {
+    eprintln!("fmap: {e}");
+}
+
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind as K;
+    match e.kind() {
+        K::DisplayHelp | K::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        K::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::from(EXIT_USAGE)
+        }
+        _ => {
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("bad command line")
+                .trim();
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!(
+                "fmap: {first}; see --help [{}]",
+                fmap::ErrorKind::InvalidParameter
+            );
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("fmap: internal error: {msg}{at} (please report this) [ERROR_GEN_FAILURE (31)]");
+    }));
+    // Behave like other Unix tools when the reader of our output goes away (`fmap read x | head`).
+    // SAFETY: resetting SIGPIPE to its default disposition at start-up, before any thread runs.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => return usage_error(e),
+    };
+    style::init(cli.color);
+    let result = match cli.cmd {
+        Cmd::Ls(a) => cmd::ls(a),
+        Cmd::Show(a) => cmd::show(a),
+        Cmd::Create(c) => cmd::create(c),
+        Cmd::Read(a) => cmd::read(a),
+        Cmd::Write(a) => cmd::write(a),
+        Cmd::Watch(a) => watch::run(a),
+        Cmd::Signal(a) => cmd::signal(a, cmd::EventOp::Set),
+        Cmd::Reset(a) => cmd::signal(a, cmd::EventOp::Reset),
+        Cmd::Pulse(a) => cmd::signal(a, cmd::EventOp::Pulse),
+        Cmd::Release(a) => cmd::release(a),
+        Cmd::Wait(a) => cmd::wait(a),
+        Cmd::Gc => cmd::gc(),
+        Cmd::Demo(a) => demo::run(a),
+        Cmd::Completions(a) => {
+            let mut c = Cli::command();
+            clap_complete::generate(a.shell, &mut c, "fmap", &mut std::io::stdout());
+            Ok(EXIT_OK)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            report_error(&e);
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

@@ -1,0 +1,488 @@
+//! `fmap ls` and `fmap show`: what the library's inspection API reports, as aligned text or as
+//! JSON (schema `fmap.ls/1`, documented in the README and in `fmap ls --help`).
+
+use crate::style::{self, pad, Style};
+use crate::units::{human_age, human_size, rfc3339};
+use fmap::{Holder, Kind, ObjectInfo, ObjectState, Protection};
+use serde::Serialize;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The JSON schema identifier of `fmap ls --json`.
+pub const LS_SCHEMA: &str = "fmap.ls/1";
+/// The JSON schema identifier of `fmap show --json`.
+pub const OBJECT_SCHEMA: &str = "fmap.object/1";
+
+/// `fmap ls --json`.
+#[derive(Debug, Serialize)]
+pub struct LsJson {
+    pub schema: &'static str,
+    pub root: String,
+    pub scopes: Vec<&'static str>,
+    pub objects: Vec<ObjectJson>,
+}
+
+/// One object, as listed by `fmap ls --json` and printed by `fmap show --json`.
+#[derive(Debug, Serialize)]
+pub struct ObjectJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<&'static str>,
+    pub name: String,
+    pub scope: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub size: u64,
+    pub size_human: Option<String>,
+    pub stale: bool,
+    pub creator_pid: u32,
+    pub created_unix_ns: u64,
+    pub created: String,
+    pub file: Option<String>,
+    pub state: StateJson,
+    pub holders: Vec<HolderJson>,
+}
+
+/// The type-specific state; which fields appear depends on `type`.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum StateJson {
+    Mapping {
+        protection: Option<String>,
+        sec_flags: Vec<&'static str>,
+        file_backed: bool,
+    },
+    Event {
+        manual_reset: bool,
+        signaled: bool,
+    },
+    Semaphore {
+        count: i32,
+        maximum: i32,
+    },
+    Mutex {
+        owned: bool,
+        owner_pid: Option<u32>,
+        owner_tid: Option<u32>,
+        recursion: u32,
+        abandoned: bool,
+    },
+}
+
+/// A process holding the object.
+#[derive(Debug, Serialize)]
+pub struct HolderJson {
+    pub pid: u32,
+    pub command: String,
+    pub handle: bool,
+    /// Mappings only: the process has a view mapped (always false for other types).
+    pub view: bool,
+}
+
+/// An object and the processes that hold it.
+pub struct Entry {
+    pub info: ObjectInfo,
+    pub holders: Vec<Holder>,
+}
+
+impl Entry {
+    pub fn new(info: ObjectInfo) -> Entry {
+        let mut holders = fmap::holders(&info);
+        if info.kind != Kind::Mapping {
+            // A synchronization object's state page is mapped by every handle: an
+            // implementation detail, not a view the user made.
+            for h in &mut holders {
+                h.has_view = false;
+            }
+        }
+        Entry { info, holders }
+    }
+}
+
+fn sec_names(sec: u32) -> Vec<&'static str> {
+    use fmap::win32::*;
+    [
+        (SEC_FILE, "SEC_FILE"),
+        (SEC_IMAGE, "SEC_IMAGE"),
+        (SEC_RESERVE, "SEC_RESERVE"),
+        (SEC_COMMIT, "SEC_COMMIT"),
+        (SEC_NOCACHE, "SEC_NOCACHE"),
+        (SEC_WRITECOMBINE, "SEC_WRITECOMBINE"),
+        (SEC_LARGE_PAGES, "SEC_LARGE_PAGES"),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| sec & bit != 0)
+    .map(|(_, n)| n)
+    .collect()
+}
+
+fn scope_of(name: &str) -> &'static str {
+    if name.starts_with("Global\\") {
+        "global"
+    } else {
+        "local"
+    }
+}
+
+pub fn object_json(e: &Entry, schema: Option<&'static str>) -> ObjectJson {
+    let i = &e.info;
+    let state = match &i.state {
+        ObjectState::Mapping { protection, sec } => StateJson::Mapping {
+            protection: protection.map(|p| p.to_string()),
+            sec_flags: sec_names(*sec),
+            file_backed: i.file.is_some(),
+        },
+        ObjectState::Event {
+            manual_reset,
+            signaled,
+        } => StateJson::Event {
+            manual_reset: *manual_reset,
+            signaled: *signaled,
+        },
+        ObjectState::Semaphore { count, maximum } => StateJson::Semaphore {
+            count: *count,
+            maximum: *maximum,
+        },
+        ObjectState::Mutex {
+            owner,
+            recursion,
+            abandoned,
+        } => StateJson::Mutex {
+            owned: owner.is_some(),
+            owner_pid: owner.map(|o| o.0),
+            owner_tid: owner.map(|o| o.1),
+            recursion: *recursion,
+            abandoned: *abandoned,
+        },
+    };
+    ObjectJson {
+        schema,
+        name: i.name.clone(),
+        scope: scope_of(&i.name),
+        kind: i.kind.as_str(),
+        size: i.size,
+        size_human: (i.kind == Kind::Mapping).then(|| human_size(i.size)),
+        stale: !i.alive,
+        creator_pid: i.creator_pid,
+        created_unix_ns: i.created_ns,
+        created: rfc3339(i.created_ns),
+        file: i.file.as_ref().map(|p| p.display().to_string()),
+        state,
+        holders: e
+            .holders
+            .iter()
+            .map(|h| HolderJson {
+                pid: h.pid,
+                command: h.command.clone(),
+                handle: h.has_handle,
+                view: h.has_view,
+            })
+            .collect(),
+    }
+}
+
+fn protection_word(p: Option<Protection>) -> &'static str {
+    match p {
+        Some(Protection::NoAccess) => "no access",
+        Some(Protection::ReadOnly) => "read-only",
+        Some(Protection::ReadWrite) => "read/write",
+        Some(Protection::WriteCopy) => "copy-on-write",
+        Some(Protection::ExecuteRead) => "read+execute",
+        Some(Protection::ExecuteReadWrite) => "read/write+execute",
+        Some(Protection::ExecuteWriteCopy) => "copy-on-write+execute",
+        None => "unknown protection",
+    }
+}
+
+/// The one-line state of an object and the style to show it in.
+pub fn state_text(i: &ObjectInfo) -> (String, Option<Style>) {
+    match &i.state {
+        ObjectState::Mapping { protection, sec } => {
+            let mut s = protection_word(*protection).to_owned();
+            if let Some(f) = &i.file {
+                s.push_str(&format!(", file {}", f.display()));
+            } else {
+                s.push_str(", memory");
+            }
+            if sec & fmap::win32::SEC_RESERVE != 0 {
+                s.push_str(", reserved");
+            }
+            (s, None)
+        }
+        ObjectState::Event {
+            manual_reset,
+            signaled,
+        } => {
+            let reset = if *manual_reset { "manual" } else { "auto" };
+            if *signaled {
+                (format!("signaled ({reset}-reset)"), Some(style::GREEN))
+            } else {
+                (format!("not signaled ({reset}-reset)"), None)
+            }
+        }
+        ObjectState::Semaphore { count, maximum } => {
+            let st = if *count > 0 { Some(style::GREEN) } else { None };
+            (format!("count {count} of {maximum}"), st)
+        }
+        ObjectState::Mutex {
+            owner,
+            recursion,
+            abandoned,
+        } => match owner {
+            Some((pid, tid)) => {
+                let rec = if *recursion > 1 {
+                    format!(" ×{recursion}")
+                } else {
+                    String::new()
+                };
+                (
+                    format!("owned by pid {pid} tid {tid}{rec}"),
+                    Some(style::YELLOW),
+                )
+            }
+            None if *abandoned => (
+                "abandoned (its owner died)".to_owned(),
+                Some(style::BOLD_RED),
+            ),
+            None => ("free".to_owned(), Some(style::GREEN)),
+        },
+    }
+}
+
+fn kind_style(k: Kind) -> Style {
+    match k {
+        Kind::Mapping => style::BLUE,
+        Kind::Mutex => style::MAGENTA,
+        Kind::Event => style::CYAN,
+        Kind::Semaphore => style::YELLOW,
+    }
+}
+
+fn holder_marks(h: &Holder) -> &'static str {
+    match (h.has_handle, h.has_view) {
+        (true, true) => "handle+view",
+        (true, false) => "handle",
+        (false, true) => "view",
+        (false, false) => "-",
+    }
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// The aligned table of `fmap ls`.
+pub fn ls_table(entries: &[Entry]) -> String {
+    let mut rows = Vec::new();
+    for e in entries {
+        let i = &e.info;
+        let size = if i.kind == Kind::Mapping {
+            human_size(i.size)
+        } else {
+            "-".to_owned()
+        };
+        let (state, st_style) = state_text(i);
+        let mut holders: Vec<String> = e
+            .holders
+            .iter()
+            .map(|h| {
+                format!(
+                    "{} {} ({})",
+                    h.pid,
+                    shorten(&h.command, 60),
+                    holder_marks(h)
+                )
+            })
+            .collect();
+        if !i.alive {
+            holders.insert(
+                0,
+                "STALE: every holder died; `fmap gc` removes it".to_owned(),
+            );
+        } else if holders.is_empty() {
+            holders.push("(not visible: another user's processes)".to_owned());
+        }
+        rows.push((i, size, state, st_style, holders));
+    }
+    let w_name = rows
+        .iter()
+        .map(|r| r.0.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let w_type = 9;
+    let w_size = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(4);
+    let w_state = rows
+        .iter()
+        .map(|r| r.2.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    let mut out = String::new();
+    out.push_str(
+        &style::BOLD.paint(
+            format!(
+                "{:w_name$}  {:w_type$}  {:>w_size$}  {:w_state$}  HOLDERS (pid command)",
+                "NAME", "TYPE", "SIZE", "STATE"
+            )
+            .trim_end(),
+        ),
+    );
+    out.push('\n');
+    for (i, size, state, st_style, holders) in rows {
+        let name_style = if i.alive {
+            Some(style::BOLD)
+        } else {
+            Some(style::RED)
+        };
+        let line = format!(
+            "{}  {}  {:>w_size$}  {}  {}",
+            pad(&i.name, w_name, name_style),
+            pad(i.kind.as_str(), w_type, Some(kind_style(i.kind))),
+            size,
+            pad(&state, w_state, st_style),
+            if i.alive {
+                holders[0].clone()
+            } else {
+                style::RED.paint(&holders[0])
+            }
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+        let indent = w_name + w_type + w_size + w_state + 8;
+        for h in &holders[1..] {
+            out.push_str(&format!("{}{h}\n", " ".repeat(indent)));
+        }
+    }
+    out
+}
+
+fn age_of(ns: u64) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    human_age(Duration::from_nanos(now.saturating_sub(ns)))
+}
+
+/// The detail view of `fmap show`.
+pub fn show_text(e: &Entry) -> String {
+    let i = &e.info;
+    let mut out = String::new();
+    let mut field = |k: &str, v: String| {
+        out.push_str(&format!(
+            "  {}  {v}\n",
+            style::DIM.paint(format!("{k:<11}"))
+        ));
+    };
+    let header = format!(
+        "{} {}\n",
+        style::BOLD.paint(&i.name),
+        kind_style(i.kind).paint(i.kind.as_str())
+    );
+    field("type", i.kind.as_str().to_owned());
+    field(
+        "status",
+        if i.alive {
+            style::GREEN.paint("alive (some process holds a handle)")
+        } else {
+            style::RED.paint("STALE: every holder died without closing; `fmap gc` removes it")
+        },
+    );
+    match &i.state {
+        ObjectState::Mapping { protection, sec } => {
+            field("size", format!("{} ({} bytes)", human_size(i.size), i.size));
+            field(
+                "protection",
+                format!(
+                    "{} ({})",
+                    protection.map(|p| p.to_string()).unwrap_or("?".into()),
+                    protection_word(*protection)
+                ),
+            );
+            field("attributes", sec_names(*sec).join(" | "));
+            field(
+                "backing",
+                match &i.file {
+                    Some(f) => format!("file {}", f.display()),
+                    None => "shared memory (pagefile-backed)".to_owned(),
+                },
+            );
+        }
+        ObjectState::Event {
+            manual_reset,
+            signaled,
+        } => {
+            field(
+                "reset",
+                if *manual_reset {
+                    "manual (stays signaled until reset; releases every waiter)"
+                } else {
+                    "auto (a wait takes the signal; releases one waiter)"
+                }
+                .to_owned(),
+            );
+            field(
+                "state",
+                if *signaled {
+                    style::GREEN.paint("signaled")
+                } else {
+                    "not signaled".to_owned()
+                },
+            );
+        }
+        ObjectState::Semaphore { count, maximum } => {
+            field("count", format!("{count} (maximum {maximum})"));
+        }
+        ObjectState::Mutex {
+            owner,
+            recursion,
+            abandoned,
+        } => {
+            let st = match owner {
+                Some((pid, tid)) => style::YELLOW.paint(format!(
+                    "owned by pid {pid}, thread {tid}, recursion count {recursion}"
+                )),
+                None if *abandoned => style::BOLD_RED.paint(
+                    "abandoned: its owner died holding it; the next wait gets WAIT_ABANDONED",
+                ),
+                None => style::GREEN.paint("free"),
+            };
+            field("state", st);
+        }
+    }
+    field(
+        "created",
+        format!(
+            "{} ({} ago) by pid {}",
+            rfc3339(i.created_ns),
+            age_of(i.created_ns),
+            i.creator_pid
+        ),
+    );
+    if e.holders.is_empty() {
+        field(
+            "holders",
+            if i.alive {
+                "none visible (another user's processes can only be seen by root)".to_owned()
+            } else {
+                "none".to_owned()
+            },
+        );
+    } else {
+        field("holders", format!("{} process(es)", e.holders.len()));
+        for h in &e.holders {
+            out.push_str(&format!(
+                "    {:>7}  {:<11}  {}\n",
+                h.pid,
+                holder_marks(h),
+                h.command
+            ));
+        }
+    }
+    format!("{header}{out}")
+}
