@@ -91,6 +91,7 @@ impl Mutex {
     }
 
     /// Waits (forever) until this thread owns the mutex.
+    #[inline]
     pub fn lock(&self) -> Result<MutexGuard<'_>> {
         Ok(self
             .lock_timeout(None)?
@@ -98,6 +99,7 @@ impl Mutex {
     }
 
     /// Takes the mutex if it is free (or owned by this thread), without waiting.
+    #[inline]
     pub fn try_lock(&self) -> Result<Option<MutexGuard<'_>>> {
         let t = self.h.target()?;
         Ok(match sync::try_mutex(t.page)? {
@@ -111,7 +113,14 @@ impl Mutex {
     }
 
     /// Waits up to `timeout` (`None`: forever) for the mutex; `Ok(None)` if it timed out.
+    #[inline]
     pub fn lock_timeout(&self, timeout: Option<Duration>) -> Result<Option<MutexGuard<'_>>> {
+        if let Some(g) = self.try_lock()? {
+            return Ok(Some(g));
+        }
+        if timeout == Some(Duration::ZERO) {
+            return Ok(None);
+        }
         Ok(match self.wait(timeout)? {
             WaitResult::Signaled(_) => Some(MutexGuard {
                 mutex: self,
@@ -129,12 +138,14 @@ impl Mutex {
 
     /// `WaitForSingleObject`: on success the calling thread owns the mutex (once more) and must
     /// [`release`](Mutex::release) it.
+    #[inline]
     pub fn wait(&self, timeout: Option<Duration>) -> Result<WaitResult> {
         sync::wait_one(self, timeout)
     }
 
     /// `ReleaseMutex`: gives up one level of ownership. `ERROR_NOT_OWNER` if the calling
     /// thread does not own the mutex.
+    #[inline]
     pub fn release(&self) -> Result<()> {
         sync::release_mutex(self.h.page()?)
     }
@@ -154,6 +165,7 @@ impl MutexGuard<'_> {
 }
 
 impl Drop for MutexGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         let _ = self.mutex.release();
     }

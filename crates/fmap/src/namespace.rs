@@ -411,6 +411,7 @@ extern "C" fn forget_pid_in_child() {
 }
 
 /// This process's id, without a system call after the first (reset in `fork`ed children).
+#[inline]
 pub(crate) fn current_pid() -> u32 {
     use std::sync::atomic::Ordering::Relaxed;
     let p = PID.load(Relaxed);

@@ -337,6 +337,7 @@ impl Object {
     }
 
     /// The header page, mapped on first use.
+    #[inline]
     pub(crate) fn page(&self) -> Result<&crate::sync::Page> {
         if let Some(p) = self.page.get() {
             return Ok(p);

@@ -106,6 +106,7 @@ impl Page {
         })
     }
 
+    #[inline]
     pub(crate) fn u32(&self, off: usize) -> &AtomicU32 {
         debug_assert!(off % 4 == 0 && off + 4 <= 4096);
         // SAFETY: in bounds, aligned, and the page lives as long as `self`; the memory is only
@@ -113,17 +114,20 @@ impl Page {
         unsafe { &*(self.ptr.as_ptr().add(off) as *const AtomicU32) }
     }
 
+    #[inline]
     pub(crate) fn u64(&self, off: usize) -> &AtomicU64 {
         debug_assert!(off % 8 == 0 && off + 8 <= 4096);
         // SAFETY: as for `u32`.
         unsafe { &*(self.ptr.as_ptr().add(off) as *const AtomicU64) }
     }
 
+    #[inline]
     pub(crate) fn mutex(&self, off: usize) -> *mut libc::pthread_mutex_t {
         // SAFETY: in bounds (callers use OFF_LOCK/OFF_TOKEN, 64-byte aligned, 40 bytes).
         unsafe { self.ptr.as_ptr().add(off) as *mut libc::pthread_mutex_t }
     }
 
+    #[inline]
     pub(crate) fn seq(&self) -> &AtomicU32 {
         self.u32(OFF_SEQ)
     }
@@ -228,11 +232,22 @@ fn nonce() -> u32 {
 }
 
 /// This thread's owner id: a random per-process nonce and the kernel thread id.
+#[inline]
 pub(crate) fn me() -> u64 {
     thread_local! {
-        static ME: u64 = (u64::from(nonce()) << 32) | u64::from(rustix::thread::gettid().as_raw_nonzero().get() as u32);
+        // A const-initialised thread local costs one TLS load (no lazy-init check).
+        static ME: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     }
-    ME.with(|m| *m)
+    ME.with(|m| {
+        let v = m.get();
+        if v != 0 {
+            return v;
+        }
+        let v = (u64::from(nonce()) << 32)
+            | u64::from(rustix::thread::gettid().as_raw_nonzero().get() as u32);
+        m.set(v);
+        v
+    })
 }
 
 fn newer(a: u32, than: u32) -> bool {
@@ -342,8 +357,13 @@ fn spin_ns() -> u64 {
 }
 
 /// Tries to acquire the mutex at `page` for this thread, without sleeping.
+#[inline]
 pub(crate) fn try_mutex(page: &Page) -> Result<Try> {
-    if owned_by_me(page) {
+    let token = page.mutex(OFF_TOKEN);
+    // The common case first: a free token. (A token this thread already holds makes the
+    // normal-type trylock fail with EBUSY, and the recursion check below takes over.)
+    let mut attempt = trylock(token)?;
+    if attempt == Lock::Busy && owned_by_me(page) {
         let rec = page.u32(OFF_A);
         let r = rec.load(Relaxed);
         if r >= i32::MAX as u32 {
@@ -355,8 +375,6 @@ pub(crate) fn try_mutex(page: &Page) -> Result<Try> {
         rec.store(r + 1, Relaxed);
         return Ok(Try::Got);
     }
-    let token = page.mutex(OFF_TOKEN);
-    let mut attempt = trylock(token)?;
     if attempt == Lock::Busy {
         fence(SeqCst);
         if page.u32(OFF_ALL_HINT).load(SeqCst) != 0 {
@@ -376,6 +394,7 @@ pub(crate) fn try_mutex(page: &Page) -> Result<Try> {
 /// must still be held by this thread id: if a previous thread with the same (reused) id died
 /// owning the mutex, the kernel has cleared the token's thread id and the mutex is abandoned,
 /// not ours.
+#[inline]
 pub(crate) fn owned_by_me(page: &Page) -> bool {
     let me = me();
     page.u64(OFF_OWNER).load(Relaxed) == me
@@ -383,6 +402,7 @@ pub(crate) fn owned_by_me(page: &Page) -> bool {
 }
 
 /// After taking the token: record ownership; report abandonment once.
+#[inline]
 fn claim_mutex(page: &Page, owner_died: bool) -> Try {
     let owner = page.u64(OFF_OWNER);
     let abandoned = page.u32(OFF_B);
@@ -409,6 +429,7 @@ enum Lock {
     Busy,
 }
 
+#[inline]
 fn trylock(m: *mut libc::pthread_mutex_t) -> Result<Lock> {
     // SAFETY: `m` is an initialised process-shared robust mutex in a live mapping.
     match unsafe { libc::pthread_mutex_trylock(m) } {
@@ -432,6 +453,7 @@ fn trylock(m: *mut libc::pthread_mutex_t) -> Result<Lock> {
 pub(crate) use Try as TryOutcome;
 
 /// `ReleaseMutex`.
+#[inline]
 pub(crate) fn release_mutex(page: &Page) -> Result<()> {
     let owner = page.u64(OFF_OWNER);
     if !owned_by_me(page) {
@@ -837,6 +859,18 @@ fn sleep(targets: &[WaitTarget<'_>], snaps: &[u32], toks: &[u32], deadline: Opti
 }
 
 /// `WaitForSingleObject`.
+#[inline]
 pub fn wait_one(object: &dyn Waitable, timeout: Option<Duration>) -> Result<WaitResult> {
-    wait_any(&[object], timeout)
+    // Fast path: one attempt, no allocation.
+    let t = object.wait_target()?;
+    let r = match t.kind {
+        SyncKind::Mutex => try_mutex(t.page)?,
+        _ => attempt(&t, None)?.0,
+    };
+    match r {
+        Try::Got => Ok(WaitResult::Signaled(0)),
+        Try::Abandoned => Ok(WaitResult::Abandoned(0)),
+        Try::No if timeout == Some(Duration::ZERO) => Ok(WaitResult::TimedOut),
+        Try::No => wait_any(&[object], timeout),
+    }
 }

@@ -85,10 +85,12 @@ pub(crate) fn rights(k: Kind, requested: u32) -> Result<u32> {
 }
 
 impl SyncHandle {
+    #[inline]
     pub(crate) fn page(&self) -> Result<&Page> {
         self.obj.page()
     }
 
+    #[inline]
     pub(crate) fn target(&self) -> Result<WaitTarget<'_>> {
         if self.access & SYNCHRONIZE == 0 {
             bail!(
