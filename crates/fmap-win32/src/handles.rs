@@ -68,6 +68,9 @@ static TABLE: Mutex<Table> = Mutex::new(Table {
 
 /// At most this many handles are open at once (Windows allows about 16 million per process).
 const MAX_HANDLES: usize = 1 << 24;
+/// Closed slots are reused only once this many are waiting, so that a stale handle keeps
+/// failing with `ERROR_INVALID_HANDLE` instead of naming a newer object.
+const REUSE_AFTER: usize = 1024;
 
 fn table() -> std::sync::MutexGuard<'static, Table> {
     TABLE.lock().unwrap_or_else(|e| e.into_inner())
@@ -84,13 +87,11 @@ fn slot_of(h: Handle) -> Option<usize> {
 /// Enters an object into the table; `Err(ERROR_NOT_ENOUGH_MEMORY)` when it is full.
 pub fn insert(obj: Obj) -> Result<Handle, u32> {
     let mut t = table();
-    let slot = match t.free.pop_front() {
-        Some(s) => s,
-        None if t.slots.len() < MAX_HANDLES => {
-            t.slots.push(None);
-            t.slots.len() - 1
-        }
-        None => return Err(ERROR_NOT_ENOUGH_MEMORY),
+    let slot = if t.free.len() > REUSE_AFTER || t.slots.len() >= MAX_HANDLES {
+        t.free.pop_front().ok_or(ERROR_NOT_ENOUGH_MEMORY)?
+    } else {
+        t.slots.push(None);
+        t.slots.len() - 1
     };
     t.slots[slot] = Some(Arc::new(obj));
     Ok(((slot + 1) * 4) as Handle)
@@ -225,14 +226,15 @@ pub unsafe extern "C" fn DuplicateHandle(
     if is_pseudo(source) {
         return fail(ERROR_NOT_SUPPORTED, FALSE);
     }
-    let obj = if options & DUPLICATE_CLOSE_SOURCE != 0 {
-        remove(source) // closed whatever happens next, as on Windows
-    } else {
-        get(source)
-    };
-    let obj = match obj {
+    let obj = match get(source) {
         Ok(o) => o,
         Err(e) => return fail(e, FALSE),
+    };
+    // DUPLICATE_CLOSE_SOURCE closes the source whatever happens (after the new handle exists).
+    let close_source = || {
+        if options & DUPLICATE_CLOSE_SOURCE != 0 {
+            let _ = remove(source);
+        }
     };
     let same = options & DUPLICATE_SAME_ACCESS != 0;
     let dup = match &*obj {
@@ -252,9 +254,14 @@ pub unsafe extern "C" fn DuplicateHandle(
     drop(obj);
     let dup = match dup {
         Ok(d) => d,
-        Err(e) => return fail(e.win32_code(), FALSE),
+        Err(e) => {
+            close_source();
+            return fail(e.win32_code(), FALSE);
+        }
     };
-    match insert(dup) {
+    let inserted = insert(dup);
+    close_source();
+    match inserted {
         Ok(h) => {
             if target.is_null() {
                 let _ = remove(h);

@@ -27,6 +27,9 @@ use std::sync::{Arc, Mutex};
 pub struct Task {
     /// Set (manual reset) when the thread or process has ended.
     pub done: fmap::Event,
+    /// For processes: the same for the handle of its main thread (a distinct object, so that
+    /// both handles can be waited on together).
+    pub main_thread_done: Option<fmap::Event>,
     /// `STILL_ACTIVE` until it ends.
     pub exit_code: AtomicU32,
     /// Thread id or process id.
@@ -36,9 +39,14 @@ pub struct Task {
 }
 
 impl Task {
-    fn new() -> fmap::Result<Arc<Task>> {
+    fn new(process: bool) -> fmap::Result<Arc<Task>> {
         Ok(Arc::new(Task {
             done: fmap::Event::create(None, true, false)?,
+            main_thread_done: if process {
+                Some(fmap::Event::create(None, true, false)?)
+            } else {
+                None
+            },
             exit_code: AtomicU32::new(STILL_ACTIVE),
             id: AtomicU32::new(0),
             proc: Mutex::new((false, None)),
@@ -47,6 +55,9 @@ impl Task {
 
     fn finish(&self, code: u32) {
         self.exit_code.store(code, SeqCst);
+        if let Some(t) = &self.main_thread_done {
+            let _ = t.set();
+        }
         let _ = self.done.set();
     }
 }
@@ -79,7 +90,7 @@ pub unsafe extern "C" fn CreateThread(
     if flags & CREATE_SUSPENDED != 0 {
         return fail(ERROR_NOT_SUPPORTED, null_mut());
     }
-    let task = match Task::new() {
+    let task = match Task::new(false) {
         Ok(t) => t,
         Err(e) => return fail(e.win32_code(), null_mut()),
     };
@@ -349,7 +360,7 @@ fn spawn(req: Spawn, info: *mut ProcessInformation) -> i32 {
     if let Some(d) = req.dir {
         cmd.current_dir(d);
     }
-    let task = match Task::new() {
+    let task = match Task::new(true) {
         Ok(t) => t,
         Err(e) => return fail(e.win32_code(), FALSE),
     };

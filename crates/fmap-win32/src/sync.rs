@@ -266,7 +266,8 @@ fn waitable(o: &Obj) -> Result<&dyn Waitable, u32> {
         Obj::Mutex(m) => m,
         Obj::Event(e) => e,
         Obj::Semaphore(s) => s,
-        Obj::Thread(t) | Obj::Process(t, _) => &t.done,
+        Obj::Thread(t) | Obj::Process(t, false) => &t.done,
+        Obj::Process(t, true) => t.main_thread_done.as_ref().unwrap_or(&t.done),
         Obj::File(_) => return Err(ERROR_INVALID_HANDLE),
     })
 }
