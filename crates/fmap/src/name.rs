@@ -44,6 +44,8 @@ impl Scope {
     }
 }
 
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// Number of lock buckets per namespace directory (bytes of its `.lock` file).
 pub(crate) const BUCKETS: u32 = 4096;
 
@@ -53,6 +55,8 @@ pub struct Name {
     scope: Scope,
     rest: String,
     digest: [u8; 32],
+    /// The object file's name: the first 16 digest bytes in lowercase hex.
+    hex: [u8; 32],
 }
 
 impl Name {
@@ -100,10 +104,17 @@ impl Name {
             .chain_update(rest.as_bytes())
             .finalize()
             .into();
+        let digest: [u8; 32] = digest;
+        let mut hex = [0u8; 32];
+        for (i, b) in digest[..16].iter().enumerate() {
+            hex[2 * i] = HEX[(b >> 4) as usize];
+            hex[2 * i + 1] = HEX[(b & 15) as usize];
+        }
         Ok(Name {
             scope,
             rest: rest.to_owned(),
             digest,
+            hex,
         })
     }
 
@@ -120,12 +131,13 @@ impl Name {
     /// The file name that holds this object inside its namespace directory: 32 lowercase hex
     /// digits.
     pub fn file_name(&self) -> String {
-        let mut s = String::with_capacity(32);
-        for b in &self.digest[..16] {
-            s.push(char::from_digit((b >> 4) as u32, 16).unwrap_or('0'));
-            s.push(char::from_digit((b & 15) as u32, 16).unwrap_or('0'));
-        }
-        s
+        self.file_name_str().to_owned()
+    }
+
+    /// [`file_name`](Name::file_name) without allocating.
+    pub(crate) fn file_name_str(&self) -> &str {
+        // The bytes are ASCII hex digits by construction.
+        std::str::from_utf8(&self.hex).unwrap_or("")
     }
 
     /// The lock bucket (byte offset in the namespace's `.lock` file) that serialises

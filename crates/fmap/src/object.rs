@@ -353,11 +353,11 @@ impl Object {
 
     /// Opens the existing object called `name` in `dir`, or returns `Ok(None)`.
     pub(crate) fn open(dir: &Arc<Dir>, name: &Name) -> Result<Option<Arc<Object>>> {
-        let file_name = name.file_name();
-        if let Some(obj) = cached(dir, &file_name, name)? {
+        let file_name = name.file_name_str();
+        if let Some(obj) = cached(dir, file_name, name)? {
             return Ok(Some(obj));
         }
-        let obj = match probe_fast(dir, name, &file_name)? {
+        let obj = match probe_fast(dir, name, file_name)? {
             Probe::Found(o) => o,
             Probe::NotFound => return Ok(None),
             Probe::Slow => match probe_locked(dir, name, &file_name)? {
@@ -472,7 +472,7 @@ fn insert_cache(dir: &Dir, file_name: &str, obj: Object) -> Arc<Object> {
 }
 
 fn check_name(h: &Header, name: &Name, dir: &Dir) -> Result<()> {
-    if h.name != name.to_string() {
+    if h.name.strip_prefix(name.scope().prefix()) != Some(name.base()) {
         bail!(
             InvalidData,
             "object file for {name} in {} holds another name ({:?}); the directory is corrupt",
