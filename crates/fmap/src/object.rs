@@ -360,12 +360,12 @@ impl Object {
         let obj = match probe_fast(dir, name, file_name)? {
             Probe::Found(o) => o,
             Probe::NotFound => return Ok(None),
-            Probe::Slow => match probe_locked(dir, name, &file_name)? {
+            Probe::Slow => match probe_locked(dir, name, file_name)? {
                 Probe::Found(o) => o,
                 _ => return Ok(None),
             },
         };
-        Ok(Some(insert_cache(dir, &file_name, obj)))
+        Ok(Some(insert_cache(dir, file_name, obj)))
     }
 
     /// Opens `name`, or creates it with `header` and `init` (which sizes and fills the new
