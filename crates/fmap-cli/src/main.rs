@@ -446,15 +446,24 @@ fn usage_error(e: clap::Error) -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
         _ => {
+            // clap's message is its first paragraph (a line, maybe followed by indented
+            // details such as the missing arguments); make it one line.
             let text = e.render().to_string();
-            let first = text
+            let para: Vec<&str> = text
                 .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("bad command line")
-                .trim();
-            let first = first.strip_prefix("error: ").unwrap_or(first);
+                .skip_while(|l| l.trim().is_empty())
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let msg = para.join(" ");
+            let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
+            let msg = if msg.is_empty() {
+                "bad command line"
+            } else {
+                msg.trim_end_matches(':')
+            };
             eprintln!(
-                "fmap: {first}; see --help [{}]",
+                "fmap: {msg}; see --help [{}]",
                 fmap::ErrorKind::InvalidParameter
             );
             ExitCode::from(EXIT_USAGE)

@@ -37,9 +37,11 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "gb" => 1_000_000_000,
         "t" | "tib" => 1 << 40,
         "tb" => 1_000_000_000_000,
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "unknown size unit {other:?} in {s:?} (use B, KiB, MiB, GiB, TiB, or KB, MB, GB, TB)"
-        )),
+        ))
+        }
     };
     let (int, frac) = num.split_once('.').unwrap_or((&num, ""));
     if frac.contains('.') || (int.is_empty() && frac.is_empty()) {
