@@ -230,25 +230,39 @@ FMAP_TCHAR_FN_ void fmap_tformat_(fmap_tbuf_ *b, const WCHAR *f, va_list ap)
         }
         char spec[64];
         size_t k = 0;
+        int left = 0, width = -1, prec = -1;
         spec[k++] = '%';
-        while (*f == '-' || *f == '+' || *f == ' ' || *f == '#' || *f == '0')
+        while (*f == '-' || *f == '+' || *f == ' ' || *f == '#' || *f == '0') {
+            left |= *f == '-';
             spec[k++] = (char)*f++;
-        if (*f == '*') {
-            k += (size_t)snprintf(spec + k, 16, "%d", va_arg(ap, int));
-            f++;
-        } else {
-            while (*f >= '0' && *f <= '9' && k < 30)
-                spec[k++] = (char)*f++;
         }
+        if (*f == '*') {
+            width = va_arg(ap, int);
+            if (width < 0) {
+                left = 1;
+                spec[k++] = '-';
+                width = -width;
+            }
+            f++;
+        } else if (*f >= '0' && *f <= '9') {
+            width = 0;
+            while (*f >= '0' && *f <= '9')
+                width = width * 10 + (*f++ - '0');
+        }
+        if (width >= 0)
+            k += (size_t)snprintf(spec + k, 16, "%d", width);
         if (*f == '.') {
-            spec[k++] = *f++;
+            f++;
+            prec = 0;
             if (*f == '*') {
-                k += (size_t)snprintf(spec + k, 16, "%d", va_arg(ap, int));
+                prec = va_arg(ap, int);
                 f++;
             } else {
-                while (*f >= '0' && *f <= '9' && k < 50)
-                    spec[k++] = (char)*f++;
+                while (*f >= '0' && *f <= '9')
+                    prec = prec * 10 + (*f++ - '0');
             }
+            if (prec >= 0)
+                k += (size_t)snprintf(spec + k, 16, ".%d", prec);
         }
         /* length: 'H' hh, 'h', 'l', 'q' ll, 'L' long double, 'z', 'j', 't', 'w' wide */
         char len = 0;
@@ -342,32 +356,38 @@ FMAP_TCHAR_FN_ void fmap_tformat_(fmap_tbuf_ *b, const WCHAR *f, va_list ap)
         case 's':
         case 'S': {
             int narrow = len == 'h' || ((conv == 'C' || conv == 'S') && len != 'l' && len != 'w');
-            fmap_tbuf_ t = {0};
-            fmap_tbuf_add_(&t, "", 0);
+            WCHAR one;
+            const WCHAR *ws = NULL;
+            const char *ns = NULL;
+            size_t units, i;
             if (conv == 'c' || conv == 'C') {
                 int c = va_arg(ap, int);
-                if (narrow) {
-                    char ch = (char)c;
-                    fmap_tbuf_add_(&t, &ch, 1);
-                } else {
-                    WCHAR w = (WCHAR)c;
-                    fmap_tbuf_wide_(&t, &w, 1);
-                }
+                one = (WCHAR)(narrow ? (unsigned char)c : c);
+                ws = &one;
+                units = 1;
             } else if (narrow) {
-                const char *s = va_arg(ap, const char *);
-                s = s ? s : "(null)";
-                fmap_tbuf_add_(&t, s, strlen(s));
+                ns = va_arg(ap, const char *);
+                ns = ns ? ns : "(null)";
+                units = strlen(ns);
             } else {
-                const WCHAR *s = va_arg(ap, const WCHAR *);
-                if (s)
-                    fmap_tbuf_wide_(&t, s, (size_t)-1);
-                else
-                    fmap_tbuf_add_(&t, "(null)", 6);
+                ws = va_arg(ap, const WCHAR *);
+                if (!ws) {
+                    ns = "(null)";
+                    units = 6;
+                } else {
+                    units = fmap_tcslen_(ws);
+                }
             }
-            spec[k++] = 's';
-            spec[k] = 0;
-            fmap_tbuf_fmt_(b, spec, t.p ? t.p : "");
-            free(t.p);
+            if (prec >= 0 && (size_t)prec < units && conv != 'c' && conv != 'C')
+                units = (size_t)prec;
+            for (i = units; !left && width > 0 && i < (size_t)width; i++)
+                fmap_tbuf_add_(b, " ", 1);
+            if (ns)
+                fmap_tbuf_add_(b, ns, units);
+            else
+                fmap_tbuf_wide_(b, ws, units);
+            for (i = units; left && width > 0 && i < (size_t)width; i++)
+                fmap_tbuf_add_(b, " ", 1);
             break;
         }
         case 'n':
