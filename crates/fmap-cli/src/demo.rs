@@ -155,6 +155,11 @@ impl Peer {
     }
 }
 
+/// Microseconds with one decimal, for the latency table.
+fn micros(d: Duration) -> String {
+    format!("{:.1} µs", d.as_nanos() as f64 / 1e3)
+}
+
 fn stats(samples: &mut [Duration]) -> (Duration, Duration, Duration) {
     samples.sort_unstable();
     let n = samples.len();
@@ -162,6 +167,57 @@ fn stats(samples: &mut [Duration]) -> (Duration, Duration, Duration) {
     let p99 = samples[((n * 99) / 100).min(n - 1)];
     let mean = samples.iter().sum::<Duration>() / n as u32;
     (median, p99, mean)
+}
+
+/// A's side of `total` timed round trips.
+fn lead_rounds(
+    lock: &Mutex,
+    view: &View,
+    ping: &Event,
+    pong: &Event,
+    total: u32,
+) -> Result<Vec<Duration>> {
+    let mut times = Vec::with_capacity(total as usize);
+    for r in 0..total {
+        let t0 = Instant::now();
+        {
+            let _g = lock.lock()?;
+            bump_counter(view)?;
+        }
+        ping.set()?;
+        wait_for(pong, "A", "pong")?;
+        if r >= WARMUP {
+            times.push(t0.elapsed());
+        }
+    }
+    Ok(times)
+}
+
+/// B's side of `total` round trips.
+fn peer_rounds(lock: &Mutex, view: &View, ping: &Event, pong: &Event, total: u32) -> Result<()> {
+    for _ in 0..total {
+        wait_for(ping, "B", "ping")?;
+        {
+            let _g = lock.lock()?;
+            bump_counter(view)?;
+        }
+        pong.set()?;
+    }
+    Ok(())
+}
+
+/// Reads the counter under the mutex and checks that no increment was lost.
+fn check_counter(lock: &Mutex, view: &View, expected: u64) -> Result<u64> {
+    let counter = {
+        let _g = lock.lock()?;
+        read_counter(view)?
+    };
+    if counter != expected {
+        return Err(fail(format!(
+            "the counter in the section reads {counter}, expected {expected}: an update was lost"
+        )));
+    }
+    Ok(counter)
 }
 
 fn lead(rounds: u32) -> Result<u8> {
@@ -266,37 +322,24 @@ fn lead(rounds: u32) -> Result<u8> {
         "woke on pong; took the mutex and read B's reply at offset {MSG_B}: {reply:?}"
     ));
 
-    // Round trips through fmap.
+    // Round trips through fmap: first as configured (waiters spin briefly), then with waiters
+    // that sleep in the kernel at once, which is what a pipe reader does.
     let total = rounds + WARMUP;
     n.a(format!(
         "timing {rounds} round trips: take the mutex, bump a counter in the section, release, set ping; B does the same and sets pong"
     ));
-    let mut fm = Vec::with_capacity(rounds as usize);
-    for r in 0..total {
-        let t0 = Instant::now();
-        {
-            let _g = lock.lock()?;
-            bump_counter(&view)?;
-        }
-        ping.set()?;
-        wait_for(&pong, "A", "pong")?;
-        if r >= WARMUP {
-            fm.push(t0.elapsed());
-        }
-    }
-    let counter = {
-        let _g = lock.lock()?;
-        read_counter(&view)?
-    };
-    let expected = 2 * total as u64;
-    if counter != expected {
-        return Err(fail(format!(
-            "the counter in the section reads {counter}, expected {expected}: the mutex did not exclude"
-        )));
-    }
+    let fm = lead_rounds(&lock, &view, &ping, &pong, total)?;
     n.a(format!(
-        "done: the counter in the section reads {counter} = 2 × {total} (warm-up included): no update was lost"
+        "done: the counter in the section reads {} = 2 × {total} (warm-up included): no update was lost",
+        check_counter(&lock, &view, 2 * total as u64)?
     ));
+    peer.relay(&n)?;
+    fmap::set_spin(Duration::ZERO);
+    n.a(format!(
+        "timing {rounds} more with spinning off (FMAP_SPIN_US=0): every wait sleeps in the kernel at once, as a pipe reader does"
+    ));
+    let fz = lead_rounds(&lock, &view, &ping, &pong, total)?;
+    check_counter(&lock, &view, 4 * total as u64)?;
     peer.relay(&n)?;
 
     // Round trips through pipes.
@@ -369,7 +412,10 @@ fn lead(rounds: u32) -> Result<u8> {
         names.section
     ));
 
+    let mut fm = fm;
+    let mut fz = fz;
     let (fmed, fp99, fmean) = stats(&mut fm);
+    let (zmed, zp99, zmean) = stats(&mut fz);
     let (pmed, pp99, pmean) = stats(&mut pp);
     println!();
     println!(
@@ -378,26 +424,30 @@ fn lead(rounds: u32) -> Result<u8> {
             "Round trip A -> B -> A, {rounds} rounds each (after {WARMUP} warm-up rounds):"
         ))
     );
+    let rows = [
+        (
+            "fmap (default): mutex + section + 2 events",
+            fmed,
+            fp99,
+            fmean,
+        ),
+        ("fmap, spinning off: every wait sleeps", zmed, zp99, zmean),
+        ("pipe: 1 byte each way", pmed, pp99, pmean),
+    ];
     println!("  {:<44} {:>10} {:>10} {:>10}", "", "median", "p99", "mean");
-    println!(
-        "  {:<44} {:>10} {:>10} {:>10}",
-        "fmap: mutex + section + ping/pong events",
-        human_duration(fmed),
-        human_duration(fp99),
-        human_duration(fmean)
-    );
-    println!(
-        "  {:<44} {:>10} {:>10} {:>10}",
-        "pipe: 1 byte each way",
-        human_duration(pmed),
-        human_duration(pp99),
-        human_duration(pmean)
-    );
+    for (label, med, p99, mean) in rows {
+        println!(
+            "  {label:<44} {:>10} {:>10} {:>10}",
+            micros(med),
+            micros(p99),
+            micros(mean)
+        );
+    }
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
     println!(
-        "  ({cpus} CPU(s); fmap waiters spin briefly before sleeping in the kernel, see FMAP_SPIN_US)"
+        "  ({cpus} CPU(s); by default fmap waiters spin briefly before sleeping in the kernel: fmap::set_spin, FMAP_SPIN_US)"
     );
     println!();
     println!(
@@ -470,17 +520,17 @@ fn peer(prefix: &str, rounds: u32) -> Result<u8> {
     pong.set()?;
 
     let total = rounds + WARMUP;
-    for _ in 0..total {
-        wait_for(&ping, "B", "ping")?;
-        {
-            let _g = lock.lock()?;
-            bump_counter(&view)?;
-        }
-        pong.set()?;
-    }
+    peer_rounds(&lock, &view, &ping, &pong, total)?;
     say(
         &mut out,
         &format!("answered {total} pings, each under the mutex"),
+    )?;
+    say(&mut out, "@")?;
+    fmap::set_spin(Duration::ZERO);
+    peer_rounds(&lock, &view, &ping, &pong, total)?;
+    say(
+        &mut out,
+        &format!("answered {total} more, sleeping in the kernel between them"),
     )?;
     say(&mut out, "@")?;
 

@@ -294,7 +294,8 @@ fn frame(st: &mut State, view: &fmap::View) -> Result<()> {
     Ok(())
 }
 
-/// Cuts a line with escape codes to `cols` visible characters.
+/// Cuts a line with escape codes to `cols` visible characters, padding it to the full width
+/// (so that a reverse-video bar spans the screen).
 fn clip(s: &str, cols: u16) -> String {
     let mut out = String::new();
     let mut visible = 0usize;
@@ -315,6 +316,12 @@ fn clip(s: &str, cols: u16) -> String {
         }
         out.push(c);
         visible += 1;
+    }
+    // Pad inside the styled span: before the final reset, if there is one.
+    let pad = " ".repeat((cols as usize).saturating_sub(visible));
+    match out.rfind(SGR_RESET) {
+        Some(i) if out.ends_with(SGR_RESET) => out.insert_str(i, &pad),
+        _ => out.push_str(&pad),
     }
     out
 }

@@ -1073,7 +1073,9 @@ fn demo_runs_narrates_measures_and_leaves_nothing() {
         "no update was lost",
         "nothing left behind",
         "Round trip A -> B -> A, 2000 rounds each",
-        "fmap: mutex + section + ping/pong events",
+        "fmap (default): mutex + section + 2 events",
+        "fmap, spinning off: every wait sleeps",
+        "answered 2200 more, sleeping in the kernel",
         "pipe: 1 byte each way",
     ] {
         assert!(text.contains(s), "the demo's output lacks {s:?}:\n{text}");
