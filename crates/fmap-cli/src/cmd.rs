@@ -127,9 +127,21 @@ pub fn ls(a: LsArgs) -> Result<u8> {
 }
 
 pub fn show(a: ShowArgs) -> Result<u8> {
-    full_name(&a.name)?;
+    let name = Name::parse(&a.name)?;
+    let full = name.to_string();
     let ns = Namespace::default();
-    let entry = Entry::new(ns.find(&a.name)?);
+    let info = match ns.find(&full) {
+        Ok(i) => i,
+        // A stale object (its holders died) is absent for every API, but `fmap ls` lists it
+        // until it is swept: show it too, marked as such.
+        Err(e) if e.kind() == ErrorKind::FileNotFound => ns
+            .list(name.scope())?
+            .into_iter()
+            .find(|i| i.name == full && !i.alive)
+            .ok_or(e)?,
+        Err(e) => return Err(e),
+    };
+    let entry = Entry::new(info);
     let mut out = std::io::stdout().lock();
     if a.json {
         let doc: ObjectJson = report::object_json(&entry, Some(report::OBJECT_SCHEMA));

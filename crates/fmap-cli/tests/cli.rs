@@ -855,6 +855,13 @@ fn gc_removes_what_dead_processes_left() {
         .map(|o| (o["name"].as_str().unwrap(), o["stale"].as_bool().unwrap()))
         .collect();
     assert_eq!(stale, [("Local\\alive", false), ("Local\\orphan", true)]);
+    let show = stdout_of(&mut ns.fmap(&["show", "orphan"]));
+    assert!(show.contains("STALE: every holder died"), "{show}");
+    assert_eq!(ns.show_json("orphan")["stale"], true);
+    // Waiting on it (any use) finds no object.
+    ns.fmap(&["wait", "orphan", "--timeout", "1s"])
+        .assert()
+        .code(1);
     ns.fmap(&["gc"]).assert().success().stdout(
         predicate::str::is_match(r"^removed 1 stale object\(s\), freed 1(\.0)? MiB:\n")
             .unwrap()
