@@ -858,10 +858,6 @@ fn gc_removes_what_dead_processes_left() {
     let show = stdout_of(&mut ns.fmap(&["show", "orphan"]));
     assert!(show.contains("STALE: every holder died"), "{show}");
     assert_eq!(ns.show_json("orphan")["stale"], true);
-    // Waiting on it (any use) finds no object.
-    ns.fmap(&["wait", "orphan", "--timeout", "1s"])
-        .assert()
-        .code(1);
     ns.fmap(&["gc"]).assert().success().stdout(
         predicate::str::is_match(r"^removed 1 stale object\(s\), freed 1(\.0)? MiB:\n")
             .unwrap()
@@ -870,6 +866,11 @@ fn gc_removes_what_dead_processes_left() {
     let v = ns.ls_json(&[]);
     assert_eq!(v["objects"].as_array().unwrap().len(), 1);
     assert_eq!(v["objects"][0]["name"], "Local\\alive");
+    one_line_error(
+        &mut ns.fmap(&["show", "orphan"]),
+        1,
+        &["ERROR_FILE_NOT_FOUND"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
