@@ -47,8 +47,16 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(name = "fmap", version, after_help = MAIN_AFTER, max_term_width = 100)]
 pub struct Cli {
-    /// When to colour the output.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    /// When to colour the output: auto (when stdout is a terminal and NO_COLOR is unset),
+    /// always, never.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = ColorChoice::Auto,
+        global = true,
+        hide_possible_values = true,
+        value_name = "WHEN"
+    )]
     pub color: ColorChoice,
     #[command(subcommand)]
     pub cmd: Cmd,
