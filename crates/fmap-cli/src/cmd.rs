@@ -63,18 +63,23 @@ pub fn ls(a: LsArgs) -> Result<u8> {
     } else {
         &[Scope::Local]
     };
-    if a.all_users {
-        eprintln!(
-            "fmap: note: --all-users lists Global\\ and your own Local\\ objects; other users' \
-             Local\\ namespaces are private to them and the fmap library cannot list them yet"
-        );
-    }
     let mut infos = Vec::new();
-    for s in scopes {
-        infos.extend(ns.list(*s)?);
+    if a.all_users {
+        let (all, unreadable) = ns.list_all_users()?;
+        for dir in unreadable {
+            eprintln!(
+                "fmap: note: cannot read {} (another user's private namespace: run as root to list it)",
+                dir.display()
+            );
+        }
+        infos = all;
+    } else {
+        for s in scopes {
+            infos.extend(ns.list(*s)?);
+        }
+        infos.sort_by(|a, b| a.name.cmp(&b.name));
     }
-    infos.sort_by(|a, b| a.name.cmp(&b.name));
-    let entries: Vec<Entry> = infos.into_iter().map(Entry::new).collect();
+    let entries = Entry::many(infos);
     let mut out = std::io::stdout().lock();
     if a.json {
         let doc = LsJson {

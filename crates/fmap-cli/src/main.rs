@@ -164,7 +164,7 @@ const LS_AFTER: &str = "\
 Examples:
   fmap ls                   your Local\\ objects
   fmap ls --global          Global\\ objects
-  fmap ls --all-users       both
+  fmap ls --all-users       Global\\ and every user's Local\\ (others' need root)
   fmap ls --json | jq '.objects[] | select(.stale)'
 
 `fmap ls --help` describes the JSON schema.";
@@ -192,6 +192,7 @@ JSON (--json), schema \"fmap.ls/1\" — fields are only ever added, never rename
         \"size_human\": \"4 MiB\",            null for non-mappings
         \"stale\": false,                   true: every holder died; `fmap gc` removes it
         \"creator_pid\": 1234,
+        \"owner_uid\": 1000,                 the user who owns the object
         \"created_unix_ns\": 1714567890123456789,
         \"created\": \"2024-05-01T12:51:30.123Z\",
         \"file\": null,                     the backing file of a file-backed mapping
@@ -251,7 +252,7 @@ pub struct LsArgs {
     /// List the Global\ namespace (shared by every user) instead of your Local\ one.
     #[arg(long)]
     pub global: bool,
-    /// List every namespace fmap can see: Global\ and Local\.
+    /// List Global\ and the Local\ namespaces of every user (other users' need root).
     #[arg(long)]
     pub all_users: bool,
     /// Print JSON (schema fmap.ls/1, see --help) instead of a table.

@@ -34,6 +34,7 @@ pub struct ObjectJson {
     pub size_human: Option<String>,
     pub stale: bool,
     pub creator_pid: u32,
+    pub owner_uid: u32,
     pub created_unix_ns: u64,
     pub created: String,
     pub file: Option<String>,
@@ -85,15 +86,18 @@ pub struct Entry {
 
 impl Entry {
     pub fn new(info: ObjectInfo) -> Entry {
-        let mut holders = fmap::holders(&info);
-        if info.kind != Kind::Mapping {
-            // A synchronization object's state page is mapped by every handle: an
-            // implementation detail, not a view the user made.
-            for h in &mut holders {
-                h.has_view = false;
-            }
-        }
+        let holders = fmap::holders(&info);
         Entry { info, holders }
+    }
+
+    /// Entries for many objects, scanning the processes once.
+    pub fn many(infos: Vec<ObjectInfo>) -> Vec<Entry> {
+        let holders = fmap::holders_of(&infos);
+        infos
+            .into_iter()
+            .zip(holders)
+            .map(|(info, holders)| Entry { info, holders })
+            .collect()
     }
 }
 
@@ -162,6 +166,7 @@ pub fn object_json(e: &Entry, schema: Option<&'static str>) -> ObjectJson {
         size_human: (i.kind == Kind::Mapping).then(|| human_size(i.size)),
         stale: !i.alive,
         creator_pid: i.creator_pid,
+        owner_uid: i.owner_uid,
         created_unix_ns: i.created_ns,
         created: rfc3339(i.created_ns),
         file: i.file.as_ref().map(|p| p.display().to_string()),
@@ -306,19 +311,27 @@ pub fn ls_table(entries: &[Entry]) -> String {
         } else if holders.is_empty() {
             holders.push("(not visible: another user's processes)".to_owned());
         }
-        rows.push((i, size, state, st_style, holders));
+        // Another user's object (root listing --all-users): say whose.
+        // SAFETY: geteuid has no preconditions.
+        let me = unsafe { libc::geteuid() };
+        let shown = if i.owner_uid != me {
+            format!("{} [uid {}]", i.name, i.owner_uid)
+        } else {
+            i.name.clone()
+        };
+        rows.push((i, shown, size, state, st_style, holders));
     }
     let w_name = rows
         .iter()
-        .map(|r| r.0.name.chars().count())
+        .map(|r| r.1.chars().count())
         .max()
         .unwrap_or(0)
         .max(4);
     let w_type = 9;
-    let w_size = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(4);
+    let w_size = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(4);
     let w_state = rows
         .iter()
-        .map(|r| r.2.chars().count())
+        .map(|r| r.3.chars().count())
         .max()
         .unwrap_or(0)
         .max(5);
@@ -333,7 +346,7 @@ pub fn ls_table(entries: &[Entry]) -> String {
         ),
     );
     out.push('\n');
-    for (i, size, state, st_style, holders) in rows {
+    for (i, shown, size, state, st_style, holders) in rows {
         let name_style = if i.alive {
             Some(style::BOLD)
         } else {
@@ -341,7 +354,7 @@ pub fn ls_table(entries: &[Entry]) -> String {
         };
         let line = format!(
             "{}  {}  {:>w_size$}  {}  {}",
-            pad(&i.name, w_name, name_style),
+            pad(&shown, w_name, name_style),
             pad(i.kind.as_str(), w_type, Some(kind_style(i.kind))),
             size,
             pad(&state, w_state, st_style),

@@ -422,6 +422,7 @@ fn ls_json_schema() {
                 "size_human",
                 "stale",
                 "creator_pid",
+                "owner_uid",
                 "created_unix_ns",
                 "created",
                 "file",
@@ -528,6 +529,8 @@ fn global_and_all_users_scopes() {
     assert!(local.contains("Local\\mine") && !local.contains("Global\\shared-ev"));
     let global = stdout_of(&mut ns.fmap(&["ls", "--global"]));
     assert!(global.contains("Global\\shared-ev") && !global.contains("Local\\mine"));
+    // A directory that looks like another user's namespace but cannot be used (not private).
+    std::fs::create_dir(ns.dir.path().join("fmap-4242")).unwrap();
     let all = ns.fmap(&["ls", "--all-users", "--json"]).output().unwrap();
     assert!(all.status.success());
     let v: Value = serde_json::from_slice(&all.stdout).unwrap();
@@ -540,7 +543,11 @@ fn global_and_all_users_scopes() {
         .collect();
     assert_eq!(names, ["Global\\shared-ev", "Local\\mine"]);
     assert_eq!(v["objects"][0]["scope"], "global");
-    assert!(String::from_utf8_lossy(&all.stderr).contains("note: --all-users"));
+    let err = String::from_utf8_lossy(&all.stderr);
+    assert!(
+        err.contains("note: cannot read") && err.contains("fmap-4242"),
+        "{err}"
+    );
     stdout_of(&mut ns.fmap(&["show", "Global\\shared-ev"]));
 }
 

@@ -35,6 +35,8 @@ pub struct ObjectInfo {
     pub state: ObjectState,
     /// Device and inode of the object file (how holders are recognised).
     pub file_id: (u64, u64),
+    /// The user who owns the object (its namespace's owner for `Local\` names).
+    pub owner_uid: u32,
 }
 
 /// The state of an object at the moment it was looked at.
@@ -81,7 +83,8 @@ pub struct Holder {
     pub command: String,
     /// It has at least one handle open.
     pub has_handle: bool,
-    /// It has at least one view mapped.
+    /// It has at least one view mapped (sections only; a synchronization object's state is
+    /// mapped by every handle and does not count as a view).
     pub has_view: bool,
 }
 
@@ -108,6 +111,7 @@ pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
         header: h,
         alive,
         file_id,
+        owner_uid,
         state: st,
     }) = crate::object::peek(dir, file_name)?
     else {
@@ -157,15 +161,28 @@ pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
         file,
         state,
         file_id,
+        owner_uid,
     }))
 }
 
 /// The processes that hold `object` (handles and views), sorted by pid. Processes that cannot
 /// be inspected (other users', unless root) are not listed.
 pub fn holders(object: &ObjectInfo) -> Vec<Holder> {
+    holders_of(std::slice::from_ref(object))
+        .pop()
+        .unwrap_or_default()
+}
+
+/// [`holders`] for many objects with one pass over `/proc`: element `i` of the result lists
+/// the holders of `objects[i]`.
+pub fn holders_of(objects: &[ObjectInfo]) -> Vec<Vec<Holder>> {
+    use std::collections::HashMap;
     use std::os::unix::fs::MetadataExt;
-    let (dev, ino) = object.file_id;
-    let mut out = Vec::new();
+    let mut out: Vec<Vec<Holder>> = vec![Vec::new(); objects.len()];
+    let mut by_id: HashMap<(u64, u64), Vec<usize>> = HashMap::new();
+    for (i, o) in objects.iter().enumerate() {
+        by_id.entry(o.file_id).or_default().push(i);
+    }
     let Ok(procs) = std::fs::read_dir("/proc") else {
         return out;
     };
@@ -174,15 +191,16 @@ pub fn holders(object: &ObjectInfo) -> Vec<Holder> {
             continue;
         };
         let base = p.path();
-        let mut has_handle = false;
+        // object index -> (has_handle, has_view)
+        let mut found: HashMap<usize, (bool, bool)> = HashMap::new();
         if let Ok(fds) = std::fs::read_dir(base.join("fd")) {
             for fd in fds.flatten() {
                 let Ok(md) = std::fs::metadata(fd.path()) else {
                     continue;
                 };
-                if md.dev() != dev || md.ino() != ino {
+                let Some(idx) = by_id.get(&(md.dev(), md.ino())) else {
                     continue;
-                }
+                };
                 let info = std::fs::read_to_string(base.join("fdinfo").join(fd.file_name()))
                     .unwrap_or_default();
                 // A holder lock is a lock on byte 0 ("... <dev>:<ino> 0 0").
@@ -190,59 +208,77 @@ pub fn holders(object: &ObjectInfo) -> Vec<Holder> {
                     .lines()
                     .any(|l| l.starts_with("lock:") && l.contains("OFDLCK") && l.ends_with(" 0 0"))
                 {
-                    has_handle = true;
-                    break;
+                    for &i in idx {
+                        found.entry(i).or_default().0 = true;
+                    }
                 }
             }
         }
-        let needle = format!(" {ino} ");
-        let has_view = std::fs::read_to_string(base.join("maps"))
-            .map(|m| {
-                m.lines()
-                    .any(|l| l.contains(&needle) && maps_dev_matches(l, dev))
+        if let Ok(maps) = std::fs::read_to_string(base.join("maps")) {
+            for l in maps.lines() {
+                let mut f = l.split_whitespace();
+                let (Some(dev), Some(ino)) = (f.nth(3), f.next()) else {
+                    continue;
+                };
+                let Ok(ino) = ino.parse::<u64>() else {
+                    continue;
+                };
+                let Some(dev) = parse_maps_dev(dev) else {
+                    continue;
+                };
+                if let Some(idx) = by_id.get(&(dev, ino)) {
+                    for &i in idx {
+                        if objects[i].kind == Kind::Mapping {
+                            found.entry(i).or_default().1 = true;
+                        }
+                    }
+                }
+            }
+        }
+        if found.is_empty() {
+            continue;
+        }
+        let command = std::fs::read(base.join("cmdline"))
+            .ok()
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                c.split(|b| *b == 0)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(" ")
             })
-            .unwrap_or(false);
-        if has_handle || has_view {
-            let command = std::fs::read(base.join("cmdline"))
-                .ok()
-                .filter(|c| !c.is_empty())
-                .map(|c| {
-                    c.split(|b| *b == 0)
-                        .filter(|s| !s.is_empty())
-                        .map(|s| String::from_utf8_lossy(s).into_owned())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .or_else(|| {
-                    std::fs::read_to_string(base.join("comm"))
-                        .ok()
-                        .map(|s| s.trim().to_owned())
-                })
-                .unwrap_or_default();
-            out.push(Holder {
-                pid,
-                command,
-                has_handle,
-                has_view,
-            });
+            .or_else(|| {
+                std::fs::read_to_string(base.join("comm"))
+                    .ok()
+                    .map(|s| s.trim().to_owned())
+            })
+            .unwrap_or_default();
+        for (i, (has_handle, has_view)) in found {
+            if has_handle || has_view {
+                out[i].push(Holder {
+                    pid,
+                    command: command.clone(),
+                    has_handle,
+                    has_view,
+                });
+            }
         }
     }
-    out.sort_by_key(|h| h.pid);
+    for h in &mut out {
+        h.sort_by_key(|h| h.pid);
+    }
     out
 }
 
-/// Does a `/proc/<pid>/maps` line's device field (`major:minor` in hex) equal `dev`?
-fn maps_dev_matches(line: &str, dev: u64) -> bool {
-    let Some(field) = line.split_whitespace().nth(3) else {
-        return false;
-    };
-    let Some((maj, min)) = field.split_once(':') else {
-        return false;
-    };
-    let (Ok(maj), Ok(min)) = (u64::from_str_radix(maj, 16), u64::from_str_radix(min, 16)) else {
-        return false;
-    };
-    libc::makedev(maj as u32, min as u32) == dev
+/// Parses a `/proc/<pid>/maps` device field (`major:minor` in hex).
+fn parse_maps_dev(field: &str) -> Option<u64> {
+    let (maj, min) = field.split_once(':')?;
+    let (maj, min) = (
+        u64::from_str_radix(maj, 16).ok()?,
+        u64::from_str_radix(min, 16).ok()?,
+    );
+    Some(libc::makedev(maj as u32, min as u32))
 }
 
 #[cfg(test)]
@@ -326,5 +362,36 @@ mod tests {
         drop((v, e, s, x));
         assert!(ns.list(crate::Scope::Local).unwrap().is_empty());
         let _ = Mapping::create_unnamed(4096).unwrap();
+    }
+
+    #[test]
+    fn all_users_and_batch_holders() {
+        let d = tempfile::tempdir_in("/dev/shm").unwrap();
+        let ns = Namespace::at(d.path());
+        let a = Event::create_in(&ns, Some("Global\\g"), false, false).unwrap();
+        let b = Mutex::create_in(&ns, Some("l"), false).unwrap();
+        // A directory that looks like another user's namespace.
+        let other = d.path().join("fmap-4242");
+        std::fs::create_dir(&other).unwrap();
+        let (all, unreadable) = ns.list_all_users().unwrap();
+        let names: Vec<_> = all.iter().map(|i| i.name.as_str()).collect();
+        assert!(
+            names.contains(&"Global\\g") && names.contains(&"Local\\l"),
+            "{names:?}"
+        );
+        let me = rustix::process::geteuid().as_raw();
+        assert!(all.iter().all(|i| i.owner_uid == me));
+        // The foreign directory is not private (0755 from create_dir): it is refused, and said so.
+        assert_eq!(unreadable, vec![other]);
+        let hs = holders_of(&all);
+        assert_eq!(hs.len(), all.len());
+        for h in &hs {
+            assert_eq!(h.len(), 1);
+            assert!(
+                h[0].has_handle && !h[0].has_view,
+                "sync objects have no views: {h:?}"
+            );
+        }
+        drop((a, b));
     }
 }

@@ -86,7 +86,7 @@ pub use access::{Access, Protection};
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;
 pub use file::{Disposition, File};
-pub use inspect::{holders, Holder, ObjectInfo, ObjectState};
+pub use inspect::{holders, holders_of, Holder, ObjectInfo, ObjectState};
 pub use mapping::{Mapping, MappingOptions};
 pub use mutex::{Mutex, MutexGuard};
 pub use name::{Name, Scope};

@@ -470,8 +470,8 @@ fn check_kind(obj: &Object, name: &Name) -> Result<()> {
     if obj.header.kind != Kind::Mapping {
         bail!(
             InvalidHandle,
-            "{name} is a {}, not a file mapping",
-            obj.header.kind
+            "{name} is {}, not a file mapping",
+            obj.header.kind.with_article()
         );
     }
     Ok(())

@@ -139,6 +139,53 @@ impl Namespace {
         Ok(out)
     }
 
+    /// Lists `Global\` and the `Local\` namespaces of every user under this root (reading
+    /// other users' private directories needs root). Returns the objects, sorted by owner and
+    /// name, and the directories that could not be read.
+    pub fn list_all_users(&self) -> Result<(Vec<crate::ObjectInfo>, Vec<PathBuf>)> {
+        let mut out = self.list(Scope::Global)?;
+        let mut unreadable = Vec::new();
+        let entries = match std::fs::read_dir(&self.inner.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((out, unreadable)),
+            Err(e) => {
+                return Err(Error::os(
+                    e,
+                    format!("cannot read {}", self.inner.root.display()),
+                ))
+            }
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let is_user_dir = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("fmap-"))
+                .is_some_and(|u| u.parse::<u32>().is_ok());
+            if !is_user_dir {
+                continue;
+            }
+            let dir = match Dir::open_path(&self.inner.root, e.path(), Scope::Local, false, false) {
+                Ok(d) => d,
+                Err(_) => {
+                    unreadable.push(e.path());
+                    continue;
+                }
+            };
+            match dir.object_files() {
+                Ok(files) => {
+                    for f in files {
+                        if let Ok(Some(info)) = crate::inspect::info(&dir, &f) {
+                            out.push(info);
+                        }
+                    }
+                }
+                Err(_) => unreadable.push(e.path()),
+            }
+        }
+        out.sort_by(|a, b| (a.owner_uid, &a.name).cmp(&(b.owner_uid, &b.name)));
+        Ok((out, unreadable))
+    }
+
     /// Describes the object called `name` without opening a handle to it (so looking does not
     /// keep it alive). `ERROR_FILE_NOT_FOUND` if there is no live object of that name.
     pub fn find(&self, name: &str) -> Result<crate::ObjectInfo> {
@@ -211,7 +258,9 @@ pub(crate) struct Dir {
     pub(crate) fd: OwnedFd,
     /// Permission bits for new object files.
     pub(crate) file_mode: Mode,
-    lock: Mutex<(u32, Arc<OwnedFd>)>,
+    /// The `.lock` file (opened on first use, so that merely listing a directory creates
+    /// nothing), with the pid that opened it.
+    lock: Mutex<Option<(u32, Arc<OwnedFd>)>>,
     shards: [Mutex<()>; SHARDS],
     /// Objects this process holds, by file name, so that a second open in the same process
     /// shares the first one's descriptor and holder lock.
@@ -220,7 +269,12 @@ pub(crate) struct Dir {
 
 impl Dir {
     fn open(root: &Path, scope: Scope, create: bool) -> Result<Dir> {
-        let path = root.join(dir_name(scope));
+        Dir::open_path(root, root.join(dir_name(scope)), scope, create, true)
+    }
+
+    /// Opens a namespace directory. `own`: a `Local\` directory must belong to the caller
+    /// (always true except when root lists other users' namespaces).
+    fn open_path(root: &Path, path: PathBuf, scope: Scope, create: bool, own: bool) -> Result<Dir> {
         let mode = match scope {
             Scope::Local => Mode::from_raw_mode(0o700),
             Scope::Global => Mode::from_raw_mode(0o777),
@@ -269,7 +323,7 @@ impl Dir {
             .map_err(|e| Error::os(e, format!("fstat {}", path.display())))?;
         let euid = rustix::process::geteuid().as_raw();
         let perm = st.st_mode & 0o7777;
-        if scope == Scope::Local && (st.st_uid != euid || perm & 0o077 != 0) {
+        if scope == Scope::Local && ((own && st.st_uid != euid) || perm & 0o077 != 0) {
             return Err(Error::new(
                 ErrorKind::AccessDenied,
                 format!(
@@ -281,12 +335,11 @@ impl Dir {
             ));
         }
         let file_mode = Mode::from_raw_mode(perm & 0o666);
-        let lock = open_lock_file(&fd, &path, file_mode)?;
         Ok(Dir {
             path,
             fd,
             file_mode,
-            lock: Mutex::new((current_pid(), Arc::new(lock))),
+            lock: Mutex::new(None),
             shards: std::array::from_fn(|_| Mutex::new(())),
             cache: Mutex::new(HashMap::new()),
         })
@@ -300,15 +353,16 @@ impl Dir {
         let fd = {
             let mut g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
             let pid = current_pid();
-            if g.0 != pid {
+            match &*g {
                 // A forked child shares the parent's open file description and therefore its
-                // locks; give the child its own.
-                *g = (
-                    pid,
-                    Arc::new(open_lock_file(&self.fd, &self.path, self.file_mode)?),
-                );
+                // locks: it opens its own.
+                Some((p, fd)) if *p == pid => fd.clone(),
+                _ => {
+                    let fd = Arc::new(open_lock_file(&self.fd, &self.path, self.file_mode)?);
+                    *g = Some((pid, fd.clone()));
+                    fd
+                }
             }
-            g.1.clone()
         };
         ofd::set(fd.as_fd(), Lock::Write, bucket as u64, 1, true)
             .map_err(|e| Error::os(e, format!("cannot lock {}/.lock", self.path.display())))?;

@@ -88,6 +88,16 @@ impl Kind {
         })
     }
 
+    /// The type with its indefinite article: `"a file mapping"`, `"an event"`, …
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Kind::Mapping => "a file mapping",
+            Kind::Mutex => "a mutex",
+            Kind::Event => "an event",
+            Kind::Semaphore => "a semaphore",
+        }
+    }
+
     /// A lowercase word for messages: `"mapping"`, `"mutex"`, `"event"`, `"semaphore"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -786,6 +796,8 @@ pub(crate) struct Peek {
     pub alive: bool,
     /// Device and inode of the object file.
     pub file_id: (u64, u64),
+    /// Owner of the object file.
+    pub owner_uid: u32,
     /// The raw state area (from offset [`STATE_OFF`]) of synchronization objects.
     pub state: Vec<u8>,
 }
@@ -809,6 +821,7 @@ pub(crate) fn peek(dir: &Dir, file_name: &str) -> Result<Option<Peek>> {
         header,
         alive,
         file_id: (st.st_dev, st.st_ino),
+        owner_uid: st.st_uid,
         state,
     }))
 }

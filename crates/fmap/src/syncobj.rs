@@ -234,8 +234,9 @@ fn check_kind(obj: &Object, name: &Name, kind: Kind) -> Result<()> {
     if obj.header.kind != kind {
         bail!(
             InvalidHandle,
-            "{name} is a {}, not a {kind}",
-            obj.header.kind
+            "{name} is {}, not {}",
+            obj.header.kind.with_article(),
+            kind.with_article()
         );
     }
     Ok(())
