@@ -827,18 +827,26 @@ fn sleep(targets: &[WaitTarget<'_>], snaps: &[u32], toks: &[u32], deadline: Opti
             continue;
         }
         // Ask the kernel to wake us if the owner dies: set FUTEX_WAITERS on an owned token.
+        // (A free token, or one whose owner changed, is caught by `changed()` below; a
+        // compare-exchange that fails because another waiter set the bit first is retried.)
         let w = t.page.u32(OFF_TOKEN);
-        let v = w.load(SeqCst);
-        if v & TID_MASK == 0 || owned_by_me(t.page) {
+        if owned_by_me(t.page) {
             continue;
         }
-        let want = v | FUTEX_WAITERS;
-        if v == want || w.compare_exchange(v, want, SeqCst, SeqCst).is_ok() {
+        let mut v = w.load(SeqCst);
+        while v & TID_MASK != 0 {
+            let want = v | FUTEX_WAITERS;
+            if v == want {
+                break;
+            }
+            match w.compare_exchange(v, want, SeqCst, SeqCst) {
+                Ok(_) => v = want,
+                Err(now) => v = now,
+            }
+        }
+        if v & TID_MASK != 0 {
             token_entries.push((words.len(), i));
-            words.push(Expect {
-                word: w,
-                value: want,
-            });
+            words.push(Expect { word: w, value: v });
         }
     }
     let r = if changed() {
