@@ -13,7 +13,7 @@ typedef struct {
     LONG item[SLOTS];
 } RING;
 
-static HANDLE g_section, g_lock, g_items, g_space;
+static HANDLE g_section, g_lock, g_items, g_space, g_consumer;
 static RING *g_ring;
 
 static int open_objects(BOOL create)
@@ -39,6 +39,26 @@ static int open_objects(BOOL create)
     return g_ring != NULL;
 }
 
+/* Waits for `h`; on a timeout says who was stuck on what, with the ring's state. */
+static int wait_for(HANDLE h, const char *who, const char *what)
+{
+    HANDLE hs[2] = {h, g_consumer};
+    DWORD code = 0;
+    /* the producer also watches the consumer process, in case it dies */
+    DWORD r = WaitForMultipleObjects(g_consumer ? 2 : 1, hs, FALSE, 10000);
+    if (r == WAIT_OBJECT_0)
+        return 1;
+    if (r == WAIT_OBJECT_0 + 1) {
+        GetExitCodeProcess(g_consumer, &code);
+        fprintf(stderr, "%s: the consumer ended (exit code %lu) while waiting for %s\n", who,
+                (unsigned long)code, what);
+        return 0;
+    }
+    fprintf(stderr, "%s: waiting for %s returned %lu (count %ld, done %ld)\n", who, what,
+            (unsigned long)r, (long)g_ring->count, (long)g_ring->done);
+    return 0;
+}
+
 static int consume(void)
 {
     long long sum = 0;
@@ -46,7 +66,7 @@ static int consume(void)
     for (;;) {
         LONG v = 0;
         int got = 0, finished = 0;
-        if (WaitForSingleObject(g_lock, 10000) != WAIT_OBJECT_0)
+        if (!wait_for(g_lock, "consumer", "the lock"))
             return 2;
         if (g_ring->count > 0) {
             v = g_ring->item[g_ring->tail];
@@ -63,7 +83,7 @@ static int consume(void)
             sum += v;
             n++;
             SetEvent(g_space);
-        } else if (WaitForSingleObject(g_items, 10000) != WAIT_OBJECT_0) {
+        } else if (!wait_for(g_items, "consumer", "items")) {
             return 3;
         }
     }
@@ -94,9 +114,10 @@ int main(int argc, char **argv)
         printf("CreateProcess failed (%lu)\n", (unsigned long)GetLastError());
         return 1;
     }
+    g_consumer = pi.hProcess;
     for (i = 1; i <= items;) {
         int put = 0;
-        if (WaitForSingleObject(g_lock, 10000) != WAIT_OBJECT_0)
+        if (!wait_for(g_lock, "producer", "the lock"))
             return 2;
         if (g_ring->count < SLOTS) {
             g_ring->item[g_ring->head] = i;
@@ -108,15 +129,17 @@ int main(int argc, char **argv)
         if (put) {
             i++;
             SetEvent(g_items);
-        } else if (WaitForSingleObject(g_space, 10000) != WAIT_OBJECT_0) {
+        } else if (!wait_for(g_space, "producer", "space")) {
             return 3;
         }
     }
-    WaitForSingleObject(g_lock, INFINITE);
+    if (!wait_for(g_lock, "producer", "the lock"))
+        return 2;
     g_ring->done = 1;
     ReleaseMutex(g_lock);
     SetEvent(g_items);
 
+    g_consumer = NULL;
     if (WaitForSingleObject(pi.hProcess, 30000) != WAIT_OBJECT_0 ||
         !GetExitCodeProcess(pi.hProcess, &code)) {
         printf("the consumer did not finish\n");

@@ -1,0 +1,448 @@
+//! Builds the C programs in `tests/c/` against the headers in `include/` and this crate's
+//! shared (or static) library with the system C compiler (`cc`, or `$CC`), and runs them.
+//!
+//! Every program runs with its own `$FMAP_ROOT`, so the fixed object names of the samples do
+//! not collide between tests running in parallel, and with `LD_LIBRARY_PATH` pointing at the
+//! library. The library is the one cargo built for this test run (next to the test binary:
+//! `target/<profile>/`); if it is missing, `cargo build -p fmap-win32` makes it.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn src(name: &str) -> PathBuf {
+    crate_dir().join("tests/c").join(name)
+}
+
+/// The directory holding `libfmap_win32.so` and `libfmap_win32.a`.
+fn lib_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().expect("current_exe");
+        let deps = exe.parent().expect("deps dir").to_owned();
+        let profile = deps.parent().expect("profile dir").to_owned();
+        let has =
+            |d: &Path| d.join("libfmap_win32.so").exists() && d.join("libfmap_win32.a").exists();
+        for d in [&profile, &deps] {
+            if has(d) {
+                return d.clone();
+            }
+        }
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "-p", "fmap-win32"]);
+        if profile.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        if let Some(target) = profile.parent() {
+            cmd.env("CARGO_TARGET_DIR", target);
+        }
+        let st = cmd.status().expect("run cargo build -p fmap-win32");
+        assert!(st.success(), "cargo build -p fmap-win32 failed");
+        assert!(has(&profile), "no libfmap_win32 in {}", profile.display());
+        profile
+    })
+}
+
+#[derive(Clone, Copy)]
+enum Link {
+    Shared,
+    Static,
+    /// A shared library (`-shared -fPIC`) that links the shared fmap-win32.
+    Dll,
+}
+
+/// A scratch directory with its own fmap namespace.
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        Scratch {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn ns_root(&self) -> PathBuf {
+        self.path().join("ns")
+    }
+
+    /// Compiles `sources` into `out` (in the scratch directory). Flags starting with `-l` go
+    /// after the sources.
+    fn cc(&self, out: &str, sources: &[&Path], flags: &[&str], link: Link) -> PathBuf {
+        let exe = self.path().join(out);
+        let lib = lib_dir();
+        let mut cmd = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()));
+        cmd.args(["-std=gnu11", "-Wall", "-Werror", "-I"])
+            .arg(crate_dir().join("include"))
+            .arg("-I")
+            .arg(crate_dir().join("tests/c"))
+            .args(flags.iter().filter(|f| !f.starts_with("-l")));
+        if matches!(link, Link::Dll) {
+            cmd.args(["-shared", "-fPIC"]);
+        }
+        cmd.args(sources)
+            .arg("-o")
+            .arg(&exe)
+            .arg("-L")
+            .arg(lib)
+            .arg("-L")
+            .arg(self.path())
+            .args(flags.iter().filter(|f| f.starts_with("-l")));
+        match link {
+            Link::Shared | Link::Dll => cmd.arg("-lfmap_win32"),
+            Link::Static => cmd.args(["-l:libfmap_win32.a", "-lpthread", "-ldl", "-lm"]),
+        };
+        let out = cmd.output().expect("run cc");
+        assert!(
+            out.status.success(),
+            "compiling {:?} failed:\n{}",
+            sources,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        exe
+    }
+
+    /// A command for a built program, in this scratch namespace.
+    fn cmd(&self, exe: &Path) -> Command {
+        let mut cmd = Command::new(exe);
+        cmd.current_dir(self.path())
+            .env("FMAP_ROOT", self.ns_root())
+            .env(
+                "LD_LIBRARY_PATH",
+                format!("{}:{}", self.path().display(), lib_dir().display()),
+            );
+        cmd
+    }
+
+    /// Names still present in the scratch namespace.
+    fn names_left(&self) -> Vec<String> {
+        let ns = fmap::Namespace::at(self.ns_root());
+        [fmap::Scope::Local, fmap::Scope::Global]
+            .iter()
+            .flat_map(|s| ns.list(*s).unwrap_or_default())
+            .map(|o| o.name)
+            .collect()
+    }
+}
+
+/// Runs a command to completion (at most 60 s), feeding it `stdin`.
+fn run(cmd: &mut Command, stdin: &[u8]) -> Output {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn test program");
+    let mut input = child.stdin.take().expect("stdin");
+    let _ = input.write_all(stdin);
+    drop(input);
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(out) => out.expect("wait for test program"),
+        Err(_) => {
+            // SAFETY: kill(2) on the pid of our own, still unreaped child.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            panic!("{cmd:?} did not finish within 60 s");
+        }
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs a self-checking program and asserts it passed.
+fn run_checks(scratch: &Scratch, exe: &Path, args: &[&str]) {
+    let out = run(scratch.cmd(exe).args(args), b"");
+    assert!(
+        out.status.success(),
+        "{} {:?} failed ({}):\n{}{}",
+        exe.display(),
+        args,
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains(" 0 failed"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// The object-like macros of windows.h that are numeric constants, by name.
+fn header_constants() -> Vec<String> {
+    let header = std::fs::read_to_string(crate_dir().join("include/windows.h")).expect("windows.h");
+    let mut names = Vec::new();
+    for line in header.lines() {
+        let Some(rest) = line.trim_start().strip_prefix("#define ") else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let (name, value) = rest.split_at(end);
+        if value.starts_with('(') || name.starts_with('_') {
+            continue; // function-like macro, or an implementation detail
+        }
+        let value = value.split("/*").next().unwrap_or("").trim();
+        let is_ident = !value.is_empty()
+            && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !value.starts_with(|c: char| c.is_ascii_digit());
+        if value.is_empty() || is_ident {
+            continue; // attribute macros and A/W aliases
+        }
+        assert!(
+            value.chars().any(|c| c.is_ascii_digit())
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "()_-~ ".contains(c)),
+            "windows.h: cannot classify #define {name} {value}"
+        );
+        names.push(name.to_owned());
+    }
+    names
+}
+
+#[test]
+fn header_constants_match_the_library() {
+    let names = header_constants();
+    let table: BTreeMap<&str, i64> = fmap_win32::consts::TABLE.iter().copied().collect();
+    let mut c = String::from("#include <windows.h>\n#include <stdio.h>\nint main(void)\n{\n");
+    for n in &names {
+        c += &format!("    printf(\"{n} %lld\\n\", (long long)({n}));\n");
+    }
+    for s in [
+        "SYSTEM_INFO",
+        "PROCESS_INFORMATION",
+        "SECURITY_ATTRIBUTES",
+        "LARGE_INTEGER",
+        "STARTUPINFOA",
+        "STARTUPINFOW",
+        "OVERLAPPED",
+        "WCHAR",
+        "DWORD",
+        "LONG",
+        "BOOL",
+    ] {
+        c += &format!("    printf(\"sizeof({s}) %lld\\n\", (long long)sizeof({s}));\n");
+    }
+    c += "    return 0;\n}\n";
+    let scratch = Scratch::new();
+    let file = scratch.path().join("constants.c");
+    std::fs::write(&file, c).expect("write constants.c");
+    let exe = scratch.cc("constants", &[&file], &[], Link::Shared);
+    let out = run(&mut scratch.cmd(&exe), b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed: BTreeMap<String, i64> = text(&out.stdout)
+        .lines()
+        .filter_map(|l| l.rsplit_once(' '))
+        .map(|(k, v)| (k.to_owned(), v.parse().expect("number")))
+        .collect();
+    let mut problems = Vec::new();
+    for n in &names {
+        match table.get(n.as_str()) {
+            None => problems.push(format!("{n} is in windows.h but not in consts::TABLE")),
+            Some(v) if printed.get(n) != Some(v) => problems.push(format!(
+                "{n}: windows.h says {:?}, the library {v}",
+                printed.get(n)
+            )),
+            _ => {}
+        }
+    }
+    for n in table.keys() {
+        if !names.iter().any(|h| h == n) {
+            problems.push(format!("{n} is in consts::TABLE but not in windows.h"));
+        }
+    }
+    let sizes = [
+        (
+            "SYSTEM_INFO",
+            std::mem::size_of::<fmap_win32::misc::SystemInfo>(),
+        ),
+        (
+            "PROCESS_INFORMATION",
+            std::mem::size_of::<fmap_win32::process::ProcessInformation>(),
+        ),
+        ("SECURITY_ATTRIBUTES", 24),
+        ("LARGE_INTEGER", 8),
+        ("STARTUPINFOA", 104),
+        ("STARTUPINFOW", 104),
+        ("OVERLAPPED", 32),
+        ("WCHAR", 2),
+        ("DWORD", 4),
+        ("LONG", 4),
+        ("BOOL", 4),
+    ];
+    for (s, size) in sizes {
+        let got = printed.get(&format!("sizeof({s})")).copied();
+        if got != Some(size as i64) {
+            problems.push(format!("sizeof({s}) is {got:?}, expected {size}"));
+        }
+    }
+    assert!(names.len() > 150, "only {} constants found", names.len());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+fn named_shared_memory(flags: &[&str]) {
+    let s = Scratch::new();
+    let first = s.cc("first", &[&src("nsm_first.c")], flags, Link::Shared);
+    let second = s.cc("second", &[&src("nsm_second.c")], flags, Link::Shared);
+
+    let mut cmd = s.cmd(&first);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut p1 = cmd.spawn().expect("start the first process");
+    // The first process prints nothing on success: wait until its section exists.
+    let ns = fmap::Namespace::at(s.ns_root());
+    let t0 = Instant::now();
+    while fmap::Mapping::open_in(&ns, "Global\\MyFileMappingObject", fmap::Access::READ).is_err() {
+        if t0.elapsed() > Duration::from_secs(20) || p1.try_wait().ok().flatten().is_some() {
+            let _ = p1.kill();
+            let out = p1.wait_with_output().expect("first process output");
+            panic!(
+                "the first process did not create its section: {}",
+                text(&out.stdout)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = run(&mut s.cmd(&second), b"");
+    assert_eq!(text(&out.stdout), "Message from first process.\n");
+    assert!(out.status.success());
+    // A key for the first process's _getch; it then closes the section and exits.
+    p1.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"x")
+        .expect("press a key");
+    let out1 = p1.wait_with_output().expect("first process");
+    assert!(out1.status.success(), "{}", text(&out1.stdout));
+    assert_eq!(text(&out1.stdout), "");
+    let out = run(&mut s.cmd(&second), b"");
+    assert_eq!(
+        text(&out.stdout),
+        "Could not open file mapping object (2).\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(s.names_left().is_empty(), "{:?}", s.names_left());
+}
+
+#[test]
+fn named_shared_memory_sample() {
+    named_shared_memory(&[]);
+}
+
+#[test]
+fn named_shared_memory_sample_unicode() {
+    named_shared_memory(&["-DUNICODE", "-fshort-wchar"]);
+}
+
+fn dll_sample(flags: &[&str]) {
+    let s = Scratch::new();
+    s.cc("libshmdll.so", &[&src("shmdll.c")], flags, Link::Dll);
+    let parent_flags: Vec<&str> = flags.iter().copied().chain(["-lshmdll"]).collect();
+    let parent = s.cc(
+        "parent",
+        &[&src("dll_parent.c")],
+        &parent_flags,
+        Link::Shared,
+    );
+    let child = s.cc("child", &[&src("dll_child.c")], flags, Link::Shared);
+    let out = run(s.cmd(&parent).arg(&child), b"");
+    assert_eq!(
+        text(&out.stdout),
+        "\nProcess is writing to shared memory...\n\n\
+         Child process read from shared memory: This is a test string\n"
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(s.names_left().is_empty(), "{:?}", s.names_left());
+    // Without the parent holding the section, the child's DLL creates a new, empty one.
+    let out = run(&mut s.cmd(&child), b"");
+    assert_eq!(
+        text(&out.stdout),
+        "Child process read from shared memory: \n"
+    );
+}
+
+#[test]
+fn shared_memory_in_a_dll_sample() {
+    dll_sample(&[]);
+}
+
+#[test]
+fn shared_memory_in_a_dll_sample_unicode() {
+    dll_sample(&["-DUNICODE", "-fshort-wchar"]);
+}
+
+#[test]
+fn producer_consumer() {
+    let s = Scratch::new();
+    let exe = s.cc("prodcons", &[&src("prodcons.c")], &[], Link::Shared);
+    let out = run(s.cmd(&exe).arg("5000"), b"");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("consumer: 5000 items, sum 12502500\n"),
+        "{stdout}"
+    );
+    assert!(s.names_left().is_empty(), "{:?}", s.names_left());
+}
+
+#[test]
+fn error_codes() {
+    let s = Scratch::new();
+    let exe = s.cc("errors", &[&src("errors.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[s.path().to_str().expect("utf-8 path")]);
+}
+
+#[test]
+fn threads_and_processes() {
+    let s = Scratch::new();
+    let exe = s.cc("procs", &[&src("procs.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[]);
+    assert!(s.names_left().is_empty(), "{:?}", s.names_left());
+}
+
+#[test]
+fn generic_text_ansi_and_unicode() {
+    let s = Scratch::new();
+    let dir = s.path().to_str().expect("utf-8 path").to_owned();
+    for (name, flags) in [
+        ("tw_ansi", &[][..]),
+        (
+            "tw_unicode_short_wchar",
+            &["-DUNICODE", "-fshort-wchar"][..],
+        ),
+        ("tw_unicode_c11", &["-D_UNICODE"][..]),
+    ] {
+        let exe = s.cc(name, &[&src("tchar_wide.c")], flags, Link::Shared);
+        run_checks(&s, &exe, &[&dir]);
+    }
+}
+
+#[test]
+fn static_library() {
+    let s = Scratch::new();
+    let errors = s.cc("errors_static", &[&src("errors.c")], &[], Link::Static);
+    run_checks(&s, &errors, &[s.path().to_str().expect("utf-8 path")]);
+    let procs = s.cc("procs_static", &[&src("procs.c")], &[], Link::Static);
+    run_checks(&s, &procs, &[]);
+}
