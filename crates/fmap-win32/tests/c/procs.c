@@ -57,7 +57,10 @@ static void threads(void)
     CHECK_FAILS(GetExitCodeProcess(t2, &code), FALSE, ERROR_INVALID_HANDLE);
     CHECK(CloseHandle(t) && CloseHandle(t2));
     CHECK_FAILS(GetExitCodeThread(t, &code), FALSE, ERROR_INVALID_HANDLE);
+#ifndef _WIN32
+    /* fmap-win32 refuses a NULL start routine; Windows starts a thread that faults */
     CHECK_FAILS(CreateThread(NULL, 0, NULL, NULL, 0, NULL), NULL, ERROR_INVALID_PARAMETER);
+#endif
     CHECK(GetExitCodeThread(GetCurrentThread(), &code) && code == STILL_ACTIVE);
     CloseHandle(go);
 }
