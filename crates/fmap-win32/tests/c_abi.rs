@@ -393,6 +393,36 @@ fn shared_memory_in_a_dll_sample_unicode() {
 }
 
 #[test]
+fn dllmain_attach_and_detach() {
+    let s = Scratch::new();
+    s.cc("libdllevents.so", &[&src("dllevents.c")], &[], Link::Dll);
+    s.cc(
+        "libdllevfail.so",
+        &[&src("dllevents.c")],
+        &["-DFAIL_ATTACH"],
+        Link::Dll,
+    );
+    let exe = s.cc("dllevents", &[&src("dllevents_main.c")], &[], Link::Shared);
+    let out = run(&mut s.cmd(&exe), b"");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains(" 0 failed"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("returned FALSE for DLL_PROCESS_ATTACH"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn producer_consumer() {
     let s = Scratch::new();
     let exe = s.cc("prodcons", &[&src("prodcons.c")], &[], Link::Shared);
