@@ -192,10 +192,16 @@ fn frame(st: &mut State, view: &fmap::View) -> Result<()> {
     view.read(start as usize, &mut cur)?;
     let now = Instant::now();
     if let Some((pstart, prev)) = &st.prev {
-        if *pstart == start && prev.len() == cur.len() {
-            for (i, (a, b)) in prev.iter().zip(&cur).enumerate() {
+        // Compare by absolute offset, so that a frame whose window moved or grew (scrolling, a
+        // terminal resize) still highlights what changed in the part both frames show.
+        for (i, b) in cur.iter().enumerate() {
+            let off = start + i as u64;
+            let Some(j) = off.checked_sub(*pstart) else {
+                continue;
+            };
+            if let Some(a) = prev.get(j as usize) {
                 if a != b {
-                    st.changed.insert(start + i as u64, now);
+                    st.changed.insert(off, now);
                     st.updates += 1;
                 }
             }
