@@ -546,14 +546,14 @@ fn might_be_available(kind: SyncKind, page: &Page, since: Option<u32>) -> bool {
     }
 }
 
-/// One attempt on one object. Also returns what to sleep on: the `seq` snapshot and, for a
-/// mutex, its token word as seen before the attempt.
+/// One attempt on one object. Also returns what to sleep on: the `seq` snapshot (read before
+/// the attempt) and, for a mutex, its token word as seen after the failed attempt.
 fn attempt(t: &WaitTarget<'_>, since: Option<u32>) -> Result<(Try, u32, u32)> {
     let snap = t.page.seq().load(SeqCst);
     match t.kind {
         SyncKind::Mutex => {
-            let tok = t.page.u32(OFF_TOKEN).load(SeqCst);
-            Ok((try_mutex(t.page)?, snap, tok))
+            let r = try_mutex(t.page)?;
+            Ok((r, snap, t.page.u32(OFF_TOKEN).load(SeqCst)))
         }
         _ => {
             if !might_be_available(t.kind, t.page, since) {
@@ -621,7 +621,7 @@ pub fn wait_any(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(WaitResult::TimedOut);
         }
-        sleep(&targets, &snaps, &toks, deadline);
+        sleep(&targets, &snaps, &toks, deadline, false);
         since = Some(snaps.clone());
     }
 }
@@ -677,7 +677,7 @@ pub fn wait_all(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(WaitResult::TimedOut);
         }
-        sleep(&targets, &snaps, &toks, deadline);
+        sleep(&targets, &snaps, &toks, deadline, true);
     }
 }
 
@@ -690,7 +690,6 @@ fn try_all(
 ) -> Result<Option<WaitResult>> {
     for (i, t) in targets.iter().enumerate() {
         snaps[i] = t.page.seq().load(SeqCst);
-        toks[i] = t.page.u32(OFF_TOKEN).load(SeqCst);
     }
     let mut guards = Vec::with_capacity(order.len());
     for &(_, _, i) in order {
@@ -709,13 +708,20 @@ fn try_all(
     }
     // Events and semaphores cannot change while we hold their locks; mutexes can be taken by
     // lock-free acquirers, so they are claimed last, by trylock.
-    let ready = targets.iter().all(|t| match t.kind {
-        SyncKind::Semaphore => t.page.u32(OFF_A).load(Relaxed) > 0,
-        SyncKind::Event => t.page.u32(OFF_A).load(Relaxed) != 0,
-        SyncKind::Mutex => {
-            owned_by_me(t.page) || t.page.u32(OFF_TOKEN).load(Relaxed) & TID_MASK == 0
-        }
-    });
+    // Each mutex's token is recorded as seen here: a busy one is what the sleep watches.
+    let mut ready = true;
+    for (i, t) in targets.iter().enumerate() {
+        let ok = match t.kind {
+            SyncKind::Semaphore => t.page.u32(OFF_A).load(Relaxed) > 0,
+            SyncKind::Event => t.page.u32(OFF_A).load(Relaxed) != 0,
+            SyncKind::Mutex => {
+                let tok = t.page.u32(OFF_TOKEN).load(SeqCst);
+                toks[i] = tok;
+                owned_by_me(t.page) || tok & TID_MASK == 0
+            }
+        };
+        ready &= ok;
+    }
     if !ready {
         return Ok(None);
     }
@@ -728,6 +734,9 @@ fn try_all(
         }
         match trylock(t.page.mutex(OFF_TOKEN))? {
             Lock::Busy => {
+                // Taken since we looked: a value no token can hold makes the sleep return at
+                // once, and the next attempt records the real one.
+                toks[i] = TID_MASK;
                 for (j, how) in taken {
                     let p = targets[j].page;
                     if how == Lock::OwnerDied && p.u64(OFF_OWNER).load(Relaxed) != 0 {
@@ -782,15 +791,34 @@ const TID_MASK: u32 = 0x3FFF_FFFF;
 const FUTEX_WAITERS: u32 = 0x8000_0000;
 
 /// Spins, then sleeps until one of the objects changes (or the deadline passes). `snaps` are
-/// the `seq` snapshots and `toks` the mutex token words, both read before the failed attempts:
-/// a mutex release bumps `seq` only when a sleeper is registered, so the token word itself is
-/// watched too (its `FUTEX_WAITERS` bit, which waiters set, does not count as a change).
-fn sleep(targets: &[WaitTarget<'_>], snaps: &[u32], toks: &[u32], deadline: Option<Instant>) {
+/// the `seq` snapshots and `toks` the mutex token words seen after the failed attempts.
+///
+/// A mutex release bumps `seq` only when a sleeper is registered in `nwaiters`, so a mutex is
+/// watched through its token word too: a *free* token (thread id 0), or one held by another
+/// thread than at the attempt, counts as a change (the `FUTEX_WAITERS` bit, which waiters set,
+/// does not). A release that happens after we registered sees us and bumps `seq`; one that
+/// happened before leaves the token free — or taken again, in which case the next release
+/// sees us. So a waiter never sleeps through a release.
+fn sleep(
+    targets: &[WaitTarget<'_>],
+    snaps: &[u32],
+    toks: &[u32],
+    deadline: Option<Instant>,
+    all: bool,
+) {
     let changed = || {
         targets.iter().zip(snaps).zip(toks).any(|((t, s), k)| {
             t.page.seq().load(SeqCst) != *s
-                || (t.kind == SyncKind::Mutex
-                    && (t.page.u32(OFF_TOKEN).load(SeqCst) ^ *k) & !FUTEX_WAITERS != 0)
+                || (t.kind == SyncKind::Mutex && {
+                    if *k & TID_MASK == 0 {
+                        // Free at the attempt: a wait-any retries at once (it was released
+                        // right after its trylock failed); a wait-all is not waiting for it.
+                        !all
+                    } else {
+                        let tok = t.page.u32(OFF_TOKEN).load(SeqCst);
+                        tok & TID_MASK == 0 || (tok ^ *k) & !FUTEX_WAITERS != 0
+                    }
+                })
         })
     };
     let spin = spin_ns();
