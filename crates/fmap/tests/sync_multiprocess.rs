@@ -215,6 +215,7 @@ fn run_role(role: &str) -> R {
         "wa_checker" => role_wa(true),
         "create_named" => role_create_named(),
         "wa_block" => role_wa_block(),
+        "handoff" => role_handoff(),
         other => Err(format!("unknown role {other:?}")),
     }
 }
@@ -718,6 +719,71 @@ fn role_wa_block() -> R {
 
 /// Creates event `n_ev` (manual, set), mutex `n_mx` (owned), semaphore `n_sm` (2 of 5) and
 /// event `n_keep` (manual, set); reports `READY` and waits (to be killed).
+/// One side of the mutex hand-off test (see `mutex_handoff_never_sleeps_through_a_release`):
+/// the consumer of a ring guarded by a named mutex with two auto-reset events.
+fn role_handoff() -> R {
+    let (_m, v) = open_section("ho_ring")?;
+    let lock = open_mutex("ho_lock")?;
+    let items = open_event("ho_items")?;
+    let space = open_event("ho_space")?;
+    handoff_side(&v, &lock, &items, &space, false, 0)
+}
+
+/// Producer (`produce`) or consumer of the hand-off ring: [count, head, tail, done] in words
+/// 0..4. A side waits only for something the other side will signal; any wait that times out
+/// (a generous hang guard) is a lost wake-up.
+fn handoff_side(v: &View, lock: &Mutex, items: &Event, space: &Event, produce: bool, n: u64) -> R {
+    const SLOTS: u64 = 8;
+    let guard = Some(Duration::from_secs(10));
+    let (mut moved, mut i) = (0u64, 0u64);
+    loop {
+        if lock.wait(guard).ctx("lock")? != WaitResult::Signaled(0) {
+            return Err(format!(
+                "lost wake-up: the lock was not handed over within 10 s (moved {moved})"
+            ));
+        }
+        let count = word(v, 0).load(SeqCst);
+        let (mut did, mut finished) = (false, false);
+        if produce {
+            if i == n {
+                word(v, 3).store(1, SeqCst);
+                finished = true;
+            } else if count < SLOTS {
+                word(v, 0).store(count + 1, SeqCst);
+                did = true;
+            }
+        } else if count > 0 {
+            word(v, 0).store(count - 1, SeqCst);
+            did = true;
+        } else if word(v, 3).load(SeqCst) != 0 {
+            finished = true;
+        }
+        lock.release().ctx("release")?;
+        if finished {
+            if produce {
+                items.set().ctx("set")?;
+            }
+            return Ok(());
+        }
+        if did {
+            moved += 1;
+            i += 1;
+            if produce { items.set() } else { space.set() }.ctx("set")?;
+        } else {
+            let (ev, what) = if produce {
+                (space, "space")
+            } else {
+                (items, "items")
+            };
+            if ev.wait(guard).ctx(what)? != WaitResult::Signaled(0) {
+                return Err(format!(
+                    "lost wake-up: waited 10 s for {what} (moved {moved}, count {count})"
+                ));
+            }
+        }
+    }
+}
+
 fn role_create_named() -> R {
     let _ev = Event::create(Some("n_ev"), true, true).ctx("n_ev")?;
     let _mx = Mutex::create(Some("n_mx"), true).ctx("n_mx")?;
@@ -1457,4 +1523,31 @@ fn names_go_with_a_sigkilled_process() {
         ErrorKind::FileNotFound,
         ERROR_FILE_NOT_FOUND,
     );
+}
+
+/// Regression test for a lost wake-up: a mutex released between a waiter's failed attempt and
+/// its registration as a sleeper (with no sleeper registered, a release does not bump `seq`)
+/// must not be slept through. A producer and a consumer in two processes hand a ring back and
+/// forth under a named mutex, signalling with auto-reset events; every wait has a 10 s hang
+/// guard, and the pattern cannot deadlock, so a timed-out wait is a lost wake-up.
+#[test]
+fn mutex_handoff_never_sleeps_through_a_release() {
+    let (dir, ns) = namespace();
+    for round in 0..8 {
+        let (_m, v) = section(&ns, "ho_ring");
+        for w in 0..4 {
+            word(&v, w).store(0, SeqCst);
+        }
+        let lock = Mutex::create_in(&ns, Some("ho_lock"), false).unwrap();
+        let items = Event::create_in(&ns, Some("ho_items"), false, false).unwrap();
+        let space = Event::create_in(&ns, Some("ho_space"), false, false).unwrap();
+        let mut child = Proc::spawn(dir.path(), "handoff", &[]);
+        let r = handoff_side(&v, &lock, &items, &space, true, 3000);
+        assert!(
+            r.is_ok(),
+            "round {round}: producer: {r:?}; {}",
+            child.diag()
+        );
+        child.wait_success();
+    }
 }
