@@ -323,21 +323,7 @@ pub extern "C" fn FlushFileBuffers(h: Handle) -> i32 {
 }
 
 fn delete(path: Result<PathBuf, u32>) -> i32 {
-    let r = path.and_then(|p| {
-        if p.is_dir() {
-            return Err(ERROR_ACCESS_DENIED);
-        }
-        std::fs::remove_file(&p).map_err(|e| match e.raw_os_error() {
-            Some(libc::ENOENT)
-                if p.parent()
-                    .is_some_and(|d| !d.as_os_str().is_empty() && !d.is_dir()) =>
-            {
-                ERROR_PATH_NOT_FOUND
-            }
-            _ => io_code(e),
-        })
-    });
-    match r {
+    match path.and_then(|p| fmap::file::delete(p).map_err(|e| e.win32_code())) {
         Ok(()) => TRUE,
         Err(e) => fail(e, FALSE),
     }

@@ -3018,3 +3018,45 @@ fn every_error_has_a_message_and_names_its_win32_code() {
         assert_eq!(kind.win32_name(), name);
     }
 }
+
+#[test]
+fn delete_file_honours_share_modes() {
+    let fdir = files();
+    let p = fdir.path().join("del");
+    std::fs::write(&p, b"x").unwrap();
+    // An open that does not share delete blocks DeleteFile.
+    let f = open_file(&p, GENERIC_READ, FILE_SHARE_READ, Disposition::OpenExisting).unwrap();
+    expect_err(
+        fmap::file::delete(&p),
+        ErrorKind::SharingViolation,
+        ERROR_SHARING_VIOLATION,
+    );
+    assert!(p.exists());
+    drop(f);
+    // One that shares delete does not.
+    let g = open_file(
+        &p,
+        GENERIC_READ,
+        FILE_SHARE_READ | FILE_SHARE_DELETE,
+        Disposition::OpenExisting,
+    )
+    .unwrap();
+    fmap::file::delete(&p).unwrap();
+    assert!(!p.exists());
+    drop(g);
+    expect_err(
+        fmap::file::delete(&p),
+        ErrorKind::FileNotFound,
+        ERROR_FILE_NOT_FOUND,
+    );
+    expect_err(
+        fmap::file::delete(fdir.path().join("nodir/x")),
+        ErrorKind::PathNotFound,
+        ERROR_PATH_NOT_FOUND,
+    );
+    expect_err(
+        fmap::file::delete(fdir.path()),
+        ErrorKind::AccessDenied,
+        ERROR_ACCESS_DENIED,
+    );
+}
