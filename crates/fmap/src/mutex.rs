@@ -140,7 +140,14 @@ impl Mutex {
     /// [`release`](Mutex::release) it.
     #[inline]
     pub fn wait(&self, timeout: Option<Duration>) -> Result<WaitResult> {
-        sync::wait_one(self, timeout)
+        // One attempt first, without going through the generic (dynamic) wait.
+        let t = self.h.target()?;
+        match sync::try_mutex(t.page)? {
+            sync::TryOutcome::Got => Ok(WaitResult::Signaled(0)),
+            sync::TryOutcome::Abandoned => Ok(WaitResult::Abandoned(0)),
+            sync::TryOutcome::No if timeout == Some(Duration::ZERO) => Ok(WaitResult::TimedOut),
+            sync::TryOutcome::No => sync::wait_one(self, timeout),
+        }
     }
 
     /// `ReleaseMutex`: gives up one level of ownership. `ERROR_NOT_OWNER` if the calling

@@ -465,7 +465,6 @@ pub(crate) fn release_mutex(page: &Page) -> Result<()> {
         rec.store(r - 1, Relaxed);
         return Ok(());
     }
-    rec.store(0, Relaxed);
     owner.store(0, Relaxed);
     // SAFETY: this thread holds the token (owner == me).
     unsafe { libc::pthread_mutex_unlock(page.mutex(OFF_TOKEN)) };
