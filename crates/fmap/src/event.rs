@@ -16,7 +16,7 @@ use crate::object::Kind;
 use crate::sync::{
     self, Page, StateGuard, WaitResult, OFF_A, OFF_B, OFF_C, OFF_D, OFF_D_FLAG, OFF_NWAITERS,
 };
-use crate::syncobj::{impl_waitable, SyncHandle};
+use crate::syncobj::{sync_handle_type, SyncHandle};
 use crate::win32::EVENT_MODIFY_STATE;
 use std::sync::atomic::Ordering::*;
 use std::time::Duration;
@@ -27,7 +27,7 @@ pub struct Event {
     h: SyncHandle,
 }
 
-impl_waitable!(Event);
+sync_handle_type!(Event, Kind::Event, "OpenEvent");
 
 impl Event {
     /// `CreateEvent` in the default namespace. If the name exists, `manual_reset` and
@@ -49,40 +49,6 @@ impl Event {
             Ok(())
         })?;
         Ok(Event { h })
-    }
-
-    /// `OpenEvent` in the default namespace.
-    pub fn open(name: &str, access: u32) -> Result<Event> {
-        Event::open_in(&Namespace::default(), name, access)
-    }
-
-    /// `OpenEvent` in `ns`.
-    pub fn open_in(ns: &Namespace, name: &str, access: u32) -> Result<Event> {
-        Ok(Event {
-            h: SyncHandle::open(ns, Kind::Event, Some(name), access)?,
-        })
-    }
-
-    /// Did `create` open an existing event?
-    pub fn already_existed(&self) -> bool {
-        self.h.existed
-    }
-
-    /// The full name, or `None`.
-    pub fn name(&self) -> Option<&str> {
-        self.h.name()
-    }
-
-    /// The rights of this handle.
-    pub fn access(&self) -> u32 {
-        self.h.access
-    }
-
-    /// `DuplicateHandle`.
-    pub fn duplicate(&self, access: Option<u32>) -> Result<Event> {
-        Ok(Event {
-            h: self.h.duplicate(access)?,
-        })
     }
 
     /// Is it a manual-reset event?

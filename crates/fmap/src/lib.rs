@@ -44,7 +44,7 @@
 //! | [`namespace`] | namespace directories, bucket locks, sweeping |
 //! | [`object`] | object files, header format, the holder-lock lifetime protocol |
 //! | [`mapping`], [`view`] | sections and views |
-//! | [`file`] | `CreateFile`-style opens with share modes |
+//! | [`file`](mod@file) | `CreateFile`-style opens with share modes |
 //! | [`mutex`], [`event`], [`semaphore`] | synchronization objects |
 //! | [`sync`], `futex` | their shared state, the wait engine, and the futex protocol |
 //! | `ofd` | open-file-description byte-range locks (the only `fcntl` locking used) |

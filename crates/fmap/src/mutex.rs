@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::namespace::Namespace;
 use crate::object::Kind;
 use crate::sync::{self, WaitResult};
-use crate::syncobj::{impl_waitable, SyncHandle};
+use crate::syncobj::{sync_handle_type, SyncHandle};
 use std::marker::PhantomData;
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ pub struct Mutex {
     h: SyncHandle,
 }
 
-impl_waitable!(Mutex);
+sync_handle_type!(Mutex, Kind::Mutex, "OpenMutex");
 
 /// Proof that the current thread owns a mutex; releases it when dropped. Not `Send`: a mutex
 /// must be released by the thread that acquired it, so the compiler refuses to move the guard
@@ -52,42 +52,6 @@ impl Mutex {
             Ok(())
         })?;
         Ok(Mutex { h })
-    }
-
-    /// `OpenMutex` in the default namespace with `access` (`MUTEX_ALL_ACCESS`, `SYNCHRONIZE`,
-    /// generic rights, …).
-    pub fn open(name: &str, access: u32) -> Result<Mutex> {
-        Mutex::open_in(&Namespace::default(), name, access)
-    }
-
-    /// `OpenMutex` in `ns`.
-    pub fn open_in(ns: &Namespace, name: &str, access: u32) -> Result<Mutex> {
-        Ok(Mutex {
-            h: SyncHandle::open(ns, Kind::Mutex, Some(name), access)?,
-        })
-    }
-
-    /// Did `create` open an existing mutex (`ERROR_ALREADY_EXISTS`)?
-    pub fn already_existed(&self) -> bool {
-        self.h.existed
-    }
-
-    /// The full name, or `None` for an unnamed mutex.
-    pub fn name(&self) -> Option<&str> {
-        self.h.name()
-    }
-
-    /// The rights of this handle.
-    pub fn access(&self) -> u32 {
-        self.h.access
-    }
-
-    /// `DuplicateHandle`: another handle to the same mutex, with the same access (`None`) or
-    /// the access given.
-    pub fn duplicate(&self, access: Option<u32>) -> Result<Mutex> {
-        Ok(Mutex {
-            h: self.h.duplicate(access)?,
-        })
     }
 
     /// Waits (forever) until this thread owns the mutex.

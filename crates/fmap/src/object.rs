@@ -32,7 +32,7 @@
 //!
 //! Every process that has at least one handle to a named object holds an OFD read lock on byte
 //! 0 of its file (one descriptor and one lock per process and object; further handles in the
-//! same process share them through [`crate::namespace::Dir`]'s cache). The kernel drops the
+//! same process share them through the namespace directory's cache). The kernel drops the
 //! lock when the process dies, however it dies. Views are plain `mmap`s and hold no lock: they
 //! keep the *memory* alive (an unlinked tmpfs file lives until its last mapping goes) but not the
 //! *name*, exactly as on Windows.

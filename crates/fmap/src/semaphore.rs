@@ -5,7 +5,7 @@ use crate::error::{bail, Result};
 use crate::namespace::Namespace;
 use crate::object::Kind;
 use crate::sync::{self, Page, StateGuard, WaitResult, OFF_A, OFF_B};
-use crate::syncobj::{impl_waitable, SyncHandle};
+use crate::syncobj::{sync_handle_type, SyncHandle};
 use crate::win32::SEMAPHORE_MODIFY_STATE;
 use std::sync::atomic::Ordering::*;
 use std::time::Duration;
@@ -16,7 +16,7 @@ pub struct Semaphore {
     h: SyncHandle,
 }
 
-impl_waitable!(Semaphore);
+sync_handle_type!(Semaphore, Kind::Semaphore, "OpenSemaphore");
 
 impl Semaphore {
     /// `CreateSemaphore` in the default namespace. `maximum` must be > 0 and
@@ -46,40 +46,6 @@ impl Semaphore {
             Ok(())
         })?;
         Ok(Semaphore { h })
-    }
-
-    /// `OpenSemaphore` in the default namespace.
-    pub fn open(name: &str, access: u32) -> Result<Semaphore> {
-        Semaphore::open_in(&Namespace::default(), name, access)
-    }
-
-    /// `OpenSemaphore` in `ns`.
-    pub fn open_in(ns: &Namespace, name: &str, access: u32) -> Result<Semaphore> {
-        Ok(Semaphore {
-            h: SyncHandle::open(ns, Kind::Semaphore, Some(name), access)?,
-        })
-    }
-
-    /// Did `create` open an existing semaphore?
-    pub fn already_existed(&self) -> bool {
-        self.h.existed
-    }
-
-    /// The full name, or `None`.
-    pub fn name(&self) -> Option<&str> {
-        self.h.name()
-    }
-
-    /// The rights of this handle.
-    pub fn access(&self) -> u32 {
-        self.h.access
-    }
-
-    /// `DuplicateHandle`.
-    pub fn duplicate(&self, access: Option<u32>) -> Result<Semaphore> {
-        Ok(Semaphore {
-            h: self.h.duplicate(access)?,
-        })
     }
 
     /// The current count and the maximum (a snapshot).

@@ -42,7 +42,7 @@
 //!
 //! # Sleeping
 //!
-//! See [`crate::futex`] for the lost-wake-up argument. A waiter sleeps on the `seq` words of all
+//! See the `futex` module for the lost-wake-up argument. A waiter sleeps on the `seq` words of all
 //! its objects plus, for each mutex owned by someone else, the token word with the
 //! `FUTEX_WAITERS` bit set, so that the kernel wakes it if the owner dies. Before sleeping it
 //! spins briefly ([`set_spin`]) watching the same words, which removes the wake-up latency when
@@ -254,7 +254,7 @@ fn newer(a: u32, than: u32) -> bool {
     (a.wrapping_sub(than) as i32) > 0
 }
 
-/// Bumps `seq` and wakes sleepers if any registered (see [`crate::futex`]).
+/// Bumps `seq` and wakes sleepers if any registered (see the `futex` module).
 pub(crate) fn signal(page: &Page) {
     page.seq().fetch_add(1, SeqCst);
     if page.u32(OFF_NWAITERS).load(SeqCst) != 0 {

@@ -242,9 +242,44 @@ fn check_kind(obj: &Object, name: &Name, kind: Kind) -> Result<()> {
     Ok(())
 }
 
-/// Builds a waitable from any synchronization handle.
-macro_rules! impl_waitable {
-    ($t:ty) => {
+/// The accessors every synchronization-object handle type shares: `open`, `open_in`,
+/// `already_existed`, `name`, `access`, `duplicate`, and its [`Waitable`](crate::Waitable)
+/// implementation. `$win32` names the Win32 open function in the docs.
+macro_rules! sync_handle_type {
+    ($t:ident, $kind:expr, $win32:literal) => {
+        impl $t {
+            #[doc = concat!("`", $win32, "` in the default namespace with `access` (the type's `*_ALL_ACCESS`, `SYNCHRONIZE`, generic rights, …).")]
+            pub fn open(name: &str, access: u32) -> crate::Result<$t> {
+                $t::open_in(&crate::Namespace::default(), name, access)
+            }
+
+            #[doc = concat!("`", $win32, "` in `ns`.")]
+            pub fn open_in(ns: &crate::Namespace, name: &str, access: u32) -> crate::Result<$t> {
+                Ok($t { h: crate::syncobj::SyncHandle::open(ns, $kind, Some(name), access)? })
+            }
+
+            /// Did `create` open an existing object (Win32 `ERROR_ALREADY_EXISTS`)?
+            pub fn already_existed(&self) -> bool {
+                self.h.existed
+            }
+
+            /// The full name, or `None` for an unnamed object.
+            pub fn name(&self) -> Option<&str> {
+                self.h.name()
+            }
+
+            /// The rights of this handle.
+            pub fn access(&self) -> u32 {
+                self.h.access
+            }
+
+            /// `DuplicateHandle`: another handle to the same object, with the same access
+            /// (`None`) or the access given.
+            pub fn duplicate(&self, access: Option<u32>) -> crate::Result<$t> {
+                Ok($t { h: self.h.duplicate(access)? })
+            }
+        }
+
         impl crate::sync::Waitable for $t {
             fn wait_target(&self) -> crate::Result<crate::sync::WaitTarget<'_>> {
                 self.h.target()
@@ -252,4 +287,4 @@ macro_rules! impl_waitable {
         }
     };
 }
-pub(crate) use impl_waitable;
+pub(crate) use sync_handle_type;
