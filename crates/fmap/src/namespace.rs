@@ -376,25 +376,8 @@ impl Dir {
     /// Removes stale objects (no live holder) from this directory.
     pub(crate) fn sweep(&self) -> Result<SweepReport> {
         let mut report = SweepReport::default();
-        let dupfd = rustix::fs::openat(
-            &self.fd,
-            ".",
-            OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| Error::os(e, format!("cannot read {}", self.path.display())))?;
-        let dir = rustix::fs::Dir::read_from(&dupfd)
-            .map_err(|e| Error::os(e, format!("cannot read {}", self.path.display())))?;
-        for entry in dir {
-            let Ok(entry) = entry else { break };
-            let fname = OsStr::from_bytes(entry.file_name().to_bytes());
-            let Some(fname) = fname.to_str() else {
-                continue;
-            };
-            if !name::is_object_file_name(fname) {
-                continue;
-            }
-            if let Ok(Some((label, bytes))) = object::remove_if_stale(self, fname) {
+        for f in self.object_files()? {
+            if let Ok(Some((label, bytes))) = object::remove_if_stale(self, &f) {
                 report.removed.push(label);
                 report.bytes_freed += bytes;
             }
@@ -402,7 +385,7 @@ impl Dir {
         Ok(report)
     }
 
-    /// Lists the object files of this directory (file names only).
+    /// Lists the object files of this directory (file names only), sorted.
     pub(crate) fn object_files(&self) -> Result<Vec<String>> {
         let dupfd = rustix::fs::openat(
             &self.fd,

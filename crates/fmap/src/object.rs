@@ -332,6 +332,27 @@ enum Probe {
 static TMP_COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl Object {
+    /// A named object this process now holds (its holder lock is taken).
+    fn held(
+        fd: OwnedFd,
+        header: Header,
+        writable: bool,
+        dir: &Arc<Dir>,
+        file_name: &str,
+    ) -> Object {
+        Object {
+            fd: Arc::new(fd),
+            header,
+            writable,
+            page: Default::default(),
+            identity: Default::default(),
+            entry: Some(Entry {
+                dir: dir.clone(),
+                file_name: file_name.to_owned(),
+            }),
+        }
+    }
+
     /// Whether this object has a name in a namespace.
     pub(crate) fn is_named(&self) -> bool {
         self.entry.is_some()
@@ -541,17 +562,9 @@ fn probe_fast(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
         return Ok(Probe::Slow);
     }
     check_name(&header, name, dir)?;
-    Ok(Probe::Found(Object {
-        fd: Arc::new(fd),
-        header,
-        writable,
-        page: Default::default(),
-        identity: Default::default(),
-        entry: Some(Entry {
-            dir: dir.clone(),
-            file_name: file_name.to_owned(),
-        }),
-    }))
+    Ok(Probe::Found(Object::held(
+        fd, header, writable, dir, file_name,
+    )))
 }
 
 /// The open path under the bucket lock: decides between alive and stale.
@@ -573,17 +586,9 @@ fn probe_locked(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
         header.closing = 0;
     }
     check_name(&header, name, dir)?;
-    Ok(Probe::Found(Object {
-        fd: Arc::new(fd),
-        header,
-        writable,
-        page: Default::default(),
-        identity: Default::default(),
-        entry: Some(Entry {
-            dir: dir.clone(),
-            file_name: file_name.to_owned(),
-        }),
-    }))
+    Ok(Probe::Found(Object::held(
+        fd, header, writable, dir, file_name,
+    )))
 }
 
 /// Under the bucket lock, with our own lock (if any) released: does anyone hold the object?
@@ -667,17 +672,7 @@ fn create_linked(
     if !result? {
         return Ok(None);
     }
-    let obj = Object {
-        fd: Arc::new(fd),
-        header: header.clone(),
-        writable: true,
-        page: Default::default(),
-        identity: Default::default(),
-        entry: Some(Entry {
-            dir: dir.clone(),
-            file_name: file_name.clone(),
-        }),
-    };
+    let obj = Object::held(fd, header.clone(), true, dir, &file_name);
     Ok(Some(insert_cache(dir, &file_name, obj)))
 }
 
