@@ -515,7 +515,10 @@ fn check_name(h: &Header, name: &Name, dir: &Dir) -> Result<()> {
 }
 
 fn open_file(dir: &Dir, file_name: &str) -> Result<Option<(OwnedFd, bool)>> {
-    let flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;
+    // NONBLOCK: a FIFO planted under an object's file name by another user of a shared
+    // directory must not block the open (a read-only open of a FIFO waits for a writer). It has
+    // no effect on regular files; anything that is not one is refused below.
+    let flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
     let r = match rustix::fs::openat(&dir.fd, file_name, flags | OFlags::RDWR, Mode::empty()) {
         Err(rustix::io::Errno::ACCESS) => {
             rustix::fs::openat(&dir.fd, file_name, flags | OFlags::RDONLY, Mode::empty())
@@ -524,8 +527,28 @@ fn open_file(dir: &Dir, file_name: &str) -> Result<Option<(OwnedFd, bool)>> {
         r => r.map(|fd| (fd, true)),
     };
     match r {
-        Ok(fd) => Ok(Some(fd)),
+        Ok((fd, writable)) => {
+            let st = rustix::fs::fstat(&fd).map_err(|e| Error::os(e, "fstat"))?;
+            if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile
+            {
+                return Err(Error::new(
+                    ErrorKind::AccessDenied,
+                    format!(
+                        "{}/{file_name} is not a regular file; refusing to use it",
+                        dir.path.display()
+                    ),
+                ));
+            }
+            Ok(Some((fd, writable)))
+        }
         Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(rustix::io::Errno::ISDIR) => Err(Error::new(
+            ErrorKind::AccessDenied,
+            format!(
+                "{}/{file_name} is a directory; refusing to use it",
+                dir.path.display()
+            ),
+        )),
         Err(rustix::io::Errno::LOOP) => Err(Error::new(
             ErrorKind::AccessDenied,
             format!(

@@ -1,0 +1,430 @@
+//! Permissions across users (issue 7, requirement 3). Needs root, which CI has: the children
+//! are this test binary run again (`child_entry --exact`) with `setuid`/`setgid` to two
+//! unprivileged users, the *victim* (uid 65534, `nobody`) and the *attacker* (uid 65533).
+//!
+//! * `Local\` objects: the attacker cannot open, list, read, map, signal or delete the victim's.
+//! * `Global\` objects follow the directory's mode: in a `0755` directory owned by the victim,
+//!   the attacker gets read-only access (reads work, writing, signalling, creating and deleting
+//!   fail with errors).
+//! * A hostile user who plants files in a world-writable `Global\` directory: a symlink under a
+//!   name's file name is refused (the victim's target file is neither opened nor truncated), a
+//!   directory or a FIFO is an error (never a hang), an unheld garbage file is removed as stale,
+//!   and a squatted name is *detectable* (`already_existed()` and the file owner's uid in
+//!   `Namespace::find`). What a world-writable directory does *not* defend against (deleting or
+//!   squatting names) is listed in `SECURITY.md`.
+
+use fmap::win32::*;
+use fmap::{Access, ErrorKind, Event, Mapping, MappingOptions, Mutex, Name, Namespace, Scope};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHILD_ENV: &str = "FMAP_PERM_CHILD";
+const VICTIM: u32 = 65534;
+const ATTACKER: u32 = 65533;
+
+type R = Result<(), String>;
+
+macro_rules! check {
+    ($c:expr, $($a:tt)*) => { if !$c { return Err(format!($($a)*)); } };
+}
+
+fn kind_of<T>(r: fmap::Result<T>) -> Option<ErrorKind> {
+    r.err().map(|e| e.kind())
+}
+
+/// The entry point of child processes; a no-op in a normal test run.
+#[test]
+fn child_entry() {
+    let Ok(role) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    // Hang guard: no child outlives a stuck parent by long.
+    std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_secs(120));
+        std::process::exit(4);
+    });
+    let code = match std::panic::catch_unwind(|| run(&role)) {
+        Ok(Ok(())) => 0,
+        Ok(Err(m)) => {
+            println!("FMAP:FAIL [{role}] {m}");
+            2
+        }
+        Err(_) => 3,
+    };
+    std::process::exit(code);
+}
+
+fn ready_and_wait() {
+    println!("FMAP:READY");
+    std::io::stdout().flush().unwrap();
+    let mut s = String::new();
+    let _ = std::io::stdin().read_line(&mut s);
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(std::env::var("FMAP_PERM_ROOT").unwrap())
+}
+
+fn file_of(ns: &Namespace, name: &str) -> PathBuf {
+    let n = Name::parse(name).unwrap();
+    ns.dir_path(n.scope()).join(n.file_name())
+}
+
+fn run(role: &str) -> R {
+    let ns = Namespace::at(root());
+    match role {
+        "local-victim" => {
+            let m = MappingOptions::new()
+                .namespace(&ns)
+                .name("Local\\secret")
+                .size(4096)
+                .create()
+                .map_err(|e| e.to_string())?;
+            m.map_view(Access::WRITE, 0, 0)
+                .unwrap()
+                .write(0, b"secret")
+                .unwrap();
+            let _mx = Mutex::create_in(&ns, Some("Local\\mtx"), false).unwrap();
+            let ev = Event::create_in(&ns, Some("Local\\evt"), true, false).unwrap();
+            ready_and_wait();
+            // Nothing changed: data, event state, and the names are still there.
+            let mut b = [0u8; 6];
+            m.map_view(Access::READ, 0, 0)
+                .unwrap()
+                .read(0, &mut b)
+                .unwrap();
+            check!(&b == b"secret", "data changed: {b:?}");
+            check!(!ev.is_set().unwrap(), "the event was signalled");
+            for n in ["Local\\secret", "Local\\mtx", "Local\\evt"] {
+                check!(ns.find(n).is_ok(), "{n} is gone");
+            }
+            Ok(())
+        }
+        "local-attacker" => {
+            // Through fmap: the attacker's Local\ is its own namespace.
+            check!(
+                kind_of(Mapping::open_in(&ns, "Local\\secret", Access::READ))
+                    == Some(ErrorKind::FileNotFound),
+                "opened the victim's section"
+            );
+            check!(
+                kind_of(Event::open_in(&ns, "Local\\evt", EVENT_ALL_ACCESS))
+                    == Some(ErrorKind::FileNotFound),
+                "opened the victim's event"
+            );
+            check!(
+                kind_of(Mutex::open_in(&ns, "Local\\mtx", SYNCHRONIZE))
+                    == Some(ErrorKind::FileNotFound),
+                "opened the victim's mutex"
+            );
+            let (all, unreadable) = ns.list_all_users().map_err(|e| e.to_string())?;
+            check!(
+                all.iter().all(|o| o.owner_uid != VICTIM),
+                "listed the victim's objects: {all:?}"
+            );
+            let vdir = ns.root().join(format!("fmap-{VICTIM}"));
+            check!(
+                unreadable.contains(&vdir),
+                "{vdir:?} not reported unreadable"
+            );
+            // Directly on the file system.
+            check!(
+                std::fs::read_dir(&vdir).is_err(),
+                "listed the victim's directory"
+            );
+            let f = vdir.join(Name::parse("Local\\secret").unwrap().file_name());
+            check!(std::fs::File::open(&f).is_err(), "opened the victim's file");
+            check!(
+                std::fs::remove_file(&f).is_err(),
+                "deleted the victim's file"
+            );
+            check!(
+                std::fs::write(vdir.join("planted"), b"x").is_err(),
+                "planted a file in the victim's directory"
+            );
+            Ok(())
+        }
+        "ro-victim" => {
+            let m = MappingOptions::new()
+                .namespace(&ns)
+                .name("Global\\pub")
+                .size(4096)
+                .create()
+                .map_err(|e| e.to_string())?;
+            m.map_view(Access::WRITE, 0, 0)
+                .unwrap()
+                .write(0, b"public")
+                .unwrap();
+            let ev = Event::create_in(&ns, Some("Global\\pubevt"), true, false).unwrap();
+            ready_and_wait();
+            let mut b = [0u8; 6];
+            m.map_view(Access::READ, 0, 0)
+                .unwrap()
+                .read(0, &mut b)
+                .unwrap();
+            check!(&b == b"public", "data changed: {b:?}");
+            check!(!ev.is_set().unwrap(), "the event was signalled");
+            check!(ns.find("Global\\pub").is_ok(), "Global\\pub is gone");
+            Ok(())
+        }
+        "ro-attacker" => {
+            // Read-only access works…
+            let m = Mapping::open_in(&ns, "Global\\pub", Access::READ)
+                .map_err(|e| format!("read-only open: {e}"))?;
+            let v = m.map_view(Access::READ, 0, 0).map_err(|e| e.to_string())?;
+            let mut b = [0u8; 6];
+            v.read(0, &mut b).unwrap();
+            check!(&b == b"public", "read {b:?}");
+            // … anything more is refused with an error.
+            check!(
+                kind_of(Mapping::open_in(&ns, "Global\\pub", Access::WRITE))
+                    == Some(ErrorKind::AccessDenied),
+                "opened for writing"
+            );
+            check!(
+                kind_of(m.map_view(Access::WRITE, 0, 0)) == Some(ErrorKind::AccessDenied),
+                "mapped a read-only handle for writing"
+            );
+            match Event::open_in(&ns, "Global\\pubevt", EVENT_ALL_ACCESS) {
+                Err(e) => check!(e.kind() == ErrorKind::AccessDenied, "open event: {e}"),
+                Ok(ev) => check!(ev.set().is_err(), "signalled a read-only event"),
+            }
+            check!(
+                kind_of(
+                    MappingOptions::new()
+                        .namespace(&ns)
+                        .name("Global\\new")
+                        .size(4096)
+                        .create()
+                ) == Some(ErrorKind::AccessDenied),
+                "created a name in a read-only directory"
+            );
+            check!(
+                std::fs::remove_file(file_of(&ns, "Global\\pub")).is_err(),
+                "deleted the victim's object file"
+            );
+            Ok(())
+        }
+        "planter" => {
+            // Plants under the file names of names the victim will use.
+            let target = root().join("victim-file");
+            std::os::unix::fs::symlink(&target, file_of(&ns, "Global\\sym")).unwrap();
+            std::fs::create_dir(file_of(&ns, "Global\\dir")).unwrap();
+            let fifo = file_of(&ns, "Global\\fifo");
+            let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+            // SAFETY: plain mkfifo on a NUL-terminated path.
+            check!(
+                unsafe { libc::mkfifo(c.as_ptr(), 0o444) } == 0,
+                "mkfifo failed"
+            );
+            let junk = file_of(&ns, "Global\\junk");
+            std::fs::write(&junk, vec![0xEEu8; 8192]).unwrap();
+            std::fs::set_permissions(&junk, std::fs::Permissions::from_mode(0o444)).unwrap();
+            // A squatter: a real object under a name the victim means to create, held.
+            let squat = MappingOptions::new()
+                .namespace(&ns)
+                .name("Global\\squat")
+                .size(4096)
+                .create()
+                .map_err(|e| e.to_string())?;
+            ready_and_wait();
+            drop(squat);
+            Ok(())
+        }
+        "plant-victim" => {
+            let target = root().join("victim-file");
+            let before = std::fs::read(&target).unwrap();
+            let create = |n: &str| {
+                MappingOptions::new()
+                    .namespace(&ns)
+                    .name(n)
+                    .size(64 * 1024)
+                    .create()
+            };
+            // A symlink is refused: the victim's file is neither opened nor truncated.
+            let e = create("Global\\sym").err();
+            check!(
+                e.as_ref().map(|e| e.kind()) == Some(ErrorKind::AccessDenied),
+                "symlink: {e:?}"
+            );
+            check!(
+                kind_of(Mapping::open_in(&ns, "Global\\sym", Access::READ)).is_some(),
+                "opened through a symlink"
+            );
+            check!(
+                std::fs::read(&target).unwrap() == before,
+                "the symlink's target changed"
+            );
+            // A directory and a FIFO are errors, not hangs (the parent has a watchdog).
+            check!(
+                create("Global\\dir").is_err(),
+                "a directory became an object"
+            );
+            check!(create("Global\\fifo").is_err(), "a FIFO became an object");
+            check!(
+                Mapping::open_in(&ns, "Global\\fifo", Access::READ).is_err(),
+                "opened a FIFO"
+            );
+            // An unheld garbage file is not an object: it is removed as stale.
+            let m = create("Global\\junk").map_err(|e| format!("junk: {e}"))?;
+            check!(!m.already_existed(), "the junk file was taken as an object");
+            // A squatted name is detectable.
+            let m = create("Global\\squat").map_err(|e| format!("squat: {e}"))?;
+            check!(m.already_existed(), "squat not reported as existing");
+            let owner = ns.find("Global\\squat").unwrap().owner_uid;
+            check!(owner == ATTACKER, "squat owner {owner}");
+            Ok(())
+        }
+        r => Err(format!("unknown role {r}")),
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Parent
+// ------------------------------------------------------------------------------------------
+
+struct Proc {
+    child: Child,
+    out: BufReader<std::process::ChildStdout>,
+}
+
+fn spawn(role: &str, uid: u32, root: &Path) -> Proc {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, role)
+        .env("FMAP_PERM_ROOT", root)
+        .env_remove("FMAP_ROOT")
+        .uid(uid)
+        .gid(uid)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    Proc { child, out }
+}
+
+impl Proc {
+    fn ready(&mut self) {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            assert!(
+                self.out.read_line(&mut line).unwrap() > 0,
+                "child ended early"
+            );
+            // libtest prints "test child_entry ... " first, on the same line.
+            assert!(!line.contains("FMAP:FAIL"), "{line}");
+            if line.contains("FMAP:READY") {
+                return;
+            }
+        }
+    }
+
+    /// Lets a holding child go on, and waits (with a hang watchdog) for success.
+    fn finish(mut self, what: &str) {
+        drop(self.child.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let st = loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                break st;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("{what}: hung for 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut self.out, &mut rest);
+        assert!(st.success(), "{what}: {st:?}\n{rest}");
+    }
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A namespace root every user can use (like `/dev/shm`: mode 1777).
+fn shared_root() -> tempfile::TempDir {
+    let d = tempfile::Builder::new()
+        .prefix("fmap-perm-")
+        .tempdir_in("/dev/shm")
+        .unwrap();
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    d
+}
+
+fn chown(p: &Path, uid: u32) {
+    std::os::unix::fs::chown(p, Some(uid), Some(uid)).unwrap();
+}
+
+#[test]
+fn local_objects_are_private() {
+    if !is_root() {
+        eprintln!("skipped: needs root (CI runs as root)");
+        return;
+    }
+    let root = shared_root();
+    let mut victim = spawn("local-victim", VICTIM, root.path());
+    victim.ready();
+    spawn("local-attacker", ATTACKER, root.path()).finish("attacker");
+    victim.finish("victim");
+}
+
+#[test]
+fn global_objects_follow_the_directory_mode() {
+    if !is_root() {
+        eprintln!("skipped: needs root (CI runs as root)");
+        return;
+    }
+    let root = shared_root();
+    // An administrator pre-creates Global\ for the victim, readable by everyone.
+    let g = Namespace::at(root.path()).dir_path(Scope::Global);
+    std::fs::create_dir(&g).unwrap();
+    std::fs::set_permissions(&g, std::fs::Permissions::from_mode(0o755)).unwrap();
+    chown(&g, VICTIM);
+    let mut victim = spawn("ro-victim", VICTIM, root.path());
+    victim.ready();
+    let f = file_of(&Namespace::at(root.path()), "Global\\pub");
+    let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode, 0o644,
+        "object files take the directory's read/write bits"
+    );
+    spawn("ro-attacker", ATTACKER, root.path()).finish("attacker");
+    victim.finish("victim");
+}
+
+#[test]
+fn planted_files_in_global_are_refused_or_detected() {
+    if !is_root() {
+        eprintln!("skipped: needs root (CI runs as root)");
+        return;
+    }
+    let root = shared_root();
+    let ns = Namespace::at(root.path());
+    // fmap creates the shared Global\ directory (mode 0777) …
+    drop(
+        MappingOptions::new()
+            .namespace(&ns)
+            .name("Global\\init")
+            .size(4096)
+            .create()
+            .unwrap(),
+    );
+    // … and the victim owns a precious file the attacker would like it to truncate.
+    let target = root.path().join("victim-file");
+    std::fs::write(&target, b"precious").unwrap();
+    chown(&target, VICTIM);
+    let mut planter = spawn("planter", ATTACKER, root.path());
+    planter.ready();
+    spawn("plant-victim", VICTIM, root.path()).finish("victim");
+    planter.finish("planter");
+    assert_eq!(std::fs::read(&target).unwrap(), b"precious");
+}
