@@ -67,6 +67,7 @@ impl Event {
         let page = self.h.page()?;
         {
             let _g = StateGuard::lock(page)?;
+            sync::check_state(sync::SyncKind::Event, page)?;
             page.u32(OFF_A).store(1, Relaxed);
             let seq = page.seq().load(Relaxed).wrapping_add(1);
             if page.u32(OFF_B).load(Relaxed) != 0 {
@@ -83,6 +84,7 @@ impl Event {
         self.h.require(EVENT_MODIFY_STATE, "reset the event")?;
         let page = self.h.page()?;
         let _g = StateGuard::lock(page)?;
+        sync::check_state(sync::SyncKind::Event, page)?;
         page.u32(OFF_A).store(0, Relaxed);
         Ok(())
     }
@@ -97,6 +99,7 @@ impl Event {
             // already waiting (their snapshot is older) can claim it, so with nobody waiting
             // the pulse is lost.
             let _g = StateGuard::lock(page)?;
+            sync::check_state(sync::SyncKind::Event, page)?;
             page.u32(OFF_A).store(0, Relaxed);
             let seq = page.seq().load(Relaxed).wrapping_add(1);
             if page.u32(OFF_B).load(Relaxed) != 0 {

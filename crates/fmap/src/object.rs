@@ -734,7 +734,11 @@ fn link_into_place(
 impl Drop for Object {
     fn drop(&mut self) {
         if let Some(page) = self.page.take() {
-            if page.owned_by_this_process() {
+            // Only a mutex page needs a look (events and semaphores have no owner). A file
+            // truncated by another process would make that look a SIGBUS: such a page is left
+            // mapped without touching it.
+            let truncated = || rustix::fs::fstat(&*self.fd).map_or(true, |st| st.st_size < 4096);
+            if self.header.kind == Kind::Mutex && (truncated() || page.owned_by_this_process()) {
                 // A thread of this process still owns the mutex: the kernel may walk that
                 // thread's robust list into this page, so it must stay mapped.
                 std::mem::forget(page);

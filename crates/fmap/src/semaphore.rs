@@ -72,6 +72,7 @@ impl Semaphore {
         let prev;
         {
             let _g = StateGuard::lock(page)?;
+            sync::check_state(sync::SyncKind::Semaphore, page)?;
             let count = page.u32(OFF_A);
             prev = count.load(Relaxed) as i32;
             let max = page.u32(OFF_B).load(Relaxed) as i32;

@@ -89,6 +89,15 @@ unsafe impl Sync for Page {}
 
 impl Page {
     pub(crate) fn map(fd: std::os::fd::BorrowedFd<'_>) -> Result<Page> {
+        // A file truncated by another process would make every access to the page a SIGBUS.
+        let st = rustix::fs::fstat(fd).map_err(|e| Error::os(e, "fstat"))?;
+        if st.st_size < 4096 {
+            bail!(
+                InvalidData,
+                "the state of a synchronization object is missing (its file was truncated to {} bytes)",
+                st.st_size
+            );
+        }
         // SAFETY: a fresh shared mapping of the object's first page; it replaces nothing.
         let p = unsafe {
             rustix::mm::mmap(
@@ -483,6 +492,37 @@ pub(crate) fn release_mutex(page: &Page) -> Result<()> {
     Ok(())
 }
 
+/// Validates the state words of an event or semaphore, under its state lock. Any process
+/// with write access can store anything there (a hostile or buggy peer); values no fmap
+/// operation can produce are reported as `ERROR_INVALID_DATA` instead of being acted on (a
+/// semaphore count above its maximum or negative would otherwise overflow the arithmetic of
+/// `ReleaseSemaphore` and hand out units that do not exist).
+pub(crate) fn check_state(kind: SyncKind, page: &Page) -> Result<()> {
+    let ok = match kind {
+        SyncKind::Semaphore => {
+            let count = page.u32(OFF_A).load(Relaxed) as i32;
+            let max = page.u32(OFF_B).load(Relaxed) as i32;
+            max > 0 && (0..=max).contains(&count)
+        }
+        SyncKind::Event => [OFF_A, OFF_B, OFF_D_FLAG]
+            .iter()
+            .all(|&o| page.u32(o).load(Relaxed) <= 1),
+        SyncKind::Mutex => page.u32(OFF_B).load(Relaxed) <= 1,
+    };
+    if !ok {
+        bail!(
+            InvalidData,
+            "the state of this {} is corrupt (another process wrote values no operation produces)",
+            match kind {
+                SyncKind::Semaphore => "semaphore",
+                SyncKind::Event => "event",
+                SyncKind::Mutex => "mutex",
+            }
+        );
+    }
+    Ok(())
+}
+
 /// Event and semaphore attempts, under the state lock. `since`: the `seq` snapshot from before
 /// the waiter last slept (releases by Set/Pulse after it count for manual-reset events).
 fn try_locked(kind: SyncKind, page: &Page, since: Option<u32>) -> Try {
@@ -559,6 +599,7 @@ fn attempt(t: &WaitTarget<'_>, since: Option<u32>) -> Result<(Try, u32, u32)> {
                 return Ok((Try::No, snap, 0));
             }
             let _g = StateGuard::lock(t.page)?;
+            check_state(t.kind, t.page)?;
             let r = try_locked(t.kind, t.page, since);
             Ok((r, t.page.seq().load(SeqCst), 0))
         }
@@ -693,6 +734,9 @@ fn try_all(
     let mut guards = Vec::with_capacity(order.len());
     for &(_, _, i) in order {
         guards.push(StateGuard::lock(targets[i].page)?);
+        if targets[i].kind != SyncKind::Mutex {
+            check_state(targets[i].kind, targets[i].page)?;
+        }
     }
     for t in targets {
         if t.kind == SyncKind::Mutex

@@ -34,6 +34,9 @@ pub struct View {
     protection: Protection,
     /// The file the view maps, for flushing file-backed views.
     file: Option<(Arc<OwnedFd>, u64)>,
+    /// The object file the view maps and the view's offset in it, to check in
+    /// [`read`](View::read) and [`write`](View::write) that the file still covers the range.
+    backing: (Arc<OwnedFd>, u64),
 }
 
 // SAFETY: a View is an owned mapping of shared memory. The mapping itself may be used and
@@ -134,6 +137,7 @@ impl View {
             len: req.len,
             protection: req.protection,
             file: req.file_backed.then(|| (req.fd.clone(), req.file_offset)),
+            backing: (req.fd.clone(), req.file_offset),
         })
     }
 
@@ -200,14 +204,36 @@ impl View {
         Ok(())
     }
 
+    /// Checks that the file behind the view still covers `[offset, offset + n)`. A process with
+    /// write access to an object file can truncate it (fmap never does while views exist); the
+    /// pages past the new end then raise `SIGBUS` when touched. This turns a truncation that
+    /// happened before the call into `ERROR_INVALID_DATA`. A truncation racing with the copy
+    /// itself cannot be caught this way (see SECURITY.md).
+    fn check_backing(&self, offset: usize, n: usize) -> Result<()> {
+        let (fd, file_offset) = &self.backing;
+        let st = rustix::fs::fstat(&**fd).map_err(|e| Error::os(e, "fstat"))?;
+        let covered = round_up(st.st_size.max(0) as u64, PAGE_SIZE).unwrap_or(u64::MAX);
+        if file_offset + (offset + n) as u64 > covered {
+            bail!(
+                InvalidData,
+                "the section's file was truncated to {} bytes by another process; the range {offset}+{n} of the view is gone",
+                st.st_size
+            );
+        }
+        Ok(())
+    }
+
     /// Copies bytes out of the view.
     pub fn read(&self, offset: usize, buf: &mut [u8]) -> Result<()> {
         if !self.protection.is_readable() {
             bail!(AccessDenied, "the view is PAGE_NOACCESS");
         }
         self.check_range(offset, buf.len())?;
-        // SAFETY: the range is inside our live, readable mapping; the copy tolerates
-        // concurrent writers in the sense of shared memory (bytes may be torn between writes).
+        self.check_backing(offset, buf.len())?;
+        // SAFETY: the range is inside our live, readable mapping, and the file still covers it
+        // (so the pages cannot raise SIGBUS unless another process truncates the file during
+        // the copy); the copy tolerates concurrent writers in the sense of shared memory
+        // (bytes may be torn between writes).
         unsafe {
             std::ptr::copy_nonoverlapping(
                 self.ptr.as_ptr().add(offset),
@@ -234,7 +260,9 @@ impl View {
             );
         }
         self.check_range(offset, data.len())?;
-        // SAFETY: the range is inside our live, writable mapping.
+        self.check_backing(offset, data.len())?;
+        // SAFETY: the range is inside our live, writable mapping, and the file still covers it
+        // (see `read`).
         unsafe {
             std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.as_ptr().add(offset), data.len())
         };

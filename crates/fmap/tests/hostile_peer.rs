@@ -1,0 +1,174 @@
+//! A hostile or buggy peer with legitimate access (issue 7, requirement 4): it truncates an
+//! object's file or writes garbage into a synchronization object's state. The others get
+//! errors (`ERROR_INVALID_DATA`), never a `SIGBUS`, a hang or a panic in fmap's own code paths
+//! (`View::read`/`write`, header reads, sync state). The peer acts on the object file directly,
+//! as any process with write access to the namespace directory can; `SIGBUS` would kill this
+//! test process, so reaching the assertions is itself the check.
+
+use fmap::{
+    wait_all, wait_any, Access, ErrorKind, Event, Mapping, MappingOptions, Name, Namespace, Scope,
+    Semaphore,
+};
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn ns() -> (tempfile::TempDir, Namespace) {
+    let d = tempfile::Builder::new()
+        .prefix("fmap-hostile-")
+        .tempdir_in("/dev/shm")
+        .unwrap();
+    let ns = Namespace::at(d.path());
+    (d, ns)
+}
+
+fn file(ns: &Namespace, name: &str) -> PathBuf {
+    ns.dir_path(Scope::Local)
+        .join(Name::parse(name).unwrap().file_name())
+}
+
+fn peer(ns: &Namespace, name: &str) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(file(ns, name))
+        .unwrap()
+}
+
+const Z: Option<Duration> = Some(Duration::ZERO);
+
+#[test]
+fn truncated_section_gives_errors_not_sigbus() {
+    let (_d, ns) = ns();
+    let m = MappingOptions::new()
+        .namespace(&ns)
+        .name("sec")
+        .size(256 * 1024)
+        .create()
+        .unwrap();
+    let v = m.map_view(Access::WRITE, 0, 0).unwrap();
+    v.write(0, b"before").unwrap();
+    // The peer cuts the file down to its header plus one page.
+    peer(&ns, "sec").set_len(4096 + 4096).unwrap();
+    // The first page is still there; everything past it is an error.
+    v.write(0, b"still").unwrap();
+    let mut b = [0u8; 5];
+    v.read(0, &mut b).unwrap();
+    assert_eq!(&b, b"still");
+    let e = v.write(8192, b"gone").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidData, "{e}");
+    let e = v.read(100 * 1024, &mut b).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidData, "{e}");
+    let e = v.read(0, &mut vec![0u8; 256 * 1024]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidData, "{e}");
+    // A view mapped after the truncation: the same.
+    let m2 = Mapping::open_in(&ns, "sec", Access::READ).unwrap();
+    let v2 = m2.map_view(Access::READ, 0, 0).unwrap();
+    assert_eq!(
+        v2.read(200 * 1024, &mut b).unwrap_err().kind(),
+        ErrorKind::InvalidData
+    );
+    // Truncated into the header: a new opener (another process) gets ERROR_INVALID_DATA.
+    peer(&ns, "sec").set_len(100).unwrap();
+    assert_eq!(
+        v.read(0, &mut b).unwrap_err().kind(),
+        ErrorKind::InvalidData
+    );
+    let other = Namespace::at(ns.root());
+    let e = Mapping::open_in(&other, "sec", Access::READ).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidData, "{e}");
+}
+
+#[test]
+fn corrupt_header_is_an_error() {
+    let (_d, ns) = ns();
+    let _m = MappingOptions::new()
+        .namespace(&ns)
+        .name("sec")
+        .size(4096)
+        .create()
+        .unwrap();
+    let f = peer(&ns, "sec");
+    // Name length out of range, then garbage magic.
+    f.write_all_at(&u32::MAX.to_le_bytes(), 56).unwrap();
+    let other = Namespace::at(ns.root());
+    let e = Mapping::open_in(&other, "sec", Access::READ).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidData, "{e}");
+    f.write_all_at(b"garbage!", 0).unwrap();
+    let other = Namespace::at(ns.root());
+    let e = Mapping::open_in(&other, "sec", Access::READ).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidData, "{e}");
+    // Listing skips it instead of failing.
+    let _ = ns.list(Scope::Local).unwrap();
+}
+
+/// Offsets of the state words (see `sync.rs`): A = count / signaled, B = maximum / manual.
+const OFF_A: u64 = 1104;
+const OFF_B: u64 = 1108;
+
+#[test]
+fn garbage_semaphore_state_is_reported() {
+    let (_d, ns) = ns();
+    let s = Semaphore::create_in(&ns, Some("sem"), 1, 2).unwrap();
+    let f = peer(&ns, "sem");
+    for (count, max) in [(5u32, 2u32), (u32::MAX, 2), (1, 0), (1, u32::MAX)] {
+        f.write_all_at(&count.to_le_bytes(), OFF_A).unwrap();
+        f.write_all_at(&max.to_le_bytes(), OFF_B).unwrap();
+        let e = s.release(1).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::InvalidData,
+            "release {count}/{max}: {e}"
+        );
+        let e = s.wait(Z).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidData, "wait {count}/{max}: {e}");
+        let e = wait_any(&[&s], Z).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::InvalidData,
+            "wait_any {count}/{max}: {e}"
+        );
+        let e = wait_all(&[&s], Z).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::InvalidData,
+            "wait_all {count}/{max}: {e}"
+        );
+    }
+    // Repaired by the peer: usable again.
+    f.write_all_at(&1u32.to_le_bytes(), OFF_A).unwrap();
+    f.write_all_at(&2u32.to_le_bytes(), OFF_B).unwrap();
+    assert_eq!(s.release(1).unwrap(), 1);
+}
+
+#[test]
+fn garbage_event_state_is_reported() {
+    let (_d, ns) = ns();
+    let e = Event::create_in(&ns, Some("evt"), false, false).unwrap();
+    let f = peer(&ns, "evt");
+    f.write_all_at(&7u32.to_le_bytes(), OFF_A).unwrap();
+    for r in [e.set(), e.reset(), e.pulse(), e.wait(Z).map(|_| ())] {
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::InvalidData);
+    }
+    f.write_all_at(&0u32.to_le_bytes(), OFF_A).unwrap();
+    f.write_all_at(&9u32.to_le_bytes(), OFF_B).unwrap();
+    assert_eq!(e.set().unwrap_err().kind(), ErrorKind::InvalidData);
+}
+
+#[test]
+fn truncated_sync_object_is_an_error() {
+    let (_d, ns) = ns();
+    let e = Event::create_in(&ns, Some("evt"), false, false).unwrap();
+    drop(e.set());
+    peer(&ns, "evt").set_len(0).unwrap();
+    // A new opener cannot read the header; nothing maps the missing state.
+    let other = Namespace::at(ns.root());
+    let err = Event::open_in(&other, "evt", fmap::win32::EVENT_ALL_ACCESS).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidData, "{err}");
+    // Closing the existing handles does not touch the missing state.
+    drop(e);
+    let m = fmap::Mutex::create_in(&ns, Some("mtx"), false).unwrap();
+    drop(m.lock().unwrap());
+    peer(&ns, "mtx").set_len(0).unwrap();
+    drop(m);
+}
