@@ -108,7 +108,12 @@ impl Namespace {
         let slot = &self.inner.dirs[scope as usize];
         let mut g = slot.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(d) = &*g {
-            return Ok(d.clone());
+            if !d.removed.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(d.clone());
+            }
+            // The directory was deleted under us (see `Dir::check_not_removed`): start over
+            // with a new one. Objects held in the old one stay usable but are invisible to
+            // processes that use the new one.
         }
         let d = Arc::new(Dir::open(&self.inner.root, scope, true)?);
         *g = Some(d.clone());
@@ -265,6 +270,8 @@ pub(crate) struct Dir {
     /// Objects this process holds, by file name, so that a second open in the same process
     /// shares the first one's descriptor and holder lock.
     pub(crate) cache: Mutex<HashMap<String, Weak<object::Object>>>,
+    /// Set when the directory is found deleted; [`Namespace::dir`] then opens a new one.
+    pub(crate) removed: std::sync::atomic::AtomicBool,
 }
 
 impl Dir {
@@ -342,7 +349,33 @@ impl Dir {
             lock: Mutex::new(None),
             shards: std::array::from_fn(|_| Mutex::new(())),
             cache: Mutex::new(HashMap::new()),
+            removed: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Detects a namespace directory deleted while this process uses it (an operational
+    /// hazard: `systemd-logind`'s `RemoveIPC=yes` at logout, a `tmpfiles` cleaner, an
+    /// administrator's `rm -rf`). Names created in it would be visible to nobody else, and
+    /// names created by others in its replacement invisible to us; the call fails with
+    /// `ERROR_PATH_NOT_FOUND` and the next call of this process uses a new directory. Called
+    /// only on paths that found nothing or failed (a deleted directory makes every lookup
+    /// miss and every create fail), so the common paths pay nothing.
+    pub(crate) fn check_not_removed(&self) -> Result<()> {
+        match rustix::fs::fstat(&self.fd) {
+            Ok(st) if st.st_nlink == 0 => {
+                self.removed
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                Err(Error::new(
+                    ErrorKind::PathNotFound,
+                    format!(
+                        "namespace directory {} was removed while in use (RemoveIPC at logout?); \
+                         objects held in it are now invisible to other processes",
+                        self.path.display()
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Takes the bucket lock of `bucket` (in-process mutex, then the OFD byte).

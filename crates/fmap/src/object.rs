@@ -390,10 +390,10 @@ impl Object {
         }
         let obj = match probe_fast(dir, name, file_name)? {
             Probe::Found(o) => o,
-            Probe::NotFound => return Ok(None),
+            Probe::NotFound => return dir.check_not_removed().map(|()| None),
             Probe::Slow => match probe_locked(dir, name, file_name)? {
                 Probe::Found(o) => o,
-                _ => return Ok(None),
+                _ => return dir.check_not_removed().map(|()| None),
             },
         };
         Ok(Some(insert_cache(dir, file_name, obj)))
@@ -675,7 +675,10 @@ fn create_linked(
             tmp_name = Some(t);
             fd
         }
-        Err(e) => return Err(Error::os(e, format!("cannot create {what}"))),
+        Err(e) => {
+            dir.check_not_removed()?;
+            return Err(Error::os(e, format!("cannot create {what}")));
+        }
     };
     let result = (|| -> Result<bool> {
         if dir.file_mode.as_raw_mode() & 0o066 != 0 {
@@ -727,7 +730,10 @@ fn link_into_place(
     match r {
         Ok(()) => Ok(true),
         Err(rustix::io::Errno::EXIST) => Ok(false),
-        Err(e) => Err(Error::os(e, format!("cannot publish {what}"))),
+        Err(e) => {
+            dir.check_not_removed()?;
+            Err(Error::os(e, format!("cannot publish {what}")))
+        }
     }
 }
 

@@ -1,6 +1,9 @@
 //! A full shared-memory file system is an error at creation (`ERROR_COMMITMENT_LIMIT`), never a
 //! `SIGBUS` later, leaves nothing half-created, and the namespace recovers when room returns.
-//! Needs root (it mounts a small tmpfs); CI runs as root.
+//! Needs root (it mounts a small tmpfs); CI runs as root. Running out of file descriptors
+//! (`RLIMIT_NOFILE`) and of address space (`RLIMIT_AS`) likewise fail at the call that hit the
+//! limit (`ERROR_TOO_MANY_OPEN_FILES`, `ERROR_NOT_ENOUGH_MEMORY`), leave nothing half-created or
+//! half-mapped, and work again once room returns (tested in child processes).
 
 use fmap::{Access, ErrorKind, MappingOptions, Namespace};
 use std::process::Command;
@@ -103,4 +106,161 @@ fn unnamed_section_larger_than_memory_is_refused_quickly() {
     // must refuse it before allocating anything.
     let e = MappingOptions::new().size(1 << 50).create().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::CommitmentLimit, "{e}");
+}
+
+// ------------------------------------------------------------------------------------------
+// Descriptor and address-space limits, in a child process (this binary run again with
+// `child_entry --exact`), because a resource limit applies to the whole process.
+// ------------------------------------------------------------------------------------------
+
+const CHILD_ENV: &str = "FMAP_EXHAUST_CHILD";
+
+/// The entry point of child processes; a no-op in a normal test run.
+#[test]
+fn child_entry() {
+    let Ok(role) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let r = std::panic::catch_unwind(|| match role.as_str() {
+        "nofile" => nofile(),
+        "as" => address_space(),
+        r => panic!("unknown role {r}"),
+    });
+    std::process::exit(if r.is_ok() { 0 } else { 3 });
+}
+
+fn run_child(role: &str) {
+    let root = tempfile::Builder::new()
+        .prefix("fmap-exhaust-")
+        .tempdir_in("/dev/shm")
+        .unwrap();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, role)
+        .env("FMAP_EXHAUST_ROOT", root.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{role}: {:?}\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Nothing is left behind by the child either.
+    let ns = Namespace::at(root.path());
+    ns.sweep().unwrap();
+    assert!(object_files(&ns).is_empty(), "{:?}", object_files(&ns));
+}
+
+/// Sets the soft limit (the hard limit stays, so the soft one can be raised again).
+fn set_limit(res: libc::__rlimit_resource_t, v: u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid, exclusively borrowed struct.
+    unsafe {
+        assert_eq!(libc::getrlimit(res, &mut lim), 0);
+        lim.rlim_cur = v.min(lim.rlim_max);
+        assert_eq!(libc::setrlimit(res, &lim), 0);
+    }
+}
+
+fn open_fds() -> u64 {
+    std::fs::read_dir("/proc/self/fd").unwrap().count() as u64
+}
+
+fn nofile() {
+    let ns = Namespace::at(std::env::var("FMAP_EXHAUST_ROOT").unwrap());
+    // Warm up (directory, lock file), then leave room for a few objects only.
+    let first = MappingOptions::new()
+        .namespace(&ns)
+        .name("first")
+        .size(4096)
+        .create()
+        .unwrap();
+    drop(first);
+    set_limit(libc::RLIMIT_NOFILE, open_fds() + 8);
+    let mut held = Vec::new();
+    let err = loop {
+        match MappingOptions::new()
+            .namespace(&ns)
+            .name(&format!("m{}", held.len()))
+            .size(4096)
+            .create()
+        {
+            Ok(m) => held.push(m),
+            Err(e) => break e,
+        }
+        assert!(held.len() < 100, "the descriptor limit never hit");
+    };
+    assert_eq!(err.kind(), ErrorKind::TooManyOpenFiles, "{err}");
+    assert_eq!(err.win32_code(), 4, "ERROR_TOO_MANY_OPEN_FILES");
+    // Synchronization objects hit the same limit with the same error.
+    let e = fmap::Event::create_in(&ns, Some("evt"), false, false).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TooManyOpenFiles, "{e}");
+    // Recovery: closing one handle frees its descriptor (which listing the directory needs).
+    held.pop();
+    // Nothing half-created: exactly the objects still held exist.
+    assert_eq!(object_files(&ns).len(), held.len());
+    let again = MappingOptions::new()
+        .namespace(&ns)
+        .name("again")
+        .size(4096)
+        .create()
+        .unwrap();
+    assert!(!again.already_existed());
+    drop(again);
+    drop(held);
+    assert!(object_files(&ns).is_empty(), "{:?}", object_files(&ns));
+}
+
+fn vm_size() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = s.lines().find(|l| l.starts_with("VmSize:")).unwrap();
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        * 1024
+}
+
+fn address_space() {
+    let ns = Namespace::at(std::env::var("FMAP_EXHAUST_ROOT").unwrap());
+    let m = MappingOptions::new()
+        .namespace(&ns)
+        .name("big")
+        .size(512 << 20)
+        .sec_flags(fmap::win32::SEC_RESERVE)
+        .create()
+        .unwrap();
+    let small = m.map_view(Access::WRITE, 0, 1 << 20).unwrap();
+    set_limit(libc::RLIMIT_AS, vm_size() + (64 << 20));
+    let before = vm_size();
+    let e = m.map_view(Access::WRITE, 0, 0).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotEnoughMemory, "{e}");
+    assert_eq!(e.win32_code(), 8, "ERROR_NOT_ENOUGH_MEMORY");
+    // Nothing half-mapped (no reservation left behind), and smaller views still fit.
+    assert_eq!(vm_size(), before);
+    let v = m.map_view(Access::WRITE, 0, 16 << 20).unwrap();
+    v.write(0, b"ok").unwrap();
+    drop(v);
+    // Recovery when room returns.
+    set_limit(libc::RLIMIT_AS, libc::RLIM_INFINITY);
+    let whole = m.map_view(Access::READ, 0, 0).unwrap();
+    assert_eq!(whole.len(), 512 << 20);
+    drop((whole, small, m));
+    assert!(object_files(&ns).is_empty());
+}
+
+#[test]
+fn descriptor_limit_fails_at_the_call_and_recovers() {
+    run_child("nofile");
+}
+
+#[test]
+fn address_space_limit_fails_at_the_call_and_recovers() {
+    run_child("as");
 }

@@ -172,3 +172,52 @@ fn truncated_sync_object_is_an_error() {
     peer(&ns, "mtx").set_len(0).unwrap();
     drop(m);
 }
+
+/// Operational hazard: the namespace directory is deleted while a process uses it (logout with
+/// `RemoveIPC=yes`, a cleaner, `rm -rf`). The call that notices gets `ERROR_PATH_NOT_FOUND`
+/// naming the cause; the next call starts a new directory that every process shares again.
+#[test]
+fn removed_namespace_directory_is_detected_and_recovered() {
+    let (_d, ns) = ns();
+    let held = MappingOptions::new()
+        .namespace(&ns)
+        .name("held")
+        .size(4096)
+        .create()
+        .unwrap();
+    let v = held.map_view(Access::WRITE, 0, 0).unwrap();
+    std::fs::remove_dir_all(ns.dir_path(Scope::Local)).unwrap();
+    let create = || {
+        MappingOptions::new()
+            .namespace(&ns)
+            .name("new")
+            .size(4096)
+            .create()
+    };
+    let e = create().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PathNotFound, "{e}");
+    assert!(e.to_string().contains("removed"), "{e}");
+    // The next call recovers with a new directory, shared with other processes again.
+    let m = create().unwrap();
+    let other = Namespace::at(ns.root());
+    assert!(Mapping::open_in(&other, "new", Access::READ).is_ok());
+    // What was held in the old directory stays usable by its holders.
+    v.write(0, b"still mapped").unwrap();
+    drop((v, held, m));
+    // A lookup miss detects it too.
+    let _keep = MappingOptions::new()
+        .namespace(&ns)
+        .name("x")
+        .size(4096)
+        .create()
+        .unwrap();
+    std::fs::remove_dir_all(ns.dir_path(Scope::Local)).unwrap();
+    let e = Mapping::open_in(&ns, "nothing", Access::READ).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PathNotFound, "{e}");
+    assert_eq!(
+        Mapping::open_in(&ns, "nothing", Access::READ)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::FileNotFound
+    );
+}
