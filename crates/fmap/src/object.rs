@@ -246,6 +246,14 @@ impl Header {
     }
 }
 
+/// Decodes `bytes` as an object file's header page and returns the object's name: the parser
+/// that every open runs on files other processes wrote. For fuzzing and the corpus replay test
+/// (`fuzz/`, `tests/fuzz_corpus.rs`); not a stable API.
+#[doc(hidden)]
+pub fn decode_header_for_fuzzing(bytes: &[u8]) -> Result<String> {
+    Header::decode(bytes, &"fuzz input").map(|h| h.name)
+}
+
 fn put32(b: &mut [u8], off: usize, v: u32) {
     b[off..off + 4].copy_from_slice(&v.to_le_bytes());
 }
