@@ -292,8 +292,27 @@ struct Proc {
     out: BufReader<std::process::ChildStdout>,
 }
 
+/// A copy of this test binary that the unprivileged users can execute: the checkout may be in
+/// a directory they cannot enter (e.g. under `/root`).
+fn exe() -> &'static Path {
+    static EXE: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    let (_, p) = EXE.get_or_init(|| {
+        let d = tempfile::Builder::new()
+            .prefix("fmap-perm-exe-")
+            .tempdir()
+            .unwrap();
+        std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let p = d.path().join("permissions-test");
+        std::fs::copy(std::env::current_exe().unwrap(), &p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        (d, p)
+    });
+    p
+}
+
 fn spawn(role: &str, uid: u32, root: &Path) -> Proc {
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    let mut child = Command::new(exe())
+        .current_dir("/")
         .args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, role)
         .env("FMAP_PERM_ROOT", root)
