@@ -1,0 +1,829 @@
+//! fmap's cross-process benchmark suite: every operation of issue 6 for fmap, the raw Linux
+//! primitive and the peer libraries, side by side in one run; writes `BENCHMARKS.md` and
+//! `benchmarks.svg`.
+//!
+//! Run: `cargo run --release -p fmap-bench [-- --quick] [--out DIR] [--no-peers]`
+//! (`--quick`: few iterations, for CI; `--out`: where the two files go, default the current
+//! directory; `--no-peers`: skip the Boost.Interprocess program).
+//!
+//! The first process is pinned to CPU 0; every second process (`--child …`, this program
+//! re-executed) pins itself to CPU 1.
+
+mod common;
+#[cfg(feature = "iceoryx2")]
+mod ice;
+mod inproc;
+mod peers;
+mod report;
+mod xproc;
+
+use common::*;
+use indicatif::{ProgressBar, ProgressStyle};
+use report::{Group, Row, Unit};
+use std::path::PathBuf;
+use xproc::Pp;
+
+const KIB: usize = 1024;
+const MIB: usize = 1024 * 1024;
+
+struct Opts {
+    quick: bool,
+    out: PathBuf,
+    peers: bool,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let r = if args.first().map(String::as_str) == Some("--child") {
+        child(&args[1..])
+    } else {
+        parse(&args).and_then(run)
+    };
+    if let Err(e) = r {
+        eprintln!("fmap-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn child(args: &[String]) -> Res<()> {
+    #[cfg(feature = "iceoryx2")]
+    if args.first().map(String::as_str) == Some("ice") {
+        let root = PathBuf::from(
+            std::env::var_os(fmap::namespace::ROOT_ENV).ok_or("child: FMAP_ROOT not set")?,
+        );
+        return ice::child(args.get(1).ok_or("ice: count")?.parse()?, &root);
+    }
+    xproc::child(args)
+}
+
+fn parse(args: &[String]) -> Res<Opts> {
+    let mut o = Opts {
+        quick: false,
+        out: PathBuf::from("."),
+        peers: true,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--quick" => o.quick = true,
+            "--no-peers" => o.peers = false,
+            "--out" => o.out = PathBuf::from(it.next().ok_or("--out needs a directory")?),
+            "-h" | "--help" => {
+                println!("usage: fmap-bench [--quick] [--out DIR] [--no-peers]");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other:?} (see --help)").into()),
+        }
+    }
+    Ok(o)
+}
+
+fn read_first(path: &str, key: &str) -> String {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+fn cmd_out(cmd: &str, args: &[&str]) -> String {
+    std::process::Command::new(cmd)
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn run(o: Opts) -> Res<()> {
+    let ncpu = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    if ncpu < 2 {
+        return Err("the suite needs two CPUs (the spin methods would not finish)".into());
+    }
+    let load_before = loadavg();
+    let pinned = pin_to(0);
+    let dir = tempfile::Builder::new()
+        .prefix("fmap-bench-")
+        .tempdir_in("/dev/shm")?;
+    let root = dir.path().to_path_buf();
+    let ns = fmap::Namespace::at(&root);
+    let shm = Shm::open(&root, true)?;
+    xproc::init_pthread_mutex(&shm);
+    // Children look the objects up in $FMAP_ROOT; so does this process's default namespace.
+    std::env::set_var(fmap::namespace::ROOT_ENV, &root);
+
+    let q = o.quick;
+    let pp_count = if q { 300 } else { 20_000 };
+    let wake_count = if q { 100 } else { 3_000 };
+    let (batches, per) = if q { (20, 200) } else { (200, 1000) };
+    let create_sizes = [4 * KIB, 64 * KIB, MIB, 64 * MIB];
+    let bulk_sizes = [4 * KIB, 64 * KIB, MIB, 16 * MIB, 64 * MIB];
+    let abandon_n = if q { 5 } else { 100 };
+
+    let pp_methods = [
+        Pp::RawFutex,
+        Pp::Spin,
+        Pp::Pipe,
+        Pp::Unix,
+        Pp::FmapEvent,
+        Pp::FmapEventSpin,
+        Pp::FmapSem,
+        Pp::FmapSemSpin,
+        Pp::RawSync,
+    ];
+    let wake_methods = [
+        Pp::WakeFutex,
+        Pp::WakeWaitv(1),
+        Pp::WakeFmapOne,
+        Pp::WakeFmapAny(1),
+        Pp::WakeWaitv(8),
+        Pp::WakeFmapAny(8),
+        Pp::WakeWaitv(64),
+        Pp::WakeFmapAny(64),
+    ];
+    let steps = pp_methods.len()
+        + wake_methods.len()
+        + 2
+        + create_sizes.len()
+        + 1
+        + bulk_sizes.len()
+        + 2
+        + usize::from(o.peers);
+    let pb = ProgressBar::new(steps as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} {msg}")?
+            .progress_chars("=> "),
+    );
+    let mut rows: Vec<Row> = Vec::new();
+    let mut child_place = String::new();
+
+    // --- ping-pong
+    const FUTEX: &str = "raw futex (FUTEX_WAIT/WAKE)";
+    for p in pp_methods {
+        pb.set_message(format!("ping-pong {}", p.name()));
+        let r = xproc::run_pp(p, &root, &ns, &shm, pp_count)?;
+        child_place = r.child_cpu.clone();
+        let (imp, base) = match p {
+            Pp::RawFutex => (FUTEX, None),
+            Pp::Spin => ("raw spin on a shared cache line", None),
+            Pp::Pipe => ("pipe (1 byte each way)", Some(FUTEX)),
+            Pp::Unix => ("Unix socket (1 byte each way)", Some(FUTEX)),
+            Pp::FmapEvent => ("fmap auto-reset events, blocking", Some(FUTEX)),
+            Pp::FmapEventSpin => ("fmap auto-reset events, adaptive spin 20 µs", Some(FUTEX)),
+            Pp::FmapSem => ("fmap semaphores, blocking", Some(FUTEX)),
+            Pp::FmapSemSpin => ("fmap semaphores, adaptive spin 20 µs", Some(FUTEX)),
+            Pp::RawSync => ("shared_memory + raw_sync events", Some(FUTEX)),
+            _ => unreachable!(),
+        };
+        let mut row = Row::ns(
+            "pingpong",
+            "round trip",
+            imp,
+            r.rt.0,
+            r.rt.1,
+            Some(r.cpu.0 + r.cpu.1),
+        )
+        .note(&format!(
+            "CPU: first {} + second {}",
+            report::fmt_ns(r.cpu.0),
+            report::fmt_ns(r.cpu.1)
+        ));
+        if let Some(b) = base {
+            row = row.base(b);
+        }
+        rows.push(row);
+        pb.inc(1);
+    }
+
+    #[cfg(feature = "iceoryx2")]
+    {
+        pb.set_message("ping-pong iceoryx2");
+        let (rt, cpu) = ice::run(&root, pp_count)?;
+        rows.push(
+            Row::ns(
+                "pingpong",
+                "round trip",
+                "iceoryx2 event service",
+                rt.0,
+                rt.1,
+                Some(cpu),
+            )
+            .base(FUTEX),
+        );
+    }
+    #[cfg(not(feature = "iceoryx2"))]
+    rows.push(Row::na(
+        "pingpong",
+        "round trip",
+        "iceoryx2 event service",
+        "not built in: --features iceoryx2",
+    ));
+
+    // --- wake latency, wait on N objects
+    for p in wake_methods {
+        pb.set_message(format!("wake latency {}", p.name()));
+        let r = xproc::run_pp(p, &root, &ns, &shm, wake_count)?;
+        let ow = r.oneway.ok_or("no one-way latency")?;
+        let (case, imp, base) = match p {
+            Pp::WakeFutex => ("N=1", "raw futex wait", None),
+            Pp::WakeWaitv(1) => ("N=1", "raw futex_waitv", Some("raw futex wait")),
+            Pp::WakeFmapOne => ("N=1", "fmap Event::wait", Some("raw futex wait")),
+            Pp::WakeFmapAny(1) => ("N=1", "fmap wait_any", Some("raw futex wait")),
+            Pp::WakeWaitv(8) => ("N=8", "raw futex_waitv", None),
+            Pp::WakeFmapAny(8) => ("N=8", "fmap wait_any", Some("raw futex_waitv")),
+            Pp::WakeWaitv(64) => ("N=64", "raw futex_waitv", None),
+            Pp::WakeFmapAny(64) => ("N=64", "fmap wait_any", Some("raw futex_waitv")),
+            _ => unreachable!(),
+        };
+        let mut row = Row::ns("waitany", case, imp, ow.0, ow.1, Some(r.cpu.1))
+            .note(&format!("round trip median {}", report::fmt_ns(r.rt.0)));
+        if let Some(b) = base {
+            row = row.base(b);
+        }
+        rows.push(row);
+        pb.inc(1);
+    }
+    for case in ["N=1", "N=8", "N=64"] {
+        rows.push(Row::na(
+            "waitany",
+            case,
+            "Boost.Interprocess",
+            "no wait-any",
+        ));
+        rows.push(Row::na(
+            "waitany",
+            case,
+            "shared_memory + raw_sync",
+            "no wait-any",
+        ));
+    }
+
+    // --- uncontended mutex, semaphore release (this process only)
+    pb.set_message("uncontended mutex");
+    let raw = inproc::RawShared::new();
+    const PTHREAD: &str = "robust process-shared pthread mutex";
+    let l = inproc::batched(batches, per, &mut || raw.lock_unlock());
+    rows.push(Row::ns(
+        "mutex",
+        "lock+unlock",
+        PTHREAD,
+        l.median,
+        l.p99,
+        Some(l.cpu),
+    ));
+    let m = fmap::Mutex::create_in(&ns, Some("bench-mutex"), false)?;
+    let l = inproc::batched(batches, per, &mut || {
+        drop(std::hint::black_box(m.lock().expect("lock")))
+    });
+    rows.push(
+        Row::ns(
+            "mutex",
+            "lock+unlock",
+            "fmap Mutex::lock + drop",
+            l.median,
+            l.p99,
+            Some(l.cpu),
+        )
+        .base(PTHREAD),
+    );
+    let l = inproc::batched(batches, per, &mut || {
+        drop(std::hint::black_box(m.try_lock().expect("try_lock")))
+    });
+    rows.push(
+        Row::ns(
+            "mutex",
+            "lock+unlock",
+            "fmap Mutex::try_lock + drop",
+            l.median,
+            l.p99,
+            Some(l.cpu),
+        )
+        .base(PTHREAD),
+    );
+    let rsm = inproc::RawSyncMutex::new(&format!("fmap-bench-rsm-{}", std::process::id()))?;
+    let l = inproc::batched(batches, per, &mut || rsm.lock_unlock());
+    rows.push(
+        Row::ns(
+            "mutex",
+            "lock+unlock",
+            "shared_memory + raw_sync Mutex",
+            l.median,
+            l.p99,
+            Some(l.cpu),
+        )
+        .base(PTHREAD),
+    );
+    drop((rsm, m));
+    pb.inc(1);
+
+    pb.set_message("semaphore release, no waiter");
+    const SEMPOST: &str = "sem_post (process-shared sem_t)";
+    let l = inproc::batched(batches, per, &mut || raw.sem_post());
+    raw.sem_reset();
+    rows.push(Row::ns(
+        "semrelease",
+        "release(1)",
+        SEMPOST,
+        l.median,
+        l.p99,
+        Some(l.cpu),
+    ));
+    let s = fmap::Semaphore::create_in(&ns, Some("bench-sem"), 0, i32::MAX)?;
+    let l = inproc::batched(batches, per, &mut || {
+        std::hint::black_box(s.release(1).expect("release"));
+    });
+    rows.push(
+        Row::ns(
+            "semrelease",
+            "release(1)",
+            "fmap Semaphore::release(1)",
+            l.median,
+            l.p99,
+            Some(l.cpu),
+        )
+        .base(SEMPOST),
+    );
+    rows.push(Row::na(
+        "semrelease",
+        "release(1)",
+        "shared_memory + raw_sync",
+        "no semaphore",
+    ));
+    drop(s);
+    pb.inc(1);
+
+    // --- create cycles
+    const RAWSHM: &str = "shm_open + ftruncate + mmap";
+    for size in create_sizes {
+        let case = size_label(size);
+        pb.set_message(format!("create cycle {case}"));
+        let iters = match size {
+            s if s <= 4 * KIB => 2000,
+            s if s <= 64 * KIB => 1000,
+            s if s <= MIB => 300,
+            _ => 15,
+        };
+        let iters = if q { (iters / 50).max(3) } else { iters };
+        let name = inproc::shm_name(&format!("create-{size}"));
+        let l = inproc::each(iters, &mut || inproc::raw_create_cycle(&name, size));
+        rows.push(Row::ns(
+            "create",
+            &case,
+            RAWSHM,
+            l.median,
+            l.p99,
+            Some(l.cpu),
+        ));
+        let fname = format!("create-{size}");
+        let l = inproc::each(iters, &mut || inproc::fmap_create_cycle(&ns, &fname, size));
+        rows.push(Row::ns("create", &case, "fmap", l.median, l.p99, Some(l.cpu)).base(RAWSHM));
+        let id = format!("fmap-bench-shmem-{}-{size}", std::process::id());
+        let l = inproc::each(iters, &mut || inproc::shmem_create_cycle(&id, size));
+        rows.push(
+            Row::ns(
+                "create",
+                &case,
+                "shared_memory crate",
+                l.median,
+                l.p99,
+                Some(l.cpu),
+            )
+            .base(RAWSHM),
+        );
+        pb.inc(1);
+    }
+
+    // --- open cycle
+    pb.set_message("open cycle");
+    {
+        let size = 64 * KIB;
+        let case = size_label(size);
+        let iters = if q { 50 } else { 3000 };
+        let name = inproc::shm_name("open");
+        // SAFETY: create the raw name and keep it until the end of this block.
+        let fd = unsafe { libc::shm_open(name.as_ptr(), libc::O_CREAT | libc::O_RDWR, 0o600) };
+        // SAFETY: our descriptor.
+        unsafe { libc::ftruncate(fd, size as libc::off_t) };
+        let l = inproc::each(iters, &mut || inproc::raw_open_cycle(&name, size));
+        rows.push(Row::ns("open", &case, RAWSHM, l.median, l.p99, Some(l.cpu)));
+        // SAFETY: our name and descriptor.
+        unsafe {
+            libc::close(fd);
+            libc::shm_unlink(name.as_ptr());
+        }
+        let holder = ChildProc::spawn(&root, &["hold".into(), "open-me".into(), size.to_string()])?;
+        holder.expect_line("READY")?;
+        let l = inproc::each(iters, &mut || inproc::fmap_open_cycle(&ns, "open-me"));
+        rows.push(
+            Row::ns(
+                "open",
+                &case,
+                "fmap (held by another process)",
+                l.median,
+                l.p99,
+                Some(l.cpu),
+            )
+            .base(RAWSHM),
+        );
+        holder.finish()?;
+        let keep = fmap::MappingOptions::new()
+            .namespace(&ns)
+            .name("open-here")
+            .size(size as u64)
+            .create()?;
+        let l = inproc::each(iters, &mut || inproc::fmap_open_cycle(&ns, "open-here"));
+        rows.push(
+            Row::ns(
+                "open",
+                &case,
+                "fmap (held by this process)",
+                l.median,
+                l.p99,
+                Some(l.cpu),
+            )
+            .base(RAWSHM),
+        );
+        drop(keep);
+        let id = format!("fmap-bench-shmem-open-{}", std::process::id());
+        let owner = shared_memory::ShmemConf::new()
+            .size(size)
+            .os_id(&id)
+            .create()
+            .map_err(|e| format!("shared_memory: {e}"))?;
+        let l = inproc::each(iters, &mut || inproc::shmem_open_cycle(&id));
+        rows.push(
+            Row::ns(
+                "open",
+                &case,
+                "shared_memory crate",
+                l.median,
+                l.p99,
+                Some(l.cpu),
+            )
+            .base(RAWSHM),
+        );
+        drop(owner);
+    }
+    pb.inc(1);
+
+    // --- bulk transfer
+    const MEMCPY: &str = "memcpy, one thread";
+    for size in bulk_sizes {
+        let case = size_label(size);
+        pb.set_message(format!("bulk transfer {case}"));
+        let total = if q { 16 * MIB } else { 2048 * MIB };
+        let reps = if q { 2 } else { 5 };
+        let r = xproc::run_bulk(&root, &ns, size, total, reps)?;
+        rows.push(Row {
+            group: "bulk",
+            case: case.clone(),
+            imp: MEMCPY.into(),
+            median: Some(r.memcpy_gibps),
+            p99: None,
+            cpu: None,
+            unit: Unit::GiBps,
+            base: None,
+            note: String::new(),
+        });
+        rows.push(Row {
+            group: "bulk",
+            case: case.clone(),
+            imp: "fmap section ring + events (2 processes)".into(),
+            median: Some(r.gibps),
+            p99: None,
+            cpu: Some(r.cpu),
+            unit: Unit::GiBps,
+            base: Some(MEMCPY.into()),
+            note: format!("{} slots of {case}", xproc::bulk_slots(size)),
+        });
+        pb.inc(1);
+    }
+    for imp in ["Boost.Interprocess", "shared_memory + raw_sync"] {
+        rows.push(Row::na("bulk", "all", imp, "not measured by this suite"));
+    }
+
+    // --- abandonment
+    pb.set_message("SIGKILL of a mutex owner (pthread)");
+    const ROBUST: &str = "robust pthread mutex (EOWNERDEAD)";
+    let (m_, p_) = xproc::run_abandon(false, &root, &ns, &shm, abandon_n)?;
+    rows.push(Row::ns("abandon", "kill → waiter", ROBUST, m_, p_, None));
+    pb.inc(1);
+    pb.set_message("SIGKILL of a mutex owner (fmap)");
+    let (m_, p_) = xproc::run_abandon(true, &root, &ns, &shm, abandon_n)?;
+    rows.push(
+        Row::ns(
+            "abandon",
+            "kill → waiter",
+            "fmap Mutex (WAIT_ABANDONED)",
+            m_,
+            p_,
+            None,
+        )
+        .base(ROBUST),
+    );
+    for imp in ["Boost.Interprocess", "shared_memory + raw_sync"] {
+        rows.push(Row::na("abandon", "kill → waiter", imp, "no abandonment"));
+    }
+    pb.inc(1);
+
+    for (g, c, why) in [
+        ("waitany", "N=64", "WaitSet not measured by this suite"),
+        ("mutex", "lock+unlock", "no mutex"),
+        ("semrelease", "release(1)", "no semaphore"),
+        ("create", "all", "no named raw sections"),
+        ("open", "64 KiB", "no named raw sections"),
+        (
+            "bulk",
+            "all",
+            "publish-subscribe, not a named section: not measured",
+        ),
+        ("abandon", "kill → waiter", "no mutex, no abandonment"),
+    ] {
+        rows.push(Row::na(g, c, "iceoryx2", why));
+    }
+
+    // --- peers
+    let mut peer_notes = Vec::new();
+    if o.peers {
+        pb.set_message("Boost.Interprocess");
+        match peers::boost(q, &pb) {
+            Ok((rs, note)) => {
+                rows.extend(rs);
+                peer_notes.push(note);
+            }
+            Err(e) => peer_notes.push(format!("Boost.Interprocess: not measured ({e}).")),
+        }
+        pb.inc(1);
+    } else {
+        peer_notes.push("Boost.Interprocess: skipped (--no-peers).".into());
+    }
+    peer_notes.push(peers::iceoryx2_note());
+    peer_notes.push(peers::wine_note());
+    pb.finish_with_message("done");
+
+    drop(shm);
+    let left = ns.list(fmap::Scope::Local)?.len();
+    dir.close()?;
+
+    // --- report
+    let load_after = loadavg();
+    let cpu_model = read_first("/proc/cpuinfo", "model name");
+    let kernel = cmd_out("uname", &["-r"]);
+    let date = cmd_out("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
+    let cmd = if q {
+        "cargo run --release -p fmap-bench -- --quick"
+    } else {
+        "cargo run --release -p fmap-bench"
+    };
+    let header = format!(
+        "# fmap benchmarks\n\n\
+         Generated by `{cmd}` on {date}{quick}. Every figure was measured in this one run, \
+         next to the raw Linux primitive it is compared with (ratio columns: median and p99 of \
+         the row divided by those of the raw primitive of the same table and case).\n\n\
+         **Machine:** {ncpu} CPUs (`nproc`), CPU model `{cpu_model}`, kernel `{kernel}`. \
+         Load average (1/5/15 min) before the run: {load_before}; after: {load_after}.\n\n\
+         **CPU placement:** the first process is pinned to CPU 0 (sched_setaffinity {pin}); \
+         every second process pins itself to CPU 1 (last reported: `{child_place}`). \
+         In-process operations (mutex, semaphore, create/open) run on CPU 0.\n\n\
+         **Method:** warm-up first (a tenth of the iterations, at least 50), then {pp_count} \
+         round trips per ping-pong method, {wake_count} wake-ups per wait method, \
+         {batches} batches of {per} calls for the in-process operations (median and p99 of the \
+         batch means), one sample per create/open cycle, 5 repetitions per bulk size (median), \
+         {abandon_n} kills per abandonment method. CPU time per operation is \
+         `CLOCK_PROCESS_CPUTIME_ID` of the processes taking part, summed (spinning is not free). \
+         Scaling with the number of live names (10 → 10,000) is measured by `cargo bench -p fmap \
+         --bench sections` (criterion, `scaling/…`), not here.\n",
+        quick = if q {
+            " in **quick mode** (few iterations: the numbers are noisy)"
+        } else {
+            ""
+        },
+        pin = if pinned { "ok" } else { "FAILED" },
+    );
+    let groups = groups();
+    let (targets, bars) = targets(&rows);
+    let mut footer = String::new();
+    footer.push_str("\n## Targets of issue 6 (fmap against the raw primitive, this run)\n\n| target | measured | verdict |\n|---|---:|---|\n");
+    for t in &targets {
+        footer.push_str(t);
+        footer.push('\n');
+    }
+    footer.push_str("\n## Comparators not in the tables\n\n");
+    for n in &peer_notes {
+        footer.push_str(&format!("* {n}\n"));
+    }
+    footer.push_str(&format!(
+        "\nObjects left in the run's namespace at the end: {left} (expected 0).\n\n\
+         Chart: `benchmarks.svg` (median ratio of each fmap figure to its raw primitive).\n"
+    ));
+    let md = report::markdown(&header, &groups, &rows, &footer);
+    std::fs::create_dir_all(&o.out)?;
+    let md_path = o.out.join("BENCHMARKS.md");
+    let svg_path = o.out.join("benchmarks.svg");
+    std::fs::write(&md_path, &md)?;
+    report::svg(
+        &svg_path,
+        &format!("fmap / raw Linux primitive, median, same run ({ncpu} CPUs, {cpu_model})"),
+        &bars,
+    )?;
+    for t in &targets {
+        println!("{t}");
+    }
+    println!("wrote {} and {}", md_path.display(), svg_path.display());
+    if left != 0 {
+        return Err(format!("{left} objects were left behind").into());
+    }
+    Ok(())
+}
+
+fn groups() -> Vec<Group> {
+    vec![
+        Group {
+            key: "pingpong",
+            title: "Cross-process ping-pong (round trip)",
+            what: "Two processes on two CPUs pass a signal back and forth; the first times each round trip. fmap's blocking rows run with `fmap::set_spin(Duration::ZERO)` in both processes, the adaptive-spin rows with the documented default (20 µs). CPU per operation: both processes.".into(),
+        },
+        Group {
+            key: "waitany",
+            title: "Wait on N objects: wake latency",
+            what: "The second process waits on N objects of which the last is signaled; the first writes `CLOCK_MONOTONIC` just before signaling and the waiter reads it when its wait returns (one-way wake latency). The first process pauses 100 µs before each signal so that the waiter is asleep in the kernel. Spinning disabled. CPU per operation: the waiter's only.".into(),
+        },
+        Group {
+            key: "mutex",
+            title: "Uncontended mutex acquire + release",
+            what: "One thread; no other process touches the mutex.".into(),
+        },
+        Group {
+            key: "semrelease",
+            title: "Semaphore release with no waiter",
+            what: "One thread; nobody waits on the semaphore.".into(),
+        },
+        Group {
+            key: "create",
+            title: "Create + map + write + unmap + close of a new named section",
+            what: "Every byte of the view is written; the name is removed at the end of each cycle (fmap: at the last close; raw: `shm_unlink`; shared_memory: the owner's drop).".into(),
+        },
+        Group {
+            key: "open",
+            title: "Open + map + unmap + close of an existing named section",
+            what: "A read-only view of the whole 64 KiB section.".into(),
+        },
+        Group {
+            key: "bulk",
+            title: "Bulk transfer through a named section (GiB/s)",
+            what: "The first process copies messages into a ring of slots in one named section, the second copies each out into its own buffer; each slot is guarded by two auto-reset events (full, empty), adaptive spin 20 µs. The raw primitive: one thread copying between two private buffers of the message size (`memcpy`).".into(),
+        },
+        Group {
+            key: "abandon",
+            title: "SIGKILL of a mutex owner → the waiter learns it (WAIT_ABANDONED)",
+            what: "The second process holds the mutex; the first waits on it in the kernel; a thread of the first sends SIGKILL. Time from `kill` to the waiter's return.".into(),
+        },
+    ]
+}
+
+/// The target lines of issue 6 and the bars of the chart.
+fn targets(rows: &[Row]) -> (Vec<String>, Vec<(String, f64, bool)>) {
+    let med = |g: &str, c: &str, i: &str| report::find(rows, g, c, i).and_then(|r| r.median);
+    let mut t = Vec::new();
+    let mut line = |what: &str, v: Option<f64>, ok: &dyn Fn(f64) -> bool, fmt: &str| {
+        if let Some(v) = v {
+            t.push(format!(
+                "| {what} | {} | {} |",
+                fmt.replace("{}", &format!("{v:.2}")),
+                if ok(v) { "met" } else { "**missed**" }
+            ));
+        }
+    };
+    let div = |a: Option<f64>, b: Option<f64>| Some(a? / b?);
+    let f = "raw futex (FUTEX_WAIT/WAKE)";
+    let pp = |i: &str| med("pingpong", "round trip", i);
+    line(
+        "ping-pong blocking ≤ 1.1× futex",
+        div(pp("fmap auto-reset events, blocking"), pp(f)),
+        &|v| v <= 1.1,
+        "{}×",
+    );
+    line(
+        "ping-pong adaptive spin < futex round trip",
+        div(pp("fmap auto-reset events, adaptive spin 20 µs"), pp(f)),
+        &|v| v < 1.0,
+        "{}×",
+    );
+    line(
+        "ping-pong adaptive spin ≤ 3× spin ping-pong",
+        div(
+            pp("fmap auto-reset events, adaptive spin 20 µs"),
+            pp("raw spin on a shared cache line"),
+        ),
+        &|v| v <= 3.0,
+        "{}×",
+    );
+    line(
+        "uncontended mutex ≤ 1.3× robust pthread",
+        div(
+            med("mutex", "lock+unlock", "fmap Mutex::lock + drop"),
+            med(
+                "mutex",
+                "lock+unlock",
+                "robust process-shared pthread mutex",
+            ),
+        ),
+        &|v| v <= 1.3,
+        "{}×",
+    );
+    for c in ["4 KiB", "64 KiB", "1 MiB", "64 MiB"] {
+        line(
+            &format!("create cycle {c} ≤ 1.3× raw shm"),
+            div(
+                med("create", c, "fmap"),
+                med("create", c, "shm_open + ftruncate + mmap"),
+            ),
+            &|v| v <= 1.3,
+            "{}×",
+        );
+    }
+    line(
+        "open cycle ≤ 1.3× (section held by another process)",
+        div(
+            med("open", "64 KiB", "fmap (held by another process)"),
+            med("open", "64 KiB", "shm_open + ftruncate + mmap"),
+        ),
+        &|v| v <= 1.3,
+        "{}×",
+    );
+    line(
+        "wait-any(64) ≤ 2× wait(1) (one-way wake latency)",
+        div(
+            med("waitany", "N=64", "fmap wait_any"),
+            med("waitany", "N=1", "fmap Event::wait"),
+        ),
+        &|v| v <= 2.0,
+        "{}×",
+    );
+    for c in ["64 KiB", "1 MiB", "16 MiB", "64 MiB"] {
+        line(
+            &format!("bulk transfer {c} ≥ 80% of memcpy"),
+            div(
+                med("bulk", c, "fmap section ring + events (2 processes)"),
+                med("bulk", c, "memcpy, one thread"),
+            )
+            .map(|v| v * 100.0),
+            &|v| v >= 80.0,
+            "{}%",
+        );
+    }
+    // Faster than the peers on every operation they share.
+    let peer_pairs: [(&str, &str, &str); 8] = [
+        ("pingpong", "round trip", "fmap auto-reset events, blocking"),
+        ("mutex", "lock+unlock", "fmap Mutex::lock + drop"),
+        ("semrelease", "release(1)", "fmap Semaphore::release(1)"),
+        ("create", "4 KiB", "fmap"),
+        ("create", "64 KiB", "fmap"),
+        ("create", "1 MiB", "fmap"),
+        ("create", "64 MiB", "fmap"),
+        ("open", "64 KiB", "fmap (held by another process)"),
+    ];
+    for r in rows.iter().filter(|r| {
+        r.median.is_some()
+            && (r.imp.starts_with("Boost")
+                || r.imp.starts_with("shared_memory")
+                || r.imp.starts_with("iceoryx2"))
+    }) {
+        if let Some((g, c, i)) = peer_pairs.iter().find(|p| p.0 == r.group && p.1 == r.case) {
+            line(
+                &format!("faster than {} ({g}, {c})", r.imp),
+                div(med(g, c, i), r.median),
+                &|v| v < 1.0,
+                "fmap / peer = {}×",
+            );
+        }
+    }
+    let mut bars = Vec::new();
+    for r in rows.iter().filter(|r| r.imp.starts_with("fmap")) {
+        if let Some((m, _)) = report::ratio(rows, r) {
+            let unit = if r.unit == Unit::GiBps {
+                " (GiB/s)"
+            } else {
+                ""
+            };
+            bars.push((
+                format!("{} {}: {}{unit}", r.group, r.case, r.imp),
+                m,
+                r.unit == Unit::GiBps,
+            ));
+        }
+    }
+    (t, bars)
+}
