@@ -30,6 +30,7 @@ fn service(node: &Node<ipc::Service>, name: &str) -> Res<Svc> {
 }
 
 pub fn child(total: usize, root: &Path) -> Res<()> {
+    set_log_level(LogLevel::Error);
     let pinned = pin_to(1);
     let node = NodeBuilder::new()
         .create::<ipc::Service>()
@@ -60,6 +61,7 @@ pub fn child(total: usize, root: &Path) -> Res<()> {
 
 /// Round-trip median and p99, CPU per round trip of both processes.
 pub fn run(root: &Path, count: usize) -> Res<((f64, f64), f64)> {
+    set_log_level(LogLevel::Error);
     let warmup = (count / 10).max(50);
     let total = warmup + count;
     let node = NodeBuilder::new()

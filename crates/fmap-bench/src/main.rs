@@ -161,6 +161,7 @@ fn run(o: Opts) -> Res<()> {
         + bulk_sizes.len()
         + 2
         + usize::from(o.peers);
+    let steps = steps + usize::from(o.peers && !q);
     let pb = ProgressBar::new(steps as u64);
     pb.set_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} {msg}")?
@@ -570,7 +571,19 @@ fn run(o: Opts) -> Res<()> {
         peer_notes.push("Boost.Interprocess: skipped (--no-peers).".into());
     }
     peer_notes.push(peers::iceoryx2_note());
-    peer_notes.push(peers::wine_note());
+    if o.peers && !q {
+        pb.set_message("Win32 C program (fmap-win32, Wine)");
+        match peers::win32(&pb) {
+            Ok((rs, note)) => {
+                rows.extend(rs);
+                peer_notes.push(note);
+            }
+            Err(e) => peer_notes.push(format!("Win32 C program: not measured ({e}).")),
+        }
+        pb.inc(1);
+    } else {
+        peer_notes.push("Win32 C program (fmap-win32 natively, and Wine + mingw-w64 where installed): not run in --quick mode or with --no-peers.".into());
+    }
     pb.finish_with_message("done");
 
     drop(shm);

@@ -174,19 +174,174 @@ pub fn iceoryx2_note() -> String {
     }
 }
 
-/// Wine + mingw: noted only (the Win32 C benchmark is not part of this suite yet).
-pub fn wine_note() -> String {
+// ---------------------------------------------------------------------------------------------
+// Win32: one C program (`peers/win32_bench.c`), built natively against fmap's C ABI
+// (crates/fmap-win32) and with mingw-w64 for Wine.
+
+const WIN32_SRC: &str = include_str!("../peers/win32_bench.c");
+const MINGW: &str = "x86_64-w64-mingw32-gcc";
+const NATIVE: &str = "Win32 C program on fmap-win32 (native)";
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs `cmd`, killing it after `secs` seconds; its standard output.
+fn output_with_timeout(cmd: &mut Command, secs: u64) -> Res<String> {
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let mut out = child.stdout.take().ok_or("no stdout")?;
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        use std::io::Read;
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(st) = child.try_wait()? {
+            let s = reader.join().map_err(|_| "reader panicked")?;
+            if !st.success() {
+                return Err(format!("exited with {st}").into());
+            }
+            return Ok(s);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("no result within {secs} s").into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+fn parse_win32(out: &str, imp: &str, wine: bool) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for line in out.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() != 6 || f[0] != "RESULT" {
+            continue;
+        }
+        let num = |i: usize| f[i].parse::<f64>().unwrap_or(f64::NAN);
+        let group: &'static str = match f[1] {
+            "pingpong" => "pingpong",
+            "waitany" => "waitany",
+            "mutex" => "mutex",
+            "semrelease" => "semrelease",
+            "create" => "create",
+            "open" => "open",
+            "abandon" => "abandon",
+            _ => continue,
+        };
+        let mut row = Row::ns(group, f[2], imp, num(3), num(4), None);
+        if wine {
+            row = row.base(NATIVE);
+        }
+        row = row.note(match group {
+            "waitany" => "round trip (SetEvent → WaitForMultipleObjects → SetEvent), not one-way",
+            "abandon" => {
+                "TerminateProcess, then WaitForSingleObject (waiter not asleep at the kill)"
+            }
+            "open" => "creating handle held by this process",
+            _ => "",
+        });
+        rows.push(row);
+    }
+    rows
+}
+
+/// The Win32 rows: fmap's C ABI natively, and Wine where installed. Not in quick mode.
+pub fn win32(pb: &indicatif::ProgressBar) -> Res<(Vec<Row>, String)> {
+    let dir = std::env::current_exe()?
+        .parent()
+        .ok_or("no executable directory")?
+        .to_path_buf();
+    let peers = dir.join("fmap-bench-peers");
+    std::fs::create_dir_all(&peers)?;
+    let src = peers.join("win32_bench.c");
+    std::fs::write(&src, WIN32_SRC)?;
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    // Native, against fmap-win32's static library (built here if missing).
+    pb.set_message("Win32 C program: build fmap-win32 and the program");
+    let lib = dir.join("libfmap_win32.a");
+    let native = (|| -> Res<Vec<Row>> {
+        let ok = run_ok(
+            Command::new("cargo")
+                .args(["build", "--release", "-p", "fmap-win32"])
+                .current_dir(workspace_root()),
+        );
+        if !ok || !lib.exists() {
+            return Err("cargo build --release -p fmap-win32 failed".into());
+        }
+        let bin = peers.join("win32_native");
+        let st = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+            .args(["-O2", "-o"])
+            .arg(&bin)
+            .arg(&src)
+            .arg("-I")
+            .arg(workspace_root().join("crates/fmap-win32/include"))
+            .arg(&lib)
+            .args(["-lpthread", "-ldl", "-lm"])
+            .status()?;
+        if !st.success() {
+            return Err("cc failed".into());
+        }
+        pb.set_message("Win32 C program on fmap-win32");
+        // Spinning off, so that the Wine rows compare like with like (Wine does not spin).
+        let out = output_with_timeout(Command::new(&bin).env("FMAP_SPIN_US", "0"), 300)?;
+        Ok(parse_win32(&out, NATIVE, false))
+    })();
+    match native {
+        Ok(r) => {
+            rows.extend(r);
+            notes.push("Win32 C program (`crates/fmap-bench/peers/win32_bench.c`, Win32 API only) built natively with `cc` against fmap's C ABI (`libfmap_win32.a`): the rows named \"Win32 C program on fmap-win32 (native)\", run with `FMAP_SPIN_US=0` (no adaptive spin, like Wine). CPU time is not measured there.".to_string());
+        }
+        Err(e) => notes.push(format!(
+            "Win32 C program on fmap-win32: not measured ({e})."
+        )),
+    }
+    // Wine, where installed.
     let wine = Command::new("wine")
         .arg("--version")
         .output()
         .ok()
         .filter(|o| o.status.success());
-    let mingw = Path::new("/usr/bin/x86_64-w64-mingw32-gcc").exists();
+    let mingw = Command::new(MINGW)
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
     match (wine, mingw) {
-        (Some(w), true) => format!(
-            "Wine ({}) and mingw-w64 are installed on this machine, but the Win32 C benchmark under Wine is not part of this suite yet: not measured.",
-            String::from_utf8_lossy(&w.stdout).trim()
-        ),
-        _ => "Wine + mingw-w64: not installed here, not measured.".into(),
+        (Some(w), Some(_)) => {
+            let wv = String::from_utf8_lossy(&w.stdout).trim().to_owned();
+            pb.set_message("Win32 C program: mingw build");
+            let exe = peers.join("win32_bench.exe");
+            let st = Command::new(MINGW)
+                .args(["-O2", "-o"])
+                .arg(&exe)
+                .arg(&src)
+                .status()?;
+            if !st.success() {
+                notes.push("Wine: the mingw build failed; not measured.".into());
+            } else {
+                pb.set_message(format!("Win32 C program on {wv}"));
+                match output_with_timeout(
+                    Command::new("wine").arg(&exe).env("WINEDEBUG", "-all"),
+                    600,
+                ) {
+                    Ok(out) => {
+                        let imp = format!("Win32 C program on {wv} (mingw-w64)");
+                        rows.extend(parse_win32(&out, &imp, true));
+                        notes.push(format!("{wv}: the same Win32 C program built with `{MINGW} -O2`, run with `wine` (wineserver does the named objects): the rows named \"{imp}\"; their ratio column is to the native fmap-win32 build of the same program."));
+                    }
+                    Err(e) => notes.push(format!("{wv}: not measured ({e}).")),
+                }
+            }
+        }
+        _ => notes.push("Wine + mingw-w64: not installed here, not measured.".into()),
     }
+    Ok((rows, notes.join("\n* ")))
 }

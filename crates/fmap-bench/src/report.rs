@@ -149,7 +149,14 @@ pub fn markdown(header: &str, groups: &[Group], rows: &[Row], footer: &str) -> S
                     format!("{m:.2}×"),
                     p.map(|p| format!("{p:.2}×")).unwrap_or_else(|| "-".into()),
                 ),
-                None if r.median.is_some() && r.base.is_none() => ("1 (raw)".into(), "".into()),
+                None if r.median.is_some()
+                    && r.base.is_none()
+                    && rows.iter().any(|x| {
+                        x.group == r.group && x.case == r.case && x.base.as_ref() == Some(&r.imp)
+                    }) =>
+                {
+                    ("1 (raw)".into(), "".into())
+                }
                 None => ("-".into(), "-".into()),
             };
             let note = if r.median.is_some() {
