@@ -153,8 +153,8 @@ fn run(o: Opts) -> Res<()> {
         Pp::WakeWaitv(64),
         Pp::WakeFmapAny(64),
     ];
-    let steps = pp_methods.len()
-        + wake_methods.len()
+    let rounds_steps = if q { 1 } else { 4 };
+    let steps = (pp_methods.len() + wake_methods.len()) * rounds_steps
         + 2
         + create_sizes.len()
         + 1
@@ -172,9 +172,15 @@ fn run(o: Opts) -> Res<()> {
 
     // --- ping-pong
     const FUTEX: &str = "raw futex (FUTEX_WAIT/WAKE)";
-    for p in pp_methods {
+    // Interleaved rounds (one second process per method and round), so that slow drifts of the
+    // machine hit every method alike.
+    let rounds = if q { 1 } else { 4 };
+    pb.set_message("ping-pong");
+    let results = xproc::run_pp_rounds(&pp_methods, rounds, &root, &ns, &shm, pp_count, |p| {
         pb.set_message(format!("ping-pong {}", p.name()));
-        let r = xproc::run_pp(p, &root, &ns, &shm, pp_count)?;
+        pb.inc(1);
+    })?;
+    for (p, r) in pp_methods.into_iter().zip(results) {
         child_place = r.child_cpu.clone();
         let (imp, base) = match p {
             Pp::RawFutex => (FUTEX, None),
@@ -205,7 +211,6 @@ fn run(o: Opts) -> Res<()> {
             row = row.base(b);
         }
         rows.push(row);
-        pb.inc(1);
     }
 
     #[cfg(feature = "iceoryx2")]
@@ -233,9 +238,11 @@ fn run(o: Opts) -> Res<()> {
     ));
 
     // --- wake latency, wait on N objects
-    for p in wake_methods {
+    let results = xproc::run_pp_rounds(&wake_methods, rounds, &root, &ns, &shm, wake_count, |p| {
         pb.set_message(format!("wake latency {}", p.name()));
-        let r = xproc::run_pp(p, &root, &ns, &shm, wake_count)?;
+        pb.inc(1);
+    })?;
+    for (p, r) in wake_methods.into_iter().zip(results) {
         let ow = r.oneway.ok_or("no one-way latency")?;
         let (case, imp, base) = match p {
             Pp::WakeFutex => ("N=1", "raw futex wait", None),
@@ -254,7 +261,6 @@ fn run(o: Opts) -> Res<()> {
             row = row.base(b);
         }
         rows.push(row);
-        pb.inc(1);
     }
     for case in ["N=1", "N=8", "N=64"] {
         rows.push(Row::na(
@@ -611,7 +617,7 @@ fn run(o: Opts) -> Res<()> {
          every second process pins itself to CPU 1 (last reported: `{child_place}`). \
          In-process operations (mutex, semaphore, create/open) run on CPU 0.\n\n\
          **Method:** warm-up first (a tenth of the iterations, at least 50), then {pp_count} \
-         round trips per ping-pong method, {wake_count} wake-ups per wait method, \
+         round trips per ping-pong method and {wake_count} wake-ups per wait method (in {rounds} interleaved round(s): one second process per method and round), \
          {batches} batches of {per} calls for the in-process operations (median and p99 of the \
          batch means), one sample per create/open cycle, 5 repetitions per bulk size (median), \
          {abandon_n} kills per abandonment method. CPU time per operation is \

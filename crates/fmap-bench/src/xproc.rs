@@ -415,7 +415,59 @@ pub struct PpResult {
     pub child_cpu: String,
 }
 
-pub fn run_pp(p: Pp, root: &Path, ns: &Namespace, shm: &Shm, count: usize) -> Res<PpResult> {
+/// The samples of one run of one method.
+struct PpRun {
+    rts: Vec<f64>,
+    lats: Vec<f64>,
+    cpu: (f64, f64),
+    total: usize,
+    child_cpu: String,
+}
+
+/// Runs `p` in `rounds` runs of `count / rounds` round trips each, interleaved with the other
+/// methods by the caller's `interleave` order, and pools the samples.
+pub fn run_pp_rounds(
+    methods: &[Pp],
+    rounds: usize,
+    root: &Path,
+    ns: &Namespace,
+    shm: &Shm,
+    count: usize,
+    mut tick: impl FnMut(Pp),
+) -> Res<Vec<PpResult>> {
+    let per = count.div_ceil(rounds);
+    let mut runs: Vec<Vec<PpRun>> = methods.iter().map(|_| Vec::new()).collect();
+    for _ in 0..rounds {
+        for (k, &p) in methods.iter().enumerate() {
+            runs[k].push(run_pp(p, root, ns, shm, per)?);
+            tick(p);
+        }
+    }
+    Ok(runs
+        .into_iter()
+        .map(|rs| {
+            let (mut rts, mut lats) = (Vec::new(), Vec::new());
+            let (mut c0, mut c1, mut total) = (0.0, 0.0, 0);
+            let mut child_cpu = String::new();
+            for r in rs {
+                rts.extend(r.rts);
+                lats.extend(r.lats);
+                c0 += r.cpu.0;
+                c1 += r.cpu.1;
+                total += r.total;
+                child_cpu = r.child_cpu;
+            }
+            PpResult {
+                rt: median_p99(rts),
+                oneway: (!lats.is_empty()).then(|| median_p99(lats)),
+                cpu: (c0 / total as f64, c1 / total as f64),
+                child_cpu,
+            }
+        })
+        .collect())
+}
+
+fn run_pp(p: Pp, root: &Path, ns: &Namespace, shm: &Shm, count: usize) -> Res<PpRun> {
     let warmup = (count / 10).max(50);
     let total = warmup + count;
     fmap::set_spin(if p.spins() {
@@ -533,14 +585,15 @@ pub fn run_pp(p: Pp, root: &Path, ns: &Namespace, shm: &Shm, count: usize) -> Re
             }
         }
     }
-    let my_cpu = (cpu_ns() - cpu0) as f64 / total as f64;
+    let my_cpu = (cpu_ns() - cpu0) as f64;
     let done = child.expect_line("DONE")?;
-    let their_cpu = field(&done, "cpu").ok_or("bad DONE line")? / total as f64;
+    let their_cpu = field(&done, "cpu").ok_or("bad DONE line")?;
     child.finish()?;
-    Ok(PpResult {
-        rt: median_p99(rts),
-        oneway: (!lats.is_empty()).then(|| median_p99(lats)),
+    Ok(PpRun {
+        rts,
+        lats,
         cpu: (my_cpu, their_cpu),
+        total,
         child_cpu,
     })
 }
