@@ -36,6 +36,7 @@ use fmap::{
     Access, ErrorKind, Event, Mapping, MappingOptions, Mutex, Namespace, Semaphore, View,
     WaitResult,
 };
+use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -586,13 +587,16 @@ fn chaos() {
     let abandoned = l(G_ABANDONED).load(SeqCst);
     let (count, max) = sem.count().unwrap();
     let checks = l(G_CHECKSUM_OK).load(SeqCst);
-    println!(
+    // Straight to stderr, past the test harness's capture, so that CI logs show what a run
+    // survived.
+    let report = format!(
         "chaos: {secs} s, {WORKERS} workers, {ops} operations, {} kills survived; \
          {checks} checksums verified under the mutex; abandoned reported {abandoned} \
          (mutex owners killed: {}, {} of them maybe before counting); semaphore {count}/{max} \
          ({} units of killed holders given back, {} ambiguous kills)",
         t.kills, t.mutex_owner_kills, t.mutex_ambiguous, t.sem_given_back, t.sem_ambiguous
     );
+    let _ = writeln!(std::io::stderr().lock(), "{report}");
     assert!(
         abandoned <= t.mutex_owner_kills && abandoned + t.mutex_ambiguous >= t.mutex_owner_kills,
         "abandonment reports {abandoned} do not match the kills of owners {t:?}"
