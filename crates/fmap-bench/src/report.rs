@@ -151,11 +151,14 @@ pub fn markdown(header: &str, groups: &[Group], rows: &[Row], footer: &str) -> S
                 ),
                 None if r.median.is_some()
                     && r.base.is_none()
-                    && rows.iter().any(|x| {
-                        x.group == r.group && x.case == r.case && x.base.as_ref() == Some(&r.imp)
-                    }) =>
+                    && (r.imp.starts_with("raw ")
+                        || rows.iter().any(|x| {
+                            x.group == r.group
+                                && x.case == r.case
+                                && x.base.as_ref() == Some(&r.imp)
+                        })) =>
                 {
-                    ("1 (raw)".into(), "".into())
+                    ("1 (baseline)".into(), "".into())
                 }
                 None => ("-".into(), "-".into()),
             };
