@@ -279,6 +279,12 @@ pub(crate) fn read_header(fd: BorrowedFd<'_>, what: &dyn std::fmt::Display) -> R
             Ok(0) => break,
             Ok(n) => got += n,
             Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::SPIPE) | Err(rustix::io::Errno::ISDIR) => {
+                bail!(
+                    AccessDenied,
+                    "{what} is not a regular file; refusing to use it"
+                )
+            }
             Err(e) => return Err(Error::os(e, format!("cannot read {what}"))),
         }
         if got >= 64 && want == 1024 && get32(&buf, 60) != 0 {
@@ -535,20 +541,10 @@ fn open_file(dir: &Dir, file_name: &str) -> Result<Option<(OwnedFd, bool)>> {
         r => r.map(|fd| (fd, true)),
     };
     match r {
-        Ok((fd, writable)) => {
-            let st = rustix::fs::fstat(&fd).map_err(|e| Error::os(e, "fstat"))?;
-            if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile
-            {
-                return Err(Error::new(
-                    ErrorKind::AccessDenied,
-                    format!(
-                        "{}/{file_name} is not a regular file; refusing to use it",
-                        dir.path.display()
-                    ),
-                ));
-            }
-            Ok(Some((fd, writable)))
-        }
+        // The lock-free open path needs no type check: reading the header of anything but a
+        // regular file fails (`read_header`). Paths that may unlink or report a file check it
+        // with `ensure_regular` first.
+        Ok(fd) => Ok(Some(fd)),
         Err(rustix::io::Errno::NOENT) => Ok(None),
         Err(rustix::io::Errno::ISDIR) => Err(Error::new(
             ErrorKind::AccessDenied,
@@ -573,6 +569,20 @@ fn open_file(dir: &Dir, file_name: &str) -> Result<Option<(OwnedFd, bool)>> {
 
 fn os_lock_err(e: std::io::Error, dir: &Dir, file_name: &str) -> Error {
     Error::os(e, format!("cannot lock {}/{file_name}", dir.path.display()))
+}
+
+/// Refuses anything but a regular file (a FIFO, socket or device planted under an object's file
+/// name by another user of a shared directory).
+fn ensure_regular(fd: BorrowedFd<'_>, dir: &Dir, file_name: &str) -> Result<()> {
+    let st = rustix::fs::fstat(fd).map_err(|e| Error::os(e, "fstat"))?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        bail!(
+            AccessDenied,
+            "{}/{file_name} is not a regular file; refusing to use it",
+            dir.path.display()
+        );
+    }
+    Ok(())
 }
 
 /// The lock-free open path.
@@ -604,6 +614,7 @@ fn probe_locked(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
     let Some((fd, writable)) = open_file(dir, file_name)? else {
         return Ok(Probe::NotFound);
     };
+    ensure_regular(fd.as_fd(), dir, file_name)?;
     if !holders_remain(fd.as_fd(), dir, file_name)? {
         // Stale: its last holder died without closing. Windows would have removed the name.
         unlink(dir, file_name)?;
@@ -812,6 +823,7 @@ pub(crate) fn remove_if_stale(dir: &Dir, file_name: &str) -> Result<Option<(Stri
     let Some((fd, _)) = open_file(dir, file_name)? else {
         return Ok(None);
     };
+    ensure_regular(fd.as_fd(), dir, file_name)?;
     if holders_remain(fd.as_fd(), dir, file_name)? {
         return Ok(None);
     }
@@ -843,6 +855,7 @@ pub(crate) fn peek(dir: &Dir, file_name: &str) -> Result<Option<Peek>> {
     let Some((fd, _)) = open_file(dir, file_name)? else {
         return Ok(None);
     };
+    ensure_regular(fd.as_fd(), dir, file_name)?;
     let header = read_header(
         fd.as_fd(),
         &format_args!("{}/{file_name}", dir.path.display()),
