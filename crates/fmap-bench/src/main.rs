@@ -651,7 +651,9 @@ fn run(o: Opts) -> Res<()> {
          {abandon_n} kills per abandonment method. CPU time per operation is \
          `CLOCK_PROCESS_CPUTIME_ID` of the processes taking part, summed (spinning is not free). \
          Scaling with the number of live names (10 → 10,000) is measured by `cargo bench -p fmap \
-         --bench sections` (criterion, `scaling/…`), not here.\n",
+         --bench sections` (criterion, `scaling/…`), not here. Absolute times on a shared \
+         virtual machine drift from run to run; the ratios within one run are what to \
+         compare.\n",
         quick = if q {
             " in **quick mode** (few iterations: the numbers are noisy)"
         } else {
