@@ -472,6 +472,33 @@ fn env_block<T: Copy + PartialEq + Default>(
     Ok(out)
 }
 
+/// An environment as name/value pairs.
+type EnvVars = Vec<(OsString, OsString)>;
+
+/// The arguments of a (UTF-16) command line and the environment block of `CreateProcess`
+/// (`None`: inherit ours), shared by the A and W entry points.
+///
+/// # Safety
+/// `env` must be NULL or point to an environment block of the kind `flags` says.
+unsafe fn args_and_env(
+    line: &[u16],
+    env: *const c_void,
+    flags: u32,
+) -> Result<(Vec<OsString>, Option<EnvVars>), u32> {
+    let args = split_command_line(line)
+        .iter()
+        .map(|a| os(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let env = if env.is_null() {
+        None
+    } else if flags & CREATE_UNICODE_ENVIRONMENT != 0 {
+        Some(env_block(env as *const u16, os)?)
+    } else {
+        Some(env_block(env as *const u8, ansi_os)?)
+    };
+    Ok((args, env))
+}
+
 fn ansi_os(b: &[u8]) -> Result<OsString, u32> {
     Ok(OsString::from_vec(b.to_vec()))
 }
@@ -508,26 +535,10 @@ pub unsafe extern "C" fn CreateProcessA(
     } else {
         ansi_to_wide(unsafe { CStr::from_ptr(cmdline) }.to_bytes())
     };
-    let args = match split_command_line(&line)
-        .iter()
-        .map(|a| os(a))
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(a) => a,
+    // SAFETY: `env` is NULL or an environment block, per the contract.
+    let (args, env) = match unsafe { args_and_env(&line, env, flags) } {
+        Ok(r) => r,
         Err(e) => return fail(e, FALSE),
-    };
-    let env = if env.is_null() {
-        None
-    } else if flags & CREATE_UNICODE_ENVIRONMENT != 0 {
-        match env_block(env as *const u16, os) {
-            Ok(e) => Some(e),
-            Err(e) => return fail(e, FALSE),
-        }
-    } else {
-        match env_block(env as *const u8, ansi_os) {
-            Ok(e) => Some(e),
-            Err(e) => return fail(e, FALSE),
-        }
     };
     let dir = (!dir.is_null()).then(|| unsafe { crate::text::path_a(dir) });
     let dir = match dir.transpose() {
@@ -583,26 +594,10 @@ pub unsafe extern "C" fn CreateProcessW(
     } else {
         unsafe { wide_units(cmdline) }.to_vec()
     };
-    let args = match split_command_line(&line)
-        .iter()
-        .map(|a| os(a))
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(a) => a,
+    // SAFETY: `env` is NULL or an environment block, per the contract.
+    let (args, env) = match unsafe { args_and_env(&line, env, flags) } {
+        Ok(r) => r,
         Err(e) => return fail(e, FALSE),
-    };
-    let env = if env.is_null() {
-        None
-    } else if flags & CREATE_UNICODE_ENVIRONMENT != 0 {
-        match env_block(env as *const u16, os) {
-            Ok(e) => Some(e),
-            Err(e) => return fail(e, FALSE),
-        }
-    } else {
-        match env_block(env as *const u8, ansi_os) {
-            Ok(e) => Some(e),
-            Err(e) => return fail(e, FALSE),
-        }
     };
     let dir = (!dir.is_null()).then(|| unsafe { crate::text::path_w(dir) });
     let dir = match dir.transpose() {
