@@ -26,6 +26,14 @@
 //! wakes it. If (a) happened before (1), the waiter's evaluation (2) sees it. With no waiter the
 //! signaller makes no system call.
 //!
+//! Two signallers skip (b) when nobody sleeps: a mutex release and a semaphore release (one
+//! compare-exchange on the count, like `sem_post`). They do (a), then (c), and do (b) and the
+//! wake only if (c) saw a sleeper. Their waiters record, at (2), the token word or the count they
+//! saw, and after (3) compare it with the current value before sleeping (`sync::sleep`): (a) and
+//! (3) are both `SeqCst` read-modify-writes, so either (c) sees the waiter — and (b) follows,
+//! which the kernel's comparison at (4) or the wake catches — or the waiter's comparison after
+//! (3) sees (a).
+//!
 //! Spurious wake-ups are harmless: a woken waiter always re-evaluates under the object's rules
 //! before reporting success.
 

@@ -4,7 +4,7 @@
 use crate::error::{bail, Result};
 use crate::namespace::Namespace;
 use crate::object::Kind;
-use crate::sync::{self, Page, StateGuard, WaitResult, OFF_A, OFF_B};
+use crate::sync::{self, Page, WaitResult, OFF_A, OFF_B};
 use crate::syncobj::{sync_handle_type, SyncHandle};
 use crate::win32::SEMAPHORE_MODIFY_STATE;
 use std::sync::atomic::Ordering::*;
@@ -69,24 +69,36 @@ impl Semaphore {
         self.h
             .require(SEMAPHORE_MODIFY_STATE, "release the semaphore")?;
         let page = self.h.page()?;
-        let prev;
-        {
-            let _g = StateGuard::lock(page)?;
-            sync::check_state(sync::SyncKind::Semaphore, page)?;
-            let count = page.u32(OFF_A);
-            prev = count.load(Relaxed) as i32;
-            let max = page.u32(OFF_B).load(Relaxed) as i32;
+        // Lock-free: the count only ever grows outside the state lock (every decrement happens
+        // under it), so a wait-all that found the count positive under the lock still finds it
+        // so when it commits. One compare-exchange, like `sem_post`.
+        let count = page.u32(OFF_A);
+        let max = page.u32(OFF_B).load(Relaxed) as i32;
+        let mut cur = count.load(Relaxed);
+        let prev = loop {
+            let prev = cur as i32;
+            if max <= 0 || !(0..=max).contains(&prev) {
+                bail!(
+                    InvalidData,
+                    "the state of this semaphore is corrupt (another process wrote values no operation produces)"
+                );
+            }
             if n > max - prev {
                 bail!(
                     TooManyPosts,
                     "releasing {n} would raise the count from {prev} past its maximum {max}"
                 );
             }
-            count.store((prev + n) as u32, Relaxed);
-            page.seq().fetch_add(1, SeqCst);
-        }
+            match count.compare_exchange_weak(cur, (prev + n) as u32, SeqCst, Relaxed) {
+                Ok(_) => break prev,
+                Err(now) => cur = now,
+            }
+        };
+        // A sleeper registers in `nwaiters` before it looks at the count for the last time
+        // (`sync::sleep`), and both sides use `SeqCst`: either we see it here and wake it, or
+        // it sees the new count and does not sleep. Spinning waiters watch the count itself.
         if page.u32(sync::OFF_NWAITERS).load(SeqCst) != 0 {
-            crate::futex::wake_all(page.seq());
+            sync::signal(page);
         }
         Ok(prev)
     }

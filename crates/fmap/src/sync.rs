@@ -15,10 +15,12 @@
 //! | 1104.. | type-specific words (below) |
 //! | 1152 | mutex only: `token`, a glibc robust process-shared `pthread_mutex_t` held by the owner thread |
 //!
-//! Events (`signaled`, `manual`, `release_seq`, `pulse`) and semaphores (`count`, `max`) change
-//! only under `state_lock`: every change is a single store, so a process killed while holding
-//! the lock leaves a consistent state, and the next locker (told `EOWNERDEAD` by glibc) marks the
-//! lock consistent and goes on.
+//! Events (`signaled`, `manual`, `release_seq`, `pulse`) change only under `state_lock`, and so
+//! do semaphore decrements; a semaphore release adds to `count` with one compare-exchange
+//! without the lock (like `sem_post`), so under the lock a count can only grow. Every change is a
+//! single store or atomic read-modify-write, so a process killed while holding the lock leaves a
+//! consistent state, and the next locker (told `EOWNERDEAD` by glibc) marks the lock consistent
+//! and goes on.
 //!
 //! A mutex is owned by the thread that holds its `token`. Acquiring is `pthread_mutex_trylock` on
 //! the token (no system call, no state lock) followed by our own `owner` (process nonce + thread
@@ -31,7 +33,8 @@
 //!
 //! A wait-all takes the `state_lock`s of all its objects in one global order (device and inode
 //! of the object files), so it excludes every event and semaphore operation and every other
-//! wait-all on those objects. Mutex acquirers do not take state locks; the wait-all therefore
+//! wait-all on those objects (semaphore releases only add to a count the wait-all found
+//! positive, which keeps it positive). Mutex acquirers do not take state locks; the wait-all therefore
 //! takes mutex tokens *last*, by `trylock`, and gives them back (still under the state locks) if
 //! one is busy. Such a transient hold could make a concurrent acquirer's `trylock` fail although
 //! the wait-all never acquired the mutex; to hide it, an acquirer whose `trylock` fails while
@@ -529,9 +532,10 @@ fn try_locked(kind: SyncKind, page: &Page, since: Option<u32>) -> Try {
     match kind {
         SyncKind::Semaphore => {
             let c = page.u32(OFF_A);
-            let v = c.load(Relaxed);
-            if v > 0 {
-                c.store(v - 1, Relaxed);
+            if c.load(Relaxed) > 0 {
+                // Releases add to the count without the lock; decrements all happen under it,
+                // so the count is still positive here and one atomic subtraction commits.
+                c.fetch_sub(1, SeqCst);
                 Try::Got
             } else {
                 Try::No
@@ -586,7 +590,8 @@ fn might_be_available(kind: SyncKind, page: &Page, since: Option<u32>) -> bool {
 }
 
 /// One attempt on one object. Also returns what to sleep on: the `seq` snapshot (read before
-/// the attempt) and, for a mutex, its token word as seen after the failed attempt.
+/// the attempt) and, for a mutex, its token word as seen after the failed attempt (for an
+/// event or semaphore 0: a failed semaphore attempt saw a count of 0).
 fn attempt(t: &WaitTarget<'_>, since: Option<u32>) -> Result<(Try, u32, u32)> {
     let snap = t.page.seq().load(SeqCst);
     match t.kind {
@@ -755,7 +760,12 @@ fn try_all(
     let mut ready = true;
     for (i, t) in targets.iter().enumerate() {
         let ok = match t.kind {
-            SyncKind::Semaphore => t.page.u32(OFF_A).load(Relaxed) > 0,
+            SyncKind::Semaphore => {
+                // Recorded like a token: a count of 0 here is watched by the sleep.
+                let c = t.page.u32(OFF_A).load(SeqCst);
+                toks[i] = c;
+                c > 0
+            }
             SyncKind::Event => t.page.u32(OFF_A).load(Relaxed) != 0,
             SyncKind::Mutex => {
                 let tok = t.page.u32(OFF_TOKEN).load(SeqCst);
@@ -800,8 +810,8 @@ fn try_all(
     for (i, t) in targets.iter().enumerate() {
         match t.kind {
             SyncKind::Semaphore => {
-                let c = t.page.u32(OFF_A);
-                c.store(c.load(Relaxed) - 1, Relaxed);
+                // Still positive: only releases (additions) can run without the lock.
+                t.page.u32(OFF_A).fetch_sub(1, SeqCst);
             }
             SyncKind::Event => {
                 if t.page.u32(OFF_B).load(Relaxed) == 0 {
@@ -836,7 +846,12 @@ const FUTEX_WAITERS: u32 = 0x8000_0000;
 /// Spins, then sleeps until one of the objects changes (or the deadline passes). `snaps` are
 /// the `seq` snapshots and `toks` the mutex token words seen after the failed attempts.
 ///
-/// A mutex release bumps `seq` only when a sleeper is registered in `nwaiters`, so a mutex is
+/// A semaphore release bumps `seq` only when a sleeper is registered in `nwaiters`, so a
+/// semaphore whose count was 0 at the attempt is watched through its count too: a positive
+/// count counts as a change (the release's compare-exchange and our `nwaiters` increment are
+/// both `SeqCst`, so either it sees us and bumps `seq`, or our last look here sees the count).
+///
+/// Likewise a mutex release bumps `seq` only when a sleeper is registered, so a mutex is
 /// watched through its token word too: a *free* token (thread id 0), or one held by another
 /// thread than at the attempt, counts as a change (the `FUTEX_WAITERS` bit, which waiters set,
 /// does not). A release that happens after we registered sees us and bumps `seq`; one that
@@ -852,6 +867,7 @@ fn sleep(
     let changed = || {
         targets.iter().zip(snaps).zip(toks).any(|((t, s), k)| {
             t.page.seq().load(SeqCst) != *s
+                || (t.kind == SyncKind::Semaphore && *k == 0 && t.page.u32(OFF_A).load(SeqCst) != 0)
                 || (t.kind == SyncKind::Mutex && {
                     if *k & TID_MASK == 0 {
                         // Free at the attempt: a wait-any retries at once (it was released
