@@ -40,7 +40,8 @@
 //! * **Close.** The last handle in a process releases its lock, *then* asks the kernel whether
 //!   anyone else holds one. Because every closer unlocks before it looks, the last of several
 //!   concurrent closers always sees none. Only then does it take the name's bucket lock, set the
-//!   header's `closing` flag, look once more, and unlink the name if still nobody holds it.
+//!   header's `closing` flag, look once more, and unlink the name if still nobody holds it (and
+//!   its file still has its one link: a sweeper may have removed it meanwhile).
 //! * **Open.** Lock-free in the common case: open the file, check that someone holds it, take a
 //!   read lock, read the header. If nobody held it, or the header says `closing`, the open is
 //!   redone under the bucket lock, where "nobody holds it" means its last holder died without
@@ -398,16 +399,26 @@ impl Object {
 
     /// Opens the existing object called `name` in `dir`, or returns `Ok(None)`.
     pub(crate) fn open(dir: &Arc<Dir>, name: &Name) -> Result<Option<Arc<Object>>> {
+        match Object::lookup(dir, name)? {
+            None => dir.check_not_removed().map(|()| None),
+            found => Ok(found),
+        }
+    }
+
+    /// [`Object::open`] without telling "absent" from "the directory was removed": for
+    /// callers that create next, whose `O_TMPFILE`/`linkat` fail in a removed directory and
+    /// check then (one system call less on the create path).
+    fn lookup(dir: &Arc<Dir>, name: &Name) -> Result<Option<Arc<Object>>> {
         let file_name = name.file_name_str();
         if let Some(obj) = cached(dir, file_name, name)? {
             return Ok(Some(obj));
         }
         let obj = match probe_fast(dir, name, file_name)? {
             Probe::Found(o) => o,
-            Probe::NotFound => return dir.check_not_removed().map(|()| None),
+            Probe::NotFound => return Ok(None),
             Probe::Slow => match probe_locked(dir, name, file_name)? {
                 Probe::Found(o) => o,
-                _ => return dir.check_not_removed().map(|()| None),
+                _ => return Ok(None),
             },
         };
         Ok(Some(insert_cache(dir, file_name, obj)))
@@ -427,7 +438,7 @@ impl Object {
         let mut probe = probe_first;
         loop {
             if probe {
-                if let Some(obj) = Object::open(dir, name)? {
+                if let Some(obj) = Object::lookup(dir, name)? {
                     return Ok((obj, Origin::Existing));
                 }
             }
@@ -636,7 +647,20 @@ fn probe_locked(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
 /// Under the bucket lock, with our own lock (if any) released: does anyone hold the object?
 /// If not, marks it `closing` so that lock-free openers that slip in retry under the lock.
 fn holders_remain(fd: BorrowedFd<'_>, dir: &Dir, file_name: &str) -> Result<bool> {
-    if ofd::held_by_others(fd, Lock::Write, 0, 1).map_err(|e| os_lock_err(e, dir, file_name))? {
+    holders_remain_after(fd, dir, file_name, true)
+}
+
+/// [`holders_remain`]; `look_first`: look at the lock before raising `closing` too (saves the
+/// two header writes when a holder is likely).
+fn holders_remain_after(
+    fd: BorrowedFd<'_>,
+    dir: &Dir,
+    file_name: &str,
+    look_first: bool,
+) -> Result<bool> {
+    if look_first
+        && ofd::held_by_others(fd, Lock::Write, 0, 1).map_err(|e| os_lock_err(e, dir, file_name))?
+    {
         return Ok(true);
     }
     let _ = write_closing(fd, 1);
@@ -794,14 +818,20 @@ fn release(fd: &OwnedFd, dir: &Dir, file_name: &str) -> Result<()> {
         return Ok(());
     }
     let _guard = dir.bucket(bucket_of_file(file_name))?;
-    if holders_remain(fd, dir, file_name)? {
+    // No look at the lock before raising `closing`: the look just above found no holder, and
+    // the look after raising it is the one that counts.
+    if holders_remain_after(fd, dir, file_name, false)? {
         return Ok(());
     }
-    // Remove the name only if it is still ours (a new object may have been created under it).
+    // Remove the name only if it is still ours: while we were taking the bucket lock, a sweeper
+    // may have removed our (then unheld) file and someone may have created a new object under
+    // the name. fmap links an object file under exactly one name, once, and every removal runs
+    // under this bucket lock; so our file still has a link if and only if the name is ours.
     let mine = rustix::fs::fstat(fd).map_err(|e| Error::os(e, "fstat"))?;
-    match rustix::fs::statat(&dir.fd, file_name, AtFlags::SYMLINK_NOFOLLOW) {
-        Ok(st) if st.st_ino == mine.st_ino && st.st_dev == mine.st_dev => unlink(dir, file_name),
-        _ => Ok(()),
+    if mine.st_nlink > 0 {
+        unlink(dir, file_name)
+    } else {
+        Ok(())
     }
 }
 
