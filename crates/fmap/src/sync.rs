@@ -187,6 +187,47 @@ pub(crate) unsafe fn init_robust(m: *mut libc::pthread_mutex_t) -> Result<()> {
     Ok(())
 }
 
+/// Offset of glibc's `__kind` word in `pthread_mutex_t` (x86-64 and aarch64 layouts alike:
+/// `__lock`, `__count`, `__owner`, `__nusers`, then `__kind`).
+const KIND_OFFSET: usize = 16;
+
+/// The `__kind` word glibc stores for the mutexes [`init_robust`] makes, learnt once from a
+/// mutex initialised here (process-shared, robust, normal).
+fn robust_kind() -> i32 {
+    static K: OnceLock<i32> = OnceLock::new();
+    *K.get_or_init(|| {
+        // SAFETY: a zeroed pthread_mutex_t is valid storage to initialise; it is never locked.
+        let mut m: libc::pthread_mutex_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `m` is a fresh local mutex; on failure the kind stays 0, which no mutex
+        // init_robust made has, so every check then fails safely instead of trusting garbage.
+        let _ = unsafe { init_robust(&mut m) };
+        // SAFETY: `m` is 40 bytes; the kind is an aligned i32 inside it.
+        unsafe {
+            std::ptr::read(
+                (&m as *const libc::pthread_mutex_t as *const u8).add(KIND_OFFSET) as *const i32,
+            )
+        }
+    })
+}
+
+/// Checks that the mutex at `m` (in a shared page) still has the kind it was made with before
+/// handing it to glibc. A peer that rewrites the kind could otherwise steer glibc into another
+/// lock protocol (priority inheritance, error-checking, recursive) whose failure paths abort
+/// the process instead of returning an error.
+#[inline]
+fn check_kind(m: *mut libc::pthread_mutex_t, what: &str) -> Result<()> {
+    // SAFETY: `m` points to a 40-byte mutex inside a live shared page; the word is read
+    // atomically (a peer may write it at any time).
+    let k = unsafe { &*((m as *const u8).add(KIND_OFFSET) as *const AtomicU32) }.load(Relaxed);
+    if k as i32 != robust_kind() {
+        bail!(
+            InvalidData,
+            "the {what} of a synchronization object is corrupt (another process overwrote its type)"
+        );
+    }
+    Ok(())
+}
+
 /// Holds an object's state lock.
 pub(crate) struct StateGuard<'a> {
     m: *mut libc::pthread_mutex_t,
@@ -196,6 +237,7 @@ pub(crate) struct StateGuard<'a> {
 impl<'a> StateGuard<'a> {
     pub(crate) fn lock(page: &'a Page) -> Result<StateGuard<'a>> {
         let m = page.mutex(OFF_LOCK);
+        check_kind(m, "state lock")?;
         // SAFETY: `m` is the initialised process-shared state lock inside the mapped page.
         let r = unsafe { libc::pthread_mutex_lock(m) };
         match r {
@@ -443,6 +485,7 @@ enum Lock {
 
 #[inline]
 fn trylock(m: *mut libc::pthread_mutex_t) -> Result<Lock> {
+    check_kind(m, "ownership token")?;
     // SAFETY: `m` is an initialised process-shared robust mutex in a live mapping.
     match unsafe { libc::pthread_mutex_trylock(m) } {
         0 => Ok(Lock::Acquired),
