@@ -221,3 +221,67 @@ fn removed_namespace_directory_is_detected_and_recovered() {
         ErrorKind::FileNotFound
     );
 }
+
+/// Offsets inside the header page (see `sync.rs`): the state lock and the mutex token are glibc
+/// `pthread_mutex_t`s; `__kind` is the word at +16, the lock word at +0.
+const OFF_STATE_LOCK: u64 = 1024;
+const OFF_TOKEN: u64 = 1152;
+const KIND: u64 = 16;
+
+/// Runs `f` on another thread and fails the test if it does not return within 20 s (a hang in
+/// glibc is what this guards against; an abort would kill the test binary, also a failure).
+fn bounded<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(20))
+        .unwrap_or_else(|_| panic!("{what} hung"))
+}
+
+#[test]
+fn rewritten_lock_kinds_are_reported_not_followed() {
+    let (_d, ns) = ns();
+    let m = std::sync::Arc::new(fmap::Mutex::create_in(&ns, Some("mtx"), false).unwrap());
+    let e = std::sync::Arc::new(Event::create_in(&ns, Some("evt"), false, false).unwrap());
+    let fm = peer(&ns, "mtx");
+    let fe = peer(&ns, "evt");
+    let mut orig = [0u8; 4];
+    fm.read_exact_at(&mut orig, OFF_TOKEN + KIND).unwrap();
+    // A priority-inheritance kind (robust and not, process-shared) with a lock word naming a
+    // thread that does not exist: glibc would abort (robust) or block forever (not robust).
+    for kind in [16u32 | 32 | 128, 32 | 128, 0x7fff_ffff] {
+        fm.write_all_at(&kind.to_le_bytes(), OFF_TOKEN + KIND)
+            .unwrap();
+        fm.write_all_at(&0x3fff_fff0u32.to_le_bytes(), OFF_TOKEN)
+            .unwrap();
+        let mm = m.clone();
+        let r = bounded("Mutex::try_lock", move || {
+            mm.try_lock().map(|g| g.is_some())
+        });
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::InvalidData, "kind {kind}");
+        let mm = m.clone();
+        let r = bounded("wait_any", move || {
+            wait_any(&[&*mm], Some(Duration::from_millis(50)))
+        });
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::InvalidData, "kind {kind}");
+        fe.write_all_at(&kind.to_le_bytes(), OFF_STATE_LOCK + KIND)
+            .unwrap();
+        fe.write_all_at(&0x3fff_fff0u32.to_le_bytes(), OFF_STATE_LOCK)
+            .unwrap();
+        let ee = e.clone();
+        let r = bounded("Event::set", move || ee.set());
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::InvalidData, "kind {kind}");
+        let (mm, ee) = (m.clone(), e.clone());
+        let r = bounded("wait_all", move || wait_all(&[&*mm, &*ee], Z));
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::InvalidData, "kind {kind}");
+    }
+    // Repaired by the peer: usable again.
+    for (f, off) in [(&fm, OFF_TOKEN), (&fe, OFF_STATE_LOCK)] {
+        f.write_all_at(&orig, off + KIND).unwrap();
+        f.write_all_at(&0u32.to_le_bytes(), off).unwrap();
+    }
+    assert!(m.try_lock().unwrap().is_some());
+    e.set().unwrap();
+    assert_eq!(e.wait(Z).unwrap(), fmap::WaitResult::Signaled(0));
+}
