@@ -192,22 +192,27 @@ pub(crate) unsafe fn init_robust(m: *mut libc::pthread_mutex_t) -> Result<()> {
 const KIND_OFFSET: usize = 16;
 
 /// The `__kind` word glibc stores for the mutexes [`init_robust`] makes, learnt once from a
-/// mutex initialised here (process-shared, robust, normal).
-fn robust_kind() -> i32 {
-    static K: OnceLock<i32> = OnceLock::new();
-    *K.get_or_init(|| {
-        // SAFETY: a zeroed pthread_mutex_t is valid storage to initialise; it is never locked.
-        let mut m: libc::pthread_mutex_t = unsafe { std::mem::zeroed() };
-        // SAFETY: `m` is a fresh local mutex; on failure the kind stays 0, which no mutex
-        // init_robust made has, so every check then fails safely instead of trusting garbage.
-        let _ = unsafe { init_robust(&mut m) };
-        // SAFETY: `m` is 40 bytes; the kind is an aligned i32 inside it.
-        unsafe {
-            std::ptr::read(
-                (&m as *const libc::pthread_mutex_t as *const u8).add(KIND_OFFSET) as *const i32,
-            )
-        }
-    })
+/// mutex initialised here (process-shared, robust, normal; never 0, so 0 means "not learnt").
+#[inline]
+fn robust_kind() -> u32 {
+    static K: AtomicU32 = AtomicU32::new(0);
+    let k = K.load(Relaxed);
+    if k != 0 {
+        return k;
+    }
+    // SAFETY: a zeroed pthread_mutex_t is valid storage to initialise; it is never locked.
+    let mut m: libc::pthread_mutex_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `m` is a fresh local mutex. If initialisation failed the kind read is 0 and
+    // every check fails (`ERROR_INVALID_DATA`) instead of trusting an unknown type.
+    let _ = unsafe { init_robust(&mut m) };
+    // SAFETY: `m` is 40 bytes; the kind is an aligned i32 inside it.
+    let k = unsafe {
+        std::ptr::read(
+            (&m as *const libc::pthread_mutex_t as *const u8).add(KIND_OFFSET) as *const u32,
+        )
+    };
+    K.store(k, Relaxed);
+    k
 }
 
 /// Checks that the mutex at `m` (in a shared page) still has the kind it was made with before
@@ -219,7 +224,7 @@ fn check_kind(m: *mut libc::pthread_mutex_t, what: &str) -> Result<()> {
     // SAFETY: `m` points to a 40-byte mutex inside a live shared page; the word is read
     // atomically (a peer may write it at any time).
     let k = unsafe { &*((m as *const u8).add(KIND_OFFSET) as *const AtomicU32) }.load(Relaxed);
-    if k as i32 != robust_kind() {
+    if k != robust_kind() || k == 0 {
         bail!(
             InvalidData,
             "the {what} of a synchronization object is corrupt (another process overwrote its type)"

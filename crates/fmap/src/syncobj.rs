@@ -20,6 +20,7 @@ pub(crate) struct SyncHandle {
     pub(crate) existed: bool,
 }
 
+#[inline]
 fn sync_kind(k: Kind) -> SyncKind {
     match k {
         Kind::Mutex => SyncKind::Mutex,
