@@ -31,6 +31,12 @@
 //!   back to its usage at the start.
 //! * No worker hangs: every worker must make progress, and all stop within a deadline.
 
+#[macro_use]
+mod common;
+
+use common::{
+    child_command, fs_used, is_root, object_file, seed, shm_tempdir, tid, word, Ctx, Rng, Tmpfs, R,
+};
 use fmap::win32::*;
 use fmap::{
     Access, ErrorKind, Event, Mapping, MappingOptions, Mutex, Namespace, Semaphore, View,
@@ -39,9 +45,9 @@ use fmap::{
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering::*};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::{Child, Stdio};
+use std::sync::atomic::Ordering::*;
+use std::time::{Duration, Instant};
 
 const CHILD_ENV: &str = "FMAP_CHAOS_CHILD";
 const WORKERS: usize = 16;
@@ -69,42 +75,6 @@ const TRYING: u64 = 1;
 const OWNING: u64 = 2;
 const RELEASING: u64 = 3;
 
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Rng((z ^ (z >> 31)) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-fn seed() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        ^ ((std::process::id() as u64) << 32)
-}
-
-fn word(v: &View, i: usize) -> &AtomicU64 {
-    assert!((i + 1) * 8 <= v.len());
-    // SAFETY: in bounds of the live mapping (borrowed for the reference's lifetime), 8-byte
-    // aligned (views start on 64 KiB boundaries); all processes access these words atomically.
-    unsafe { &*(v.as_ptr().add(i * 8) as *const AtomicU64) }
-}
-
 fn section_name(i: usize) -> String {
     format!("sec{i}")
 }
@@ -128,30 +98,19 @@ fn checksum(v: &View) -> u64 {
 /// The entry point of worker processes; a no-op in a normal test run.
 #[test]
 fn child_entry() {
-    if std::env::var_os(CHILD_ENV).is_none() {
-        return;
-    }
-    let code = match std::panic::catch_unwind(worker) {
-        Ok(Ok(())) => 0,
-        Ok(Err(msg)) => {
-            let f = std::env::var("FMAP_CHAOS_FAILDIR").unwrap();
-            let _ = std::fs::write(
-                Path::new(&f).join(format!("fail-{}", std::process::id())),
-                msg,
-            );
-            2
-        }
-        Err(_) => 3,
-    };
-    std::process::exit(code);
+    common::child_entry(CHILD_ENV, run_worker);
 }
 
-macro_rules! check {
-    ($c:expr, $($a:tt)*) => { if !$c { return Err(format!($($a)*)); } };
-}
-
-fn ctx<T>(r: fmap::Result<T>, what: &str) -> Result<T, String> {
-    r.map_err(|e| format!("{what}: {e}"))
+/// A worker (the role is always "1"). A failed check is also written to a file in
+/// `FMAP_CHAOS_FAILDIR` (workers' output goes nowhere), where the parent looks for it.
+fn run_worker(_role: &str) -> R {
+    worker().inspect_err(|msg| {
+        let f = std::env::var("FMAP_CHAOS_FAILDIR").unwrap();
+        let _ = std::fs::write(
+            Path::new(&f).join(format!("fail-{}", std::process::id())),
+            msg,
+        );
+    })
 }
 
 struct Held {
@@ -159,40 +118,28 @@ struct Held {
     view: Option<View>,
 }
 
-fn worker() -> Result<(), String> {
+fn worker() -> R {
     let slot: usize = std::env::var("FMAP_CHAOS_SLOT").unwrap().parse().unwrap();
     let ns = Namespace::at(std::env::var("FMAP_CHAOS_ROOT").unwrap());
     let lns = Namespace::at(std::env::var("FMAP_CHAOS_LEDGER").unwrap());
-    let lmap = ctx(
-        Mapping::open_in(&lns, "ledger", Access::WRITE),
-        "open ledger",
-    )?;
-    let ledger = ctx(lmap.map_view(Access::WRITE, 0, 0), "map ledger")?;
+    let lmap = Mapping::open_in(&lns, "ledger", Access::WRITE).ctx("open ledger")?;
+    let ledger = lmap.map_view(Access::WRITE, 0, 0).ctx("map ledger")?;
     let l = |i: usize| word(&ledger, i);
     let s = |i: usize| word(&ledger, SLOT_BASE + slot * STRIDE + i);
-    // SAFETY: gettid has no preconditions.
-    s(S_TID).store(unsafe { libc::syscall(libc::SYS_gettid) } as u64, SeqCst);
+    s(S_TID).store(tid() as u64, SeqCst);
     let mut rng = Rng::new(seed());
     let wait = |ms: u64| Some(Duration::from_millis(ms));
 
-    let mutex = ctx(Mutex::create_in(&ns, Some("m"), false), "create mutex")?;
-    let data = ctx(
-        MappingOptions::new()
-            .namespace(&ns)
-            .name("data")
-            .size(DATA_SIZE)
-            .create(),
-        "create data",
-    )?;
-    let dview = ctx(data.map_view(Access::WRITE, 0, 0), "map data")?;
-    let sem = ctx(
-        Semaphore::create_in(&ns, Some("s"), SEM_MAX, SEM_MAX),
-        "create sem",
-    )?;
-    let event = ctx(
-        Event::create_in(&ns, Some("e"), false, false),
-        "create event",
-    )?;
+    let mutex = Mutex::create_in(&ns, Some("m"), false).ctx("create mutex")?;
+    let data = MappingOptions::new()
+        .namespace(&ns)
+        .name("data")
+        .size(DATA_SIZE)
+        .create()
+        .ctx("create data")?;
+    let dview = data.map_view(Access::WRITE, 0, 0).ctx("map data")?;
+    let sem = Semaphore::create_in(&ns, Some("s"), SEM_MAX, SEM_MAX).ctx("create sem")?;
+    let event = Event::create_in(&ns, Some("e"), false, false).ctx("create event")?;
     let mut held: Vec<Held> = (0..SECTIONS)
         .map(|_| Held {
             mapping: None,
@@ -205,7 +152,7 @@ fn worker() -> Result<(), String> {
             // The mutex and the checksummed data.
             0..=2 => {
                 s(S_MUTEX_PHASE).store(TRYING, SeqCst);
-                let r = ctx(mutex.wait(wait(200)), "wait mutex")?;
+                let r = mutex.wait(wait(200)).ctx("wait mutex")?;
                 match r {
                     WaitResult::TimedOut => {
                         s(S_MUTEX_PHASE).store(IDLE, SeqCst);
@@ -236,13 +183,13 @@ fn worker() -> Result<(), String> {
                 }
                 word(&dview, 0).store(checksum(&dview), Relaxed);
                 s(S_MUTEX_PHASE).store(RELEASING, SeqCst);
-                ctx(mutex.release(), "release mutex")?;
+                mutex.release().ctx("release mutex")?;
                 s(S_MUTEX_PHASE).store(IDLE, SeqCst);
             }
             // The semaphore.
             3 | 4 => {
                 s(S_SEM_PHASE).store(TRYING, SeqCst);
-                match ctx(sem.wait(wait(50)), "wait semaphore")? {
+                match sem.wait(wait(50)).ctx("wait semaphore")? {
                     WaitResult::TimedOut => {
                         s(S_SEM_PHASE).store(IDLE, SeqCst);
                         continue;
@@ -251,7 +198,7 @@ fn worker() -> Result<(), String> {
                     WaitResult::Signaled(_) => {}
                 }
                 s(S_SEM_PHASE).store(OWNING, SeqCst);
-                let (c, m) = ctx(sem.count(), "semaphore count")?;
+                let (c, m) = sem.count().ctx("semaphore count")?;
                 check!(
                     (0..SEM_MAX).contains(&c) && m == SEM_MAX,
                     "semaphore count {c}/{m}"
@@ -260,29 +207,26 @@ fn worker() -> Result<(), String> {
                     std::thread::sleep(Duration::from_micros(rng.below(2000)));
                 }
                 s(S_SEM_PHASE).store(RELEASING, SeqCst);
-                ctx(sem.release(1), "release semaphore")?;
+                sem.release(1).ctx("release semaphore")?;
                 s(S_SEM_PHASE).store(IDLE, SeqCst);
             }
             // The event, and extra handles to the sync objects by name.
             5 => match rng.below(4) {
-                0 => ctx(event.set(), "set event")?,
+                0 => event.set().ctx("set event")?,
                 1 => {
-                    let r = ctx(event.wait(wait(5)), "wait event")?;
+                    let r = event.wait(wait(5)).ctx("wait event")?;
                     check!(
                         !matches!(r, WaitResult::Abandoned(_)),
                         "event reported abandoned"
                     );
                 }
                 2 => {
-                    let e2 = ctx(Event::open_in(&ns, "e", EVENT_ALL_ACCESS), "open event")?;
-                    ctx(e2.set(), "set event (2nd handle)")?;
+                    let e2 = Event::open_in(&ns, "e", EVENT_ALL_ACCESS).ctx("open event")?;
+                    e2.set().ctx("set event (2nd handle)")?;
                 }
                 _ => {
-                    let m2 = ctx(Mutex::open_in(&ns, "m", MUTEX_ALL_ACCESS), "open mutex")?;
-                    let s2 = ctx(
-                        Semaphore::open_in(&ns, "s", SEMAPHORE_ALL_ACCESS),
-                        "open sem",
-                    )?;
+                    let m2 = Mutex::open_in(&ns, "m", MUTEX_ALL_ACCESS).ctx("open mutex")?;
+                    let s2 = Semaphore::open_in(&ns, "s", SEMAPHORE_ALL_ACCESS).ctx("open sem")?;
                     drop((m2, s2));
                 }
             },
@@ -293,14 +237,12 @@ fn worker() -> Result<(), String> {
                 let h = &mut held[i];
                 match (&h.mapping, rng.below(5)) {
                     (None, 0..=1) => {
-                        let m = ctx(
-                            MappingOptions::new()
-                                .namespace(&ns)
-                                .name(&name)
-                                .size(section_size(i))
-                                .create(),
-                            "create section",
-                        )?;
+                        let m = MappingOptions::new()
+                            .namespace(&ns)
+                            .name(&name)
+                            .size(section_size(i))
+                            .create()
+                            .ctx("create section")?;
                         check!(m.size() == section_size(i), "{name} has size {}", m.size());
                         h.mapping = Some(m);
                     }
@@ -314,19 +256,17 @@ fn worker() -> Result<(), String> {
                     },
                     (Some(m), 0) => {
                         // A held name can always be opened.
-                        let again = ctx(
-                            Mapping::open_in(&ns, &name, Access::READ),
-                            "open a held name",
-                        )?;
+                        let again =
+                            Mapping::open_in(&ns, &name, Access::READ).ctx("open a held name")?;
                         check!(again.size() == m.size(), "{name}: another object");
                     }
                     (Some(m), 1 | 2) => {
-                        let v = ctx(m.map_view(Access::WRITE, 0, 0), "map section")?;
+                        let v = m.map_view(Access::WRITE, 0, 0).ctx("map section")?;
                         let x = rng.next();
                         let off = slot * 8;
-                        ctx(v.write(off, &x.to_le_bytes()), "write section")?;
+                        v.write(off, &x.to_le_bytes()).ctx("write section")?;
                         let mut b = [0u8; 8];
-                        ctx(v.read(off, &mut b), "read section")?;
+                        v.read(off, &mut b).ctx("read section")?;
                         check!(u64::from_le_bytes(b) == x, "{name}: my slot changed");
                         if rng.below(2) == 0 {
                             h.view = Some(v); // keep it, maybe beyond the handle
@@ -353,50 +293,13 @@ fn worker() -> Result<(), String> {
 
 /// A private tmpfs when running as root (so its usage measures exactly what fmap left), else a
 /// directory in `/dev/shm`.
-struct Root {
-    dir: tempfile::TempDir,
-    mounted: bool,
-}
-
-impl Root {
-    fn new() -> Root {
-        let dir = tempfile::Builder::new()
-            .prefix("fmap-chaos-")
-            .tempdir_in("/dev/shm")
-            .unwrap();
-        let mounted = rustix_is_root()
-            && Command::new("mount")
-                .args(["-t", "tmpfs", "-o", "size=256m,mode=0755", "tmpfs"])
-                .arg(dir.path())
-                .stderr(Stdio::null())
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false);
-        Root { dir, mounted }
+fn chaos_root() -> Tmpfs {
+    let dir = shm_tempdir("fmap-chaos-");
+    if is_root() {
+        Tmpfs::mount(dir, "256m")
+    } else {
+        Tmpfs::unmounted(dir, "not root")
     }
-}
-
-impl Drop for Root {
-    fn drop(&mut self) {
-        if self.mounted {
-            let _ = Command::new("umount").arg(self.dir.path()).status();
-        }
-    }
-}
-
-fn rustix_is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn fs_used(path: &Path) -> u64 {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
-    // SAFETY: all-zero is a valid statvfs; the call only writes into it.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is NUL-terminated and `st` exclusively borrowed.
-    assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0);
-    (st.f_blocks as u64 - st.f_bfree as u64) * st.f_frsize as u64
 }
 
 /// The owner thread id in the lock word of the mutex token (glibc robust mutex: the owner's
@@ -414,9 +317,7 @@ struct Slot {
 }
 
 fn spawn(slot: usize, root: &Path, ledger: &Path, faildir: &Path) -> Slot {
-    let child = Command::new(std::env::current_exe().unwrap())
-        .args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, "1")
+    let child = child_command(CHILD_ENV, "1")
         .env("FMAP_CHAOS_SLOT", slot.to_string())
         .env("FMAP_CHAOS_ROOT", root)
         .env("FMAP_CHAOS_LEDGER", ledger)
@@ -450,11 +351,8 @@ fn chaos() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10);
-    let root = Root::new();
-    let ledger_dir = tempfile::Builder::new()
-        .prefix("fmap-chaos-ledger-")
-        .tempdir_in("/dev/shm")
-        .unwrap();
+    let root = chaos_root();
+    let ledger_dir = shm_tempdir("fmap-chaos-ledger-");
     let faildir = tempfile::tempdir().unwrap();
     let nsroot: PathBuf = root.dir.path().join("ns");
     let used_before = fs_used(root.dir.path());
@@ -481,9 +379,7 @@ fn chaos() {
         .create()
         .unwrap();
     let sem = Semaphore::create_in(&ns, Some("s"), SEM_MAX, SEM_MAX).unwrap();
-    let token_file = ns
-        .dir_path(fmap::Scope::Local)
-        .join(fmap::Name::parse("m").unwrap().file_name());
+    let token_file = object_file(&ns, "m");
 
     let mut slots: Vec<Slot> = (0..WORKERS)
         .map(|i| spawn(i, &nsroot, ledger_dir.path(), faildir.path()))
@@ -626,7 +522,7 @@ fn chaos() {
     assert!(left.is_empty(), "left in the namespace directory: {left:?}");
     std::fs::remove_dir_all(&nsroot).unwrap();
     let used_after = fs_used(root.dir.path());
-    if root.mounted {
+    if root.is_mounted() {
         assert_eq!(
             used_after, used_before,
             "tmpfs usage {used_before} -> {used_after}"

@@ -5,54 +5,24 @@
 //! limit (`ERROR_TOO_MANY_OPEN_FILES`, `ERROR_NOT_ENOUGH_MEMORY`), leave nothing half-created or
 //! half-mapped, and work again once room returns (tested in child processes).
 
+mod common;
+
+use common::{child_command, object_files, shm_tempdir, Tmpfs};
 use fmap::{Access, ErrorKind, MappingOptions, Namespace};
-use std::process::Command;
 
-struct Mount(tempfile::TempDir);
-
-impl Mount {
-    fn small_tmpfs(size: &str) -> Mount {
-        let d = tempfile::tempdir().unwrap();
-        let ok = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0755"),
-                "tmpfs",
-            ])
-            .arg(d.path())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(
-            ok,
-            "mounting a tmpfs failed: this test needs root (CI runs as root)"
-        );
-        Mount(d)
+/// A private tmpfs of `size`, which needs root.
+fn small_tmpfs(size: &str) -> Tmpfs {
+    let m = Tmpfs::mount(tempfile::tempdir().unwrap(), size);
+    if let Err(e) = &m.mounted {
+        panic!("mounting a tmpfs failed: this test needs root (CI runs as root): {e}");
     }
-}
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.0.path()).status();
-    }
-}
-
-fn object_files(ns: &Namespace) -> Vec<String> {
-    std::fs::read_dir(ns.dir_path(fmap::Scope::Local))
-        .map(|rd| {
-            rd.map(|e| e.unwrap().file_name().into_string().unwrap())
-                .filter(|n| n != ".lock")
-                .collect()
-        })
-        .unwrap_or_default()
+    m
 }
 
 #[test]
 fn full_tmpfs_fails_at_creation_and_recovers() {
-    let m = Mount::small_tmpfs("2m");
-    let ns = Namespace::at(m.0.path());
+    let m = small_tmpfs("2m");
+    let ns = Namespace::at(m.path());
     // 4 MiB cannot fit in a 2 MiB file system: refused at creation.
     let e = MappingOptions::new()
         .namespace(&ns)
@@ -118,25 +88,22 @@ const CHILD_ENV: &str = "FMAP_EXHAUST_CHILD";
 /// The entry point of child processes; a no-op in a normal test run.
 #[test]
 fn child_entry() {
-    let Ok(role) = std::env::var(CHILD_ENV) else {
-        return;
-    };
-    let r = std::panic::catch_unwind(|| match role.as_str() {
+    common::child_entry(CHILD_ENV, run_role);
+}
+
+/// The roles check with assertions: a failed one panics.
+fn run_role(role: &str) -> Result<(), String> {
+    match role {
         "nofile" => nofile(),
         "as" => address_space(),
         r => panic!("unknown role {r}"),
-    });
-    std::process::exit(if r.is_ok() { 0 } else { 3 });
+    }
+    Ok(())
 }
 
 fn run_child(role: &str) {
-    let root = tempfile::Builder::new()
-        .prefix("fmap-exhaust-")
-        .tempdir_in("/dev/shm")
-        .unwrap();
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, role)
+    let root = shm_tempdir("fmap-exhaust-");
+    let out = child_command(CHILD_ENV, role)
         .env("FMAP_EXHAUST_ROOT", root.path())
         .output()
         .unwrap();

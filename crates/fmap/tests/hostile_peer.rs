@@ -5,37 +5,28 @@
 //! as any process with write access to the namespace directory can; `SIGBUS` would kill this
 //! test process, so reaching the assertions is itself the check.
 
+mod common;
+
+use common::{namespace_with_prefix, object_file, Z};
 use fmap::{
-    wait_all, wait_any, Access, ErrorKind, Event, Mapping, MappingOptions, Name, Namespace, Scope,
+    wait_all, wait_any, Access, ErrorKind, Event, Mapping, MappingOptions, Namespace, Scope,
     Semaphore,
 };
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
 use std::time::Duration;
 
 fn ns() -> (tempfile::TempDir, Namespace) {
-    let d = tempfile::Builder::new()
-        .prefix("fmap-hostile-")
-        .tempdir_in("/dev/shm")
-        .unwrap();
-    let ns = Namespace::at(d.path());
-    (d, ns)
+    namespace_with_prefix("fmap-hostile-")
 }
 
-fn file(ns: &Namespace, name: &str) -> PathBuf {
-    ns.dir_path(Scope::Local)
-        .join(Name::parse(name).unwrap().file_name())
-}
-
+/// The peer's descriptor of the file of `name`.
 fn peer(ns: &Namespace, name: &str) -> std::fs::File {
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .open(file(ns, name))
+        .open(object_file(ns, name))
         .unwrap()
 }
-
-const Z: Option<Duration> = Some(Duration::ZERO);
 
 #[test]
 fn truncated_section_gives_errors_not_sigbus() {

@@ -11,7 +11,8 @@
 //! [`Namespace::at`] because the tests of one process share the default namespace.
 //!
 //! Exit codes of a child: 0 = the role succeeded, 2 = a check failed (the reason is printed
-//! as `FMAP:FAIL …`), 3 = the role panicked.
+//! as `FMAP:FAIL …`), 3 = the role panicked. The harness (spawning, reports, waiting, killing)
+//! is `common`'s, shared with the other multi-process tests; this file has the roles and tests.
 //!
 //! What is covered: data crossing processes; name lifetime (a name lives while any process
 //! holds a handle, views keep memory but not names); `already_existed` and type clashes across
@@ -24,21 +25,23 @@
 //! in the namespace directory while the handle is open; and no two processes hold handles to
 //! different objects of one name at the same time (checked through a shared registry).
 
+#[macro_use]
+mod common;
+
+use common::{
+    env, fs_avail, fs_used, namespace, num, read_stdin_line, seed, var, var_or, word_at, Proc, Rng,
+    TIMEOUT,
+};
 use fmap::{Access, ErrorKind, Mapping, MappingOptions, Namespace, Scope, View};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const CHILD_ENV: &str = "FMAP_TEST_CHILD";
-/// How long the parent waits for any one report or exit of a child before giving up.
-const TIMEOUT: Duration = Duration::from_secs(60);
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * 1024;
 
@@ -46,52 +49,11 @@ const MIB: u64 = 1024 * 1024;
 // Small helpers shared by parent and children
 // ------------------------------------------------------------------------------------------
 
-/// xorshift64* — tests must not depend on a random-number crate.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        // splitmix64 of the seed, so that similar seeds give unrelated streams
-        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Rng((z ^ (z >> 31)) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-fn fresh_seed() -> u64 {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
-    nanos ^ ((std::process::id() as u64) << 32)
-}
-
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_millis() as u64
-}
-
-/// The 8-byte word at `off` of a view, for lock-free cross-process checks.
-fn word(v: &View, off: usize) -> &AtomicU64 {
-    assert!(off % 8 == 0 && off + 8 <= v.len());
-    // SAFETY: the view is mapped for at least `off + 8` bytes, its base is 64 KiB-aligned so
-    // the word is 8-byte aligned, and the memory lives as long as the view (the borrow).
-    // Every process accesses these words only atomically.
-    unsafe { &*(v.as_ptr().add(off) as *const AtomicU64) }
 }
 
 fn read_text(v: &View, off: usize, len: usize) -> String {
@@ -110,50 +72,7 @@ fn read_text(v: &View, off: usize, len: usize) -> String {
 /// does nothing.
 #[test]
 fn child_entry() {
-    let Ok(role) = std::env::var(CHILD_ENV) else {
-        return;
-    };
-    let code = match std::panic::catch_unwind(|| run_role(&role)) {
-        Ok(Ok(())) => 0,
-        Ok(Err(msg)) => {
-            println!("FMAP:FAIL [{role} pid {}] {msg}", std::process::id());
-            2
-        }
-        Err(_) => {
-            println!("FMAP:FAIL [{role} pid {}] panicked", std::process::id());
-            3
-        }
-    };
-    let _ = std::io::stdout().flush();
-    std::process::exit(code);
-}
-
-macro_rules! check {
-    ($cond:expr, $($arg:tt)*) => {
-        if !$cond {
-            return Err(format!($($arg)*));
-        }
-    };
-}
-
-fn var(key: &str) -> String {
-    std::env::var(key).unwrap_or_else(|_| panic!("child: {key} is not set"))
-}
-
-fn var_or(key: &str, default: &str) -> String {
-    std::env::var(key).unwrap_or_else(|_| default.to_owned())
-}
-
-fn num(key: &str) -> u64 {
-    var(key)
-        .parse()
-        .unwrap_or_else(|_| panic!("child: {key} is not a number"))
-}
-
-fn read_stdin_line() -> String {
-    let mut line = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut line);
-    line.trim().to_owned()
+    common::child_entry(CHILD_ENV, run_role);
 }
 
 fn run_role(role: &str) -> Result<(), String> {
@@ -396,7 +315,7 @@ fn check_race_view(v: &View, name: usize, size: u64, ctx: &str) -> Result<Seen, 
         RACE_PAGES.iter().any(|p| p * 4096 == size),
         "{ctx}: size {size} is none of the sizes any process creates"
     );
-    let tag = word(v, 0).load(Ordering::Acquire);
+    let tag = word_at(v, 0).load(Ordering::Acquire);
     let mut id = 0;
     if tag != 0 {
         let want = race_tag(name, v.len());
@@ -405,8 +324,8 @@ fn check_race_view(v: &View, name: usize, size: u64, ctx: &str) -> Result<Seen, 
             "{ctx}: tag {tag:#x}, expected {want:#x} (name {name}, size {size}): \
              the object has another name or another size than its creator gave it"
         );
-        let last = word(v, v.len() - 8).load(Ordering::Relaxed);
-        id = word(v, 8).load(Ordering::Relaxed);
+        let last = word_at(v, v.len() - 8).load(Ordering::Relaxed);
+        id = word_at(v, 8).load(Ordering::Relaxed);
         check!(
             last == want && id != 0 && id >> 32 == 0,
             "{ctx}: tag {want:#x} but last word {last:#x} and id {id:#x}: \
@@ -414,7 +333,7 @@ fn check_race_view(v: &View, name: usize, size: u64, ctx: &str) -> Result<Seen, 
         );
     }
     for off in (4096..8192).step_by(8) {
-        let w = word(v, off).load(Ordering::Relaxed);
+        let w = word_at(v, off).load(Ordering::Relaxed);
         check!(
             w == 0,
             "{ctx}: word at {off} is {w:#x}; nobody ever writes the second page"
@@ -471,7 +390,7 @@ fn check_named(v: &View, ctx: &str) -> Result<(), String> {
 
 impl Race {
     fn entry(&self, idx: usize, name: usize) -> &AtomicU64 {
-        word(&self.registry_view, 8 * (idx * self.names.len() + name))
+        word_at(&self.registry_view, 8 * (idx * self.names.len() + name))
     }
 
     /// Another process that holds a handle to `name` right now must hold the same object.
@@ -630,7 +549,7 @@ impl Race {
         let mut seen = check_race_view(&v, name, m.size(), &what)?;
         check_named(&v, &what)?;
         if created {
-            let last = word(&v, v.len() - 8).load(Ordering::Relaxed);
+            let last = word_at(&v, v.len() - 8).load(Ordering::Relaxed);
             check!(
                 seen.tag == 0 && last == 0,
                 "{what}: a new object is not zeroed (first word {:#x}, last word {last:#x})",
@@ -640,9 +559,9 @@ impl Race {
                 tag: race_tag(name, v.len()),
                 id: 1 + self.rng.below(0xFFFF_FFFE),
             };
-            word(&v, v.len() - 8).store(seen.tag, Ordering::Relaxed);
-            word(&v, 8).store(seen.id, Ordering::Relaxed);
-            word(&v, 0).store(seen.tag, Ordering::Release);
+            word_at(&v, v.len() - 8).store(seen.tag, Ordering::Relaxed);
+            word_at(&v, 8).store(seen.id, Ordering::Relaxed);
+            word_at(&v, 0).store(seen.tag, Ordering::Release);
             self.c.created += 1;
         } else {
             if seen.tag == 0 {
@@ -658,7 +577,7 @@ impl Race {
         // A write and a read back through shared memory.
         let off = SLOT_BASE + 8 * self.idx;
         let val = self.rng.next();
-        word(&v, off).store(val, Ordering::Relaxed);
+        word_at(&v, off).store(val, Ordering::Relaxed);
         let mut buf = [0u8; 8];
         v.read(off, &mut buf).map_err(|e| e.to_string())?;
         check!(
@@ -700,7 +619,7 @@ fn role_race() -> Result<(), String> {
         .ok()
         .map(|d| d.parse::<u64>().unwrap());
     assert!(idx < MAX_PROCS, "FMAP_IDX must be below {MAX_PROCS}");
-    let seed = fresh_seed() ^ (idx as u64).wrapping_mul(0x1234_5678_9ABC_DEF1);
+    let seed = seed() ^ (idx as u64).wrapping_mul(0x1234_5678_9ABC_DEF1);
     let registry = Mapping::open(REGISTRY, Access::WRITE).map_err(|e| format!("registry: {e}"))?;
     let registry_view = registry
         .map_view(Access::WRITE, 0, 0)
@@ -780,16 +699,16 @@ fn role_closers() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     for r in 0..rounds {
         spin_until("the open phase", || {
-            word(&gv, 0).load(Ordering::SeqCst) > 2 * r
+            word_at(&gv, 0).load(Ordering::SeqCst) > 2 * r
         })?;
         let name = format!("{prefix}{r}");
         let m = Mapping::open(&name, Access::READ).map_err(|e| format!("open {name}: {e}"))?;
-        word(&gv, 8).fetch_add(1, Ordering::SeqCst);
+        word_at(&gv, 8).fetch_add(1, Ordering::SeqCst);
         spin_until("the close phase", || {
-            word(&gv, 0).load(Ordering::SeqCst) > 2 * r + 1
+            word_at(&gv, 0).load(Ordering::SeqCst) > 2 * r + 1
         })?;
         drop(m);
-        word(&gv, 16).fetch_add(1, Ordering::SeqCst);
+        word_at(&gv, 16).fetch_add(1, Ordering::SeqCst);
     }
     Ok(())
 }
@@ -797,195 +716,6 @@ fn role_closers() -> Result<(), String> {
 // ------------------------------------------------------------------------------------------
 // The parent side
 // ------------------------------------------------------------------------------------------
-
-/// A running child process.
-struct Proc {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: mpsc::Receiver<String>,
-    log: Arc<Mutex<String>>,
-    readers: Vec<JoinHandle<()>>,
-    status: Option<ExitStatus>,
-    what: String,
-}
-
-impl Proc {
-    fn spawn(root: &Path, role: &str, env: &[(&str, String)]) -> Proc {
-        let mut cmd = Command::new(std::env::current_exe().unwrap());
-        cmd.args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, role)
-            .env("FMAP_ROOT", root)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("cannot spawn a child process");
-        let what = format!(
-            "child {} ({role}, {})",
-            child.id(),
-            env.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel();
-        let out = child.stdout.take().unwrap();
-        let err = child.stderr.take().unwrap();
-        let log1 = log.clone();
-        let r1 = std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                log1.lock().unwrap().push_str(&format!("out: {line}\n"));
-                if let Some(at) = line.find("FMAP:") {
-                    let _ = tx.send(line[at..].to_owned());
-                }
-            }
-        });
-        let log2 = log.clone();
-        let r2 = std::thread::spawn(move || {
-            for line in BufReader::new(err).lines() {
-                let Ok(line) = line else { break };
-                log2.lock().unwrap().push_str(&format!("err: {line}\n"));
-            }
-        });
-        Proc {
-            stdin: child.stdin.take(),
-            child,
-            lines: rx,
-            log,
-            readers: vec![r1, r2],
-            status: None,
-            what,
-        }
-    }
-
-    fn diag(&self) -> String {
-        format!(
-            "{} (status {:?}); its output:\n{}",
-            self.what,
-            self.status,
-            self.log.lock().unwrap()
-        )
-    }
-
-    /// Waits for the next report starting with `prefix` and returns the rest of the line.
-    fn expect(&mut self, prefix: &str) -> String {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if line.starts_with("FMAP:FAIL") => {
-                    self.wait();
-                    panic!("{line}\n{}", self.diag());
-                }
-                Ok(line) => {
-                    if let Some(rest) = line.strip_prefix(prefix) {
-                        return rest.trim().to_owned();
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    panic!("no {prefix} within {TIMEOUT:?} from {}", self.diag())
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    self.wait();
-                    panic!("{prefix} expected, but the child ended: {}", self.diag());
-                }
-            }
-        }
-    }
-
-    fn send(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().expect("stdin already closed");
-        writeln!(stdin, "{line}").expect("cannot write to the child");
-        stdin.flush().unwrap();
-    }
-
-    fn close_stdin(&mut self) {
-        self.stdin = None;
-    }
-
-    /// Waits for the child to end (at most [`TIMEOUT`]) and for its output.
-    fn wait(&mut self) -> ExitStatus {
-        if let Some(s) = self.status {
-            return s;
-        }
-        self.stdin = None;
-        let deadline = Instant::now() + TIMEOUT;
-        let status = loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                break s;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let s = self.child.wait().unwrap();
-                self.status = Some(s);
-                panic!("timed out waiting for {}", self.diag());
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        };
-        self.status = Some(status);
-        for r in self.readers.drain(..) {
-            let _ = r.join();
-        }
-        status
-    }
-
-    /// Sends SIGKILL (`Child::kill`) without waiting.
-    fn send_kill(&mut self) {
-        if self.status.is_none() {
-            let _ = self.child.kill();
-        }
-    }
-
-    /// SIGKILL and reap. The child may have ended by itself just before.
-    fn kill(&mut self) -> ExitStatus {
-        self.send_kill();
-        let s = self.wait();
-        self.assert_no_failure();
-        s
-    }
-
-    /// Asserts that the child did not report a failed check or exit with an error.
-    fn assert_no_failure(&mut self) {
-        let s = self.status.expect("wait first");
-        let ok = s.success() || s.signal() == Some(libc::SIGKILL);
-        let log = self.log.lock().unwrap().clone();
-        if !ok || log.contains("FMAP:FAIL") {
-            panic!("child failed: {}", self.diag());
-        }
-    }
-
-    /// Waits for a successful exit and returns the reports not consumed yet.
-    fn wait_success(&mut self) -> Vec<String> {
-        let s = self.wait();
-        if !s.success() {
-            panic!("child did not succeed: {}", self.diag());
-        }
-        self.lines.try_iter().collect()
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if self.status.is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn env(pairs: &[(&'static str, &dyn std::fmt::Display)]) -> Vec<(&'static str, String)> {
-    pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
-}
-
-fn namespace() -> (tempfile::TempDir, Namespace) {
-    let d = tempfile::tempdir_in("/dev/shm").unwrap();
-    let ns = Namespace::at(d.path());
-    (d, ns)
-}
 
 /// The files in the namespace directories of `ns` (both scopes), with their allocated bytes.
 fn namespace_files(ns: &Namespace) -> Vec<(String, u64)> {
@@ -1040,29 +770,6 @@ fn object_file_exists(ns: &Namespace) -> bool {
     namespace_files(ns)
         .iter()
         .any(|(f, _)| !f.ends_with("/.lock"))
-}
-
-/// Bytes in use on the file system holding `path`.
-fn fs_used(path: &Path) -> u64 {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
-    // SAFETY: all-zero is a valid `statvfs`; the call only writes into it.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is a NUL-terminated path and `st` a valid, exclusively borrowed struct.
-    let r = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
-    assert_eq!(r, 0, "statvfs {}", path.display());
-    (st.f_blocks as u64 - st.f_bfree as u64) * st.f_frsize as u64
-}
-
-fn fs_avail(path: &Path) -> u64 {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
-    // SAFETY: as in `fs_used`.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: as in `fs_used`.
-    let r = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
-    assert_eq!(r, 0, "statvfs {}", path.display());
-    st.f_bavail as u64 * st.f_frsize as u64
 }
 
 /// Keeps the tests that measure tmpfs usage (exclusive) apart from each other and from the
@@ -1141,6 +848,7 @@ fn data_written_in_one_process_is_read_in_another() {
     // The child opens the bare name (= Local\data), reads through a view at offset 64 KiB and
     // answers through a view at offset 128 KiB.
     let mut p = Proc::spawn(
+        CHILD_ENV,
         dir.path(),
         "verify_reply",
         &env(&[
@@ -1172,6 +880,7 @@ fn name_lives_while_any_process_holds_a_handle() {
     for child_closes in [true, false] {
         let (dir, ns) = namespace();
         let mut p = Proc::spawn(
+            CHILD_ENV,
             dir.path(),
             "hold",
             &env(&[
@@ -1215,6 +924,7 @@ fn name_dies_with_its_only_holder() {
     for child_closes in [true, false] {
         let (dir, ns) = namespace();
         let mut p = Proc::spawn(
+            CHILD_ENV,
             dir.path(),
             "hold",
             &env(&[
@@ -1261,6 +971,7 @@ fn views_in_another_process_keep_the_memory_but_not_the_name() {
         .write(0, b"old object")
         .unwrap();
     let mut p = Proc::spawn(
+        CHILD_ENV,
         dir.path(),
         "view_keeper",
         &env(&[("FMAP_NAME", &"Local\\v"), ("FMAP_LEN", &10)]),
@@ -1296,6 +1007,7 @@ fn views_in_another_process_keep_the_memory_but_not_the_name() {
 fn create_of_an_existing_name_across_processes() {
     let (dir, ns) = namespace();
     let mut holder = Proc::spawn(
+        CHILD_ENV,
         dir.path(),
         "hold",
         &env(&[
@@ -1318,6 +1030,7 @@ fn create_of_an_existing_name_across_processes() {
     assert_eq!(read_text(&v, 0, 5), "first");
     // And the other way round: a second child creates with another size.
     let mut second = Proc::spawn(
+        CHILD_ENV,
         dir.path(),
         "hold",
         &env(&[("FMAP_NAME", &"exists"), ("FMAP_SIZE", &(3 * MIB))]),
@@ -1337,6 +1050,7 @@ fn type_clashes_across_processes() {
     let (dir, ns) = namespace();
     // A section held by a child: an event or mutex of that name is refused.
     let mut holder = Proc::spawn(
+        CHILD_ENV,
         dir.path(),
         "hold",
         &env(&[("FMAP_NAME", &"Local\\clash"), ("FMAP_SIZE", &(64 * KIB))]),
@@ -1353,6 +1067,7 @@ fn type_clashes_across_processes() {
     let ev = fmap::Event::create_in(&ns, Some("Local\\evt"), true, false).unwrap();
     for op in ["create", "open"] {
         let mut p = Proc::spawn(
+            CHILD_ENV,
             dir.path(),
             "try_mapping",
             &env(&[
@@ -1366,6 +1081,7 @@ fn type_clashes_across_processes() {
     }
     // A missing name is ERROR_FILE_NOT_FOUND in the child too.
     let mut p = Proc::spawn(
+        CHILD_ENV,
         dir.path(),
         "try_mapping",
         &env(&[("FMAP_NAME", &"Local\\missing"), ("FMAP_OP", &"open")]),
@@ -1389,6 +1105,7 @@ fn crash_last_holder_killed_with_a_handle_and_a_view() {
     };
     let base = fs_used(dir.path());
     let mut p = Proc::spawn(
+        CHILD_ENV,
         dir.path(),
         "hold",
         &env(&[
@@ -1432,6 +1149,7 @@ fn crash_process_holding_only_a_view_is_killed() {
     };
     let base = fs_used(dir.path());
     let mut p = Proc::spawn(
+        CHILD_ENV,
         dir.path(),
         "hold",
         &env(&[
@@ -1465,6 +1183,7 @@ fn crash_process_holding_only_a_view_is_killed() {
 fn crash_of_one_holder_keeps_the_name_for_the_others() {
     let (dir, ns) = namespace();
     let mut p = Proc::spawn(
+        CHILD_ENV,
         dir.path(),
         "hold",
         &env(&[
@@ -1481,6 +1200,7 @@ fn crash_of_one_holder_keeps_the_name_for_the_others() {
     let v = m2.map_view(Access::READ, 0, 0).unwrap();
     assert_eq!(read_text(&v, 0, 15), "from the victim");
     let mut q = Proc::spawn(
+        CHILD_ENV,
         dir.path(),
         "verify_reply",
         &env(&[
@@ -1504,6 +1224,7 @@ fn crash_of_one_holder_keeps_the_name_for_the_others() {
 fn crash_then_create_gives_a_new_zeroed_object() {
     let (dir, ns) = namespace();
     let mut p = Proc::spawn(
+        CHILD_ENV,
         dir.path(),
         "hold",
         &env(&[
@@ -1574,7 +1295,7 @@ fn crash_at_random_points() {
     const ROUNDS: u64 = 15;
     let _mem = mem_lock_shared();
     let (dir, ns) = namespace();
-    let seed = fresh_seed();
+    let seed = seed();
     let mut rng = Rng::new(seed);
     let prefix = "Local\\churn";
     for round in 0..ROUNDS {
@@ -1584,6 +1305,7 @@ fn crash_at_random_points() {
         let mut procs: Vec<Proc> = (0..n)
             .map(|i| {
                 Proc::spawn(
+                    CHILD_ENV,
                     dir.path(),
                     "race",
                     &race_env(prefix, NAMES, i, 0, Some(far), false),
@@ -1645,6 +1367,7 @@ fn race_8_processes_x_2000_iterations() {
     let mut procs: Vec<Proc> = (0..PROCS)
         .map(|i| {
             Proc::spawn(
+                CHILD_ENV,
                 dir.path(),
                 "race",
                 &race_env(prefix, NAMES, i, ITERS, None, true),
@@ -1702,7 +1425,7 @@ fn race_with_random_kills() {
     let _mem = mem_lock_shared();
     let (dir, ns) = namespace();
     let prefix = "Local\\killrace";
-    let seed = fresh_seed();
+    let seed = seed();
     let mut rng = Rng::new(seed);
     let reg = registry(&ns);
     let deadline = now_ms() + RUN;
@@ -1715,6 +1438,7 @@ fn race_with_random_kills() {
             deadline + 60_000
         };
         Proc::spawn(
+            CHILD_ENV,
             dir.path(),
             "race",
             &race_env(prefix, NAMES, i, 0, Some(until), false),
@@ -1779,6 +1503,7 @@ fn simultaneous_last_closes_remove_the_name() {
     let mut procs: Vec<Proc> = (0..PROCS)
         .map(|_| {
             Proc::spawn(
+                CHILD_ENV,
                 dir.path(),
                 "closers",
                 &env(&[("FMAP_PREFIX", &prefix), ("FMAP_ROUNDS", &ROUNDS)]),
@@ -1802,14 +1527,14 @@ fn simultaneous_last_closes_remove_the_name() {
             .size(4096)
             .create()
             .unwrap();
-        word(&gv, 0).store(2 * r + 1, Ordering::SeqCst);
+        word_at(&gv, 0).store(2 * r + 1, Ordering::SeqCst);
         wait("the children's opens", &|| {
-            word(&gv, 8).load(Ordering::SeqCst) == PROCS * (r + 1)
+            word_at(&gv, 8).load(Ordering::SeqCst) == PROCS * (r + 1)
         });
         drop(m);
-        word(&gv, 0).store(2 * r + 2, Ordering::SeqCst);
+        word_at(&gv, 0).store(2 * r + 2, Ordering::SeqCst);
         wait("the children's closes", &|| {
-            word(&gv, 16).load(Ordering::SeqCst) == PROCS * (r + 1)
+            word_at(&gv, 16).load(Ordering::SeqCst) == PROCS * (r + 1)
         });
         let left: Vec<_> = std::fs::read_dir(&local)
             .unwrap()
@@ -1844,6 +1569,7 @@ fn simultaneous_last_closes_remove_the_name() {
 fn global_names_are_shared_between_processes() {
     let (dir, ns) = namespace();
     let mut p = Proc::spawn(
+        CHILD_ENV,
         dir.path(),
         "hold",
         &env(&[
@@ -1872,6 +1598,7 @@ fn global_names_are_shared_between_processes() {
     v.write(64 * KIB as usize + 5, b"parent").unwrap();
     // A third process sees both writes.
     let mut q = Proc::spawn(
+        CHILD_ENV,
         dir.path(),
         "verify_reply",
         &env(&[

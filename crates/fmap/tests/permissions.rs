@@ -13,24 +13,22 @@
 //!   `Namespace::find`). What a world-writable directory does *not* defend against (deleting or
 //!   squatting names) is listed in `SECURITY.md`.
 
+#[macro_use]
+mod common;
+
+use common::{child_command_at, is_root, object_file, ready_and_wait, shm_tempdir, R};
 use fmap::win32::*;
 use fmap::{Access, ErrorKind, Event, Mapping, MappingOptions, Mutex, Name, Namespace, Scope};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 const CHILD_ENV: &str = "FMAP_PERM_CHILD";
 const VICTIM: u32 = 65534;
 const ATTACKER: u32 = 65533;
-
-type R = Result<(), String>;
-
-macro_rules! check {
-    ($c:expr, $($a:tt)*) => { if !$c { return Err(format!($($a)*)); } };
-}
 
 fn kind_of<T>(r: fmap::Result<T>) -> Option<ErrorKind> {
     r.err().map(|e| e.kind())
@@ -39,42 +37,19 @@ fn kind_of<T>(r: fmap::Result<T>) -> Option<ErrorKind> {
 /// The entry point of child processes; a no-op in a normal test run.
 #[test]
 fn child_entry() {
-    let Ok(role) = std::env::var(CHILD_ENV) else {
-        return;
-    };
-    // Hang guard: no child outlives a stuck parent by long.
-    std::thread::spawn(|| {
-        std::thread::sleep(Duration::from_secs(120));
-        std::process::exit(4);
-    });
-    let code = match std::panic::catch_unwind(|| run(&role)) {
-        Ok(Ok(())) => 0,
-        Ok(Err(m)) => {
-            println!("FMAP:FAIL [{role}] {m}");
-            2
-        }
-        Err(_) => 3,
-    };
-    std::process::exit(code);
-}
-
-fn ready_and_wait() {
-    println!("FMAP:READY");
-    std::io::stdout().flush().unwrap();
-    let mut s = String::new();
-    let _ = std::io::stdin().read_line(&mut s);
+    common::child_entry(CHILD_ENV, run);
 }
 
 fn root() -> PathBuf {
     PathBuf::from(std::env::var("FMAP_PERM_ROOT").unwrap())
 }
 
-fn file_of(ns: &Namespace, name: &str) -> PathBuf {
-    let n = Name::parse(name).unwrap();
-    ns.dir_path(n.scope()).join(n.file_name())
-}
-
 fn run(role: &str) -> R {
+    // Hang guard: no child outlives a stuck parent by long.
+    std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_secs(120));
+        std::process::exit(4);
+    });
     let ns = Namespace::at(root());
     match role {
         "local-victim" => {
@@ -204,7 +179,7 @@ fn run(role: &str) -> R {
                 "created a name in a read-only directory"
             );
             check!(
-                std::fs::remove_file(file_of(&ns, "Global\\pub")).is_err(),
+                std::fs::remove_file(object_file(&ns, "Global\\pub")).is_err(),
                 "deleted the victim's object file"
             );
             Ok(())
@@ -212,16 +187,16 @@ fn run(role: &str) -> R {
         "planter" => {
             // Plants under the file names of names the victim will use.
             let target = root().join("victim-file");
-            std::os::unix::fs::symlink(&target, file_of(&ns, "Global\\sym")).unwrap();
-            std::fs::create_dir(file_of(&ns, "Global\\dir")).unwrap();
-            let fifo = file_of(&ns, "Global\\fifo");
+            std::os::unix::fs::symlink(&target, object_file(&ns, "Global\\sym")).unwrap();
+            std::fs::create_dir(object_file(&ns, "Global\\dir")).unwrap();
+            let fifo = object_file(&ns, "Global\\fifo");
             let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
             // SAFETY: plain mkfifo on a NUL-terminated path.
             check!(
                 unsafe { libc::mkfifo(c.as_ptr(), 0o444) } == 0,
                 "mkfifo failed"
             );
-            let junk = file_of(&ns, "Global\\junk");
+            let junk = object_file(&ns, "Global\\junk");
             std::fs::write(&junk, vec![0xEEu8; 8192]).unwrap();
             std::fs::set_permissions(&junk, std::fs::Permissions::from_mode(0o444)).unwrap();
             // A squatter: a real object under a name the victim means to create, held.
@@ -311,10 +286,8 @@ fn exe() -> &'static Path {
 }
 
 fn spawn(role: &str, uid: u32, root: &Path) -> Proc {
-    let mut child = Command::new(exe())
+    let mut child = child_command_at(exe(), CHILD_ENV, role)
         .current_dir("/")
-        .args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, role)
         .env("FMAP_PERM_ROOT", root)
         .env_remove("FMAP_ROOT")
         .uid(uid)
@@ -364,19 +337,16 @@ impl Proc {
     }
 }
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-/// A namespace root every user can use (like `/dev/shm`: mode 1777).
-fn shared_root() -> tempfile::TempDir {
-    let d = tempfile::Builder::new()
-        .prefix("fmap-perm-")
-        .tempdir_in("/dev/shm")
-        .unwrap();
+/// A namespace root every user can use (like `/dev/shm`: mode 1777); `None` (the test is
+/// skipped) unless running as root, which the tests need to change users.
+fn shared_root() -> Option<tempfile::TempDir> {
+    if !is_root() {
+        eprintln!("skipped: needs root (CI runs as root)");
+        return None;
+    }
+    let d = shm_tempdir("fmap-perm-");
     std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
-    d
+    Some(d)
 }
 
 fn chown(p: &Path, uid: u32) {
@@ -385,11 +355,9 @@ fn chown(p: &Path, uid: u32) {
 
 #[test]
 fn local_objects_are_private() {
-    if !is_root() {
-        eprintln!("skipped: needs root (CI runs as root)");
+    let Some(root) = shared_root() else {
         return;
-    }
-    let root = shared_root();
+    };
     let mut victim = spawn("local-victim", VICTIM, root.path());
     victim.ready();
     spawn("local-attacker", ATTACKER, root.path()).finish("attacker");
@@ -398,11 +366,9 @@ fn local_objects_are_private() {
 
 #[test]
 fn global_objects_follow_the_directory_mode() {
-    if !is_root() {
-        eprintln!("skipped: needs root (CI runs as root)");
+    let Some(root) = shared_root() else {
         return;
-    }
-    let root = shared_root();
+    };
     // An administrator pre-creates Global\ for the victim, readable by everyone.
     let g = Namespace::at(root.path()).dir_path(Scope::Global);
     std::fs::create_dir(&g).unwrap();
@@ -410,7 +376,7 @@ fn global_objects_follow_the_directory_mode() {
     chown(&g, VICTIM);
     let mut victim = spawn("ro-victim", VICTIM, root.path());
     victim.ready();
-    let f = file_of(&Namespace::at(root.path()), "Global\\pub");
+    let f = object_file(&Namespace::at(root.path()), "Global\\pub");
     let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
     assert_eq!(
         mode, 0o644,
@@ -422,11 +388,9 @@ fn global_objects_follow_the_directory_mode() {
 
 #[test]
 fn planted_files_in_global_are_refused_or_detected() {
-    if !is_root() {
-        eprintln!("skipped: needs root (CI runs as root)");
+    let Some(root) = shared_root() else {
         return;
-    }
-    let root = shared_root();
+    };
     let ns = Namespace::at(root.path());
     // fmap creates the shared Global\ directory (mode 0777) …
     drop(

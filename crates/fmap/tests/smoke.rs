@@ -1,14 +1,11 @@
-use fmap::{Access, ErrorKind, Mapping, MappingOptions, Namespace};
+mod common;
 
-fn ns() -> (tempfile::TempDir, Namespace) {
-    let d = tempfile::tempdir_in("/dev/shm").unwrap();
-    let ns = Namespace::at(d.path());
-    (d, ns)
-}
+use common::namespace;
+use fmap::{Access, ErrorKind, Mapping, MappingOptions};
 
 #[test]
 fn create_open_close() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let m = MappingOptions::new()
         .namespace(&ns)
         .name("Local\\a")

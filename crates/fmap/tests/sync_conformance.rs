@@ -17,6 +17,9 @@
 //! after the signalling call returned, a thread observed asleep has also re-evaluated every
 //! earlier signal.
 
+mod common;
+
+use common::{asleep_in_wait, expect_err, namespace, tid, GUARD_D, Z};
 use fmap::win32::*;
 use fmap::{
     wait_all, wait_any, wait_one, Error, ErrorKind, Event, Mapping, MappingOptions, Mutex,
@@ -27,11 +30,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// Poll (`dwMilliseconds = 0`).
-const Z: Option<Duration> = Some(Duration::ZERO);
 /// A hang guard: long enough never to expire in a correct run.
 const GUARD: Option<Duration> = Some(GUARD_D);
-const GUARD_D: Duration = Duration::from_secs(30);
 
 /// Runs a wait with the hang guard as its timeout. A wait that used up the whole guard hung:
 /// that fails even if its last look found the object signaled (which is how a lost wake-up
@@ -47,55 +47,14 @@ fn guarded(wait: impl FnOnce(Option<Duration>) -> fmap::Result<WaitResult>) -> W
     r
 }
 
-fn ns() -> (tempfile::TempDir, Namespace) {
-    let d = tempfile::tempdir_in("/dev/shm").unwrap();
-    let ns = Namespace::at(d.path());
-    (d, ns)
-}
-
-/// Asserts that `r` failed with `kind`, whose Win32 code must be `code`.
-#[track_caller]
-fn expect_err<T: std::fmt::Debug>(r: fmap::Result<T>, kind: ErrorKind, code: u32) {
-    match r {
-        Ok(v) => panic!("expected {kind} ({code}), got Ok({v:?})"),
-        Err(e) => {
-            assert_eq!(e.kind(), kind, "wrong error kind: {e}");
-            assert_eq!(e.win32_code(), code, "wrong Win32 code: {e}");
-        }
-    }
-}
-
-fn tid() -> i32 {
-    rustix::thread::gettid().as_raw_nonzero().get()
-}
-
-/// Is thread `tid` of this process asleep in `futex_waitv` (the wait engine's sleep)?
-fn asleep_in_wait(tid: i32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")) else {
-        return false;
-    };
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.trim_start().chars().next());
-    if state != Some('S') {
-        return false;
-    }
-    let Ok(sc) = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall")) else {
-        return false;
-    };
-    sc.split_whitespace()
-        .next()
-        .and_then(|n| n.parse::<i64>().ok())
-        == Some(libc::SYS_futex_waitv)
-}
-
-/// Waits until every thread in `tids` is either in `done` or asleep in a wait; returns how
-/// many are done. Panics after [`GUARD_D`].
+/// Waits until every thread in `tids` (of this process) is either in `done` or asleep in a
+/// wait; returns how many are done. Panics after [`GUARD_D`].
 fn settle(tids: &[i32], done: &std::sync::Mutex<HashSet<i32>>) -> usize {
+    let me = std::process::id();
     let deadline = Instant::now() + GUARD_D;
     loop {
         let d = done.lock().unwrap().clone();
-        if tids.iter().all(|t| d.contains(t) || asleep_in_wait(*t)) {
+        if tids.iter().all(|t| d.contains(t) || asleep_in_wait(me, *t)) {
             // Re-read: a thread may have finished between the two looks.
             return done.lock().unwrap().len();
         }
@@ -191,7 +150,7 @@ fn hold<'s, 'e: 's>(
 
 #[test]
 fn mutex_recursion_needs_one_release_per_acquisition() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
     assert!(!m.already_existed());
     assert!(!m.is_owned_by_current_thread().unwrap());
@@ -237,7 +196,7 @@ fn mutex_recursion_needs_one_release_per_acquisition() {
 
 #[test]
 fn mutex_release_by_a_non_owner_fails() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
     // Nobody owns it.
     expect_err(m.release(), ErrorKind::NotOwner, ERROR_NOT_OWNER);
@@ -261,7 +220,7 @@ fn mutex_release_by_a_non_owner_fails() {
 
 #[test]
 fn mutex_initial_owner() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     for name in [Some("m"), None] {
         let m = Mutex::create_in(&ns, name, true).unwrap();
         assert!(!m.already_existed());
@@ -281,7 +240,7 @@ fn mutex_initial_owner() {
 
 #[test]
 fn mutex_create_on_existing_name_ignores_initial_owner() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     // Free mutex, opened by create(initial_owner = true): not owned.
     let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
     let again = Mutex::create_in(&ns, Some("m"), true).unwrap();
@@ -318,7 +277,7 @@ fn mutex_create_on_existing_name_ignores_initial_owner() {
 /// it, and only that one owns it.
 #[test]
 fn mutex_create_race_only_the_creator_owns() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     const THREADS: usize = 6;
     for round in 0..40 {
         let name = format!("race{round}");
@@ -355,7 +314,7 @@ fn mutex_create_race_only_the_creator_owns() {
 
 #[test]
 fn mutex_abandoned_by_exiting_thread() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
     // The owner acquires three times and exits: the whole count is dropped.
     std::thread::scope(|s| {
@@ -396,7 +355,7 @@ fn mutex_abandoned_by_exiting_thread() {
 /// After an abandonment, several threads race for the mutex: exactly one is told.
 #[test]
 fn mutex_abandonment_reported_exactly_once() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
     for round in 0..20 {
         std::thread::scope(|s| {
@@ -431,7 +390,7 @@ fn mutex_abandonment_reported_exactly_once() {
 /// exits while another thread is asleep waiting: the mutex is abandoned and the waiter woken.
 #[test]
 fn mutex_abandoned_after_owner_closed_its_handle() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let (tx, rx) = mpsc::channel();
     let (go_tx, go_rx) = mpsc::channel::<()>();
     let ns2 = ns.clone();
@@ -472,7 +431,7 @@ fn mutex_abandoned_after_owner_closed_its_handle() {
 /// sleep): the waiter must be told at once, never only when its timeout ends.
 #[test]
 fn abandonment_races_with_a_starting_waiter() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
     let e = Event::create_in(&ns, None, false, false).unwrap();
     for round in 0..300 {
@@ -502,7 +461,7 @@ fn abandonment_races_with_a_starting_waiter() {
 /// A waiter blocked in wait-any over `[event, mutex]` when the owner thread exits.
 #[test]
 fn abandonment_wakes_a_blocked_wait_any() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let e = Event::create_in(&ns, None, false, false).unwrap();
     let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
     let done = std::sync::Mutex::new(HashSet::new());
@@ -556,7 +515,7 @@ fn abandonment_wakes_a_blocked_wait_any() {
 /// the abandonment of a mutex in its set.
 #[test]
 fn abandonment_survives_a_failed_wait_all() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let x = Mutex::create_in(&ns, Some("x"), false).unwrap();
     let y = Mutex::create_in(&ns, Some("y"), false).unwrap();
     std::thread::scope(|s| {
@@ -610,7 +569,7 @@ fn mutex_guard_is_not_send() {
 
 #[test]
 fn event_manual_and_auto_reset() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     // Manual, initially set: every wait succeeds until reset.
     let me = Event::create_in(&ns, Some("manual"), true, true).unwrap();
     assert!(me.is_manual_reset().unwrap());
@@ -654,7 +613,7 @@ fn event_manual_and_auto_reset() {
 
 #[test]
 fn event_set_twice_counts_once() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let ae = Event::create_in(&ns, None, false, false).unwrap();
     ae.set().unwrap();
     ae.set().unwrap();
@@ -670,7 +629,7 @@ fn event_set_twice_counts_once() {
 /// N threads asleep on an auto-reset event; each `set` releases exactly one of them.
 #[test]
 fn auto_reset_set_releases_exactly_one_waiter() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     const N: usize = 5;
     let ae = Event::create_in(&ns, Some("ae"), false, false).unwrap();
     let done = std::sync::Mutex::new(HashSet::new());
@@ -694,7 +653,7 @@ fn auto_reset_set_releases_exactly_one_waiter() {
 
 #[test]
 fn manual_pulse_releases_all_current_waiters_and_leaves_it_unset() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     const N: usize = 4;
     let me = Event::create_in(&ns, Some("me"), true, false).unwrap();
     let done = std::sync::Mutex::new(HashSet::new());
@@ -727,7 +686,7 @@ fn manual_pulse_releases_all_current_waiters_and_leaves_it_unset() {
 /// event is reset right away.
 #[test]
 fn manual_set_then_reset_releases_all_current_waiters() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     const N: usize = 4;
     let me = Event::create_in(&ns, None, true, false).unwrap();
     let done = std::sync::Mutex::new(HashSet::new());
@@ -745,7 +704,7 @@ fn manual_set_then_reset_releases_all_current_waiters() {
 
 #[test]
 fn pulse_with_no_waiters_is_lost() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     for manual in [true, false] {
         let e = Event::create_in(&ns, None, manual, false).unwrap();
         e.pulse().unwrap();
@@ -773,7 +732,7 @@ fn pulse_with_no_waiters_is_lost() {
 
 #[test]
 fn auto_pulse_releases_exactly_one_waiter() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     const N: usize = 4;
     let ae = Event::create_in(&ns, None, false, false).unwrap();
     let done = std::sync::Mutex::new(HashSet::new());
@@ -804,7 +763,7 @@ fn auto_pulse_releases_exactly_one_waiter() {
 
 #[test]
 fn semaphore_invalid_counts() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let bad = [
         (2, 1),
         (0, 0),
@@ -842,7 +801,7 @@ fn semaphore_invalid_counts() {
 
 #[test]
 fn semaphore_release_rules() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let s = Semaphore::create_in(&ns, Some("s"), 0, 3).unwrap();
     assert_eq!(s.release(1).unwrap(), 0);
     assert_eq!(s.release(1).unwrap(), 1);
@@ -972,7 +931,7 @@ fn open(ns: &Namespace, k: K, name: &str) -> fmap::Result<Obj> {
 
 #[test]
 fn names_type_clash_between_all_kinds() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     for owner in KINDS {
         let name = format!("Local\\{owner:?}");
         let _held = create(&ns, owner, &name).unwrap();
@@ -1004,7 +963,7 @@ fn names_type_clash_between_all_kinds() {
 
 #[test]
 fn names_missing_is_file_not_found() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     for k in KINDS {
         expect_err(
             open(&ns, k, "nothing"),
@@ -1016,7 +975,7 @@ fn names_missing_is_file_not_found() {
 
 #[test]
 fn names_already_exists_keeps_the_original_state() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     // Event: type (manual) and state are kept.
     let e = Event::create_in(&ns, Some("e"), true, false).unwrap();
     let e2 = Event::create_in(&ns, Some("e"), false, true).unwrap();
@@ -1054,7 +1013,7 @@ fn names_already_exists_keeps_the_original_state() {
 
 #[test]
 fn names_go_with_the_last_handle() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     for k in [K::Mutex, K::Event, K::Semaphore] {
         let name = format!("{k:?}");
         let first = create(&ns, k, &name).unwrap();
@@ -1109,7 +1068,7 @@ fn names_go_with_the_last_handle() {
 
 #[test]
 fn unnamed_objects() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     for name in [None, Some("")] {
         let m1 = Mutex::create_in(&ns, name, false).unwrap();
         let m2 = Mutex::create_in(&ns, name, false).unwrap();
@@ -1151,7 +1110,7 @@ fn unnamed_objects() {
 
 #[test]
 fn access_zero_is_denied() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let _m = Mutex::create_in(&ns, Some("m"), false).unwrap();
     let _e = Event::create_in(&ns, Some("e"), false, false).unwrap();
     let _s = Semaphore::create_in(&ns, Some("s"), 0, 1).unwrap();
@@ -1174,7 +1133,7 @@ fn access_zero_is_denied() {
 
 #[test]
 fn access_mutex_needs_synchronize_to_wait_but_not_to_release() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
     let rw = Mutex::open_in(&ns, "m", GENERIC_READ | GENERIC_WRITE).unwrap();
     expect_err(rw.wait(Z), ErrorKind::AccessDenied, ERROR_ACCESS_DENIED);
@@ -1209,7 +1168,7 @@ fn access_mutex_needs_synchronize_to_wait_but_not_to_release() {
 
 #[test]
 fn access_event_modify_state() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let e = Event::create_in(&ns, Some("e"), true, false).unwrap();
     let sync_only = Event::open_in(&ns, "e", SYNCHRONIZE).unwrap();
     expect_err(
@@ -1257,7 +1216,7 @@ fn access_event_modify_state() {
 
 #[test]
 fn access_semaphore_modify_state() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let s = Semaphore::create_in(&ns, Some("s"), 0, 2).unwrap();
     let sync_only = Semaphore::open_in(&ns, "s", SYNCHRONIZE).unwrap();
     expect_err(
@@ -1288,7 +1247,7 @@ fn access_semaphore_modify_state() {
 
 #[test]
 fn wait_timeouts_acquire_nothing() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let sem = Semaphore::create_in(&ns, None, 0, 1).unwrap();
     let ev = Event::create_in(&ns, None, false, false).unwrap();
     let m = Mutex::create_in(&ns, None, false).unwrap();
@@ -1327,7 +1286,7 @@ fn wait_timeouts_acquire_nothing() {
 /// WT-SYNC `test_WaitForMultipleObjects`: 64 events, index 0 manual, the others auto-reset.
 #[test]
 fn wait_any_returns_lowest_index_and_modifies_only_it() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let evs: Vec<Event> = (0..64)
         .map(|i| Event::create_in(&ns, None, i == 0, true).unwrap())
         .collect();
@@ -1393,7 +1352,7 @@ fn wait_any_returns_lowest_index_and_modifies_only_it() {
 
 #[test]
 fn wait_object_count_limits() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let evs: Vec<Event> = (0..65)
         .map(|_| Event::create_in(&ns, None, true, true).unwrap())
         .collect();
@@ -1427,7 +1386,7 @@ fn wait_all_rejects_duplicates() {
     // Detached: an implementation that let a duplicate through could deadlock on the object's
     // own lock; that must fail the test, not hang it.
     detached("wait-all with duplicates", || {
-        let (_d, ns) = ns();
+        let (_d, ns) = namespace();
         let e = Event::create_in(&ns, Some("e"), false, true).unwrap();
         let s = Semaphore::create_in(&ns, Some("s"), 1, 1).unwrap();
         let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
@@ -1467,7 +1426,7 @@ fn wait_all_rejects_duplicates() {
 /// wait completes atomically once it is released. And a waiting wait-all holds nothing.
 #[test]
 fn wait_all_is_all_or_nothing() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let e = Event::create_in(&ns, None, false, true).unwrap();
     let s = Semaphore::create_in(&ns, None, 1, 1).unwrap();
     let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
@@ -1527,7 +1486,7 @@ fn wait_all_is_all_or_nothing() {
 
 #[test]
 fn wait_all_with_a_mutex_the_caller_owns() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let m = Mutex::create_in(&ns, None, true).unwrap();
     let e = Event::create_in(&ns, None, false, true).unwrap();
     let s = Semaphore::create_in(&ns, None, 1, 1).unwrap();
@@ -1547,7 +1506,7 @@ fn wait_all_with_a_mutex_the_caller_owns() {
 /// fails.
 #[test]
 fn mapping_is_not_waitable() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let map = MappingOptions::new()
         .namespace(&ns)
         .name("map")

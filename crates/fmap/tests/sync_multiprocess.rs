@@ -6,7 +6,8 @@
 //! ever run [`child_entry`]): that test returns at once unless `FMAP_SYNC_CHILD` names a role,
 //! in which case it plays the role (parameters in `FMAP_*` variables) and ends the process
 //! with `std::process::exit`. Children report with `FMAP:…` lines on stdout and take orders
-//! from stdin. Exit codes: 0 = success, 2 = a check failed (`FMAP:FAIL …`), 3 = panic.
+//! from stdin. Exit codes: 0 = success, 2 = a check failed (`FMAP:FAIL …`), 3 = panic. The
+//! harness is `common`'s, shared with the other multi-process tests.
 //!
 //! Every test has its own namespace root (a temporary directory in `/dev/shm`): the parent uses
 //! [`Namespace::at`], the children the default namespace through `FMAP_ROOT`.
@@ -14,26 +15,23 @@
 //! Timeouts are hang guards only. A wait that uses up its whole guard counts as a failure even
 //! if it then found the object signaled, because that is how a lost wake-up shows.
 
+#[macro_use]
+mod common;
+
+use common::{
+    asleep_in_wait, env, expect_err, namespace, num, read_stdin_line, report, seed, tid, var, word,
+    Ctx, Proc, Rng, GUARD_D, R, Z,
+};
 use fmap::win32::*;
 use fmap::{
     wait_all, wait_any, Access, ErrorKind, Event, Mapping, MappingOptions, Mutex, Namespace,
     Semaphore, View, WaitResult, Waitable,
 };
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering::*};
-use std::sync::{mpsc, Arc};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::Ordering::*;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 const CHILD_ENV: &str = "FMAP_SYNC_CHILD";
-/// How long the parent waits for any one report or exit of a child.
-const TIMEOUT: Duration = Duration::from_secs(60);
-/// The timeout given to waits that are expected to succeed.
-const GUARD_D: Duration = Duration::from_secs(30);
-const Z: Option<Duration> = Some(Duration::ZERO);
 /// Size of the shared sections the tests use.
 const SECTION: u64 = 64 * 1024;
 /// How long the stress tests run.
@@ -42,26 +40,6 @@ const STRESS_MS: u64 = 3000;
 // ------------------------------------------------------------------------------------------
 // Helpers shared by parent and children
 // ------------------------------------------------------------------------------------------
-
-type R<T = ()> = Result<T, String>;
-
-trait Ctx<T> {
-    fn ctx(self, what: &str) -> R<T>;
-}
-
-impl<T> Ctx<T> for fmap::Result<T> {
-    fn ctx(self, what: &str) -> R<T> {
-        self.map_err(|e| format!("{what}: {e}"))
-    }
-}
-
-macro_rules! check {
-    ($cond:expr, $($arg:tt)*) => {
-        if !$cond {
-            return Err(format!($($arg)*));
-        }
-    };
-}
 
 /// A wait with a hang guard of `guard`; using up the whole guard is an error.
 fn guarded_for(
@@ -85,64 +63,6 @@ fn guarded(
     guarded_for(GUARD_D, what, wait)
 }
 
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
-    }
-}
-
-fn seed() -> u64 {
-    let t = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
-    t ^ (u64::from(std::process::id()) << 32) ^ u64::from(tid() as u32)
-}
-
-fn tid() -> i32 {
-    rustix::thread::gettid().as_raw_nonzero().get()
-}
-
-/// The 8-byte word `idx` of a view (accessed only atomically, by every process).
-fn word(v: &View, idx: usize) -> &AtomicU64 {
-    assert!((idx + 1) * 8 <= v.len());
-    // SAFETY: in bounds (checked), 8-byte aligned (views are 64 KiB-aligned), and the memory
-    // lives as long as the view borrowed here; every process accesses it only atomically.
-    unsafe { &*(v.as_ptr().add(idx * 8) as *const AtomicU64) }
-}
-
-/// Is thread `tid` of process `pid` asleep in `futex_waitv` (the wait engine's sleep)?
-/// A thread observed there has taken its snapshot of the objects before sleeping.
-fn asleep_in_wait(pid: u32, tid: i32) -> bool {
-    let base = format!("/proc/{pid}/task/{tid}");
-    let Ok(stat) = std::fs::read_to_string(format!("{base}/stat")) else {
-        return false;
-    };
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.trim_start().chars().next());
-    if state != Some('S') {
-        return false;
-    }
-    let Ok(sc) = std::fs::read_to_string(format!("{base}/syscall")) else {
-        return false;
-    };
-    sc.split_whitespace()
-        .next()
-        .and_then(|n| n.parse::<i64>().ok())
-        == Some(libc::SYS_futex_waitv)
-}
-
 /// Waits until thread `tid` of process `pid` is asleep in a wait.
 fn wait_asleep(pid: u32, tid: i32) {
     let deadline = Instant::now() + GUARD_D;
@@ -163,43 +83,7 @@ fn wait_asleep(pid: u32, tid: i32) {
 /// does nothing.
 #[test]
 fn child_entry() {
-    let Ok(role) = std::env::var(CHILD_ENV) else {
-        return;
-    };
-    let code = match std::panic::catch_unwind(|| run_role(&role)) {
-        Ok(Ok(())) => 0,
-        Ok(Err(msg)) => {
-            println!("FMAP:FAIL [{role} pid {}] {msg}", std::process::id());
-            2
-        }
-        Err(_) => {
-            println!("FMAP:FAIL [{role} pid {}] panicked", std::process::id());
-            3
-        }
-    };
-    let _ = std::io::stdout().flush();
-    std::process::exit(code);
-}
-
-fn var(key: &str) -> String {
-    std::env::var(key).unwrap_or_else(|_| panic!("child: {key} is not set"))
-}
-
-fn num(key: &str) -> u64 {
-    var(key)
-        .parse()
-        .unwrap_or_else(|_| panic!("child: {key} is not a number"))
-}
-
-fn read_stdin_line() -> String {
-    let mut line = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut line);
-    line.trim().to_owned()
-}
-
-fn report(line: &str) {
-    println!("FMAP:{line}");
-    let _ = std::io::stdout().flush();
+    common::child_entry(CHILD_ENV, run_role);
 }
 
 fn run_role(role: &str) -> R {
@@ -798,177 +682,6 @@ fn role_create_named() -> R {
 // The parent side
 // ------------------------------------------------------------------------------------------
 
-/// A running child process.
-struct Proc {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: mpsc::Receiver<String>,
-    log: Arc<std::sync::Mutex<String>>,
-    readers: Vec<JoinHandle<()>>,
-    status: Option<ExitStatus>,
-    what: String,
-}
-
-impl Proc {
-    fn spawn(root: &Path, role: &str, env: &[(&str, String)]) -> Proc {
-        let mut cmd = Command::new(std::env::current_exe().unwrap());
-        // `--exact child_entry`: the child runs that one test and nothing else.
-        cmd.args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, role)
-            .env("FMAP_ROOT", root)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("cannot spawn a child process");
-        let what = format!("child {} ({role}, {env:?})", child.id());
-        let log = Arc::new(std::sync::Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel();
-        let out = child.stdout.take().unwrap();
-        let err = child.stderr.take().unwrap();
-        let log1 = log.clone();
-        let r1 = std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                log1.lock().unwrap().push_str(&format!("out: {line}\n"));
-                if let Some(at) = line.find("FMAP:") {
-                    let _ = tx.send(line[at..].to_owned());
-                }
-            }
-        });
-        let log2 = log.clone();
-        let r2 = std::thread::spawn(move || {
-            for line in BufReader::new(err).lines() {
-                let Ok(line) = line else { break };
-                log2.lock().unwrap().push_str(&format!("err: {line}\n"));
-            }
-        });
-        Proc {
-            stdin: child.stdin.take(),
-            child,
-            lines: rx,
-            log,
-            readers: vec![r1, r2],
-            status: None,
-            what,
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn diag(&self) -> String {
-        format!(
-            "{} (status {:?}); its output:\n{}",
-            self.what,
-            self.status,
-            self.log.lock().unwrap()
-        )
-    }
-
-    /// Waits for the next report starting with `prefix` and returns the rest of the line.
-    fn expect(&mut self, prefix: &str) -> String {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if line.starts_with("FMAP:FAIL") => {
-                    self.wait();
-                    panic!("{line}\n{}", self.diag());
-                }
-                Ok(line) => {
-                    if let Some(rest) = line.strip_prefix(prefix) {
-                        return rest.trim().to_owned();
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    panic!("no {prefix} within {TIMEOUT:?} from {}", self.diag())
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    self.wait();
-                    panic!("{prefix} expected, but the child ended: {}", self.diag());
-                }
-            }
-        }
-    }
-
-    fn send(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().expect("stdin already closed");
-        writeln!(stdin, "{line}").expect("cannot write to the child");
-        stdin.flush().unwrap();
-    }
-
-    /// Waits for the child to end (at most [`TIMEOUT`]) and for its output.
-    fn wait(&mut self) -> ExitStatus {
-        if let Some(s) = self.status {
-            return s;
-        }
-        self.stdin = None;
-        let deadline = Instant::now() + TIMEOUT;
-        let status = loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                break s;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let s = self.child.wait().unwrap();
-                self.status = Some(s);
-                panic!("timed out waiting for {}", self.diag());
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        };
-        self.status = Some(status);
-        for r in self.readers.drain(..) {
-            let _ = r.join();
-        }
-        status
-    }
-
-    /// SIGKILL and reap (after which the kernel has released everything the child held,
-    /// including its robust futexes).
-    fn kill(&mut self) {
-        assert!(self.status.is_none(), "{} already ended", self.what);
-        self.child.kill().unwrap();
-        let s = self.wait();
-        assert_eq!(s.signal(), Some(libc::SIGKILL), "{}", self.diag());
-        assert!(
-            !self.log.lock().unwrap().contains("FMAP:FAIL"),
-            "child failed: {}",
-            self.diag()
-        );
-    }
-
-    /// Waits for a successful exit.
-    fn wait_success(&mut self) {
-        let s = self.wait();
-        if !s.success() {
-            panic!("child did not succeed: {}", self.diag());
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if self.status.is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn env(pairs: &[(&'static str, &dyn std::fmt::Display)]) -> Vec<(&'static str, String)> {
-    pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
-}
-
-fn namespace() -> (tempfile::TempDir, Namespace) {
-    let d = tempfile::tempdir_in("/dev/shm").unwrap();
-    let ns = Namespace::at(d.path());
-    (d, ns)
-}
-
 fn section(ns: &Namespace, name: &str) -> (Mapping, View) {
     let m = MappingOptions::new()
         .namespace(ns)
@@ -978,17 +691,6 @@ fn section(ns: &Namespace, name: &str) -> (Mapping, View) {
         .unwrap();
     let v = m.map_view(Access::WRITE, 0, 0).unwrap();
     (m, v)
-}
-
-#[track_caller]
-fn expect_err<T: std::fmt::Debug>(r: fmap::Result<T>, kind: ErrorKind, code: u32) {
-    match r {
-        Ok(v) => panic!("expected {kind} ({code}), got Ok({v:?})"),
-        Err(e) => {
-            assert_eq!(e.kind(), kind, "{e}");
-            assert_eq!(e.win32_code(), code, "{e}");
-        }
-    }
 }
 
 /// After an abandonment has been reported: the mutex is owned once by this thread, works
@@ -1018,7 +720,7 @@ fn check_owned_then_normal(m: &Mutex) {
 #[test]
 fn abandoned_by_a_sigkilled_process() {
     let (d, ns) = namespace();
-    let mut c = Proc::spawn(d.path(), "own_mutexes", &[]);
+    let mut c = Proc::spawn(CHILD_ENV, d.path(), "own_mutexes", &[]);
     c.expect("FMAP:READY");
     let open = |n: &str| Mutex::open_in(&ns, n, MUTEX_ALL_ACCESS).unwrap();
     let (m1, m2, m3, m4, m5, mt) = (
@@ -1043,7 +745,7 @@ fn abandoned_by_a_sigkilled_process() {
     );
     check_owned_then_normal(&mt);
 
-    c.kill();
+    c.kill_running();
     assert_eq!(m1.wait(Z).unwrap(), WaitResult::Abandoned(0));
     check_owned_then_normal(&m1);
     // Acquired three times by the child: the whole count went with it.
@@ -1073,13 +775,23 @@ fn abandoned_by_a_sigkilled_process() {
 #[test]
 fn sleeping_waiters_are_woken_when_the_owner_is_killed() {
     let (d, ns) = namespace();
-    let mut owner = Proc::spawn(d.path(), "own", &env(&[("FMAP_NAMES", &"a,b,c")]));
+    let mut owner = Proc::spawn(
+        CHILD_ENV,
+        d.path(),
+        "own",
+        &env(&[("FMAP_NAMES", &"a,b,c")]),
+    );
     owner.expect("FMAP:READY");
     let a = Mutex::open_in(&ns, "a", MUTEX_ALL_ACCESS).unwrap();
     let b = Mutex::open_in(&ns, "b", MUTEX_ALL_ACCESS).unwrap();
     let c = Mutex::open_in(&ns, "c", MUTEX_ALL_ACCESS).unwrap();
     let ev = Event::create_in(&ns, None, false, false).unwrap();
-    let mut other = Proc::spawn(d.path(), "wait_mutex", &env(&[("FMAP_NAME", &"a")]));
+    let mut other = Proc::spawn(
+        CHILD_ENV,
+        d.path(),
+        "wait_mutex",
+        &env(&[("FMAP_NAME", &"a")]),
+    );
     let other_tid: i32 = other.expect("FMAP:WAITING").parse().unwrap();
     let me = std::process::id();
     let results = std::thread::scope(|s| {
@@ -1118,7 +830,7 @@ fn sleeping_waiters_are_woken_when_the_owner_is_killed() {
             wait_asleep(me, tid_rx.recv().unwrap());
         }
         wait_asleep(other.pid(), other_tid);
-        owner.kill();
+        owner.kill_running();
         [
             one.join().unwrap(),
             any.join().unwrap(),
@@ -1168,10 +880,11 @@ fn sleeping_waiters_are_woken_when_the_owner_is_killed() {
 #[test]
 fn waiter_spinning_when_the_owner_dies_is_woken() {
     let (d, ns) = namespace();
-    let mut owner = Proc::spawn(d.path(), "own", &env(&[("FMAP_NAMES", &"a")]));
+    let mut owner = Proc::spawn(CHILD_ENV, d.path(), "own", &env(&[("FMAP_NAMES", &"a")]));
     owner.expect("FMAP:READY");
     let a = Mutex::open_in(&ns, "a", MUTEX_ALL_ACCESS).unwrap();
     let mut waiter = Proc::spawn(
+        CHILD_ENV,
         d.path(),
         "wait_mutex",
         &env(&[
@@ -1183,7 +896,7 @@ fn waiter_spinning_when_the_owner_dies_is_woken() {
     waiter.expect("FMAP:WAITING");
     // Inside the waiter's 3 s spin (not an assertion: a kill outside it only weakens the test).
     std::thread::sleep(Duration::from_millis(300));
-    owner.kill();
+    owner.kill_running();
     assert_eq!(waiter.expect("FMAP:RESULT"), "Abandoned(0)");
     waiter.wait_success();
     assert_eq!(a.wait(Z).unwrap(), WaitResult::Signaled(0));
@@ -1206,7 +919,12 @@ fn event_and_semaphore_ping_pong() {
     let sping = Semaphore::create_in(&ns, Some("sping"), 0, 1).unwrap();
     let spong = Semaphore::create_in(&ns, Some("spong"), 0, 1).unwrap();
     let (_m, v) = section(&ns, "pp");
-    let mut c = Proc::spawn(d.path(), "pingpong", &env(&[("FMAP_ROUNDS", &ROUNDS)]));
+    let mut c = Proc::spawn(
+        CHILD_ENV,
+        d.path(),
+        "pingpong",
+        &env(&[("FMAP_ROUNDS", &ROUNDS)]),
+    );
     c.expect("FMAP:READY");
     let mut rng = Rng::new(seed());
     for i in 0..ROUNDS {
@@ -1250,6 +968,7 @@ fn producer_consumer_stress() {
     let mut kids: Vec<Proc> = (0..PROCS)
         .map(|i| {
             Proc::spawn(
+                CHILD_ENV,
                 d.path(),
                 "pc",
                 &env(&[("FMAP_IDX", &i), ("FMAP_MS", &STRESS_MS)]),
@@ -1315,9 +1034,17 @@ fn event_stress(mode: &str, sets: u64) -> (u64, bool) {
     let stop = Event::create_in(&ns, Some("stop"), true, false).unwrap();
     let ack = Semaphore::create_in(&ns, Some("ack"), 0, 2).unwrap();
     let mut waiters: Vec<Proc> = (0..2)
-        .map(|_| Proc::spawn(d.path(), "ev_waiter", &env(&[("FMAP_MODE", &mode)])))
+        .map(|_| {
+            Proc::spawn(
+                CHILD_ENV,
+                d.path(),
+                "ev_waiter",
+                &env(&[("FMAP_MODE", &mode)]),
+            )
+        })
         .collect();
     let mut setter = Proc::spawn(
+        CHILD_ENV,
         d.path(),
         "ev_setter",
         &env(&[("FMAP_MODE", &mode), ("FMAP_N", &sets)]),
@@ -1398,6 +1125,7 @@ fn wait_all_atomicity_across_processes() {
         .map(|i| {
             let role = if i == 3 { "wa_checker" } else { "wa_worker" };
             Proc::spawn(
+                CHILD_ENV,
                 d.path(),
                 role,
                 &env(&[("FMAP_IDX", &i), ("FMAP_MS", &STRESS_MS)]),
@@ -1442,7 +1170,7 @@ fn a_waiting_wait_all_holds_nothing() {
     let b = Semaphore::create_in(&ns, Some("B"), 1, 1).unwrap();
     let c = Event::create_in(&ns, Some("C"), false, true).unwrap();
     let dm = Mutex::create_in(&ns, Some("D"), true).unwrap();
-    let mut k = Proc::spawn(d.path(), "wa_block", &[]);
+    let mut k = Proc::spawn(CHILD_ENV, d.path(), "wa_block", &[]);
     let t: i32 = k.expect("FMAP:WAITING").parse().unwrap();
     for round in 0..50 {
         wait_asleep(k.pid(), t);
@@ -1476,7 +1204,7 @@ fn a_waiting_wait_all_holds_nothing() {
 #[test]
 fn names_go_with_a_sigkilled_process() {
     let (d, ns) = namespace();
-    let mut c = Proc::spawn(d.path(), "create_named", &[]);
+    let mut c = Proc::spawn(CHILD_ENV, d.path(), "create_named", &[]);
     c.expect("FMAP:READY");
     {
         // While the child lives, the names exist with the child's state.
@@ -1488,7 +1216,7 @@ fn names_go_with_a_sigkilled_process() {
         assert_eq!(sm.count().unwrap(), (2, 5));
     }
     let keep = Event::open_in(&ns, "n_keep", SYNCHRONIZE).unwrap();
-    c.kill();
+    c.kill_running();
     expect_err(
         Event::open_in(&ns, "n_ev", EVENT_ALL_ACCESS),
         ErrorKind::FileNotFound,
@@ -1541,7 +1269,7 @@ fn mutex_handoff_never_sleeps_through_a_release() {
         let lock = Mutex::create_in(&ns, Some("ho_lock"), false).unwrap();
         let items = Event::create_in(&ns, Some("ho_items"), false, false).unwrap();
         let space = Event::create_in(&ns, Some("ho_space"), false, false).unwrap();
-        let mut child = Proc::spawn(dir.path(), "handoff", &[]);
+        let mut child = Proc::spawn(CHILD_ENV, dir.path(), "handoff", &[]);
         let r = handoff_side(&v, &lock, &items, &space, true, 3000);
         assert!(
             r.is_ok(),

@@ -1,19 +1,13 @@
-use fmap::win32::*;
-use fmap::{
-    wait_all, wait_any, ErrorKind, Event, Mutex, Namespace, Semaphore, WaitResult, Waitable,
-};
-use std::time::Duration;
+mod common;
 
-fn ns() -> (tempfile::TempDir, Namespace) {
-    let d = tempfile::tempdir_in("/dev/shm").unwrap();
-    let ns = Namespace::at(d.path());
-    (d, ns)
-}
-const Z: Option<Duration> = Some(Duration::ZERO);
+use common::{namespace, Z};
+use fmap::win32::*;
+use fmap::{wait_all, wait_any, ErrorKind, Event, Mutex, Semaphore, WaitResult, Waitable};
+use std::time::Duration;
 
 #[test]
 fn mutex_basics() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let m = Mutex::create_in(&ns, Some("m"), true).unwrap();
     assert!(!m.already_existed());
     assert!(m.is_owned_by_current_thread().unwrap());
@@ -61,7 +55,7 @@ fn mutex_basics() {
 
 #[test]
 fn blocked_waiter_sees_abandonment() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::scope(|s| {
@@ -81,7 +75,7 @@ fn blocked_waiter_sees_abandonment() {
 
 #[test]
 fn events() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let e = Event::create_in(&ns, Some("e"), false, true).unwrap();
     assert_eq!(e.wait(Z).unwrap(), WaitResult::Signaled(0));
     assert_eq!(e.wait(Z).unwrap(), WaitResult::TimedOut);
@@ -129,7 +123,7 @@ fn events() {
 
 #[test]
 fn semaphores() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     assert_eq!(
         Semaphore::create_in(&ns, Some("s"), 2, 1)
             .unwrap_err()
@@ -156,7 +150,7 @@ fn semaphores() {
 
 #[test]
 fn waits() {
-    let (_d, ns) = ns();
+    let (_d, ns) = namespace();
     let evs: Vec<Event> = (0..64)
         .map(|i| Event::create_in(&ns, None, i == 0, true).unwrap())
         .collect();
