@@ -1,8 +1,13 @@
 /* The Win32 side of fmap's benchmark suite (crates/fmap-bench): one C program using only the
  * Win32 API, built twice — natively on Linux against fmap's C ABI (crates/fmap-win32), and with
  * mingw-w64 for Wine — so that the two rows compare "Win32 programs on Linux" with fmap and with
- * Wine. Prints one line per measurement:
- *   RESULT <tab> group <tab> case <tab> median_ns <tab> p99_ns <tab> cpu_ns_per_op (nan: not measured)
+ * Wine. Prints one line before and one after each measurement:
+ *   BEGIN <tab> group <tab> case
+ *   RESULT <tab> group <tab> case <tab> median_ns <tab> p99_ns <tab> cpu_ns_per_op <tab> operations
+ * cpu_ns_per_op: CPU time of this program's processes taking part (nan: not measured), from
+ * CLOCK_PROCESS_CPUTIME_ID natively and GetProcessTimes under Wine (which counts in clock ticks,
+ * 10 ms); operations: how many the CPU time is divided by (the suite adds wineserver's CPU time
+ * over the same span, measured from outside).
  * Usage: win32_bench [--quick]; internally: win32_bench child KIND ...
  * CPU placement: this process pins itself to CPU 0, its second process to CPU 1. */
 #ifndef _WIN32
@@ -14,14 +19,35 @@
 #include <string.h>
 #ifndef _WIN32
 #include <sched.h>
+#include <time.h>
 #endif
 
 static double freq_ns;
+static char self[1024];
+static char tag[64];
 
 static double now_ns(void) {
   LARGE_INTEGER t;
   QueryPerformanceCounter(&t);
   return (double)t.QuadPart * freq_ns;
+}
+
+/* CPU time of this process so far, all threads. */
+static double cpu_ns(void) {
+#ifdef _WIN32
+  FILETIME c, e, k, u;
+  ULARGE_INTEGER a, b;
+  if (!GetProcessTimes(GetCurrentProcess(), &c, &e, &k, &u)) return 0.0 / 0.0;
+  a.LowPart = k.dwLowDateTime;
+  a.HighPart = k.dwHighDateTime;
+  b.LowPart = u.dwLowDateTime;
+  b.HighPart = u.dwHighDateTime;
+  return (double)(a.QuadPart + b.QuadPart) * 100.0;
+#else
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+#endif
 }
 
 static void pin(int cpu) {
@@ -40,15 +66,42 @@ static int cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static void report(const char *group, const char *c, double *v, int n) {
-  qsort(v, n, sizeof *v, cmp);
-  printf("RESULT\t%s\t%s\t%.1f\t%.1f\tnan\n", group, c, v[(int)((n - 1) * 0.5 + 0.5)],
-         v[(int)((n - 1) * 0.99 + 0.5)]);
+static void begin(const char *group, const char *c) {
+  printf("BEGIN\t%s\t%s\n", group, c);
   fflush(stdout);
 }
 
-static char self[1024];
-static char tag[64];
+/* cpu: CPU time of the measured part, ops: the operations it did (warm-up included). */
+static void report(const char *group, const char *c, double *v, int n, double cpu, double ops) {
+  char cpu_s[64];
+  qsort(v, n, sizeof *v, cmp);
+  if (cpu == cpu) /* not NaN (printf spells NaN differently in msvcrt) */
+    snprintf(cpu_s, sizeof cpu_s, "%.1f", cpu / ops);
+  else
+    snprintf(cpu_s, sizeof cpu_s, "nan");
+  printf("RESULT\t%s\t%s\t%.1f\t%.1f\t%s\t%.0f\n", group, c, v[(int)((n - 1) * 0.5 + 0.5)],
+         v[(int)((n - 1) * 0.99 + 0.5)], cpu_s, ops);
+  fflush(stdout);
+}
+
+/* The second process's CPU time, handed over in a small named section. */
+static double *cpu_slot(BOOL create, HANDLE *h) {
+  char n[128];
+  sprintf(n, "Local\\w32b-%s-cpu", tag);
+  *h = create ? CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4096, n)
+              : OpenFileMappingA(FILE_MAP_WRITE, FALSE, n);
+  if (!*h) {
+    fprintf(stderr, "section %s: %lu\n", n, (unsigned long)GetLastError());
+    exit(1);
+  }
+  double *p = MapViewOfFile(*h, FILE_MAP_WRITE, 0, 0, 0);
+  if (!p) {
+    fprintf(stderr, "view %s: %lu\n", n, (unsigned long)GetLastError());
+    exit(1);
+  }
+  return p;
+}
+
 
 static HANDLE spawn(const char *args) {
   char cmd[2048];
@@ -88,12 +141,18 @@ static int child(int argc, char **argv) {
     hs[n - 1] = ev("ping", n, FALSE, FALSE);
     HANDLE pong = ev("pong", n, FALSE, FALSE);
     HANDLE ready = ev("ready", n, FALSE, FALSE);
+    HANDLE sec;
+    double *cpu = cpu_slot(FALSE, &sec);
     SetEvent(ready);
+    double c0 = cpu_ns();
     for (int i = 0; i < total; i++) {
       DWORD r = n == 1 ? WaitForSingleObject(hs[0], INFINITE) : WaitForMultipleObjects(n, hs, FALSE, INFINITE);
       if (r != WAIT_OBJECT_0 + (DWORD)(n - 1)) return 2;
       SetEvent(pong);
     }
+    *cpu = cpu_ns() - c0;
+    UnmapViewOfFile(cpu);
+    CloseHandle(sec);
     return 0;
   }
   if (argc >= 4 && strcmp(argv[3], "own") == 0) {
@@ -113,20 +172,28 @@ static void pingpong(int n, int count, const char *group, const char *c) {
   for (int i = 0; i < n - 1; i++) idle[i] = ev("idle", i, TRUE, FALSE);
   HANDLE ping = ev("ping", n, TRUE, FALSE), pong = ev("pong", n, TRUE, FALSE);
   HANDLE ready = ev("ready", n, TRUE, FALSE);
+  HANDLE sec;
+  double *child_cpu = cpu_slot(TRUE, &sec);
+  *child_cpu = 0.0 / 0.0;
   char args[64];
   sprintf(args, "pp %d %d", n, total);
+  begin(group, c);
   HANDLE p = spawn(args);
   WaitForSingleObject(ready, INFINITE);
   double *v = malloc(sizeof(double) * count);
+  double c0 = cpu_ns();
   for (int i = 0; i < total; i++) {
     double t = now_ns();
     SetEvent(ping);
     WaitForSingleObject(pong, INFINITE);
     if (i >= warm) v[i - warm] = now_ns() - t;
   }
+  double mine = cpu_ns() - c0;
   WaitForSingleObject(p, INFINITE);
   CloseHandle(p);
-  report(group, c, v, count);
+  report(group, c, v, count, mine + *child_cpu, total);
+  UnmapViewOfFile(child_cpu);
+  CloseHandle(sec);
   free(v);
   for (int i = 0; i < n - 1; i++) CloseHandle(idle[i]);
   CloseHandle(ping);
@@ -137,26 +204,30 @@ static void pingpong(int n, int count, const char *group, const char *c) {
 #define BATCHED(group, c, batches, per, body)                                    \
   do {                                                                           \
     double *v_ = malloc(sizeof(double) * (batches));                             \
+    begin(group, c);                                                             \
+    double c_ = cpu_ns();                                                        \
     for (int i_ = 0; i_ < (per); i_++) { body; }                                 \
     for (int b_ = 0; b_ < (batches); b_++) {                                     \
       double t_ = now_ns();                                                      \
       for (int i_ = 0; i_ < (per); i_++) { body; }                               \
       v_[b_] = (now_ns() - t_) / (per);                                          \
     }                                                                            \
-    report(group, c, v_, batches);                                               \
+    report(group, c, v_, batches, cpu_ns() - c_, (double)((batches) + 1) * (per)); \
     free(v_);                                                                    \
   } while (0)
 
 #define EACH(group, c, iters, body)                                              \
   do {                                                                           \
     double *v_ = malloc(sizeof(double) * (iters));                               \
+    begin(group, c);                                                             \
+    double c_ = cpu_ns();                                                        \
     for (int i_ = 0; i_ < 2; i_++) { body; }                                     \
     for (int i_ = 0; i_ < (iters); i_++) {                                       \
       double t_ = now_ns();                                                      \
       body;                                                                      \
       v_[i_] = now_ns() - t_;                                                    \
     }                                                                            \
-    report(group, c, v_, iters);                                                 \
+    report(group, c, v_, iters, cpu_ns() - c_, (double)(iters) + 2);             \
     free(v_);                                                                    \
   } while (0)
 
@@ -222,6 +293,7 @@ int main(int argc, char **argv) {
     name(mn, "abandon", 0);
     HANDLE am = CreateMutexA(NULL, FALSE, mn);
     HANDLE owned = ev("owned", 0, TRUE, FALSE);
+    begin("abandon", "kill → waiter");
     for (int i = 0; i < n; i++) {
       HANDLE p = spawn("own");
       WaitForSingleObject(owned, INFINITE);
@@ -237,7 +309,8 @@ int main(int argc, char **argv) {
       WaitForSingleObject(p, INFINITE);
       CloseHandle(p);
     }
-    report("abandon", "kill → waiter", v, n);
+    /* The killed owner cannot report its CPU time: not measured. */
+    report("abandon", "kill → waiter", v, n, 0.0 / 0.0, n);
     free(v);
     CloseHandle(am);
     CloseHandle(owned);

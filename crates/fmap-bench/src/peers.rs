@@ -186,18 +186,31 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Runs `cmd`, killing it after `secs` seconds; its standard output.
-fn output_with_timeout(cmd: &mut Command, secs: u64) -> Res<String> {
+/// A sample taken as each line of output arrives (wineserver's CPU time).
+type Sampler = Box<dyn FnMut() -> Option<f64> + Send>;
+
+/// Runs `cmd`, killing it after `secs` seconds; the lines of its standard output, each with
+/// what `sample` returned when the line arrived.
+fn output_with_timeout(
+    cmd: &mut Command,
+    secs: u64,
+    mut sample: Sampler,
+) -> Res<Vec<(String, Option<f64>)>> {
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()?;
-    let mut out = child.stdout.take().ok_or("no stdout")?;
+    let out = child.stdout.take().ok_or("no stdout")?;
     let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        use std::io::Read;
-        let _ = out.read_to_string(&mut s);
-        s
+        use std::io::BufRead;
+        std::io::BufReader::new(out)
+            .lines()
+            .map_while(Result::ok)
+            .map(|l| {
+                let t = sample();
+                (l, t)
+            })
+            .collect::<Vec<_>>()
     });
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     loop {
@@ -217,11 +230,51 @@ fn output_with_timeout(cmd: &mut Command, secs: u64) -> Res<String> {
     }
 }
 
-fn parse_win32(out: &str, imp: &str, wine: bool) -> Vec<Row> {
+/// wineserver's CPU time so far (ns), for the wineserver of this user's Wine prefix: the one
+/// whose working directory is `…/server-<dev>-<inode>` of the prefix directory.
+fn wineserver_cpu() -> Option<f64> {
+    use std::os::unix::fs::MetadataExt;
+    let prefix = std::env::var_os("WINEPREFIX")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".wine")))?;
+    let md = std::fs::metadata(prefix).ok()?;
+    let want = format!("server-{:x}-{:x}", md.dev(), md.ino());
+    // SAFETY: sysconf has no preconditions.
+    let tick = 1e9 / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    for e in std::fs::read_dir("/proc").ok()?.flatten() {
+        let p = e.path();
+        let is_server = std::fs::read_to_string(p.join("comm"))
+            .map(|c| c.starts_with("wineserver"))
+            .unwrap_or(false);
+        let ours = std::fs::read_link(p.join("cwd"))
+            .map(|d| d.file_name().is_some_and(|n| n.to_string_lossy() == want))
+            .unwrap_or(false);
+        if !(is_server && ours) {
+            continue;
+        }
+        // utime and stime: fields 14 and 15, counted after the command name's ')'.
+        let stat = std::fs::read_to_string(p.join("stat")).ok()?;
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+        return Some(ticks * tick);
+    }
+    None
+}
+
+/// The rows of the Win32 program's output. `lines`: each line with wineserver's CPU time when
+/// it arrived (Wine only): its increase from a measurement's BEGIN line to its RESULT line is
+/// added to the program's CPU time per operation.
+fn parse_win32(lines: &[(String, Option<f64>)], imp: &str, wine: bool) -> Vec<Row> {
     let mut rows = Vec::new();
-    for line in out.lines() {
+    let mut begun: Option<f64> = None;
+    for (line, server) in lines {
         let f: Vec<&str> = line.split('\t').collect();
-        if f.len() != 6 || f[0] != "RESULT" {
+        if f.first() == Some(&"BEGIN") {
+            begun = *server;
+            continue;
+        }
+        if f.len() != 7 || f[0] != "RESULT" {
             continue;
         }
         let num = |i: usize| f[i].parse::<f64>().unwrap_or(f64::NAN);
@@ -235,18 +288,42 @@ fn parse_win32(out: &str, imp: &str, wine: bool) -> Vec<Row> {
             "abandon" => "abandon",
             _ => continue,
         };
-        let mut row = Row::ns(group, f[2], imp, num(3), num(4), None);
+        let own = Some(num(5)).filter(|c| c.is_finite());
+        let srv = match (wine, begun.take(), server) {
+            (true, Some(a), Some(b)) => Some((b - a) / num(6)),
+            _ => None,
+        };
+        let cpu = match (own, srv) {
+            (Some(o), Some(s)) => Some(o + s),
+            (o, _) => o,
+        };
+        let mut row = Row::ns(group, f[2], imp, num(3), num(4), cpu);
         if wine {
             row = row.base(NATIVE);
         }
-        row = row.note(match group {
-            "waitany" => "round trip (SetEvent → WaitForMultipleObjects → SetEvent), not one-way",
-            "abandon" => {
-                "TerminateProcess, then WaitForSingleObject (waiter not asleep at the kill)"
+        let mut notes: Vec<String> = Vec::new();
+        notes.push(
+            match group {
+                "waitany" => {
+                    "round trip (SetEvent → WaitForMultipleObjects → SetEvent), not one-way; CPU of both processes"
+                }
+                "abandon" => {
+                    "TerminateProcess, then WaitForSingleObject (waiter not asleep at the kill)"
+                }
+                "open" => "creating handle held by this process",
+                _ => "",
             }
-            "open" => "creating handle held by this process",
-            _ => "",
-        });
+            .to_owned(),
+        );
+        if let (Some(o), Some(s)) = (own, srv) {
+            notes.push(format!(
+                "CPU: program {} + wineserver {}",
+                crate::report::fmt_ns(o),
+                crate::report::fmt_ns(s)
+            ));
+        }
+        notes.retain(|n| !n.is_empty());
+        row = row.note(&notes.join("; "));
         rows.push(row);
     }
     rows
@@ -291,13 +368,17 @@ pub fn win32(pb: &indicatif::ProgressBar) -> Res<(Vec<Row>, String)> {
         }
         pb.set_message("Win32 C program on fmap-win32");
         // Spinning off, so that the Wine rows compare like with like (Wine does not spin).
-        let out = output_with_timeout(Command::new(&bin).env("FMAP_SPIN_US", "0"), 300)?;
+        let out = output_with_timeout(
+            Command::new(&bin).env("FMAP_SPIN_US", "0"),
+            300,
+            Box::new(|| None),
+        )?;
         Ok(parse_win32(&out, NATIVE, false))
     })();
     match native {
         Ok(r) => {
             rows.extend(r);
-            notes.push("Win32 C program (`crates/fmap-bench/peers/win32_bench.c`, Win32 API only) built natively with `cc` against fmap's C ABI (`libfmap_win32.a`): the rows named \"Win32 C program on fmap-win32 (native)\", run with `FMAP_SPIN_US=0` (no adaptive spin, like Wine). CPU time is not measured there.".to_string());
+            notes.push("Win32 C program (`crates/fmap-bench/peers/win32_bench.c`, Win32 API only) built natively with `cc` against fmap's C ABI (`libfmap_win32.a`): the rows named \"Win32 C program on fmap-win32 (native)\", run with `FMAP_SPIN_US=0` (no adaptive spin, like Wine). CPU time: `CLOCK_PROCESS_CPUTIME_ID` of the program's processes taking part (both for the ping-pong and wait rows; the killed owner's is not known, so none for abandonment).".to_string());
         }
         Err(e) => notes.push(format!(
             "Win32 C program on fmap-win32: not measured ({e})."
@@ -331,11 +412,12 @@ pub fn win32(pb: &indicatif::ProgressBar) -> Res<(Vec<Row>, String)> {
                 match output_with_timeout(
                     Command::new("wine").arg(&exe).env("WINEDEBUG", "-all"),
                     600,
+                    Box::new(wineserver_cpu),
                 ) {
                     Ok(out) => {
                         let imp = format!("Win32 C program on {wv} (mingw-w64)");
                         rows.extend(parse_win32(&out, &imp, true));
-                        notes.push(format!("{wv}: the same Win32 C program built with `{MINGW} -O2`, run with `wine` (wineserver does the named objects): the rows named \"{imp}\"; their ratio column is to the native fmap-win32 build of the same program."));
+                        notes.push(format!("{wv}: the same Win32 C program built with `{MINGW} -O2`, run with `wine` (wineserver does the named objects): the rows named \"{imp}\"; their ratio column is to the native fmap-win32 build of the same program. CPU time there: `GetProcessTimes` of the program's processes (Wine counts it in 10 ms clock ticks: coarse for the short measurements) plus wineserver's own CPU time over the same measurement (from `/proc`, also in ticks), which does Wine's named objects and waits."));
                     }
                     Err(e) => notes.push(format!("{wv}: not measured ({e}).")),
                 }
