@@ -1,7 +1,8 @@
 // Boost.Interprocess side of fmap's benchmark suite (crates/fmap-bench). Built by the suite
 // with g++ against Debian's libboost-dev; prints one line per measurement:
 //   RESULT <tab> group <tab> case <tab> median_ns <tab> p99_ns <tab> cpu_ns_per_op
-// Usage: boost_bench [--quick]
+// (group bulk: median GiB/s, p99 nan, CPU ns per message of both processes).
+// Usage: boost_bench [--quick] [--only GROUP,...] [--ring SLOTSxKIB]
 // CPU placement: this process pins itself to CPU 0, the forked second process to CPU 1.
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/interprocess/shared_memory_object.hpp>
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -84,8 +86,140 @@ static std::string label(size_t size) {
                             : std::to_string(size >> 10) + " KiB";
 }
 
+// Bulk transfer: the protocol of the suite's Rust rings (crates/fmap-bench/src/bulk.rs). A ring
+// of `slots` slots of `slot` bytes in a named section; the messages form one byte stream (a
+// message larger than a slot streams through consecutive slots, smaller ones are packed several
+// per slot); a pair of interprocess_semaphores per slot (full, empty). The producer stamps each
+// message's sequence number into its first and last 8 bytes; the consumer copies every byte out
+// into its own buffer and checks the stamps.
+struct BulkHeader {
+  double child_cpu;
+  int failed;
+};
+
+static void stamp(unsigned char *m, size_t n, uint64_t seq) {
+  std::memcpy(m, &seq, 8);
+  std::memcpy(m + n - 8, &seq, 8);
+}
+
+static void bulk(const std::string &base, size_t size, size_t total, int reps, size_t slots,
+                 size_t slot) {
+  size_t per_slot = std::max<size_t>(slot / size, 1);
+  size_t count = (std::max<size_t>(total / size, 4) + per_slot - 1) / per_slot * per_slot;
+  size_t header = (sizeof(BulkHeader) + 2 * slots * 64 + 4095) / 4096 * 4096;
+  std::string name = base + "-bulk";
+  bip::shared_memory_object::remove(name.c_str());
+  bip::shared_memory_object o(bip::create_only, name.c_str(), bip::read_write);
+  o.truncate((bip::offset_t)(header + slots * slot));
+  bip::mapped_region r(o, bip::read_write);
+  unsigned char *mem = static_cast<unsigned char *>(r.get_address());
+  BulkHeader *h = new (mem) BulkHeader{0, 0};
+  // full[i] at 64 + 64 i, empty[i] after them: one cache line each.
+  auto sem = [&](size_t k) {
+    return reinterpret_cast<bip::interprocess_semaphore *>(mem + 64 + 64 * k);
+  };
+  for (size_t i = 0; i < slots; i++) {
+    new (sem(i)) bip::interprocess_semaphore(0);
+    new (sem(slots + i)) bip::interprocess_semaphore(1);
+  }
+  unsigned char *ring = mem + header;
+  auto full = [&](uint64_t j) { return sem(j % slots); };
+  auto empty = [&](uint64_t j) { return sem(slots + j % slots); };
+  pid_t pid = fork();
+  if (pid == 0) {
+    pin(1);
+    std::vector<unsigned char> dst(size, 1);
+    double c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+    uint64_t seq = 0, j = 0;
+    size_t pos = 0;
+    for (int rep = 0; rep <= reps; rep++) {
+      for (size_t k = 0; k < count; k++) {
+        for (size_t off = 0; off < size;) {
+          if (pos == 0) full(j)->wait();
+          size_t n = std::min(size - off, slot - pos);
+          std::memcpy(dst.data() + off, ring + (j % slots) * slot + pos, n);
+          off += n;
+          pos += n;
+          if (pos == slot) {
+            empty(j)->post();
+            j++;
+            pos = 0;
+          }
+        }
+        asm volatile("" ::"r"(dst.data()) : "memory");
+        uint64_t a, b;
+        std::memcpy(&a, dst.data(), 8);
+        std::memcpy(&b, dst.data() + size - 8, 8);
+        if (a != seq || b != seq) h->failed = 1;
+        seq++;
+      }
+    }
+    h->child_cpu = now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    _exit(0);
+  }
+  std::vector<unsigned char> src(size, 7);
+  std::vector<double> rates;
+  double c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+  uint64_t seq = 0, j = 0;
+  size_t pos = 0;
+  for (int rep = 0; rep <= reps; rep++) {
+    double t = now_ns(CLOCK_MONOTONIC);
+    for (size_t k = 0; k < count; k++) {
+      stamp(src.data(), size, seq++);
+      for (size_t off = 0; off < size;) {
+        if (pos == 0) empty(j)->wait();
+        size_t n = std::min(size - off, slot - pos);
+        std::memcpy(ring + (j % slots) * slot + pos, src.data() + off, n);
+        off += n;
+        pos += n;
+        if (pos == slot) {
+          full(j)->post();
+          j++;
+          pos = 0;
+        }
+      }
+    }
+    // Every slot freed by the consumer.
+    for (size_t k = 0; k < slots; k++) empty(j + k)->wait();
+    for (size_t k = 0; k < slots; k++) empty(j + k)->post();
+    double el = (now_ns(CLOCK_MONOTONIC) - t) / 1e9;
+    if (rep > 0) rates.push_back((double)(count * size) / el / (double)(1u << 30));
+  }
+  double my = now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+  int st;
+  waitpid(pid, &st, 0);
+  if (h->failed || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    std::fprintf(stderr, "boost_bench: bulk %zu: a message arrived with a wrong stamp\n", size);
+    std::exit(1);
+  }
+  std::sort(rates.begin(), rates.end());
+  std::printf("RESULT\tbulk\t%s\t%.3f\tnan\t%.1f\n", label(size).c_str(),
+              rates[(size_t)((rates.size() - 1) * 0.5 + 0.5)], (my + h->child_cpu) / ((reps + 1) * count));
+  std::fflush(stdout);
+  for (size_t k = 0; k < 2 * slots; k++) sem(k)->~interprocess_semaphore();
+  bip::shared_memory_object::remove(name.c_str());
+}
+
 int main(int argc, char **argv) {
-  bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  bool quick = false;
+  std::string only;
+  size_t slots = 16, slot = 64 << 10;
+  for (int i = 1; i < argc; i++) {
+    if (std::strcmp(argv[i], "--quick") == 0) {
+      quick = true;
+    } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      only = "," + std::string(argv[++i]) + ",";
+    } else if (std::strcmp(argv[i], "--ring") == 0 && i + 1 < argc) {
+      unsigned long n, k;
+      if (std::sscanf(argv[++i], "%lux%lu", &n, &k) != 2 || n < 2 || k < 4) return 2;
+      slots = n;
+      slot = k << 10;
+    } else {
+      std::fprintf(stderr, "usage: boost_bench [--quick] [--only GROUP,...] [--ring SLOTSxKIB]\n");
+      return 2;
+    }
+  }
+  auto want = [&](const char *g) { return only.empty() || only.find("," + std::string(g) + ",") != std::string::npos; };
   pin(0);
   std::string base = "fmap-bench-boost-" + std::to_string(getpid());
   std::string ctl = base + "-ctl";
@@ -96,43 +230,47 @@ int main(int argc, char **argv) {
   Shared *s = new (region.get_address()) Shared;
 
   // Ping-pong over two interprocess_semaphores, second process forked.
-  int count = quick ? 300 : 20000;
-  int warm = std::max(count / 10, 50);
-  int total = count + warm;
-  pid_t pid = fork();
-  if (pid == 0) {
-    pin(1);
+  if (want("pingpong")) {
+    int count = quick ? 300 : 20000;
+    int warm = std::max(count / 10, 50);
+    int total = count + warm;
+    pid_t pid = fork();
+    if (pid == 0) {
+      pin(1);
+      double c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+      for (int i = 0; i < total; i++) {
+        s->ping.wait();
+        s->pong.post();
+      }
+      s->child_cpu = now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+      _exit(0);
+    }
+    std::vector<double> rt;
     double c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
     for (int i = 0; i < total; i++) {
-      s->ping.wait();
-      s->pong.post();
+      double t = now_ns(CLOCK_MONOTONIC);
+      s->ping.post();
+      s->pong.wait();
+      if (i >= warm) rt.push_back(now_ns(CLOCK_MONOTONIC) - t);
     }
-    s->child_cpu = now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
-    _exit(0);
+    double my = now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    int st;
+    waitpid(pid, &st, 0);
+    report("pingpong", "round trip", rt, (my + s->child_cpu) / total);
   }
-  std::vector<double> rt;
-  double c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
-  for (int i = 0; i < total; i++) {
-    double t = now_ns(CLOCK_MONOTONIC);
-    s->ping.post();
-    s->pong.wait();
-    if (i >= warm) rt.push_back(now_ns(CLOCK_MONOTONIC) - t);
-  }
-  double my = now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
-  int st;
-  waitpid(pid, &st, 0);
-  report("pingpong", "round trip", rt, (my + s->child_cpu) / total);
 
   int batches = quick ? 20 : 200, per = quick ? 200 : 1000;
-  batched("mutex", "lock+unlock", batches, per, [&] {
-    s->mutex.lock();
-    s->mutex.unlock();
-  });
-  batched("semrelease", "release(1)", batches, per, [&] { s->sem.post(); });
+  if (want("mutex"))
+    batched("mutex", "lock+unlock", batches, per, [&] {
+      s->mutex.lock();
+      s->mutex.unlock();
+    });
+  if (want("semrelease")) batched("semrelease", "release(1)", batches, per, [&] { s->sem.post(); });
 
   // Create cycles.
   size_t sizes[] = {4u << 10, 64u << 10, 1u << 20, 64u << 20};
   for (size_t size : sizes) {
+    if (!want("create")) break;
     int iters = size <= (4u << 10) ? 2000 : size <= (64u << 10) ? 1000 : size <= (1u << 20) ? 300 : 15;
     if (quick) iters = std::max(iters / 50, 3);
     std::string name = base + "-create";
@@ -147,7 +285,7 @@ int main(int argc, char **argv) {
   }
 
   // Open cycle of an existing 64 KiB section.
-  {
+  if (want("open")) {
     std::string name = base + "-open";
     bip::shared_memory_object o(bip::create_only, name.c_str(), bip::read_write);
     o.truncate(64 << 10);
@@ -157,6 +295,12 @@ int main(int argc, char **argv) {
       asm volatile("" ::"r"(r.get_address()) : "memory");
     });
     bip::shared_memory_object::remove(name.c_str());
+  }
+
+  // Bulk transfer.
+  if (want("bulk")) {
+    size_t bulk_sizes[] = {4u << 10, 64u << 10, 1u << 20, 16u << 20, 64u << 20};
+    for (size_t size : bulk_sizes) bulk(base, size, quick ? 16u << 20 : 1024u << 20, quick ? 2 : 5, slots, slot);
   }
   s->~Shared();
   bip::shared_memory_object::remove(ctl.c_str());

@@ -9,6 +9,7 @@
 //! The first process is pinned to CPU 0; every second process (`--child …`, this program
 //! re-executed) pins itself to CPU 1.
 
+mod bulk;
 mod common;
 #[cfg(feature = "iceoryx2")]
 mod ice;
@@ -30,6 +31,30 @@ struct Opts {
     quick: bool,
     out: PathBuf,
     peers: bool,
+    /// Only these tables (`--only pingpong,bulk`); all if None.
+    only: Option<Vec<String>>,
+    /// The bulk-transfer ring.
+    ring: bulk::Geom,
+}
+
+/// The tables, by key.
+const GROUPS: [&str; 8] = [
+    "pingpong",
+    "waitany",
+    "mutex",
+    "semrelease",
+    "create",
+    "open",
+    "bulk",
+    "abandon",
+];
+
+impl Opts {
+    fn want(&self, group: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|l| l.iter().any(|g| g == group))
+    }
 }
 
 fn main() {
@@ -61,6 +86,8 @@ fn parse(args: &[String]) -> Res<Opts> {
         quick: false,
         out: PathBuf::from("."),
         peers: true,
+        only: None,
+        ring: bulk::Geom::DEFAULT,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -68,8 +95,28 @@ fn parse(args: &[String]) -> Res<Opts> {
             "--quick" => o.quick = true,
             "--no-peers" => o.peers = false,
             "--out" => o.out = PathBuf::from(it.next().ok_or("--out needs a directory")?),
+            "--only" => {
+                let l: Vec<String> = it
+                    .next()
+                    .ok_or("--only needs a list of tables")?
+                    .split(',')
+                    .map(str::to_owned)
+                    .collect();
+                if let Some(bad) = l.iter().find(|g| !GROUPS.contains(&g.as_str())) {
+                    return Err(format!(
+                        "--only: unknown table {bad:?} (one of {})",
+                        GROUPS.join(",")
+                    )
+                    .into());
+                }
+                o.only = Some(l);
+            }
+            "--ring" => o.ring = it.next().and_then(|g| bulk::Geom::parse(g)).ok_or(
+                "--ring needs SLOTSxKIB, e.g. 16x64 (at least 2 slots of 4 KiB, a power of two)",
+            )?,
             "-h" | "--help" => {
-                println!("usage: fmap-bench [--quick] [--out DIR] [--no-peers]");
+                println!("usage: fmap-bench [--quick] [--out DIR] [--no-peers] [--only TABLE,...] [--ring SLOTSxKIB]\n\
+                          tables: {}; --ring: the bulk-transfer ring (default {})", GROUPS.join(","), bulk::Geom::DEFAULT.arg());
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other:?} (see --help)").into()),
@@ -161,15 +208,19 @@ fn run(o: Opts) -> Res<()> {
         Pp::WakeWaitv(64),
         Pp::WakeFmapAny(64),
     ];
-    let rounds_steps = if q { 1 } else { 4 };
-    let steps = (pp_methods.len() + wake_methods.len()) * rounds_steps
-        + 2
-        + create_sizes.len()
-        + 1
-        + bulk_sizes.len()
-        + 2
-        + usize::from(o.peers);
-    let steps = steps + usize::from(o.peers && !q);
+    let rounds = if q { 1 } else { 4 };
+    let rounds_steps = rounds;
+    let w = |g: &str| usize::from(o.want(g));
+    let steps = w("pingpong") * pp_methods.len() * rounds_steps
+        + w("waitany") * wake_methods.len() * rounds_steps
+        + w("mutex")
+        + w("semrelease")
+        + w("create") * create_sizes.len()
+        + w("open")
+        + w("bulk") * bulk_sizes.len()
+        + w("abandon") * 2
+        + usize::from(o.peers)
+        + usize::from(o.peers && !q);
     let pb = ProgressBar::new(steps as u64);
     pb.set_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} {msg}")?
@@ -179,395 +230,399 @@ fn run(o: Opts) -> Res<()> {
     let mut child_place = String::new();
 
     // --- ping-pong
-    const FUTEX: &str = "raw futex (FUTEX_WAIT/WAKE)";
-    // Interleaved rounds (one second process per method and round), so that slow drifts of the
-    // machine hit every method alike.
-    let rounds = if q { 1 } else { 4 };
-    pb.set_message("ping-pong");
-    let results = xproc::run_pp_rounds(&pp_methods, rounds, &root, &ns, &shm, pp_count, |p| {
-        pb.set_message(format!("ping-pong {}", p.name()));
-        pb.inc(1);
-    })?;
-    for (p, r) in pp_methods.into_iter().zip(results) {
-        child_place = r.child_cpu.clone();
-        let (imp, base) = match p {
-            Pp::RawFutex => (FUTEX, None),
-            Pp::Spin => ("raw spin on a shared cache line", None),
-            Pp::Pipe => ("pipe (1 byte each way)", Some(FUTEX)),
-            Pp::Unix => ("Unix socket (1 byte each way)", Some(FUTEX)),
-            Pp::FmapEvent => ("fmap auto-reset events, blocking", Some(FUTEX)),
-            Pp::FmapEventSpin => ("fmap auto-reset events, adaptive spin 20 µs", Some(FUTEX)),
-            Pp::FmapSem => ("fmap semaphores, blocking", Some(FUTEX)),
-            Pp::FmapSemSpin => ("fmap semaphores, adaptive spin 20 µs", Some(FUTEX)),
-            Pp::RawSync => ("shared_memory + raw_sync events", Some(FUTEX)),
-            _ => unreachable!(),
-        };
-        let mut row = Row::ns(
-            "pingpong",
-            "round trip",
-            imp,
-            r.rt.0,
-            r.rt.1,
-            Some(r.cpu.0 + r.cpu.1),
-        )
-        .note(&format!(
-            "CPU: first {} + second {}",
-            report::fmt_ns(r.cpu.0),
-            report::fmt_ns(r.cpu.1)
-        ));
-        if let Some(b) = base {
-            row = row.base(b);
-        }
-        rows.push(row);
-    }
-
-    // The adaptive-spin rows against the spin ping-pong as well.
-    if let Some(spin) = report::find(
-        &rows,
-        "pingpong",
-        "round trip",
-        "raw spin on a shared cache line",
-    )
-    .and_then(|r| r.median)
-    {
-        for r in rows.iter_mut().filter(|r| r.imp.contains("adaptive spin")) {
-            if let Some(m) = r.median {
-                r.note = format!("{}; {:.2}× the raw spin ping-pong", r.note, m / spin);
-            }
-        }
-    }
-
-    #[cfg(feature = "iceoryx2")]
-    {
-        pb.set_message("ping-pong iceoryx2");
-        let (rt, cpu) = ice::run(&root, pp_count)?;
-        rows.push(
-            Row::ns(
+    if o.want("pingpong") {
+        const FUTEX: &str = "raw futex (FUTEX_WAIT/WAKE)";
+        // Interleaved rounds (one second process per method and round), so that slow drifts of the
+        // machine hit every method alike.
+        pb.set_message("ping-pong");
+        let results = xproc::run_pp_rounds(&pp_methods, rounds, &root, &ns, &shm, pp_count, |p| {
+            pb.set_message(format!("ping-pong {}", p.name()));
+            pb.inc(1);
+        })?;
+        for (p, r) in pp_methods.into_iter().zip(results) {
+            child_place = r.child_cpu.clone();
+            let (imp, base) = match p {
+                Pp::RawFutex => (FUTEX, None),
+                Pp::Spin => ("raw spin on a shared cache line", None),
+                Pp::Pipe => ("pipe (1 byte each way)", Some(FUTEX)),
+                Pp::Unix => ("Unix socket (1 byte each way)", Some(FUTEX)),
+                Pp::FmapEvent => ("fmap auto-reset events, blocking", Some(FUTEX)),
+                Pp::FmapEventSpin => ("fmap auto-reset events, adaptive spin 20 µs", Some(FUTEX)),
+                Pp::FmapSem => ("fmap semaphores, blocking", Some(FUTEX)),
+                Pp::FmapSemSpin => ("fmap semaphores, adaptive spin 20 µs", Some(FUTEX)),
+                Pp::RawSync => ("shared_memory + raw_sync events", Some(FUTEX)),
+                _ => unreachable!(),
+            };
+            let mut row = Row::ns(
                 "pingpong",
                 "round trip",
-                "iceoryx2 event service",
-                rt.0,
-                rt.1,
-                Some(cpu),
+                imp,
+                r.rt.0,
+                r.rt.1,
+                Some(r.cpu.0 + r.cpu.1),
             )
-            .base(FUTEX),
-        );
+            .note(&format!(
+                "CPU: first {} + second {}",
+                report::fmt_ns(r.cpu.0),
+                report::fmt_ns(r.cpu.1)
+            ));
+            if let Some(b) = base {
+                row = row.base(b);
+            }
+            rows.push(row);
+        }
+
+        // The adaptive-spin rows against the spin ping-pong as well.
+        if let Some(spin) = report::find(
+            &rows,
+            "pingpong",
+            "round trip",
+            "raw spin on a shared cache line",
+        )
+        .and_then(|r| r.median)
+        {
+            for r in rows.iter_mut().filter(|r| r.imp.contains("adaptive spin")) {
+                if let Some(m) = r.median {
+                    r.note = format!("{}; {:.2}× the raw spin ping-pong", r.note, m / spin);
+                }
+            }
+        }
+
+        #[cfg(feature = "iceoryx2")]
+        {
+            pb.set_message("ping-pong iceoryx2");
+            let (rt, cpu) = ice::run(&root, pp_count)?;
+            rows.push(
+                Row::ns(
+                    "pingpong",
+                    "round trip",
+                    "iceoryx2 event service",
+                    rt.0,
+                    rt.1,
+                    Some(cpu),
+                )
+                .base(FUTEX),
+            );
+        }
+        #[cfg(not(feature = "iceoryx2"))]
+        rows.push(Row::na(
+            "pingpong",
+            "round trip",
+            "iceoryx2 event service",
+            "not built in: --features iceoryx2",
+        ));
     }
-    #[cfg(not(feature = "iceoryx2"))]
-    rows.push(Row::na(
-        "pingpong",
-        "round trip",
-        "iceoryx2 event service",
-        "not built in: --features iceoryx2",
-    ));
 
     // --- wake latency, wait on N objects
-    let results = xproc::run_pp_rounds(&wake_methods, rounds, &root, &ns, &shm, wake_count, |p| {
-        pb.set_message(format!("wake latency {}", p.name()));
-        pb.inc(1);
-    })?;
-    for (p, r) in wake_methods.into_iter().zip(results) {
-        let ow = r.oneway.ok_or("no one-way latency")?;
-        let (case, imp, base) = match p {
-            Pp::WakeFutex => ("N=1", "raw futex wait", None),
-            Pp::WakeWaitv(1) => ("N=1", "raw futex_waitv", Some("raw futex wait")),
-            Pp::WakeFmapOne => ("N=1", "fmap Event::wait", Some("raw futex wait")),
-            Pp::WakeFmapAny(1) => ("N=1", "fmap wait_any", Some("raw futex wait")),
-            Pp::WakeWaitv(8) => ("N=8", "raw futex_waitv", None),
-            Pp::WakeFmapAny(8) => ("N=8", "fmap wait_any", Some("raw futex_waitv")),
-            Pp::WakeWaitv(64) => ("N=64", "raw futex_waitv", None),
-            Pp::WakeFmapAny(64) => ("N=64", "fmap wait_any", Some("raw futex_waitv")),
-            _ => unreachable!(),
-        };
-        let mut row = Row::ns("waitany", case, imp, ow.0, ow.1, Some(r.cpu.1))
-            .note(&format!("round trip median {}", report::fmt_ns(r.rt.0)));
-        if let Some(b) = base {
-            row = row.base(b);
+    if o.want("waitany") {
+        let results =
+            xproc::run_pp_rounds(&wake_methods, rounds, &root, &ns, &shm, wake_count, |p| {
+                pb.set_message(format!("wake latency {}", p.name()));
+                pb.inc(1);
+            })?;
+        for (p, r) in wake_methods.into_iter().zip(results) {
+            let ow = r.oneway.ok_or("no one-way latency")?;
+            let (case, imp, base) = match p {
+                Pp::WakeFutex => ("N=1", "raw futex wait", None),
+                Pp::WakeWaitv(1) => ("N=1", "raw futex_waitv", Some("raw futex wait")),
+                Pp::WakeFmapOne => ("N=1", "fmap Event::wait", Some("raw futex wait")),
+                Pp::WakeFmapAny(1) => ("N=1", "fmap wait_any", Some("raw futex wait")),
+                Pp::WakeWaitv(8) => ("N=8", "raw futex_waitv", None),
+                Pp::WakeFmapAny(8) => ("N=8", "fmap wait_any", Some("raw futex_waitv")),
+                Pp::WakeWaitv(64) => ("N=64", "raw futex_waitv", None),
+                Pp::WakeFmapAny(64) => ("N=64", "fmap wait_any", Some("raw futex_waitv")),
+                _ => unreachable!(),
+            };
+            let mut row = Row::ns("waitany", case, imp, ow.0, ow.1, Some(r.cpu.1))
+                .note(&format!("round trip median {}", report::fmt_ns(r.rt.0)));
+            if let Some(b) = base {
+                row = row.base(b);
+            }
+            rows.push(row);
         }
-        rows.push(row);
-    }
-    for case in ["N=1", "N=8", "N=64"] {
-        rows.push(Row::na(
-            "waitany",
-            case,
-            "Boost.Interprocess",
-            "no wait-any",
-        ));
-        rows.push(Row::na(
-            "waitany",
-            case,
-            "shared_memory + raw_sync",
-            "no wait-any",
-        ));
+        for case in ["N=1", "N=8", "N=64"] {
+            rows.push(Row::na(
+                "waitany",
+                case,
+                "Boost.Interprocess",
+                "no wait-any",
+            ));
+            rows.push(Row::na(
+                "waitany",
+                case,
+                "shared_memory + raw_sync",
+                "no wait-any",
+            ));
+        }
     }
 
     // --- uncontended mutex, semaphore release (this process only)
-    pb.set_message("uncontended mutex");
     let raw = inproc::RawShared::new();
-    const PTHREAD: &str = "robust process-shared pthread mutex";
-    let l = inproc::batched(batches, per, &mut || raw.lock_unlock());
-    rows.push(Row::ns(
-        "mutex",
-        "lock+unlock",
-        PTHREAD,
-        l.median,
-        l.p99,
-        Some(l.cpu),
-    ));
-    let m = fmap::Mutex::create_in(&ns, Some("bench-mutex"), false)?;
-    let l = inproc::batched(batches, per, &mut || {
-        drop(std::hint::black_box(m.lock().expect("lock")))
-    });
-    rows.push(
-        Row::ns(
-            "mutex",
-            "lock+unlock",
-            "fmap Mutex::lock + drop",
-            l.median,
-            l.p99,
-            Some(l.cpu),
-        )
-        .base(PTHREAD),
-    );
-    let l = inproc::batched(batches, per, &mut || {
-        drop(std::hint::black_box(m.try_lock().expect("try_lock")))
-    });
-    rows.push(
-        Row::ns(
-            "mutex",
-            "lock+unlock",
-            "fmap Mutex::try_lock + drop",
-            l.median,
-            l.p99,
-            Some(l.cpu),
-        )
-        .base(PTHREAD),
-    );
-    let rsm = inproc::RawSyncMutex::new(&format!("fmap-bench-rsm-{}", std::process::id()))?;
-    let l = inproc::batched(batches, per, &mut || rsm.lock_unlock());
-    rows.push(
-        Row::ns(
-            "mutex",
-            "lock+unlock",
-            "shared_memory + raw_sync Mutex",
-            l.median,
-            l.p99,
-            Some(l.cpu),
-        )
-        .base(PTHREAD),
-    );
-    drop((rsm, m));
-    pb.inc(1);
-
-    pb.set_message("semaphore release, no waiter");
-    const SEMPOST: &str = "sem_post (process-shared sem_t)";
-    let l = inproc::batched(batches, per, &mut || raw.sem_post());
-    raw.sem_reset();
-    rows.push(Row::ns(
-        "semrelease",
-        "release(1)",
-        SEMPOST,
-        l.median,
-        l.p99,
-        Some(l.cpu),
-    ));
-    let s = fmap::Semaphore::create_in(&ns, Some("bench-sem"), 0, i32::MAX)?;
-    let l = inproc::batched(batches, per, &mut || {
-        std::hint::black_box(s.release(1).expect("release"));
-    });
-    rows.push(
-        Row::ns(
-            "semrelease",
-            "release(1)",
-            "fmap Semaphore::release(1)",
-            l.median,
-            l.p99,
-            Some(l.cpu),
-        )
-        .base(SEMPOST),
-    );
-    rows.push(Row::na(
-        "semrelease",
-        "release(1)",
-        "shared_memory + raw_sync",
-        "no semaphore",
-    ));
-    drop(s);
-    pb.inc(1);
-
-    // --- create cycles
-    const RAWSHM: &str = "shm_open + ftruncate + mmap";
-    for size in create_sizes {
-        let case = size_label(size);
-        pb.set_message(format!("create cycle {case}"));
-        let iters = match size {
-            s if s <= 4 * KIB => 2000,
-            s if s <= 64 * KIB => 1000,
-            s if s <= MIB => 300,
-            _ => 15,
-        };
-        let iters = if q { (iters / 50).max(3) } else { iters };
-        let name = inproc::shm_name(&format!("create-{size}"));
-        let l = inproc::each(iters, &mut || inproc::raw_create_cycle(&name, size));
+    if o.want("mutex") {
+        pb.set_message("uncontended mutex");
+        const PTHREAD: &str = "robust process-shared pthread mutex";
+        let l = inproc::batched(batches, per, &mut || raw.lock_unlock());
         rows.push(Row::ns(
-            "create",
-            &case,
-            RAWSHM,
+            "mutex",
+            "lock+unlock",
+            PTHREAD,
             l.median,
             l.p99,
             Some(l.cpu),
         ));
-        let fname = format!("create-{size}");
-        let l = inproc::each(iters, &mut || inproc::fmap_create_cycle(&ns, &fname, size));
-        rows.push(Row::ns("create", &case, "fmap", l.median, l.p99, Some(l.cpu)).base(RAWSHM));
-        let id = format!("fmap-bench-shmem-{}-{size}", std::process::id());
-        let l = inproc::each(iters, &mut || inproc::shmem_create_cycle(&id, size));
+        let m = fmap::Mutex::create_in(&ns, Some("bench-mutex"), false)?;
+        let l = inproc::batched(batches, per, &mut || {
+            drop(std::hint::black_box(m.lock().expect("lock")))
+        });
         rows.push(
             Row::ns(
-                "create",
-                &case,
-                "shared_memory crate",
+                "mutex",
+                "lock+unlock",
+                "fmap Mutex::lock + drop",
                 l.median,
                 l.p99,
                 Some(l.cpu),
             )
-            .base(RAWSHM),
+            .base(PTHREAD),
         );
+        let l = inproc::batched(batches, per, &mut || {
+            drop(std::hint::black_box(m.try_lock().expect("try_lock")))
+        });
+        rows.push(
+            Row::ns(
+                "mutex",
+                "lock+unlock",
+                "fmap Mutex::try_lock + drop",
+                l.median,
+                l.p99,
+                Some(l.cpu),
+            )
+            .base(PTHREAD),
+        );
+        let rsm = inproc::RawSyncMutex::new(&format!("fmap-bench-rsm-{}", std::process::id()))?;
+        let l = inproc::batched(batches, per, &mut || rsm.lock_unlock());
+        rows.push(
+            Row::ns(
+                "mutex",
+                "lock+unlock",
+                "shared_memory + raw_sync Mutex",
+                l.median,
+                l.p99,
+                Some(l.cpu),
+            )
+            .base(PTHREAD),
+        );
+        drop((rsm, m));
         pb.inc(1);
+    }
+
+    if o.want("semrelease") {
+        pb.set_message("semaphore release, no waiter");
+        const SEMPOST: &str = "sem_post (process-shared sem_t)";
+        let l = inproc::batched(batches, per, &mut || raw.sem_post());
+        raw.sem_reset();
+        rows.push(Row::ns(
+            "semrelease",
+            "release(1)",
+            SEMPOST,
+            l.median,
+            l.p99,
+            Some(l.cpu),
+        ));
+        let s = fmap::Semaphore::create_in(&ns, Some("bench-sem"), 0, i32::MAX)?;
+        let l = inproc::batched(batches, per, &mut || {
+            std::hint::black_box(s.release(1).expect("release"));
+        });
+        rows.push(
+            Row::ns(
+                "semrelease",
+                "release(1)",
+                "fmap Semaphore::release(1)",
+                l.median,
+                l.p99,
+                Some(l.cpu),
+            )
+            .base(SEMPOST),
+        );
+        rows.push(Row::na(
+            "semrelease",
+            "release(1)",
+            "shared_memory + raw_sync",
+            "no semaphore",
+        ));
+        drop(s);
+        pb.inc(1);
+    }
+
+    // --- create cycles
+    if o.want("create") {
+        for size in create_sizes {
+            let case = size_label(size);
+            pb.set_message(format!("create cycle {case}"));
+            let iters = match size {
+                s if s <= 4 * KIB => 2000,
+                s if s <= 64 * KIB => 1000,
+                s if s <= MIB => 300,
+                _ => 15,
+            };
+            let iters = if q { (iters / 50).max(3) } else { iters };
+            let name = inproc::shm_name(&format!("create-{size}"));
+            let l = inproc::each(iters, &mut || inproc::raw_create_cycle(&name, size));
+            rows.push(Row::ns(
+                "create",
+                &case,
+                RAWSHM,
+                l.median,
+                l.p99,
+                Some(l.cpu),
+            ));
+            let fname = format!("create-{size}");
+            let l = inproc::each(iters, &mut || inproc::fmap_create_cycle(&ns, &fname, size));
+            rows.push(Row::ns("create", &case, "fmap", l.median, l.p99, Some(l.cpu)).base(RAWSHM));
+            let id = format!("fmap-bench-shmem-{}-{size}", std::process::id());
+            let l = inproc::each(iters, &mut || inproc::shmem_create_cycle(&id, size));
+            rows.push(
+                Row::ns(
+                    "create",
+                    &case,
+                    "shared_memory crate",
+                    l.median,
+                    l.p99,
+                    Some(l.cpu),
+                )
+                .base(RAWSHM),
+            );
+            pb.inc(1);
+        }
     }
 
     // --- open cycle
-    pb.set_message("open cycle");
-    {
-        let size = 64 * KIB;
-        let case = size_label(size);
-        let iters = if q { 50 } else { 3000 };
-        let name = inproc::shm_name("open");
-        // SAFETY: create the raw name and keep it until the end of this block.
-        let fd = unsafe { libc::shm_open(name.as_ptr(), libc::O_CREAT | libc::O_RDWR, 0o600) };
-        // SAFETY: our descriptor.
-        unsafe { libc::ftruncate(fd, size as libc::off_t) };
-        let l = inproc::each(iters, &mut || inproc::raw_open_cycle(&name, size));
-        rows.push(Row::ns("open", &case, RAWSHM, l.median, l.p99, Some(l.cpu)));
-        // SAFETY: our name and descriptor.
-        unsafe {
-            libc::close(fd);
-            libc::shm_unlink(name.as_ptr());
+    if o.want("open") {
+        pb.set_message("open cycle");
+        {
+            let size = 64 * KIB;
+            let case = size_label(size);
+            let iters = if q { 50 } else { 3000 };
+            let name = inproc::shm_name("open");
+            // SAFETY: create the raw name and keep it until the end of this block.
+            let fd = unsafe { libc::shm_open(name.as_ptr(), libc::O_CREAT | libc::O_RDWR, 0o600) };
+            // SAFETY: our descriptor.
+            unsafe { libc::ftruncate(fd, size as libc::off_t) };
+            let l = inproc::each(iters, &mut || inproc::raw_open_cycle(&name, size));
+            rows.push(Row::ns("open", &case, RAWSHM, l.median, l.p99, Some(l.cpu)));
+            // SAFETY: our name and descriptor.
+            unsafe {
+                libc::close(fd);
+                libc::shm_unlink(name.as_ptr());
+            }
+            let holder =
+                ChildProc::spawn(&root, &["hold".into(), "open-me".into(), size.to_string()])?;
+            holder.expect_line("READY")?;
+            let l = inproc::each(iters, &mut || inproc::fmap_open_cycle(&ns, "open-me"));
+            rows.push(
+                Row::ns(
+                    "open",
+                    &case,
+                    "fmap (held by another process)",
+                    l.median,
+                    l.p99,
+                    Some(l.cpu),
+                )
+                .base(RAWSHM),
+            );
+            holder.finish()?;
+            let keep = fmap::MappingOptions::new()
+                .namespace(&ns)
+                .name("open-here")
+                .size(size as u64)
+                .create()?;
+            let l = inproc::each(iters, &mut || inproc::fmap_open_cycle(&ns, "open-here"));
+            rows.push(
+                Row::ns(
+                    "open",
+                    &case,
+                    "fmap (held by this process)",
+                    l.median,
+                    l.p99,
+                    Some(l.cpu),
+                )
+                .base(RAWSHM),
+            );
+            drop(keep);
+            let id = format!("fmap-bench-shmem-open-{}", std::process::id());
+            let owner = shared_memory::ShmemConf::new()
+                .size(size)
+                .os_id(&id)
+                .create()
+                .map_err(|e| format!("shared_memory: {e}"))?;
+            let l = inproc::each(iters, &mut || inproc::shmem_open_cycle(&id));
+            rows.push(
+                Row::ns(
+                    "open",
+                    &case,
+                    "shared_memory crate",
+                    l.median,
+                    l.p99,
+                    Some(l.cpu),
+                )
+                .base(RAWSHM),
+            );
+            drop(owner);
         }
-        let holder = ChildProc::spawn(&root, &["hold".into(), "open-me".into(), size.to_string()])?;
-        holder.expect_line("READY")?;
-        let l = inproc::each(iters, &mut || inproc::fmap_open_cycle(&ns, "open-me"));
-        rows.push(
-            Row::ns(
-                "open",
-                &case,
-                "fmap (held by another process)",
-                l.median,
-                l.p99,
-                Some(l.cpu),
-            )
-            .base(RAWSHM),
-        );
-        holder.finish()?;
-        let keep = fmap::MappingOptions::new()
-            .namespace(&ns)
-            .name("open-here")
-            .size(size as u64)
-            .create()?;
-        let l = inproc::each(iters, &mut || inproc::fmap_open_cycle(&ns, "open-here"));
-        rows.push(
-            Row::ns(
-                "open",
-                &case,
-                "fmap (held by this process)",
-                l.median,
-                l.p99,
-                Some(l.cpu),
-            )
-            .base(RAWSHM),
-        );
-        drop(keep);
-        let id = format!("fmap-bench-shmem-open-{}", std::process::id());
-        let owner = shared_memory::ShmemConf::new()
-            .size(size)
-            .os_id(&id)
-            .create()
-            .map_err(|e| format!("shared_memory: {e}"))?;
-        let l = inproc::each(iters, &mut || inproc::shmem_open_cycle(&id));
-        rows.push(
-            Row::ns(
-                "open",
-                &case,
-                "shared_memory crate",
-                l.median,
-                l.p99,
-                Some(l.cpu),
-            )
-            .base(RAWSHM),
-        );
-        drop(owner);
-    }
-    pb.inc(1);
-
-    // --- bulk transfer
-    const MEMCPY: &str = "memcpy, one thread";
-    for size in bulk_sizes {
-        let case = size_label(size);
-        pb.set_message(format!("bulk transfer {case}"));
-        let total = if q { 16 * MIB } else { 2048 * MIB };
-        let reps = if q { 2 } else { 5 };
-        let r = xproc::run_bulk(&root, &ns, size, total, reps)?;
-        rows.push(Row {
-            group: "bulk",
-            case: case.clone(),
-            imp: MEMCPY.into(),
-            median: Some(r.memcpy_gibps),
-            p99: None,
-            cpu: None,
-            unit: Unit::GiBps,
-            base: None,
-            note: String::new(),
-        });
-        rows.push(Row {
-            group: "bulk",
-            case: case.clone(),
-            imp: "fmap section ring + events (2 processes)".into(),
-            median: Some(r.gibps),
-            p99: None,
-            cpu: Some(r.cpu),
-            unit: Unit::GiBps,
-            base: Some(MEMCPY.into()),
-            note: format!("{} slots of {case}", xproc::bulk_slots(size)),
-        });
         pb.inc(1);
     }
-    for imp in ["Boost.Interprocess", "shared_memory + raw_sync"] {
-        rows.push(Row::na("bulk", "all", imp, "not measured by this suite"));
+
+    // --- bulk transfer
+    if o.want("bulk") {
+        let total = if q { 16 * MIB } else { 1024 * MIB };
+        let reps = if q { 2 } else { 5 };
+        for size in bulk_sizes {
+            let case = size_label(size);
+            pb.set_message(format!("bulk transfer {case}: memcpy"));
+            let m = bulk::memcpy_gibps(size, total, reps);
+            rows.push(Row::gibps("bulk", &case, MEMCPY, m, None));
+            for (kind, imp) in [
+                (bulk::Kind::Raw, RAW_RING),
+                (bulk::Kind::Fmap, FMAP_RING),
+                (bulk::Kind::RawSync, RS_RING),
+            ] {
+                pb.set_message(format!("bulk transfer {case}: {}", kind.name()));
+                let r = bulk::run(kind, &root, &ns, &shm, o.ring, size, total, reps)?;
+                rows.push(
+                    Row::gibps("bulk", &case, imp, r.gibps, Some(r.cpu))
+                        .base(MEMCPY)
+                        .note(&o.ring.describe()),
+                );
+            }
+            pb.inc(1);
+        }
     }
 
     // --- abandonment
-    pb.set_message("SIGKILL of a mutex owner (pthread)");
-    const ROBUST: &str = "robust pthread mutex (EOWNERDEAD)";
-    let (m_, p_) = xproc::run_abandon(false, &root, &ns, &shm, abandon_n)?;
-    rows.push(Row::ns("abandon", "kill → waiter", ROBUST, m_, p_, None));
-    pb.inc(1);
-    pb.set_message("SIGKILL of a mutex owner (fmap)");
-    let (m_, p_) = xproc::run_abandon(true, &root, &ns, &shm, abandon_n)?;
-    rows.push(
-        Row::ns(
-            "abandon",
-            "kill → waiter",
-            "fmap Mutex (WAIT_ABANDONED)",
-            m_,
-            p_,
-            None,
-        )
-        .base(ROBUST),
-    );
-    for imp in ["Boost.Interprocess", "shared_memory + raw_sync"] {
-        rows.push(Row::na("abandon", "kill → waiter", imp, "no abandonment"));
+    if o.want("abandon") {
+        pb.set_message("SIGKILL of a mutex owner (pthread)");
+        const ROBUST: &str = "robust pthread mutex (EOWNERDEAD)";
+        let (m_, p_) = xproc::run_abandon(false, &root, &ns, &shm, abandon_n)?;
+        rows.push(Row::ns("abandon", "kill → waiter", ROBUST, m_, p_, None));
+        pb.inc(1);
+        pb.set_message("SIGKILL of a mutex owner (fmap)");
+        let (m_, p_) = xproc::run_abandon(true, &root, &ns, &shm, abandon_n)?;
+        rows.push(
+            Row::ns(
+                "abandon",
+                "kill → waiter",
+                "fmap Mutex (WAIT_ABANDONED)",
+                m_,
+                p_,
+                None,
+            )
+            .base(ROBUST),
+        );
+        for imp in ["Boost.Interprocess", "shared_memory + raw_sync"] {
+            rows.push(Row::na("abandon", "kill → waiter", imp, "no abandonment"));
+        }
+        pb.inc(1);
     }
-    pb.inc(1);
 
     for (g, c, why) in [
         ("waitany", "N=64", "WaitSet not measured by this suite"),
@@ -589,7 +644,7 @@ fn run(o: Opts) -> Res<()> {
     let mut peer_notes = Vec::new();
     if o.peers {
         pb.set_message("Boost.Interprocess");
-        match peers::boost(q, &pb) {
+        match peers::boost(q, o.only.as_deref(), o.ring, &pb) {
             Ok((rs, note)) => {
                 rows.extend(rs);
                 peer_notes.push(note);
@@ -601,7 +656,8 @@ fn run(o: Opts) -> Res<()> {
         peer_notes.push("Boost.Interprocess: skipped (--no-peers).".into());
     }
     peer_notes.push(peers::iceoryx2_note());
-    if o.peers && !q {
+    // (The Win32 program has no bulk transfer.)
+    if o.peers && !q && GROUPS.iter().any(|g| *g != "bulk" && o.want(g)) {
         pb.set_message("Win32 C program (fmap-win32, Wine)");
         match peers::win32(&pb) {
             Ok((rs, note)) => {
@@ -615,6 +671,26 @@ fn run(o: Opts) -> Res<()> {
         peer_notes.push("Win32 C program (fmap-win32 natively, and Wine + mingw-w64 where installed): not run in --quick mode or with --no-peers.".into());
     }
     pb.finish_with_message("done");
+    rows.retain(|r| o.want(r.group));
+    // The bulk rows against the raw ring as well.
+    for i in 0..rows.len() {
+        let r = &rows[i];
+        if r.group != "bulk" || r.base.as_deref() != Some(MEMCPY) || r.imp == RAW_RING {
+            continue;
+        }
+        if let (Some(m), Some(raw)) = (
+            r.median,
+            report::find(&rows, "bulk", &r.case, RAW_RING).and_then(|x| x.median),
+        ) {
+            let note = format!("{:.2}× the raw ring", m / raw);
+            let r = &mut rows[i];
+            r.note = if r.note.is_empty() {
+                note
+            } else {
+                format!("{}; {note}", r.note)
+            };
+        }
+    }
 
     drop(shm);
     let left = ns.list(fmap::Scope::Local)?.len();
@@ -696,6 +772,14 @@ fn run(o: Opts) -> Res<()> {
     }
     Ok(())
 }
+
+const MEMCPY: &str = "memcpy, one thread";
+const RAWSHM: &str = "shm_open + ftruncate + mmap";
+const RAW_RING: &str = "raw ring: shm_open + mmap, atomic counters, spin then futex (2 processes)";
+const FMAP_RING: &str = "fmap section ring + events (2 processes)";
+const RS_RING: &str = "shared_memory + raw_sync events ring (2 processes)";
+const BOOST_RING: &str =
+    "Boost.Interprocess shared_memory_object ring + interprocess_semaphores (2 processes)";
 
 fn groups() -> Vec<Group> {
     vec![
@@ -822,20 +906,34 @@ fn targets(rows: &[Row]) -> (Vec<String>, Vec<(String, f64, bool)>) {
         "{}×",
     );
     for c in ["64 KiB", "1 MiB", "16 MiB", "64 MiB"] {
+        // With the raw ring's figures: what the hardware allows this ring between two CPUs.
+        let raw = div(med("bulk", c, RAW_RING), med("bulk", c, MEMCPY));
+        let vs_raw = div(med("bulk", c, FMAP_RING), med("bulk", c, RAW_RING));
+        let ctx = match (raw, vs_raw) {
+            (Some(r), Some(f)) => format!(
+                "{{}}% (raw ring {:.0}% of memcpy; fmap / raw ring {f:.2}×)",
+                r * 100.0
+            ),
+            _ => "{}%".into(),
+        };
         line(
             &format!("bulk transfer {c} ≥ 80% of memcpy"),
-            div(
-                med("bulk", c, "fmap section ring + events (2 processes)"),
-                med("bulk", c, "memcpy, one thread"),
-            )
-            .map(|v| v * 100.0),
+            div(med("bulk", c, FMAP_RING), med("bulk", c, MEMCPY)).map(|v| v * 100.0),
             &|v| v >= 80.0,
-            "{}%",
+            &ctx,
         );
     }
-    // Faster than the peers on every operation they share.
-    let peer_pairs: [(&str, &str, &str); 8] = [
+    // Faster than the peers on every operation they share (throughput: fmap / peer > 1).
+    let peer_pairs: [(&str, &str, &str); 16] = [
         ("pingpong", "round trip", "fmap auto-reset events, blocking"),
+        ("waitany", "N=1", "fmap wait_any"),
+        ("waitany", "N=8", "fmap wait_any"),
+        ("waitany", "N=64", "fmap wait_any"),
+        ("bulk", "4 KiB", FMAP_RING),
+        ("bulk", "64 KiB", FMAP_RING),
+        ("bulk", "1 MiB", FMAP_RING),
+        ("bulk", "16 MiB", FMAP_RING),
+        ("bulk", "64 MiB", FMAP_RING),
         ("mutex", "lock+unlock", "fmap Mutex::lock + drop"),
         ("semrelease", "release(1)", "fmap Semaphore::release(1)"),
         ("create", "4 KiB", "fmap"),
@@ -851,12 +949,21 @@ fn targets(rows: &[Row]) -> (Vec<String>, Vec<(String, f64, bool)>) {
                 || r.imp.starts_with("iceoryx2"))
     }) {
         if let Some((g, c, i)) = peer_pairs.iter().find(|p| p.0 == r.group && p.1 == r.case) {
-            line(
-                &format!("faster than {} ({g}, {c})", r.imp),
-                div(med(g, c, i), r.median),
-                &|v| v < 1.0,
-                "fmap / peer = {}×",
-            );
+            if r.unit == Unit::GiBps {
+                line(
+                    &format!("faster than {} ({g}, {c})", r.imp),
+                    div(med(g, c, i), r.median),
+                    &|v| v > 1.0,
+                    "fmap / peer = {}× the throughput",
+                );
+            } else {
+                line(
+                    &format!("faster than {} ({g}, {c})", r.imp),
+                    div(med(g, c, i), r.median),
+                    &|v| v < 1.0,
+                    "fmap / peer = {}×",
+                );
+            }
         }
     }
     let mut bars = Vec::new();

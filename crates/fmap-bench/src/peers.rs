@@ -103,7 +103,12 @@ fn boost_version() -> String {
 }
 
 /// Runs the Boost.Interprocess program; its rows and a note for the report.
-pub fn boost(quick: bool, pb: &indicatif::ProgressBar) -> Res<(Vec<Row>, String)> {
+pub fn boost(
+    quick: bool,
+    only: Option<&[String]>,
+    ring: crate::bulk::Geom,
+    pb: &indicatif::ProgressBar,
+) -> Res<(Vec<Row>, String)> {
     ensure_boost(quick, pb)?;
     pb.set_message("Boost.Interprocess: build");
     let bin = build_boost()?;
@@ -112,6 +117,10 @@ pub fn boost(quick: bool, pb: &indicatif::ProgressBar) -> Res<(Vec<Row>, String)
     if quick {
         cmd.arg("--quick");
     }
+    if let Some(l) = only {
+        cmd.arg("--only").arg(l.join(","));
+    }
+    cmd.arg("--ring").arg(ring.arg());
     let out = cmd.output()?;
     if !out.status.success() {
         return Err(format!("boost_bench failed: {}", out.status).into());
@@ -149,6 +158,14 @@ pub fn boost(quick: bool, pb: &indicatif::ProgressBar) -> Res<(Vec<Row>, String)
                 "Boost.Interprocess shared_memory_object + mapped_region",
                 "shm_open + ftruncate + mmap",
             ),
+            "bulk" => {
+                rows.push(
+                    Row::gibps("bulk", f[2], crate::BOOST_RING, num(3), Some(num(5)))
+                        .base(crate::MEMCPY)
+                        .note(&ring.describe()),
+                );
+                continue;
+            }
             _ => continue,
         };
         rows.push(Row::ns(group, f[2], imp, num(3), num(4), Some(num(5))).base(base));

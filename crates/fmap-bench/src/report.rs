@@ -51,6 +51,21 @@ impl Row {
         }
     }
 
+    /// A throughput row (GiB/s); `cpu`: CPU time per message.
+    pub fn gibps(group: &'static str, case: &str, imp: &str, v: f64, cpu: Option<f64>) -> Row {
+        Row {
+            group,
+            case: case.into(),
+            imp: imp.into(),
+            median: Some(v),
+            p99: None,
+            cpu,
+            unit: Unit::GiBps,
+            base: None,
+            note: String::new(),
+        }
+    }
+
     pub fn na(group: &'static str, case: &str, imp: &str, why: &str) -> Row {
         Row {
             group,
@@ -122,7 +137,15 @@ pub fn markdown(header: &str, groups: &[Group], rows: &[Row], footer: &str) -> S
     let mut s = String::new();
     s.push_str(header);
     for g in groups {
-        let rs: Vec<&Row> = rows.iter().filter(|r| r.group == g.key).collect();
+        let mut rs: Vec<&Row> = rows.iter().filter(|r| r.group == g.key).collect();
+        // Each case's rows together, cases in the order they first appear.
+        let mut cases: Vec<&str> = Vec::new();
+        for r in &rs {
+            if !cases.contains(&r.case.as_str()) {
+                cases.push(&r.case);
+            }
+        }
+        rs.sort_by_key(|r| cases.iter().position(|c| *c == r.case));
         if rs.is_empty() {
             continue;
         }

@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use fmap::win32::{EVENT_ALL_ACCESS, MUTEX_ALL_ACCESS, SEMAPHORE_ALL_ACCESS};
-use fmap::{wait_any, Event, Mapping, MappingOptions, Namespace, Semaphore, WaitResult, Waitable};
+use fmap::{wait_any, Event, MappingOptions, Namespace, Semaphore, WaitResult, Waitable};
 use std::path::Path;
 use std::sync::atomic::Ordering::*;
 use std::time::{Duration, Instant};
@@ -13,15 +13,17 @@ use std::time::{Duration, Instant};
 const OFF_PING: usize = 0;
 const OFF_PONG: usize = 64;
 const OFF_SPIN: usize = 128;
-const OFF_T0: usize = 192;
-const OFF_LAT: usize = 256;
+pub const OFF_T0: usize = 192;
+pub const OFF_LAT: usize = 256;
+/// Bulk transfer: repetitions the consumer has finished.
+pub const OFF_BULK_DONE: usize = 512;
 const OFF_IDLE: usize = 1024; // 64 idle futex words (wait-any over raw futexes)
 pub const OFF_PMUTEX: usize = 4096; // a robust process-shared pthread mutex
 
 /// fmap's documented default adaptive spin.
 pub const DEFAULT_SPIN: Duration = Duration::from_micros(20);
 /// Wake-latency methods: pause before each round so that the waiter is asleep in the kernel.
-const SETTLE: Duration = Duration::from_micros(100);
+pub const SETTLE: Duration = Duration::from_micros(100);
 
 /// A ping-pong or wake-latency method, named on the command line of the second process.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -253,7 +255,7 @@ pub fn child(args: &[String]) -> Res<()> {
             let p = Pp::parse(args.get(1).ok_or("pp: method")?).ok_or("pp: unknown method")?;
             child_pp(p, num(2)?, &root)
         }
-        "bulk" => child_bulk(num(1)?, num(2)?, num(3)?),
+        "bulk" => crate::bulk::child(&args[1..], &root),
         "abandon-fmap" | "abandon-pthread" => child_abandon(kind, &root),
         "hold" => {
             let name = args.get(1).ok_or("hold: name")?;
@@ -595,158 +597,6 @@ fn run_pp(p: Pp, root: &Path, ns: &Namespace, shm: &Shm, count: usize) -> Res<Pp
         cpu: (my_cpu, their_cpu),
         total,
         child_cpu,
-    })
-}
-
-// ---------------------------------------------------------------------------------------------
-// Bulk transfer: a ring of SLOTS message slots in one named section, each slot guarded by a
-// pair of auto-reset events (full, empty). The first process copies messages in, the second
-// copies them out into its own buffer.
-
-fn bulk_names(size: usize) -> (String, Vec<String>, Vec<String>) {
-    let slots = bulk_slots(size);
-    (
-        format!("bulk-{size}"),
-        (0..slots)
-            .map(|i| format!("bulk-{size}-full-{i}"))
-            .collect(),
-        (0..slots)
-            .map(|i| format!("bulk-{size}-empty-{i}"))
-            .collect(),
-    )
-}
-
-pub fn bulk_slots(size: usize) -> usize {
-    if size >= 16 << 20 {
-        2
-    } else {
-        4
-    }
-}
-
-fn child_bulk(size: usize, count: usize, reps: usize) -> Res<()> {
-    fmap::set_spin(DEFAULT_SPIN);
-    let pinned = pin_to(1);
-    let (sec, full, empty) = bulk_names(size);
-    let m = Mapping::open(&sec, fmap::Access::READ)?;
-    let v = m.map_view(fmap::Access::READ, 0, 0)?;
-    let full: Vec<Event> = full
-        .iter()
-        .map(|n| Event::open(n, EVENT_ALL_ACCESS))
-        .collect::<fmap::Result<_>>()?;
-    let empty: Vec<Event> = empty
-        .iter()
-        .map(|n| Event::open(n, EVENT_ALL_ACCESS))
-        .collect::<fmap::Result<_>>()?;
-    let mut buf = vec![1u8; size];
-    say(&format!("READY cpu={} pinned={pinned}", current_cpu()));
-    let cpu0 = cpu_ns();
-    for _ in 0..reps {
-        for k in 0..count {
-            let i = k % full.len();
-            full[i].wait(None)?;
-            // SAFETY: slot i lies inside the view; the producer does not touch it until we set
-            // empty[i].
-            unsafe {
-                std::ptr::copy_nonoverlapping(v.as_ptr().add(i * size), buf.as_mut_ptr(), size)
-            };
-            std::hint::black_box(&mut buf);
-            empty[i].set()?;
-        }
-    }
-    say(&format!("DONE cpu={}", cpu_ns() - cpu0));
-    Ok(())
-}
-
-pub struct BulkResult {
-    pub gibps: f64,
-    pub memcpy_gibps: f64,
-    /// CPU time per message, both processes.
-    pub cpu: f64,
-}
-
-/// Median throughput over `reps` repetitions of `count` messages of `size` bytes.
-pub fn run_bulk(
-    root: &Path,
-    ns: &Namespace,
-    size: usize,
-    total_bytes: usize,
-    reps: usize,
-) -> Res<BulkResult> {
-    let count = (total_bytes / size).max(4);
-    fmap::set_spin(DEFAULT_SPIN);
-    let slots = bulk_slots(size);
-    let (sec, fulln, emptyn) = bulk_names(size);
-    let m = MappingOptions::new()
-        .namespace(ns)
-        .name(&sec)
-        .size((slots * size) as u64)
-        .create()?;
-    let v = m.map_view(fmap::Access::WRITE, 0, 0)?;
-    let full: Vec<Event> = fulln
-        .iter()
-        .map(|n| Event::create_in(ns, Some(n), false, false))
-        .collect::<fmap::Result<_>>()?;
-    let empty: Vec<Event> = emptyn
-        .iter()
-        .map(|n| Event::create_in(ns, Some(n), false, true))
-        .collect::<fmap::Result<_>>()?;
-    let src = vec![7u8; size];
-    let child = ChildProc::spawn(
-        root,
-        &[
-            "bulk".into(),
-            size.to_string(),
-            count.to_string(),
-            reps.to_string(),
-        ],
-    )?;
-    child.expect_line("READY")?;
-    let mut rates = Vec::new();
-    let cpu0 = cpu_ns();
-    for _ in 0..reps {
-        let t = Instant::now();
-        for k in 0..count {
-            let i = k % slots;
-            empty[i].wait(None)?;
-            // SAFETY: slot i lies in the view; the consumer does not read it until full[i].
-            unsafe {
-                std::ptr::copy_nonoverlapping(src.as_ptr(), v.as_mut_ptr().add(i * size), size)
-            };
-            full[i].set()?;
-        }
-        // Every slot consumed: each empty event signaled once more.
-        for e in &empty {
-            e.wait(None)?;
-        }
-        let el = t.elapsed().as_secs_f64();
-        rates.push((count * size) as f64 / el / (1u64 << 30) as f64);
-        for e in &empty {
-            e.set()?;
-        }
-    }
-    let my_cpu = (cpu_ns() - cpu0) as f64;
-    let done = child.expect_line("DONE")?;
-    let their = field(&done, "cpu").ok_or("bad DONE line")?;
-    child.finish()?;
-    drop((v, m, full, empty));
-    // The raw primitive: single-thread memcpy between two private buffers of the same size.
-    let mut dst = vec![0u8; size];
-    let mut mrates = Vec::new();
-    let per = (count / 4).max(4);
-    for _ in 0..reps {
-        let t = Instant::now();
-        for _ in 0..per {
-            // SAFETY: distinct buffers of `size` bytes.
-            unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr(), size) };
-            std::hint::black_box(&mut dst);
-        }
-        mrates.push((per * size) as f64 / t.elapsed().as_secs_f64() / (1u64 << 30) as f64);
-    }
-    Ok(BulkResult {
-        gibps: median_p99(rates).0,
-        memcpy_gibps: median_p99(mrates).0,
-        cpu: (my_cpu + their) / (reps * count) as f64,
     })
 }
 

@@ -1,0 +1,714 @@
+//! Bulk transfer between two processes through a ring buffer in shared memory.
+//!
+//! The ring is `slots` fixed-size chunk slots of `slot` bytes. The messages form one byte
+//! stream: a message larger than a slot streams through consecutive slots, messages smaller
+//! than a slot are packed several per slot. The first process (producer) copies every byte of
+//! every message from its own buffer into the ring, the second (consumer) copies every byte out
+//! into its own buffer and checks the message's sequence number, which the producer wrote into
+//! the first and the last 8 bytes of the message: the benchmark cannot skip work unnoticed.
+//!
+//! Who guards the slots is the only difference between the methods ([`RingSync`]):
+//! * fmap: a pair of auto-reset events per slot (full, empty) and a named section, with the
+//!   documented adaptive spin;
+//! * raw: a `shm_open` + `mmap` region and two counters (slots produced, slots consumed) on
+//!   their own cache lines, spinning and then sleeping on a futex (the hardware's cross-core
+//!   ceiling for this ring);
+//! * shared_memory + raw_sync: a pair of raw_sync auto-reset events per slot in a
+//!   `shared_memory` section.
+//!
+//! (Boost.Interprocess runs the same protocol in `peers/boost_bench.cpp`.)
+
+use crate::common::*;
+use crate::xproc::OFF_BULK_DONE;
+use fmap::win32::EVENT_ALL_ACCESS;
+use fmap::{Event, Mapping, MappingOptions, Namespace, View};
+use std::ffi::CString;
+use std::path::Path;
+use std::sync::atomic::AtomicU32;
+use std::sync::atomic::Ordering::*;
+use std::time::Instant;
+
+/// The ring's geometry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geom {
+    pub slots: usize,
+    pub slot: usize,
+}
+
+impl Geom {
+    /// The default, chosen by experiment on the project's 2-vCPU VM (see README).
+    pub const DEFAULT: Geom = Geom {
+        slots: 16,
+        slot: 64 << 10,
+    };
+
+    /// `SLOTSxKIB`, e.g. `16x64`.
+    pub fn parse(s: &str) -> Option<Geom> {
+        let (n, k) = s.split_once('x')?;
+        let g = Geom {
+            slots: n.parse().ok()?,
+            slot: k.parse::<usize>().ok()? << 10,
+        };
+        (g.slots >= 2 && g.slot >= 4096 && g.slot.is_power_of_two()).then_some(g)
+    }
+
+    pub fn arg(&self) -> String {
+        format!("{}x{}", self.slots, self.slot >> 10)
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.slots * self.slot
+    }
+
+    /// "16 slots of 64 KiB".
+    pub fn describe(&self) -> String {
+        format!("{} slots of {}", self.slots, size_label(self.slot))
+    }
+
+    /// Messages per repetition: about `total_bytes`, at least 4 messages, and a whole number of
+    /// slots (small messages are packed several per slot).
+    pub fn count(&self, size: usize, total_bytes: usize) -> usize {
+        let per_slot = (self.slot / size).max(1);
+        (total_bytes / size).max(4).div_ceil(per_slot) * per_slot
+    }
+}
+
+/// The methods, named on the second process's command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Fmap,
+    Raw,
+    RawSync,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Fmap => "fmap",
+            Kind::Raw => "raw",
+            Kind::RawSync => "raw-sync",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Kind> {
+        [Kind::Fmap, Kind::Raw, Kind::RawSync]
+            .into_iter()
+            .find(|k| k.name() == s)
+    }
+}
+
+/// What guards the slots (and, for iceoryx2, provides them). `j` counts slots from the start
+/// of the stream (ring slot `j % slots`).
+pub(crate) trait RingSync {
+    /// Producer: wait until slot `j` is free; where to write its `slot` bytes.
+    fn wait_empty(&mut self, j: u64) -> Res<*mut u8>;
+    /// Producer: slot `j` is filled.
+    fn post_full(&mut self, j: u64) -> Res<()>;
+    /// Consumer: wait until slot `j` is filled; where to read its `slot` bytes.
+    fn wait_full(&mut self, j: u64) -> Res<*const u8>;
+    /// Consumer: slot `j` is free again.
+    fn post_empty(&mut self, j: u64) -> Res<()>;
+}
+
+/// Slot `j` of a ring of `g.slots` slots at `ring`.
+fn slot_ptr(ring: *mut u8, g: Geom, j: u64) -> *mut u8 {
+    // SAFETY: (j % slots) * slot + slot <= slots * slot, the ring's size.
+    unsafe { ring.add((j % g.slots as u64) as usize * g.slot) }
+}
+
+/// Writes `seq` into the first and the last 8 bytes of the message.
+fn stamp(msg: &mut [u8], seq: u64) {
+    let m = msg.len();
+    msg[..8].copy_from_slice(&seq.to_le_bytes());
+    msg[m - 8..].copy_from_slice(&seq.to_le_bytes());
+}
+
+fn stamped(msg: &[u8]) -> (u64, u64) {
+    let m = msg.len();
+    let w = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+    (w(&msg[..8]), w(&msg[m - 8..]))
+}
+
+/// Producer: copies `count` messages (the contents of `src`, stamped `*seq`, `*seq + 1`, …)
+/// into the ring, starting at slot `*j`.
+fn produce(
+    g: Geom,
+    src: &mut [u8],
+    count: usize,
+    seq: &mut u64,
+    j: &mut u64,
+    sync: &mut dyn RingSync,
+) -> Res<()> {
+    let m = src.len();
+    let mut pos = 0;
+    let mut to = std::ptr::null_mut();
+    for _ in 0..count {
+        stamp(src, *seq);
+        *seq += 1;
+        let mut off = 0;
+        while off < m {
+            if pos == 0 {
+                to = sync.wait_empty(*j)?;
+            }
+            let n = (m - off).min(g.slot - pos);
+            // SAFETY: `to` is a slot of `slot` bytes, ours until we post it (pos + n <= slot);
+            // the range is inside `src`.
+            unsafe { std::ptr::copy_nonoverlapping(src.as_ptr().add(off), to.add(pos), n) };
+            off += n;
+            pos += n;
+            if pos == g.slot {
+                sync.post_full(*j)?;
+                *j += 1;
+                pos = 0;
+            }
+        }
+    }
+    if pos != 0 {
+        return Err("bulk: the stream does not end on a slot boundary".into());
+    }
+    Ok(())
+}
+
+/// Consumer: copies `count` messages out of the ring into `dst`, checking each one's stamp.
+fn consume(
+    g: Geom,
+    dst: &mut [u8],
+    count: usize,
+    seq: &mut u64,
+    j: &mut u64,
+    sync: &mut dyn RingSync,
+) -> Res<()> {
+    let m = dst.len();
+    let mut pos = 0;
+    let mut from = std::ptr::null();
+    for _ in 0..count {
+        let mut off = 0;
+        while off < m {
+            if pos == 0 {
+                from = sync.wait_full(*j)?;
+            }
+            let n = (m - off).min(g.slot - pos);
+            // SAFETY: as in `produce`; the producer does not touch the slot until we free it.
+            unsafe { std::ptr::copy_nonoverlapping(from.add(pos), dst.as_mut_ptr().add(off), n) };
+            off += n;
+            pos += n;
+            if pos == g.slot {
+                sync.post_empty(*j)?;
+                *j += 1;
+                pos = 0;
+            }
+        }
+        let got = stamped(std::hint::black_box(&*dst));
+        if got != (*seq, *seq) {
+            return Err(format!(
+                "bulk: message {} arrived stamped {got:?} (first, last 8 bytes)",
+                *seq
+            )
+            .into());
+        }
+        *seq += 1;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// fmap: a named section and a pair of auto-reset events per slot.
+
+fn fmap_names(g: Geom) -> (String, Vec<String>, Vec<String>) {
+    (
+        "bulk-ring".into(),
+        (0..g.slots).map(|i| format!("bulk-full-{i}")).collect(),
+        (0..g.slots).map(|i| format!("bulk-empty-{i}")).collect(),
+    )
+}
+
+/// The fmap objects, created (first process) or opened (second).
+struct FmapRing {
+    _m: Mapping,
+    v: View,
+    g: Geom,
+    full: Vec<Event>,
+    empty: Vec<Event>,
+}
+
+impl FmapRing {
+    fn create(ns: &Namespace, g: Geom) -> Res<FmapRing> {
+        let (sec, full, empty) = fmap_names(g);
+        let m = MappingOptions::new()
+            .namespace(ns)
+            .name(&sec)
+            .size(g.bytes() as u64)
+            .create()?;
+        let v = m.map_view(fmap::Access::WRITE, 0, 0)?;
+        let mk = |names: &[String], initial| {
+            names
+                .iter()
+                .map(|n| Event::create_in(ns, Some(n), false, initial))
+                .collect::<fmap::Result<Vec<_>>>()
+        };
+        Ok(FmapRing {
+            full: mk(&full, false)?,
+            empty: mk(&empty, true)?,
+            v,
+            g,
+            _m: m,
+        })
+    }
+
+    fn open(g: Geom) -> Res<FmapRing> {
+        let (sec, full, empty) = fmap_names(g);
+        let m = Mapping::open(&sec, fmap::Access::READ)?;
+        let v = m.map_view(fmap::Access::READ, 0, 0)?;
+        let op = |names: &[String]| {
+            names
+                .iter()
+                .map(|n| Event::open(n, EVENT_ALL_ACCESS))
+                .collect::<fmap::Result<Vec<_>>>()
+        };
+        Ok(FmapRing {
+            full: op(&full)?,
+            empty: op(&empty)?,
+            v,
+            g,
+            _m: m,
+        })
+    }
+
+    fn at(v: &[Event], j: u64) -> &Event {
+        &v[(j % v.len() as u64) as usize]
+    }
+}
+
+impl RingSync for FmapRing {
+    fn wait_empty(&mut self, j: u64) -> Res<*mut u8> {
+        Self::at(&self.empty, j).wait(None)?;
+        Ok(slot_ptr(self.v.as_mut_ptr(), self.g, j))
+    }
+    fn post_full(&mut self, j: u64) -> Res<()> {
+        Ok(Self::at(&self.full, j).set()?)
+    }
+    fn wait_full(&mut self, j: u64) -> Res<*const u8> {
+        Self::at(&self.full, j).wait(None)?;
+        Ok(slot_ptr(self.v.as_mut_ptr(), self.g, j))
+    }
+    fn post_empty(&mut self, j: u64) -> Res<()> {
+        Ok(Self::at(&self.empty, j).set()?)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw: shm_open + mmap, two counters on their own cache lines, spin then futex.
+
+/// Control page: slots produced (and its sleeper flag) on one cache line, slots consumed (and
+/// its sleeper flag) on another; the ring starts at the next page.
+const RAW_HEAD: usize = 0;
+const RAW_HEAD_SLEEP: usize = 4;
+const RAW_TAIL: usize = 64;
+const RAW_TAIL_SLEEP: usize = 68;
+const RAW_CTL: usize = 4096;
+
+/// A `shm_open` + `mmap` region, unlinked by its creator when dropped.
+struct RawShm {
+    ptr: *mut u8,
+    len: usize,
+    name: Option<CString>,
+}
+
+impl RawShm {
+    fn map(name: &str, len: usize, create: bool) -> Res<RawShm> {
+        let cname = CString::new(name)?;
+        let flags = if create {
+            libc::O_CREAT | libc::O_EXCL | libc::O_RDWR
+        } else {
+            libc::O_RDWR
+        };
+        // SAFETY: a NUL-terminated name; the descriptor is closed below.
+        let fd = unsafe { libc::shm_open(cname.as_ptr(), flags, 0o600) };
+        if fd < 0 {
+            return Err(format!("shm_open {name}: {}", std::io::Error::last_os_error()).into());
+        }
+        // SAFETY: our descriptor; a fresh shared mapping replaces nothing.
+        let p = unsafe {
+            if create && libc::ftruncate(fd, len as libc::off_t) != 0 {
+                libc::MAP_FAILED
+            } else {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_SHARED,
+                    fd,
+                    0,
+                )
+            }
+        };
+        let err = std::io::Error::last_os_error();
+        // SAFETY: our descriptor; the mapping keeps the memory.
+        unsafe { libc::close(fd) };
+        if p == libc::MAP_FAILED {
+            if create {
+                // SAFETY: the name we just created.
+                unsafe { libc::shm_unlink(cname.as_ptr()) };
+            }
+            return Err(format!("mmap {name}: {err}").into());
+        }
+        Ok(RawShm {
+            ptr: p.cast(),
+            len,
+            name: create.then_some(cname),
+        })
+    }
+
+    fn u32(&self, off: usize) -> &AtomicU32 {
+        assert!(off + 4 <= RAW_CTL && off % 4 == 0);
+        // SAFETY: aligned, inside the control page, lives as long as `self`; only accessed
+        // atomically.
+        unsafe { &*(self.ptr.add(off) as *const AtomicU32) }
+    }
+}
+
+impl Drop for RawShm {
+    fn drop(&mut self) {
+        // SAFETY: our mapping; our name.
+        unsafe {
+            libc::munmap(self.ptr.cast(), self.len);
+            if let Some(n) = &self.name {
+                libc::shm_unlink(n.as_ptr());
+            }
+        }
+    }
+}
+
+fn raw_name(root: &Path) -> String {
+    format!(
+        "/fmap-bench-ring-{}",
+        root.file_name().and_then(|s| s.to_str()).unwrap_or("x")
+    )
+}
+
+/// Spins (for the adaptive-spin budget) and then sleeps on `word` until `ok(word)`.
+fn raw_wait_until(word: &AtomicU32, sleep: &AtomicU32, ok: impl Fn(u32) -> bool) -> u32 {
+    let v = word.load(Acquire);
+    if ok(v) {
+        return v;
+    }
+    let t = Instant::now();
+    while t.elapsed() < crate::xproc::DEFAULT_SPIN {
+        for _ in 0..64 {
+            std::hint::spin_loop();
+            let v = word.load(Acquire);
+            if ok(v) {
+                return v;
+            }
+        }
+    }
+    loop {
+        sleep.store(1, SeqCst);
+        let v = word.load(SeqCst);
+        if ok(v) {
+            sleep.store(0, Relaxed);
+            return v;
+        }
+        futex_wait(word, v);
+        sleep.store(0, Relaxed);
+        let v = word.load(Acquire);
+        if ok(v) {
+            return v;
+        }
+    }
+}
+
+/// Publishes `v` in `word` and wakes its sleeper, if any (the SeqCst store and load pair with
+/// the sleeper's, so that one of the two sees the other).
+fn raw_post(word: &AtomicU32, sleep: &AtomicU32, v: u32) {
+    word.store(v, SeqCst);
+    if sleep.load(SeqCst) != 0 {
+        futex_wake(word);
+    }
+}
+
+struct RawRing {
+    shm: RawShm,
+    g: Geom,
+    /// The other side's counter as last read (producer: consumed; consumer: produced).
+    seen: u32,
+}
+
+impl RawRing {
+    fn ring(&self) -> *mut u8 {
+        // SAFETY: the ring follows the control page inside the region.
+        unsafe { self.shm.ptr.add(RAW_CTL) }
+    }
+}
+
+impl RingSync for RawRing {
+    fn wait_empty(&mut self, j: u64) -> Res<*mut u8> {
+        let (j32, n) = (j as u32, self.g.slots as u32);
+        if j32.wrapping_sub(self.seen) >= n {
+            let (t, s) = (self.shm.u32(RAW_TAIL), self.shm.u32(RAW_TAIL_SLEEP));
+            self.seen = raw_wait_until(t, s, |tail| j32.wrapping_sub(tail) < n);
+        }
+        Ok(slot_ptr(self.ring(), self.g, j))
+    }
+    fn post_full(&mut self, j: u64) -> Res<()> {
+        let (h, s) = (self.shm.u32(RAW_HEAD), self.shm.u32(RAW_HEAD_SLEEP));
+        raw_post(h, s, (j as u32).wrapping_add(1));
+        Ok(())
+    }
+    fn wait_full(&mut self, j: u64) -> Res<*const u8> {
+        let j32 = j as u32;
+        if self.seen.wrapping_sub(j32) as i32 <= 0 {
+            let (h, s) = (self.shm.u32(RAW_HEAD), self.shm.u32(RAW_HEAD_SLEEP));
+            self.seen = raw_wait_until(h, s, |head| head.wrapping_sub(j32) as i32 > 0);
+        }
+        Ok(slot_ptr(self.ring(), self.g, j))
+    }
+    fn post_empty(&mut self, j: u64) -> Res<()> {
+        let (t, s) = (self.shm.u32(RAW_TAIL), self.shm.u32(RAW_TAIL_SLEEP));
+        raw_post(t, s, (j as u32).wrapping_add(1));
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// shared_memory + raw_sync: a pair of raw_sync auto-reset events per slot.
+
+const RS_EVENT: usize = 256;
+
+fn rs_header(g: Geom) -> usize {
+    (2 * g.slots * RS_EVENT).div_ceil(4096) * 4096
+}
+
+fn rs_id(root: &Path) -> String {
+    format!(
+        "fmap-bench-rsring-{}",
+        root.file_name().and_then(|s| s.to_str()).unwrap_or("x")
+    )
+}
+
+struct RsRing {
+    shm: shared_memory::Shmem,
+    /// full[0..slots], then empty[0..slots].
+    ev: Vec<Box<dyn raw_sync::events::EventImpl>>,
+    g: Geom,
+    header: usize,
+}
+
+impl RsRing {
+    fn create(id: &str, g: Geom) -> Res<RsRing> {
+        use raw_sync::events::{Event as RsEvent, EventInit, EventState};
+        let header = rs_header(g);
+        let shm = shared_memory::ShmemConf::new()
+            .size(header + g.bytes())
+            .os_id(id)
+            .create()
+            .map_err(|e| format!("shared_memory create: {e}"))?;
+        let base = shm.as_ptr();
+        let mut ev = Vec::new();
+        for i in 0..2 * g.slots {
+            // SAFETY: each event has RS_EVENT bytes of the fresh section's header to itself.
+            let (e, used) = unsafe { RsEvent::new(base.add(i * RS_EVENT), true) }
+                .map_err(|e| format!("{e}"))?;
+            assert!(used <= RS_EVENT);
+            if i >= g.slots {
+                e.set(EventState::Signaled)
+                    .map_err(|e| format!("raw_sync set: {e}"))?;
+            }
+            ev.push(e);
+        }
+        Ok(RsRing { shm, ev, g, header })
+    }
+
+    fn open(id: &str, g: Geom) -> Res<RsRing> {
+        use raw_sync::events::{Event as RsEvent, EventInit};
+        let shm = shared_memory::ShmemConf::new()
+            .os_id(id)
+            .open()
+            .map_err(|e| format!("shared_memory open: {e}"))?;
+        let base = shm.as_ptr();
+        let mut ev = Vec::new();
+        for i in 0..2 * g.slots {
+            // SAFETY: the first process initialised the events there.
+            let (e, _) = unsafe { RsEvent::from_existing(base.add(i * RS_EVENT)) }
+                .map_err(|e| format!("{e}"))?;
+            ev.push(e);
+        }
+        Ok(RsRing {
+            shm,
+            ev,
+            g,
+            header: rs_header(g),
+        })
+    }
+
+    fn ring(&self) -> *mut u8 {
+        // SAFETY: the ring follows the events' header inside the section.
+        unsafe { self.shm.as_ptr().add(self.header) }
+    }
+
+    fn full(&self, j: u64) -> &dyn raw_sync::events::EventImpl {
+        self.ev[(j % self.g.slots as u64) as usize].as_ref()
+    }
+
+    fn empty(&self, j: u64) -> &dyn raw_sync::events::EventImpl {
+        self.ev[self.g.slots + (j % self.g.slots as u64) as usize].as_ref()
+    }
+}
+
+fn rs_wait(e: &dyn raw_sync::events::EventImpl) -> Res<()> {
+    e.wait(raw_sync::Timeout::Infinite)
+        .map_err(|e| format!("raw_sync wait: {e}").into())
+}
+
+fn rs_set(e: &dyn raw_sync::events::EventImpl) -> Res<()> {
+    e.set(raw_sync::events::EventState::Signaled)
+        .map_err(|e| format!("raw_sync set: {e}").into())
+}
+
+impl RingSync for RsRing {
+    fn wait_empty(&mut self, j: u64) -> Res<*mut u8> {
+        rs_wait(self.empty(j))?;
+        Ok(slot_ptr(self.ring(), self.g, j))
+    }
+    fn post_full(&mut self, j: u64) -> Res<()> {
+        rs_set(self.full(j))
+    }
+    fn wait_full(&mut self, j: u64) -> Res<*const u8> {
+        rs_wait(self.full(j))?;
+        Ok(slot_ptr(self.ring(), self.g, j))
+    }
+    fn post_empty(&mut self, j: u64) -> Res<()> {
+        rs_set(self.empty(j))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two processes
+
+/// The ring of `kind`: created (first process, `ns` given) or opened (second).
+fn side(kind: Kind, root: &Path, ns: Option<&Namespace>, g: Geom) -> Res<Box<dyn RingSync>> {
+    Ok(match kind {
+        Kind::Fmap => Box::new(match ns {
+            Some(ns) => FmapRing::create(ns, g)?,
+            None => FmapRing::open(g)?,
+        }),
+        Kind::Raw => Box::new(RawRing {
+            shm: RawShm::map(&raw_name(root), RAW_CTL + g.bytes(), ns.is_some())?,
+            g,
+            seen: 0,
+        }),
+        Kind::RawSync => Box::new(match ns {
+            Some(_) => RsRing::create(&rs_id(root), g)?,
+            None => RsRing::open(&rs_id(root), g)?,
+        }),
+    })
+}
+
+/// The second process: `bulk KIND SIZE COUNT REPS GEOM`.
+pub fn child(args: &[String], root: &Path) -> Res<()> {
+    let kind = Kind::parse(args.first().ok_or("bulk: kind")?).ok_or("bulk: unknown kind")?;
+    let num = |i: usize| -> Res<usize> { Ok(args.get(i).ok_or("bulk: argument")?.parse()?) };
+    let (size, count, reps) = (num(1)?, num(2)?, num(3)?);
+    let g = Geom::parse(args.get(4).ok_or("bulk: geometry")?).ok_or("bulk: bad geometry")?;
+    fmap::set_spin(crate::xproc::DEFAULT_SPIN);
+    let pinned = pin_to(1);
+    let shm = Shm::open(root, false)?;
+    let mut s = side(kind, root, None, g)?;
+    let mut dst = vec![1u8; size];
+    say(&format!("READY cpu={} pinned={pinned}", current_cpu()));
+    let cpu0 = cpu_ns();
+    let (mut seq, mut j) = (0, 0);
+    // One warm-up repetition, then the measured ones; each ends when this process says so.
+    for rep in 0..=reps {
+        consume(g, &mut dst, count, &mut seq, &mut j, s.as_mut())?;
+        shm.u32(OFF_BULK_DONE).store(rep as u32 + 1, Release);
+    }
+    say(&format!("DONE cpu={}", cpu_ns() - cpu0));
+    Ok(())
+}
+
+pub struct BulkRun {
+    pub gibps: f64,
+    /// CPU time per message, both processes.
+    pub cpu: f64,
+}
+
+const GIB: f64 = (1u64 << 30) as f64;
+
+/// Median throughput over `reps` repetitions (after one warm-up) of a stream of about
+/// `total_bytes` in messages of `size` bytes. A repetition is timed from the producer's first
+/// copy to the consumer's report that it has copied out (and checked) the last message.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    kind: Kind,
+    root: &Path,
+    ns: &Namespace,
+    shm: &Shm,
+    g: Geom,
+    size: usize,
+    total_bytes: usize,
+    reps: usize,
+) -> Res<BulkRun> {
+    fmap::set_spin(crate::xproc::DEFAULT_SPIN);
+    let count = g.count(size, total_bytes);
+    let done = shm.u32(OFF_BULK_DONE);
+    done.store(0, SeqCst);
+    let mut s = side(kind, root, Some(ns), g)?;
+    let mut src = vec![7u8; size];
+    let child = ChildProc::spawn(
+        root,
+        &[
+            "bulk".into(),
+            kind.name().into(),
+            size.to_string(),
+            count.to_string(),
+            reps.to_string(),
+            g.arg(),
+        ],
+    )?;
+    child.expect_line("READY")?;
+    let mut rates = Vec::new();
+    let cpu0 = cpu_ns();
+    let (mut seq, mut j) = (0, 0);
+    for rep in 0..=reps {
+        let t = Instant::now();
+        produce(g, &mut src, count, &mut seq, &mut j, s.as_mut())?;
+        while done.load(Acquire) != rep as u32 + 1 {
+            std::hint::spin_loop();
+        }
+        let el = t.elapsed().as_secs_f64();
+        if rep > 0 {
+            rates.push((count * size) as f64 / el / GIB);
+        }
+    }
+    let mine = (cpu_ns() - cpu0) as f64;
+    let done = child.expect_line("DONE")?;
+    let theirs = field(&done, "cpu").ok_or("bad DONE line")?;
+    child.finish()?;
+    Ok(BulkRun {
+        gibps: median_p99(rates).0,
+        cpu: (mine + theirs) / ((reps + 1) * count) as f64,
+    })
+}
+
+/// The baseline: one thread copying `size` bytes between two private buffers of `size` bytes,
+/// over and over (so they are as cache-hot as their size allows), about `total_bytes` per
+/// repetition; the median of `reps` repetitions after one warm-up.
+pub fn memcpy_gibps(size: usize, total_bytes: usize, reps: usize) -> f64 {
+    let src = vec![7u8; size];
+    let mut dst = vec![0u8; size];
+    let per = (total_bytes / size).max(4);
+    let mut rates = Vec::new();
+    for rep in 0..=reps {
+        let t = Instant::now();
+        for _ in 0..per {
+            // SAFETY: distinct buffers of `size` bytes.
+            unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr(), size) };
+            std::hint::black_box(&mut dst);
+        }
+        if rep > 0 {
+            rates.push((per * size) as f64 / t.elapsed().as_secs_f64() / GIB);
+        }
+    }
+    median_p99(rates).0
+}
