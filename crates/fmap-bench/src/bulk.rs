@@ -16,6 +16,9 @@
 //! * shared_memory + raw_sync: a pair of raw_sync auto-reset events per slot in a
 //!   `shared_memory` section.
 //!
+//! * iceoryx2 (feature `iceoryx2`, in ice.rs): the slots are publish-subscribe samples of `slot`
+//!   bytes, the subscriber's buffer holds `slots` of them.
+//!
 //! (Boost.Interprocess runs the same protocol in `peers/boost_bench.cpp`.)
 
 use crate::common::*;
@@ -79,6 +82,8 @@ pub enum Kind {
     Fmap,
     Raw,
     RawSync,
+    #[cfg(feature = "iceoryx2")]
+    Ice,
 }
 
 impl Kind {
@@ -87,13 +92,21 @@ impl Kind {
             Kind::Fmap => "fmap",
             Kind::Raw => "raw",
             Kind::RawSync => "raw-sync",
+            #[cfg(feature = "iceoryx2")]
+            Kind::Ice => "iceoryx2",
         }
     }
 
     fn parse(s: &str) -> Option<Kind> {
-        [Kind::Fmap, Kind::Raw, Kind::RawSync]
-            .into_iter()
-            .find(|k| k.name() == s)
+        [
+            Kind::Fmap,
+            Kind::Raw,
+            Kind::RawSync,
+            #[cfg(feature = "iceoryx2")]
+            Kind::Ice,
+        ]
+        .into_iter()
+        .find(|k| k.name() == s)
     }
 }
 
@@ -601,6 +614,8 @@ fn side(kind: Kind, root: &Path, ns: Option<&Namespace>, g: Geom) -> Res<Box<dyn
             Some(_) => RsRing::create(&rs_id(root), g)?,
             None => RsRing::open(&rs_id(root), g)?,
         }),
+        #[cfg(feature = "iceoryx2")]
+        Kind::Ice => Box::new(crate::ice::IceRing::new(root, g, ns.is_some())?),
     })
 }
 

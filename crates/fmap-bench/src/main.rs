@@ -78,6 +78,15 @@ fn child(args: &[String]) -> Res<()> {
         );
         return ice::child(args.get(1).ok_or("ice: count")?.parse()?, &root);
     }
+    #[cfg(feature = "iceoryx2")]
+    if args.first().map(String::as_str) == Some("ice-waitset") {
+        let root = PathBuf::from(
+            std::env::var_os(fmap::namespace::ROOT_ENV).ok_or("child: FMAP_ROOT not set")?,
+        );
+        let num =
+            |i: usize| -> Res<usize> { Ok(args.get(i).ok_or("ice-waitset: argument")?.parse()?) };
+        return ice::child_waitset(num(1)?, num(2)?, &root);
+    }
     xproc::child(args)
 }
 
@@ -354,6 +363,34 @@ fn run(o: Opts) -> Res<()> {
                 "no wait-any",
             ));
         }
+        #[cfg(feature = "iceoryx2")]
+        for (n, base) in [
+            (1, "raw futex wait"),
+            (8, "raw futex_waitv"),
+            (64, "raw futex_waitv"),
+        ] {
+            pb.set_message(format!("wake latency iceoryx2 WaitSet N={n}"));
+            let r = ice::run_waitset(&root, &shm, n, wake_count)?;
+            rows.push(
+                Row::ns(
+                    "waitany",
+                    &format!("N={n}"),
+                    ICE_WAITSET,
+                    r.oneway.0,
+                    r.oneway.1,
+                    Some(r.cpu),
+                )
+                .base(base)
+                .note(&format!("round trip median {}", report::fmt_ns(r.rt))),
+            );
+        }
+        #[cfg(not(feature = "iceoryx2"))]
+        rows.push(Row::na(
+            "waitany",
+            "N=64",
+            ICE_WAITSET,
+            "not built in: --features iceoryx2",
+        ));
     }
 
     // --- uncontended mutex, semaphore release (this process only)
@@ -585,6 +622,8 @@ fn run(o: Opts) -> Res<()> {
                 (bulk::Kind::Raw, RAW_RING),
                 (bulk::Kind::Fmap, FMAP_RING),
                 (bulk::Kind::RawSync, RS_RING),
+                #[cfg(feature = "iceoryx2")]
+                (bulk::Kind::Ice, ICE_RING),
             ] {
                 pb.set_message(format!("bulk transfer {case}: {}", kind.name()));
                 let r = bulk::run(kind, &root, &ns, &shm, o.ring, size, total, reps)?;
@@ -596,6 +635,13 @@ fn run(o: Opts) -> Res<()> {
             }
             pb.inc(1);
         }
+        #[cfg(not(feature = "iceoryx2"))]
+        rows.push(Row::na(
+            "bulk",
+            "all",
+            "iceoryx2 publish-subscribe",
+            "not built in: --features iceoryx2",
+        ));
     }
 
     // --- abandonment
@@ -625,16 +671,10 @@ fn run(o: Opts) -> Res<()> {
     }
 
     for (g, c, why) in [
-        ("waitany", "N=64", "WaitSet not measured by this suite"),
         ("mutex", "lock+unlock", "no mutex"),
         ("semrelease", "release(1)", "no semaphore"),
         ("create", "all", "no named raw sections"),
         ("open", "64 KiB", "no named raw sections"),
-        (
-            "bulk",
-            "all",
-            "publish-subscribe, not a named section: not measured",
-        ),
         ("abandon", "kill → waiter", "no mutex, no abandonment"),
     ] {
         rows.push(Row::na(g, c, "iceoryx2", why));
@@ -774,6 +814,9 @@ fn run(o: Opts) -> Res<()> {
 }
 
 const MEMCPY: &str = "memcpy, one thread";
+const ICE_WAITSET: &str = "iceoryx2 WaitSet (event listeners)";
+#[cfg(feature = "iceoryx2")]
+const ICE_RING: &str = "iceoryx2 publish-subscribe, samples as slots (2 processes)";
 const RAWSHM: &str = "shm_open + ftruncate + mmap";
 const RAW_RING: &str = "raw ring: shm_open + mmap, atomic counters, spin then futex (2 processes)";
 const FMAP_RING: &str = "fmap section ring + events (2 processes)";

@@ -185,9 +185,9 @@ pub fn boost(
 /// What the report says about iceoryx2.
 pub fn iceoryx2_note() -> String {
     if cfg!(feature = "iceoryx2") {
-        "iceoryx2 0.10 (crates.io, feature `iceoryx2` of fmap-bench): its event service (notifier → listener, `blocking_wait`) is measured in the ping-pong table. It has no mutex, no semaphore, no named raw sections, no abandonment: n/a there. Its WaitSet could wait on several listeners, but this suite does not measure it yet; its zero-copy publish-subscribe is not a named-section transfer and is not measured.".into()
+        "iceoryx2 0.10 (crates.io, feature `iceoryx2` of fmap-bench): its event service (notifier → listener, `blocking_wait`) in the ping-pong table; its `WaitSet` (epoll over the listeners of N event services, the last one notified) in the wait-on-N table; its publish-subscribe in the bulk table, with the ring's slots as samples of the slot size (subscriber buffer = the number of slots, the publisher retries while it is full; the subscriber polls `receive`, spinning 20 µs and then sleeping 10 µs between polls, as publish-subscribe has no blocking receive), every byte copied into the loaned sample and out of the received one. It has no mutex, no semaphore, no named raw sections, no abandonment: n/a there.".into()
     } else {
-        "iceoryx2: not built into this run (build with `--features iceoryx2`; it builds offline from crates.io in about a minute). Where built, its event service is measured in the ping-pong table; it has no mutex, semaphore, named raw sections or abandonment.".into()
+        "iceoryx2: not built into this run (build with `--features iceoryx2`; it builds offline from crates.io in about a minute). Where built, its event service is measured in the ping-pong table, its WaitSet in the wait-on-N table and its publish-subscribe in the bulk table; it has no mutex, semaphore, named raw sections or abandonment.".into()
     }
 }
 
