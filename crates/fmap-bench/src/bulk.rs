@@ -22,7 +22,7 @@
 //! (Boost.Interprocess runs the same protocol in `peers/boost_bench.cpp`.)
 
 use crate::common::*;
-use crate::xproc::OFF_BULK_DONE;
+use crate::xproc::{OFF_BULK_DONE, OFF_BULK_PROBE};
 use fmap::win32::EVENT_ALL_ACCESS;
 use fmap::{Event, Mapping, MappingOptions, Namespace, View};
 use std::ffi::CString;
@@ -142,6 +142,50 @@ fn stamped(msg: &[u8]) -> (u64, u64) {
     (w(&msg[..8]), w(&msg[m - 8..]))
 }
 
+/// Where one side's time goes (`--profile-bulk`): waiting for a slot, copying (with the stamp
+/// and its check), posting the slot. Off: no clock is read.
+#[derive(Default)]
+struct Prof {
+    on: bool,
+    last: Option<Instant>,
+    /// Nanoseconds waiting, copying, posting.
+    ns: [u64; 3],
+    slots: u64,
+}
+
+const WAIT: usize = 0;
+const COPY: usize = 1;
+const POST: usize = 2;
+
+impl Prof {
+    fn new(on: bool) -> Prof {
+        Prof {
+            on,
+            ..Prof::default()
+        }
+    }
+
+    /// Charges the time since the previous mark to `bucket`.
+    #[inline]
+    fn mark(&mut self, bucket: usize) {
+        if self.on {
+            let now = Instant::now();
+            if let Some(l) = self.last {
+                self.ns[bucket] += (now - l).as_nanos() as u64;
+            }
+            self.last = Some(now);
+        }
+    }
+
+    /// `wait=… copy=… post=… slots=…` for the DONE line.
+    fn fields(&self) -> String {
+        format!(
+            "wait={} copy={} post={} slots={}",
+            self.ns[WAIT], self.ns[COPY], self.ns[POST], self.slots
+        )
+    }
+}
+
 /// Producer: copies `count` messages (the contents of `src`, stamped `*seq`, `*seq + 1`, …)
 /// into the ring, starting at slot `*j`.
 fn produce(
@@ -151,6 +195,7 @@ fn produce(
     seq: &mut u64,
     j: &mut u64,
     sync: &mut dyn RingSync,
+    prof: &mut Prof,
 ) -> Res<()> {
     let m = src.len();
     let mut pos = 0;
@@ -161,7 +206,9 @@ fn produce(
         let mut off = 0;
         while off < m {
             if pos == 0 {
+                prof.mark(COPY);
                 to = sync.wait_empty(*j)?;
+                prof.mark(WAIT);
             }
             let n = (m - off).min(g.slot - pos);
             // SAFETY: `to` is a slot of `slot` bytes, ours until we post it (pos + n <= slot);
@@ -170,7 +217,10 @@ fn produce(
             off += n;
             pos += n;
             if pos == g.slot {
+                prof.mark(COPY);
                 sync.post_full(*j)?;
+                prof.mark(POST);
+                prof.slots += 1;
                 *j += 1;
                 pos = 0;
             }
@@ -190,6 +240,7 @@ fn consume(
     seq: &mut u64,
     j: &mut u64,
     sync: &mut dyn RingSync,
+    prof: &mut Prof,
 ) -> Res<()> {
     let m = dst.len();
     let mut pos = 0;
@@ -198,7 +249,9 @@ fn consume(
         let mut off = 0;
         while off < m {
             if pos == 0 {
+                prof.mark(COPY);
                 from = sync.wait_full(*j)?;
+                prof.mark(WAIT);
             }
             let n = (m - off).min(g.slot - pos);
             // SAFETY: as in `produce`; the producer does not touch the slot until we free it.
@@ -206,7 +259,10 @@ fn consume(
             off += n;
             pos += n;
             if pos == g.slot {
+                prof.mark(COPY);
                 sync.post_empty(*j)?;
+                prof.mark(POST);
+                prof.slots += 1;
                 *j += 1;
                 pos = 0;
             }
@@ -619,33 +675,74 @@ fn side(kind: Kind, root: &Path, ns: Option<&Namespace>, g: Geom) -> Res<Box<dyn
     })
 }
 
-/// The second process: `bulk KIND SIZE COUNT REPS GEOM`.
+/// The second process: `bulk KIND SIZE COUNT REPS GEOM PROFILE(0|1)`.
 pub fn child(args: &[String], root: &Path) -> Res<()> {
     let kind = Kind::parse(args.first().ok_or("bulk: kind")?).ok_or("bulk: unknown kind")?;
     let num = |i: usize| -> Res<usize> { Ok(args.get(i).ok_or("bulk: argument")?.parse()?) };
     let (size, count, reps) = (num(1)?, num(2)?, num(3)?);
     let g = Geom::parse(args.get(4).ok_or("bulk: geometry")?).ok_or("bulk: bad geometry")?;
+    let mut prof = Prof::new(num(5)? != 0);
     fmap::set_spin(crate::xproc::DEFAULT_SPIN);
     let pinned = pin_to(1);
     let shm = Shm::open(root, false)?;
     let mut s = side(kind, root, None, g)?;
-    let mut dst = vec![1u8; size];
+    let mut dst = Buf::new(size, 1);
     say(&format!("READY cpu={} pinned={pinned}", current_cpu()));
+    probe(&shm, false);
     let cpu0 = cpu_ns();
     let (mut seq, mut j) = (0, 0);
     // One warm-up repetition, then the measured ones; each ends when this process says so.
     for rep in 0..=reps {
-        consume(g, &mut dst, count, &mut seq, &mut j, s.as_mut())?;
+        prof.last = None;
+        consume(g, &mut dst, count, &mut seq, &mut j, s.as_mut(), &mut prof)?;
         shm.u32(OFF_BULK_DONE).store(rep as u32 + 1, Release);
     }
-    say(&format!("DONE cpu={}", cpu_ns() - cpu0));
+    say(&format!("DONE cpu={} {}", cpu_ns() - cpu0, prof.fields()));
     Ok(())
 }
 
 pub struct BulkRun {
-    pub gibps: f64,
-    /// CPU time per message, both processes.
-    pub cpu: f64,
+    /// GiB/s of each measured repetition.
+    pub rates: Vec<f64>,
+    /// CPU time of both processes, warm-up included, and the messages it was spent on.
+    pub cpu_ns: f64,
+    pub messages: usize,
+    /// Median round trip of a cache line between the two processes just before the run.
+    pub rt_ns: f64,
+    /// With `profile`: where each side's time went, per slot.
+    pub profile: Option<String>,
+}
+
+const PROBE_BATCHES: u32 = 10;
+const PROBE_TRIPS: u32 = 200;
+
+/// A cache line bounced between the two processes, `PROBE_BATCHES` batches of `PROBE_TRIPS`
+/// round trips (first process: `timed`, the clock read once per batch); the median of the
+/// batches' mean round trip. It tells where the host has placed the two CPUs at the moment:
+/// sharing an L3 (tens of ns) or not (hundreds).
+fn probe(shm: &Shm, timed: bool) -> f64 {
+    let w = shm.u32(OFF_BULK_PROBE);
+    let mut means = Vec::new();
+    let mut i = 0u32;
+    for _ in 0..PROBE_BATCHES {
+        let t = Instant::now();
+        for _ in 0..PROBE_TRIPS {
+            if timed {
+                w.store(2 * i + 1, Release);
+                while w.load(Acquire) != 2 * i + 2 {
+                    std::hint::spin_loop();
+                }
+            } else {
+                while w.load(Acquire) != 2 * i + 1 {
+                    std::hint::spin_loop();
+                }
+                w.store(2 * i + 2, Release);
+            }
+            i += 1;
+        }
+        means.push(t.elapsed().as_nanos() as f64 / PROBE_TRIPS as f64);
+    }
+    median_p99(means).0
 }
 
 const GIB: f64 = (1u64 << 30) as f64;
@@ -663,13 +760,15 @@ pub fn run(
     size: usize,
     total_bytes: usize,
     reps: usize,
+    profile: bool,
 ) -> Res<BulkRun> {
     fmap::set_spin(crate::xproc::DEFAULT_SPIN);
     let count = g.count(size, total_bytes);
     let done = shm.u32(OFF_BULK_DONE);
     done.store(0, SeqCst);
+    shm.u32(OFF_BULK_PROBE).store(0, SeqCst);
     let mut s = side(kind, root, Some(ns), g)?;
-    let mut src = vec![7u8; size];
+    let mut src = Buf::new(size, 7);
     let child = ChildProc::spawn(
         root,
         &[
@@ -679,15 +778,19 @@ pub fn run(
             count.to_string(),
             reps.to_string(),
             g.arg(),
+            u8::from(profile).to_string(),
         ],
     )?;
     child.expect_line("READY")?;
+    let rt_ns = probe(shm, true);
     let mut rates = Vec::new();
     let cpu0 = cpu_ns();
     let (mut seq, mut j) = (0, 0);
+    let mut prof = Prof::new(profile);
     for rep in 0..=reps {
         let t = Instant::now();
-        produce(g, &mut src, count, &mut seq, &mut j, s.as_mut())?;
+        prof.last = None;
+        produce(g, &mut src, count, &mut seq, &mut j, s.as_mut(), &mut prof)?;
         while done.load(Acquire) != rep as u32 + 1 {
             std::hint::spin_loop();
         }
@@ -700,25 +803,110 @@ pub fn run(
     let done = child.expect_line("DONE")?;
     let theirs = field(&done, "cpu").ok_or("bad DONE line")?;
     child.finish()?;
+    let profile = profile.then(|| {
+        let side = |name: &str, w: f64, c: f64, p: f64, n: f64| {
+            format!(
+                "{name}: per slot wait {:.0} ns, copy {:.0} ns ({:.1} GiB/s), post {:.0} ns",
+                w / n,
+                c / n,
+                g.slot as f64 * n / c.max(1.0) * 1e9 / GIB,
+                p / n
+            )
+        };
+        let f = |k: &str| field(&done, k).unwrap_or(f64::NAN);
+        let n = prof.slots.max(1) as f64;
+        format!(
+            "{}; {}",
+            side(
+                "producer",
+                prof.ns[WAIT] as f64,
+                prof.ns[COPY] as f64,
+                prof.ns[POST] as f64,
+                n
+            ),
+            side(
+                "consumer",
+                f("wait"),
+                f("copy"),
+                f("post"),
+                f("slots").max(1.0)
+            )
+        )
+    });
     Ok(BulkRun {
-        gibps: median_p99(rates).0,
-        cpu: (mine + theirs) / ((reps + 1) * count) as f64,
+        rates,
+        cpu_ns: mine + theirs,
+        messages: (reps + 1) * count,
+        rt_ns,
+        profile,
     })
 }
 
-/// The baseline: one thread copying `size` bytes between two private buffers of `size` bytes,
-/// over and over (so they are as cache-hot as their size allows), about `total_bytes` per
-/// repetition; the median of `reps` repetitions after one warm-up.
+/// A page-aligned buffer (like the ring's slots), filled with a pattern the compiler cannot see
+/// (so that it cannot turn a copy from it into a `memset`).
+pub struct Buf {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+impl Buf {
+    fn layout(len: usize) -> std::alloc::Layout {
+        std::alloc::Layout::from_size_align(len.max(1), 4096).expect("layout")
+    }
+
+    pub fn new(len: usize, seed: u8) -> Buf {
+        // SAFETY: a non-zero size.
+        let p = unsafe { std::alloc::alloc(Self::layout(len)) };
+        let Some(ptr) = std::ptr::NonNull::new(p) else {
+            std::alloc::handle_alloc_error(Self::layout(len))
+        };
+        let mut b = Buf { ptr, len };
+        let seed = std::hint::black_box(seed);
+        for (i, x) in b.iter_mut().enumerate() {
+            *x = seed.wrapping_add(i as u8);
+        }
+        std::hint::black_box(&mut b);
+        b
+    }
+}
+
+impl std::ops::Deref for Buf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        // SAFETY: our allocation of `len` initialised bytes.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl std::ops::DerefMut for Buf {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as above, and we hold the only reference.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for Buf {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), Self::layout(self.len)) };
+    }
+}
+
+/// The baseline: one thread copying `size` bytes between two private page-aligned buffers of
+/// `size` bytes with `memcpy`, over and over (so they are as cache-hot as their size allows),
+/// about `total_bytes` per repetition; the median of `reps` repetitions after one warm-up.
 pub fn memcpy_gibps(size: usize, total_bytes: usize, reps: usize) -> f64 {
-    let src = vec![7u8; size];
-    let mut dst = vec![0u8; size];
+    let src = Buf::new(size, 7);
+    let mut dst = Buf::new(size, 0);
     let per = (total_bytes / size).max(4);
     let mut rates = Vec::new();
     for rep in 0..=reps {
         let t = Instant::now();
         for _ in 0..per {
+            // Opaque pointers: the copy is done every time, as a copy.
+            let (s, d) = std::hint::black_box((src.as_ptr(), dst.as_mut_ptr()));
             // SAFETY: distinct buffers of `size` bytes.
-            unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr(), size) };
+            unsafe { std::ptr::copy_nonoverlapping(s, d, size) };
             std::hint::black_box(&mut dst);
         }
         if rep > 0 {

@@ -17,6 +17,8 @@ pub const OFF_T0: usize = 192;
 pub const OFF_LAT: usize = 256;
 /// Bulk transfer: repetitions the consumer has finished.
 pub const OFF_BULK_DONE: usize = 512;
+/// Bulk transfer: the cache line bounced before each run.
+pub const OFF_BULK_PROBE: usize = 576;
 const OFF_IDLE: usize = 1024; // 64 idle futex words (wait-any over raw futexes)
 pub const OFF_PMUTEX: usize = 4096; // a robust process-shared pthread mutex
 
