@@ -190,24 +190,30 @@ pub unsafe extern "C" fn WriteFile(
     }
 }
 
-fn seek(h: Handle, distance: i64, method: u32) -> Result<u64, u32> {
+/// Moves the file pointer to `distance` from the start, the current position or the end, and
+/// returns the new position. The new position is computed and checked first (negative:
+/// `ERROR_NEGATIVE_SEEK`; with `limit`, above it: `ERROR_INVALID_PARAMETER`), so a call that
+/// fails leaves the pointer where it was.
+fn seek(h: Handle, distance: i64, method: u32, limit: Option<u64>) -> Result<u64, u32> {
     let f = file_of(h)?;
-    let pos = match method {
-        FILE_BEGIN => {
-            if distance < 0 {
-                return Err(ERROR_NEGATIVE_SEEK);
-            }
-            SeekFrom::Start(distance as u64)
-        }
-        FILE_CURRENT => SeekFrom::Current(distance),
-        FILE_END => SeekFrom::End(distance),
+    let mut file = f.file.as_std();
+    let from: i64 = match method {
+        FILE_BEGIN => 0,
+        FILE_CURRENT => file.stream_position().map_err(io_code)? as i64,
+        FILE_END => f.file.len().map_err(|e| e.win32_code())? as i64,
         _ => return Err(ERROR_INVALID_PARAMETER),
     };
-    f.file
-        .as_std()
-        .seek(pos)
+    // As on Windows, the sum is a LARGE_INTEGER: past 2^63 - 1 it wraps to negative.
+    let pos = from.wrapping_add(distance);
+    if pos < 0 {
+        return Err(ERROR_NEGATIVE_SEEK);
+    }
+    if limit.is_some_and(|l| pos as u64 > l) {
+        return Err(ERROR_INVALID_PARAMETER);
+    }
+    file.seek(SeekFrom::Start(pos as u64))
         .map_err(|e| match e.raw_os_error() {
-            Some(libc::EINVAL) => ERROR_NEGATIVE_SEEK, // before the start of the file
+            Some(libc::EINVAL) => ERROR_NEGATIVE_SEEK, // past what the file system allows
             _ => io_code(e),
         })
 }
@@ -226,13 +232,13 @@ pub unsafe extern "C" fn SetFilePointer(h: Handle, low: i32, high: *mut i32, met
         // SAFETY: non-NULL and readable, per the contract.
         (i64::from(unsafe { *high }) << 32) | i64::from(low as u32)
     };
-    match seek(h, distance, method) {
+    // Without `high` the new position must fit in 32 bits (and not be the failure value).
+    let limit = high.is_null().then_some(u64::from(u32::MAX) - 1);
+    match seek(h, distance, method, limit) {
         Ok(pos) => {
             if !high.is_null() {
                 // SAFETY: non-NULL and writable, per the contract.
                 unsafe { *high = (pos >> 32) as i32 };
-            } else if pos > u64::from(u32::MAX) - 1 {
-                return fail(ERROR_INVALID_PARAMETER, INVALID_SET_FILE_POINTER);
             }
             let low = pos as u32;
             if low == INVALID_SET_FILE_POINTER {
@@ -255,7 +261,7 @@ pub unsafe extern "C" fn SetFilePointerEx(
     new_pos: *mut i64,
     method: u32,
 ) -> i32 {
-    match seek(h, distance, method) {
+    match seek(h, distance, method, None) {
         Ok(pos) => {
             // SAFETY: NULL or writable.
             unsafe { put(new_pos, pos as i64) };
