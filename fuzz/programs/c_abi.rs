@@ -1256,12 +1256,10 @@ impl Program<'_> {
 
     /// Releases a mutex as often as this thread holds it (`ReleaseMutex` until it fails).
     ///
-    /// Closing the last handle of a mutex that this thread still owns leaves the mutex's page
-    /// mapped for the rest of the process (fmap keeps it: the kernel may still walk the
-    /// thread's robust list into it), one mapping per such close. Over millions of inputs
-    /// that would exhaust the process's map count (`vm.max_map_count`), so the program
-    /// releases what it owns before most closes and at the end, and closes owned mutexes
-    /// only rarely.
+    /// The program releases what it owns before most closes and at the end, and closes owned
+    /// mutexes only rarely: closing the last handle of an owned mutex used to leave a mapping
+    /// behind each time (fixed; see fuzz/README.md), which over millions of inputs exhausted
+    /// the process's map count.
     fn release_fully(h: Handle) {
         for _ in 0..100_000 {
             if sy::ReleaseMutex(h) == FALSE {

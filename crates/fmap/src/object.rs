@@ -785,9 +785,23 @@ impl Drop for Object {
         if let Some(page) = self.page.take() {
             // Only a mutex page needs a look (events and semaphores have no owner). A file
             // truncated by another process would make that look a SIGBUS: such a page is left
-            // mapped without touching it.
-            let truncated = || rustix::fs::fstat(&*self.fd).map_or(true, |st| st.st_size < 4096);
-            if self.header.kind == Kind::Mutex && (truncated() || page.owned_by_this_process()) {
+            // mapped without touching it, so this is looked at first.
+            let truncated = self.header.kind == Kind::Mutex
+                && rustix::fs::fstat(&*self.fd).map_or(true, |st| st.st_size < 4096);
+            if self.header.kind == Kind::Mutex
+                && !truncated
+                && crate::sync::owned_by_me(&page)
+                && (self.entry.is_none()
+                    || !ofd::held_by_others(self.fd.as_fd(), Lock::Write, 0, 1).unwrap_or(true))
+            {
+                // The calling thread owns the mutex and closes the last handle anywhere: nobody
+                // can ever wait on it or release it again. Give the token back (which takes it
+                // off this thread's robust list) so the page can go; a process that opens the
+                // name in the moment before we remove it sees the mutex abandoned, as it would
+                // once this thread exits.
+                crate::sync::abandon_on_close(&page);
+            }
+            if self.header.kind == Kind::Mutex && (truncated || page.owned_by_this_process()) {
                 // A thread of this process still owns the mutex: the kernel may walk that
                 // thread's robust list into this page, so it must stay mapped.
                 std::mem::forget(page);

@@ -543,6 +543,22 @@ pub(crate) fn release_mutex(page: &Page) -> Result<()> {
     Ok(())
 }
 
+/// Ends the calling thread's ownership of the mutex at `page` when its last handle anywhere
+/// closes: marks it abandoned (for anyone who opens it before the name goes) and unlocks the
+/// token, which also removes it from this thread's robust list. The caller checked
+/// [`owned_by_me`].
+pub(crate) fn abandon_on_close(page: &Page) {
+    page.u32(OFF_B).store(1, Relaxed);
+    page.u32(OFF_A).store(0, Relaxed);
+    page.u64(OFF_OWNER).store(0, Relaxed);
+    // SAFETY: this thread holds the token (owned_by_me).
+    unsafe { libc::pthread_mutex_unlock(page.mutex(OFF_TOKEN)) };
+    fence(SeqCst);
+    if page.u32(OFF_NWAITERS).load(SeqCst) != 0 {
+        signal(page);
+    }
+}
+
 /// Validates the state words of an event or semaphore, under its state lock. Any process
 /// with write access can store anything there (a hostile or buggy peer); values no fmap
 /// operation can produce are reported as `ERROR_INVALID_DATA` instead of being acted on (a

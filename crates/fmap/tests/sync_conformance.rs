@@ -1578,3 +1578,37 @@ fn mapping_is_not_waitable() {
     assert!(e.is_set().unwrap());
     assert!(!m2.is_owned_by_current_thread().unwrap());
 }
+
+/// Closing the last handle to a mutex the calling thread owns frees the mutex (nobody can wait
+/// on it or release it any more): repeated create-owned-and-close must not keep a mapping
+/// behind each time (it used to, until the process ran out of mappings).
+#[test]
+fn closing_an_owned_mutex_for_good_frees_it() {
+    let memfd_maps = || {
+        std::fs::read_to_string("/proc/self/maps")
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("/memfd:fmap"))
+            .count()
+    };
+    let before = memfd_maps();
+    for _ in 0..3000 {
+        let m = Mutex::create(None, true).unwrap();
+        assert!(m.is_owned_by_current_thread().unwrap());
+        drop(m);
+    }
+    let grown = memfd_maps().saturating_sub(before);
+    assert!(
+        grown < 500,
+        "{grown} mappings left behind by 3000 closed owned mutexes"
+    );
+
+    // Named, and the last handle anywhere: the name goes, and a new mutex of that name is new.
+    let (_d, ns) = namespace();
+    let m = Mutex::create_in(&ns, Some("owned"), true).unwrap();
+    drop(m);
+    let m = Mutex::create_in(&ns, Some("owned"), false).unwrap();
+    assert!(!m.already_existed());
+    assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+    m.release().unwrap();
+}
