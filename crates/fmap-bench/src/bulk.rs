@@ -39,10 +39,21 @@ pub struct Geom {
 }
 
 impl Geom {
-    /// The default, chosen by experiment on the project's 2-vCPU VM (see README).
+    /// The default, chosen by experiment on the project's 2-vCPU VM (AMD EPYC, 1 MiB L2 per
+    /// core, 32 MiB L3 per group of cores; the two virtual CPUs sometimes share an L3 and
+    /// sometimes not). Two findings decide it:
+    /// * the ring must stay within about half of a core's L2: with 1 MiB rings (16 x 64 KiB,
+    ///   8 x 128 KiB, 4 x 256 KiB) the raw ring moved 1 MiB messages at about 20 GiB/s instead
+    ///   of about 53 while the two CPUs shared an L3;
+    /// * within 512 KiB, larger slots mean fewer signals per byte: fmap against the raw ring (same
+    ///   round), 64 KiB / 1 MiB messages, CPUs sharing an L3: 8 x 64 KiB 0.74 / 0.64,
+    ///   4 x 128 KiB 0.90 / 0.77, 2 x 256 KiB 0.91 / 0.88; the raw ring itself is within a few
+    ///   percent across these shapes.
+    ///
+    /// `--ring` measures any other shape.
     pub const DEFAULT: Geom = Geom {
-        slots: 16,
-        slot: 64 << 10,
+        slots: 2,
+        slot: 256 << 10,
     };
 
     /// `SLOTSxKIB`, e.g. `16x64`.
