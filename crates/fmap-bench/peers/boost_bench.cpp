@@ -1,8 +1,9 @@
 // Boost.Interprocess side of fmap's benchmark suite (crates/fmap-bench). Built by the suite
 // with g++ against Debian's libboost-dev; prints one line per measurement:
 //   RESULT <tab> group <tab> case <tab> median_ns <tab> p99_ns <tab> cpu_ns_per_op
-// (group bulk: median GiB/s, p99 nan, CPU ns per message of both processes).
-// Usage: boost_bench [--quick] [--only GROUP,...] [--ring SLOTSxKIB]
+// (group bulk: median GiB/s, p99 nan, CPU ns per message of both processes, then two more
+// fields: the ring, SLOTSxKIB, and the cache-line round trip between the processes in ns).
+// Usage: boost_bench [--quick] [--only GROUP,...] [--ring SLOTSxKIB,...]
 // CPU placement: this process pins itself to CPU 0, the forked second process to CPU 1.
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/interprocess/shared_memory_object.hpp>
@@ -10,6 +11,7 @@
 #include <boost/interprocess/sync/interprocess_semaphore.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -96,7 +98,36 @@ static std::string label(size_t size) {
 struct BulkHeader {
   double child_cpu;
   int failed;
+  std::atomic<uint32_t> probe;  // a cache line bounced before the run (see probe())
 };
+
+static void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// The suite's placement probe: 10 batches of 200 round trips of a cache line between the two
+// processes; the median of the batches' mean round trip (ns) in the first process.
+static double probe(std::atomic<uint32_t> &w, bool timed) {
+  std::vector<double> means;
+  uint32_t i = 0;
+  for (int b = 0; b < 10; b++) {
+    double t = now_ns(CLOCK_MONOTONIC);
+    for (int k = 0; k < 200; k++, i++) {
+      if (timed) {
+        w.store(2 * i + 1, std::memory_order_release);
+        while (w.load(std::memory_order_acquire) != 2 * i + 2) cpu_relax();
+      } else {
+        while (w.load(std::memory_order_acquire) != 2 * i + 1) cpu_relax();
+        w.store(2 * i + 2, std::memory_order_release);
+      }
+    }
+    means.push_back((now_ns(CLOCK_MONOTONIC) - t) / 200);
+  }
+  std::sort(means.begin(), means.end());
+  return means[means.size() / 2];
+}
 
 // A page-aligned buffer (like the ring's slots) filled with a pattern the compiler cannot see.
 static unsigned char *buf(size_t n, unsigned char seed) {
@@ -124,7 +155,8 @@ static void bulk(const std::string &base, size_t size, size_t total, int reps, s
   o.truncate((bip::offset_t)(header + slots * slot));
   bip::mapped_region r(o, bip::read_write);
   unsigned char *mem = static_cast<unsigned char *>(r.get_address());
-  BulkHeader *h = new (mem) BulkHeader{0, 0};
+  BulkHeader *h = new (mem) BulkHeader{0, 0, {}};
+  h->probe.store(0);
   // full[i] at 64 + 64 i, empty[i] after them: one cache line each.
   auto sem = [&](size_t k) {
     return reinterpret_cast<bip::interprocess_semaphore *>(mem + 64 + 64 * k);
@@ -140,6 +172,7 @@ static void bulk(const std::string &base, size_t size, size_t total, int reps, s
   if (pid == 0) {
     pin(1);
     unsigned char *dst = buf(size, 1);
+    probe(h->probe, false);
     double c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
     uint64_t seq = 0, j = 0;
     size_t pos = 0;
@@ -169,6 +202,7 @@ static void bulk(const std::string &base, size_t size, size_t total, int reps, s
     _exit(0);
   }
   unsigned char *src = buf(size, 7);
+  double rt = probe(h->probe, true);
   std::vector<double> rates;
   double c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
   uint64_t seq = 0, j = 0;
@@ -204,8 +238,9 @@ static void bulk(const std::string &base, size_t size, size_t total, int reps, s
     std::exit(1);
   }
   std::sort(rates.begin(), rates.end());
-  std::printf("RESULT\tbulk\t%s\t%.3f\tnan\t%.1f\n", label(size).c_str(),
-              rates[(size_t)((rates.size() - 1) * 0.5 + 0.5)], (my + h->child_cpu) / ((reps + 1) * count));
+  std::printf("RESULT\tbulk\t%s\t%.3f\tnan\t%.1f\t%zux%zu\t%.1f\n", label(size).c_str(),
+              rates[(size_t)((rates.size() - 1) * 0.5 + 0.5)], (my + h->child_cpu) / ((reps + 1) * count),
+              slots, slot >> 10, rt);
   std::fflush(stdout);
   std::free(src);
   for (size_t k = 0; k < 2 * slots; k++) sem(k)->~interprocess_semaphore();
@@ -215,19 +250,26 @@ static void bulk(const std::string &base, size_t size, size_t total, int reps, s
 int main(int argc, char **argv) {
   bool quick = false;
   std::string only;
-  size_t slots = 2, slot = 256 << 10; // the suite passes its --ring (default 2x256)
+  // The suite passes its --ring list (default 2x256,16x32).
+  std::vector<std::pair<size_t, size_t>> rings = {{2, 256u << 10}, {16, 32u << 10}};
   for (int i = 1; i < argc; i++) {
     if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
     } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       only = "," + std::string(argv[++i]) + ",";
     } else if (std::strcmp(argv[i], "--ring") == 0 && i + 1 < argc) {
-      unsigned long n, k;
-      if (std::sscanf(argv[++i], "%lux%lu", &n, &k) != 2 || n < 2 || k < 4) return 2;
-      slots = n;
-      slot = k << 10;
+      rings.clear();
+      std::string l = argv[++i];
+      for (size_t p = 0; p <= l.size();) {
+        size_t e = l.find(',', p);
+        if (e == std::string::npos) e = l.size();
+        unsigned long n, k;
+        if (std::sscanf(l.substr(p, e - p).c_str(), "%lux%lu", &n, &k) != 2 || n < 2 || k < 4) return 2;
+        rings.push_back({n, k << 10});
+        p = e + 1;
+      }
     } else {
-      std::fprintf(stderr, "usage: boost_bench [--quick] [--only GROUP,...] [--ring SLOTSxKIB]\n");
+      std::fprintf(stderr, "usage: boost_bench [--quick] [--only GROUP,...] [--ring SLOTSxKIB,...]\n");
       return 2;
     }
   }
@@ -312,7 +354,8 @@ int main(int argc, char **argv) {
   // Bulk transfer.
   if (want("bulk")) {
     size_t bulk_sizes[] = {4u << 10, 64u << 10, 1u << 20, 16u << 20, 64u << 20};
-    for (size_t size : bulk_sizes) bulk(base, size, quick ? 16u << 20 : 1024u << 20, quick ? 2 : 6, slots, slot);
+    for (size_t size : bulk_sizes)
+      for (auto [slots, slot] : rings) bulk(base, size, quick ? 16u << 20 : 1024u << 20, quick ? 2 : 6, slots, slot);
   }
   s->~Shared();
   bip::shared_memory_object::remove(ctl.c_str());

@@ -56,6 +56,18 @@ impl Geom {
         slot: 256 << 10,
     };
 
+    /// The rings the suite measures by default: the one above, and the same 512 KiB as 16 slots
+    /// of 32 KiB, the slack that methods whose waits always sleep in the kernel (raw_sync's and
+    /// Boost's) need to keep up: with two slots each of them waits for a wake-up at nearly every
+    /// handoff.
+    pub const DEFAULTS: [Geom; 2] = [
+        Geom::DEFAULT,
+        Geom {
+            slots: 16,
+            slot: 32 << 10,
+        },
+    ];
+
     /// `SLOTSxKIB`, e.g. `16x64`.
     pub fn parse(s: &str) -> Option<Geom> {
         let (n, k) = s.split_once('x')?;
@@ -77,6 +89,11 @@ impl Geom {
     /// "16 slots of 64 KiB".
     pub fn describe(&self) -> String {
         format!("{} slots of {}", self.slots, size_label(self.slot))
+    }
+
+    /// "16 × 64 KiB".
+    pub fn short(&self) -> String {
+        format!("{} × {}", self.slots, size_label(self.slot))
     }
 
     /// Messages per repetition: about `total_bytes`, at least 4 messages, and a whole number of

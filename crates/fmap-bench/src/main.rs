@@ -33,8 +33,8 @@ struct Opts {
     peers: bool,
     /// Only these tables (`--only pingpong,bulk`); all if None.
     only: Option<Vec<String>>,
-    /// The bulk-transfer ring.
-    ring: bulk::Geom,
+    /// The bulk-transfer rings (the first is the targets' one).
+    rings: Vec<bulk::Geom>,
     /// Print where each side of the bulk transfer spends its time.
     profile_bulk: bool,
 }
@@ -98,7 +98,7 @@ fn parse(args: &[String]) -> Res<Opts> {
         out: PathBuf::from("."),
         peers: true,
         only: None,
-        ring: bulk::Geom::DEFAULT,
+        rings: bulk::Geom::DEFAULTS.to_vec(),
         profile_bulk: false,
     };
     let mut it = args.iter();
@@ -124,18 +124,29 @@ fn parse(args: &[String]) -> Res<Opts> {
                 o.only = Some(l);
             }
             "--profile-bulk" => o.profile_bulk = true,
-            "--ring" => o.ring = it.next().and_then(|g| bulk::Geom::parse(g)).ok_or(
-                "--ring needs SLOTSxKIB, e.g. 16x64 (at least 2 slots of 4 KiB, a power of two)",
-            )?,
+            "--ring" => {
+                o.rings = it
+                    .next()
+                    .and_then(|l| {
+                        l.split(',')
+                            .map(bulk::Geom::parse)
+                            .collect::<Option<Vec<_>>>()
+                    })
+                    .filter(|l| !l.is_empty())
+                    .ok_or(
+                        "--ring needs SLOTSxKIB[,SLOTSxKIB…], e.g. 16x64 (at least 2 slots of \
+                         4 KiB, a power of two)",
+                    )?
+            }
             "-h" | "--help" => {
                 println!(
                     "usage: fmap-bench [--quick] [--out DIR] [--no-peers] [--only TABLE,...] \
-                     [--ring SLOTSxKIB] [--profile-bulk]\n\
+                     [--ring SLOTSxKIB,…] [--profile-bulk]\n\
                      tables: {}\n\
-                     --ring: the bulk-transfer ring (default {}); --profile-bulk: print where each \
+                     --ring: the bulk-transfer rings, the first one for the targets (default {}); --profile-bulk: print where each \
                      side of the bulk transfer spends its time (waiting, copying, posting)",
                     GROUPS.join(","),
-                    bulk::Geom::DEFAULT.arg()
+                    bulk::Geom::DEFAULTS.map(|g| g.arg()).join(",")
                 );
                 std::process::exit(0);
             }
@@ -636,65 +647,66 @@ fn run(o: Opts) -> Res<()> {
             (bulk::Kind::Ice, ICE_RING),
         ];
         for size in bulk_sizes {
-            let case = size_label(size);
-            pb.set_message(format!("bulk transfer {case}: memcpy"));
+            let label = size_label(size);
+            pb.set_message(format!("bulk transfer {label}: memcpy"));
             let m = bulk::memcpy_gibps(size, total, reps * bulk_rounds);
-            rows.push(Row::gibps("bulk", &case, MEMCPY, m, None));
-            let mut runs: Vec<Vec<bulk::BulkRun>> = kinds.iter().map(|_| Vec::new()).collect();
-            for round in 0..bulk_rounds {
-                for (k, (kind, _)) in kinds.iter().enumerate() {
-                    pb.set_message(format!(
-                        "bulk transfer {case}: {} (round {}/{bulk_rounds})",
-                        kind.name(),
-                        round + 1
-                    ));
-                    let r = bulk::run(
-                        *kind,
-                        &root,
-                        &ns,
-                        &shm,
-                        o.ring,
-                        size,
-                        total,
-                        reps,
-                        o.profile_bulk,
-                    )?;
-                    if let Some(p) = &r.profile {
-                        pb.suspend(|| {
-                            println!(
-                                "bulk {case} {} (round {}, cache-line round trip {}): {:.2} GiB/s; {p}",
-                                kind.name(),
-                                round + 1,
-                                report::fmt_ns(r.rt_ns),
-                                median_p99(r.rates.clone()).0
-                            )
-                        });
+            for (gi, &ring) in o.rings.iter().enumerate() {
+                let case = bulk_case(size, ring, gi == 0);
+                rows.push(Row::gibps("bulk", &case, MEMCPY, m, None).note(if gi == 0 {
+                    ""
+                } else {
+                    "the same measurement as for the first ring"
+                }));
+                let mut runs: Vec<Vec<bulk::BulkRun>> = kinds.iter().map(|_| Vec::new()).collect();
+                for round in 0..bulk_rounds {
+                    for (k, (kind, _)) in kinds.iter().enumerate() {
+                        pb.set_message(format!(
+                            "bulk transfer {label}, {}: {} (round {}/{bulk_rounds})",
+                            ring.describe(),
+                            kind.name(),
+                            round + 1
+                        ));
+                        let r = bulk::run(
+                            *kind,
+                            &root,
+                            &ns,
+                            &shm,
+                            ring,
+                            size,
+                            total,
+                            reps,
+                            o.profile_bulk,
+                        )?;
+                        if let Some(p) = &r.profile {
+                            pb.suspend(|| {
+                                println!(
+                                    "bulk {label} {} {} (round {}, cache-line round trip {}): {:.2} GiB/s; {p}",
+                                    ring.arg(),
+                                    kind.name(),
+                                    round + 1,
+                                    report::fmt_ns(r.rt_ns),
+                                    median_p99(r.rates.clone()).0
+                                )
+                            });
+                        }
+                        runs[k].push(r);
                     }
-                    runs[k].push(r);
                 }
-            }
-            for ((_, imp), rs) in kinds.iter().zip(runs) {
-                if rs.is_empty() {
-                    continue;
+                for ((_, imp), rs) in kinds.iter().zip(runs) {
+                    let rates: Vec<f64> = rs.iter().flat_map(|r| r.rates.iter().copied()).collect();
+                    let cpu = rs.iter().map(|r| r.cpu_ns).sum::<f64>()
+                        / rs.iter().map(|r| r.messages).sum::<usize>() as f64;
+                    let rts: Vec<f64> = rs.iter().map(|r| r.rt_ns).collect();
+                    rows.push(
+                        Row::gibps("bulk", &case, imp, median_p99(rates).0, Some(cpu))
+                            .base(MEMCPY)
+                            .note(&format!(
+                                "{}; cache-line round trip {}",
+                                ring.describe(),
+                                rt_range(&rts)
+                            )),
+                    );
                 }
-                let rates: Vec<f64> = rs.iter().flat_map(|r| r.rates.iter().copied()).collect();
-                let cpu = rs.iter().map(|r| r.cpu_ns).sum::<f64>()
-                    / rs.iter().map(|r| r.messages).sum::<usize>() as f64;
-                let rt = rs.iter().map(|r| r.rt_ns);
-                let (lo, hi) = (rt.clone().fold(f64::MAX, f64::min), rt.fold(0.0, f64::max));
-                rows.push(
-                    Row::gibps("bulk", &case, imp, median_p99(rates).0, Some(cpu))
-                        .base(MEMCPY)
-                        .note(&format!(
-                            "{}; cache-line round trip {}",
-                            o.ring.describe(),
-                            if report::fmt_ns(lo) == report::fmt_ns(hi) {
-                                report::fmt_ns(lo)
-                            } else {
-                                format!("{}–{}", report::fmt_ns(lo), report::fmt_ns(hi))
-                            }
-                        )),
-                );
             }
             pb.inc(1);
         }
@@ -747,7 +759,7 @@ fn run(o: Opts) -> Res<()> {
     let mut peer_notes = Vec::new();
     if o.peers {
         pb.set_message("Boost.Interprocess");
-        match peers::boost(q, o.only.as_deref(), o.ring, &pb) {
+        match peers::boost(q, o.only.as_deref(), &o.rings, &pb) {
             Ok((rs, note)) => {
                 rows.extend(rs);
                 peer_notes.push(note);
@@ -843,7 +855,7 @@ fn run(o: Opts) -> Res<()> {
         },
         pin = if pinned { "ok" } else { "FAILED" },
     );
-    let groups = groups(o.ring);
+    let groups = groups(&o.rings);
     let (targets, bars) = targets(&rows);
     let mut footer = String::new();
     footer.push_str("\n## Targets of issue 6 (fmap against the raw primitive, this run)\n\n| target | measured | verdict |\n|---|---:|---|\n");
@@ -890,7 +902,33 @@ const RS_RING: &str = "shared_memory + raw_sync events ring (2 processes)";
 const BOOST_RING: &str =
     "Boost.Interprocess shared_memory_object ring + interprocess_semaphores (2 processes)";
 
-fn groups(ring: bulk::Geom) -> Vec<Group> {
+/// The bulk table's case: the message size, and the ring unless it is the first one.
+pub fn bulk_case(size: usize, ring: bulk::Geom, first: bool) -> String {
+    bulk_case_of(&size_label(size), ring, first)
+}
+
+pub fn bulk_case_of(size_label: &str, ring: bulk::Geom, first: bool) -> String {
+    if first {
+        size_label.to_owned()
+    } else {
+        format!("{size_label}, {} ring", ring.short())
+    }
+}
+
+/// "43.4 ns–50.7 ns", or one value.
+pub fn rt_range(rts: &[f64]) -> String {
+    let lo = rts.iter().copied().fold(f64::MAX, f64::min);
+    let hi = rts.iter().copied().fold(0.0, f64::max);
+    if rts.is_empty() {
+        "-".into()
+    } else if report::fmt_ns(lo) == report::fmt_ns(hi) {
+        report::fmt_ns(lo)
+    } else {
+        format!("{}–{}", report::fmt_ns(lo), report::fmt_ns(hi))
+    }
+}
+
+fn groups(rings: &[bulk::Geom]) -> Vec<Group> {
     vec![
         Group {
             key: "pingpong",
@@ -925,7 +963,17 @@ fn groups(ring: bulk::Geom) -> Vec<Group> {
         Group {
             key: "bulk",
             title: "Bulk transfer through a ring buffer in shared memory (GiB/s)",
-            what: format!("The first process copies each message into a ring buffer in shared memory, the second copies it out into its own buffer and checks the sequence number the first stamped into the message's first and last 8 bytes: every byte of every message is copied twice, once by each process, on two CPUs. The ring is {ring} (`--ring`): the messages form one byte stream through the slots; a message larger than a slot streams through consecutive slots, smaller ones are packed several per slot. Only who guards the slots differs: **fmap** — a named section and a pair of auto-reset events per slot (full, empty), adaptive spin 20 µs; **raw ring** — `shm_open` + `mmap`, two counters (slots produced, slots consumed) on their own cache lines, spin 20 µs then futex: the ceiling of this ring between these two CPUs; **shared_memory + raw_sync** — a pair of raw_sync events per slot; **Boost.Interprocess** — a pair of `interprocess_semaphore`s per slot in a `shared_memory_object`; **iceoryx2** — publish-subscribe samples of the slot size as the slots. Throughput: message bytes per second from the producer's first copy until the consumer has checked the last message; median of 6 repetitions of about 1 GiB (3 rounds of 2, each round after a warm-up repetition, the methods interleaved round by round; Boost's program runs its 6 on its own). The note gives the round trip of a cache line between the two processes measured before each round: the host moves the two virtual CPUs now and then, and tens of ns mean that they share an L3 cache at that moment (cache-resident transfers are faster, but source, ring and destination compete for one L3), hundreds that they do not. The ratio column's baseline (and the 80 % target's): `memcpy` by one thread between two private page-aligned buffers of the message size, over and over — as cache-hot as the size allows (4 KiB – 1 MiB in L1/L2, 16 MiB in L3, 64 MiB from memory); one core and no handoff. The note gives each ring's ratio to the raw ring.", ring = ring.describe()),
+            what: format!("The first process copies each message into a ring buffer in shared memory, the second copies it out into its own buffer and checks the sequence number the first stamped into the message's first and last 8 bytes: every byte of every message is copied twice, once by each process, on two CPUs. The rings (`--ring`): {first} — the cases named by the message size alone, which the targets use — {others}. The messages form one byte stream through the slots; a message larger than a slot streams through consecutive slots, smaller ones are packed several per slot. Only who guards the slots differs: **fmap** — a named section and a pair of auto-reset events per slot (full, empty), adaptive spin 20 µs; **raw ring** — `shm_open` + `mmap`, two counters (slots produced, slots consumed) on their own cache lines, spin 20 µs then futex: the ceiling of this ring between these two CPUs; **shared_memory + raw_sync** — a pair of raw_sync events per slot; **Boost.Interprocess** — a pair of `interprocess_semaphore`s per slot in a `shared_memory_object`; **iceoryx2** — publish-subscribe samples of the slot size as the slots. Throughput: message bytes per second from the producer's first copy until the consumer has checked the last message; median of 6 repetitions of about 1 GiB (3 rounds of 2, each round after a warm-up repetition, the methods interleaved round by round; Boost's program runs its 6 on its own, with its own probe). The note gives the round trip of a cache line between the two processes measured before each round: the host moves the two virtual CPUs now and then, and tens of ns mean that they share an L3 cache at that moment (cache-resident transfers are faster, but source, ring and destination compete for one L3), hundreds that they do not. The ratio column's baseline (and the 80 % target's): `memcpy` by one thread between two private page-aligned buffers of the message size, over and over — as cache-hot as the size allows (4 KiB and 64 KiB in L1/L2, 1 MiB and 16 MiB in L3, 64 MiB from memory); one core and no handoff. The note gives each ring's ratio to the raw ring.",
+                first = rings.first().map(|r| r.describe()).unwrap_or_default(),
+                others = if rings.len() > 1 {
+                    format!(
+                        "and {} (the cases named with their ring: the same 512 KiB in more slots by default, which methods whose waits always sleep in the kernel — raw_sync's, Boost's — need to keep up, as with two slots they wait for a wake-up at nearly every handoff)",
+                        rings[1..].iter().map(|r| r.describe()).collect::<Vec<_>>().join(", ")
+                    )
+                } else {
+                    String::new()
+                }
+            ),
         },
         Group {
             key: "abandon",
@@ -1033,16 +1081,11 @@ fn targets(rows: &[Row]) -> (Vec<String>, Vec<(String, f64, bool)>) {
         );
     }
     // Faster than the peers on every operation they share (throughput: fmap / peer > 1).
-    let peer_pairs: [(&str, &str, &str); 16] = [
+    let peer_pairs: [(&str, &str, &str); 11] = [
         ("pingpong", "round trip", "fmap auto-reset events, blocking"),
         ("waitany", "N=1", "fmap wait_any"),
         ("waitany", "N=8", "fmap wait_any"),
         ("waitany", "N=64", "fmap wait_any"),
-        ("bulk", "4 KiB", FMAP_RING),
-        ("bulk", "64 KiB", FMAP_RING),
-        ("bulk", "1 MiB", FMAP_RING),
-        ("bulk", "16 MiB", FMAP_RING),
-        ("bulk", "64 MiB", FMAP_RING),
         ("mutex", "lock+unlock", "fmap Mutex::lock + drop"),
         ("semrelease", "release(1)", "fmap Semaphore::release(1)"),
         ("create", "4 KiB", "fmap"),
@@ -1057,7 +1100,16 @@ fn targets(rows: &[Row]) -> (Vec<String>, Vec<(String, f64, bool)>) {
                 || r.imp.starts_with("shared_memory")
                 || r.imp.starts_with("iceoryx2"))
     }) {
-        if let Some((g, c, i)) = peer_pairs.iter().find(|p| p.0 == r.group && p.1 == r.case) {
+        // Bulk: fmap's ring of the same case (message size and ring).
+        let pair = if r.group == "bulk" {
+            Some(("bulk", r.case.as_str(), FMAP_RING))
+        } else {
+            peer_pairs
+                .iter()
+                .find(|p| p.0 == r.group && p.1 == r.case)
+                .copied()
+        };
+        if let Some((g, c, i)) = pair {
             if r.unit == Unit::GiBps {
                 line(
                     &format!("faster than {} ({g}, {c})", r.imp),

@@ -106,7 +106,7 @@ fn boost_version() -> String {
 pub fn boost(
     quick: bool,
     only: Option<&[String]>,
-    ring: crate::bulk::Geom,
+    rings: &[crate::bulk::Geom],
     pb: &indicatif::ProgressBar,
 ) -> Res<(Vec<Row>, String)> {
     ensure_boost(quick, pb)?;
@@ -120,7 +120,8 @@ pub fn boost(
     if let Some(l) = only {
         cmd.arg("--only").arg(l.join(","));
     }
-    cmd.arg("--ring").arg(ring.arg());
+    cmd.arg("--ring")
+        .arg(rings.iter().map(|g| g.arg()).collect::<Vec<_>>().join(","));
     let out = cmd.output()?;
     if !out.status.success() {
         return Err(format!("boost_bench failed: {}", out.status).into());
@@ -128,7 +129,7 @@ pub fn boost(
     let mut rows = Vec::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let f: Vec<&str> = line.split('\t').collect();
-        if f.len() != 6 || f[0] != "RESULT" {
+        if f.len() < 6 || f[0] != "RESULT" {
             continue;
         }
         let num = |i: usize| f[i].parse::<f64>().unwrap_or(f64::NAN);
@@ -159,10 +160,25 @@ pub fn boost(
                 "shm_open + ftruncate + mmap",
             ),
             "bulk" => {
+                // … ring (SLOTSxKIB) and the cache-line round trip measured before the run.
+                let Some(ring) = f.get(6).and_then(|g| crate::bulk::Geom::parse(g)) else {
+                    continue;
+                };
+                let first = rings.first() == Some(&ring);
                 rows.push(
-                    Row::gibps("bulk", f[2], crate::BOOST_RING, num(3), Some(num(5)))
-                        .base(crate::MEMCPY)
-                        .note(&ring.describe()),
+                    Row::gibps(
+                        "bulk",
+                        &crate::bulk_case_of(f[2], ring, first),
+                        crate::BOOST_RING,
+                        num(3),
+                        Some(num(5)),
+                    )
+                    .base(crate::MEMCPY)
+                    .note(&format!(
+                        "{}; cache-line round trip {}",
+                        ring.describe(),
+                        crate::rt_range(&[num(7)])
+                    )),
                 );
                 continue;
             }
