@@ -192,7 +192,7 @@ pub fn boost(
     Ok((
         rows,
         format!(
-            "Boost.Interprocess {} (Debian's libboost-dev), our program `crates/fmap-bench/peers/boost_bench.cpp` built with `g++ -O2`; it forks its second process and pins the two to CPUs 0 and 1 like the rest of the suite. Its `interprocess_mutex` is a process-shared pthread mutex that is not robust: Boost has no abandonment (and no wait-any), hence the n/a rows.",
+            "Boost.Interprocess {} (Debian's libboost-dev), our program `crates/fmap-bench/peers/boost_bench.cpp` built with `g++ -O2`; it forks its second process and pins the two to CPUs 0 and 1 like the rest of the suite. Its bulk rows run the suite's ring protocol (same rings, stream, stamps and checks) with a pair of `interprocess_semaphore`s per slot, whose waits sleep in the kernel whenever the count is zero. Its `interprocess_mutex` is a process-shared pthread mutex that is not robust: Boost has no abandonment (and no wait-any), hence the n/a rows.",
             boost_version()
         ),
     ))
