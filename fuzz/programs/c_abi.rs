@@ -1268,6 +1268,17 @@ impl Program<'_> {
         }
     }
 
+    /// [`Self::release_fully`] on every live mutex handle (before every handle is closed).
+    fn release_live_mutexes(&self) {
+        for e in self
+            .handles
+            .iter()
+            .filter(|e| e.live && e.kind == Kind::Mutex)
+        {
+            Self::release_fully(e.h as Handle);
+        }
+    }
+
     fn close_handle(&mut self) {
         let h = self.choose_handle(&[]);
         let t = self.resolve(h);
@@ -1613,12 +1624,28 @@ impl Program<'_> {
     }
 
     fn read_file(&mut self) {
+        self.file_io(false);
+    }
+
+    fn write_file(&mut self) {
+        self.file_io(true);
+    }
+
+    /// `ReadFile` (`write` false) or `WriteFile` (`write` true): the same input is read in the
+    /// same order for both, `WriteFile` then reads the seed of the bytes it writes.
+    fn file_io(&mut self, write: bool) {
         let h = self.choose_handle(&[Kind::File]);
         let t = self.resolve(h);
         let n = self.io_len();
         let null_buf = self.inp.rarely(16);
         let with_count = self.inp.bool();
         let overlapped = self.inp.rarely(16);
+        if write {
+            let seed = self.inp.u8();
+            for (k, b) in self.buf.iter_mut().enumerate().take(n as usize) {
+                *b = seed.wrapping_add(k as u8);
+            }
+        }
         let mut count: u32 = 0xDEAD_BEEF;
         let mut ov = [0u64; 4];
         let cp: *mut u32 = if with_count { &mut count } else { null_mut() };
@@ -1632,11 +1659,18 @@ impl Program<'_> {
         } else {
             self.buf.as_mut_ptr().cast()
         };
-        trace!("ReadFile({h:p}, {bp:p}, {n}, {cp:p}, {op:p})");
-        // SAFETY: `bp` is NULL or holds BUF >= n writable bytes; `cp` is NULL or writable; `op`
-        // (which must make the call fail) points to 32 bytes, an OVERLAPPED's size.
-        let (r, err) = call(|| unsafe { fi::ReadFile(h, bp, n, cp, op) });
-        let what = "ReadFile";
+        let what = if write { "WriteFile" } else { "ReadFile" };
+        trace!("{what}({h:p}, {bp:p}, {n}, {cp:p}, {op:p})");
+        // SAFETY: `bp` is NULL or holds BUF >= n readable and writable bytes; `cp` is NULL or
+        // writable; `op` (which must make the call fail) points to 32 bytes, an OVERLAPPED's
+        // size.
+        let (r, err) = call(|| unsafe {
+            if write {
+                fi::WriteFile(h, bp.cast_const(), n, cp, op)
+            } else {
+                fi::ReadFile(h, bp, n, cp, op)
+            }
+        });
         let ok = boolean(what, r, err);
         if overlapped {
             assert!(!ok, "{what} with an OVERLAPPED succeeded");
@@ -1644,53 +1678,11 @@ impl Program<'_> {
             self.on(what, t, &[Kind::File], ok, err);
         }
         if null_buf && n > 0 {
-            assert!(!ok, "{what} into NULL succeeded");
+            let dir = if write { "from" } else { "into" };
+            assert!(!ok, "{what} {dir} NULL succeeded");
         }
         if with_count {
-            assert!(count <= n, "{what} of {n} bytes reports {count}");
-        }
-    }
-
-    fn write_file(&mut self) {
-        let h = self.choose_handle(&[Kind::File]);
-        let t = self.resolve(h);
-        let n = self.io_len();
-        let null_buf = self.inp.rarely(16);
-        let with_count = self.inp.bool();
-        let overlapped = self.inp.rarely(16);
-        let seed = self.inp.u8();
-        for (k, b) in self.buf.iter_mut().enumerate().take(n as usize) {
-            *b = seed.wrapping_add(k as u8);
-        }
-        let mut count: u32 = 0xDEAD_BEEF;
-        let mut ov = [0u64; 4];
-        let cp: *mut u32 = if with_count { &mut count } else { null_mut() };
-        let op: *mut c_void = if overlapped {
-            ov.as_mut_ptr().cast()
-        } else {
-            null_mut()
-        };
-        let bp: *const c_void = if null_buf {
-            null()
-        } else {
-            self.buf.as_ptr().cast()
-        };
-        trace!("WriteFile({h:p}, {bp:p}, {n}, {cp:p}, {op:p})");
-        // SAFETY: `bp` is NULL or holds BUF >= n readable bytes; `cp` is NULL or writable; `op`
-        // points to 32 bytes, an OVERLAPPED's size.
-        let (r, err) = call(|| unsafe { fi::WriteFile(h, bp, n, cp, op) });
-        let what = "WriteFile";
-        let ok = boolean(what, r, err);
-        if overlapped {
-            assert!(!ok, "{what} with an OVERLAPPED succeeded");
-        } else {
-            self.on(what, t, &[Kind::File], ok, err);
-        }
-        if null_buf && n > 0 {
-            assert!(!ok, "{what} from NULL succeeded");
-        }
-        if with_count {
-            if ok {
+            if write && ok {
                 assert_eq!(count, n, "{what} of {n} bytes reports {count}");
             } else {
                 assert!(count <= n, "{what} of {n} bytes reports {count}");
@@ -1880,13 +1872,7 @@ impl Program<'_> {
             assert!(boolean("UnmapViewOfFile (end)", r, err), "{:#x}", v.base);
             self.stale.push(v.base);
         }
-        for e in self
-            .handles
-            .iter()
-            .filter(|e| e.live && e.kind == Kind::Mutex)
-        {
-            Self::release_fully(e.h as Handle);
-        }
+        self.release_live_mutexes();
         for e in self.handles.iter_mut().filter(|e| e.live) {
             let (r, err) = call(|| ht::CloseHandle(e.h as Handle));
             assert!(
@@ -1940,13 +1926,7 @@ impl Drop for Program<'_> {
             // SAFETY: the view is live and nothing refers to its memory any more.
             unsafe { se::UnmapViewOfFile(v.base as *const c_void) };
         }
-        for e in self
-            .handles
-            .iter()
-            .filter(|e| e.live && e.kind == Kind::Mutex)
-        {
-            Self::release_fully(e.h as Handle);
-        }
+        self.release_live_mutexes();
         for e in self.handles.iter_mut().filter(|e| e.live) {
             ht::CloseHandle(e.h as Handle);
             e.live = false;

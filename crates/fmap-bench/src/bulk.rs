@@ -214,96 +214,83 @@ impl Prof {
     }
 }
 
-/// Producer: copies `count` messages (the contents of `src`, stamped `*seq`, `*seq + 1`, …)
-/// into the ring, starting at slot `*j`.
-fn produce(
-    g: Geom,
-    src: &mut [u8],
-    count: usize,
-    seq: &mut u64,
-    j: &mut u64,
-    sync: &mut dyn RingSync,
-    prof: &mut Prof,
-) -> Res<()> {
-    let m = src.len();
-    let mut pos = 0;
-    let mut to = std::ptr::null_mut();
-    for _ in 0..count {
-        stamp(src, *seq);
-        *seq += 1;
-        let mut off = 0;
-        while off < m {
-            if pos == 0 {
-                prof.mark(COPY);
-                to = sync.wait_empty(*j)?;
-                prof.mark(WAIT);
-            }
-            let n = (m - off).min(g.slot - pos);
-            // SAFETY: `to` is a slot of `slot` bytes, ours until we post it (pos + n <= slot);
-            // the range is inside `src`.
-            unsafe { std::ptr::copy_nonoverlapping(src.as_ptr().add(off), to.add(pos), n) };
-            off += n;
-            pos += n;
-            if pos == g.slot {
-                prof.mark(COPY);
-                sync.post_full(*j)?;
-                prof.mark(POST);
-                prof.slots += 1;
-                *j += 1;
-                pos = 0;
-            }
-        }
-    }
-    if pos != 0 {
-        return Err("bulk: the stream does not end on a slot boundary".into());
-    }
-    Ok(())
-}
+/// [`stream`]'s two sides.
+const PRODUCER: bool = true;
+const CONSUMER: bool = false;
 
-/// Consumer: copies `count` messages out of the ring into `dst`, checking each one's stamp.
-fn consume(
+/// One side of the stream of `count` messages, starting at slot `*j`. Producer (`PRODUCE`): copies
+/// the contents of `buf`, stamped `*seq`, `*seq + 1`, …, into the ring. Consumer: copies each
+/// message out of the ring into `buf` and checks its stamp. `PRODUCE` is a constant, so that
+/// each side is compiled without the other's branches.
+fn stream<const PRODUCE: bool>(
     g: Geom,
-    dst: &mut [u8],
+    buf: &mut [u8],
     count: usize,
     seq: &mut u64,
     j: &mut u64,
     sync: &mut dyn RingSync,
     prof: &mut Prof,
 ) -> Res<()> {
-    let m = dst.len();
+    let m = buf.len();
     let mut pos = 0;
-    let mut from = std::ptr::null();
+    let mut slot: *mut u8 = std::ptr::null_mut();
     for _ in 0..count {
+        if PRODUCE {
+            stamp(buf, *seq);
+            *seq += 1;
+        }
         let mut off = 0;
         while off < m {
             if pos == 0 {
                 prof.mark(COPY);
-                from = sync.wait_full(*j)?;
+                slot = if PRODUCE {
+                    sync.wait_empty(*j)?
+                } else {
+                    // Only read through (the consumer's copy below).
+                    sync.wait_full(*j)?.cast_mut()
+                };
                 prof.mark(WAIT);
             }
             let n = (m - off).min(g.slot - pos);
-            // SAFETY: as in `produce`; the producer does not touch the slot until we free it.
-            unsafe { std::ptr::copy_nonoverlapping(from.add(pos), dst.as_mut_ptr().add(off), n) };
+            // SAFETY: `slot` is a slot of `slot` bytes, ours until we post it (pos + n <= slot);
+            // the range is inside `buf`. The producer writes the slot, the consumer only reads
+            // it; the other side does not touch the slot until we post it.
+            unsafe {
+                if PRODUCE {
+                    std::ptr::copy_nonoverlapping(buf.as_ptr().add(off), slot.add(pos), n)
+                } else {
+                    std::ptr::copy_nonoverlapping(slot.add(pos), buf.as_mut_ptr().add(off), n)
+                }
+            }
             off += n;
             pos += n;
             if pos == g.slot {
                 prof.mark(COPY);
-                sync.post_empty(*j)?;
+                if PRODUCE {
+                    sync.post_full(*j)?;
+                } else {
+                    sync.post_empty(*j)?;
+                }
                 prof.mark(POST);
                 prof.slots += 1;
                 *j += 1;
                 pos = 0;
             }
         }
-        let got = stamped(std::hint::black_box(&*dst));
-        if got != (*seq, *seq) {
-            return Err(format!(
-                "bulk: message {} arrived stamped {got:?} (first, last 8 bytes)",
-                *seq
-            )
-            .into());
+        if !PRODUCE {
+            let got = stamped(std::hint::black_box(&*buf));
+            if got != (*seq, *seq) {
+                return Err(format!(
+                    "bulk: message {} arrived stamped {got:?} (first, last 8 bytes)",
+                    *seq
+                )
+                .into());
+            }
+            *seq += 1;
         }
-        *seq += 1;
+    }
+    if PRODUCE && pos != 0 {
+        return Err("bulk: the stream does not end on a slot boundary".into());
     }
     Ok(())
 }
@@ -722,7 +709,7 @@ pub fn child(args: &[String], root: &Path) -> Res<()> {
     // One warm-up repetition, then the measured ones; each ends when this process says so.
     for rep in 0..=reps {
         prof.last = None;
-        consume(g, &mut dst, count, &mut seq, &mut j, s.as_mut(), &mut prof)?;
+        stream::<CONSUMER>(g, &mut dst, count, &mut seq, &mut j, s.as_mut(), &mut prof)?;
         shm.u32(OFF_BULK_DONE).store(rep as u32 + 1, Release);
     }
     say(&format!("DONE cpu={} {}", cpu_ns() - cpu0, prof.fields()));
@@ -818,7 +805,7 @@ pub fn run(
     for rep in 0..=reps {
         let t = Instant::now();
         prof.last = None;
-        produce(g, &mut src, count, &mut seq, &mut j, s.as_mut(), &mut prof)?;
+        stream::<PRODUCER>(g, &mut src, count, &mut seq, &mut j, s.as_mut(), &mut prof)?;
         while done.load(Acquire) != rep as u32 + 1 {
             std::hint::spin_loop();
         }

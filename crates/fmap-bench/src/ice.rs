@@ -24,6 +24,12 @@ fn service_names(root: &Path) -> (String, String) {
     )
 }
 
+fn new_node() -> Res<Node<ipc::Service>> {
+    Ok(NodeBuilder::new()
+        .create::<ipc::Service>()
+        .map_err(|e| format!("{e:?}"))?)
+}
+
 type Svc = iceoryx2::service::port_factory::event::PortFactory<ipc::Service>;
 
 fn service(node: &Node<ipc::Service>, name: &str) -> Res<Svc> {
@@ -38,9 +44,7 @@ fn service(node: &Node<ipc::Service>, name: &str) -> Res<Svc> {
 pub fn child(total: usize, root: &Path) -> Res<()> {
     set_log_level(LogLevel::Error);
     let pinned = pin_to(1);
-    let node = NodeBuilder::new()
-        .create::<ipc::Service>()
-        .map_err(|e| format!("{e:?}"))?;
+    let node = new_node()?;
     let (pi, po) = service_names(root);
     let ping = service(&node, &pi)?;
     let pong = service(&node, &po)?;
@@ -65,14 +69,27 @@ pub fn child(total: usize, root: &Path) -> Res<()> {
     Ok(())
 }
 
+/// Notifies and then blocks until the listener has received at least one event.
+fn notify_and_wait(
+    notifier: &iceoryx2::port::notifier::Notifier<ipc::Service>,
+    listener: &iceoryx2::port::listener::Listener<ipc::Service>,
+) -> Res<()> {
+    notifier.notify().map_err(|e| format!("{e:?}"))?;
+    let mut got = 0;
+    while got == 0 {
+        listener
+            .blocking_wait(|_| got += 1)
+            .map_err(|e| format!("{e:?}"))?;
+    }
+    Ok(())
+}
+
 /// Round-trip median and p99, CPU per round trip of both processes.
 pub fn run(root: &Path, count: usize) -> Res<((f64, f64), f64)> {
     set_log_level(LogLevel::Error);
     let warmup = (count / 10).max(50);
     let total = warmup + count;
-    let node = NodeBuilder::new()
-        .create::<ipc::Service>()
-        .map_err(|e| format!("{e:?}"))?;
+    let node = new_node()?;
     let (pi, po) = service_names(root);
     let ping = service(&node, &pi)?;
     let pong = service(&node, &po)?;
@@ -90,13 +107,7 @@ pub fn run(root: &Path, count: usize) -> Res<((f64, f64), f64)> {
     let cpu0 = cpu_ns();
     for i in 0..total {
         let t = Instant::now();
-        notifier.notify().map_err(|e| format!("{e:?}"))?;
-        let mut got = 0;
-        while got == 0 {
-            listener
-                .blocking_wait(|_| got += 1)
-                .map_err(|e| format!("{e:?}"))?;
-        }
+        notify_and_wait(&notifier, &listener)?;
         if i >= warmup {
             rts.push(t.elapsed().as_nanos() as f64);
         }
@@ -118,19 +129,23 @@ fn waitset_names(root: &Path, n: usize) -> (Vec<String>, String) {
     (all, format!("{pong}-{n}"))
 }
 
+/// The N services the waiter listens to (opened or created), and the name of the reply service.
+fn waitset_services(node: &Node<ipc::Service>, root: &Path, n: usize) -> Res<(Vec<Svc>, String)> {
+    let (names, pong) = waitset_names(root, n);
+    let services = names
+        .iter()
+        .map(|nm| service(node, nm))
+        .collect::<Res<Vec<_>>>()?;
+    Ok((services, pong))
+}
+
 /// The waiter: `ice-waitset N TOTAL`.
 pub fn child_waitset(n: usize, total: usize, root: &Path) -> Res<()> {
     set_log_level(LogLevel::Error);
     let pinned = pin_to(1);
     let shm = Shm::open(root, false)?;
-    let node = NodeBuilder::new()
-        .create::<ipc::Service>()
-        .map_err(|e| format!("{e:?}"))?;
-    let (names, pong) = waitset_names(root, n);
-    let services = names
-        .iter()
-        .map(|nm| service(&node, nm))
-        .collect::<Res<Vec<_>>>()?;
+    let node = new_node()?;
+    let (services, pong) = waitset_services(&node, root, n)?;
     let listeners = services
         .iter()
         .map(|s| s.listener_builder().create().map_err(|e| format!("{e:?}")))
@@ -193,15 +208,9 @@ pub fn run_waitset(root: &Path, shm: &Shm, n: usize, count: usize) -> Res<Waitse
     set_log_level(LogLevel::Error);
     let warmup = (count / 10).max(50);
     let total = warmup + count;
-    let node = NodeBuilder::new()
-        .create::<ipc::Service>()
-        .map_err(|e| format!("{e:?}"))?;
-    let (names, pong) = waitset_names(root, n);
+    let node = new_node()?;
     // Created here, so that they exist (and are kept) while the waiter attaches to them.
-    let services = names
-        .iter()
-        .map(|nm| service(&node, nm))
-        .collect::<Res<Vec<_>>>()?;
+    let (services, pong) = waitset_services(&node, root, n)?;
     let listener = service(&node, &pong)?
         .listener_builder()
         .create()
@@ -225,13 +234,7 @@ pub fn run_waitset(root: &Path, shm: &Shm, n: usize, count: usize) -> Res<Waitse
         }
         let t = Instant::now();
         shm.u64(crate::xproc::OFF_T0).store(monotonic_ns(), Release);
-        notifier.notify().map_err(|e| format!("{e:?}"))?;
-        let mut got = 0;
-        while got == 0 {
-            listener
-                .blocking_wait(|_| got += 1)
-                .map_err(|e| format!("{e:?}"))?;
-        }
+        notify_and_wait(&notifier, &listener)?;
         if i >= warmup {
             rts.push(t.elapsed().as_nanos() as f64);
             lats.push(shm.u64(crate::xproc::OFF_LAT).load(Acquire) as f64);
@@ -274,9 +277,7 @@ impl IceRing {
     /// The publisher (first process) or the subscriber (second).
     pub fn new(root: &Path, g: crate::bulk::Geom, publisher: bool) -> Res<IceRing> {
         set_log_level(LogLevel::Error);
-        let node = NodeBuilder::new()
-            .create::<ipc::Service>()
-            .map_err(|e| format!("{e:?}"))?;
+        let node = new_node()?;
         let (ping, _) = service_names(root);
         let name: ServiceName = format!("{ping}-bulk")
             .as_str()

@@ -337,11 +337,10 @@ fn run(o: Opts) -> Res<()> {
             );
         }
         #[cfg(not(feature = "iceoryx2"))]
-        rows.push(Row::na(
+        rows.push(ice_not_built(
             "pingpong",
             "round trip",
             "iceoryx2 event service",
-            "not built in: --features iceoryx2",
         ));
     }
 
@@ -408,12 +407,7 @@ fn run(o: Opts) -> Res<()> {
             );
         }
         #[cfg(not(feature = "iceoryx2"))]
-        rows.push(Row::na(
-            "waitany",
-            "N=64",
-            ICE_WAITSET,
-            "not built in: --features iceoryx2",
-        ));
+        rows.push(ice_not_built("waitany", "N=64", ICE_WAITSET));
     }
 
     // --- uncontended mutex, semaphore release (this process only)
@@ -422,55 +416,20 @@ fn run(o: Opts) -> Res<()> {
         pb.set_message("uncontended mutex");
         const PTHREAD: &str = "robust process-shared pthread mutex";
         let l = inproc::batched(batches, per, &mut || raw.lock_unlock());
-        rows.push(Row::ns(
-            "mutex",
-            "lock+unlock",
-            PTHREAD,
-            l.median,
-            l.p99,
-            Some(l.cpu),
-        ));
+        rows.push(lat_row("mutex", "lock+unlock", PTHREAD, &l));
         let m = fmap::Mutex::create_in(&ns, Some("bench-mutex"), false)?;
         let l = inproc::batched(batches, per, &mut || {
             drop(std::hint::black_box(m.lock().expect("lock")))
         });
-        rows.push(
-            Row::ns(
-                "mutex",
-                "lock+unlock",
-                "fmap Mutex::lock + drop",
-                l.median,
-                l.p99,
-                Some(l.cpu),
-            )
-            .base(PTHREAD),
-        );
+        rows.push(lat_row("mutex", "lock+unlock", "fmap Mutex::lock + drop", &l).base(PTHREAD));
         let l = inproc::batched(batches, per, &mut || {
             drop(std::hint::black_box(m.try_lock().expect("try_lock")))
         });
-        rows.push(
-            Row::ns(
-                "mutex",
-                "lock+unlock",
-                "fmap Mutex::try_lock + drop",
-                l.median,
-                l.p99,
-                Some(l.cpu),
-            )
-            .base(PTHREAD),
-        );
+        rows.push(lat_row("mutex", "lock+unlock", "fmap Mutex::try_lock + drop", &l).base(PTHREAD));
         let rsm = inproc::RawSyncMutex::new(&format!("fmap-bench-rsm-{}", std::process::id()))?;
         let l = inproc::batched(batches, per, &mut || rsm.lock_unlock());
         rows.push(
-            Row::ns(
-                "mutex",
-                "lock+unlock",
-                "shared_memory + raw_sync Mutex",
-                l.median,
-                l.p99,
-                Some(l.cpu),
-            )
-            .base(PTHREAD),
+            lat_row("mutex", "lock+unlock", "shared_memory + raw_sync Mutex", &l).base(PTHREAD),
         );
         drop((rsm, m));
         pb.inc(1);
@@ -481,28 +440,13 @@ fn run(o: Opts) -> Res<()> {
         const SEMPOST: &str = "sem_post (process-shared sem_t)";
         let l = inproc::batched(batches, per, &mut || raw.sem_post());
         raw.sem_reset();
-        rows.push(Row::ns(
-            "semrelease",
-            "release(1)",
-            SEMPOST,
-            l.median,
-            l.p99,
-            Some(l.cpu),
-        ));
+        rows.push(lat_row("semrelease", "release(1)", SEMPOST, &l));
         let s = fmap::Semaphore::create_in(&ns, Some("bench-sem"), 0, i32::MAX)?;
         let l = inproc::batched(batches, per, &mut || {
             std::hint::black_box(s.release(1).expect("release"));
         });
         rows.push(
-            Row::ns(
-                "semrelease",
-                "release(1)",
-                "fmap Semaphore::release(1)",
-                l.median,
-                l.p99,
-                Some(l.cpu),
-            )
-            .base(SEMPOST),
+            lat_row("semrelease", "release(1)", "fmap Semaphore::release(1)", &l).base(SEMPOST),
         );
         rows.push(Row::na(
             "semrelease",
@@ -528,30 +472,13 @@ fn run(o: Opts) -> Res<()> {
             let iters = if q { (iters / 50).max(3) } else { iters };
             let name = inproc::shm_name(&format!("create-{size}"));
             let l = inproc::each(iters, &mut || inproc::raw_create_cycle(&name, size));
-            rows.push(Row::ns(
-                "create",
-                &case,
-                RAWSHM,
-                l.median,
-                l.p99,
-                Some(l.cpu),
-            ));
+            rows.push(lat_row("create", &case, RAWSHM, &l));
             let fname = format!("create-{size}");
             let l = inproc::each(iters, &mut || inproc::fmap_create_cycle(&ns, &fname, size));
-            rows.push(Row::ns("create", &case, "fmap", l.median, l.p99, Some(l.cpu)).base(RAWSHM));
+            rows.push(lat_row("create", &case, "fmap", &l).base(RAWSHM));
             let id = format!("fmap-bench-shmem-{}-{size}", std::process::id());
             let l = inproc::each(iters, &mut || inproc::shmem_create_cycle(&id, size));
-            rows.push(
-                Row::ns(
-                    "create",
-                    &case,
-                    "shared_memory crate",
-                    l.median,
-                    l.p99,
-                    Some(l.cpu),
-                )
-                .base(RAWSHM),
-            );
+            rows.push(lat_row("create", &case, "shared_memory crate", &l).base(RAWSHM));
             pb.inc(1);
         }
     }
@@ -569,7 +496,7 @@ fn run(o: Opts) -> Res<()> {
             // SAFETY: our descriptor.
             unsafe { libc::ftruncate(fd, size as libc::off_t) };
             let l = inproc::each(iters, &mut || inproc::raw_open_cycle(&name, size));
-            rows.push(Row::ns("open", &case, RAWSHM, l.median, l.p99, Some(l.cpu)));
+            rows.push(lat_row("open", &case, RAWSHM, &l));
             // SAFETY: our name and descriptor.
             unsafe {
                 libc::close(fd);
@@ -579,17 +506,7 @@ fn run(o: Opts) -> Res<()> {
                 ChildProc::spawn(&root, &["hold".into(), "open-me".into(), size.to_string()])?;
             holder.expect_line("READY")?;
             let l = inproc::each(iters, &mut || inproc::fmap_open_cycle(&ns, "open-me"));
-            rows.push(
-                Row::ns(
-                    "open",
-                    &case,
-                    "fmap (held by another process)",
-                    l.median,
-                    l.p99,
-                    Some(l.cpu),
-                )
-                .base(RAWSHM),
-            );
+            rows.push(lat_row("open", &case, "fmap (held by another process)", &l).base(RAWSHM));
             holder.finish()?;
             let keep = fmap::MappingOptions::new()
                 .namespace(&ns)
@@ -597,17 +514,7 @@ fn run(o: Opts) -> Res<()> {
                 .size(size as u64)
                 .create()?;
             let l = inproc::each(iters, &mut || inproc::fmap_open_cycle(&ns, "open-here"));
-            rows.push(
-                Row::ns(
-                    "open",
-                    &case,
-                    "fmap (held by this process)",
-                    l.median,
-                    l.p99,
-                    Some(l.cpu),
-                )
-                .base(RAWSHM),
-            );
+            rows.push(lat_row("open", &case, "fmap (held by this process)", &l).base(RAWSHM));
             drop(keep);
             let id = format!("fmap-bench-shmem-open-{}", std::process::id());
             let owner = shared_memory::ShmemConf::new()
@@ -616,17 +523,7 @@ fn run(o: Opts) -> Res<()> {
                 .create()
                 .map_err(|e| format!("shared_memory: {e}"))?;
             let l = inproc::each(iters, &mut || inproc::shmem_open_cycle(&id));
-            rows.push(
-                Row::ns(
-                    "open",
-                    &case,
-                    "shared_memory crate",
-                    l.median,
-                    l.p99,
-                    Some(l.cpu),
-                )
-                .base(RAWSHM),
-            );
+            rows.push(lat_row("open", &case, "shared_memory crate", &l).base(RAWSHM));
             drop(owner);
         }
         pb.inc(1);
@@ -711,12 +608,7 @@ fn run(o: Opts) -> Res<()> {
             pb.inc(1);
         }
         #[cfg(not(feature = "iceoryx2"))]
-        rows.push(Row::na(
-            "bulk",
-            "all",
-            "iceoryx2 publish-subscribe",
-            "not built in: --features iceoryx2",
-        ));
+        rows.push(ice_not_built("bulk", "all", "iceoryx2 publish-subscribe"));
     }
 
     // --- abandonment
@@ -901,6 +793,17 @@ const FMAP_RING: &str = "fmap section ring + events (2 processes)";
 const RS_RING: &str = "shared_memory + raw_sync events ring (2 processes)";
 const BOOST_RING: &str =
     "Boost.Interprocess shared_memory_object ring + interprocess_semaphores (2 processes)";
+
+/// A latency row from an in-process measurement: its median, p99 and CPU time.
+fn lat_row(group: &'static str, case: &str, imp: &str, l: &inproc::Lat) -> Row {
+    Row::ns(group, case, imp, l.median, l.p99, Some(l.cpu))
+}
+
+/// The row of an iceoryx2 measurement this build does not have.
+#[cfg(not(feature = "iceoryx2"))]
+fn ice_not_built(group: &'static str, case: &str, imp: &str) -> Row {
+    Row::na(group, case, imp, "not built in: --features iceoryx2")
+}
 
 /// The bulk table's case: the message size, and the ring unless it is the first one.
 pub fn bulk_case(size: usize, ring: bulk::Geom, first: bool) -> String {
