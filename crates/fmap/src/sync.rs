@@ -515,7 +515,6 @@ pub(crate) use Try as TryOutcome;
 /// `ReleaseMutex`.
 #[inline]
 pub(crate) fn release_mutex(page: &Page) -> Result<()> {
-    let owner = page.u64(OFF_OWNER);
     if !owned_by_me(page) {
         bail!(NotOwner, "the calling thread does not own the mutex");
     }
@@ -525,8 +524,16 @@ pub(crate) fn release_mutex(page: &Page) -> Result<()> {
         rec.store(r - 1, Relaxed);
         return Ok(());
     }
-    owner.store(0, Relaxed);
-    // SAFETY: this thread holds the token (owner == me).
+    give_back_token(page);
+    Ok(())
+}
+
+/// Clears the owner and unlocks the token, which the calling thread holds, then wakes sleepers
+/// if there are any.
+#[inline]
+fn give_back_token(page: &Page) {
+    page.u64(OFF_OWNER).store(0, Relaxed);
+    // SAFETY: the calling thread holds the token (its callers checked `owned_by_me`).
     unsafe { libc::pthread_mutex_unlock(page.mutex(OFF_TOKEN)) };
     // Wake sleepers only if there are any. A waiter registers in `nwaiters` (SeqCst) and then
     // compares the token word with the value it saw before its failed attempt; the unlock (a
@@ -540,7 +547,6 @@ pub(crate) fn release_mutex(page: &Page) -> Result<()> {
         page.seq().fetch_add(1, SeqCst);
         futex::wake_all(page.seq());
     }
-    Ok(())
 }
 
 /// Ends the calling thread's ownership of the mutex at `page` when its last handle anywhere
@@ -550,13 +556,7 @@ pub(crate) fn release_mutex(page: &Page) -> Result<()> {
 pub(crate) fn abandon_on_close(page: &Page) {
     page.u32(OFF_B).store(1, Relaxed);
     page.u32(OFF_A).store(0, Relaxed);
-    page.u64(OFF_OWNER).store(0, Relaxed);
-    // SAFETY: this thread holds the token (owned_by_me).
-    unsafe { libc::pthread_mutex_unlock(page.mutex(OFF_TOKEN)) };
-    fence(SeqCst);
-    if page.u32(OFF_NWAITERS).load(SeqCst) != 0 {
-        signal(page);
-    }
+    give_back_token(page);
 }
 
 /// Validates the state words of an event or semaphore, under its state lock. Any process
@@ -908,7 +908,8 @@ const TID_MASK: u32 = 0x3FFF_FFFF;
 const FUTEX_WAITERS: u32 = 0x8000_0000;
 
 /// Spins, then sleeps until one of the objects changes (or the deadline passes). `snaps` are
-/// the `seq` snapshots and `toks` the mutex token words seen after the failed attempts.
+/// the `seq` snapshots and `toks` the mutex token words (semaphores: the counts) seen at the
+/// failed attempts.
 ///
 /// A semaphore release bumps `seq` only when a sleeper is registered in `nwaiters`, so a
 /// semaphore whose count was 0 at the attempt is watched through its count too: a positive
