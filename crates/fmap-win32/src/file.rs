@@ -103,6 +103,33 @@ fn io_code(e: std::io::Error) -> u32 {
     }
 }
 
+/// What `ReadFile` and `WriteFile` do first: clear the byte count, refuse overlapped I/O,
+/// resolve the handle, and check the buffer. `Ok(None)`: nothing to transfer (`n == 0`).
+///
+/// # Safety
+/// `count` must be NULL or writable.
+unsafe fn start_io(
+    h: Handle,
+    buf_is_null: bool,
+    n: u32,
+    count: *mut u32,
+    overlapped: *mut c_void,
+) -> Result<Option<Arc<FileObj>>, u32> {
+    // SAFETY: NULL or writable (the caller's contract).
+    unsafe { put(count, 0) };
+    if !overlapped.is_null() {
+        return Err(ERROR_NOT_SUPPORTED);
+    }
+    let f = file_of(h)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf_is_null {
+        return Err(ERROR_INVALID_PARAMETER);
+    }
+    Ok(Some(f))
+}
+
 /// Synchronous reads only (`lpOverlapped` must be NULL). Reads until `n` bytes or the end of
 /// the file; at the end it succeeds with 0 bytes.
 ///
@@ -116,21 +143,12 @@ pub unsafe extern "C" fn ReadFile(
     read: *mut u32,
     overlapped: *mut c_void,
 ) -> i32 {
-    // SAFETY: NULL or writable.
-    unsafe { put(read, 0) };
-    if !overlapped.is_null() {
-        return fail(ERROR_NOT_SUPPORTED, FALSE);
-    }
-    let f = match file_of(h) {
-        Ok(f) => f,
+    // SAFETY: `read` is NULL or writable (the caller's contract).
+    let f = match unsafe { start_io(h, buf.is_null(), n, read, overlapped) } {
+        Ok(Some(f)) => f,
+        Ok(None) => return TRUE,
         Err(e) => return fail(e, FALSE),
     };
-    if n == 0 {
-        return TRUE;
-    }
-    if buf.is_null() {
-        return fail(ERROR_INVALID_PARAMETER, FALSE);
-    }
     // SAFETY: the caller passes a buffer of `n` writable bytes (non-NULL checked).
     let buf = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), n as usize) };
     let mut done = 0;
@@ -163,21 +181,12 @@ pub unsafe extern "C" fn WriteFile(
     written: *mut u32,
     overlapped: *mut c_void,
 ) -> i32 {
-    // SAFETY: NULL or writable.
-    unsafe { put(written, 0) };
-    if !overlapped.is_null() {
-        return fail(ERROR_NOT_SUPPORTED, FALSE);
-    }
-    let f = match file_of(h) {
-        Ok(f) => f,
+    // SAFETY: `written` is NULL or writable (the caller's contract).
+    let f = match unsafe { start_io(h, buf.is_null(), n, written, overlapped) } {
+        Ok(Some(f)) => f,
+        Ok(None) => return TRUE,
         Err(e) => return fail(e, FALSE),
     };
-    if n == 0 {
-        return TRUE;
-    }
-    if buf.is_null() {
-        return fail(ERROR_INVALID_PARAMETER, FALSE);
-    }
     // SAFETY: the caller passes `n` readable bytes (non-NULL checked).
     let data = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), n as usize) };
     match f.file.as_std().write_all(data) {
