@@ -43,11 +43,17 @@ impl Event {
         manual_reset: bool,
         initially_set: bool,
     ) -> Result<Event> {
-        let h = SyncHandle::create(ns, Kind::Event, name, &|page: &Page| {
-            page.u32(OFF_A).store(initially_set as u32, Relaxed);
-            page.u32(OFF_B).store(manual_reset as u32, Relaxed);
-            Ok(())
-        })?;
+        let h = SyncHandle::create(
+            ns,
+            Kind::Event,
+            name,
+            &|page: &Page| {
+                page.u32(OFF_A).store(initially_set as u32, Relaxed);
+                page.u32(OFF_B).store(manual_reset as u32, Relaxed);
+                Ok(())
+            },
+            None,
+        )?;
         Ok(Event { h })
     }
 

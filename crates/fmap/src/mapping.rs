@@ -674,7 +674,7 @@ fn create_impl(
         }
     };
     let (obj, origin) = match &named {
-        Some((name, dir)) => Object::open_or_create(dir, name, &header, &init, false)?,
+        Some((name, dir)) => Object::open_or_create(dir, name, &header, &init, None, false)?,
         None => {
             if file_backed {
                 // An unnamed file-backed section needs no object file at all.

@@ -43,14 +43,22 @@ impl Mutex {
 
     /// `CreateMutex` in `ns`.
     pub fn create_in(ns: &Namespace, name: Option<&str>, initial_owner: bool) -> Result<Mutex> {
-        let h = SyncHandle::create(ns, Kind::Mutex, name, &|page| {
-            if initial_owner {
-                // Taken through the page that becomes this process's mapping of the object.
-                let r = sync::try_mutex(page)?;
-                debug_assert!(r != sync::TryOutcome::No);
-            }
-            Ok(())
-        })?;
+        // Ownership is taken once the mutex has its name and before anyone else can open it
+        // (never in the private page of an object that may lose the race to publish).
+        let claim = |page: &sync::Page| match sync::try_mutex(page)? {
+            sync::TryOutcome::Got => Ok(()),
+            r => Err(crate::error::Error::new(
+                crate::ErrorKind::InvalidData,
+                format!("a new mutex could not be taken by its creator ({r:?})"),
+            )),
+        };
+        let h = SyncHandle::create(
+            ns,
+            Kind::Mutex,
+            name,
+            &|_| Ok(()),
+            initial_owner.then_some(&claim as &dyn Fn(&sync::Page) -> Result<()>),
+        )?;
         Ok(Mutex { h })
     }
 

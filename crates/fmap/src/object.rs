@@ -57,7 +57,7 @@
 
 use crate::error::{bail, Error, ErrorKind, Result};
 use crate::name::Name;
-use crate::namespace::{bucket_of_file, Dir};
+use crate::namespace::{bucket_of_file, BucketGuard, Dir};
 use crate::ofd::{self, Lock};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -428,11 +428,18 @@ impl Object {
     /// file before it is published). A caller that has just found the name absent passes
     /// `probe_first = false` to try creating first (a failed lookup costs as much as a create
     /// attempt that loses to an existing name, which is rare).
+    ///
+    /// `claim`, if given, runs on a newly created object right after it got its name and
+    /// before anyone else can use it (an initially owned mutex takes its ownership there): the
+    /// object is published with `closing` raised under its bucket lock, so every other opener
+    /// waits for the bucket lock, and the flag is cleared once `claim` succeeded. Nothing that
+    /// `claim` does can therefore happen to an object that is later discarded.
     pub(crate) fn open_or_create(
         dir: &Arc<Dir>,
         name: &Name,
         header: &Header,
         init: &dyn Fn(BorrowedFd<'_>) -> Result<()>,
+        claim: Option<&dyn Fn(&Object) -> Result<()>>,
         probe_first: bool,
     ) -> Result<(Arc<Object>, Origin)> {
         let mut probe = probe_first;
@@ -443,7 +450,7 @@ impl Object {
                 }
             }
             probe = true;
-            if let Some(obj) = create_linked(dir, name, header, init)? {
+            if let Some(obj) = create_linked(dir, name, header, init, claim)? {
                 return Ok((obj, Origin::Created));
             }
             // Lost a race with another creator: open theirs.
@@ -688,6 +695,7 @@ fn create_linked(
     name: &Name,
     header: &Header,
     init: &dyn Fn(BorrowedFd<'_>) -> Result<()>,
+    claim: Option<&dyn Fn(&Object) -> Result<()>>,
 ) -> Result<Option<Arc<Object>>> {
     let file_name = name.file_name();
     let what = format!("object {name} in {}", dir.path.display());
@@ -723,25 +731,49 @@ fn create_linked(
             return Err(Error::os(e, format!("cannot create {what}")));
         }
     };
-    let result = (|| -> Result<bool> {
+    let result = (|| -> Result<Option<Option<BucketGuard<'_>>>> {
         if dir.file_mode.as_raw_mode() & 0o066 != 0 {
             // The umask may have narrowed the directory's permission bits.
             rustix::fs::fchmod(&fd, dir.file_mode)
                 .map_err(|e| Error::os(e, format!("cannot chmod {what}")))?;
         }
         init(fd.as_fd())?;
-        write_all_at(fd.as_fd(), &header.encode(), 0, &what)?;
+        let mut published = header.clone();
+        published.closing = u32::from(claim.is_some());
+        write_all_at(fd.as_fd(), &published.encode(), 0, &what)?;
         ofd::set(fd.as_fd(), Lock::Read, 0, 1, false)
             .map_err(|e| os_lock_err(e, dir, &file_name))?;
-        link_into_place(&fd, dir, tmp_name.as_deref(), &file_name, &what)
+        // With a claim to make, openers must not get in between publishing and claiming: they
+        // see `closing` and retry under the bucket lock, which we hold until the claim is made.
+        let guard = match claim {
+            Some(_) => Some(dir.bucket(name.bucket())?),
+            None => None,
+        };
+        Ok(link_into_place(&fd, dir, tmp_name.as_deref(), &file_name, &what)?.then_some(guard))
     })();
     if let Some(t) = &tmp_name {
         let _ = rustix::fs::unlinkat(&dir.fd, t.as_str(), AtFlags::empty());
     }
-    if !result? {
+    let Some(guard) = result? else {
         return Ok(None);
-    }
+    };
     let obj = Object::held(fd, header.clone(), true, dir, &file_name);
+    if let Some(claim) = claim {
+        if let Err(e) = claim(&obj) {
+            // Dropping the object removes the name again; that takes the bucket lock.
+            drop(guard);
+            drop(obj);
+            return Err(e);
+        }
+        // Open for everyone now. (Nobody else can hold the object yet, so nobody else can
+        // be closing it: the flag is ours to clear.)
+        if let Err(e) = write_closing(obj.fd.as_fd(), 0) {
+            drop(guard);
+            drop(obj);
+            return Err(Error::os(e, format!("cannot publish {what}")));
+        }
+        drop(guard);
+    }
     Ok(Some(insert_cache(dir, &file_name, obj)))
 }
 

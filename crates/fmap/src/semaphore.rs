@@ -40,11 +40,17 @@ impl Semaphore {
                 "a semaphore needs maximum > 0 and 0 <= initial <= maximum (got initial {initial}, maximum {maximum})"
             );
         }
-        let h = SyncHandle::create(ns, Kind::Semaphore, name, &|page: &Page| {
-            page.u32(OFF_A).store(initial as u32, Relaxed);
-            page.u32(OFF_B).store(maximum as u32, Relaxed);
-            Ok(())
-        })?;
+        let h = SyncHandle::create(
+            ns,
+            Kind::Semaphore,
+            name,
+            &|page: &Page| {
+                page.u32(OFF_A).store(initial as u32, Relaxed);
+                page.u32(OFF_B).store(maximum as u32, Relaxed);
+                Ok(())
+            },
+            None,
+        )?;
         Ok(Semaphore { h })
     }
 

@@ -10,7 +10,7 @@ use crate::sync::{init_robust, Page, SyncKind, WaitTarget, OFF_LOCK, OFF_TOKEN};
 use crate::win32::*;
 use rustix::fs::FallocateFlags;
 use std::os::fd::BorrowedFd;
-use std::sync::{Arc, Mutex as StdMutex};
+use std::sync::Arc;
 
 /// One handle to a synchronization object.
 #[derive(Debug)]
@@ -134,24 +134,27 @@ impl SyncHandle {
     }
 
     /// Creates (or opens, if the name exists) an object of `kind`. `init` fills the state of a
-    /// new object in its (still private) page; it runs before the object gets its name.
+    /// new object in its (still private) page; it runs before the object gets its name and
+    /// must take no lock. `claim` runs on a new object once it has its name and before any
+    /// other thread or process can use it (an initially owned mutex is acquired there, so no
+    /// robust lock is ever taken in a page that might still be discarded).
     pub(crate) fn create(
         ns: &Namespace,
         kind: Kind,
         name: Option<&str>,
         init: &(dyn Fn(&Page) -> Result<()> + Sync),
+        claim: Option<&dyn Fn(&Page) -> Result<()>>,
     ) -> Result<SyncHandle> {
         let name = match name {
             None | Some("") => None,
             Some(n) => Some(Name::parse(n)?),
         };
         let header = Header::new(kind, name.as_ref());
-        // The page the state was initialised through is kept as the object's mapping: an
-        // initially owned mutex's token is on this thread's robust list at that address.
-        let slot: StdMutex<Option<Page>> = StdMutex::new(None);
         let init_fd = |fd: BorrowedFd<'_>| -> Result<()> {
             rustix::fs::fallocate(fd, FallocateFlags::empty(), 0, HEADER_SIZE)
                 .map_err(|e| Error::os(e, format!("cannot create a {kind}")))?;
+            // This mapping is private to this call and is unmapped when it returns; nothing
+            // in it is locked.
             let page = Page::map(fd)?;
             // SAFETY: the page is fresh and private to this thread until the object is published.
             unsafe {
@@ -160,42 +163,40 @@ impl SyncHandle {
                     init_robust(page.mutex(OFF_TOKEN))?;
                 }
             }
-            init(&page)?;
-            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(page);
-            Ok(())
+            init(&page)
         };
+        let claim_obj = claim.map(|c| move |obj: &Object| c(obj.page()?));
         let (obj, origin) = match &name {
-            None => (Object::create_unnamed(&header, &init_fd)?, Origin::Created),
+            None => {
+                let obj = Object::create_unnamed(&header, &init_fd)?;
+                // Nobody else can reach an unnamed object before this returns.
+                if let Some(c) = &claim_obj {
+                    c(&obj)?;
+                }
+                (obj, Origin::Created)
+            }
             Some(n) => {
                 let dir = ns.dir(n.scope())?;
-                Object::open_or_create(&dir, n, &header, &init_fd, true)?
+                Object::open_or_create(
+                    &dir,
+                    n,
+                    &header,
+                    &init_fd,
+                    claim_obj
+                        .as_ref()
+                        .map(|c| c as &dyn Fn(&Object) -> Result<()>),
+                    true,
+                )?
             }
         };
-        let page = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
         if origin == Origin::Existing {
-            if let Some(p) = page {
-                // Our object lost the race to another creator; nothing of it was published.
-                discard(p, kind);
-            }
             let n = name.as_ref().expect("only named objects can exist");
             check_kind(&obj, n, kind)?;
-            return Ok(SyncHandle {
-                obj,
-                access: all_access(kind),
-                existed: true,
-            });
-        }
-        if let Some(p) = page {
-            if let Err(p) = obj.page.set(p) {
-                // Another thread of this process mapped it first; keep ours mapped (it may be
-                // on this thread's robust list).
-                std::mem::forget(p);
-            }
         }
         Ok(SyncHandle {
             obj,
             access: all_access(kind),
-            existed: false,
+            existed: origin == Origin::Existing,
         })
     }
 
@@ -221,13 +222,6 @@ impl SyncHandle {
             access,
             existed: true,
         })
-    }
-}
-
-fn discard(page: Page, kind: Kind) {
-    if kind == Kind::Mutex && page.owned_by_this_process() {
-        // SAFETY: this thread took the token of the never-published object in `init`.
-        unsafe { libc::pthread_mutex_unlock(page.mutex(OFF_TOKEN)) };
     }
 }
 
