@@ -5,7 +5,7 @@ use crate::style;
 use crate::units::{human_duration, human_size};
 use crate::{
     CreateCmd, HoldArgs, LsArgs, NameArg, ReadArgs, ReleaseArgs, ShowArgs, WaitArgs, WriteArgs,
-    EXIT_ABANDONED, EXIT_OK, EXIT_TIMED_OUT,
+    EXIT_ABANDONED, EXIT_FAILED, EXIT_OK, EXIT_TIMED_OUT,
 };
 use fmap::win32::*;
 use fmap::{
@@ -163,10 +163,7 @@ pub fn gc() -> Result<u8> {
     let ns = Namespace::default();
     let r = ns.sweep()?;
     if r.removed.is_empty() {
-        println!(
-            "nothing to remove: every object in {} has a live holder",
-            ns.root().display()
-        );
+        println!("nothing removed from {}", ns.root().display());
     } else {
         println!(
             "removed {} stale object(s), freed {}:",
@@ -176,6 +173,24 @@ pub fn gc() -> Result<u8> {
         for n in &r.removed {
             println!("  {n}");
         }
+    }
+    println!("{} object(s) have a live holder", r.alive);
+    if !r.busy.is_empty() {
+        println!(
+            "{} object(s) skipped: their bucket lock was held by another process (run gc again; \
+             a process that stays stopped or another user may hold it)",
+            r.busy.len()
+        );
+        for f in &r.busy {
+            println!("  {f}");
+        }
+    }
+    if !r.failed.is_empty() {
+        println!("{} object(s) could not be examined or removed:", r.failed.len());
+        for (f, e) in &r.failed {
+            println!("  {f}: {e}");
+        }
+        return Ok(EXIT_FAILED);
     }
     Ok(EXIT_OK)
 }

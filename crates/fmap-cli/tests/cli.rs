@@ -846,7 +846,7 @@ fn gc_removes_what_dead_processes_left() {
     ns.fmap(&["gc"])
         .assert()
         .success()
-        .stdout(predicate::str::starts_with("nothing to remove"));
+        .stdout(predicate::str::starts_with("nothing removed"));
     let _live = ns.hold(&["create", "event", "alive"]);
     let mut victim = ns.hold(&["create", "mapping", "orphan", "--size", "1MiB"]);
     victim.stop(libc::SIGKILL);

@@ -66,6 +66,9 @@ pub enum ErrorKind {
     /// `ERROR_INVALID_DATA` (13): an object file in the namespace is corrupt or of a foreign
     /// format.
     InvalidData,
+    /// `ERROR_TIMEOUT` (1460): an internal lock of the namespace stayed held by another
+    /// process (stopped, or hostile) for longer than fmap waits for one.
+    Timeout,
     /// Any other operating-system failure (`ERROR_GEN_FAILURE`, 31); the source error says more.
     Other,
 }
@@ -98,6 +101,7 @@ impl ErrorKind {
             ErrorKind::PrivilegeNotHeld => ERROR_PRIVILEGE_NOT_HELD,
             ErrorKind::CommitmentLimit => ERROR_COMMITMENT_LIMIT,
             ErrorKind::InvalidData => ERROR_INVALID_DATA,
+            ErrorKind::Timeout => ERROR_TIMEOUT,
             ErrorKind::Other => ERROR_GEN_FAILURE,
         }
     }
@@ -128,6 +132,7 @@ impl ErrorKind {
             ErrorKind::PrivilegeNotHeld => "ERROR_PRIVILEGE_NOT_HELD",
             ErrorKind::CommitmentLimit => "ERROR_COMMITMENT_LIMIT",
             ErrorKind::InvalidData => "ERROR_INVALID_DATA",
+            ErrorKind::Timeout => "ERROR_TIMEOUT",
             ErrorKind::Other => "ERROR_GEN_FAILURE",
         }
     }
@@ -207,6 +212,7 @@ impl From<Error> for io::Error {
             | ErrorKind::FilenameExcedRange => io::ErrorKind::InvalidInput,
             ErrorKind::NotEnoughMemory => io::ErrorKind::OutOfMemory,
             ErrorKind::InvalidData => io::ErrorKind::InvalidData,
+            ErrorKind::Timeout => io::ErrorKind::TimedOut,
             _ => io::ErrorKind::Other,
         };
         io::Error::new(kind, e)

@@ -437,9 +437,23 @@ impl Section {
         let (fd, writable) = match file {
             Some(f) => open_for_section(f.fd(), protection)?,
             None => {
+                // The path comes from the object file: follow it only if nobody but this user
+                // (or root) can have written it, or another user could make us open any file
+                // we can open.
+                obj.check_written_only_by_me_or_root()?;
                 let (fd, w) = open_path_for_section(&path, protection, &h.name)?;
                 let st = rustix::fs::fstat(&fd)
                     .map_err(|e| Error::os(e, format!("fstat {}", path.display())))?;
+                if rustix::fs::FileType::from_raw_mode(st.st_mode)
+                    != rustix::fs::FileType::RegularFile
+                {
+                    bail!(
+                        AccessDenied,
+                        "the file of section {} ({}) is not a regular file; refusing to map it",
+                        h.name,
+                        path.display()
+                    );
+                }
                 if st.st_dev != h.file_dev || st.st_ino != h.file_ino {
                     bail!(
                         FileNotFound,
@@ -491,7 +505,9 @@ fn open_path_for_section(
     prot: Protection,
     name: &str,
 ) -> Result<(OwnedFd, bool)> {
-    let flags = OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NOCTTY;
+    // NONBLOCK: the path may name a FIFO by now, whose open would wait for a peer; anything
+    // but a regular file is refused after the open.
+    let flags = OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::NONBLOCK;
     if prot.is_writable() {
         match rustix::fs::open(path, flags | OFlags::RDWR, rustix::fs::Mode::empty()) {
             Ok(f) => return Ok((f, true)),

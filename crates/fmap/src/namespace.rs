@@ -35,6 +35,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::time::{Duration, Instant};
 
 /// Environment variable that moves the namespace root (default `/dev/shm`).
 pub const ROOT_ENV: &str = "FMAP_ROOT";
@@ -235,19 +236,31 @@ impl Namespace {
             let r = dir.sweep()?;
             report.removed.extend(r.removed);
             report.bytes_freed += r.bytes_freed;
+            report.alive += r.alive;
+            report.busy.extend(r.busy);
+            report.failed.extend(r.failed);
         }
         Ok(report)
     }
 }
 
-/// What [`Namespace::sweep`] removed.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// What [`Namespace::sweep`] found and removed.
+#[derive(Debug, Default)]
 pub struct SweepReport {
     /// The names of the removed objects (as stored in their headers, or the file name if the
     /// header was unreadable).
     pub removed: Vec<String>,
     /// Memory (file-system blocks) returned to the system, in bytes.
     pub bytes_freed: u64,
+    /// How many objects have a live holder (left alone).
+    pub alive: usize,
+    /// Object files whose bucket lock another thread or process held at that moment (a name
+    /// operation in progress, or a stopped or hostile process): not examined, so that a sweep
+    /// never waits; a later sweep retries them.
+    pub busy: Vec<String>,
+    /// Object files that could not be examined or removed, with the reason (permission,
+    /// descriptor or inode exhaustion, a planted file that is not an object, …).
+    pub failed: Vec<(String, Error)>,
 }
 
 fn dir_name(scope: Scope) -> String {
@@ -263,8 +276,9 @@ pub(crate) struct Dir {
     pub(crate) fd: OwnedFd,
     /// Permission bits for new object files.
     pub(crate) file_mode: Mode,
-    /// The `.lock` file (opened on first use, so that merely listing a directory creates
-    /// nothing), with the pid that opened it.
+    /// The `.lock` file, with the pid that opened it: opened with the directory when it is
+    /// opened for use, on first use otherwise (so that merely listing a directory creates
+    /// nothing).
     lock: Mutex<Option<(u32, Arc<OwnedFd>)>>,
     shards: [Mutex<()>; SHARDS],
     /// Objects this process holds, by file name, so that a second open in the same process
@@ -342,11 +356,22 @@ impl Dir {
             ));
         }
         let file_mode = Mode::from_raw_mode(perm & 0o666);
+        // A directory opened for use gets its lock file now, so that closing a handle never
+        // needs a new descriptor (a full descriptor table would otherwise leave the name
+        // behind). Failing here is not fatal: `lock_fd` tries again, and creating an object
+        // requires it.
+        let lock = if create {
+            open_lock_file(&fd, &path, file_mode)
+                .ok()
+                .map(|l| (current_pid(), Arc::new(l)))
+        } else {
+            None
+        };
         Ok(Dir {
             path,
             fd,
             file_mode,
-            lock: Mutex::new(None),
+            lock: Mutex::new(lock),
             shards: std::array::from_fn(|_| Mutex::new(())),
             cache: Mutex::new(HashMap::new()),
             removed: std::sync::atomic::AtomicBool::new(false),
@@ -378,27 +403,35 @@ impl Dir {
         }
     }
 
-    /// Takes the bucket lock of `bucket` (in-process mutex, then the OFD byte).
+    /// The `.lock` file's descriptor for this process: opened when the directory is opened
+    /// for use (so that a close never needs a new descriptor), or now if that failed, and
+    /// again in a `fork`ed child (which shares the parent's open file description and so its
+    /// locks).
+    pub(crate) fn lock_fd(&self) -> Result<Arc<OwnedFd>> {
+        let mut g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let pid = current_pid();
+        match &*g {
+            Some((p, fd)) if *p == pid => Ok(fd.clone()),
+            _ => {
+                let fd = Arc::new(open_lock_file(&self.fd, &self.path, self.file_mode)?);
+                *g = Some((pid, fd.clone()));
+                Ok(fd)
+            }
+        }
+    }
+
+    /// Takes the bucket lock of `bucket` (in-process mutex, then the OFD byte), waiting at
+    /// most [`BUCKET_LOCK_BOUND`] for another process to let go of it (`ERROR_TIMEOUT` then:
+    /// the lock file is shared with every user of the directory, and a stopped or hostile
+    /// process can hold a byte of it forever).
     pub(crate) fn bucket(&self, bucket: u32) -> Result<BucketGuard<'_>> {
         let local = self.shards[bucket as usize % SHARDS]
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        let fd = {
-            let mut g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-            let pid = current_pid();
-            match &*g {
-                // A forked child shares the parent's open file description and therefore its
-                // locks: it opens its own.
-                Some((p, fd)) if *p == pid => fd.clone(),
-                _ => {
-                    let fd = Arc::new(open_lock_file(&self.fd, &self.path, self.file_mode)?);
-                    *g = Some((pid, fd.clone()));
-                    fd
-                }
-            }
-        };
-        ofd::set(fd.as_fd(), Lock::Write, bucket as u64, 1, true)
-            .map_err(|e| Error::os(e, format!("cannot lock {}/.lock", self.path.display())))?;
+        let fd = self.lock_fd()?;
+        if !self.try_ofd(&fd, bucket)? {
+            wait_for_ofd(self, &fd, bucket)?;
+        }
         Ok(BucketGuard {
             fd,
             bucket,
@@ -406,13 +439,44 @@ impl Dir {
         })
     }
 
-    /// Removes stale objects (no live holder) from this directory.
+    /// [`Dir::bucket`] without waiting: `Ok(None)` if another thread or process holds it.
+    /// Sweeping uses this: it is opportunistic, and a busy bucket is retried by a later sweep.
+    pub(crate) fn try_bucket(&self, bucket: u32) -> Result<Option<BucketGuard<'_>>> {
+        let local = match self.shards[bucket as usize % SHARDS].try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+        };
+        let fd = self.lock_fd()?;
+        if !self.try_ofd(&fd, bucket)? {
+            return Ok(None);
+        }
+        Ok(Some(BucketGuard {
+            fd,
+            bucket,
+            _local: local,
+        }))
+    }
+
+    fn try_ofd(&self, fd: &OwnedFd, bucket: u32) -> Result<bool> {
+        ofd::set(fd.as_fd(), Lock::Write, bucket as u64, 1, false)
+            .map_err(|e| Error::os(e, format!("cannot lock {}/.lock", self.path.display())))
+    }
+
+    /// Removes stale objects (no live holder) from this directory. Never waits for a bucket
+    /// lock: an object whose bucket is busy is left for a later sweep (see
+    /// [`SweepReport::busy`]).
     pub(crate) fn sweep(&self) -> Result<SweepReport> {
         let mut report = SweepReport::default();
         for f in self.object_files()? {
-            if let Ok(Some((label, bytes))) = object::remove_if_stale(self, &f) {
-                report.removed.push(label);
-                report.bytes_freed += bytes;
+            match object::remove_if_stale(self, &f) {
+                Ok(object::Stale::Removed { label, bytes }) => {
+                    report.removed.push(label);
+                    report.bytes_freed += bytes;
+                }
+                Ok(object::Stale::Alive) => report.alive += 1,
+                Ok(object::Stale::Busy) => report.busy.push(f),
+                Err(e) => report.failed.push((f, e)),
             }
         }
         Ok(report)
@@ -459,6 +523,45 @@ fn open_lock_file(dir: &OwnedFd, path: &Path, mode: Mode) -> Result<OwnedFd> {
         }
     }
     Ok(fd)
+}
+
+/// How long a name operation waits for its bucket lock. Legitimate holders keep it for a few
+/// system calls; past this, a stopped or hostile process holds it and the operation fails
+/// with `ERROR_TIMEOUT` instead of waiting forever.
+pub(crate) const BUCKET_LOCK_BOUND: Duration = Duration::from_secs(5);
+
+/// Waits for the OFD byte of `bucket`, polling (there is no timed `F_OFD_SETLKW`): a few
+/// yields first (a legitimate holder is done within microseconds), then sleeps that double up
+/// to 2 ms, until [`BUCKET_LOCK_BOUND`].
+#[cold]
+fn wait_for_ofd(dir: &Dir, fd: &OwnedFd, bucket: u32) -> Result<()> {
+    let start = Instant::now();
+    for _ in 0..64 {
+        std::thread::yield_now();
+        if dir.try_ofd(fd, bucket)? {
+            return Ok(());
+        }
+    }
+    let mut pause = Duration::from_micros(20);
+    loop {
+        std::thread::sleep(pause);
+        if dir.try_ofd(fd, bucket)? {
+            return Ok(());
+        }
+        if start.elapsed() >= BUCKET_LOCK_BOUND {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "byte {bucket} of {}/.lock (the lock of the names in bucket {bucket}) has been \
+                     held by another process for more than {} s; a stopped process or another \
+                     user holds it (see /proc/locks)",
+                    dir.path.display(),
+                    BUCKET_LOCK_BOUND.as_secs()
+                ),
+            ));
+        }
+        pause = (pause * 2).min(Duration::from_millis(2));
+    }
 }
 
 /// The bucket lock of a name, held until dropped.

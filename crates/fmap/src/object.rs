@@ -392,6 +392,36 @@ impl Object {
         Ok(self.page.get_or_init(|| p))
     }
 
+    /// Fails with `ERROR_ACCESS_DENIED` unless the object's header can only have been written
+    /// by the calling user or by root: its file belongs to one of them and no one else may
+    /// write it (file-backed sections are created so, see [`create_linked`]). Bytes another
+    /// user can write are never trusted for anything outside the namespace directory, such as
+    /// the path of a file-backed section. Unnamed objects (memfds) are this process's own.
+    pub(crate) fn check_written_only_by_me_or_root(&self) -> Result<()> {
+        if self.entry.is_none() {
+            return Ok(());
+        }
+        let st = rustix::fs::fstat(&*self.fd).map_err(|e| Error::os(e, "fstat"))?;
+        let euid = rustix::process::geteuid().as_raw();
+        if (st.st_uid == euid || st.st_uid == 0) && st.st_mode & 0o022 == 0 {
+            return Ok(());
+        }
+        let why = if st.st_uid != euid && st.st_uid != 0 {
+            format!("was created by uid {}", st.st_uid)
+        } else {
+            format!(
+                "can be rewritten by other users (mode {:o})",
+                st.st_mode & 0o777
+            )
+        };
+        bail!(
+            AccessDenied,
+            "section {} is backed by a file whose path {why}; fmap opens the file of a section \
+             only on the word of your own user or root",
+            self.header.name
+        )
+    }
+
     /// Whether this process could open the object file for writing.
     pub(crate) fn writable(&self) -> bool {
         self.writable
@@ -670,7 +700,23 @@ fn holders_remain_after(
     {
         return Ok(true);
     }
-    let _ = write_closing(fd, 1);
+    if let Err(e) = write_closing(fd, 1) {
+        // Without the flag a lock-free opener could slip in unseen and hold a file whose name
+        // we then remove: a process that cannot write the object file (a read-only user of a
+        // `Global\` directory, or another user of a file-backed section) leaves the name to
+        // one that can. A file that is no fmap object at all (planted garbage) has no such
+        // openers: they fail on its header.
+        if read_header(fd, &file_name).is_err() {
+            return ofd::held_by_others(fd, Lock::Write, 0, 1)
+                .map_err(|e| os_lock_err(e, dir, file_name));
+        }
+        bail!(
+            AccessDenied,
+            "cannot mark {}/{file_name} for removal ({e}): this user cannot write it, and leaves \
+             removing it to one who can",
+            dir.path.display()
+        );
+    }
     if ofd::held_by_others(fd, Lock::Write, 0, 1).map_err(|e| os_lock_err(e, dir, file_name))? {
         let _ = write_closing(fd, 0);
         return Ok(true);
@@ -699,6 +745,10 @@ fn create_linked(
 ) -> Result<Option<Arc<Object>>> {
     let file_name = name.file_name();
     let what = format!("object {name} in {}", dir.path.display());
+    // No name without a lock file: closing it and removing it when stale need one, and a
+    // directory that cannot have one (say, out of inodes) must not get names that nobody
+    // could remove.
+    dir.lock_fd()?;
     let mut tmp_name = None;
     let fd = match rustix::fs::openat(
         &dir.fd,
@@ -731,10 +781,18 @@ fn create_linked(
             return Err(Error::os(e, format!("cannot create {what}")));
         }
     };
+    // The header of a file-backed section names a file outside the namespace: only its
+    // creator may write it (see `Object::check_written_only_by_me_or_root`). Everything else
+    // takes the directory's read/write bits.
+    let mode = if header.flags & FLAG_FILE_BACKED != 0 {
+        Mode::from_raw_mode(dir.file_mode.as_raw_mode() & 0o644)
+    } else {
+        dir.file_mode
+    };
     let result = (|| -> Result<Option<Option<BucketGuard<'_>>>> {
-        if dir.file_mode.as_raw_mode() & 0o066 != 0 {
-            // The umask may have narrowed the directory's permission bits.
-            rustix::fs::fchmod(&fd, dir.file_mode)
+        if mode.as_raw_mode() & 0o066 != 0 || mode != dir.file_mode {
+            // The umask may have narrowed the permission bits.
+            rustix::fs::fchmod(&fd, mode)
                 .map_err(|e| Error::os(e, format!("cannot chmod {what}")))?;
         }
         init(fd.as_fd())?;
@@ -881,27 +939,38 @@ fn release(fd: &OwnedFd, dir: &Dir, file_name: &str) -> Result<()> {
     }
 }
 
-/// Sweeper step: removes `file_name` if nobody holds it. Returns the object's name and the
-/// bytes freed.
-pub(crate) fn remove_if_stale(dir: &Dir, file_name: &str) -> Result<Option<(String, u64)>> {
+/// What a sweeper step found.
+pub(crate) enum Stale {
+    /// The object was stale and is gone: its name (or file name) and the bytes freed.
+    Removed { label: String, bytes: u64 },
+    /// Someone holds it (or it vanished meanwhile).
+    Alive,
+    /// Its bucket lock was held by someone else; not examined.
+    Busy,
+}
+
+/// Sweeper step: removes `file_name` if nobody holds it. Never waits for the bucket lock.
+pub(crate) fn remove_if_stale(dir: &Dir, file_name: &str) -> Result<Stale> {
     // Cheap check first, without the bucket lock.
     {
         let Some((fd, _)) = open_file(dir, file_name)? else {
-            return Ok(None);
+            return Ok(Stale::Alive);
         };
         if ofd::held_by_others(fd.as_fd(), Lock::Write, 0, 1)
             .map_err(|e| os_lock_err(e, dir, file_name))?
         {
-            return Ok(None);
+            return Ok(Stale::Alive);
         }
     }
-    let _guard = dir.bucket(bucket_of_file(file_name))?;
+    let Some(_guard) = dir.try_bucket(bucket_of_file(file_name))? else {
+        return Ok(Stale::Busy);
+    };
     let Some((fd, _)) = open_file(dir, file_name)? else {
-        return Ok(None);
+        return Ok(Stale::Alive);
     };
     ensure_regular(fd.as_fd(), dir, file_name)?;
     if holders_remain(fd.as_fd(), dir, file_name)? {
-        return Ok(None);
+        return Ok(Stale::Alive);
     }
     let label = read_header(fd.as_fd(), &file_name)
         .map(|h| h.name)
@@ -910,7 +979,7 @@ pub(crate) fn remove_if_stale(dir: &Dir, file_name: &str) -> Result<Option<(Stri
         .map(|st| st.st_blocks as u64 * 512)
         .unwrap_or(0);
     unlink(dir, file_name)?;
-    Ok(Some((label, bytes)))
+    Ok(Stale::Removed { label, bytes })
 }
 
 /// What [`peek`] reads from one object file.

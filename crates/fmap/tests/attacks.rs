@@ -7,8 +7,9 @@
 #[macro_use]
 mod common;
 
-use common::{namespace_with_prefix, Ctx, Proc, GUARD_D, R};
-use fmap::{ErrorKind, Mutex, Namespace, WaitResult};
+use common::{namespace_with_prefix, object_file, object_files, Ctx, Proc, Tmpfs, GUARD_D, R};
+use fmap::{ErrorKind, Mapping, MappingOptions, Mutex, Name, Namespace, Scope, WaitResult};
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 const CHILD_ENV: &str = "FMAP_ATTACKS_CHILD";
@@ -27,6 +28,34 @@ fn run(role: &str) -> R {
     });
     match role {
         "owned-create-loop" => owned_create_loop(),
+        "create-global" => {
+            let m = Mapping::create(&common::var("NAME"), 4096).ctx("CreateFileMapping")?;
+            common::report("DONE");
+            drop(m);
+            Ok(())
+        }
+        "close-with-full-fd-table" => {
+            // The first and last handle of this process to a name …
+            let m = Mapping::create("Local\\fdfull", 4096).ctx("CreateFileMapping")?;
+            // … is closed with the descriptor table full.
+            let mut spare = Vec::new();
+            loop {
+                // SAFETY: dup of a descriptor we own; the copies are closed below.
+                let fd = unsafe { libc::dup(0) };
+                if fd < 0 {
+                    break;
+                }
+                spare.push(fd);
+            }
+            check!(!spare.is_empty(), "no descriptor could be opened at all");
+            drop(m);
+            for fd in spare {
+                // SAFETY: closing the copies made above.
+                unsafe { libc::close(fd) };
+            }
+            common::report("DONE");
+            Ok(())
+        }
         other => Err(format!("unknown role {other}")),
     }
 }
@@ -102,4 +131,165 @@ fn create_mutex_initially_owned_race() {
     // Nothing is left behind.
     let ns = Namespace::at(dir.path());
     assert_eq!(ns.find("race").unwrap_err().kind(), ErrorKind::FileNotFound);
+}
+
+/// The bucket (byte of `.lock`) of an object file name, as the library computes it.
+fn bucket_of(file_name: &str) -> u64 {
+    u64::from_str_radix(&file_name[..4], 16).unwrap() % 4096
+}
+
+/// A name of `scope` whose file falls into bucket `b`.
+fn name_in_bucket(prefix: &str, b: u64) -> String {
+    (0..)
+        .map(|i| format!("{prefix}n{i}"))
+        .find(|n| bucket_of(&Name::parse(n).unwrap().file_name()) == b)
+        .unwrap()
+}
+
+/// Another process's hold on byte `b` of a namespace directory's `.lock` (an OFD write lock
+/// through a description of our own, as a stopped process or another user would hold it).
+fn hold_bucket(dir: &std::path::Path, b: u64) -> std::fs::File {
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(dir.join(".lock"))
+        .unwrap();
+    // SAFETY: all-zero is a valid `flock`; the fields are set below.
+    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+    fl.l_type = libc::F_WRLCK as libc::c_short;
+    fl.l_whence = libc::SEEK_SET as libc::c_short;
+    fl.l_start = b as libc::off_t;
+    fl.l_len = 1;
+    // SAFETY: a live descriptor and a valid `flock`.
+    let r = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_OFD_SETLK, &fl) };
+    assert_eq!(r, 0, "cannot lock byte {b} of .lock");
+    f
+}
+
+/// Runs `f` on another thread; panics if it has not returned within the hang guard.
+fn bounded<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(GUARD_D)
+        .unwrap_or_else(|_| panic!("{what} hung for {GUARD_D:?}"))
+}
+
+/// Issue 11, item 3: a planted unheld file plus a lock held on its bucket's byte of `.lock`
+/// (which is `0666` in `Global\`) hung every process's first call in the namespace (the
+/// first-use sweep waited for that bucket) and `fmap gc`. Sweeping now never waits: a fresh
+/// process creates an unrelated name at once, and a sweep reports the bucket as busy. Names of
+/// the held bucket wait at most `BUCKET_LOCK_BOUND` and then fail with `ERROR_TIMEOUT`.
+#[test]
+fn held_bucket_lock_delays_only_its_own_bucket() {
+    let (dir, ns) = namespace_with_prefix("fmap-attack-bucket-");
+    drop(
+        MappingOptions::new()
+            .namespace(&ns)
+            .name("Global\\init")
+            .size(4096)
+            .create()
+            .unwrap(),
+    );
+    let gdir = ns.dir_path(Scope::Global);
+    let planted = "0".repeat(32);
+    std::fs::write(gdir.join(&planted), b"not an object; nobody holds it").unwrap();
+    let _held = hold_bucket(&gdir, bucket_of(&planted));
+    let unrelated = name_in_bucket("Global\\", 7);
+    let mut child = Proc::spawn(
+        CHILD_ENV,
+        dir.path(),
+        "create-global",
+        &[("NAME", unrelated)],
+    );
+    child.expect("FMAP:DONE");
+    child.wait_success();
+    // An explicit sweep (fmap gc) returns too, and says what it skipped.
+    let root = dir.path().to_owned();
+    let report = bounded("sweep", move || Namespace::at(root).sweep().unwrap());
+    assert_eq!(report.busy, vec![planted.clone()], "{report:?}");
+    assert!(gdir.join(&planted).exists());
+    // A name in the held bucket that needs the lock (its stale file must be removed) waits
+    // for the bound, then fails with ERROR_TIMEOUT instead of hanging.
+    let same = name_in_bucket("Global\\", bucket_of(&planted));
+    let same_file = object_file(&ns, &same);
+    std::fs::write(&same_file, b"stale").unwrap();
+    let ns2 = Namespace::at(dir.path());
+    let e = bounded("create in the held bucket", move || {
+        MappingOptions::new()
+            .namespace(&ns2)
+            .name(&same)
+            .size(4096)
+            .create()
+    })
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert_eq!(e.win32_code(), fmap::win32::ERROR_TIMEOUT);
+    // Once the lock is let go, everything is swept and works.
+    drop(_held);
+    let report = Namespace::at(dir.path()).sweep().unwrap();
+    assert!(report.busy.is_empty() && report.failed.is_empty(), "{report:?}");
+    assert!(!gdir.join(&planted).exists());
+}
+
+/// Issue 11, item 9: the first and last close of a name in a process, with the descriptor
+/// table full, left the object file behind (the close opened the `.lock` file then). The lock
+/// file is now opened with the directory, so a close needs no new descriptor.
+#[test]
+fn close_with_a_full_descriptor_table_removes_the_name() {
+    let (dir, ns) = namespace_with_prefix("fmap-attack-fdfull-");
+    let mut child = Proc::spawn(CHILD_ENV, dir.path(), "close-with-full-fd-table", &[]);
+    child.expect("FMAP:DONE");
+    child.wait_success();
+    assert_eq!(object_files(&ns), Vec::<String>::new());
+}
+
+/// Issue 11, item 7: a tmpfs out of inodes before the namespace's `.lock` existed left every
+/// name behind after its holders closed it, and `fmap gc` said every object had a live holder.
+/// Now a name is never created without a lock file, so closes always remove their names.
+#[test]
+fn inode_exhaustion_never_strands_names() {
+    let t = Tmpfs::mount(tempfile::tempdir().unwrap(), "4M,nr_inodes=40");
+    if let Err(e) = &t.mounted {
+        if !common::is_root() {
+            eprintln!("skipped: needs root to mount a tmpfs (CI runs as root): {e}");
+            return;
+        }
+        panic!("mounting a tmpfs failed: {e}");
+    }
+    let ns = Namespace::at(t.dir.path());
+    let mut held = Vec::new();
+    let err = loop {
+        match MappingOptions::new()
+            .namespace(&ns)
+            .name(&format!("n{}", held.len()))
+            .size(4096)
+            .create()
+        {
+            Ok(m) => held.push(m),
+            Err(e) => break e,
+        }
+        assert!(held.len() < 100, "inodes never ran out");
+    };
+    assert_eq!(err.kind(), ErrorKind::DiskFull, "{err}");
+    assert!(held.len() > 10, "only {} names fitted", held.len());
+    let n = held.len();
+    drop(held);
+    assert_eq!(
+        object_files(&ns),
+        Vec::<String>::new(),
+        "names left behind after all {n} were closed"
+    );
+    // And the namespace is usable again.
+    let again = MappingOptions::new()
+        .namespace(&ns)
+        .name("again")
+        .size(4096)
+        .create()
+        .unwrap();
+    assert!(!again.already_existed());
+    let report = ns.sweep().unwrap();
+    assert_eq!(report.alive, 1, "{report:?}");
+    assert!(report.failed.is_empty(), "{report:?}");
 }

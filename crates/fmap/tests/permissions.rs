@@ -254,8 +254,95 @@ fn run(role: &str) -> R {
             check!(owner == ATTACKER, "squat owner {owner}");
             Ok(())
         }
+        "forger" => {
+            // Issue 11, item 1: fake file-backed sections whose headers name files the
+            // attacker cannot open, with device and inode copied from `stat`.
+            let own = root().join("forger-data");
+            let (f, _) = fmap::File::open(
+                &own,
+                GENERIC_READ | GENERIC_WRITE,
+                FILE_SHARE_READ | FILE_SHARE_WRITE,
+                fmap::Disposition::CreateAlways,
+            )
+            .map_err(|e| format!("forger's file: {e}"))?;
+            f.set_len(4096).map_err(|e| e.to_string())?;
+            let mut held = Vec::new();
+            for (name, target) in [
+                ("Global\\cfg", "root-secret"),
+                ("Global\\vcfg", "victim-secret"),
+                ("Global\\fifocfg", "forger-fifo"),
+            ] {
+                let m = MappingOptions::new()
+                    .namespace(&ns)
+                    .name(name)
+                    .file(&f)
+                    .protection(if target == "forger-fifo" {
+                        fmap::Protection::ReadOnly
+                    } else {
+                        fmap::Protection::ReadWrite
+                    })
+                    .create()
+                    .map_err(|e| format!("{name}: {e}"))?;
+                forge_file_header(&object_file(&ns, name), &root().join(target), false)?;
+                held.push(m);
+            }
+            // The 0666 header of a live pagefile section root created itself.
+            forge_file_header(
+                &object_file(&ns, "Global\\live"),
+                &root().join("root-secret"),
+                true,
+            )?;
+            ready_and_wait();
+            drop(held);
+            Ok(())
+        }
+        "forge-victim" => {
+            // A non-root victim opening the forged name for writing must not map its own
+            // private file.
+            let before = std::fs::read(root().join("victim-secret")).unwrap();
+            let r = Mapping::open_in(&ns, "Global\\vcfg", Access::WRITE);
+            if let Ok(m) = &r {
+                if let Ok(v) = m.map_view(Access::WRITE, 0, 0) {
+                    let _ = v.write(0, b"OVERWRITTEN");
+                }
+            }
+            check!(
+                kind_of(r) == Some(ErrorKind::AccessDenied),
+                "opened a section whose file another user chose"
+            );
+            check!(
+                std::fs::read(root().join("victim-secret")).unwrap() == before,
+                "the victim's private file changed"
+            );
+            Ok(())
+        }
         r => Err(format!("unknown role {r}")),
     }
+}
+
+/// Rewrites the header of the object file `obj` so that it claims to be a file-backed section
+/// of `target` (flags, device, inode, path), as any user who can write the file can.
+fn forge_file_header(obj: &Path, target: &Path, set_flag: bool) -> R {
+    use std::os::unix::fs::{FileExt, MetadataExt};
+    let st = std::fs::metadata(target).map_err(|e| format!("stat {target:?}: {e}"))?;
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(obj)
+        .map_err(|e| format!("open {obj:?} for writing: {e}"))?;
+    let path = target.as_os_str().as_encoded_bytes();
+    let w = |buf: &[u8], off: u64| {
+        f.write_all_at(buf, off)
+            .map_err(|e| format!("write {obj:?}: {e}"))
+    };
+    if set_flag {
+        w(&1u32.to_le_bytes(), 20)?;
+    }
+    w(&st.dev().to_le_bytes(), 40)?;
+    w(&st.ino().to_le_bytes(), 48)?;
+    w(&(path.len() as u32).to_le_bytes(), 60)?;
+    w(path, 2048)?;
+    w(&[0], 2048 + path.len() as u64)?;
+    Ok(())
 }
 
 // ------------------------------------------------------------------------------------------
@@ -410,4 +497,90 @@ fn planted_files_in_global_are_refused_or_detected() {
     spawn("plant-victim", VICTIM, root.path()).finish("victim");
     planter.finish("planter");
     assert_eq!(std::fs::read(&target).unwrap(), b"precious");
+}
+
+/// Issue 11, item 1 (critical): an unprivileged user forged object headers in `Global\` that
+/// named files it cannot open (a root-only file, the victim's own private file, a FIFO); root's
+/// create or open of the name mapped that file read-write, because the opener opened the stored
+/// path with its own rights and checked only device and inode (which `stat` gives anyone). A
+/// path is now followed only from a header that nobody but the caller or root can have written.
+#[test]
+fn forged_file_backed_headers_never_redirect_a_write() {
+    let Some(root) = shared_root() else {
+        return;
+    };
+    let ns = Namespace::at(root.path());
+    let secret = root.path().join("root-secret");
+    std::fs::write(&secret, b"root-only data").unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let vsecret = root.path().join("victim-secret");
+    std::fs::write(&vsecret, b"the victim's own data").unwrap();
+    std::fs::set_permissions(&vsecret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    chown(&vsecret, VICTIM);
+    let fifo = root.path().join("forger-fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: plain mkfifo on a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o666) }, 0);
+    // Root's own live pagefile section, whose 0666 header the forger rewrites.
+    let live = MappingOptions::new()
+        .namespace(&ns)
+        .name("Global\\live")
+        .size(4096)
+        .create()
+        .unwrap();
+    let mut forger = spawn("forger", ATTACKER, root.path());
+    forger.ready();
+
+    // Root, through namespaces of its own (no cached handles): create and open of the forged
+    // names are refused; nothing reaches the secret.
+    let fresh = || Namespace::at(root.path());
+    let try_write = |r: fmap::Result<Mapping>| -> Option<ErrorKind> {
+        match r {
+            Ok(m) => {
+                if let Ok(v) = m.map_view(Access::WRITE, 0, 0) {
+                    let _ = v.write(0, b"OVERWRITTEN");
+                }
+                None
+            }
+            Err(e) => Some(e.kind()),
+        }
+    };
+    let create = |n: &str| {
+        MappingOptions::new()
+            .namespace(&fresh())
+            .name(n)
+            .size(4096)
+            .create()
+    };
+    assert_eq!(try_write(create("Global\\cfg")), Some(ErrorKind::AccessDenied));
+    assert_eq!(
+        try_write(Mapping::open_in(&fresh(), "Global\\cfg", Access::WRITE)),
+        Some(ErrorKind::AccessDenied)
+    );
+    assert_eq!(
+        try_write(Mapping::open_in(&fresh(), "Global\\live", Access::WRITE)),
+        Some(ErrorKind::AccessDenied),
+        "the rewritten header of root's own section was followed"
+    );
+    // A FIFO behind a read-only forged section: an error, never a hang.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let r2 = root.path().to_owned();
+    std::thread::spawn(move || {
+        let r = Mapping::open_in(&Namespace::at(r2), "Global\\fifocfg", Access::READ);
+        let _ = tx.send(r.err().map(|e| e.kind()));
+    });
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(30))
+            .expect("opening a forged FIFO section hung"),
+        Some(ErrorKind::AccessDenied)
+    );
+    assert_eq!(std::fs::read(&secret).unwrap(), b"root-only data");
+    // The handle root already had is unaffected.
+    let v = live.map_view(Access::WRITE, 0, 0).unwrap();
+    v.write(0, b"still mine").unwrap();
+    // A non-root victim: its own private file is not reached either.
+    spawn("forge-victim", VICTIM, root.path()).finish("victim");
+    assert_eq!(std::fs::read(&vsecret).unwrap(), b"the victim's own data");
+    forger.finish("forger");
+    assert_eq!(std::fs::read(&secret).unwrap(), b"root-only data");
 }
