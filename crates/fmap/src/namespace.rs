@@ -100,8 +100,16 @@ impl Namespace {
     }
 
     /// The directory that holds objects of `scope` (it may not exist yet).
+    ///
+    /// For `Local\` this is `<root>/fmap-<uid>`, unless another user squatted that entry (see
+    /// [`Namespace`]'s module docs, "Squatting"): then the fallback in the user's runtime
+    /// directory.
     pub fn dir_path(&self, scope: Scope) -> PathBuf {
-        self.inner.root.join(dir_name(scope))
+        match scope {
+            Scope::Local => local_dir_path(&self.inner.root)
+                .unwrap_or_else(|_| self.inner.root.join(dir_name(scope))),
+            Scope::Global => self.inner.root.join(dir_name(scope)),
+        }
     }
 
     /// Opens (creating and validating if needed) the directory of `scope`.
@@ -270,6 +278,94 @@ fn dir_name(scope: Scope) -> String {
     }
 }
 
+/// Where the user's runtime directories are (`/run/user/<uid>`, made by `systemd-logind` for
+/// every user with a session, owned by the user and closed to others).
+const RUNTIME_BASE: &str = "/run/user";
+
+/// The directory of the calling user's `Local\` names under `root`.
+///
+/// `<root>/fmap-<uid>` normally. In a shared root (`/dev/shm` is world-writable and sticky)
+/// another user can create that entry first, as a directory, a symlink or a FIFO, and the
+/// user cannot remove it. Such a squat must not deny the user's namespace, so then the
+/// fallback `/run/user/<uid>/fmap-<root>` is used, a directory no other user can create
+/// anything in. Every process of the user must agree on the choice: a fallback that exists
+/// is preferred over everything else, so processes that started while the squat was there
+/// keep meeting the ones that start after it was removed (the fallback goes with the runtime
+/// directory, at the user's last logout). With no runtime directory to fall back to, the
+/// squat is an error that names the squatter and the remedy.
+fn local_dir_path(root: &Path) -> Result<PathBuf> {
+    let uid = rustix::process::geteuid().as_raw();
+    let primary = root.join(dir_name(Scope::Local));
+    let fallback = runtime_fallback(root, uid);
+    if let Some(fb) = &fallback {
+        if rustix::fs::lstat(fb).is_ok_and(|st| {
+            rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
+                && st.st_uid == uid
+        }) {
+            return Ok(fb.clone());
+        }
+    }
+    let st = match rustix::fs::lstat(&primary) {
+        Ok(st) => st,
+        // Absent (it will be created) or unreadable (the open reports it).
+        Err(_) => return Ok(primary),
+    };
+    let ft = rustix::fs::FileType::from_raw_mode(st.st_mode);
+    if ft == rustix::fs::FileType::Directory && st.st_uid == uid {
+        return Ok(primary);
+    }
+    if let Some(fb) = fallback {
+        return Ok(fb);
+    }
+    let what = match ft {
+        rustix::fs::FileType::Directory => "a directory",
+        rustix::fs::FileType::Symlink => "a symbolic link",
+        rustix::fs::FileType::Fifo => "a FIFO",
+        rustix::fs::FileType::RegularFile => "a file",
+        _ => "a special file",
+    };
+    Err(Error::new(
+        ErrorKind::AccessDenied,
+        format!(
+            "{} is squatted by uid {} ({what} it created there) and uid {uid} has no runtime \
+             directory {RUNTIME_BASE}/{uid} to fall back to; remedy: have root remove it \
+             (rm -rf {}), log in (so that {RUNTIME_BASE}/{uid} exists), or set {ROOT_ENV} to a \
+             directory of your own",
+            primary.display(),
+            st.st_uid,
+            primary.display()
+        ),
+    ))
+}
+
+/// The fallback `Local\` directory for `root` in the runtime directory of `uid`, if that
+/// runtime directory exists, belongs to `uid` and is closed to others.
+fn runtime_fallback(root: &Path, uid: u32) -> Option<PathBuf> {
+    let rt = PathBuf::from(format!("{RUNTIME_BASE}/{uid}"));
+    let st = rustix::fs::lstat(&rt).ok()?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Directory
+        || st.st_uid != uid
+        || st.st_mode & 0o022 != 0
+    {
+        return None;
+    }
+    // One fallback per root, so that namespaces with different roots stay apart.
+    let name = if root == Path::new("/dev/shm") {
+        "fmap-shm".to_owned()
+    } else {
+        // FNV-1a of the root's bytes.
+        let h = root
+            .as_os_str()
+            .as_bytes()
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            });
+        format!("fmap-root-{h:016x}")
+    };
+    Some(rt.join(name))
+}
+
 /// One opened namespace directory (one scope of one root).
 pub(crate) struct Dir {
     pub(crate) path: PathBuf,
@@ -290,7 +386,11 @@ pub(crate) struct Dir {
 
 impl Dir {
     fn open(root: &Path, scope: Scope, create: bool) -> Result<Dir> {
-        Dir::open_path(root, root.join(dir_name(scope)), scope, create, true)
+        let path = match scope {
+            Scope::Local => local_dir_path(root)?,
+            Scope::Global => root.join(dir_name(scope)),
+        };
+        Dir::open_path(root, path, scope, create, true)
     }
 
     /// Opens a namespace directory. `own`: a `Local\` directory must belong to the caller

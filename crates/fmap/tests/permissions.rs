@@ -316,6 +316,95 @@ fn run(role: &str) -> R {
             );
             Ok(())
         }
+        "lock-holder" => {
+            // Issue 11, item 3: one unheld file named like an object, and a lock on its
+            // bucket's byte of the `0666` `.lock`, held by another user.
+            use std::os::fd::AsRawFd;
+            let g = ns.dir_path(Scope::Global);
+            std::fs::write(g.join("0".repeat(32)), b"planted").map_err(|e| e.to_string())?;
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(g.join(".lock"))
+                .map_err(|e| format!("open .lock: {e}"))?;
+            // SAFETY: all-zero is a valid `flock`; the fields are set below.
+            let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+            fl.l_type = libc::F_WRLCK as libc::c_short;
+            fl.l_whence = libc::SEEK_SET as libc::c_short;
+            fl.l_start = 0;
+            fl.l_len = 1;
+            // SAFETY: a live descriptor and a valid `flock`.
+            let r = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_OFD_SETLK, &fl) };
+            check!(r == 0, "cannot lock byte 0 of .lock");
+            ready_and_wait();
+            drop(f);
+            Ok(())
+        }
+        "squat-planter" => {
+            // Issue 11, item 6: the attacker takes the victim's `Local\` directory name in
+            // the shared root first.
+            let p = root().join(format!("fmap-{VICTIM}"));
+            match common::var("SQUAT").as_str() {
+                "dir" => {
+                    std::fs::create_dir(&p).map_err(|e| e.to_string())?;
+                    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o777))
+                        .map_err(|e| e.to_string())?;
+                }
+                "symlink" => std::os::unix::fs::symlink("/tmp", &p).map_err(|e| e.to_string())?,
+                "fifo" => {
+                    let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+                    // SAFETY: plain mkfifo on a NUL-terminated path.
+                    check!(unsafe { libc::mkfifo(c.as_ptr(), 0o666) } == 0, "mkfifo");
+                }
+                k => return Err(format!("unknown squat {k}")),
+            }
+            Ok(())
+        }
+        "squatted-victim" => {
+            let create = || {
+                MappingOptions::new()
+                    .namespace(&ns)
+                    .name("Local\\sq")
+                    .size(4096)
+                    .create()
+            };
+            if common::var("EXPECT") == "error" {
+                let e = create().err().ok_or("created a name in a squatted namespace")?;
+                check!(e.kind() == ErrorKind::AccessDenied, "{e}");
+                let msg = e.to_string();
+                check!(
+                    msg.contains(&format!("squatted by uid {ATTACKER}"))
+                        && msg.contains("rm -rf")
+                        && !msg.contains('\n'),
+                    "not one line naming the squatter and the remedy: {msg}"
+                );
+                return Ok(());
+            }
+            let m = create().map_err(|e| format!("create in a squatted namespace: {e}"))?;
+            let dir = ns.dir_path(Scope::Local);
+            check!(
+                dir.starts_with(format!("/run/user/{VICTIM}")),
+                "not in the runtime directory: {dir:?}"
+            );
+            m.map_view(Access::WRITE, 0, 0)
+                .unwrap()
+                .write(0, b"fallback")
+                .unwrap();
+            ready_and_wait();
+            Ok(())
+        }
+        "squatted-victim-open" => {
+            // A second process of the victim finds the same name: they agree on the directory.
+            let m = Mapping::open_in(&ns, "Local\\sq", Access::READ)
+                .map_err(|e| format!("second process: {e}"))?;
+            let mut b = [0u8; 8];
+            m.map_view(Access::READ, 0, 0)
+                .unwrap()
+                .read(0, &mut b)
+                .unwrap();
+            check!(&b == b"fallback", "read {b:?}");
+            Ok(())
+        }
         r => Err(format!("unknown role {r}")),
     }
 }
@@ -373,7 +462,12 @@ fn exe() -> &'static Path {
 }
 
 fn spawn(role: &str, uid: u32, root: &Path) -> Proc {
+    spawn_env(role, uid, root, &[])
+}
+
+fn spawn_env(role: &str, uid: u32, root: &Path, env: &[(&str, &str)]) -> Proc {
     let mut child = child_command_at(exe(), CHILD_ENV, role)
+        .envs(env.iter().copied())
         .current_dir("/")
         .env("FMAP_PERM_ROOT", root)
         .env_remove("FMAP_ROOT")
@@ -583,4 +677,81 @@ fn forged_file_backed_headers_never_redirect_a_write() {
     assert_eq!(std::fs::read(&vsecret).unwrap(), b"the victim's own data");
     forger.finish("forger");
     assert_eq!(std::fs::read(&secret).unwrap(), b"root-only data");
+}
+
+/// Issue 11, item 6: another user pre-created `<root>/fmap-<victim uid>` (a directory, a
+/// symlink or a FIFO) in the shared, sticky root; the victim's every call failed with
+/// `ERROR_ACCESS_DENIED`, forever. Now the victim's processes agree on a fallback in its
+/// runtime directory (`/run/user/<uid>`, which no other user can write); without one, the
+/// error is one line naming the squatter and the remedy.
+#[test]
+fn squatted_local_namespace_is_not_denied() {
+    if shared_root().is_none() {
+        return;
+    }
+    let rt = PathBuf::from(format!("/run/user/{VICTIM}"));
+    let made_rt = !rt.exists();
+    for squat in ["dir", "symlink", "fifo"] {
+        let root = shared_root().unwrap();
+        spawn_env("squat-planter", ATTACKER, root.path(), &[("SQUAT", squat)])
+            .finish("squat-planter");
+        if made_rt {
+            // No runtime directory: a clear error.
+            spawn_env("squatted-victim", VICTIM, root.path(), &[("EXPECT", "error")])
+                .finish(&format!("victim without a runtime directory ({squat})"));
+        }
+        // With one (created as logind would), the namespace works in it.
+        if made_rt {
+            std::fs::create_dir_all(&rt).unwrap();
+            chown(&rt, VICTIM);
+            std::fs::set_permissions(&rt, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        let mut v = spawn_env("squatted-victim", VICTIM, root.path(), &[("EXPECT", "ok")]);
+        v.ready();
+        spawn("squatted-victim-open", VICTIM, root.path()).finish("second victim process");
+        v.finish(&format!("victim ({squat})"));
+        if made_rt {
+            std::fs::remove_dir_all(&rt).unwrap();
+        }
+    }
+}
+
+/// Issue 11, item 3, as a second user: a planted unheld file plus the attacker's lock on its
+/// bucket byte of `.lock` hung root's first call in `Global\` (the first-use sweep waited for
+/// that byte) and `fmap gc`. Sweeping now only tries the lock.
+#[test]
+fn another_users_bucket_lock_does_not_hang_the_namespace() {
+    let Some(root) = shared_root() else {
+        return;
+    };
+    drop(
+        MappingOptions::new()
+            .namespace(&Namespace::at(root.path()))
+            .name("Global\\init")
+            .size(4096)
+            .create()
+            .unwrap(),
+    );
+    let mut holder = spawn("lock-holder", ATTACKER, root.path());
+    holder.ready();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let r = root.path().to_owned();
+    std::thread::spawn(move || {
+        // A fresh namespace: its first use sweeps the directory.
+        let ns = Namespace::at(&r);
+        let created = MappingOptions::new()
+            .namespace(&ns)
+            .name("Global\\unrelated")
+            .size(4096)
+            .create()
+            .map(|_| ());
+        let swept = ns.sweep().map(|rep| rep.busy.len());
+        let _ = tx.send((created, swept));
+    });
+    let (created, swept) = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("root's create or sweep hung on the attacker's lock");
+    created.unwrap();
+    assert_eq!(swept.unwrap(), 1, "the held bucket is reported busy");
+    holder.finish("lock holder");
 }
