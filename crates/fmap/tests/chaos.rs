@@ -22,6 +22,8 @@
 //! * Semaphore counts are conserved: units held by a killed worker are given back by the
 //!   parent; at the end `maximum - ambiguous <= count <= maximum`, and no release ever fails
 //!   with `ERROR_TOO_MANY_POSTS`.
+//! * `CreateMutex(name, TRUE)` on a name that comes and goes: the creator owns what it created,
+//!   and nothing crashes (issue 11).
 //! * Events and semaphores never report abandonment; every error other than the expected
 //!   `ERROR_FILE_NOT_FOUND` (opening a section nobody holds) fails the run.
 //! * A name lives while it is held: a worker holding a section can always open it by name, and
@@ -211,7 +213,25 @@ fn worker() -> R {
                 s(S_SEM_PHASE).store(IDLE, SeqCst);
             }
             // The event, and extra handles to the sync objects by name.
-            5 => match rng.below(4) {
+            5 => match rng.below(5) {
+                // CreateMutex(name, bInitialOwner = TRUE) on a name that comes and goes (issue
+                // 11, item 2: racing creators used to crash and leave the mutex stuck).
+                4 => {
+                    let om = Mutex::create_in(&ns, Some("om"), true).ctx("create owned mutex")?;
+                    if om.already_existed() {
+                        match om.wait(wait(5)).ctx("wait owned mutex")? {
+                            WaitResult::TimedOut => {}
+                            // Abandoned is legitimate here: its creator may have been killed.
+                            _ => om.release().ctx("release owned mutex (opened)")?,
+                        }
+                    } else {
+                        check!(
+                            om.is_owned_by_current_thread().ctx("owned?")?,
+                            "the creator of an initially owned mutex does not own it"
+                        );
+                        om.release().ctx("release owned mutex (created)")?;
+                    }
+                }
                 0 => event.set().ctx("set event")?,
                 1 => {
                     let r = event.wait(wait(5)).ctx("wait event")?;
