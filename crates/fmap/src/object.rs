@@ -668,7 +668,16 @@ fn probe_locked(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
         unlink(dir, file_name)?;
         return Ok(Probe::NotFound);
     }
-    ofd::set(fd.as_fd(), Lock::Read, 0, 1, true).map_err(|e| os_lock_err(e, dir, file_name))?;
+    // Holders take read locks only: a write lock on the holder byte is none of fmap's (a
+    // peer with write access took it), and waiting for it could take forever.
+    if !ofd::set(fd.as_fd(), Lock::Read, 0, 1, false).map_err(|e| os_lock_err(e, dir, file_name))? {
+        bail!(
+            InvalidData,
+            "{}/{file_name} is write-locked by another process, which no fmap holder does; \
+             refusing to wait for it",
+            dir.path.display()
+        );
+    }
     let mut header = read_header(fd.as_fd(), &format_args!("object {name}"))?;
     if header.closing != 0 {
         // Left by a closer that was killed mid-close; nobody is closing now.

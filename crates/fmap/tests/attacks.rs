@@ -149,10 +149,15 @@ fn name_in_bucket(prefix: &str, b: u64) -> String {
 /// Another process's hold on byte `b` of a namespace directory's `.lock` (an OFD write lock
 /// through a description of our own, as a stopped process or another user would hold it).
 fn hold_bucket(dir: &std::path::Path, b: u64) -> std::fs::File {
+    write_lock(&dir.join(".lock"), b)
+}
+
+/// An OFD write lock on byte `b` of `path`, through a new open file description.
+fn write_lock(path: &std::path::Path, b: u64) -> std::fs::File {
     let f = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .open(dir.join(".lock"))
+        .open(path)
         .unwrap();
     // SAFETY: all-zero is a valid `flock`; the fields are set below.
     let mut fl: libc::flock = unsafe { std::mem::zeroed() };
@@ -162,7 +167,7 @@ fn hold_bucket(dir: &std::path::Path, b: u64) -> std::fs::File {
     fl.l_len = 1;
     // SAFETY: a live descriptor and a valid `flock`.
     let r = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_OFD_SETLK, &fl) };
-    assert_eq!(r, 0, "cannot lock byte {b} of .lock");
+    assert_eq!(r, 0, "cannot lock byte {b} of {}", path.display());
     f
 }
 
@@ -229,7 +234,10 @@ fn held_bucket_lock_delays_only_its_own_bucket() {
     // Once the lock is let go, everything is swept and works.
     drop(_held);
     let report = Namespace::at(dir.path()).sweep().unwrap();
-    assert!(report.busy.is_empty() && report.failed.is_empty(), "{report:?}");
+    assert!(
+        report.busy.is_empty() && report.failed.is_empty(),
+        "{report:?}"
+    );
     assert!(!gdir.join(&planted).exists());
 }
 
@@ -292,4 +300,30 @@ fn inode_exhaustion_never_strands_names() {
     let report = ns.sweep().unwrap();
     assert_eq!(report.alive, 1, "{report:?}");
     assert!(report.failed.is_empty(), "{report:?}");
+}
+
+/// A peer with write access write-locks the holder byte of an unheld object file (fmap's
+/// holders only ever take read locks there). Opening the name waited for that lock forever,
+/// holding the name's bucket lock; now it is an error at once.
+#[test]
+fn foreign_write_lock_on_an_object_is_an_error_not_a_hang() {
+    let (_dir, ns) = namespace_with_prefix("fmap-attack-wlock-");
+    let m = MappingOptions::new()
+        .namespace(&ns)
+        .name("w")
+        .size(4096)
+        .create()
+        .unwrap();
+    // Keep the object's file past its last close, as a stale file.
+    let file = object_file(&ns, "w");
+    let keep = file.with_extension("keep");
+    std::fs::hard_link(&file, &keep).unwrap();
+    drop(m);
+    std::fs::rename(&keep, &file).unwrap();
+    let _lock = write_lock(&file, 0);
+    let ns2 = ns.clone();
+    let r = bounded("open of a write-locked object", move || {
+        Mapping::open_in(&ns2, "w", fmap::Access::READ).map(|_| ())
+    });
+    assert_eq!(r.unwrap_err().kind(), ErrorKind::InvalidData);
 }
