@@ -7,7 +7,7 @@
 //!
 //! | directory | holds | mode |
 //! |---|---|---|
-//! | `fmap-<uid>` | `Local\` and bare names of user `<uid>` | `0700`, must be owned by the user |
+//! | `fmap-<uid>` | `Local\` and bare names of user `<uid>` | `0700`, must be owned by the user; if another user squatted the entry, `/run/user/<uid>/fmap-…` instead (see `local_dir_path`) |
 //! | `fmap-global` | `Global\` names of every user | `0777` when fmap creates it; an administrator may pre-create it with another mode (e.g. `2770` and a group) to restrict `Global\` to a group |
 //!
 //! Object files are created with the directory's read/write permission bits (`0600` in a
@@ -20,9 +20,17 @@
 //! in-process mutex, because OFD locks taken through one shared descriptor do not exclude the
 //! threads of the owning process from each other.
 //!
+//! Every user of a directory can lock bytes of its `.lock`, so no wait for one is unbounded:
+//! a name operation waits at most 5 s (`BUCKET_LOCK_BOUND`) for its bucket (then
+//! `ERROR_TIMEOUT`), and a sweep only *tries* each bucket and skips busy ones. A stopped or
+//! hostile process can therefore delay only the names of the buckets it holds, never the
+//! namespace. The `.lock` file is opened with the directory and must exist before any name is
+//! created, so closing a handle never needs a new descriptor or inode.
+//!
 //! A directory is swept once per process, when it is first used: files whose last holder died
 //! without closing (see [`crate::object`]) are removed, so nothing a killed process left behind
-//! outlives the next fmap call on the machine.
+//! outlives the next fmap call on the machine (unless its bucket was busy at that moment: the
+//! next sweep takes it).
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{self, Scope, BUCKETS};
