@@ -10,7 +10,7 @@ use crate::sync::{init_robust, Page, SyncKind, WaitTarget, OFF_LOCK, OFF_TOKEN};
 use crate::win32::*;
 use rustix::fs::FallocateFlags;
 use std::os::fd::BorrowedFd;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex as StdMutex};
 
 /// One handle to a synchronization object.
 #[derive(Debug)]
@@ -150,11 +150,13 @@ impl SyncHandle {
             Some(n) => Some(Name::parse(n)?),
         };
         let header = Header::new(kind, name.as_ref());
+        // The page the state is initialised through becomes the object's mapping if the
+        // object is published (one mapping less per create); nothing in it is locked, so it
+        // can simply be unmapped if the object is not.
+        let slot: StdMutex<Option<Page>> = StdMutex::new(None);
         let init_fd = |fd: BorrowedFd<'_>| -> Result<()> {
             rustix::fs::fallocate(fd, FallocateFlags::empty(), 0, HEADER_SIZE)
                 .map_err(|e| Error::os(e, format!("cannot create a {kind}")))?;
-            // This mapping is private to this call and is unmapped when it returns; nothing
-            // in it is locked.
             let page = Page::map(fd)?;
             // SAFETY: the page is fresh and private to this thread until the object is published.
             unsafe {
@@ -163,9 +165,22 @@ impl SyncHandle {
                     init_robust(page.mutex(OFF_TOKEN))?;
                 }
             }
-            init(&page)
+            init(&page)?;
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(page);
+            Ok(())
         };
-        let claim_obj = claim.map(|c| move |obj: &Object| c(obj.page()?));
+        let adopt = |obj: &Object| {
+            if let Some(p) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                // Fails only if the page was mapped meanwhile; then ours is unmapped.
+                let _ = obj.page.set(p);
+            }
+        };
+        let claim_obj = claim.map(|c| {
+            move |obj: &Object| {
+                adopt(obj);
+                c(obj.page()?)
+            }
+        });
         let (obj, origin) = match &name {
             None => {
                 let obj = Object::create_unnamed(&header, &init_fd)?;
@@ -189,6 +204,9 @@ impl SyncHandle {
                 )?
             }
         };
+        if origin == Origin::Created {
+            adopt(&obj);
+        }
         if origin == Origin::Existing {
             let n = name.as_ref().expect("only named objects can exist");
             check_kind(&obj, n, kind)?;
