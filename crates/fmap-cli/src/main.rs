@@ -92,6 +92,12 @@ Examples:
     Read(ReadArgs),
     /// Write bytes into a mapping: --text, --from FILE, or standard input.
     #[command(after_help = "\
+The input (--from FILE, --from - or piped standard input; FIFOs and devices too) is copied in
+1 MiB chunks and never read past the room from --offset to the end of the section, plus one
+byte to notice input that is too long, which fails with ERROR_INVALID_PARAMETER. Nothing is
+written then if the input is a regular file (its size is checked first) or the room is at most
+1 MiB; a longer stream fills the section to its end first, and the message says so.
+
 Examples:
   fmap write telemetry --text hello
   fmap write telemetry --offset 0x100 --from payload.bin
@@ -177,6 +183,12 @@ handle and/or a mapped view: pid, command line, and which). STALE marks an objec
 holder died without closing it; `fmap gc` removes it. Looking never opens a handle, so `fmap ls`
 does not keep anything alive. Other users' processes are only visible to root.
 
+FOREIGN lines list entries under object file names that are not fmap objects: a symbolic link,
+FIFO, directory, socket or device, a file that is not an fmap object (or is corrupt), an object
+file stored under another name's file, an unreadable file; with the path, the uid that owns the
+entry and what it is. The name whose file each occupies cannot be used while it is there (in
+the shared Global\\ directory: a squatted name). They never make `fmap ls` fail.
+
 JSON (--json), schema \"fmap.ls/1\" — fields are only ever added, never renamed or removed:
 
   {
@@ -200,6 +212,12 @@ JSON (--json), schema \"fmap.ls/1\" — fields are only ever added, never rename
         \"holders\": [ { \"pid\": 1234, \"command\": \"fmap create mapping …\",
                        \"handle\": true, \"view\": false } ]
       }
+    ],
+    \"foreign\": [                          entries that are not fmap objects, by path
+      { \"scope\": \"global\", \"path\": \"/dev/shm/fmap-global/0f3c…\", \"owner_uid\": 1001,
+        \"what\": \"symlink\",               \"symlink\", \"fifo\", \"directory\", \"socket\",
+                                         \"device\", \"not_an_object\", \"misnamed\", \"unreadable\"
+        \"description\": \"a symbolic link\" }
     ]
   }
 

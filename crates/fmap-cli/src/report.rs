@@ -3,7 +3,7 @@
 
 use crate::style::{self, pad, Style};
 use crate::units::{human_age, human_size, rfc3339};
-use fmap::{Holder, Kind, ObjectInfo, ObjectState, Protection};
+use fmap::{Foreign, ForeignKind, Holder, Kind, ObjectInfo, ObjectState, Protection, Scope};
 use serde::Serialize;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -19,6 +19,70 @@ pub struct LsJson {
     pub root: String,
     pub scopes: Vec<&'static str>,
     pub objects: Vec<ObjectJson>,
+    /// Entries under object file names that are not fmap objects (added to fmap.ls/1).
+    pub foreign: Vec<ForeignJson>,
+}
+
+/// An entry of a namespace directory that is not a usable object (planted or corrupt).
+#[derive(Debug, Serialize)]
+pub struct ForeignJson {
+    pub scope: &'static str,
+    pub path: String,
+    pub owner_uid: u32,
+    /// "symlink", "fifo", "directory", "socket", "device", "not_an_object", "misnamed",
+    /// "unreadable" (or "other").
+    pub what: &'static str,
+    pub description: String,
+}
+
+pub fn foreign_json(f: &Foreign) -> ForeignJson {
+    ForeignJson {
+        scope: match f.scope {
+            Scope::Local => "local",
+            Scope::Global => "global",
+        },
+        path: f.path.display().to_string(),
+        owner_uid: f.owner_uid,
+        what: match f.what {
+            ForeignKind::Symlink => "symlink",
+            ForeignKind::Fifo => "fifo",
+            ForeignKind::Directory => "directory",
+            ForeignKind::Socket => "socket",
+            ForeignKind::Device => "device",
+            ForeignKind::NotAnObject => "not_an_object",
+            ForeignKind::Misnamed { .. } => "misnamed",
+            ForeignKind::Unreadable(_) => "unreadable",
+            _ => "other",
+        },
+        description: f.what.to_string(),
+    }
+}
+
+/// The lines of `fmap ls` for foreign entries: `FOREIGN  <path>  uid N  <what it is>`.
+pub fn foreign_lines(foreign: &[Foreign]) -> String {
+    let w_path = foreign
+        .iter()
+        .map(|f| f.path.display().to_string().chars().count())
+        .max()
+        .unwrap_or(0);
+    let w_uid = foreign
+        .iter()
+        .map(|f| f.owner_uid.to_string().len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for f in foreign {
+        let line = format!(
+            "{}  {}  uid {:<w_uid$}  {}",
+            style::BOLD_RED.paint("FOREIGN"),
+            pad(&f.path.display().to_string(), w_path, None),
+            f.owner_uid,
+            f.what
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// One object, as listed by `fmap ls --json` and printed by `fmap show --json`.

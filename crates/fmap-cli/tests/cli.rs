@@ -401,8 +401,12 @@ fn ls_json_schema() {
     let v = ns.ls_json(&[]);
     let keys = |v: &Value| -> BTreeSet<String> { v.as_object().unwrap().keys().cloned().collect() };
     let set = |k: &[&str]| -> BTreeSet<String> { k.iter().map(|s| s.to_string()).collect() };
-    assert_eq!(keys(&v), set(&["schema", "root", "scopes", "objects"]));
+    assert_eq!(
+        keys(&v),
+        set(&["schema", "root", "scopes", "objects", "foreign"])
+    );
     assert_eq!(v["schema"], "fmap.ls/1");
+    assert_eq!(v["foreign"], serde_json::json!([]));
     assert_eq!(v["root"], ns.root().to_str().unwrap());
     assert_eq!(v["scopes"], serde_json::json!(["local"]));
     let objs = v["objects"].as_array().unwrap();
@@ -551,6 +555,93 @@ fn global_and_all_users_scopes() {
     stdout_of(&mut ns.fmap(&["show", "Global\\shared-ev"]));
 }
 
+/// The file of `name` in this namespace (SHA-256 of the part after the prefix, 32 hex digits).
+fn object_path(ns: &Ns, name: &str) -> std::path::PathBuf {
+    let n = fmap::Name::parse(name).unwrap();
+    let dir = match n.scope() {
+        fmap::Scope::Global => "fmap-global".to_owned(),
+        fmap::Scope::Local => format!("fmap-{}", unsafe { libc::geteuid() }),
+    };
+    ns.root().join(dir).join(n.file_name())
+}
+
+#[test]
+fn ls_shows_planted_entries_as_foreign() {
+    let ns = Ns::new();
+    let _g = ns.hold(&["create", "event", "Global\\real"]);
+    // Entries planted in the shared directory under object file names.
+    let link = object_path(&ns, "Global\\squat-link");
+    std::os::unix::fs::symlink("/etc/passwd", &link).unwrap();
+    let fifo = object_path(&ns, "Global\\squat-fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o666) }, 0);
+    let dir = object_path(&ns, "Global\\squat-dir");
+    std::fs::create_dir(&dir).unwrap();
+    let junk = object_path(&ns, "Global\\squat-junk");
+    std::fs::write(&junk, b"not an object").unwrap();
+    let me = unsafe { libc::geteuid() };
+    let other = 65533;
+    let link_uid = if me == 0 {
+        let c = std::ffi::CString::new(link.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::lchown(c.as_ptr(), other, other) }, 0);
+        other
+    } else {
+        me
+    };
+    let out = ns.fmap(&["ls", "--global"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Global\\real") && l.contains("event")),
+        "{text}"
+    );
+    for (path, uid, what) in [
+        (&link, link_uid, "a symbolic link"),
+        (&fifo, me, "a FIFO"),
+        (&dir, me, "a directory"),
+        (&junk, me, "not an fmap object file"),
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.contains(path.to_str().unwrap()))
+            .unwrap_or_else(|| panic!("{} not listed:\n{text}", path.display()));
+        assert!(
+            line.starts_with("FOREIGN")
+                && line.contains(&format!("uid {uid}"))
+                && line.contains(what),
+            "{line}"
+        );
+    }
+    // JSON: the objects as before, and the foreign entries beside them.
+    let v = ns.ls_json(&["--global"]);
+    let names: Vec<&str> = v["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Global\\real"]);
+    let foreign = v["foreign"].as_array().unwrap();
+    assert_eq!(foreign.len(), 4, "{foreign:?}");
+    let f = foreign
+        .iter()
+        .find(|f| f["path"] == link.to_str().unwrap())
+        .unwrap();
+    assert_eq!(f["what"], "symlink");
+    assert_eq!(f["description"], "a symbolic link");
+    assert_eq!(f["owner_uid"], link_uid);
+    assert_eq!(f["scope"], "global");
+    // --all-users lists them too and succeeds.
+    let all = stdout_of(&mut ns.fmap(&["ls", "--all-users"]));
+    assert!(
+        all.contains("Global\\real") && all.contains("FOREIGN"),
+        "{all}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // read, write
 
@@ -640,6 +731,295 @@ fn write_and_read_text_hex_file_and_stdin() {
         zeros,
         "00000100  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n*\n00000140\n"
     );
+}
+
+/// An address-space ceiling for a child: `fmap write` that buffers its whole input cannot stay
+/// under it with a gigabyte-scale input, while a bounded one never comes near it.
+const AS_LIMIT: u64 = 256 << 20;
+
+/// `fmap ARGS` as a std command under [`AS_LIMIT`].
+fn limited(ns: &Ns, args: &[&str]) -> std::process::Command {
+    use std::os::unix::process::CommandExt;
+    let mut c = ns.std_cmd(args);
+    // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
+    unsafe {
+        c.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: AS_LIMIT as libc::rlim_t,
+                rlim_max: AS_LIMIT as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    c
+}
+
+/// Waits for `child` and collects its output, killing it if it runs for more than a minute
+/// (a hang guard, not a timing check).
+fn wait_guarded(child: Child) -> std::process::Output {
+    let pid = child.id() as i32;
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let guard = std::thread::spawn(move || {
+        if done_rx.recv_timeout(Duration::from_secs(60)).is_err() {
+            // SAFETY: signalling our own child, which is not reaped before `done_tx` is sent.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    });
+    let out = child.wait_with_output().unwrap();
+    let _ = done_tx.send(());
+    guard.join().unwrap();
+    out
+}
+
+/// Runs `c` with its stdin as set (Stdio::null if not), capturing stdout and stderr.
+fn output_guarded(mut c: std::process::Command) -> std::process::Output {
+    wait_guarded(
+        c.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// The section's bytes.
+fn section_bytes(ns: &Ns, name: &str) -> Vec<u8> {
+    let out = ns.fmap(&["read", name]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    out.stdout
+}
+
+#[test]
+fn write_from_dev_zero_is_refused_with_bounded_memory() {
+    let ns = Ns::new();
+    let _m = ns.hold(&["create", "mapping", "m", "--size", "64KiB"]);
+    // Endless input into a 64 KiB section: refused after reading at most the room (+1 byte),
+    // under an address-space ceiling that buffering the input would hit within a second.
+    let out = Command::from_std(limited(&ns, &["write", "m", "--from", "/dev/zero"]))
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("writing more than 65536 bytes at offset 0 would go past the end of Local\\m")
+            && err.contains("nothing was written")
+            && err.contains("[ERROR_INVALID_PARAMETER (87)]"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // The same from a FIFO and from standard input (with and without `--from -`).
+    let fifo = ns.root().join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let feeder = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+            let chunk = vec![7u8; 1 << 20];
+            // Until the reader goes away (EPIPE), or a bound far past the limit.
+            (0..1024)
+                .take_while(|_| f.write_all(&chunk).is_ok())
+                .count()
+        })
+    };
+    let out = Command::from_std(limited(
+        &ns,
+        &["write", "m", "--from", fifo.to_str().unwrap()],
+    ))
+    .timeout(Duration::from_secs(60))
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was written"));
+    assert!(
+        feeder.join().unwrap() < 1024,
+        "the FIFO was read to its end"
+    );
+    for args in [&["write", "m", "--from", "-"][..], &["write", "m"]] {
+        let mut c = limited(&ns, args);
+        c.stdin(std::fs::File::open("/dev/zero").unwrap());
+        let out = output_guarded(c);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("nothing was written"),
+            "{out:?}"
+        );
+    }
+    // Nothing was written by any of them.
+    assert!(section_bytes(&ns, "m").iter().all(|&b| b == 0));
+    // A section larger than one read chunk (1 MiB) is filled as the data streams in, and the
+    // error says how much was written.
+    let _big = ns.hold(&["create", "mapping", "big", "--size", "3MiB"]);
+    let mut cmd = Command::from_std(limited(
+        &ns,
+        &[
+            "write",
+            "big",
+            "--offset",
+            "64KiB",
+            "--from",
+            fifo.to_str().unwrap(),
+        ],
+    ));
+    cmd.timeout(Duration::from_secs(60));
+    let feeder = std::thread::spawn(move || {
+        let mut f = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+        let chunk = vec![9u8; 1 << 20];
+        (0..1024)
+            .take_while(|_| f.write_all(&chunk).is_ok())
+            .count()
+    });
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let room = 3 * 1024 * 1024 - 65536;
+    assert!(
+        err.contains(&format!(
+            "writing more than {room} bytes at offset 65536 would go past the end of Local\\big"
+        )) && err.contains(&format!("its first {room} bytes were written")),
+        "{err}"
+    );
+    assert!(
+        feeder.join().unwrap() < 1024,
+        "the FIFO was read to its end"
+    );
+    let big = section_bytes(&ns, "big");
+    assert!(big[..65536].iter().all(|&b| b == 0));
+    assert!(big[65536..].iter().all(|&b| b == 9));
+}
+
+#[test]
+fn write_from_a_huge_stdin_stops_reading_at_the_room() {
+    let ns = Ns::new();
+    let _m = ns.hold(&["create", "mapping", "m", "--size", "64KiB"]);
+    const TOTAL: usize = 512 << 20;
+    let mut child = limited(&ns, &["write", "m", "--offset", "4KiB"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![b'x'; 1 << 20];
+        let mut sent = 0;
+        while sent < TOTAL {
+            if let Err(e) = stdin.write_all(&chunk) {
+                return (sent, Some(e.kind()));
+            }
+            sent += chunk.len();
+        }
+        (sent, None)
+    });
+    // (A hung fmap is killed after a minute; the writer then sees EPIPE.)
+    let out = wait_guarded(child);
+    let (sent, err) = writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains(
+            "writing more than 61440 bytes at offset 4096 would go past the end of Local\\m"
+        ) && msg.contains("nothing was written")
+            && msg.contains("[ERROR_INVALID_PARAMETER (87)]"),
+        "{msg}"
+    );
+    // fmap stopped reading after the room: the writer was cut off long before the end.
+    assert_eq!(err, Some(std::io::ErrorKind::BrokenPipe), "sent {sent}");
+    assert!(sent < TOTAL, "all {sent} bytes were read");
+    assert!(section_bytes(&ns, "m").iter().all(|&b| b == 0));
+}
+
+#[test]
+fn write_of_exactly_the_room_succeeds_from_every_source() {
+    let ns = Ns::new();
+    let _m = ns.hold(&["create", "mapping", "m", "--size", "64KiB"]);
+    let room = 65536 - 1000;
+    let pattern = |seed: u8| -> Vec<u8> {
+        (0..room)
+            .map(|i| (i as u32 * 7 + seed as u32) as u8)
+            .collect()
+    };
+    let expect = |data: &[u8]| {
+        let all = section_bytes(&ns, "m");
+        assert!(all[..1000].iter().all(|&b| b == 0));
+        assert!(all[1000..] == *data, "the section does not hold the data");
+    };
+    let ok = format!("wrote {room} byte(s) at offset 1000 of Local\\m\n");
+    // A regular file.
+    let file = ns.root().join("payload.bin");
+    let a = pattern(1);
+    std::fs::write(&file, &a).unwrap();
+    ns.fmap(&[
+        "write",
+        "m",
+        "--offset",
+        "1000",
+        "--from",
+        file.to_str().unwrap(),
+    ])
+    .assert()
+    .success()
+    .stdout(ok.clone());
+    expect(&a);
+    // Standard input, piped, without --from and with --from -.
+    let b = pattern(2);
+    ns.fmap(&["write", "m", "--offset", "1000"])
+        .write_stdin(b.clone())
+        .assert()
+        .success()
+        .stdout(ok.clone());
+    expect(&b);
+    let c = pattern(3);
+    ns.fmap(&["write", "m", "--offset", "1000", "--from", "-"])
+        .write_stdin(c.clone())
+        .assert()
+        .success()
+        .stdout(ok.clone());
+    expect(&c);
+    // Standard input redirected from the file.
+    let mut redirected = ns.std_cmd(&["write", "m", "--offset", "1000"]);
+    redirected.stdin(std::fs::File::open(&file).unwrap());
+    let out = output_guarded(redirected);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), ok);
+    expect(&a);
+    // One byte too many: refused with nothing written, from a file (whose size says so at
+    // once: the message gives the length) and from a pipe.
+    let mut long = pattern(4);
+    long.push(0xAA);
+    std::fs::write(&file, &long).unwrap();
+    one_line_error(
+        &mut ns.fmap(&[
+            "write",
+            "m",
+            "--offset",
+            "1000",
+            "--from",
+            file.to_str().unwrap(),
+        ]),
+        1,
+        &[&format!(
+            "writing {} bytes at offset 1000 would go past the end of Local\\m",
+            room + 1
+        )],
+    );
+    one_line_error(
+        ns.fmap(&["write", "m", "--offset", "1000"])
+            .write_stdin(long.clone()),
+        1,
+        &[
+            &format!(
+                "writing more than {room} bytes at offset 1000 would go past the end of Local\\m"
+            ),
+            "nothing was written",
+            "ERROR_INVALID_PARAMETER",
+        ],
+    );
+    expect(&a);
 }
 
 #[test]
@@ -805,6 +1185,39 @@ fn wait_signaled_timed_out_all_and_exit_codes() {
         &mut ns.fmap(&["wait", "a", "--timeout", "soon"]),
         2,
         &["soon"],
+    );
+}
+
+/// A peer wrote a made-up owner thread id into the state lock of an event (the glibc
+/// `pthread_mutex_t` at offset 1024 of its file): `fmap wait --timeout` still times out, and
+/// `fmap signal` fails with one clear line instead of hanging (`assert_cmd`'s 60 s timeout is
+/// the hang guard).
+#[test]
+fn wait_and_signal_with_garbage_in_the_state_lock_do_not_hang() {
+    use std::os::unix::fs::FileExt;
+    let ns = Ns::new();
+    let _e = ns.hold(&["create", "event", "g", "--manual-reset", "--signaled"]);
+    let files: Vec<_> = std::fs::read_dir(ns.root())
+        .unwrap()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+        .map(|f| f.path())
+        .filter(|p| p.file_name().is_some_and(|n| n != ".lock"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&files[0])
+        .unwrap();
+    f.write_all_at(&0x3fff_0001u32.to_le_bytes(), 1024).unwrap();
+    ns.fmap(&["wait", "g", "--timeout", "100ms"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("[WAIT_TIMEOUT]"));
+    one_line_error(
+        &mut ns.fmap(&["signal", "g"]),
+        1,
+        &["Local\\g", "state lock", "ERROR_INVALID_DATA (13)"],
     );
 }
 

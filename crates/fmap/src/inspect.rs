@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::namespace::Dir;
 use crate::object::{Kind, STATE_OFF};
 use crate::sync::{OFF_A, OFF_B, OFF_OWNER, OFF_OWNER_PID, OFF_TOKEN};
-use crate::Protection;
+use crate::{Protection, Scope};
 use std::path::PathBuf;
 
 /// What [`Namespace::list`](crate::Namespace::list) and
@@ -72,6 +72,168 @@ pub enum ObjectState {
         /// Its owner died holding it and nobody has acquired it since.
         abandoned: bool,
     },
+}
+
+/// An entry of a namespace directory that has an object file's name but is not an object fmap
+/// can use: planted by another user of a shared directory (a squatted name: every open or
+/// create of a name whose file it occupies fails), or corrupt. Listed by
+/// [`Namespace::list_entries`](crate::Namespace::list_entries) and
+/// [`Namespace::list_all_users_entries`](crate::Namespace::list_all_users_entries), so that
+/// one odd entry neither hides nor blocks the rest of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Foreign {
+    /// The namespace directory it is in.
+    pub scope: Scope,
+    /// Its full path.
+    pub path: PathBuf,
+    /// The user who owns the entry itself (`lstat`: a symbolic link's own owner, not its
+    /// target's).
+    pub owner_uid: u32,
+    /// What it is.
+    pub what: ForeignKind,
+}
+
+/// What a [`Foreign`] entry is. Its `Display` is a short description ("a symbolic link").
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ForeignKind {
+    /// A symbolic link (fmap never follows one).
+    Symlink,
+    /// A FIFO (named pipe).
+    Fifo,
+    /// A directory.
+    Directory,
+    /// A Unix-domain socket.
+    Socket,
+    /// A character or block device.
+    Device,
+    /// A regular file without a valid fmap header: not written by fmap, or corrupt.
+    NotAnObject,
+    /// A valid object file stored under a file name that is not its name's: a copy or a rename
+    /// (opening the name it claims does not find it; opening the name whose file it occupies
+    /// fails).
+    Misnamed {
+        /// The name in its header.
+        claims: String,
+    },
+    /// A regular file that could not be inspected, with the reason (e.g. "permission denied").
+    Unreadable(String),
+}
+
+impl std::fmt::Display for ForeignKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ForeignKind::Symlink => f.write_str("a symbolic link"),
+            ForeignKind::Fifo => f.write_str("a FIFO"),
+            ForeignKind::Directory => f.write_str("a directory"),
+            ForeignKind::Socket => f.write_str("a socket"),
+            ForeignKind::Device => f.write_str("a device"),
+            ForeignKind::NotAnObject => f.write_str("not an fmap object file"),
+            ForeignKind::Misnamed { claims } => {
+                write!(
+                    f,
+                    "an object file of {claims} stored under another name's file"
+                )
+            }
+            ForeignKind::Unreadable(why) => write!(f, "unreadable: {why}"),
+        }
+    }
+}
+
+/// Everything a listing found: see [`Namespace::list_entries`](crate::Namespace::list_entries).
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    /// The objects (live ones, and stale ones not yet swept).
+    pub objects: Vec<ObjectInfo>,
+    /// Entries under object file names that are not usable objects, sorted by path.
+    pub foreign: Vec<Foreign>,
+    /// Namespace directories that could not be read (other users' private ones, unless root).
+    pub unreadable: Vec<PathBuf>,
+}
+
+/// One entry of a namespace directory.
+pub(crate) enum DirEntry {
+    Object(ObjectInfo),
+    Foreign(Foreign),
+}
+
+/// Looks at the entry `file_name` (an object file name) of `dir`, the directory of `scope`:
+/// an object, a foreign entry, or `None` if it went away. Errors only for what would fail on
+/// every entry (the directory cannot be searched, no descriptors or memory left).
+pub(crate) fn entry(dir: &Dir, scope: Scope, file_name: &str) -> Result<Option<DirEntry>> {
+    use rustix::fs::{AtFlags, FileType};
+    let st = match rustix::fs::statat(&dir.fd, file_name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => st,
+        Err(rustix::io::Errno::NOENT) => return Ok(None),
+        Err(e) => {
+            return Err(crate::Error::os(
+                e,
+                format!("cannot stat {}/{file_name}", dir.path.display()),
+            ))
+        }
+    };
+    let foreign = |what| {
+        Ok(Some(DirEntry::Foreign(Foreign {
+            scope,
+            path: dir.path.join(file_name),
+            owner_uid: st.st_uid,
+            what,
+        })))
+    };
+    match FileType::from_raw_mode(st.st_mode) {
+        FileType::RegularFile => {}
+        FileType::Symlink => return foreign(ForeignKind::Symlink),
+        FileType::Fifo => return foreign(ForeignKind::Fifo),
+        FileType::Directory => return foreign(ForeignKind::Directory),
+        FileType::Socket => return foreign(ForeignKind::Socket),
+        _ => return foreign(ForeignKind::Device),
+    }
+    match info(dir, file_name) {
+        Ok(None) => Ok(None),
+        Ok(Some(i)) => {
+            let fits = crate::Name::parse(&i.name)
+                .is_ok_and(|n| n.scope() == scope && n.file_name_str() == file_name);
+            if fits {
+                Ok(Some(DirEntry::Object(i)))
+            } else {
+                foreign(ForeignKind::Misnamed { claims: i.name })
+            }
+        }
+        Err(e) => {
+            let os = e.os_error().and_then(|o| o.raw_os_error());
+            if matches!(os, Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM)) {
+                return Err(e);
+            }
+            if e.kind() == crate::ErrorKind::InvalidData {
+                return foreign(ForeignKind::NotAnObject);
+            }
+            let why = match e.os_error() {
+                // "Permission denied (os error 13)" -> "permission denied"
+                Some(o) => {
+                    let s = o.to_string();
+                    let s = s.split(" (os error").next().unwrap_or(&s).to_owned();
+                    let mut c = s.chars();
+                    c.next()
+                        .map(|f| f.to_lowercase().chain(c).collect())
+                        .unwrap_or(s)
+                }
+                None => e.message().to_owned(),
+            };
+            foreign(ForeignKind::Unreadable(why))
+        }
+    }
+}
+
+/// Adds the objects and foreign entries of `dir` (the directory of `scope`) to `out`.
+pub(crate) fn list_dir(dir: &Dir, scope: Scope, out: &mut Listing) -> Result<()> {
+    for f in dir.object_files()? {
+        match entry(dir, scope, &f)? {
+            Some(DirEntry::Object(o)) => out.objects.push(o),
+            Some(DirEntry::Foreign(x)) => out.foreign.push(x),
+            None => {}
+        }
+    }
+    Ok(())
 }
 
 /// A process that holds an object.

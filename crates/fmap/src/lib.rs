@@ -60,8 +60,27 @@
 //! as absent and removes (under the name's bucket lock) the next time anyone touches that name
 //! or the directory.
 //!
-//! Objects are not meant to be shared with `fork`ed children that do not `exec` (Windows has no
-//! `fork`); every descriptor fmap opens is close-on-exec.
+//! # `fork` without `exec`
+//!
+//! Windows has no `fork`; fmap gives a child that `fork`s without `exec` this behaviour:
+//!
+//! * **The child is a new owner.** Its threads get owner ids of their own (a fresh per-process
+//!   nonce and their own thread ids), so objects it creates or opens after the fork work fully:
+//!   mutex ownership, recursion, release and abandonment, events, semaphores and every wait.
+//!   It never owns what a thread of the parent owns: for a mutex the parent's thread held at
+//!   the fork, [`Mutex::is_owned_by_current_thread`] is false, [`Mutex::release`] is
+//!   `ERROR_NOT_OWNER` and a wait waits (and reports the mutex abandoned if the parent's
+//!   thread dies owning it).
+//! * **Opening or creating a name in the child** gives it its own descriptor and its own holder
+//!   lock, even if the parent had the object open at the fork: the name then lives while the
+//!   child holds it, as for any other process.
+//! * **Handles inherited through the fork** stay usable in the child (they share the parent's
+//!   open file descriptions and mappings) but belong to the parent's lifetime: they do not
+//!   keep a name alive once the parent has closed it, and dropping them in the child only
+//!   closes the child's descriptors — it never removes a name or a holder lock the parent still
+//!   relies on. A child that needs an object to outlive the parent's handle opens it itself.
+//!
+//! Every descriptor fmap opens is close-on-exec: a child that `exec`s inherits nothing.
 #![warn(missing_docs)]
 
 pub mod access;
@@ -86,7 +105,9 @@ pub use access::{Access, Protection};
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;
 pub use file::{Disposition, File};
-pub use inspect::{holders, holders_of, Holder, ObjectInfo, ObjectState};
+pub use inspect::{
+    holders, holders_of, Foreign, ForeignKind, Holder, Listing, ObjectInfo, ObjectState,
+};
 pub use mapping::{Mapping, MappingOptions};
 pub use mutex::{Mutex, MutexGuard};
 pub use name::{Name, Scope};

@@ -87,12 +87,7 @@ impl Mutex {
     /// Waits up to `timeout` (`None`: forever) for the mutex; `Ok(None)` if it timed out.
     #[inline]
     pub fn lock_timeout(&self, timeout: Option<Duration>) -> Result<Option<MutexGuard<'_>>> {
-        if let Some(g) = self.try_lock()? {
-            return Ok(Some(g));
-        }
-        if timeout == Some(Duration::ZERO) {
-            return Ok(None);
-        }
+        // `wait` tries once without waiting first, with the timeout's bound on the state lock.
         Ok(match self.wait(timeout)? {
             WaitResult::Signaled(_) => Some(MutexGuard {
                 mutex: self,
@@ -113,12 +108,16 @@ impl Mutex {
     #[inline]
     pub fn wait(&self, timeout: Option<Duration>) -> Result<WaitResult> {
         // One attempt first, without going through the generic (dynamic) wait.
+        // The state lock, if the attempt needs it, is waited for until the timeout at most.
         let t = self.h.target()?;
-        match sync::try_mutex(t.page)? {
-            sync::TryOutcome::Got => Ok(WaitResult::Signaled(0)),
-            sync::TryOutcome::Abandoned => Ok(WaitResult::Abandoned(0)),
-            sync::TryOutcome::No if timeout == Some(Duration::ZERO) => Ok(WaitResult::TimedOut),
-            sync::TryOutcome::No => sync::wait_one(self, timeout),
+        match sync::try_mutex_until(t.page, sync::LockUntil::of_timeout(timeout))? {
+            None => Ok(WaitResult::TimedOut),
+            Some(sync::TryOutcome::Got) => Ok(WaitResult::Signaled(0)),
+            Some(sync::TryOutcome::Abandoned) => Ok(WaitResult::Abandoned(0)),
+            Some(sync::TryOutcome::No) if timeout == Some(Duration::ZERO) => {
+                Ok(WaitResult::TimedOut)
+            }
+            Some(sync::TryOutcome::No) => sync::wait_one(self, timeout),
         }
     }
 

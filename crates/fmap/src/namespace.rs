@@ -141,35 +141,48 @@ impl Namespace {
     }
 
     /// Lists the objects of `scope` (live ones, and stale ones not yet swept), sorted by name,
-    /// without opening handles to them. A missing directory lists as empty.
+    /// without opening handles to them. A missing directory lists as empty. Entries that are
+    /// not usable objects (planted or corrupt) are left out: [`list_entries`] reports them.
+    ///
+    /// [`list_entries`]: Namespace::list_entries
     pub fn list(&self, scope: Scope) -> Result<Vec<crate::ObjectInfo>> {
+        Ok(self.list_entries(scope)?.objects)
+    }
+
+    /// Lists `scope` as [`list`](Namespace::list) does, and also every entry under an object
+    /// file name that is not a usable object (a symbolic link, FIFO, directory, socket or
+    /// device, a file that is not an fmap object, an object file under another name's file,
+    /// an unreadable file), with its owner, in [`Listing::foreign`](crate::Listing::foreign):
+    /// one such entry never makes the listing fail or hides the rest. `unreadable` is empty.
+    pub fn list_entries(&self, scope: Scope) -> Result<crate::Listing> {
+        let mut out = crate::Listing::default();
         let dir = match Dir::open(&self.inner.root, scope, false) {
             Ok(d) => d,
-            Err(e) if e.kind() == ErrorKind::FileNotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == ErrorKind::FileNotFound => return Ok(out),
             Err(e) => return Err(e),
         };
-        let mut out = Vec::new();
-        for f in dir.object_files()? {
-            match crate::inspect::info(&dir, &f) {
-                Ok(Some(info)) => out.push(info),
-                Ok(None) => {}
-                Err(e) if e.kind() == ErrorKind::InvalidData => {}
-                Err(e) => return Err(e),
-            }
-        }
-        out.sort_by(|a, b| a.name.cmp(&b.name));
+        crate::inspect::list_dir(&dir, scope, &mut out)?;
+        out.objects.sort_by(|a, b| a.name.cmp(&b.name));
+        out.foreign.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(out)
     }
 
     /// Lists `Global\` and the `Local\` namespaces of every user under this root (reading
     /// other users' private directories needs root). Returns the objects, sorted by owner and
-    /// name, and the directories that could not be read.
+    /// name, and the directories that could not be read. Entries that are not usable objects
+    /// are left out: [`list_all_users_entries`](Namespace::list_all_users_entries) reports them.
     pub fn list_all_users(&self) -> Result<(Vec<crate::ObjectInfo>, Vec<PathBuf>)> {
-        let mut out = self.list(Scope::Global)?;
-        let mut unreadable = Vec::new();
+        let l = self.list_all_users_entries()?;
+        Ok((l.objects, l.unreadable))
+    }
+
+    /// [`list_all_users`](Namespace::list_all_users) with the entries that are not usable
+    /// objects, as [`list_entries`](Namespace::list_entries) reports them.
+    pub fn list_all_users_entries(&self) -> Result<crate::Listing> {
+        let mut out = self.list_entries(Scope::Global)?;
         let entries = match std::fs::read_dir(&self.inner.root) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((out, unreadable)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
             Err(e) => {
                 return Err(Error::os(
                     e,
@@ -189,23 +202,19 @@ impl Namespace {
             let dir = match Dir::open_path(&self.inner.root, e.path(), Scope::Local, false, false) {
                 Ok(d) => d,
                 Err(_) => {
-                    unreadable.push(e.path());
+                    out.unreadable.push(e.path());
                     continue;
                 }
             };
-            match dir.object_files() {
-                Ok(files) => {
-                    for f in files {
-                        if let Ok(Some(info)) = crate::inspect::info(&dir, &f) {
-                            out.push(info);
-                        }
-                    }
-                }
-                Err(_) => unreadable.push(e.path()),
+            if crate::inspect::list_dir(&dir, Scope::Local, &mut out).is_err() {
+                out.unreadable.push(e.path());
             }
         }
-        out.sort_by(|a, b| (a.owner_uid, &a.name).cmp(&(b.owner_uid, &b.name)));
-        Ok((out, unreadable))
+        out.objects
+            .sort_by(|a, b| (a.owner_uid, &a.name).cmp(&(b.owner_uid, &b.name)));
+        out.foreign.sort_by(|a, b| a.path.cmp(&b.path));
+        out.unreadable.sort();
+        Ok(out)
     }
 
     /// Describes the object called `name` without opening a handle to it (so looking does not

@@ -316,6 +316,11 @@ pub(crate) struct Object {
     /// The header page mapped into this process (synchronization objects only).
     pub(crate) page: std::sync::OnceLock<crate::sync::Page>,
     identity: std::sync::OnceLock<(u64, u64)>,
+    /// The process that opened or created it. In a child `fork`ed without `exec` the object
+    /// is inherited: its descriptor shares the parent's open file description and so the
+    /// parent's holder lock, which the child must neither release nor unlock (see `Drop`), and
+    /// the child's own opens do not reuse it (see `cached`).
+    pid: u32,
 }
 
 struct Entry {
@@ -330,6 +335,9 @@ impl std::fmt::Debug for Object {
             .finish()
     }
 }
+
+/// What [`Object::open_or_create`] does to a new object between publishing and handing it out.
+pub(crate) type Claim<'a> = &'a dyn Fn(&Object) -> Result<()>;
 
 /// How an object came to be held: made by this call, or opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -361,11 +369,19 @@ impl Object {
             writable,
             page: Default::default(),
             identity: Default::default(),
+            pid: crate::namespace::current_pid(),
             entry: Some(Entry {
                 dir: dir.clone(),
                 file_name: file_name.to_owned(),
             }),
         }
+    }
+
+    /// Whether this process inherited the object through a `fork` (it was opened by the
+    /// parent, or an ancestor).
+    #[inline]
+    pub(crate) fn is_inherited(&self) -> bool {
+        self.pid != crate::namespace::current_pid()
     }
 
     /// Whether this object has a name in a namespace.
@@ -469,7 +485,7 @@ impl Object {
         name: &Name,
         header: &Header,
         init: &dyn Fn(BorrowedFd<'_>) -> Result<()>,
-        claim: Option<&dyn Fn(&Object) -> Result<()>>,
+        claim: Option<Claim<'_>>,
         probe_first: bool,
     ) -> Result<(Arc<Object>, Origin)> {
         let mut probe = probe_first;
@@ -513,6 +529,7 @@ impl Object {
             entry: None,
             page: Default::default(),
             identity: Default::default(),
+            pid: crate::namespace::current_pid(),
         }))
     }
 }
@@ -544,6 +561,11 @@ fn cached(dir: &Dir, file_name: &str, name: &Name) -> Result<Option<Arc<Object>>
         return Ok(None);
     };
     drop(cache);
+    if obj.is_inherited() {
+        // A `fork`ed child opens the object itself: its own descriptor and holder lock, not
+        // the parent's (which it must never release). `insert_cache` replaces the entry.
+        return Ok(None);
+    }
     check_name(&obj.header, name, dir)?;
     Ok(Some(obj))
 }
@@ -551,16 +573,22 @@ fn cached(dir: &Dir, file_name: &str, name: &Name) -> Result<Option<Arc<Object>>
 fn insert_cache(dir: &Dir, file_name: &str, obj: Object) -> Arc<Object> {
     let obj = Arc::new(obj);
     let mut cache = dir.cache.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(existing) = cache.get(file_name).and_then(|w| w.upgrade()) {
+    // Dropped only after the cache lock: dropping the last reference to an object takes it.
+    let existing = cache.get(file_name).and_then(|w| w.upgrade());
+    if let Some(existing) = &existing {
         // Another thread of this process opened the same object meanwhile: keep one
         // descriptor (ours is released when `obj` drops; the other thread's lock keeps the
-        // name alive).
-        if Arc::ptr_eq(&existing, &obj) || existing.header.name == obj.header.name {
+        // name alive). An object inherited through a `fork` is replaced instead.
+        if !existing.is_inherited()
+            && (Arc::ptr_eq(existing, &obj) || existing.header.name == obj.header.name)
+        {
             drop(cache);
-            return existing;
+            return existing.clone();
         }
     }
     cache.insert(file_name.to_owned(), Arc::downgrade(&obj));
+    drop(cache);
+    drop(existing);
     obj
 }
 
@@ -750,7 +778,7 @@ fn create_linked(
     name: &Name,
     header: &Header,
     init: &dyn Fn(BorrowedFd<'_>) -> Result<()>,
-    claim: Option<&dyn Fn(&Object) -> Result<()>>,
+    claim: Option<Claim<'_>>,
 ) -> Result<Option<Arc<Object>>> {
     let file_name = name.file_name();
     let what = format!("object {name} in {}", dir.path.display());
@@ -881,6 +909,11 @@ fn link_into_place(
 
 impl Drop for Object {
     fn drop(&mut self) {
+        // Inherited through a `fork`: the descriptor shares the parent's open file description,
+        // so unlocking it would drop the parent's holder lock, and "nobody else holds it" could
+        // not be told from "only the parent holds it". Only the descriptor is closed, which
+        // releases nothing while the parent keeps the description open.
+        let inherited = self.is_inherited();
         if let Some(page) = self.page.take() {
             // Only a mutex page needs a look (events and semaphores have no owner). A file
             // truncated by another process would make that look a SIGBUS: such a page is left
@@ -889,6 +922,7 @@ impl Drop for Object {
                 && rustix::fs::fstat(&*self.fd).map_or(true, |st| st.st_size < 4096);
             if self.header.kind == Kind::Mutex
                 && !truncated
+                && !inherited
                 && crate::sync::owned_by_me(&page)
                 && (self.entry.is_none()
                     || !ofd::held_by_others(self.fd.as_fd(), Lock::Write, 0, 1).unwrap_or(true))
@@ -917,6 +951,9 @@ impl Drop for Object {
             {
                 cache.remove(&entry.file_name);
             }
+        }
+        if inherited {
+            return;
         }
         let _ = release(&self.fd, &entry.dir, &entry.file_name);
     }

@@ -20,7 +20,10 @@
 //! without the lock (like `sem_post`), so under the lock a count can only grow. Every change is a
 //! single store or atomic read-modify-write, so a process killed while holding the lock leaves a
 //! consistent state, and the next locker (told `EOWNERDEAD` by glibc) marks the lock consistent
-//! and goes on.
+//! and goes on. A state lock is only ever held for a few instructions, so nobody waits for one
+//! longer than [`STATE_LOCK_TIMEOUT`] (a peer may have written a made-up owner into it): a
+//! wait whose deadline comes first times out, anything else fails with `ERROR_INVALID_DATA`.
+//! The uncontended path is one `pthread_mutex_trylock`, without a clock read.
 //!
 //! A mutex is owned by the thread that holds its `token`. Acquiring is `pthread_mutex_trylock` on
 //! the token (no system call, no state lock) followed by our own `owner` (process nonce + thread
@@ -57,7 +60,6 @@ use crate::object::Object;
 use rustix::mm::{MapFlags, ProtFlags};
 use std::ptr::NonNull;
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering::*};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub(crate) const OFF_LOCK: usize = 1024;
@@ -233,6 +235,58 @@ fn check_kind(m: *mut libc::pthread_mutex_t, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// How long fmap waits for a synchronization object's state lock before it gives up with
+/// `ERROR_INVALID_DATA`. Legitimate holders keep the lock for a few instructions (every state
+/// change under it is a handful of stores), so a lock held this long means that a peer wrote
+/// garbage into it (a made-up owner thread id) or that its holder is stopped (`SIGSTOP`, a
+/// debugger). Without a bound such a lock would block every wait, whatever its timeout, and
+/// every `SetEvent`, forever. A wait whose own deadline comes first returns `WAIT_TIMEOUT`
+/// instead; polls (timeout zero) and infinite waits get `ERROR_INVALID_DATA` after this bound.
+pub const STATE_LOCK_TIMEOUT: Duration = Duration::from_secs(1);
+
+// glibc >= 2.30; the libc crate does not declare it. 64-bit targets only (32-bit glibc would
+// need its `__pthread_mutex_clocklock64` alias).
+extern "C" {
+    fn pthread_mutex_clocklock(
+        m: *mut libc::pthread_mutex_t,
+        clock: libc::clockid_t,
+        abstime: *const libc::timespec,
+    ) -> libc::c_int;
+}
+
+/// When an attempt to take a state lock gives up, if the lock is busy.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LockUntil {
+    /// After [`STATE_LOCK_TIMEOUT`], with `ERROR_INVALID_DATA`: signalling calls, infinite
+    /// waits, and polls (a poll waits out a legitimate holder rather than failing because of
+    /// it).
+    Bound,
+    /// A wait's deadline: reached first, the attempt reports that the wait timed out;
+    /// otherwise the bound applies.
+    At(Instant),
+    /// A wait of this (non-zero) timeout that starts now: turned into [`LockUntil::At`] only
+    /// if the lock is busy, so the uncontended path reads no clock.
+    After(Duration),
+}
+
+impl LockUntil {
+    /// For the first attempt of a wait with `timeout` (`None`: infinite).
+    #[inline]
+    pub(crate) fn of_timeout(timeout: Option<Duration>) -> LockUntil {
+        match timeout {
+            None => LockUntil::Bound,
+            Some(d) if d.is_zero() => LockUntil::Bound,
+            Some(d) => LockUntil::After(d),
+        }
+    }
+
+    /// For the attempts of a wait whose deadline is `deadline` (`None`: infinite).
+    #[inline]
+    fn of_deadline(deadline: Option<Instant>) -> LockUntil {
+        deadline.map_or(LockUntil::Bound, LockUntil::At)
+    }
+}
+
 /// Holds an object's state lock.
 pub(crate) struct StateGuard<'a> {
     m: *mut libc::pthread_mutex_t,
@@ -240,11 +294,28 @@ pub(crate) struct StateGuard<'a> {
 }
 
 impl<'a> StateGuard<'a> {
+    /// Takes the state lock, waiting at most [`STATE_LOCK_TIMEOUT`] (then
+    /// `ERROR_INVALID_DATA`).
+    #[inline]
     pub(crate) fn lock(page: &'a Page) -> Result<StateGuard<'a>> {
+        Ok(StateGuard::lock_until(page, LockUntil::Bound)?
+            .expect("a lock attempt without a wait deadline does not time out"))
+    }
+
+    /// Takes the state lock. `Ok(None)`: the wait deadline in `until` passed first (the wait
+    /// times out); busy for [`STATE_LOCK_TIMEOUT`] first: `ERROR_INVALID_DATA`.
+    pub(crate) fn lock_until(page: &'a Page, until: LockUntil) -> Result<Option<StateGuard<'a>>> {
         let m = page.mutex(OFF_LOCK);
         check_kind(m, "state lock")?;
+        // The common case without a clock read or a system call: a free lock.
         // SAFETY: `m` is the initialised process-shared state lock inside the mapped page.
-        let r = unsafe { libc::pthread_mutex_lock(m) };
+        let mut r = unsafe { libc::pthread_mutex_trylock(m) };
+        if r == libc::EBUSY {
+            match lock_slow(m, until) {
+                Some(r2) => r = r2,
+                None => return Ok(None),
+            }
+        }
         match r {
             0 => {}
             libc::EOWNERDEAD => {
@@ -253,6 +324,12 @@ impl<'a> StateGuard<'a> {
                 // SAFETY: we hold the lock (EOWNERDEAD acquires it).
                 unsafe { libc::pthread_mutex_consistent(m) };
             }
+            libc::ETIMEDOUT => bail!(
+                InvalidData,
+                "the state lock of a synchronization object has been held for more than {} s: \
+                 a peer wrote garbage into it, or its holder is stopped",
+                STATE_LOCK_TIMEOUT.as_secs_f64()
+            ),
             e => {
                 return Err(Error::new(
                     ErrorKind::InvalidData,
@@ -263,8 +340,45 @@ impl<'a> StateGuard<'a> {
                 ))
             }
         }
-        Ok(StateGuard { m, _page: page })
+        Ok(Some(StateGuard { m, _page: page }))
     }
+}
+
+/// A busy state lock: waits for it until the earlier of the wait's deadline and the bound.
+/// `None`: the wait's deadline passed first; else what glibc returned (`ETIMEDOUT`: the bound
+/// passed).
+#[cold]
+fn lock_slow(m: *mut libc::pthread_mutex_t, until: LockUntil) -> Option<libc::c_int> {
+    let now = Instant::now();
+    let deadline = match until {
+        LockUntil::Bound => None,
+        LockUntil::At(d) => Some(d),
+        // Too far to represent: as good as infinite.
+        LockUntil::After(d) => now.checked_add(d),
+    };
+    let left = deadline.map(|d| d.saturating_duration_since(now));
+    // The wait's deadline decides if it comes no later than the bound.
+    let wait_decides = left.is_some_and(|l| l <= STATE_LOCK_TIMEOUT);
+    let wait = left.map_or(STATE_LOCK_TIMEOUT, |l| l.min(STATE_LOCK_TIMEOUT));
+    // `Instant` is CLOCK_MONOTONIC on Linux; the absolute time is taken on the same clock.
+    let ts = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    let mut sec = ts.tv_sec.saturating_add(wait.as_secs() as i64);
+    let mut nsec = ts.tv_nsec as i64 + i64::from(wait.subsec_nanos());
+    if nsec >= 1_000_000_000 {
+        nsec -= 1_000_000_000;
+        sec = sec.saturating_add(1);
+    }
+    let abs = libc::timespec {
+        tv_sec: sec as libc::time_t,
+        tv_nsec: nsec as _,
+    };
+    // SAFETY: `m` is the initialised process-shared robust state lock (its kind was checked)
+    // in a live mapping; `abs` is a valid, normalised time.
+    let r = unsafe { pthread_mutex_clocklock(m, libc::CLOCK_MONOTONIC, &abs) };
+    if r == libc::ETIMEDOUT && wait_decides {
+        return None;
+    }
+    Some(r)
 }
 
 impl Drop for StateGuard<'_> {
@@ -274,23 +388,62 @@ impl Drop for StateGuard<'_> {
     }
 }
 
-fn nonce() -> u32 {
-    static N: OnceLock<u32> = OnceLock::new();
-    *N.get_or_init(|| {
-        use std::hash::{BuildHasher, Hasher};
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u32(std::process::id());
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0),
-        );
-        (h.finish() as u32) | 1
-    })
+/// This process's owner-id nonce; 0 until first computed, and again in a `fork`ed child.
+static NONCE: AtomicU32 = AtomicU32::new(0);
+
+/// `pthread_atfork` child handler: the child of a `fork` is another process with other
+/// threads, so it must not pass for the parent's owner (it would "own" the parent's mutexes
+/// and own none of its own: `ReleaseMutex` failed with `ERROR_NOT_OWNER`). Only an atomic
+/// store, which is async-signal-safe.
+extern "C" fn forget_nonce_in_child() {
+    NONCE.store(0, Relaxed);
 }
 
-/// This thread's owner id: a random per-process nonce and the kernel thread id.
+/// This process's random nonce (never 0), the high half of every owner id.
+#[inline]
+fn nonce() -> u32 {
+    let n = NONCE.load(Relaxed);
+    if n != 0 {
+        return n;
+    }
+    new_nonce()
+}
+
+#[cold]
+fn new_nonce() -> u32 {
+    static ATFORK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    // Registered before the first nonce is stored, so a `fork` after that store runs the
+    // handler (glibc registers and forks under one lock). Racing first callers may register it
+    // twice, which is harmless; a `std::sync::Once` could be left "running" forever in a child
+    // forked during the registration.
+    if !ATFORK.load(Acquire) {
+        // SAFETY: registers a handler that only stores to an atomic.
+        unsafe { libc::pthread_atfork(None, None, Some(forget_nonce_in_child)) };
+        ATFORK.store(true, Release);
+    }
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    // The pid (a system call, once per process) tells a forked child from its parent even
+    // where the hasher's keys and the clock would not.
+    h.write_u32(std::process::id());
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    let n = (h.finish() as u32) | 1;
+    // The first thread to store wins; every thread of the process uses the same nonce.
+    match NONCE.compare_exchange(0, n, Relaxed, Relaxed) {
+        Ok(_) => n,
+        Err(other) => other,
+    }
+}
+
+/// This thread's owner id: the process's nonce and the kernel thread id. Cached per thread;
+/// the cache is recomputed when the nonce changed, which happens in a `fork`ed child (whose
+/// thread has another kernel thread id, too). One relaxed load more than a plain cache, no
+/// system call.
 #[inline]
 pub(crate) fn me() -> u64 {
     thread_local! {
@@ -299,10 +452,11 @@ pub(crate) fn me() -> u64 {
     }
     ME.with(|m| {
         let v = m.get();
-        if v != 0 {
+        let n = nonce();
+        if (v >> 32) as u32 == n {
             return v;
         }
-        let v = (u64::from(nonce()) << 32)
+        let v = (u64::from(n) << 32)
             | u64::from(rustix::thread::gettid().as_raw_nonzero().get() as u32);
         m.set(v);
         v
@@ -418,6 +572,14 @@ fn spin_ns() -> u64 {
 /// Tries to acquire the mutex at `page` for this thread, without sleeping.
 #[inline]
 pub(crate) fn try_mutex(page: &Page) -> Result<Try> {
+    // `None` only comes with a wait deadline, which `Bound` has not.
+    Ok(try_mutex_until(page, LockUntil::Bound)?.unwrap_or(Try::No))
+}
+
+/// [`try_mutex`] for a wait: `Ok(None)` if it needed the state lock (see below) and the wait's
+/// deadline in `until` passed before it got it.
+#[inline]
+pub(crate) fn try_mutex_until(page: &Page, until: LockUntil) -> Result<Option<Try>> {
     let token = page.mutex(OFF_TOKEN);
     // The common case first: a free token. (A token this thread already holds makes the
     // normal-type trylock fail with EBUSY, and the recursion check below takes over.)
@@ -432,21 +594,23 @@ pub(crate) fn try_mutex(page: &Page) -> Result<Try> {
             );
         }
         rec.store(r + 1, Relaxed);
-        return Ok(Try::Got);
+        return Ok(Some(Try::Got));
     }
     if attempt == Lock::Busy {
         fence(SeqCst);
         if page.u32(OFF_ALL_HINT).load(SeqCst) != 0 {
             // A wait-all may hold the token transiently under the state lock: look again there.
-            let _g = StateGuard::lock(page)?;
+            let Some(_g) = StateGuard::lock_until(page, until)? else {
+                return Ok(None);
+            };
             attempt = trylock(token)?;
         }
     }
-    Ok(match attempt {
+    Ok(Some(match attempt {
         Lock::Busy => Try::No,
         Lock::Acquired => claim_mutex(page, false),
         Lock::OwnerDied => claim_mutex(page, true),
-    })
+    }))
 }
 
 /// Does the calling thread own the mutex at `page`? Our owner id must match *and* the token
@@ -655,22 +819,31 @@ fn might_be_available(kind: SyncKind, page: &Page, since: Option<u32>) -> bool {
 
 /// One attempt on one object. Also returns what to sleep on: the `seq` snapshot (read before
 /// the attempt) and, for a mutex, its token word as seen after the failed attempt (for an
-/// event or semaphore 0: a failed semaphore attempt saw a count of 0).
-fn attempt(t: &WaitTarget<'_>, since: Option<u32>) -> Result<(Try, u32, u32)> {
+/// event or semaphore 0: a failed semaphore attempt saw a count of 0). `Ok(None)`: the state
+/// lock was busy until the wait's deadline in `until` (the wait times out).
+fn attempt(
+    t: &WaitTarget<'_>,
+    since: Option<u32>,
+    until: LockUntil,
+) -> Result<Option<(Try, u32, u32)>> {
     let snap = t.page.seq().load(SeqCst);
     match t.kind {
         SyncKind::Mutex => {
-            let r = try_mutex(t.page)?;
-            Ok((r, snap, t.page.u32(OFF_TOKEN).load(SeqCst)))
+            let Some(r) = try_mutex_until(t.page, until)? else {
+                return Ok(None);
+            };
+            Ok(Some((r, snap, t.page.u32(OFF_TOKEN).load(SeqCst))))
         }
         _ => {
             if !might_be_available(t.kind, t.page, since) {
-                return Ok((Try::No, snap, 0));
+                return Ok(Some((Try::No, snap, 0)));
             }
-            let _g = StateGuard::lock(t.page)?;
+            let Some(_g) = StateGuard::lock_until(t.page, until)? else {
+                return Ok(None);
+            };
             check_state(t.kind, t.page)?;
             let r = try_locked(t.kind, t.page, since);
-            Ok((r, t.page.seq().load(SeqCst), 0))
+            Ok(Some((r, t.page.seq().load(SeqCst), 0)))
         }
     }
 }
@@ -697,8 +870,12 @@ pub fn wait_any(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<
         o.wait_target()?;
     }
     // Fast path, without allocating: an object that is available now, or a poll.
+    let first = LockUntil::of_timeout(timeout);
     for (i, o) in objects.iter().enumerate() {
-        match attempt(&o.wait_target()?, None)?.0 {
+        let Some((r, _, _)) = attempt(&o.wait_target()?, None, first)? else {
+            return Ok(WaitResult::TimedOut);
+        };
+        match r {
             Try::Got => return Ok(WaitResult::Signaled(i)),
             Try::Abandoned => return Ok(WaitResult::Abandoned(i)),
             Try::No => {}
@@ -715,9 +892,12 @@ pub fn wait_any(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<
     let mut snaps = vec![0u32; targets.len()];
     let mut toks = vec![0u32; targets.len()];
     let mut since: Option<Vec<u32>> = None;
+    let until = LockUntil::of_deadline(deadline);
     loop {
         for (i, t) in targets.iter().enumerate() {
-            let (r, snap, tok) = attempt(t, since.as_ref().map(|s| s[i]))?;
+            let Some((r, snap, tok)) = attempt(t, since.as_ref().map(|s| s[i]), until)? else {
+                return Ok(WaitResult::TimedOut);
+            };
             match r {
                 Try::Got => return Ok(WaitResult::Signaled(i)),
                 Try::Abandoned => return Ok(WaitResult::Abandoned(i)),
@@ -779,8 +959,14 @@ pub fn wait_all(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<
     let _hint = Hint(&targets);
     let mut snaps = vec![0u32; targets.len()];
     let mut toks = vec![0u32; targets.len()];
+    // A poll waits out legitimate holders of the state locks (see `LockUntil::Bound`).
+    let until = if timeout == Some(Duration::ZERO) {
+        LockUntil::Bound
+    } else {
+        LockUntil::of_deadline(deadline)
+    };
     loop {
-        if let Some(r) = try_all(&targets, &order, &mut snaps, &mut toks)? {
+        if let Some(r) = try_all(&targets, &order, &mut snaps, &mut toks, until)? {
             return Ok(r);
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -790,19 +976,24 @@ pub fn wait_all(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<
     }
 }
 
-/// One atomic attempt of a wait-all, under all state locks.
+/// One atomic attempt of a wait-all, under all state locks. `Ok(None)`: not all available;
+/// `WaitResult::TimedOut`: a state lock stayed busy until the wait's deadline in `until`.
 fn try_all(
     targets: &[WaitTarget<'_>],
     order: &[(u64, u64, usize)],
     snaps: &mut [u32],
     toks: &mut [u32],
+    until: LockUntil,
 ) -> Result<Option<WaitResult>> {
     for (i, t) in targets.iter().enumerate() {
         snaps[i] = t.page.seq().load(SeqCst);
     }
     let mut guards = Vec::with_capacity(order.len());
     for &(_, _, i) in order {
-        guards.push(StateGuard::lock(targets[i].page)?);
+        let Some(g) = StateGuard::lock_until(targets[i].page, until)? else {
+            return Ok(Some(WaitResult::TimedOut));
+        };
+        guards.push(g);
         if targets[i].kind != SyncKind::Mutex {
             check_state(targets[i].kind, targets[i].page)?;
         }
@@ -1023,9 +1214,13 @@ fn sleep(
 pub fn wait_one(object: &dyn Waitable, timeout: Option<Duration>) -> Result<WaitResult> {
     // Fast path: one attempt, no allocation.
     let t = object.wait_target()?;
+    let until = LockUntil::of_timeout(timeout);
     let r = match t.kind {
-        SyncKind::Mutex => try_mutex(t.page)?,
-        _ => attempt(&t, None)?.0,
+        SyncKind::Mutex => try_mutex_until(t.page, until)?,
+        _ => attempt(&t, None, until)?.map(|(r, _, _)| r),
+    };
+    let Some(r) = r else {
+        return Ok(WaitResult::TimedOut);
     };
     match r {
         Try::Got => Ok(WaitResult::Signaled(0)),

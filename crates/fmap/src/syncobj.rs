@@ -12,6 +12,9 @@ use rustix::fs::FallocateFlags;
 use std::os::fd::BorrowedFd;
 use std::sync::{Arc, Mutex as StdMutex};
 
+/// What [`SyncHandle::create`] does to a new object's state once it is published.
+pub(crate) type PageClaim<'a> = &'a dyn Fn(&Page) -> Result<()>;
+
 /// One handle to a synchronization object.
 #[derive(Debug)]
 pub(crate) struct SyncHandle {
@@ -143,7 +146,7 @@ impl SyncHandle {
         kind: Kind,
         name: Option<&str>,
         init: &(dyn Fn(&Page) -> Result<()> + Sync),
-        claim: Option<&dyn Fn(&Page) -> Result<()>>,
+        claim: Option<PageClaim<'_>>,
     ) -> Result<SyncHandle> {
         let name = match name {
             None | Some("") => None,

@@ -276,3 +276,250 @@ fn rewritten_lock_kinds_are_reported_not_followed() {
     e.set().unwrap();
     assert_eq!(e.wait(Z).unwrap(), fmap::WaitResult::Signaled(0));
 }
+
+// ------------------------------------------------------------------------------------------
+// Garbage in a state lock (issue 7, item 4): a peer writes a made-up owner thread id into the
+// `__lock` word of a sync object's state lock. Before the fix every call that took the lock
+// blocked forever in `pthread_mutex_lock`, whatever its timeout.
+
+/// The state-lock words (`__lock` at +0 of the state lock) a hostile peer writes: a thread id
+/// that does not exist, without and with glibc's `FUTEX_WAITERS` bit.
+const GARBAGE_OWNERS: [u32; 2] = [0x3fff_0001, 0x3fff_0001 | 0x8000_0000];
+/// `all_hint` (see `sync.rs`): wait-alls working on the object.
+const OFF_ALL_HINT: u64 = 1096;
+const T100: Option<Duration> = Some(Duration::from_millis(100));
+
+type Call<T> = (&'static str, Box<dyn FnOnce() -> T + Send>);
+
+/// Runs every call on a thread of its own, all at once, and returns their results in order;
+/// fails the test if any has not returned within 20 s (the hang guard of [`bounded`]).
+fn all_bounded<T: Send + 'static>(calls: Vec<Call<T>>) -> Vec<(&'static str, T)> {
+    let rxs: Vec<_> = calls
+        .into_iter()
+        .map(|(what, f)| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(f());
+            });
+            (what, rx)
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    rxs.into_iter()
+        .map(|(what, rx)| {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let r = rx
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("{what} hung (garbage in the state lock)"));
+            (what, r)
+        })
+        .collect()
+}
+
+/// Asserts that each result is `ERROR_INVALID_DATA` naming the state lock.
+fn all_invalid_data<T: std::fmt::Debug>(results: Vec<(&'static str, fmap::Result<T>)>) {
+    for (what, r) in results {
+        match r {
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::InvalidData, "{what}: {e}");
+                assert!(e.to_string().contains("state lock"), "{what}: {e}");
+            }
+            Ok(v) => panic!("{what}: expected ERROR_INVALID_DATA, got Ok({v:?})"),
+        }
+    }
+}
+
+/// Asserts that each result is `WAIT_TIMEOUT`.
+fn all_timed_out(results: Vec<(&'static str, fmap::Result<fmap::WaitResult>)>) {
+    for (what, r) in results {
+        match r {
+            Ok(fmap::WaitResult::TimedOut) => {}
+            other => panic!("{what}: expected WAIT_TIMEOUT, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn garbage_in_an_event_state_lock_bounds_every_call() {
+    use std::sync::Arc;
+    let (_d, ns) = ns();
+    // Signaled, so that every wait has to take the state lock to consume it.
+    let e = Arc::new(Event::create_in(&ns, Some("evt"), true, true).unwrap());
+    let f = peer(&ns, "evt");
+    for owner in GARBAGE_OWNERS {
+        f.write_all_at(&owner.to_le_bytes(), OFF_STATE_LOCK)
+            .unwrap();
+        // Timed waits: the deadline passes before the lock is obtained.
+        let (e1, e2, e3) = (e.clone(), e.clone(), e.clone());
+        all_timed_out(all_bounded(vec![
+            ("Event::wait(100 ms)", Box::new(move || e1.wait(T100))),
+            (
+                "wait_any(100 ms)",
+                Box::new(move || wait_any(&[&*e2], T100)),
+            ),
+            (
+                "wait_all(100 ms)",
+                Box::new(move || wait_all(&[&*e3], T100)),
+            ),
+        ]));
+        // Infinite waits, polls and signalling: ERROR_INVALID_DATA after the bound.
+        let (e1, e2, e3, e4, e5, e6, e7) = (
+            e.clone(),
+            e.clone(),
+            e.clone(),
+            e.clone(),
+            e.clone(),
+            e.clone(),
+            e.clone(),
+        );
+        all_invalid_data(all_bounded::<fmap::Result<fmap::WaitResult>>(vec![
+            ("Event::wait(INFINITE)", Box::new(move || e1.wait(None))),
+            ("Event::wait(0)", Box::new(move || e2.wait(Z))),
+            (
+                "wait_any(INFINITE)",
+                Box::new(move || wait_any(&[&*e3], None)),
+            ),
+            (
+                "wait_all(INFINITE)",
+                Box::new(move || wait_all(&[&*e4], None)),
+            ),
+            (
+                "Event::set",
+                Box::new(move || e5.set().map(|()| fmap::WaitResult::TimedOut)),
+            ),
+            (
+                "Event::reset",
+                Box::new(move || e6.reset().map(|()| fmap::WaitResult::TimedOut)),
+            ),
+            (
+                "Event::pulse",
+                Box::new(move || e7.pulse().map(|()| fmap::WaitResult::TimedOut)),
+            ),
+        ]));
+    }
+    // Repaired by the peer: usable again.
+    f.write_all_at(&0u32.to_le_bytes(), OFF_STATE_LOCK).unwrap();
+    assert_eq!(e.wait(Z).unwrap(), fmap::WaitResult::Signaled(0));
+    e.reset().unwrap();
+    assert_eq!(e.wait(Z).unwrap(), fmap::WaitResult::TimedOut);
+}
+
+#[test]
+fn garbage_in_a_semaphore_state_lock_bounds_every_call() {
+    use std::sync::Arc;
+    let (_d, ns) = ns();
+    // A unit is available, so that every wait has to take the state lock to take it.
+    let s = Arc::new(Semaphore::create_in(&ns, Some("sem"), 1, 4).unwrap());
+    let f = peer(&ns, "sem");
+    for owner in GARBAGE_OWNERS {
+        f.write_all_at(&owner.to_le_bytes(), OFF_STATE_LOCK)
+            .unwrap();
+        let (s1, s2, s3) = (s.clone(), s.clone(), s.clone());
+        all_timed_out(all_bounded(vec![
+            ("Semaphore::wait(100 ms)", Box::new(move || s1.wait(T100))),
+            (
+                "wait_any(100 ms)",
+                Box::new(move || wait_any(&[&*s2], T100)),
+            ),
+            (
+                "wait_all(100 ms)",
+                Box::new(move || wait_all(&[&*s3], T100)),
+            ),
+        ]));
+        let (s1, s2, s3, s4) = (s.clone(), s.clone(), s.clone(), s.clone());
+        all_invalid_data(all_bounded(vec![
+            ("Semaphore::wait(INFINITE)", Box::new(move || s1.wait(None))),
+            ("Semaphore::wait(0)", Box::new(move || s2.wait(Z))),
+            (
+                "wait_any(INFINITE)",
+                Box::new(move || wait_any(&[&*s3], None)),
+            ),
+            (
+                "wait_all(INFINITE)",
+                Box::new(move || wait_all(&[&*s4], None)),
+            ),
+        ]));
+    }
+    // ReleaseSemaphore is lock-free (one compare-exchange on the count): it never takes the
+    // state lock, so it works and returns at once.
+    let s1 = s.clone();
+    assert_eq!(
+        bounded("Semaphore::release", move || s1.release(1)).unwrap(),
+        1
+    );
+    assert_eq!(s.count().unwrap(), (2, 4));
+    f.write_all_at(&0u32.to_le_bytes(), OFF_STATE_LOCK).unwrap();
+    assert_eq!(s.wait(Z).unwrap(), fmap::WaitResult::Signaled(0));
+    assert_eq!(s.count().unwrap(), (1, 4));
+}
+
+#[test]
+fn garbage_in_a_mutex_state_lock_bounds_every_call() {
+    use std::sync::Arc;
+    let (_d, ns) = ns();
+    let m = Arc::new(fmap::Mutex::create_in(&ns, Some("mtx"), false).unwrap());
+    // This thread owns it; the peer also claims a wait-all is at work on it, so the other
+    // threads' acquirers look again under the state lock (see `sync.rs`).
+    assert_eq!(m.wait(Z).unwrap(), fmap::WaitResult::Signaled(0));
+    let f = peer(&ns, "mtx");
+    f.write_all_at(&1u32.to_le_bytes(), OFF_ALL_HINT).unwrap();
+    for owner in GARBAGE_OWNERS {
+        f.write_all_at(&owner.to_le_bytes(), OFF_STATE_LOCK)
+            .unwrap();
+        let (m1, m2, m3) = (m.clone(), m.clone(), m.clone());
+        all_timed_out(all_bounded(vec![
+            ("Mutex::wait(100 ms)", Box::new(move || m1.wait(T100))),
+            (
+                "wait_any(100 ms)",
+                Box::new(move || wait_any(&[&*m2], T100)),
+            ),
+            (
+                "wait_all(100 ms)",
+                Box::new(move || wait_all(&[&*m3], T100)),
+            ),
+        ]));
+        let m1 = m.clone();
+        let r = bounded("Mutex::lock_timeout(100 ms)", move || {
+            m1.lock_timeout(T100).map(|g| g.is_some())
+        });
+        assert!(
+            !r.unwrap(),
+            "lock_timeout acquired a mutex another thread owns"
+        );
+        let (m1, m2, m3, m4) = (m.clone(), m.clone(), m.clone(), m.clone());
+        all_invalid_data(all_bounded(vec![
+            ("Mutex::wait(INFINITE)", Box::new(move || m1.wait(None))),
+            (
+                "Mutex::try_lock",
+                Box::new(move || {
+                    m2.try_lock()
+                        .map(|g| g.is_some())
+                        .map(|_| fmap::WaitResult::TimedOut)
+                }),
+            ),
+            (
+                "wait_any(INFINITE)",
+                Box::new(move || wait_any(&[&*m3], None)),
+            ),
+            (
+                "wait_all(INFINITE)",
+                Box::new(move || wait_all(&[&*m4], None)),
+            ),
+        ]));
+        // The owner's own calls take no state lock.
+        assert!(m.is_owned_by_current_thread().unwrap());
+    }
+    // ReleaseMutex takes no state lock either.
+    m.release().unwrap();
+    assert!(!m.is_owned_by_current_thread().unwrap());
+    // Repaired by the peer: usable again, from another thread too.
+    f.write_all_at(&0u32.to_le_bytes(), OFF_STATE_LOCK).unwrap();
+    f.write_all_at(&0u32.to_le_bytes(), OFF_ALL_HINT).unwrap();
+    let m1 = m.clone();
+    let r = bounded("Mutex::wait after the repair", move || {
+        let r = m1.wait(T100);
+        m1.release().unwrap();
+        r
+    });
+    assert_eq!(r.unwrap(), fmap::WaitResult::Signaled(0));
+}

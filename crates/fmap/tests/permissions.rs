@@ -369,7 +369,9 @@ fn run(role: &str) -> R {
                     .create()
             };
             if common::var("EXPECT") == "error" {
-                let e = create().err().ok_or("created a name in a squatted namespace")?;
+                let e = create()
+                    .err()
+                    .ok_or("created a name in a squatted namespace")?;
                 check!(e.kind() == ErrorKind::AccessDenied, "{e}");
                 let msg = e.to_string();
                 check!(
@@ -646,7 +648,10 @@ fn forged_file_backed_headers_never_redirect_a_write() {
             .size(4096)
             .create()
     };
-    assert_eq!(try_write(create("Global\\cfg")), Some(ErrorKind::AccessDenied));
+    assert_eq!(
+        try_write(create("Global\\cfg")),
+        Some(ErrorKind::AccessDenied)
+    );
     assert_eq!(
         try_write(Mapping::open_in(&fresh(), "Global\\cfg", Access::WRITE)),
         Some(ErrorKind::AccessDenied)
@@ -697,8 +702,13 @@ fn squatted_local_namespace_is_not_denied() {
             .finish("squat-planter");
         if made_rt {
             // No runtime directory: a clear error.
-            spawn_env("squatted-victim", VICTIM, root.path(), &[("EXPECT", "error")])
-                .finish(&format!("victim without a runtime directory ({squat})"));
+            spawn_env(
+                "squatted-victim",
+                VICTIM,
+                root.path(),
+                &[("EXPECT", "error")],
+            )
+            .finish(&format!("victim without a runtime directory ({squat})"));
         }
         // With one (created as logind would), the namespace works in it.
         if made_rt {
