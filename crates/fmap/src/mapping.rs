@@ -441,28 +441,7 @@ impl Section {
                 // (or root) can have written it, or another user could make us open any file
                 // we can open.
                 obj.check_written_only_by_me_or_root()?;
-                let (fd, w) = open_path_for_section(&path, protection, &h.name)?;
-                let st = rustix::fs::fstat(&fd)
-                    .map_err(|e| Error::os(e, format!("fstat {}", path.display())))?;
-                if rustix::fs::FileType::from_raw_mode(st.st_mode)
-                    != rustix::fs::FileType::RegularFile
-                {
-                    bail!(
-                        AccessDenied,
-                        "the file of section {} ({}) is not a regular file; refusing to map it",
-                        h.name,
-                        path.display()
-                    );
-                }
-                if st.st_dev != h.file_dev || st.st_ino != h.file_ino {
-                    bail!(
-                        FileNotFound,
-                        "the file of section {} ({}) was replaced or removed",
-                        h.name,
-                        path.display()
-                    );
-                }
-                (fd, w)
+                open_path_for_section(&path, protection, h)?
             }
         };
         file::claim_section(fd.as_fd(), protection.is_writable())?;
@@ -500,40 +479,59 @@ fn open_for_section(fd: BorrowedFd<'_>, prot: Protection) -> Result<(OwnedFd, bo
     Ok((crate::object::reopen_fd(fd, OFlags::RDONLY)?, false))
 }
 
+/// Opens the file a section's header names, and only that file: the path is first opened as
+/// `O_PATH` (no access, no waiting on a FIFO), the inode it reached must be a regular file
+/// with the device and inode the creator recorded, and that very inode is then opened for
+/// reading (and writing, if allowed) through its descriptor. A path whose directories were
+/// changed meanwhile can therefore reach no other file.
 fn open_path_for_section(
     path: &std::path::Path,
     prot: Protection,
-    name: &str,
+    h: &Header,
 ) -> Result<(OwnedFd, bool)> {
-    // NONBLOCK: the path may name a FIFO by now, whose open would wait for a peer; anything
-    // but a regular file is refused after the open.
-    let flags = OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let name = &h.name;
+    let what = || {
+        format!(
+            "cannot open {} (the file of section {name})",
+            path.display()
+        )
+    };
+    let p = rustix::fs::open(
+        path,
+        OFlags::PATH | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| Error::os(e, what()))?;
+    let st =
+        rustix::fs::fstat(&p).map_err(|e| Error::os(e, format!("fstat {}", path.display())))?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        bail!(
+            AccessDenied,
+            "the file of section {name} ({}) is not a regular file; refusing to map it",
+            path.display()
+        );
+    }
+    if st.st_dev != h.file_dev || st.st_ino != h.file_ino {
+        bail!(
+            FileNotFound,
+            "the file of section {name} ({}) was replaced or removed",
+            path.display()
+        );
+    }
+    let flags = OFlags::NOCTTY | OFlags::NONBLOCK;
     if prot.is_writable() {
-        match rustix::fs::open(path, flags | OFlags::RDWR, rustix::fs::Mode::empty()) {
+        match crate::object::reopen_fd(p.as_fd(), flags | OFlags::RDWR) {
             Ok(f) => return Ok((f, true)),
-            Err(rustix::io::Errno::ACCESS) | Err(rustix::io::Errno::ROFS) => {}
-            Err(e) => {
-                return Err(Error::os(
-                    e,
-                    format!(
-                        "cannot open {} (the file of section {name})",
-                        path.display()
-                    ),
-                ))
-            }
+            Err(e)
+                if e.os_error()
+                    .and_then(|o| o.raw_os_error())
+                    .is_some_and(|c| c == libc::EACCES || c == libc::EROFS) => {}
+            Err(e) => return Err(Error::new(e.kind(), format!("{}: {e}", what()))),
         }
     }
-    rustix::fs::open(path, flags | OFlags::RDONLY, rustix::fs::Mode::empty())
+    crate::object::reopen_fd(p.as_fd(), flags | OFlags::RDONLY)
         .map(|f| (f, false))
-        .map_err(|e| {
-            Error::os(
-                e,
-                format!(
-                    "cannot open {} (the file of section {name})",
-                    path.display()
-                ),
-            )
-        })
+        .map_err(|e| Error::new(e.kind(), format!("{}: {e}", what())))
 }
 
 /// Validates the `SEC_*` attributes of a new section and returns what `NtQuerySection` would

@@ -32,7 +32,7 @@
 //! outlives the next fmap call on the machine (unless its bucket was busy at that moment: the
 //! next sweep takes it).
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{bail, Error, ErrorKind, Result};
 use crate::name::{self, Scope, BUCKETS};
 use crate::object;
 use crate::ofd::{self, Lock};
@@ -48,7 +48,9 @@ use std::time::{Duration, Instant};
 /// Environment variable that moves the namespace root (default `/dev/shm`).
 pub const ROOT_ENV: &str = "FMAP_ROOT";
 
-const SHARDS: usize = 64;
+/// One in-process lock per bucket, so that a thread waiting for one bucket never delays the
+/// names of another.
+const SHARDS: usize = BUCKETS as usize;
 
 /// A namespace root: the place where `Local\` and `Global\` names are kept.
 ///
@@ -304,8 +306,8 @@ const RUNTIME_BASE: &str = "/run/user";
 /// `<root>/fmap-<uid>` normally. In a shared root (`/dev/shm` is world-writable and sticky)
 /// another user can create that entry first, as a directory, a symlink or a FIFO, and the
 /// user cannot remove it. Such a squat must not deny the user's namespace, so then the
-/// fallback `/run/user/<uid>/fmap-<root>` is used, a directory no other user can create
-/// anything in. Every process of the user must agree on the choice: a fallback that exists
+/// fallback `/run/user/<uid>/fmap-root-<device>-<inode of the root>` is used, a directory no
+/// other user can create anything in. Every process of the user must agree on the choice: a fallback that exists
 /// is preferred over everything else, so processes that started while the squat was there
 /// keep meeting the ones that start after it was removed (the fallback goes with the runtime
 /// directory, at the user's last logout). With no runtime directory to fall back to, the
@@ -366,20 +368,11 @@ fn runtime_fallback(root: &Path, uid: u32) -> Option<PathBuf> {
     {
         return None;
     }
-    // One fallback per root, so that namespaces with different roots stay apart.
-    let name = if root == Path::new("/dev/shm") {
-        "fmap-shm".to_owned()
-    } else {
-        // FNV-1a of the root's bytes.
-        let h = root
-            .as_os_str()
-            .as_bytes()
-            .iter()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-            });
-        format!("fmap-root-{h:016x}")
-    };
+    // One fallback per root, so that namespaces with different roots stay apart, named after
+    // the root directory's identity (device and inode) rather than its spelling, which may
+    // differ between processes (`/x`, `/x/`, a symlink to it).
+    let st = rustix::fs::stat(root).ok()?;
+    let name = format!("fmap-root-{:x}-{:x}", st.st_dev, st.st_ino);
     Some(rt.join(name))
 }
 
@@ -542,12 +535,32 @@ impl Dir {
     /// the lock file is shared with every user of the directory, and a stopped or hostile
     /// process can hold a byte of it forever).
     pub(crate) fn bucket(&self, bucket: u32) -> Result<BucketGuard<'_>> {
-        let local = self.shards[bucket as usize % SHARDS]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        // The bound counts from here, for both locks: a thread of this process that waits for
+        // the same bucket holds the in-process lock meanwhile, so its wait must not add to ours.
+        let start = Instant::now();
+        let shard = &self.shards[bucket as usize % SHARDS];
+        let local = match shard.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                let mut polled = Poll::new(start);
+                loop {
+                    match shard.try_lock() {
+                        Ok(g) => break g,
+                        Err(std::sync::TryLockError::Poisoned(p)) => break p.into_inner(),
+                        Err(std::sync::TryLockError::WouldBlock) => {
+                            polled.pause().map_err(|()| self.bucket_timeout(bucket))?
+                        }
+                    }
+                }
+            }
+        };
         let fd = self.lock_fd()?;
         if !self.try_ofd(&fd, bucket)? {
-            wait_for_ofd(self, &fd, bucket)?;
+            let mut polled = Poll::new(start);
+            while !self.try_ofd(&fd, bucket)? {
+                polled.pause().map_err(|()| self.bucket_timeout(bucket))?;
+            }
         }
         Ok(BucketGuard {
             fd,
@@ -585,7 +598,12 @@ impl Dir {
     /// [`SweepReport::busy`]).
     pub(crate) fn sweep(&self) -> Result<SweepReport> {
         let mut report = SweepReport::default();
-        for f in self.object_files()? {
+        // Only regular files can be stale objects. Anything else under an object file name
+        // (planted symlinks, FIFOs, directories) is skipped by its directory-entry type, without
+        // a system call each: a directory full of them must not slow every process's first call.
+        for f in self.object_files_where(|t| {
+            t == rustix::fs::FileType::RegularFile || t == rustix::fs::FileType::Unknown
+        })? {
             match object::remove_if_stale(self, &f) {
                 Ok(object::Stale::Removed { label, bytes }) => {
                     report.removed.push(label);
@@ -601,6 +619,14 @@ impl Dir {
 
     /// Lists the object files of this directory (file names only), sorted.
     pub(crate) fn object_files(&self) -> Result<Vec<String>> {
+        self.object_files_where(|_| true)
+    }
+
+    /// [`Dir::object_files`] whose directory-entry type passes `keep`.
+    fn object_files_where(
+        &self,
+        keep: impl Fn(rustix::fs::FileType) -> bool,
+    ) -> Result<Vec<String>> {
         let dupfd = rustix::fs::openat(
             &self.fd,
             ".",
@@ -613,7 +639,7 @@ impl Dir {
         let mut out = Vec::new();
         for entry in dir.flatten() {
             if let Some(f) = OsStr::from_bytes(entry.file_name().to_bytes()).to_str() {
-                if name::is_object_file_name(f) {
+                if name::is_object_file_name(f) && keep(entry.file_type()) {
                     out.push(f.to_owned());
                 }
             }
@@ -624,20 +650,30 @@ impl Dir {
 }
 
 fn open_lock_file(dir: &OwnedFd, path: &Path, mode: Mode) -> Result<OwnedFd> {
+    // NONBLOCK: in a shared directory another user can replace `.lock` with a FIFO or a file
+    // with a lease on it, whose open would wait (a lease: up to the lease-break time).
     let fd = rustix::fs::openat(
         dir,
         ".lock",
-        OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
         mode,
     )
     .map_err(|e| Error::os(e, format!("cannot open {}/.lock", path.display())))?;
+    let st = rustix::fs::fstat(&fd)
+        .map_err(|e| Error::os(e, format!("fstat {}/.lock", path.display())))?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        bail!(
+            AccessDenied,
+            "{}/.lock is not a regular file (planted by uid {}?); refusing to use it",
+            path.display(),
+            st.st_uid
+        );
+    }
     // The umask may have narrowed the mode; every user of the directory must be able to lock.
-    if let Ok(st) = rustix::fs::fstat(&fd) {
-        if st.st_uid == rustix::process::geteuid().as_raw()
-            && (st.st_mode & 0o777) != mode.as_raw_mode()
-        {
-            let _ = rustix::fs::fchmod(&fd, mode);
-        }
+    if st.st_uid == rustix::process::geteuid().as_raw()
+        && (st.st_mode & 0o777) != mode.as_raw_mode()
+    {
+        let _ = rustix::fs::fchmod(&fd, mode);
     }
     Ok(fd)
 }
@@ -647,37 +683,54 @@ fn open_lock_file(dir: &OwnedFd, path: &Path, mode: Mode) -> Result<OwnedFd> {
 /// with `ERROR_TIMEOUT` instead of waiting forever.
 pub(crate) const BUCKET_LOCK_BOUND: Duration = Duration::from_secs(5);
 
-/// Waits for the OFD byte of `bucket`, polling (there is no timed `F_OFD_SETLKW`): a few
-/// yields first (a legitimate holder is done within microseconds), then sleeps that double up
-/// to 2 ms, until [`BUCKET_LOCK_BOUND`].
-#[cold]
-fn wait_for_ofd(dir: &Dir, fd: &OwnedFd, bucket: u32) -> Result<()> {
-    let start = Instant::now();
-    for _ in 0..64 {
-        std::thread::yield_now();
-        if dir.try_ofd(fd, bucket)? {
-            return Ok(());
+/// Polling with a bound (there is no timed `F_OFD_SETLKW`): a few yields first (a legitimate
+/// holder is done within microseconds), then sleeps that double up to 2 ms, until
+/// [`BUCKET_LOCK_BOUND`] after `start`.
+struct Poll {
+    start: Instant,
+    round: u32,
+    pause: Duration,
+}
+
+impl Poll {
+    fn new(start: Instant) -> Poll {
+        Poll {
+            start,
+            round: 0,
+            pause: Duration::from_micros(20),
         }
     }
-    let mut pause = Duration::from_micros(20);
-    loop {
-        std::thread::sleep(pause);
-        if dir.try_ofd(fd, bucket)? {
+
+    /// Waits a little; `Err` once the bound has passed.
+    #[cold]
+    fn pause(&mut self) -> std::result::Result<(), ()> {
+        self.round += 1;
+        if self.round <= 64 {
+            std::thread::yield_now();
             return Ok(());
         }
-        if start.elapsed() >= BUCKET_LOCK_BOUND {
-            return Err(Error::new(
-                ErrorKind::Timeout,
-                format!(
-                    "byte {bucket} of {}/.lock (the lock of the names in bucket {bucket}) has been \
-                     held by another process for more than {} s; a stopped process or another \
-                     user holds it (see /proc/locks)",
-                    dir.path.display(),
-                    BUCKET_LOCK_BOUND.as_secs()
-                ),
-            ));
+        if self.start.elapsed() >= BUCKET_LOCK_BOUND {
+            return Err(());
         }
-        pause = (pause * 2).min(Duration::from_millis(2));
+        std::thread::sleep(self.pause);
+        self.pause = (self.pause * 2).min(Duration::from_millis(2));
+        Ok(())
+    }
+}
+
+impl Dir {
+    #[cold]
+    fn bucket_timeout(&self, bucket: u32) -> Error {
+        Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "byte {bucket} of {}/.lock (the lock of the names in bucket {bucket}) has been \
+                 held by another process or thread for more than {} s; a stopped process or \
+                 another user holds it (see /proc/locks)",
+                self.path.display(),
+                BUCKET_LOCK_BOUND.as_secs()
+            ),
+        )
     }
 }
 
@@ -708,12 +761,16 @@ pub(crate) fn current_pid() -> u32 {
     if p != 0 {
         return p;
     }
-    static ATFORK: std::sync::Once = std::sync::Once::new();
-    ATFORK.call_once(|| {
+    // A flag, not a `std::sync::Once`: a `Once` could be left "running" forever in a child
+    // forked while another thread was inside it. Racing first callers may register the handler
+    // twice, which is harmless.
+    static ATFORK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !ATFORK.load(std::sync::atomic::Ordering::Acquire) {
         // SAFETY: registers a handler that only stores to an atomic, which is async-signal-safe
         // and valid in a freshly forked child.
         unsafe { libc::pthread_atfork(None, None, Some(forget_pid_in_child)) };
-    });
+        ATFORK.store(true, std::sync::atomic::Ordering::Release);
+    }
     let p = std::process::id();
     PID.store(p, Relaxed);
     p

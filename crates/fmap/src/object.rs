@@ -489,6 +489,7 @@ impl Object {
         probe_first: bool,
     ) -> Result<(Arc<Object>, Origin)> {
         let mut probe = probe_first;
+        let mut since: Option<std::time::Instant> = None;
         loop {
             if probe {
                 if let Some(obj) = Object::lookup(dir, name)? {
@@ -499,7 +500,20 @@ impl Object {
             if let Some(obj) = create_linked(dir, name, header, init, claim)? {
                 return Ok((obj, Origin::Created));
             }
-            // Lost a race with another creator: open theirs.
+            // Lost a race with another creator: open theirs. A name that keeps appearing
+            // and vanishing (another user linking a file that is no object under it, again
+            // and again) must not keep us here: the same bound as for a bucket lock.
+            let start = *since.get_or_insert_with(std::time::Instant::now);
+            if start.elapsed() >= crate::namespace::BUCKET_LOCK_BOUND {
+                bail!(
+                    Timeout,
+                    "{name}: for {} s, every attempt to create it lost to a file that appeared \
+                     under its name in {} and was no usable object (another user may be \
+                     planting it)",
+                    crate::namespace::BUCKET_LOCK_BOUND.as_secs(),
+                    dir.path.display()
+                );
+            }
         }
     }
 
@@ -786,12 +800,22 @@ fn create_linked(
     // directory that cannot have one (say, out of inodes) must not get names that nobody
     // could remove.
     dir.lock_fd()?;
+    // The header of a file-backed section names a file outside the namespace: only its
+    // creator may write it (see `Object::check_written_only_by_me_or_root`). Everything else
+    // takes the directory's read/write bits. The file is made owner-only and given its mode
+    // once it is built, so that nobody can open a named temporary file for writing first.
+    let mode = if header.flags & FLAG_FILE_BACKED != 0 {
+        Mode::from_raw_mode(dir.file_mode.as_raw_mode() & 0o644)
+    } else {
+        dir.file_mode
+    };
+    let private = Mode::from_raw_mode(0o600);
     let mut tmp_name = None;
     let fd = match rustix::fs::openat(
         &dir.fd,
         ".",
         OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
-        dir.file_mode,
+        private,
     ) {
         Ok(fd) => fd,
         Err(rustix::io::Errno::OPNOTSUPP)
@@ -807,7 +831,7 @@ fn create_linked(
                 &dir.fd,
                 t.as_str(),
                 OFlags::CREATE | OFlags::EXCL | OFlags::RDWR | OFlags::CLOEXEC | OFlags::NOFOLLOW,
-                dir.file_mode,
+                private,
             )
             .map_err(|e| Error::os(e, format!("cannot create {what}")))?;
             tmp_name = Some(t);
@@ -818,24 +842,16 @@ fn create_linked(
             return Err(Error::os(e, format!("cannot create {what}")));
         }
     };
-    // The header of a file-backed section names a file outside the namespace: only its
-    // creator may write it (see `Object::check_written_only_by_me_or_root`). Everything else
-    // takes the directory's read/write bits.
-    let mode = if header.flags & FLAG_FILE_BACKED != 0 {
-        Mode::from_raw_mode(dir.file_mode.as_raw_mode() & 0o644)
-    } else {
-        dir.file_mode
-    };
     let result = (|| -> Result<Option<Option<BucketGuard<'_>>>> {
-        if mode.as_raw_mode() & 0o066 != 0 || mode != dir.file_mode {
-            // The umask may have narrowed the permission bits.
-            rustix::fs::fchmod(&fd, mode)
-                .map_err(|e| Error::os(e, format!("cannot chmod {what}")))?;
-        }
         init(fd.as_fd())?;
         let mut published = header.clone();
         published.closing = u32::from(claim.is_some());
         write_all_at(fd.as_fd(), &published.encode(), 0, &what)?;
+        if mode != private {
+            // Exactly the mode wanted (the umask played no part in it).
+            rustix::fs::fchmod(&fd, mode)
+                .map_err(|e| Error::os(e, format!("cannot chmod {what}")))?;
+        }
         ofd::set(fd.as_fd(), Lock::Read, 0, 1, false)
             .map_err(|e| os_lock_err(e, dir, &file_name))?;
         // With a claim to make, openers must not get in between publishing and claiming: they

@@ -34,6 +34,34 @@ fn run(role: &str) -> R {
             drop(m);
             Ok(())
         }
+        "lease-on-lock" => {
+            // Replaces the `.lock` of `Global\` (a world-writable directory lets anyone) with
+            // a file that has a read lease: every open for writing waits for the lease to break.
+            let g = std::path::PathBuf::from(common::var("GDIR"));
+            let _ = std::fs::remove_file(g.join(".lock"));
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .create_new(true)
+                .write(false)
+                .open(g.join(".lock"));
+            let f = match f {
+                Ok(f) => f,
+                // `create_new` needs write access in std; create it, then reopen read-only.
+                Err(_) => {
+                    std::fs::write(g.join(".lock"), b"").map_err(|e| e.to_string())?;
+                    std::fs::File::open(g.join(".lock")).map_err(|e| e.to_string())?
+                }
+            };
+            // SAFETY: ignoring SIGIO (the lease-break signal) and taking a lease on our file.
+            unsafe { libc::signal(libc::SIGIO, libc::SIG_IGN) };
+            // SAFETY: a live descriptor.
+            let r = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_SETLEASE, libc::F_RDLCK) };
+            check!(r == 0, "F_SETLEASE: {}", std::io::Error::last_os_error());
+            common::report("READY");
+            common::read_stdin_line();
+            drop(f);
+            Ok(())
+        }
         "close-with-full-fd-table" => {
             // The first and last handle of this process to a name …
             let m = Mapping::create("Local\\fdfull", 4096).ctx("CreateFileMapping")?;
@@ -326,4 +354,167 @@ fn foreign_write_lock_on_an_object_is_an_error_not_a_hang() {
         Mapping::open_in(&ns2, "w", fmap::Access::READ).map(|_| ())
     });
     assert_eq!(r.unwrap_err().kind(), ErrorKind::InvalidData);
+}
+
+/// Review finding: `.lock` was opened without `O_NONBLOCK`. Another user who replaced it with a
+/// file carrying a read lease (the `Global\` directory is world-writable) made every new
+/// process's first call wait out the lease-break time (45 s by default). Now that open never
+/// waits: the call fails at once (or uses the file) instead.
+#[test]
+fn lease_on_the_lock_file_does_not_stall_a_new_process() {
+    let (dir, ns) = namespace_with_prefix("fmap-attack-lease-");
+    drop(
+        MappingOptions::new()
+            .namespace(&ns)
+            .name("Global\\init")
+            .size(4096)
+            .create()
+            .unwrap(),
+    );
+    let gdir = ns.dir_path(Scope::Global);
+    let mut holder = Proc::spawn(
+        CHILD_ENV,
+        dir.path(),
+        "lease-on-lock",
+        &[("GDIR", gdir.display().to_string())],
+    );
+    holder.expect("FMAP:READY");
+    let root = dir.path().to_owned();
+    // A fresh namespace: this process's first use of the directory.
+    let r = bounded_for(
+        Duration::from_secs(20),
+        "a create behind a leased .lock",
+        move || {
+            MappingOptions::new()
+                .namespace(&Namespace::at(root))
+                .name("Global\\y")
+                .size(4096)
+                .create()
+                .map(|_| ())
+        },
+    );
+    if let Err(e) = r {
+        eprintln!("create behind a leased .lock: {e}");
+    }
+    holder.send("go");
+    holder.wait_success();
+}
+
+/// Review finding: a file linked again and again under a name (another user planting garbage
+/// in a loop) kept `CreateFileMapping` of that name retrying for as long as the planter went
+/// on, allocating and freeing the whole section each round. The retries are now bounded.
+#[test]
+fn a_name_planted_in_a_loop_does_not_hold_a_create_forever() {
+    let (dir, ns) = namespace_with_prefix("fmap-attack-replant-");
+    drop(
+        MappingOptions::new()
+            .namespace(&ns)
+            .name("Global\\init")
+            .size(4096)
+            .create()
+            .unwrap(),
+    );
+    let target = object_file(&ns, "Global\\live");
+    let garbage = dir.path().join("garbage");
+    std::fs::write(&garbage, vec![0u8; 4096]).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s2 = stop.clone();
+    let planter = std::thread::spawn(move || {
+        while !s2.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = std::fs::hard_link(&garbage, &target);
+        }
+    });
+    let ns2 = ns.clone();
+    let r = bounded("create of a name planted in a loop", move || {
+        MappingOptions::new()
+            .namespace(&ns2)
+            .name("Global\\live")
+            .size(64 << 20)
+            .create()
+            .map(|_| ())
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    planter.join().unwrap();
+    if let Err(e) = r {
+        assert!(
+            matches!(e.kind(), ErrorKind::Timeout | ErrorKind::AccessDenied),
+            "{e}"
+        );
+    }
+}
+
+/// Review finding: the in-process locks were shared by 64 buckets each, and a thread waiting
+/// (up to the bound) for a held bucket delayed closes in unrelated buckets of the same process.
+/// Each bucket now has its own.
+#[test]
+fn a_held_bucket_does_not_delay_other_buckets_in_the_same_process() {
+    let (_dir, ns) = namespace_with_prefix("fmap-attack-shard-");
+    let create = |n: &str| {
+        MappingOptions::new()
+            .namespace(&ns)
+            .name(n)
+            .size(4096)
+            .create()
+            .unwrap()
+    };
+    let held_bucket = 100;
+    let a = create(&name_in_bucket("Global\\", held_bucket));
+    let b = create(&name_in_bucket("Global\\", held_bucket + 64));
+    let lock = hold_bucket(&ns.dir_path(Scope::Global), held_bucket);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx2 = tx.clone();
+    let t1 = std::thread::spawn(move || {
+        drop(a); // waits for the held bucket, up to the bound
+        let _ = tx.send("held");
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let t2 = std::thread::spawn(move || {
+        drop(b);
+        let _ = tx2.send("other");
+    });
+    let first = rx.recv_timeout(GUARD_D).expect("no close finished");
+    assert_eq!(
+        first, "other",
+        "the close in an unheld bucket waited for the held one"
+    );
+    drop(lock);
+    t1.join().unwrap();
+    t2.join().unwrap();
+}
+
+/// Review finding: planted symlinks, FIFOs and directories under object file names were each
+/// opened by every process's first-use sweep and reported as failures; they are now skipped by
+/// their directory-entry type, without a system call each.
+#[test]
+fn sweeps_skip_planted_special_files_without_touching_them() {
+    let (_dir, ns) = namespace_with_prefix("fmap-attack-sweepskip-");
+    drop(
+        MappingOptions::new()
+            .namespace(&ns)
+            .name("Global\\init")
+            .size(4096)
+            .create()
+            .unwrap(),
+    );
+    let g = ns.dir_path(Scope::Global);
+    for i in 0..3 {
+        std::os::unix::fs::symlink("/nonexistent", g.join(format!("{:032x}", i + 1))).unwrap();
+    }
+    std::fs::create_dir(g.join(format!("{:032x}", 9))).unwrap();
+    let report = ns.sweep().unwrap();
+    assert!(report.failed.is_empty(), "{report:?}");
+    assert!(report.removed.is_empty(), "{report:?}");
+}
+
+fn bounded_for<T: Send + 'static>(
+    d: Duration,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(d)
+        .unwrap_or_else(|_| panic!("{what} hung for {d:?}"))
 }

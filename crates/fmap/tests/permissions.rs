@@ -396,7 +396,9 @@ fn run(role: &str) -> R {
             Ok(())
         }
         "squatted-victim-open" => {
-            // A second process of the victim finds the same name: they agree on the directory.
+            // A second process of the victim finds the same name: they agree on the directory,
+            // also when they spell the root differently.
+            let ns = Namespace::at(root().join("."));
             let m = Mapping::open_in(&ns, "Local\\sq", Access::READ)
                 .map_err(|e| format!("second process: {e}"))?;
             let mut b = [0u8; 8];
