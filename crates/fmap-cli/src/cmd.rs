@@ -1,7 +1,7 @@
 //! The subcommands other than `watch` and `demo`.
 
 use crate::report::{self, Entry, LsJson, ObjectJson};
-use crate::style;
+use crate::style::{self, safe, safe_path};
 use crate::units::{human_duration, human_size};
 use crate::{
     CreateCmd, HoldArgs, LsArgs, NameArg, ReadArgs, ReleaseArgs, ShowArgs, WaitArgs, WriteArgs,
@@ -72,7 +72,7 @@ pub fn ls(a: LsArgs) -> Result<u8> {
         for dir in all.unreadable {
             eprintln!(
                 "fmap: note: cannot read {} (another user's private namespace: run as root to list it)",
-                dir.display()
+                safe_path(&dir)
             );
         }
         infos = all.objects;
@@ -118,7 +118,7 @@ pub fn ls(a: LsArgs) -> Result<u8> {
         writeln!(
             out,
             "no objects in {which} (namespace root {})",
-            ns.root().display()
+            safe_path(ns.root())
         )
         .map_err(out_err)?;
     } else {
@@ -186,7 +186,7 @@ pub fn gc() -> Result<u8> {
     let ns = Namespace::default();
     let r = ns.sweep()?;
     if r.removed.is_empty() {
-        println!("nothing removed from {}", ns.root().display());
+        println!("nothing removed from {}", safe_path(ns.root()));
     } else {
         println!(
             "removed {} stale object(s), freed {}:",
@@ -194,7 +194,7 @@ pub fn gc() -> Result<u8> {
             human_size(r.bytes_freed)
         );
         for n in &r.removed {
-            println!("  {n}");
+            println!("  {}", safe(n));
         }
     }
     println!("{} object(s) have a live holder", r.alive);
@@ -205,7 +205,7 @@ pub fn gc() -> Result<u8> {
             r.busy.len()
         );
         for f in &r.busy {
-            println!("  {f}");
+            println!("  {}", safe(f));
         }
     }
     if !r.failed.is_empty() {
@@ -214,7 +214,7 @@ pub fn gc() -> Result<u8> {
             r.failed.len()
         );
         for (f, e) in &r.failed {
-            println!("  {f}: {e}");
+            println!("  {}: {}", safe(f), safe(&e.to_string()));
         }
         return Ok(EXIT_FAILED);
     }
@@ -236,6 +236,7 @@ fn holders_other_than_me(ns: &Namespace, name: &str) -> Option<usize> {
 }
 
 fn announce(existed: bool, what: &str, name: &str, detail: &str) {
+    let (name, detail) = (safe(name), safe(detail));
     if existed {
         println!(
             "opened existing {what} {} — it already existed (ERROR_ALREADY_EXISTS); {detail}",
@@ -248,6 +249,7 @@ fn announce(existed: bool, what: &str, name: &str, detail: &str) {
 
 fn hold(name: &str, hold: HoldArgs) -> Result<()> {
     let rx = termination()?;
+    let name = safe(name);
     match hold.exit_after {
         Some(d) => println!(
             "holding it open as pid {} for {}; Ctrl-C closes it sooner",
@@ -271,17 +273,18 @@ fn hold(name: &str, hold: HoldArgs) -> Result<()> {
 }
 
 fn farewell(ns: &Namespace, name: &str) {
+    let shown = safe(name);
     match ns.find(name) {
         Err(e) if e.kind() == ErrorKind::FileNotFound => {
-            println!("closed {name}; no handle is left anywhere, so the name is gone")
+            println!("closed {shown}; no handle is left anywhere, so the name is gone")
         }
         Ok(_) => {
             let others = holders_other_than_me(ns, name).unwrap_or(0);
             println!(
-                "closed our handle; {name} stays alive while {others} other process(es) hold it"
+                "closed our handle; {shown} stays alive while {others} other process(es) hold it"
             )
         }
-        Err(_) => println!("closed {name}"),
+        Err(_) => println!("closed {shown}"),
     }
 }
 
@@ -415,7 +418,7 @@ pub fn create(c: CreateCmd) -> Result<u8> {
             };
             announce(m.already_existed(), "mutex", &full, &detail);
             if owned && m.already_existed() && !mine {
-                println!("(--owned is ignored for an existing mutex, as bInitialOwner is on Windows; use `fmap wait {name}` to take it)");
+                println!("(--owned is ignored for an existing mutex, as bInitialOwner is on Windows; use `fmap wait {}` to take it)", safe(&full));
             }
             hold(&full, h)?;
             if mine {
@@ -666,9 +669,13 @@ pub fn write(a: WriteArgs) -> Result<u8> {
         }
     };
     if written == 0 {
-        println!("wrote 0 bytes to {full}");
+        println!("wrote 0 bytes to {}", safe(&full));
     } else {
-        println!("wrote {written} byte(s) at offset {} of {full}", a.offset);
+        println!(
+            "wrote {written} byte(s) at offset {} of {}",
+            a.offset,
+            safe(&full)
+        );
     }
     Ok(EXIT_OK)
 }
@@ -800,6 +807,7 @@ pub fn signal(a: NameArg, op: EventOp) -> Result<u8> {
     let full = full_name(&a.name)?;
     let ns = Namespace::default();
     let e = Event::open_in(&ns, &full, EVENT_MODIFY_STATE | SYNCHRONIZE).map_err(named(&full))?;
+    let shown = safe(&full);
     let reset = if e.is_manual_reset()? {
         "manual-reset"
     } else {
@@ -813,16 +821,16 @@ pub fn signal(a: NameArg, op: EventOp) -> Result<u8> {
             } else {
                 "a waiter took the signal at once"
             };
-            println!("signaled {full} ({reset} event; {now})");
+            println!("signaled {shown} ({reset} event; {now})");
         }
         EventOp::Reset => {
             e.reset().map_err(named(&full))?;
-            println!("reset {full} ({reset} event; not signaled now)");
+            println!("reset {shown} ({reset} event; not signaled now)");
         }
         EventOp::Pulse => {
             e.pulse().map_err(named(&full))?;
             println!(
-                "pulsed {full} ({reset} event): released {} waiting at this moment; not signaled now",
+                "pulsed {shown} ({reset} event): released {} waiting at this moment; not signaled now",
                 if reset == "manual-reset" {
                     "every thread"
                 } else {
@@ -842,7 +850,8 @@ pub fn release(a: ReleaseArgs) -> Result<u8> {
     let prev = s.release(a.count).map_err(named(&full))?;
     let (_, max) = s.count()?;
     println!(
-        "released {full} by {}: count {prev} -> {} (maximum {max})",
+        "released {} by {}: count {prev} -> {} (maximum {max})",
+        safe(&full),
         a.count,
         prev + a.count
     );
@@ -916,7 +925,7 @@ pub fn wait(a: WaitArgs) -> Result<u8> {
             println!(
                 "timed out after {after} waiting for {} {}; nothing was acquired [WAIT_TIMEOUT]",
                 if a.all { "all of" } else { "any of" },
-                names.join(", ")
+                safe(&names.join(", "))
             );
             Ok(EXIT_TIMED_OUT)
         }
@@ -931,7 +940,7 @@ pub fn wait(a: WaitArgs) -> Result<u8> {
                 release(i);
                 println!(
                     "{}: signaled{} [WAIT_OBJECT_0+{i}]",
-                    names[i],
+                    safe(&names[i]),
                     acquired_note(&handles[i])
                 );
             }
@@ -942,13 +951,13 @@ pub fn wait(a: WaitArgs) -> Result<u8> {
                 (0..handles.len()).for_each(release);
                 println!(
                     "all acquired, but {} was abandoned: its owner died holding it (acquired and released) [WAIT_ABANDONED_0+{i}]",
-                    names[i]
+                    safe(&names[i])
                 );
             } else {
                 release(i);
                 println!(
                     "{}: abandoned: its owner died holding it (acquired and released) [WAIT_ABANDONED_0+{i}]",
-                    names[i]
+                    safe(&names[i])
                 );
             }
             Ok(EXIT_ABANDONED)
@@ -970,7 +979,7 @@ fn describe_all(names: &[String], handles: &[Handle]) -> String {
     names
         .iter()
         .zip(handles)
-        .map(|(n, h)| format!("{n}{}", acquired_note(h)))
+        .map(|(n, h)| format!("{}{}", safe(n), acquired_note(h)))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -237,7 +237,7 @@ fn lead(rounds: u32) -> Result<u8> {
     );
     println!(
         "(namespace root {}; everything below is the fmap library's Win32-style API)\n",
-        ns.root().display()
+        style::safe_path(ns.root())
     );
 
     let section = MappingOptions::new()

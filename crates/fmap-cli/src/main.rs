@@ -189,6 +189,10 @@ file stored under another name's file, an unreadable file; with the path, the ui
 entry and what it is. The name whose file each occupies cannot be used while it is there (in
 the shared Global\\ directory: a squatted name). They never make `fmap ls` fail.
 
+Names, paths and command lines are chosen by other users: control characters (ESC, \\r, \\n …),
+C1 controls and invisible bidi/format characters in them are printed as escapes (\\x1b, \\r,
+\\u{202e}), in the table, in `fmap show` and in error messages; --json has them as they are.
+
 JSON (--json), schema \"fmap.ls/1\" — fields are only ever added, never renamed or removed:
 
   {
@@ -456,9 +460,10 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// Prints a failure as one line: `fmap: <what went wrong> [ERROR_NAME (code)]`.
+/// Prints a failure as one line: `fmap: <what went wrong> [ERROR_NAME (code)]`. The message
+/// may quote names and paths that other users chose, so it is escaped by [`style::safe`].
 pub fn report_error(e: &fmap::Error) {
-    eprintln!("fmap: {e}");
+    eprintln!("fmap: {}", style::safe(&e.to_string()));
 }
 
 fn usage_error(e: clap::Error) -> ExitCode {
@@ -490,7 +495,8 @@ fn usage_error(e: clap::Error) -> ExitCode {
                 msg.trim_end_matches(':')
             };
             eprintln!(
-                "fmap: {msg}; see --help [{}]",
+                "fmap: {}; see --help [{}]",
+                style::safe(msg),
                 fmap::ErrorKind::InvalidParameter
             );
             ExitCode::from(EXIT_USAGE)
@@ -510,7 +516,10 @@ fn main() -> ExitCode {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("fmap: internal error: {msg}{at} (please report this) [ERROR_GEN_FAILURE (31)]");
+        eprintln!(
+            "fmap: internal error: {}{at} (please report this) [ERROR_GEN_FAILURE (31)]",
+            style::safe(&msg)
+        );
     }));
     // Behave like other Unix tools when the reader of our output goes away (`fmap read x | head`).
     // SAFETY: resetting SIGPIPE to its default disposition at start-up, before any thread runs.

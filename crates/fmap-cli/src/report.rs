@@ -1,7 +1,7 @@
 //! `fmap ls` and `fmap show`: what the library's inspection API reports, as aligned text or as
 //! JSON (schema `fmap.ls/1`, documented in the README and in `fmap ls --help`).
 
-use crate::style::{self, pad, Style};
+use crate::style::{self, pad, safe, safe_path, Style};
 use crate::units::{human_age, human_size, rfc3339};
 use fmap::{Foreign, ForeignKind, Holder, Kind, ObjectInfo, ObjectState, Protection, Scope};
 use serde::Serialize;
@@ -58,26 +58,24 @@ pub fn foreign_json(f: &Foreign) -> ForeignJson {
     }
 }
 
-/// The lines of `fmap ls` for foreign entries: `FOREIGN  <path>  uid N  <what it is>`.
+/// The lines of `fmap ls` for foreign entries: `FOREIGN  <path>  uid N  <what it is>`, the
+/// path and the description (which may quote a name) escaped by [`safe`].
 pub fn foreign_lines(foreign: &[Foreign]) -> String {
-    let w_path = foreign
-        .iter()
-        .map(|f| f.path.display().to_string().chars().count())
-        .max()
-        .unwrap_or(0);
+    let paths: Vec<String> = foreign.iter().map(|f| safe_path(&f.path)).collect();
+    let w_path = paths.iter().map(|p| p.chars().count()).max().unwrap_or(0);
     let w_uid = foreign
         .iter()
         .map(|f| f.owner_uid.to_string().len())
         .max()
         .unwrap_or(0);
     let mut out = String::new();
-    for f in foreign {
+    for (f, path) in foreign.iter().zip(&paths) {
         let line = format!(
             "{}  {}  uid {:<w_uid$}  {}",
             style::BOLD_RED.paint("FOREIGN"),
-            pad(&f.path.display().to_string(), w_path, None),
+            pad(path, w_path, None),
             f.owner_uid,
-            f.what
+            safe(&f.what.to_string())
         );
         out.push_str(line.trim_end());
         out.push('\n');
@@ -261,13 +259,14 @@ fn protection_word(p: Option<Protection>) -> &'static str {
     }
 }
 
-/// The one-line state of an object and the style to show it in.
+/// The one-line state of an object and the style to show it in (a backing file's path escaped
+/// by [`safe`]).
 pub fn state_text(i: &ObjectInfo) -> (String, Option<Style>) {
     match &i.state {
         ObjectState::Mapping { protection, sec } => {
             let mut s = protection_word(*protection).to_owned();
             if let Some(f) = &i.file {
-                s.push_str(&format!(", file {}", f.display()));
+                s.push_str(&format!(", file {}", safe_path(f)));
             } else {
                 s.push_str(", memory");
             }
@@ -344,7 +343,8 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
-/// The aligned table of `fmap ls`.
+/// The aligned table of `fmap ls`. Names and command lines (which other users choose) are
+/// escaped by [`safe`] before the column widths are measured.
 pub fn ls_table(entries: &[Entry]) -> String {
     let mut rows = Vec::new();
     for e in entries {
@@ -362,7 +362,7 @@ pub fn ls_table(entries: &[Entry]) -> String {
                 format!(
                     "{} {} ({})",
                     h.pid,
-                    shorten(&h.command, 60),
+                    shorten(&safe(&h.command), 60),
                     holder_marks(h)
                 )
             })
@@ -379,9 +379,9 @@ pub fn ls_table(entries: &[Entry]) -> String {
         // SAFETY: geteuid has no preconditions.
         let me = unsafe { libc::geteuid() };
         let shown = if i.owner_uid != me {
-            format!("{} [uid {}]", i.name, i.owner_uid)
+            format!("{} [uid {}]", safe(&i.name), i.owner_uid)
         } else {
-            i.name.clone()
+            safe(&i.name).into_owned()
         };
         rows.push((i, shown, size, state, st_style, holders));
     }
@@ -446,7 +446,7 @@ fn age_of(ns: u64) -> String {
     human_age(Duration::from_nanos(now.saturating_sub(ns)))
 }
 
-/// The detail view of `fmap show`.
+/// The detail view of `fmap show` (the name, paths and command lines escaped by [`safe`]).
 pub fn show_text(e: &Entry) -> String {
     let i = &e.info;
     let mut out = String::new();
@@ -458,7 +458,7 @@ pub fn show_text(e: &Entry) -> String {
     };
     let header = format!(
         "{} {}\n",
-        style::BOLD.paint(&i.name),
+        style::BOLD.paint(safe(&i.name)),
         kind_style(i.kind).paint(i.kind.as_str())
     );
     field("type", i.kind.as_str().to_owned());
@@ -485,7 +485,7 @@ pub fn show_text(e: &Entry) -> String {
             field(
                 "backing",
                 match &i.file {
-                    Some(f) => format!("file {}", f.display()),
+                    Some(f) => format!("file {}", safe_path(f)),
                     None => "shared memory (pagefile-backed)".to_owned(),
                 },
             );
@@ -557,7 +557,7 @@ pub fn show_text(e: &Entry) -> String {
                 "    {:>7}  {:<11}  {}\n",
                 h.pid,
                 holder_marks(h),
-                h.command
+                safe(&h.command)
             ));
         }
     }

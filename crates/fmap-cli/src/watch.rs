@@ -85,7 +85,7 @@ pub fn run(a: WatchArgs) -> Result<u8> {
         human_size(size),
         m.protection(),
         m.file_path()
-            .map(|p| format!(", file {}", p.display()))
+            .map(|p| format!(", file {}", crate::style::safe_path(p)))
             .unwrap_or_default()
     );
     let view = m.map_view(Access::READ, 0, 0).map_err(named(&full))?;
@@ -99,7 +99,7 @@ pub fn run(a: WatchArgs) -> Result<u8> {
     }
     let _screen = Screen::enter()?;
     let mut st = State {
-        name: full.clone(),
+        name: crate::style::safe(&full).into_owned(),
         size,
         kind_line,
         top: a.offset - a.offset % 16,

@@ -642,6 +642,108 @@ fn ls_shows_planted_entries_as_foreign() {
     );
 }
 
+/// Asserts that `bytes` (what fmap printed for a terminal) hold no character a terminal would
+/// obey or that hides or reorders text: no C0 control but the line ends, no DEL, no C1 control,
+/// no bidi override.
+fn assert_terminal_safe(what: &str, bytes: &[u8]) -> String {
+    let text = String::from_utf8(bytes.to_vec()).expect("UTF-8 output");
+    for (i, c) in text.chars().enumerate() {
+        let bad = (c < ' ' && c != '\n')
+            || ('\u{7f}'..='\u{9f}').contains(&c)
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200b}'..='\u{200f}');
+        assert!(!bad, "{what}: raw {c:?} at char {i}: {text:?}");
+    }
+    text
+}
+
+/// Review finding (medium): `Name::parse` allows every control character but NUL, so any user
+/// could name an object `Global\zz\r\e[2K…` and have `fmap ls` (run by root) erase or forge
+/// lines on root's terminal. Names, paths, command lines and error messages are printed
+/// escaped (`\r`, `\x1b`, `\u{202e}`); JSON is unchanged.
+#[test]
+fn control_and_bidi_characters_in_names_are_printed_escaped() {
+    let ns = Ns::new();
+    let nasty = "zz\r\x1b[2K\n\u{202e}gnp.exe\x1b]0;owned\x07";
+    let escaped = "zz\\r\\x1b[2K\\n\\u{202e}gnp.exe\\x1b]0;owned\\x07";
+    let local = format!("Local\\{nasty}");
+    let global = format!("Global\\{nasty}");
+    let _l = ns.hold(&["create", "event", nasty]);
+    let g = ns.hold(&["create", "event", &global]);
+    for l in &g.lines {
+        assert_terminal_safe("fmap create", l.as_bytes());
+    }
+    assert!(
+        g.lines[0].contains(&format!("Global\\{escaped}")),
+        "{:?}",
+        g.lines
+    );
+    // The object's file copied under another name's file: FOREIGN, claiming the nasty name.
+    std::fs::copy(object_path(&ns, &global), object_path(&ns, "Global\\copy")).unwrap();
+
+    // ls: one row per object, the name (and the holder's command line) escaped.
+    for (args, prefix) in [
+        (&["ls"][..], "Local"),
+        (&["ls", "--global"][..], "Global"),
+        (&["ls", "--all-users"][..], "Global"),
+    ] {
+        let out = ns.fmap(args).output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = assert_terminal_safe(&format!("fmap {args:?}"), &out.stdout);
+        let row = format!("{prefix}\\{escaped}");
+        let rows: Vec<&str> = text.lines().filter(|l| l.starts_with(&row)).collect();
+        assert_eq!(rows.len(), 1, "fmap {args:?}:\n{text}");
+        assert!(rows[0].contains("event"), "{text}");
+        assert!(rows[0].contains("fmap create event"), "{text}");
+        if prefix == "Global" {
+            let f = text
+                .lines()
+                .find(|l| l.starts_with("FOREIGN"))
+                .unwrap_or_else(|| panic!("no FOREIGN line:\n{text}"));
+            assert!(f.contains(&format!("Global\\{escaped}")), "{f}");
+        }
+    }
+    // The text row is one line: the table is a header and one row (one holder).
+    let ls = stdout_of(&mut ns.fmap(&["ls"]));
+    assert_eq!(ls.lines().count(), 2, "{ls}");
+    // JSON keeps the real name (serde escapes it).
+    let v = ns.ls_json(&[]);
+    assert_eq!(v["objects"][0]["name"], local.as_str());
+
+    // show: header and holder escaped.
+    let out = ns.fmap(&["show", &local]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let show = assert_terminal_safe("fmap show", &out.stdout);
+    assert!(
+        show.starts_with(&format!("Local\\{escaped} event\n")),
+        "{show}"
+    );
+    // signal: the name in the confirmation.
+    let out = ns.fmap(&["signal", &global]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let sig = assert_terminal_safe("fmap signal", &out.stdout);
+    assert!(
+        sig.starts_with(&format!("signaled Global\\{escaped} ")),
+        "{sig}"
+    );
+
+    // Errors: the library's message quotes the name; the line is escaped as a whole.
+    for args in [
+        &["wait", "missing\x1b[31m\n\u{202e}x", "--timeout", "0"][..],
+        &["show", "missing\x1b[31m\n\u{202e}x"],
+        &["read", "missing\x1b[31m\n\u{202e}x"],
+    ] {
+        let out = ns.fmap(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let err = assert_terminal_safe(&format!("fmap {}", args[0]), &out.stderr);
+        assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
+        assert!(
+            err.contains("Local\\missing\\x1b[31m\\n\\u{202e}x")
+                && err.contains("ERROR_FILE_NOT_FOUND"),
+            "{err:?}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // read, write
 

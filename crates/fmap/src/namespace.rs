@@ -170,9 +170,11 @@ impl Namespace {
     }
 
     /// Lists `Global\` and the `Local\` namespaces of every user under this root (reading
-    /// other users' private directories needs root). Returns the objects, sorted by owner and
-    /// name, and the directories that could not be read. Entries that are not usable objects
-    /// are left out: [`list_all_users_entries`](Namespace::list_all_users_entries) reports them.
+    /// other users' private directories needs root), including the fallback directories in
+    /// users' runtime directories (`/run/user/<uid>`) that squatted users' names live in.
+    /// Returns the objects, sorted by owner and name, and the directories that could not be
+    /// read. Entries that are not usable objects are left out:
+    /// [`list_all_users_entries`](Namespace::list_all_users_entries) reports them.
     pub fn list_all_users(&self) -> Result<(Vec<crate::ObjectInfo>, Vec<PathBuf>)> {
         let l = self.list_all_users_entries()?;
         Ok((l.objects, l.unreadable))
@@ -210,6 +212,38 @@ impl Namespace {
             };
             if crate::inspect::list_dir(&dir, Scope::Local, &mut out).is_err() {
                 out.unreadable.push(e.path());
+            }
+        }
+        // A user whose `<root>/fmap-<uid>` another user squatted keeps the `Local\` names of
+        // this root in a fallback in its runtime directory (see `local_dir_path`): list every
+        // such fallback that exists, as a directory owned by its user. One that exists but
+        // cannot be opened or read goes to `unreadable`; a runtime directory closed to the
+        // caller (another user's, unless the caller is root) hides whether it has one, and
+        // is passed over.
+        if let Ok(users) = std::fs::read_dir(RUNTIME_BASE) {
+            for u in users.flatten() {
+                let Some(uid) = u.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                    continue;
+                };
+                let Some(fb) = runtime_fallback(&self.inner.root, uid) else {
+                    continue;
+                };
+                let is_users_dir = rustix::fs::lstat(&fb).is_ok_and(|st| {
+                    rustix::fs::FileType::from_raw_mode(st.st_mode)
+                        == rustix::fs::FileType::Directory
+                        && st.st_uid == uid
+                });
+                if !is_users_dir {
+                    continue;
+                }
+                match Dir::open_path(&self.inner.root, fb.clone(), Scope::Local, false, false) {
+                    Ok(dir) => {
+                        if crate::inspect::list_dir(&dir, Scope::Local, &mut out).is_err() {
+                            out.unreadable.push(fb);
+                        }
+                    }
+                    Err(_) => out.unreadable.push(fb),
+                }
             }
         }
         out.objects

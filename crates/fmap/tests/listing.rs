@@ -172,3 +172,153 @@ fn foreign_entries_in_a_local_namespace_are_listed_too() {
     let l = empty.list_entries(Scope::Global).unwrap();
     assert!(l.objects.is_empty() && l.foreign.is_empty() && l.unreadable.is_empty());
 }
+
+// ------------------------------------------------------------------------------------------
+// The Local\ fallbacks of squatted users (root only)
+// ------------------------------------------------------------------------------------------
+
+const CHILD_ENV: &str = "FMAP_LISTING_CHILD";
+/// The user whose `<root>/fmap-<uid>` is squatted; its names live in `/run/user/<uid>`.
+const SQUATTED: u32 = 65531;
+/// The user who squats it.
+const SQUATTER: u32 = 65532;
+
+/// The entry point of child processes; a no-op in a normal test run.
+#[test]
+fn child_entry() {
+    common::child_entry(CHILD_ENV, child_role);
+}
+
+fn child_role(role: &str) -> R {
+    match role {
+        "fallback-holder" => {
+            let ns = fmap::Namespace::at(var("FMAP_LISTING_ROOT"));
+            let _e = Event::create_in(&ns, Some("Local\\in-fallback"), true, false)
+                .map_err(|e| format!("create in the squatted namespace: {e}"))?;
+            let dir = ns.dir_path(Scope::Local);
+            if !dir.starts_with(format!("/run/user/{SQUATTED}")) {
+                return Err(format!("not in the runtime directory: {dir:?}"));
+            }
+            ready_and_wait();
+            Ok(())
+        }
+        r => Err(format!("unknown role {r}")),
+    }
+}
+
+/// `/run/user/<uid>` made as `systemd-logind` would (owned by the user, `0700`) if it does not
+/// exist, and removed again when dropped (with `/run/user` if that was made too).
+struct RuntimeDir {
+    made: Vec<PathBuf>,
+}
+
+impl RuntimeDir {
+    fn ensure(uid: u32) -> RuntimeDir {
+        use std::os::unix::fs::PermissionsExt;
+        let base = PathBuf::from("/run/user");
+        let rt = base.join(uid.to_string());
+        let mut made = Vec::new();
+        if !base.exists() {
+            std::fs::create_dir_all(&base).unwrap();
+            made.push(base.clone());
+        }
+        if !rt.exists() {
+            std::fs::create_dir(&rt).unwrap();
+            made.push(rt.clone());
+            std::os::unix::fs::chown(&rt, Some(uid), Some(uid)).unwrap();
+            std::fs::set_permissions(&rt, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        RuntimeDir { made }
+    }
+}
+
+impl Drop for RuntimeDir {
+    fn drop(&mut self) {
+        for p in self.made.iter().rev() {
+            let _ = std::fs::remove_dir_all(p);
+        }
+    }
+}
+
+/// A child process, killed (if still running) when dropped.
+struct Kid(std::process::Child);
+
+impl Drop for Kid {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Review finding (low): when another user squats `<root>/fmap-<uid>`, the user's `Local\`
+/// names live in `/run/user/<uid>/fmap-…`, which `list_all_users` never looked at, so root's
+/// `fmap ls --all-users` missed that user's real objects.
+#[test]
+fn all_users_listing_includes_the_local_fallback_of_a_squatted_user() {
+    use std::io::BufRead;
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+    if !is_root() {
+        eprintln!("skipped: needs root (CI runs as root)");
+        return;
+    }
+    let root = shm_tempdir("fmap-listing-");
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let _rt = RuntimeDir::ensure(SQUATTED);
+    // The squat: a directory of another user under the user's Local\ directory name.
+    let squat = root.path().join(format!("fmap-{SQUATTED}"));
+    std::fs::create_dir(&squat).unwrap();
+    std::fs::set_permissions(&squat, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::os::unix::fs::chown(&squat, Some(SQUATTER), Some(SQUATTER)).unwrap();
+    // The squatted user holds a Local\ object (in its fallback), run from a copy of this test
+    // binary it can execute (the checkout may be in a directory it cannot enter).
+    let exe_dir = tempfile::Builder::new()
+        .prefix("fmap-listing-exe-")
+        .tempdir()
+        .unwrap();
+    std::fs::set_permissions(exe_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = exe_dir.path().join("listing-test");
+    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut kid = Kid(child_command_at(&exe, CHILD_ENV, "fallback-holder")
+        .env("FMAP_LISTING_ROOT", root.path())
+        .env_remove("FMAP_ROOT")
+        .current_dir("/")
+        .uid(SQUATTED)
+        .gid(SQUATTED)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap());
+    let mut out = std::io::BufReader::new(kid.0.stdout.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "the child ended early: {seen}"
+        );
+        assert!(!line.contains("FMAP:FAIL"), "{line}");
+        seen.push_str(&line);
+        if line.contains("FMAP:READY") {
+            break;
+        }
+    }
+
+    // Root lists every user: the squatted user's object is there, with its owner.
+    let (all, unreadable) = fmap::Namespace::at(root.path())
+        .list_all_users()
+        .expect("the all-users listing fails");
+    assert!(
+        all.iter()
+            .any(|o| o.name == "Local\\in-fallback" && o.owner_uid == SQUATTED && o.alive),
+        "the object in the fallback is not listed: {all:?} (unreadable: {unreadable:?})"
+    );
+
+    drop(kid.0.stdin.take());
+    let st = kid.0.wait().unwrap();
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut out, &mut rest);
+    assert!(st.success(), "child: {st:?}\n{rest}");
+}
