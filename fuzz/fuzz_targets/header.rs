@@ -3,5 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = fmap::object::decode_header_for_fuzzing(data);
+    let _ = fmap::decode_header_for_fuzzing(data);
 });

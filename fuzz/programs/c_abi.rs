@@ -130,7 +130,7 @@ fn env() -> &'static Env {
         for d in [&base, &ns, &files] {
             std::fs::create_dir(d).unwrap_or_else(|e| panic!("mkdir {}: {e}", d.display()));
         }
-        std::env::set_var(fmap::namespace::ROOT_ENV, &ns);
+        std::env::set_var(fmap::ROOT_ENV, &ns);
         assert_eq!(
             fmap::Namespace::default().root(),
             ns,

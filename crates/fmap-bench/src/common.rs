@@ -232,7 +232,7 @@ impl ChildProc {
         let child = Command::new(std::env::current_exe()?)
             .arg("--child")
             .args(args)
-            .env(fmap::namespace::ROOT_ENV, root)
+            .env(fmap::ROOT_ENV, root)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -75,16 +75,14 @@ fn main() {
 fn child(args: &[String]) -> Res<()> {
     #[cfg(feature = "iceoryx2")]
     if args.first().map(String::as_str) == Some("ice") {
-        let root = PathBuf::from(
-            std::env::var_os(fmap::namespace::ROOT_ENV).ok_or("child: FMAP_ROOT not set")?,
-        );
+        let root =
+            PathBuf::from(std::env::var_os(fmap::ROOT_ENV).ok_or("child: FMAP_ROOT not set")?);
         return ice::child(args.get(1).ok_or("ice: count")?.parse()?, &root);
     }
     #[cfg(feature = "iceoryx2")]
     if args.first().map(String::as_str) == Some("ice-waitset") {
-        let root = PathBuf::from(
-            std::env::var_os(fmap::namespace::ROOT_ENV).ok_or("child: FMAP_ROOT not set")?,
-        );
+        let root =
+            PathBuf::from(std::env::var_os(fmap::ROOT_ENV).ok_or("child: FMAP_ROOT not set")?);
         let num =
             |i: usize| -> Res<usize> { Ok(args.get(i).ok_or("ice-waitset: argument")?.parse()?) };
         return ice::child_waitset(num(1)?, num(2)?, &root);
@@ -208,7 +206,7 @@ fn run(o: Opts) -> Res<()> {
     let shm = Shm::open(&root, true)?;
     xproc::init_pthread_mutex(&shm);
     // Children look the objects up in $FMAP_ROOT; so does this process's default namespace.
-    std::env::set_var(fmap::namespace::ROOT_ENV, &root);
+    std::env::set_var(fmap::ROOT_ENV, &root);
 
     let q = o.quick;
     let pp_count = if q { 300 } else { 20_000 };

@@ -244,7 +244,7 @@ fn rs_wait(e: &dyn raw_sync::events::EventImpl) -> Res<()> {
 pub fn child(args: &[String]) -> Res<()> {
     let kind = args.first().map(String::as_str).unwrap_or("");
     let root = std::path::PathBuf::from(
-        std::env::var_os(fmap::namespace::ROOT_ENV).ok_or("child: FMAP_ROOT not set")?,
+        std::env::var_os(fmap::ROOT_ENV).ok_or("child: FMAP_ROOT not set")?,
     );
     let num = |i: usize| -> Res<usize> {
         Ok(args

@@ -9,7 +9,8 @@ mod style;
 mod units;
 mod watch;
 
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use cmd::signal::EventOp;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use style::ColorChoice;
@@ -531,24 +532,20 @@ fn main() -> ExitCode {
     };
     style::init(cli.color);
     let result = match cli.cmd {
-        Cmd::Ls(a) => cmd::ls(a),
-        Cmd::Show(a) => cmd::show(a),
-        Cmd::Create(c) => cmd::create(c),
-        Cmd::Read(a) => cmd::read(a),
-        Cmd::Write(a) => cmd::write(a),
+        Cmd::Ls(a) => cmd::ls::run(a),
+        Cmd::Show(a) => cmd::show::run(a),
+        Cmd::Create(c) => cmd::create::run(c),
+        Cmd::Read(a) => cmd::read::run(a),
+        Cmd::Write(a) => cmd::write::run(a),
         Cmd::Watch(a) => watch::run(a),
-        Cmd::Signal(a) => cmd::signal(a, cmd::EventOp::Set),
-        Cmd::Reset(a) => cmd::signal(a, cmd::EventOp::Reset),
-        Cmd::Pulse(a) => cmd::signal(a, cmd::EventOp::Pulse),
-        Cmd::Release(a) => cmd::release(a),
-        Cmd::Wait(a) => cmd::wait(a),
-        Cmd::Gc => cmd::gc(),
+        Cmd::Signal(a) => cmd::signal::run(a, EventOp::Set),
+        Cmd::Reset(a) => cmd::signal::run(a, EventOp::Reset),
+        Cmd::Pulse(a) => cmd::signal::run(a, EventOp::Pulse),
+        Cmd::Release(a) => cmd::release::run(a),
+        Cmd::Wait(a) => cmd::wait::run(a),
+        Cmd::Gc => cmd::gc::run(),
         Cmd::Demo(a) => demo::run(a),
-        Cmd::Completions(a) => {
-            let mut c = Cli::command();
-            clap_complete::generate(a.shell, &mut c, "fmap", &mut std::io::stdout());
-            Ok(EXIT_OK)
-        }
+        Cmd::Completions(a) => cmd::completions::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -562,6 +559,7 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     #[test]
     fn cli_is_consistent() {

@@ -9,12 +9,44 @@
 //! cc prog.c -Icrates/fmap-win32/include -Ltarget/release -lfmap_win32
 //! ```
 //!
-//! This crate is a thin layer: every rule about objects, names, access, views, files and waits
-//! is the library's ([`fmap`]); here are only what the C ABI itself needs — the handle table
-//! ([`handles`]), the per-thread last error, conversion of ANSI/UTF-16 arguments ([`text`]),
-//! and thread and process handles ([`process`]), which are waitable through an unnamed fmap
-//! event set when they end. See the crate's README for the list of functions and the
-//! differences from Windows.
+//! Every rule about objects, names, access, views, files and waits is the library's
+//! ([`fmap`]). The crate has three parts:
+//!
+//! * [`objects`] — the thin skin over the library: sections and views, mutexes, events,
+//!   semaphores and waits, and the functions on handles. Each call converts its arguments,
+//!   forwards to `fmap` and turns its error into the last error.
+//! * [`runtime`] — what the library does not provide and this crate implements itself: files
+//!   with Win32 I/O, threads and processes (waitable through an unnamed fmap event set when
+//!   they end), time, system information, console input, DLLs and string conversion.
+//! * [`abi`] — what both are written in terms of: the `windows.h` constants, the per-thread last
+//!   error, `HANDLE` values and the handle table, and ANSI/UTF-16 argument conversion.
+//!
+//! Where each exported function is:
+//!
+//! * sections and views — [`objects::section`]: `CreateFileMappingA/W`, `OpenFileMappingA/W`,
+//!   `MapViewOfFile`, `MapViewOfFileEx`, `UnmapViewOfFile`, `FlushViewOfFile`;
+//! * mutexes, events, semaphores, waits — [`objects::sync`]: `CreateMutexA/W`, `OpenMutexA/W`,
+//!   `ReleaseMutex`, `CreateEventA/W`, `OpenEventA/W`, `SetEvent`, `ResetEvent`, `PulseEvent`,
+//!   `CreateSemaphoreA/W`, `OpenSemaphoreA/W`, `ReleaseSemaphore`, `WaitForSingleObject`,
+//!   `WaitForMultipleObjects`, `SignalObjectAndWait`;
+//! * handles — [`objects::handles`]: `CloseHandle`, `DuplicateHandle`;
+//! * files — [`runtime::file`]: `CreateFileA/W`, `ReadFile`, `WriteFile`, `SetFilePointer`,
+//!   `SetFilePointerEx`, `GetFileSize`, `GetFileSizeEx`, `SetEndOfFile`, `FlushFileBuffers`,
+//!   `DeleteFileA/W`, `GetTempPathA/W`;
+//! * threads and processes — [`runtime::process`]: `CreateThread`, `GetExitCodeThread`,
+//!   `CreateProcessA/W`, `GetExitCodeProcess`, `TerminateProcess`, `ExitProcess`,
+//!   `GetCurrentProcess`, `GetCurrentThread`, `GetCurrentProcessId`, `GetCurrentThreadId`;
+//! * time — [`runtime::time`]: `Sleep`, `GetTickCount`, `GetTickCount64`,
+//!   `QueryPerformanceCounter`, `QueryPerformanceFrequency`;
+//! * system information — [`runtime::system`]: `GetSystemInfo`;
+//! * console input (`conio.h`) — [`runtime::console`]: `_getch`, `_getche`;
+//! * DLLs — [`runtime::dll`]: `LoadLibraryA/W`, `GetProcAddress`, `FreeLibrary`, and
+//!   `FmapModuleFromAddress`, `FmapDllAttachFailed` (behind `FMAP_DLLMAIN`);
+//! * strings — [`runtime::strings`]: `MultiByteToWideChar`, `WideCharToMultiByte`,
+//!   `lstrlenA/W`, `FmapArgvW` (behind `tchar.h`'s `wmain`);
+//! * the last error — [`abi::error`]: `GetLastError`, `SetLastError`.
+//!
+//! See the crate's README for the differences from Windows.
 //!
 //! Every exported function has the contract of its Win32 namesake: pointer arguments must be
 //! valid as the Win32 documentation describes (NULL where it allows NULL). Invalid *handles*
@@ -24,11 +56,10 @@
 // per function; pointer use is confined to small `// SAFETY:`-commented blocks.
 #![allow(clippy::missing_safety_doc)]
 
-pub mod consts;
-pub mod file;
-pub mod handles;
-pub mod misc;
-pub mod process;
-pub mod section;
-pub mod sync;
-pub mod text;
+pub mod abi;
+pub mod objects;
+pub mod runtime;
+
+mod compat;
+#[doc(hidden)]
+pub use compat::{consts, file, handles, misc, process, section, sync, text};

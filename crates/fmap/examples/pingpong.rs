@@ -347,7 +347,7 @@ fn child(method: Method, total: usize) -> Res<()> {
         fmap::set_spin(Duration::ZERO);
     }
     let pinned = pin_to(1);
-    let root = std::env::var_os(fmap::namespace::ROOT_ENV).ok_or("child: FMAP_ROOT not set")?;
+    let root = std::env::var_os(fmap::ROOT_ENV).ok_or("child: FMAP_ROOT not set")?;
     let shm = Shm::open(Path::new(&root), false)?;
     // fmap objects come from the default namespace, i.e. $FMAP_ROOT.
     let (ping_name, pong_name) = method.event_names();
@@ -527,7 +527,7 @@ fn run_method(
     }
     let child = Command::new(std::env::current_exe()?)
         .args(["--child", method.name(), &total.to_string()])
-        .env(fmap::namespace::ROOT_ENV, root)
+        .env(fmap::ROOT_ENV, root)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -6,12 +6,150 @@
 //! (visible in `/proc/<pid>/fdinfo`); a process with a view has the file in `/proc/<pid>/maps`.
 //! Processes of other users are visible only to root.
 
-use crate::error::Result;
-use crate::namespace::Dir;
-use crate::object::{Kind, STATE_OFF};
+use crate::error::{Error, ErrorKind, Result};
+use crate::store::header::{Kind, STATE_OFF};
+use crate::store::namespace::{runtime_fallback, Dir, Namespace, RUNTIME_BASE};
 use crate::sync::{OFF_A, OFF_B, OFF_OWNER, OFF_OWNER_PID, OFF_TOKEN};
 use crate::{Protection, Scope};
 use std::path::PathBuf;
+
+// Listing and finding belong to this layer (they read object files from outside, without
+// handles): the namespace itself knows nothing of them.
+impl Namespace {
+    /// Lists the objects of `scope` (live ones, and stale ones not yet swept), sorted by name,
+    /// without opening handles to them. A missing directory lists as empty. Entries that are
+    /// not usable objects (planted or corrupt) are left out: [`list_entries`] reports them.
+    ///
+    /// [`list_entries`]: Namespace::list_entries
+    pub fn list(&self, scope: Scope) -> Result<Vec<crate::ObjectInfo>> {
+        Ok(self.list_entries(scope)?.objects)
+    }
+
+    /// Lists `scope` as [`list`](Namespace::list) does, and also every entry under an object
+    /// file name that is not a usable object (a symbolic link, FIFO, directory, socket or
+    /// device, a file that is not an fmap object, an object file under another name's file,
+    /// an unreadable file), with its owner, in [`Listing::foreign`](crate::Listing::foreign):
+    /// one such entry never makes the listing fail or hides the rest. `unreadable` is empty.
+    pub fn list_entries(&self, scope: Scope) -> Result<crate::Listing> {
+        let mut out = crate::Listing::default();
+        let dir = match Dir::open(self.root(), scope, false) {
+            Ok(d) => d,
+            Err(e) if e.kind() == ErrorKind::FileNotFound => return Ok(out),
+            Err(e) => return Err(e),
+        };
+        list_dir(&dir, scope, &mut out)?;
+        out.objects.sort_by(|a, b| a.name.cmp(&b.name));
+        out.foreign.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    /// Lists `Global\` and the `Local\` namespaces of every user under this root (reading
+    /// other users' private directories needs root), including the fallback directories in
+    /// users' runtime directories (`/run/user/<uid>`) that squatted users' names live in.
+    /// Returns the objects, sorted by owner and name, and the directories that could not be
+    /// read. Entries that are not usable objects are left out:
+    /// [`list_all_users_entries`](Namespace::list_all_users_entries) reports them.
+    pub fn list_all_users(&self) -> Result<(Vec<crate::ObjectInfo>, Vec<PathBuf>)> {
+        let l = self.list_all_users_entries()?;
+        Ok((l.objects, l.unreadable))
+    }
+
+    /// [`list_all_users`](Namespace::list_all_users) with the entries that are not usable
+    /// objects, as [`list_entries`](Namespace::list_entries) reports them.
+    pub fn list_all_users_entries(&self) -> Result<crate::Listing> {
+        let mut out = self.list_entries(Scope::Global)?;
+        let entries = match std::fs::read_dir(self.root()) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => {
+                return Err(Error::os(
+                    e,
+                    format!("cannot read {}", self.root().display()),
+                ))
+            }
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let is_user_dir = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("fmap-"))
+                .is_some_and(|u| u.parse::<u32>().is_ok());
+            if !is_user_dir {
+                continue;
+            }
+            let dir = match Dir::open_path(self.root(), e.path(), Scope::Local, false, false) {
+                Ok(d) => d,
+                Err(_) => {
+                    out.unreadable.push(e.path());
+                    continue;
+                }
+            };
+            if list_dir(&dir, Scope::Local, &mut out).is_err() {
+                out.unreadable.push(e.path());
+            }
+        }
+        // A user whose `<root>/fmap-<uid>` another user squatted keeps the `Local\` names of
+        // this root in a fallback in its runtime directory (see `local_dir_path`): list every
+        // such fallback that exists, as a directory owned by its user. One that exists but
+        // cannot be opened or read goes to `unreadable`; a runtime directory closed to the
+        // caller (another user's, unless the caller is root) hides whether it has one, and
+        // is passed over.
+        if let Ok(users) = std::fs::read_dir(RUNTIME_BASE) {
+            for u in users.flatten() {
+                let Some(uid) = u.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                    continue;
+                };
+                let Some(fb) = runtime_fallback(self.root(), uid) else {
+                    continue;
+                };
+                let is_users_dir = rustix::fs::lstat(&fb).is_ok_and(|st| {
+                    rustix::fs::FileType::from_raw_mode(st.st_mode)
+                        == rustix::fs::FileType::Directory
+                        && st.st_uid == uid
+                });
+                if !is_users_dir {
+                    continue;
+                }
+                match Dir::open_path(self.root(), fb.clone(), Scope::Local, false, false) {
+                    Ok(dir) => {
+                        if list_dir(&dir, Scope::Local, &mut out).is_err() {
+                            out.unreadable.push(fb);
+                        }
+                    }
+                    Err(_) => out.unreadable.push(fb),
+                }
+            }
+        }
+        out.objects
+            .sort_by(|a, b| (a.owner_uid, &a.name).cmp(&(b.owner_uid, &b.name)));
+        out.foreign.sort_by(|a, b| a.path.cmp(&b.path));
+        out.unreadable.sort();
+        Ok(out)
+    }
+
+    /// Describes the object called `name` without opening a handle to it (so looking does not
+    /// keep it alive). `ERROR_FILE_NOT_FOUND` if there is no live object of that name.
+    pub fn find(&self, name: &str) -> Result<crate::ObjectInfo> {
+        let n = crate::Name::parse(name)?;
+        let dir = match Dir::open(self.root(), n.scope(), false) {
+            Ok(d) => d,
+            Err(e) if e.kind() == ErrorKind::FileNotFound => {
+                return Err(Error::new(
+                    ErrorKind::FileNotFound,
+                    format!("no object named {n} exists"),
+                ))
+            }
+            Err(e) => return Err(e),
+        };
+        match info(&dir, &n.file_name())? {
+            Some(info) if info.alive && info.name == n.to_string() => Ok(info),
+            _ => Err(Error::new(
+                ErrorKind::FileNotFound,
+                format!("no object named {n} exists"),
+            )),
+        }
+    }
+}
 
 /// What [`Namespace::list`](crate::Namespace::list) and
 /// [`Namespace::find`](crate::Namespace::find) report about one object.
@@ -269,13 +407,13 @@ fn u64_at(b: &[u8], abs: usize) -> u64 {
 }
 
 pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
-    let Some(crate::object::Peek {
+    let Some(crate::store::object::Peek {
         header: h,
         alive,
         file_id,
         owner_uid,
         state: st,
-    }) = crate::object::peek(dir, file_name)?
+    }) = crate::store::object::peek(dir, file_name)?
     else {
         return Ok(None);
     };
@@ -309,7 +447,7 @@ pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
             }
         }
     };
-    let file = (h.flags & crate::object::FLAG_FILE_BACKED != 0).then(|| {
+    let file = (h.flags & crate::store::header::FLAG_FILE_BACKED != 0).then(|| {
         use std::os::unix::ffi::OsStrExt;
         PathBuf::from(std::ffi::OsStr::from_bytes(&h.path))
     });

@@ -23,32 +23,32 @@
 //!   the user) and `Global\name` (machine-wide). A name used by another type fails with
 //!   `ERROR_INVALID_HANDLE`, a missing one with `ERROR_FILE_NOT_FOUND`, an existing one of the
 //!   same type is returned with [`Mapping::already_existed`] set (Win32's
-//!   `ERROR_ALREADY_EXISTS`). See [`name`] for the name rules.
+//!   `ERROR_ALREADY_EXISTS`). See [`Name`] for the name rules.
 //! * **Windows lifetime**, also after `kill -9`: a name exists exactly while some process holds
-//!   a handle; memory lives while a handle or a [`View`] exists. See [`object`] for the protocol.
+//!   a handle; memory lives while a handle or a [`View`] exists. See `ARCHITECTURE.md` for the protocol.
 //! * **Sections** backed by shared memory or by a user's [`File`], with Win32 protections,
 //!   access rights, views at 64 KiB-aligned offsets, copy-on-write views, views at a chosen
-//!   address, and flushing. See [`mapping`] and [`view`].
+//!   address, and flushing. See [`Mapping`] and [`View`].
 //! * **Win32 share modes** for files opened through fmap ([`File`]), enforced across processes.
 //! * **Named synchronization objects** in the same namespace: [`Mutex`] (thread-owned,
 //!   recursive, abandoned when its owner thread or process dies — also by `SIGKILL`), [`Event`]
 //!   (manual/auto reset, pulse) and [`Semaphore`], and the waits [`wait_one`], [`wait_any`] and
-//!   the atomic [`wait_all`] over up to 64 objects. See [`sync`].
+//!   the atomic [`wait_all`] over up to 64 objects.
 //! * **Errors** carry the Win32 code: [`Error::win32_code`].
 //!
 //! # Architecture (and why not the alternatives)
 //!
-//! | module | concern |
-//! |---|---|
-//! | [`name`] | Win32 name syntax → a hashed file name that cannot escape the namespace |
-//! | [`namespace`] | namespace directories, bucket locks, sweeping |
-//! | [`object`] | object files, header format, the holder-lock lifetime protocol |
-//! | [`mapping`], [`view`] | sections and views |
-//! | [`file`](mod@file) | `CreateFile`-style opens with share modes |
-//! | [`mutex`], [`event`], [`semaphore`] | synchronization objects |
-//! | [`sync`], `futex` | their shared state, the wait engine, and the futex protocol |
-//! | `ofd` | open-file-description byte-range locks (the only `fcntl` locking used) |
-//! | [`win32`] | constants with their Windows values |
+//! The crate is built in layers, each a private module whose public items are re-exported
+//! here; a layer uses only the layers below it (`scripts/check-layers.sh` checks this, and
+//! `ARCHITECTURE.md` follows a create, an open, a wait and a last close through them):
+//!
+//! | layer | modules | concern |
+//! |---|---|---|
+//! | inspection | `inspect` | listing objects and their holders from outside ([`Namespace::list`], [`holders`]) |
+//! | objects | `section` (`mapping`, `view`, `file`), `sync` (`handle`, `state`, `wait`, `mutex`, `event`, `semaphore`) | sections and views; synchronization objects, their shared state and the wait engine |
+//! | store | `store` (`name`, `header`, `namespace`, `object`), `rights` | names, namespace directories and bucket locks, object files, the holder-lock lifetime protocol; access rights |
+//! | system | `sys` (`ofd`, `futex`, `robust`, `page`, `proc`) | system calls and glibc mechanisms, each wrapped once |
+//! | foundation | `error`, [`win32`] | the error type with Win32 codes; constants with their Windows values |
 //!
 //! The design follows the daemon-free route: every named object is a file in a tmpfs
 //! directory, liveness is an OFD read lock per holding process, and the kernel's own cleanup of
@@ -83,36 +83,36 @@
 //! Every descriptor fmap opens is close-on-exec: a child that `exec`s inherits nothing.
 #![warn(missing_docs)]
 
-pub mod access;
 mod error;
-pub mod event;
-pub mod file;
-mod futex;
 pub mod inspect;
-pub mod mapping;
-pub mod mutex;
-pub mod name;
-pub mod namespace;
-pub mod object;
-mod ofd;
-pub mod semaphore;
-pub mod sync;
-mod syncobj;
-pub mod view;
+mod rights;
+mod section;
+mod store;
+mod sync;
+mod sys;
 pub mod win32;
 
-pub use access::{Access, Protection};
 pub use error::{Error, ErrorKind, Result};
-pub use event::Event;
-pub use file::{Disposition, File};
 pub use inspect::{
     holders, holders_of, Foreign, ForeignKind, Holder, Listing, ObjectInfo, ObjectState,
 };
-pub use mapping::{Mapping, MappingOptions};
-pub use mutex::{Mutex, MutexGuard};
-pub use name::{Name, Scope};
-pub use namespace::{Namespace, SweepReport};
-pub use object::Kind;
-pub use semaphore::Semaphore;
-pub use sync::{set_spin, wait_all, wait_any, wait_one, WaitResult, WaitTarget, Waitable};
-pub use view::{flush_view, unmap_view, View};
+pub use rights::{Access, Protection};
+pub use section::file::{Disposition, File};
+pub use section::mapping::{Mapping, MappingOptions, MAX_SECTION_SIZE};
+pub use section::view::{flush_view, unmap_view, View};
+pub use store::header::Kind;
+pub use store::name::{Name, Scope};
+pub use store::namespace::{Namespace, SweepReport, ROOT_ENV};
+pub use sync::event::Event;
+pub use sync::mutex::{Mutex, MutexGuard};
+pub use sync::semaphore::Semaphore;
+pub use sync::state::STATE_LOCK_TIMEOUT;
+pub use sync::wait::{set_spin, wait_all, wait_any, wait_one, WaitResult, WaitTarget, Waitable};
+
+/// Decodes `bytes` as an object file's header page and returns the object's name: the parser
+/// that every open runs on files other processes wrote. For fuzzing and the corpus replay test
+/// (`fuzz/`, `tests/fuzz_corpus.rs`); not a stable API.
+#[doc(hidden)]
+pub fn decode_header_for_fuzzing(bytes: &[u8]) -> Result<String> {
+    store::header::decode_for_fuzzing(bytes)
+}

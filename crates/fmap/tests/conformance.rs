@@ -3027,7 +3027,7 @@ fn delete_file_honours_share_modes() {
     // An open that does not share delete blocks DeleteFile.
     let f = open_file(&p, GENERIC_READ, FILE_SHARE_READ, Disposition::OpenExisting).unwrap();
     expect_err(
-        fmap::file::delete(&p),
+        fmap::File::delete(&p),
         ErrorKind::SharingViolation,
         ERROR_SHARING_VIOLATION,
     );
@@ -3041,21 +3041,21 @@ fn delete_file_honours_share_modes() {
         Disposition::OpenExisting,
     )
     .unwrap();
-    fmap::file::delete(&p).unwrap();
+    fmap::File::delete(&p).unwrap();
     assert!(!p.exists());
     drop(g);
     expect_err(
-        fmap::file::delete(&p),
+        fmap::File::delete(&p),
         ErrorKind::FileNotFound,
         ERROR_FILE_NOT_FOUND,
     );
     expect_err(
-        fmap::file::delete(fdir.path().join("nodir/x")),
+        fmap::File::delete(fdir.path().join("nodir/x")),
         ErrorKind::PathNotFound,
         ERROR_PATH_NOT_FOUND,
     );
     expect_err(
-        fmap::file::delete(fdir.path()),
+        fmap::File::delete(fdir.path()),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );

@@ -55,7 +55,7 @@ fn name_corpus() {
 fn header_corpus() {
     let mut ok = 0;
     for (p, data) in corpus("header") {
-        match std::panic::catch_unwind(|| fmap::object::decode_header_for_fuzzing(&data)) {
+        match std::panic::catch_unwind(|| fmap::decode_header_for_fuzzing(&data)) {
             Err(_) => panic!("{} panicked", p.display()),
             Ok(Ok(_)) => ok += 1,
             Ok(Err(e)) => assert_eq!(e.kind(), fmap::ErrorKind::InvalidData, "{}", p.display()),

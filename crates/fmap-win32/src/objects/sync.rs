@@ -1,0 +1,379 @@
+//! `CreateMutexA/W`, `OpenMutexA/W`, `ReleaseMutex`, `CreateEventA/W`, `OpenEventA/W`,
+//! `SetEvent`, `ResetEvent`, `PulseEvent`, `CreateSemaphoreA/W`, `OpenSemaphoreA/W`,
+//! `ReleaseSemaphore`, `WaitForSingleObject`, `WaitForMultipleObjects`, `SignalObjectAndWait`:
+//! mutexes, events, semaphores and the wait functions, forwarded to [`fmap::Mutex`],
+//! [`fmap::Event`], [`fmap::Semaphore`] and [`fmap::wait_any`] / [`fmap::wait_all`].
+//!
+//! Thread and process handles are waitable through the unnamed manual-reset event that is set
+//! when the thread or process ends (see [`crate::runtime::process`]). Waits never write the last
+//! error unless they return `WAIT_FAILED`.
+
+use crate::abi::consts::*;
+use crate::abi::error::fail;
+use crate::abi::table::{self, Handle, Obj};
+use crate::abi::text::{name_a, name_w};
+use fmap::Waitable;
+use std::ffi::{c_char, c_void};
+use std::ptr::null_mut;
+use std::sync::Arc;
+use std::time::Duration;
+
+type Name = Result<Option<String>, u32>;
+
+fn create_obj(name: Name, make: impl FnOnce(Option<&str>) -> fmap::Result<(Obj, bool)>) -> Handle {
+    let name = match name {
+        Ok(n) => n,
+        Err(e) => return fail(e, null_mut()),
+    };
+    match make(name.as_deref()) {
+        Ok((obj, existed)) => table::created(obj, existed),
+        Err(e) => fail(e.win32_code(), null_mut()),
+    }
+}
+
+fn open_obj(name: Name, open: impl FnOnce(&str) -> fmap::Result<Obj>) -> Handle {
+    let name = match name {
+        Ok(Some(n)) => n,
+        Ok(None) => return fail(ERROR_INVALID_PARAMETER, null_mut()),
+        Err(e) => return fail(e, null_mut()),
+    };
+    match open(&name) {
+        Ok(obj) => table::opened(obj),
+        Err(e) => fail(e.win32_code(), null_mut()),
+    }
+}
+
+fn create_mutex(owner: i32, name: Name) -> Handle {
+    create_obj(name, |n| {
+        let m = fmap::Mutex::create(n, owner != 0)?;
+        let existed = m.already_existed();
+        Ok((Obj::Mutex(m), existed))
+    })
+}
+
+fn create_event(manual: i32, initial: i32, name: Name) -> Handle {
+    create_obj(name, |n| {
+        let e = fmap::Event::create(n, manual != 0, initial != 0)?;
+        let existed = e.already_existed();
+        Ok((Obj::Event(e), existed))
+    })
+}
+
+fn create_semaphore(initial: i32, maximum: i32, name: Name) -> Handle {
+    create_obj(name, |n| {
+        let s = fmap::Semaphore::create(n, initial, maximum)?;
+        let existed = s.already_existed();
+        Ok((Obj::Semaphore(s), existed))
+    })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn CreateMutexA(
+    _sa: *const c_void,
+    initial_owner: i32,
+    name: *const c_char,
+) -> Handle {
+    // SAFETY: forwarded from the caller.
+    create_mutex(initial_owner, unsafe { name_a(name) })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated wide string.
+#[no_mangle]
+pub unsafe extern "C" fn CreateMutexW(
+    _sa: *const c_void,
+    initial_owner: i32,
+    name: *const u16,
+) -> Handle {
+    // SAFETY: forwarded from the caller.
+    create_mutex(initial_owner, unsafe { name_w(name) })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn OpenMutexA(access: u32, _inherit: i32, name: *const c_char) -> Handle {
+    // SAFETY: forwarded from the caller.
+    open_obj(unsafe { name_a(name) }, |n| {
+        fmap::Mutex::open(n, access).map(Obj::Mutex)
+    })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated wide string.
+#[no_mangle]
+pub unsafe extern "C" fn OpenMutexW(access: u32, _inherit: i32, name: *const u16) -> Handle {
+    // SAFETY: forwarded from the caller.
+    open_obj(unsafe { name_w(name) }, |n| {
+        fmap::Mutex::open(n, access).map(Obj::Mutex)
+    })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn CreateEventA(
+    _sa: *const c_void,
+    manual: i32,
+    initial: i32,
+    name: *const c_char,
+) -> Handle {
+    // SAFETY: forwarded from the caller.
+    create_event(manual, initial, unsafe { name_a(name) })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated wide string.
+#[no_mangle]
+pub unsafe extern "C" fn CreateEventW(
+    _sa: *const c_void,
+    manual: i32,
+    initial: i32,
+    name: *const u16,
+) -> Handle {
+    // SAFETY: forwarded from the caller.
+    create_event(manual, initial, unsafe { name_w(name) })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn OpenEventA(access: u32, _inherit: i32, name: *const c_char) -> Handle {
+    // SAFETY: forwarded from the caller.
+    open_obj(unsafe { name_a(name) }, |n| {
+        fmap::Event::open(n, access).map(Obj::Event)
+    })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated wide string.
+#[no_mangle]
+pub unsafe extern "C" fn OpenEventW(access: u32, _inherit: i32, name: *const u16) -> Handle {
+    // SAFETY: forwarded from the caller.
+    open_obj(unsafe { name_w(name) }, |n| {
+        fmap::Event::open(n, access).map(Obj::Event)
+    })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn CreateSemaphoreA(
+    _sa: *const c_void,
+    initial: i32,
+    maximum: i32,
+    name: *const c_char,
+) -> Handle {
+    // SAFETY: forwarded from the caller.
+    create_semaphore(initial, maximum, unsafe { name_a(name) })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated wide string.
+#[no_mangle]
+pub unsafe extern "C" fn CreateSemaphoreW(
+    _sa: *const c_void,
+    initial: i32,
+    maximum: i32,
+    name: *const u16,
+) -> Handle {
+    // SAFETY: forwarded from the caller.
+    create_semaphore(initial, maximum, unsafe { name_w(name) })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn OpenSemaphoreA(access: u32, _inherit: i32, name: *const c_char) -> Handle {
+    // SAFETY: forwarded from the caller.
+    open_obj(unsafe { name_a(name) }, |n| {
+        fmap::Semaphore::open(n, access).map(Obj::Semaphore)
+    })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated wide string.
+#[no_mangle]
+pub unsafe extern "C" fn OpenSemaphoreW(access: u32, _inherit: i32, name: *const u16) -> Handle {
+    // SAFETY: forwarded from the caller.
+    open_obj(unsafe { name_w(name) }, |n| {
+        fmap::Semaphore::open(n, access).map(Obj::Semaphore)
+    })
+}
+
+/// Runs `f` on the object of `h`, turning errors into `FALSE` + last error.
+fn with_obj(h: Handle, f: impl FnOnce(&Obj) -> Result<(), u32>) -> i32 {
+    let r = table::get(h).and_then(|o| f(&o));
+    match r {
+        Ok(()) => TRUE,
+        Err(e) => fail(e, FALSE),
+    }
+}
+
+fn code(e: fmap::Error) -> u32 {
+    e.win32_code()
+}
+
+#[no_mangle]
+pub extern "C" fn ReleaseMutex(h: Handle) -> i32 {
+    with_obj(h, |o| match o {
+        Obj::Mutex(m) => m.release().map_err(code),
+        _ => Err(ERROR_INVALID_HANDLE),
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn SetEvent(h: Handle) -> i32 {
+    with_obj(h, |o| match o {
+        Obj::Event(e) => e.set().map_err(code),
+        _ => Err(ERROR_INVALID_HANDLE),
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn ResetEvent(h: Handle) -> i32 {
+    with_obj(h, |o| match o {
+        Obj::Event(e) => e.reset().map_err(code),
+        _ => Err(ERROR_INVALID_HANDLE),
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn PulseEvent(h: Handle) -> i32 {
+    with_obj(h, |o| match o {
+        Obj::Event(e) => e.pulse().map_err(code),
+        _ => Err(ERROR_INVALID_HANDLE),
+    })
+}
+
+/// # Safety
+/// `previous` must be NULL or point to a writable `LONG`.
+#[no_mangle]
+pub unsafe extern "C" fn ReleaseSemaphore(h: Handle, count: i32, previous: *mut i32) -> i32 {
+    with_obj(h, |o| match o {
+        Obj::Semaphore(s) => {
+            let prev = s.release(count).map_err(code)?;
+            // SAFETY: the caller passes NULL or a writable LONG.
+            unsafe { crate::abi::text::put(previous, prev) };
+            Ok(())
+        }
+        _ => Err(ERROR_INVALID_HANDLE),
+    })
+}
+
+/// The waitable behind a handle's object.
+fn waitable(o: &Obj) -> Result<&dyn Waitable, u32> {
+    Ok(match o {
+        Obj::Mapping(m) => m, // fails in the library: mappings are not waitable
+        Obj::Mutex(m) => m,
+        Obj::Event(e) => e,
+        Obj::Semaphore(s) => s,
+        Obj::Thread(t) | Obj::Process(t, false) => &t.done,
+        Obj::Process(t, true) => t.main_thread_done.as_ref().unwrap_or(&t.done),
+        Obj::File(_) => return Err(ERROR_INVALID_HANDLE),
+    })
+}
+
+fn timeout(ms: u32) -> Option<Duration> {
+    (ms != INFINITE).then(|| Duration::from_millis(u64::from(ms)))
+}
+
+fn wait_result(r: fmap::Result<fmap::WaitResult>) -> u32 {
+    match r {
+        Ok(r) => r.to_win32(),
+        Err(e) => fail(e.win32_code(), WAIT_FAILED),
+    }
+}
+
+/// Waiting on this process or this thread: they cannot end while we wait, so the wait times out.
+fn wait_forever_or(ms: u32) -> u32 {
+    match timeout(ms) {
+        Some(d) => std::thread::sleep(d),
+        None => loop {
+            std::thread::park();
+        },
+    }
+    WAIT_TIMEOUT
+}
+
+#[no_mangle]
+pub extern "C" fn WaitForSingleObject(h: Handle, ms: u32) -> u32 {
+    if table::is_pseudo(h) {
+        return wait_forever_or(ms);
+    }
+    let obj = match table::get(h) {
+        Ok(o) => o,
+        Err(e) => return fail(e, WAIT_FAILED),
+    };
+    match waitable(&obj) {
+        Ok(w) => wait_result(fmap::wait_one(w, timeout(ms))),
+        Err(e) => fail(e, WAIT_FAILED),
+    }
+}
+
+/// # Safety
+/// `handles` must point to `count` readable `HANDLE`s.
+#[no_mangle]
+pub unsafe extern "C" fn WaitForMultipleObjects(
+    count: u32,
+    hs: *const Handle,
+    wait_all: i32,
+    ms: u32,
+) -> u32 {
+    if count == 0 || count > MAXIMUM_WAIT_OBJECTS || hs.is_null() {
+        return fail(ERROR_INVALID_PARAMETER, WAIT_FAILED);
+    }
+    // SAFETY: the caller passes `count` readable handles (non-NULL checked above).
+    let hs = unsafe { std::slice::from_raw_parts(hs, count as usize) };
+    let mut objs: Vec<Arc<Obj>> = Vec::with_capacity(hs.len());
+    for &h in hs {
+        // Pseudo handles are refused here (unlike WaitForSingleObject).
+        match table::get(h) {
+            Ok(o) => objs.push(o),
+            Err(e) => return fail(e, WAIT_FAILED),
+        }
+    }
+    let mut ws: Vec<&dyn Waitable> = Vec::with_capacity(objs.len());
+    for o in &objs {
+        match waitable(o) {
+            Ok(w) => ws.push(w),
+            Err(e) => return fail(e, WAIT_FAILED),
+        }
+    }
+    if wait_all != 0 {
+        wait_result(fmap::wait_all(&ws, timeout(ms)))
+    } else {
+        wait_result(fmap::wait_any(&ws, timeout(ms)))
+    }
+}
+
+/// Signals one object (`SetEvent`, `ReleaseMutex` or `ReleaseSemaphore(…, 1, …)`), then waits
+/// on another. The two steps are not one atomic operation: another thread can see the signal
+/// before this thread starts waiting (Windows does both in one kernel call).
+#[no_mangle]
+pub extern "C" fn SignalObjectAndWait(
+    signal: Handle,
+    wait: Handle,
+    ms: u32,
+    _alertable: i32,
+) -> u32 {
+    let (s, w) = match (table::get(signal), table::get(wait)) {
+        (Ok(s), Ok(w)) => (s, w),
+        (Err(e), _) | (_, Err(e)) => return fail(e, WAIT_FAILED),
+    };
+    let signalled = match &*s {
+        Obj::Event(e) => e.set(),
+        Obj::Mutex(m) => m.release(),
+        Obj::Semaphore(sem) => sem.release(1).map(|_| ()),
+        _ => return fail(ERROR_INVALID_HANDLE, WAIT_FAILED),
+    };
+    if let Err(e) = signalled {
+        return fail(e.win32_code(), WAIT_FAILED);
+    }
+    match waitable(&w) {
+        Ok(x) => wait_result(fmap::wait_one(x, timeout(ms))),
+        Err(e) => fail(e, WAIT_FAILED),
+    }
+}

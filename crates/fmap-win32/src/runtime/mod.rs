@@ -1,0 +1,26 @@
+//! What the library does not provide and this crate implements itself on Linux: files with
+//! Win32 I/O semantics, threads and processes, time, system information, console input, DLLs
+//! and string conversion.
+//!
+//! * [`file`](mod@file) — `CreateFileA/W`, `ReadFile`, `WriteFile`, `SetFilePointer`,
+//!   `SetFilePointerEx`, `GetFileSize`, `GetFileSizeEx`, `SetEndOfFile`, `FlushFileBuffers`,
+//!   `DeleteFileA/W`, `GetTempPathA/W`.
+//! * [`process`] — `CreateThread`, `GetExitCodeThread`, `CreateProcessA/W`, `GetExitCodeProcess`,
+//!   `TerminateProcess`, `ExitProcess`, `GetCurrentProcess`, `GetCurrentThread`,
+//!   `GetCurrentProcessId`, `GetCurrentThreadId`.
+//! * [`time`] — `Sleep`, `GetTickCount`, `GetTickCount64`, `QueryPerformanceCounter`,
+//!   `QueryPerformanceFrequency`.
+//! * [`system`] — `GetSystemInfo`.
+//! * [`console`] — `_getch`, `_getche`.
+//! * [`dll`] — `LoadLibraryA/W`, `GetProcAddress`, `FreeLibrary`, and `FmapModuleFromAddress`,
+//!   `FmapDllAttachFailed` (behind `FMAP_DLLMAIN`).
+//! * [`strings`] — `MultiByteToWideChar`, `WideCharToMultiByte`, `lstrlenA/W`, `FmapArgvW`
+//!   (behind `tchar.h`'s `wmain`).
+
+pub mod console;
+pub mod dll;
+pub mod file;
+pub mod process;
+pub mod strings;
+pub mod system;
+pub mod time;

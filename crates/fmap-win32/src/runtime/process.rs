@@ -1,0 +1,663 @@
+//! Threads and processes: `CreateThread`, `CreateProcessA/W`, `GetExitCodeThread`,
+//! `GetExitCodeProcess`, `TerminateProcess`, `ExitProcess`, `GetCurrentProcess`,
+//! `GetCurrentThread`, `GetCurrentProcessId`, `GetCurrentThreadId`, and what makes their handles
+//! waitable.
+//!
+//! A thread or process handle refers to a [`Task`]: an exit code (`STILL_ACTIVE` while it runs)
+//! and an unnamed manual-reset [`fmap::Event`] that is set when it ends. Waiting on the handle is
+//! waiting on that event, so thread and process handles mix freely with mutexes, events and
+//! semaphores in `WaitForMultipleObjects`.
+//!
+//! A child process is watched by a reaper thread: it waits for the child to end
+//! (`waitid(WNOWAIT)`, leaving it a zombie so its pid cannot be reused), then — under the task's
+//! lock, which `TerminateProcess` also takes before it sends `SIGKILL` — reaps it, records its
+//! exit code and sets the event.
+
+use crate::abi::consts::*;
+use crate::abi::error::fail;
+use crate::abi::table::{self, Handle, Obj};
+use crate::abi::text::{put, wide_units};
+use std::ffi::{c_char, c_void, CStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::ptr::null_mut;
+use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+
+/// A thread or process as its handles see it.
+#[derive(Debug)]
+pub struct Task {
+    /// Set (manual reset) when the thread or process has ended.
+    pub done: fmap::Event,
+    /// For processes: the same for the handle of its main thread (a distinct object, so that
+    /// both handles can be waited on together).
+    pub main_thread_done: Option<fmap::Event>,
+    /// `STILL_ACTIVE` until it ends.
+    pub exit_code: AtomicU32,
+    /// Thread id or process id.
+    pub id: AtomicU32,
+    /// For processes: `(reaped, exit code given to TerminateProcess)`.
+    proc: Mutex<(bool, Option<u32>)>,
+}
+
+impl Task {
+    fn new(process: bool) -> fmap::Result<Arc<Task>> {
+        Ok(Arc::new(Task {
+            done: fmap::Event::create(None, true, false)?,
+            main_thread_done: if process {
+                Some(fmap::Event::create(None, true, false)?)
+            } else {
+                None
+            },
+            exit_code: AtomicU32::new(STILL_ACTIVE),
+            id: AtomicU32::new(0),
+            proc: Mutex::new((false, None)),
+        }))
+    }
+
+    fn finish(&self, code: u32) {
+        self.exit_code.store(code, SeqCst);
+        if let Some(t) = &self.main_thread_done {
+            let _ = t.set();
+        }
+        let _ = self.done.set();
+    }
+}
+
+/// `LPTHREAD_START_ROUTINE`.
+pub type StartRoutine = unsafe extern "C" fn(*mut c_void) -> u32;
+
+struct SendPtr(*mut c_void);
+// SAFETY: the parameter is handed to the new thread exactly as CreateThread does on Windows;
+// the caller is responsible for what it points to being usable from that thread.
+unsafe impl Send for SendPtr {}
+
+/// `CreateThread`. `dwCreationFlags` may be 0 or `STACK_SIZE_PARAM_IS_A_RESERVATION`;
+/// `CREATE_SUSPENDED` is not supported (`ERROR_NOT_SUPPORTED`).
+///
+/// # Safety
+/// `start` must be a valid thread routine for `param`; `thread_id` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn CreateThread(
+    _sa: *const c_void,
+    stack_size: usize,
+    start: Option<StartRoutine>,
+    param: *mut c_void,
+    flags: u32,
+    thread_id: *mut u32,
+) -> Handle {
+    let Some(start) = start else {
+        return fail(ERROR_INVALID_PARAMETER, null_mut());
+    };
+    if flags & CREATE_SUSPENDED != 0 {
+        return fail(ERROR_NOT_SUPPORTED, null_mut());
+    }
+    let task = match Task::new(false) {
+        Ok(t) => t,
+        Err(e) => return fail(e.win32_code(), null_mut()),
+    };
+    let mut builder = std::thread::Builder::new();
+    if stack_size != 0 {
+        builder = builder.stack_size(stack_size.max(64 * 1024));
+    }
+    let t2 = task.clone();
+    let param = SendPtr(param);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = builder.spawn(move || {
+        let param = param;
+        t2.id.store(current_tid(), SeqCst);
+        let _ = tx.send(());
+        // SAFETY: the caller of CreateThread vouched for the routine and its parameter.
+        let code = unsafe { start(param.0) };
+        t2.finish(code);
+    });
+    if let Err(e) = spawned {
+        return fail(
+            fmap::Error::os(e, "cannot start a thread").win32_code(),
+            null_mut(),
+        );
+    }
+    let _ = rx.recv();
+    // SAFETY: NULL or writable, per the contract.
+    unsafe { put(thread_id, task.id.load(SeqCst)) };
+    table::opened(Obj::Thread(task))
+}
+
+fn current_tid() -> u32 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() as u32 }
+}
+
+#[no_mangle]
+pub extern "C" fn GetCurrentThreadId() -> u32 {
+    current_tid()
+}
+
+#[no_mangle]
+pub extern "C" fn GetCurrentProcessId() -> u32 {
+    std::process::id()
+}
+
+/// The pseudo handle [`table::CURRENT_PROCESS`] (`INVALID_HANDLE_VALUE`).
+#[no_mangle]
+pub extern "C" fn GetCurrentProcess() -> Handle {
+    table::CURRENT_PROCESS
+}
+
+/// The pseudo handle [`table::CURRENT_THREAD`].
+#[no_mangle]
+pub extern "C" fn GetCurrentThread() -> Handle {
+    table::CURRENT_THREAD
+}
+
+/// # Safety
+/// `code` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn GetExitCodeThread(h: Handle, code: *mut u32) -> i32 {
+    let c = if h == table::CURRENT_THREAD {
+        STILL_ACTIVE
+    } else {
+        match table::get(h).as_deref() {
+            Ok(Obj::Thread(t)) | Ok(Obj::Process(t, true)) => t.exit_code.load(SeqCst),
+            _ => return fail(ERROR_INVALID_HANDLE, FALSE),
+        }
+    };
+    // SAFETY: NULL or writable, per the contract.
+    unsafe { put(code, c) };
+    TRUE
+}
+
+/// # Safety
+/// `code` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn GetExitCodeProcess(h: Handle, code: *mut u32) -> i32 {
+    let c = if h == table::CURRENT_PROCESS {
+        STILL_ACTIVE
+    } else {
+        match table::get(h).as_deref() {
+            Ok(Obj::Process(t, false)) => t.exit_code.load(SeqCst),
+            _ => return fail(ERROR_INVALID_HANDLE, FALSE),
+        }
+    };
+    // SAFETY: NULL or writable, per the contract.
+    unsafe { put(code, c) };
+    TRUE
+}
+
+/// `TerminateProcess`: `SIGKILL`s a child (whose exit code then is `exit_code`); on
+/// `GetCurrentProcess()` ends this process at once (no `DLL_PROCESS_DETACH`, as on Windows).
+#[no_mangle]
+pub extern "C" fn TerminateProcess(h: Handle, exit_code: u32) -> i32 {
+    if h == table::CURRENT_PROCESS {
+        // SAFETY: _exit ends the process; nothing runs afterwards.
+        unsafe { libc::_exit(exit_code as i32) };
+    }
+    let obj = match table::get(h) {
+        Ok(o) => o,
+        Err(e) => return fail(e, FALSE),
+    };
+    let Obj::Process(t, false) = &*obj else {
+        return fail(ERROR_INVALID_HANDLE, FALSE);
+    };
+    let mut st = t.proc.lock().unwrap_or_else(|e| e.into_inner());
+    if st.0 {
+        return fail(ERROR_ACCESS_DENIED, FALSE); // already ended (Windows says the same)
+    }
+    st.1.get_or_insert(exit_code);
+    // SAFETY: the child is not reaped yet (we hold the lock the reaper needs first), so the pid
+    // still names our child (at worst a zombie).
+    unsafe { libc::kill(t.id.load(SeqCst) as libc::pid_t, libc::SIGKILL) };
+    TRUE
+}
+
+/// `ExitProcess`: ends the process with `code`, running exit handlers (and so every
+/// `DLL_PROCESS_DETACH`).
+#[no_mangle]
+pub extern "C" fn ExitProcess(code: u32) -> ! {
+    std::process::exit(code as i32)
+}
+
+/// Splits a command line the way `CommandLineToArgvW` and the C runtime do: the first token
+/// ends at the first blank (or the closing quote, with no escapes); in the others, `2n`
+/// backslashes before a quote are `n` backslashes and the quote toggles quoting, `2n+1` are `n`
+/// and a literal quote, and `""` inside quotes is a literal quote.
+pub fn split_command_line(line: &[u16]) -> Vec<Vec<u16>> {
+    const Q: u16 = b'"' as u16;
+    const BS: u16 = b'\\' as u16;
+    let blank = |c: u16| c == b' ' as u16 || c == b'\t' as u16;
+    let mut args = Vec::new();
+    let mut i = 0;
+    // argv[0]
+    let mut first = Vec::new();
+    if line.first() == Some(&Q) {
+        i = 1;
+        while i < line.len() && line[i] != Q {
+            first.push(line[i]);
+            i += 1;
+        }
+        i += 1;
+    } else {
+        while i < line.len() && !blank(line[i]) {
+            first.push(line[i]);
+            i += 1;
+        }
+    }
+    args.push(first);
+    loop {
+        while i < line.len() && blank(line[i]) {
+            i += 1;
+        }
+        if i >= line.len() {
+            break;
+        }
+        let mut arg = Vec::new();
+        let mut quoted = false;
+        while i < line.len() {
+            let c = line[i];
+            if c == BS {
+                let mut n = 0;
+                while i < line.len() && line[i] == BS {
+                    n += 1;
+                    i += 1;
+                }
+                if i < line.len() && line[i] == Q {
+                    arg.extend(std::iter::repeat_n(BS, n / 2));
+                    if n % 2 == 1 {
+                        arg.push(Q);
+                        i += 1;
+                    }
+                } else {
+                    arg.extend(std::iter::repeat_n(BS, n));
+                }
+            } else if c == Q {
+                if quoted && line.get(i + 1) == Some(&Q) {
+                    arg.push(Q);
+                    i += 2;
+                } else {
+                    quoted = !quoted;
+                    i += 1;
+                }
+            } else if blank(c) && !quoted {
+                break;
+            } else {
+                arg.push(c);
+                i += 1;
+            }
+        }
+        args.push(arg);
+    }
+    args
+}
+
+fn os(units: &[u16]) -> Result<OsString, u32> {
+    String::from_utf16(units)
+        .map(OsString::from)
+        .map_err(|_| ERROR_NO_UNICODE_TRANSLATION)
+}
+
+/// Finds the program of a command line the way `CreateProcess` does, as far as it makes sense
+/// on Linux: a name with a directory separator is used as it is; a bare name is looked up in the
+/// directory of the running program, the current directory, then `$PATH`. A trailing `.exe`
+/// that does not exist is also tried without it, so sources written for Windows work unchanged.
+fn find_program(prog: &Path) -> PathBuf {
+    let candidates = |p: &Path| {
+        let mut v = vec![p.to_owned()];
+        let b = p.as_os_str().as_bytes();
+        if b.len() > 4 && b[b.len() - 4..].eq_ignore_ascii_case(b".exe") {
+            v.push(PathBuf::from(std::ffi::OsStr::from_bytes(
+                &b[..b.len() - 4],
+            )));
+        }
+        v
+    };
+    let is_exe = |p: &Path| p.is_file();
+    if prog.as_os_str().as_bytes().contains(&b'/') {
+        return candidates(prog)
+            .into_iter()
+            .find(|p| is_exe(p))
+            .unwrap_or_else(|| prog.to_owned());
+    }
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(d) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_owned))
+    {
+        dirs.push(d);
+    }
+    dirs.push(PathBuf::from("."));
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    for d in dirs {
+        for c in candidates(prog) {
+            let full = d.join(&c);
+            if is_exe(&full) {
+                return full;
+            }
+        }
+    }
+    prog.to_owned()
+}
+
+/// `STARTUPINFO` is read only for its size; `PROCESS_INFORMATION` is written.
+#[repr(C)]
+pub struct ProcessInformation {
+    pub process: Handle,
+    pub thread: Handle,
+    pub process_id: u32,
+    pub thread_id: u32,
+}
+
+struct Spawn {
+    app: Option<PathBuf>,
+    args: Vec<OsString>,
+    env: Option<Vec<(OsString, OsString)>>,
+    dir: Option<PathBuf>,
+}
+
+fn spawn(req: Spawn, info: *mut ProcessInformation) -> i32 {
+    if req.args.is_empty() && req.app.is_none() {
+        return fail(ERROR_INVALID_PARAMETER, FALSE);
+    }
+    let program = match &req.app {
+        Some(a) => a.clone(),
+        None => find_program(&crate_path(req.args[0].clone())),
+    };
+    let mut cmd = std::process::Command::new(&program);
+    if let Some(a0) = req.args.first() {
+        cmd.arg0(a0);
+        cmd.args(&req.args[1..]);
+    }
+    if let Some(env) = req.env {
+        cmd.env_clear().envs(env);
+    }
+    if let Some(d) = req.dir {
+        cmd.current_dir(d);
+    }
+    let task = match Task::new(true) {
+        Ok(t) => t,
+        Err(e) => return fail(e.win32_code(), FALSE),
+    };
+    let child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.raw_os_error() {
+                Some(libc::ENOEXEC) => ERROR_BAD_EXE_FORMAT,
+                _ => fmap::Error::os(e, "").win32_code(),
+            };
+            return fail(code, FALSE);
+        }
+    };
+    let pid = child.id();
+    task.id.store(pid, SeqCst);
+    drop(child); // not reaped on drop; the reaper below does it
+    let t2 = task.clone();
+    let reaper = std::thread::Builder::new()
+        .name(format!("fmap-reaper-{pid}"))
+        .spawn(move || reap(&t2, pid));
+    if reaper.is_err() {
+        // Without a reaper the handle could never signal; refuse rather than lie.
+        // SAFETY: the child is ours and unreaped.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        return fail(ERROR_NOT_ENOUGH_MEMORY, FALSE);
+    }
+    let ph = table::opened(Obj::Process(task.clone(), false));
+    let th = table::opened(Obj::Process(task, true));
+    if ph.is_null() || th.is_null() {
+        return FALSE;
+    }
+    if !info.is_null() {
+        // SAFETY: the caller passes a writable PROCESS_INFORMATION (checked non-NULL).
+        unsafe {
+            info.write(ProcessInformation {
+                process: ph,
+                thread: th,
+                process_id: pid,
+                thread_id: pid,
+            })
+        };
+    }
+    TRUE
+}
+
+fn reap(task: &Task, pid: u32) {
+    loop {
+        // SAFETY: waitid on our own child with a zeroed siginfo to fill.
+        let r = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::waitid(libc::P_PID, pid, &mut info, libc::WEXITED | libc::WNOWAIT)
+        };
+        if r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            break;
+        }
+    }
+    let mut st = task.proc.lock().unwrap_or_else(|e| e.into_inner());
+    let mut status = 0;
+    // SAFETY: reaps our own child (a zombie now); `status` is a valid out-pointer.
+    let r = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, 0) };
+    st.0 = true;
+    let code = if r < 0 {
+        ERROR_GEN_FAILURE
+    } else if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status) as u32
+    } else if libc::WIFSIGNALED(status) {
+        let sig = libc::WTERMSIG(status);
+        match st.1 {
+            Some(c) if sig == libc::SIGKILL => c,
+            _ => 128 + sig as u32,
+        }
+    } else {
+        ERROR_GEN_FAILURE
+    };
+    drop(st);
+    task.finish(code);
+}
+
+/// Parses an environment block (`NAME=value` strings, an empty one ends it).
+fn env_block<T: Copy + PartialEq + Default>(
+    mut p: *const T,
+    to_os: impl Fn(&[T]) -> Result<OsString, u32>,
+) -> Result<Vec<(OsString, OsString)>, u32> {
+    let mut out = Vec::new();
+    loop {
+        let mut n = 0;
+        // SAFETY: the caller of CreateProcess passes a block of NUL-terminated strings ending
+        // with an empty one; we read each string up to its NUL.
+        let s = unsafe {
+            while *p.add(n) != T::default() {
+                n += 1;
+            }
+            std::slice::from_raw_parts(p, n)
+        };
+        if n == 0 {
+            break;
+        }
+        let kv = to_os(s)?.into_vec();
+        // "=C:=C:\..." entries (leading '=') are Windows drive bookkeeping: skip them.
+        if let Some(eq) = kv.iter().skip(1).position(|&b| b == b'=').map(|i| i + 1) {
+            out.push((
+                OsString::from_vec(kv[..eq].to_vec()),
+                OsString::from_vec(kv[eq + 1..].to_vec()),
+            ));
+        }
+        // SAFETY: skip the string and its NUL; the block continues after it.
+        p = unsafe { p.add(n + 1) };
+    }
+    Ok(out)
+}
+
+/// An environment as name/value pairs.
+type EnvVars = Vec<(OsString, OsString)>;
+
+/// The arguments of a (UTF-16) command line and the environment block of `CreateProcess`
+/// (`None`: inherit ours), shared by the A and W entry points.
+///
+/// # Safety
+/// `env` must be NULL or point to an environment block of the kind `flags` says.
+unsafe fn args_and_env(
+    line: &[u16],
+    env: *const c_void,
+    flags: u32,
+) -> Result<(Vec<OsString>, Option<EnvVars>), u32> {
+    let args = split_command_line(line)
+        .iter()
+        .map(|a| os(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let env = if env.is_null() {
+        None
+    } else if flags & CREATE_UNICODE_ENVIRONMENT != 0 {
+        Some(env_block(env as *const u16, os)?)
+    } else {
+        Some(env_block(env as *const u8, ansi_os)?)
+    };
+    Ok((args, env))
+}
+
+fn ansi_os(b: &[u8]) -> Result<OsString, u32> {
+    Ok(OsString::from_vec(b.to_vec()))
+}
+
+fn ansi_to_wide(b: &[u8]) -> Vec<u16> {
+    String::from_utf8_lossy(b).encode_utf16().collect()
+}
+
+/// `CreateProcessA`. Handles are not inherited (`bInheritHandles` is ignored: fmap objects are
+/// shared by name), standard input/output/error are, `STARTUPINFO` is not used.
+///
+/// # Safety
+/// Strings NULL or NUL-terminated; `info` NULL or writable; `env` NULL or an environment block.
+#[no_mangle]
+pub unsafe extern "C" fn CreateProcessA(
+    app: *const c_char,
+    cmdline: *mut c_char,
+    _psa: *const c_void,
+    _tsa: *const c_void,
+    _inherit: i32,
+    flags: u32,
+    env: *const c_void,
+    dir: *const c_char,
+    _startup: *const c_void,
+    info: *mut ProcessInformation,
+) -> i32 {
+    if flags & CREATE_SUSPENDED != 0 {
+        return fail(ERROR_NOT_SUPPORTED, FALSE);
+    }
+    // SAFETY (all blocks below): the strings are NULL or NUL-terminated, per the contract.
+    let app_b = (!app.is_null()).then(|| unsafe { CStr::from_ptr(app) }.to_bytes().to_vec());
+    let line = if cmdline.is_null() {
+        app_b.as_deref().map(ansi_to_wide).unwrap_or_default()
+    } else {
+        ansi_to_wide(unsafe { CStr::from_ptr(cmdline) }.to_bytes())
+    };
+    // SAFETY: `env` is NULL or an environment block, per the contract.
+    let (args, env) = match unsafe { args_and_env(&line, env, flags) } {
+        Ok(r) => r,
+        Err(e) => return fail(e, FALSE),
+    };
+    let dir = (!dir.is_null()).then(|| unsafe { crate::abi::text::path_a(dir) });
+    let dir = match dir.transpose() {
+        Ok(d) => d,
+        Err(e) => return fail(e, FALSE),
+    };
+    let app = app_b.map(|b| crate_path(OsString::from_vec(b)));
+    spawn(
+        Spawn {
+            app,
+            args,
+            env,
+            dir,
+        },
+        info,
+    )
+}
+
+fn crate_path(s: OsString) -> PathBuf {
+    let mut b = s.into_vec();
+    for c in &mut b {
+        if *c == b'\\' {
+            *c = b'/';
+        }
+    }
+    PathBuf::from(OsString::from_vec(b))
+}
+
+/// `CreateProcessW`; see [`CreateProcessA`].
+///
+/// # Safety
+/// Strings NULL or NUL-terminated; `info` NULL or writable; `env` NULL or an environment block.
+#[no_mangle]
+pub unsafe extern "C" fn CreateProcessW(
+    app: *const u16,
+    cmdline: *mut u16,
+    _psa: *const c_void,
+    _tsa: *const c_void,
+    _inherit: i32,
+    flags: u32,
+    env: *const c_void,
+    dir: *const u16,
+    _startup: *const c_void,
+    info: *mut ProcessInformation,
+) -> i32 {
+    if flags & CREATE_SUSPENDED != 0 {
+        return fail(ERROR_NOT_SUPPORTED, FALSE);
+    }
+    // SAFETY (all blocks below): the strings are NULL or NUL-terminated, per the contract.
+    let app_u = (!app.is_null()).then(|| unsafe { wide_units(app) }.to_vec());
+    let line = if cmdline.is_null() {
+        app_u.clone().unwrap_or_default()
+    } else {
+        unsafe { wide_units(cmdline) }.to_vec()
+    };
+    // SAFETY: `env` is NULL or an environment block, per the contract.
+    let (args, env) = match unsafe { args_and_env(&line, env, flags) } {
+        Ok(r) => r,
+        Err(e) => return fail(e, FALSE),
+    };
+    let dir = (!dir.is_null()).then(|| unsafe { crate::abi::text::path_w(dir) });
+    let dir = match dir.transpose() {
+        Ok(d) => d,
+        Err(e) => return fail(e, FALSE),
+    };
+    let app = match app_u.map(|u| os(&u)).transpose() {
+        Ok(a) => a.map(crate_path),
+        Err(e) => return fail(e, FALSE),
+    };
+    spawn(
+        Spawn {
+            app,
+            args,
+            env,
+            dir,
+        },
+        info,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_command_line;
+
+    fn split(s: &str) -> Vec<String> {
+        let u: Vec<u16> = s.encode_utf16().collect();
+        split_command_line(&u)
+            .into_iter()
+            .map(|a| String::from_utf16(&a).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn command_lines_split_like_windows() {
+        assert_eq!(split(r#"prog a b"#), ["prog", "a", "b"]);
+        assert_eq!(
+            split(r#""C:\my dir\prog" "x y" z"#),
+            [r"C:\my dir\prog", "x y", "z"]
+        );
+        assert_eq!(split(r#"p a\\\"b "c\\" d"#), ["p", r#"a\"b"#, r"c\", "d"]);
+        assert_eq!(split(r#"p a\b\c "#), ["p", r"a\b\c"]);
+        assert_eq!(split(r#"p "a""b" c"#), ["p", r#"a"b"#, "c"]);
+        assert_eq!(split(r#"p "" x"#), ["p", "", "x"]);
+        assert_eq!(split("p\t\tq"), ["p", "q"]);
+        assert_eq!(split(""), [""]);
+    }
+}

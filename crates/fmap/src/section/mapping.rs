@@ -1,0 +1,856 @@
+//! File-mapping objects (sections): `CreateFileMapping`, `OpenFileMapping`, `MapViewOfFile(Ex)`.
+//!
+//! A [`Mapping`] is one handle to a section. Cloning it ([`Mapping::try_clone`],
+//! [`Mapping::duplicate`]) is `DuplicateHandle`: the new handle keeps the object alive on its
+//! own. Dropping it is `CloseHandle`; when the last handle anywhere is closed the name is gone,
+//! while [`View`]s keep the memory until they are unmapped.
+//!
+//! Pagefile-backed sections live in their object file after the header page, sized and
+//! committed (`fallocate`) at creation, so a full shared-memory file system is an error from
+//! `create`, never a `SIGBUS` later (`SEC_RESERVE` skips the commit). File-backed sections map
+//! the user's file itself; their object file records the file's path and identity so another
+//! process can open the section by name.
+
+use crate::error::{bail, Error, ErrorKind, Result};
+use crate::rights::{Access, Protection};
+use crate::section::file::{self, File};
+use crate::section::view::{round_up, MapRequest, View};
+use crate::store::header::{Header, Kind, FLAG_FILE_BACKED, HEADER_SIZE};
+use crate::store::name::Name;
+use crate::store::namespace::Namespace;
+use crate::store::object::{Object, Origin};
+use crate::win32::*;
+use rustix::fs::{FallocateFlags, OFlags};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Largest section size accepted (`STATUS_SECTION_TOO_BIG` above it, as in Wine).
+pub const MAX_SECTION_SIZE: u64 = 1 << 54;
+
+const SEC_MASK: u32 = SEC_FILE
+    | SEC_IMAGE
+    | SEC_RESERVE
+    | SEC_COMMIT
+    | SEC_NOCACHE
+    | SEC_WRITECOMBINE
+    | SEC_LARGE_PAGES;
+const PAGE_MASK: u32 = 0x7FF;
+
+/// One handle to a file-mapping object.
+#[derive(Debug)]
+pub struct Mapping {
+    section: Arc<Section>,
+    access: Access,
+    existed: bool,
+}
+
+#[derive(Debug)]
+struct Section {
+    /// The object file (named, or an unnamed memfd), held for the handle's lifetime: dropping
+    /// the last one is the last `CloseHandle`. `None` for unnamed file-backed sections.
+    obj: Option<Arc<Object>>,
+    data: Arc<OwnedFd>,
+    data_offset: u64,
+    data_writable: bool,
+    protection: Protection,
+    size: u64,
+    sec: u32,
+    file: Option<PathBuf>,
+    name: Option<String>,
+}
+
+/// Builder for [`Mapping`]s: protection, size, backing file, name and namespace.
+///
+/// ```no_run
+/// # fn main() -> fmap::Result<()> {
+/// use fmap::{MappingOptions, Protection, Access};
+/// let m = MappingOptions::new().size(1 << 20).name("Local\\demo").create()?;
+/// let v = m.map_view(Access::WRITE, 0, 0)?;
+/// v.write(0, b"hello")?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct MappingOptions<'a> {
+    ns: Option<Namespace>,
+    protect: u32,
+    size: u64,
+    file: Option<&'a File>,
+    name: Option<&'a str>,
+}
+
+impl Default for MappingOptions<'_> {
+    fn default() -> Self {
+        MappingOptions::new()
+    }
+}
+
+impl<'a> MappingOptions<'a> {
+    /// Read/write, pagefile-backed, unnamed, size 0 (which must be changed unless a file is
+    /// given), in the default namespace.
+    pub fn new() -> Self {
+        MappingOptions {
+            ns: None,
+            protect: PAGE_READWRITE,
+            size: 0,
+            file: None,
+            name: None,
+        }
+    }
+
+    /// The section's page protection (default [`Protection::ReadWrite`]).
+    pub fn protection(mut self, p: Protection) -> Self {
+        self.protect = (self.protect & !PAGE_MASK) | p.to_win32();
+        self
+    }
+
+    /// Adds `SEC_*` attributes (`SEC_COMMIT` is the default; `SEC_RESERVE` skips committing the
+    /// memory up front; `SEC_NOCACHE` and `SEC_WRITECOMBINE` are accepted and have no effect).
+    pub fn sec_flags(mut self, sec: u32) -> Self {
+        self.protect |= sec;
+        self
+    }
+
+    /// The raw `flProtect` of `CreateFileMapping` (page protection OR-ed with `SEC_*`),
+    /// validated exactly as Windows does.
+    pub fn flprotect(mut self, fl: u32) -> Self {
+        self.protect = fl;
+        self
+    }
+
+    /// The maximum size. Pagefile sections are rounded up to whole pages; file-backed ones keep
+    /// the exact size, and 0 means "the file's size".
+    pub fn size(mut self, size: u64) -> Self {
+        self.size = size;
+        self
+    }
+
+    /// Back the section by this file instead of the pagefile.
+    pub fn file(mut self, file: &'a File) -> Self {
+        self.file = Some(file);
+        self
+    }
+
+    /// The object name (`Local\x`, `Global\x` or `x`); an empty name makes an unnamed section.
+    pub fn name(mut self, name: &'a str) -> Self {
+        self.name = Some(name);
+        self
+    }
+
+    /// The namespace to create the name in (default: [`Namespace::default`]).
+    pub fn namespace(mut self, ns: &Namespace) -> Self {
+        self.ns = Some(ns.clone());
+        self
+    }
+
+    /// `CreateFileMapping`: creates the section, or opens the existing one of that name (then
+    /// [`Mapping::already_existed`] is true and the size, protection and file given here are
+    /// ignored, as on Windows).
+    pub fn create(self) -> Result<Mapping> {
+        let ns = self.ns.clone().unwrap_or_default();
+        create_impl(&ns, self.file, self.protect, self.size, self.name)
+    }
+}
+
+impl Mapping {
+    /// `"section NAME"` or `"the unnamed section"`, for messages.
+    pub(crate) fn label(&self) -> String {
+        self.section.label()
+    }
+
+    /// Creates (or opens, if it exists) a named, read/write, pagefile-backed section of `size`
+    /// bytes in the default namespace.
+    pub fn create(name: &str, size: u64) -> Result<Mapping> {
+        MappingOptions::new().name(name).size(size).create()
+    }
+
+    /// Creates an unnamed, read/write, pagefile-backed section.
+    pub fn create_unnamed(size: u64) -> Result<Mapping> {
+        MappingOptions::new().size(size).create()
+    }
+
+    /// `OpenFileMapping` in the default namespace. `access` is the `dwDesiredAccess`
+    /// (`FILE_MAP_*` or generic rights).
+    pub fn open(name: &str, access: Access) -> Result<Mapping> {
+        Mapping::open_in(&Namespace::default(), name, access)
+    }
+
+    /// `OpenFileMapping` in `ns`.
+    pub fn open_in(ns: &Namespace, name: &str, access: Access) -> Result<Mapping> {
+        let name = Name::parse(name)?;
+        let dir = ns.dir(name.scope())?;
+        let Some(obj) = Object::open(&dir, &name)? else {
+            bail!(FileNotFound, "no object named {name} exists");
+        };
+        check_kind(&obj, &name)?;
+        let mut rights = Access::section_rights(access.bits())?;
+        if !obj.writable() && access.bits() & (MAXIMUM_ALLOWED | GENERIC_ALL) != 0 {
+            rights = Access(rights.bits() & !SECTION_MAP_WRITE);
+        }
+        let section = Section::from_object(obj, None)?;
+        if rights.bits() & SECTION_MAP_WRITE != 0 && !section.user_may_write() {
+            bail!(
+                AccessDenied,
+                "{name} cannot be opened for writing by this user"
+            );
+        }
+        Ok(Mapping {
+            section: Arc::new(section),
+            access: rights,
+            existed: true,
+        })
+    }
+
+    /// Did `create` open an object that already existed (Win32 `ERROR_ALREADY_EXISTS`)?
+    /// Always true for handles from `open`.
+    pub fn already_existed(&self) -> bool {
+        self.existed
+    }
+
+    /// The rights of this handle.
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    /// The full name (`Local\…` or `Global\…`), or `None` for unnamed sections.
+    pub fn name(&self) -> Option<&str> {
+        self.section.name.as_deref()
+    }
+
+    /// The object type (always [`Kind::Mapping`]).
+    pub fn kind(&self) -> Kind {
+        Kind::Mapping
+    }
+
+    /// The section's size: page-rounded for pagefile sections, exact for file-backed ones.
+    pub fn size(&self) -> u64 {
+        self.section.size
+    }
+
+    /// The section's page protection.
+    pub fn protection(&self) -> Protection {
+        self.section.protection
+    }
+
+    /// The section attributes as `NtQuerySection` reports them (`SEC_COMMIT`, `SEC_RESERVE`,
+    /// or `SEC_FILE`, plus `SEC_NOCACHE` / `SEC_WRITECOMBINE` if given).
+    pub fn sec_flags(&self) -> u32 {
+        self.section.sec
+    }
+
+    /// The mapped file, for file-backed sections.
+    pub fn file_path(&self) -> Option<&std::path::Path> {
+        self.section.file.as_deref()
+    }
+
+    /// `DuplicateHandle(…, DUPLICATE_SAME_ACCESS)`: another handle to the same object.
+    pub fn try_clone(&self) -> Result<Mapping> {
+        Ok(Mapping {
+            section: self.section.clone(),
+            access: self.access,
+            existed: self.existed,
+        })
+    }
+
+    /// `DuplicateHandle` with a new `dwDesiredAccess`, checked against the object (not against
+    /// this handle), as on Windows.
+    pub fn duplicate(&self, access: Access) -> Result<Mapping> {
+        let rights = if access.bits() == 0 {
+            Access::NONE
+        } else {
+            Access::section_rights(access.bits())?
+        };
+        if rights.bits() & SECTION_MAP_WRITE != 0 && !self.section.user_may_write() {
+            bail!(
+                AccessDenied,
+                "the section cannot be opened for writing by this user"
+            );
+        }
+        Ok(Mapping {
+            section: self.section.clone(),
+            access: rights,
+            existed: self.existed,
+        })
+    }
+
+    /// `MapViewOfFile`: maps `len` bytes (0 = to the end of the section) from `offset` (a
+    /// multiple of 64 KiB) with the view access `access` (see
+    /// [`Protection::for_view_access`]).
+    pub fn map_view(&self, access: Access, offset: u64, len: usize) -> Result<View> {
+        self.map_view_impl(access, offset, len, None)
+    }
+
+    /// `MapViewOfFileEx`: like [`map_view`](Mapping::map_view) at a caller-chosen address (a
+    /// multiple of 64 KiB). Fails with `ERROR_INVALID_ADDRESS` if any part of the range is in
+    /// use; never replaces an existing mapping.
+    pub fn map_view_at(
+        &self,
+        access: Access,
+        offset: u64,
+        len: usize,
+        base: *mut u8,
+    ) -> Result<View> {
+        if base.is_null() {
+            return self.map_view_impl(access, offset, len, None);
+        }
+        self.map_view_impl(access, offset, len, Some(base as usize))
+    }
+
+    fn map_view_impl(
+        &self,
+        access: Access,
+        offset: u64,
+        len: usize,
+        base: Option<usize>,
+    ) -> Result<View> {
+        let s = &*self.section;
+        if access.bits() & (FILE_MAP_LARGE_PAGES | FILE_MAP_RESERVE) != 0 {
+            bail!(
+                InvalidParameter,
+                "FILE_MAP_LARGE_PAGES and FILE_MAP_RESERVE are not supported"
+            );
+        }
+        let prot = Protection::for_view_access(access);
+        if !self.access.allows(prot.required_rights()) {
+            bail!(
+                AccessDenied,
+                "the handle (access {:#x}) does not allow a {prot} view of {}",
+                self.access.bits(),
+                s.label()
+            );
+        }
+        if !s.protection.allows_view(prot) {
+            bail!(
+                AccessDenied,
+                "{} is {}; a {prot} view is not allowed",
+                s.label(),
+                s.protection
+            );
+        }
+        if offset % ALLOCATION_GRANULARITY != 0 {
+            bail!(
+                MappedAlignment,
+                "view offset {offset:#x} is not a multiple of 64 KiB"
+            );
+        }
+        if let Some(b) = base {
+            if b as u64 % ALLOCATION_GRANULARITY != 0 {
+                bail!(
+                    MappedAlignment,
+                    "base address {b:#x} is not a multiple of 64 KiB"
+                );
+            }
+        }
+        if offset >= s.size {
+            bail!(
+                AccessDenied,
+                "view offset {offset:#x} is at or past the end of {} ({} bytes)",
+                s.label(),
+                s.size
+            );
+        }
+        let len = if len == 0 {
+            usize::try_from(s.size - offset).map_err(|_| {
+                Error::new(
+                    ErrorKind::NotEnoughMemory,
+                    "the section is larger than the address space",
+                )
+            })?
+        } else {
+            len
+        };
+        if (len as u64)
+            .checked_add(offset)
+            .is_none_or(|end| end > s.size)
+        {
+            bail!(
+                AccessDenied,
+                "a view of {len} bytes at offset {offset:#x} extends past the end of {} ({} bytes)",
+                s.label(),
+                s.size
+            );
+        }
+        if prot.is_writable() && !s.data_writable {
+            bail!(
+                AccessDenied,
+                "{} is not writable by this process",
+                s.label()
+            );
+        }
+        View::map(MapRequest {
+            fd: &s.data,
+            file_offset: s.data_offset + offset,
+            len,
+            protection: prot,
+            base,
+            file_backed: s.file.is_some(),
+        })
+    }
+}
+
+impl Section {
+    /// May this user have write access to the object at all? (The section's protection is a
+    /// separate question, checked when a view is mapped.)
+    fn user_may_write(&self) -> bool {
+        self.obj.as_ref().is_none_or(|o| o.writable())
+    }
+
+    pub(crate) fn label(&self) -> String {
+        match &self.name {
+            Some(n) => format!("section {n}"),
+            None => "the unnamed section".to_owned(),
+        }
+    }
+
+    /// Builds the per-handle view of an object: for file-backed sections, opens (or, with
+    /// `file`, re-opens) the mapped file and takes the section's share locks on it.
+    fn from_object(obj: Arc<Object>, file: Option<&File>) -> Result<Section> {
+        let h = &obj.header;
+        let protection = Protection::from_win32(h.protection).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidData,
+                format!("object {} has a corrupt protection value", h.name),
+            )
+        })?;
+        let name = obj.is_named().then(|| h.name.clone());
+        if h.flags & FLAG_FILE_BACKED == 0 {
+            return Ok(Section {
+                data: obj.fd.clone(),
+                data_offset: HEADER_SIZE,
+                data_writable: obj.writable(),
+                protection,
+                size: h.size,
+                sec: h.sec,
+                file: None,
+                name,
+                obj: Some(obj),
+            });
+        }
+        let path = PathBuf::from(std::ffi::OsStr::from_bytes(&h.path));
+        let (fd, writable) = match file {
+            Some(f) => open_for_section(f.fd(), protection)?,
+            None => {
+                // The path comes from the object file: follow it only if nobody but this user
+                // (or root) can have written it, or another user could make us open any file
+                // we can open.
+                obj.check_written_only_by_me_or_root()?;
+                open_path_for_section(&path, protection, h)?
+            }
+        };
+        file::claim_section(fd.as_fd(), protection.is_writable())?;
+        Ok(Section {
+            data: Arc::new(fd),
+            data_offset: 0,
+            data_writable: writable,
+            protection,
+            size: h.size,
+            sec: h.sec,
+            file: Some(path),
+            name,
+            obj: Some(obj),
+        })
+    }
+}
+
+fn check_kind(obj: &Object, name: &Name) -> Result<()> {
+    if obj.header.kind != Kind::Mapping {
+        bail!(
+            InvalidHandle,
+            "{name} is {}, not a file mapping",
+            obj.header.kind.with_article()
+        );
+    }
+    Ok(())
+}
+
+fn open_for_section(fd: BorrowedFd<'_>, prot: Protection) -> Result<(OwnedFd, bool)> {
+    if prot.is_writable() {
+        if let Ok(f) = crate::store::object::reopen_fd(fd, OFlags::RDWR) {
+            return Ok((f, true));
+        }
+    }
+    Ok((crate::store::object::reopen_fd(fd, OFlags::RDONLY)?, false))
+}
+
+/// Opens the file a section's header names, and only that file: the path is first opened as
+/// `O_PATH` (no access, no waiting on a FIFO), the inode it reached must be a regular file
+/// with the device and inode the creator recorded, and that very inode is then opened for
+/// reading (and writing, if allowed) through its descriptor. A path whose directories were
+/// changed meanwhile can therefore reach no other file.
+fn open_path_for_section(
+    path: &std::path::Path,
+    prot: Protection,
+    h: &Header,
+) -> Result<(OwnedFd, bool)> {
+    let name = &h.name;
+    let what = || {
+        format!(
+            "cannot open {} (the file of section {name})",
+            path.display()
+        )
+    };
+    let p = rustix::fs::open(
+        path,
+        OFlags::PATH | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| Error::os(e, what()))?;
+    let st =
+        rustix::fs::fstat(&p).map_err(|e| Error::os(e, format!("fstat {}", path.display())))?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        bail!(
+            AccessDenied,
+            "the file of section {name} ({}) is not a regular file; refusing to map it",
+            path.display()
+        );
+    }
+    if st.st_dev != h.file_dev || st.st_ino != h.file_ino {
+        bail!(
+            FileNotFound,
+            "the file of section {name} ({}) was replaced or removed",
+            path.display()
+        );
+    }
+    let flags = OFlags::NOCTTY | OFlags::NONBLOCK;
+    if prot.is_writable() {
+        match crate::store::object::reopen_fd(p.as_fd(), flags | OFlags::RDWR) {
+            Ok(f) => return Ok((f, true)),
+            Err(e)
+                if e.os_error()
+                    .and_then(|o| o.raw_os_error())
+                    .is_some_and(|c| c == libc::EACCES || c == libc::EROFS) => {}
+            Err(e) => return Err(Error::new(e.kind(), format!("{}: {e}", what()))),
+        }
+    }
+    crate::store::object::reopen_fd(p.as_fd(), flags | OFlags::RDONLY)
+        .map(|f| (f, false))
+        .map_err(|e| Error::new(e.kind(), format!("{}: {e}", what())))
+}
+
+/// Validates the `SEC_*` attributes of a new section and returns what `NtQuerySection` would
+/// report (observed Windows behaviour, see the reference table).
+fn validate_sec(sec: u32, file_backed: bool) -> Result<u32> {
+    let commit = sec & SEC_COMMIT != 0;
+    let reserve = sec & SEC_RESERVE != 0;
+    if sec & SEC_IMAGE != 0 {
+        if sec & (SEC_RESERVE | SEC_COMMIT | SEC_FILE | SEC_LARGE_PAGES | SEC_WRITECOMBINE) != 0 {
+            bail!(
+                InvalidParameter,
+                "SEC_IMAGE cannot be combined with other SEC_* attributes"
+            );
+        }
+        bail!(
+            BadExeFormat,
+            "SEC_IMAGE (executable image) sections are not supported"
+        );
+    }
+    if sec & SEC_FILE != 0 {
+        bail!(
+            InvalidParameter,
+            "SEC_FILE is reported by the system, not accepted from callers"
+        );
+    }
+    if commit && reserve {
+        bail!(
+            InvalidParameter,
+            "SEC_COMMIT and SEC_RESERVE exclude each other"
+        );
+    }
+    if sec != 0 && !commit && !reserve {
+        bail!(
+            InvalidParameter,
+            "SEC_NOCACHE, SEC_WRITECOMBINE and SEC_LARGE_PAGES need SEC_COMMIT or SEC_RESERVE"
+        );
+    }
+    if sec & SEC_LARGE_PAGES != 0 {
+        if reserve || file_backed {
+            bail!(
+                InvalidParameter,
+                "SEC_LARGE_PAGES needs SEC_COMMIT and a pagefile-backed section"
+            );
+        }
+        bail!(
+            PrivilegeNotHeld,
+            "SEC_LARGE_PAGES needs the lock-memory privilege, which fmap does not grant"
+        );
+    }
+    let modifiers = sec & (SEC_NOCACHE | SEC_WRITECOMBINE);
+    Ok(if file_backed {
+        SEC_FILE | modifiers
+    } else if reserve {
+        SEC_RESERVE | modifiers
+    } else {
+        SEC_COMMIT | modifiers
+    })
+}
+
+fn create_impl(
+    ns: &Namespace,
+    file: Option<&File>,
+    fl: u32,
+    size: u64,
+    name: Option<&str>,
+) -> Result<Mapping> {
+    // 1. The name's length and characters (kernel32's ANSI conversion comes first).
+    let parsed = match name {
+        None | Some("") => None,
+        Some(n) => match Name::parse(n) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::FilenameExcedRange | ErrorKind::InvalidName
+                ) =>
+            {
+                return Err(e)
+            }
+            r => Some(r),
+        },
+    };
+    // 2. Page protection.
+    if fl & !(PAGE_MASK | SEC_MASK) != 0 {
+        bail!(InvalidParameter, "flProtect {fl:#x} has unknown bits");
+    }
+    let protection = Protection::from_win32(fl & PAGE_MASK)?;
+    let sec = fl & SEC_MASK;
+    // 3. A pagefile section needs a size.
+    if file.is_none() && size == 0 {
+        bail!(
+            InvalidParameter,
+            "a pagefile-backed section needs a non-zero size"
+        );
+    }
+    // 4. Name lookup: an existing object wins over every other argument.
+    let named = match parsed {
+        Some(r) => {
+            let name = r?;
+            let dir = ns.dir(name.scope())?;
+            if let Some(obj) = Object::open(&dir, &name)? {
+                return existing(obj, &name, protection);
+            }
+            Some((name, dir))
+        }
+        None => None,
+    };
+    // 5. A new object: attributes, file access and size.
+    let sec = validate_sec(sec, file.is_some())?;
+    let mut header = Header::new(Kind::Mapping, named.as_ref().map(|(n, _)| n));
+    header.protection = protection.to_win32();
+    header.sec = sec;
+    let section_size = match file {
+        None => round_up(size, PAGE_SIZE)
+            .filter(|s| *s < MAX_SECTION_SIZE)
+            .ok_or_else(|| too_big(size))?,
+        Some(f) => prepare_file(f, protection, size)?,
+    };
+    header.size = section_size;
+    if let Some(f) = file {
+        let st = rustix::fs::fstat(f.fd())
+            .map_err(|e| Error::os(e, format!("fstat {}", f.path().display())))?;
+        header.flags |= FLAG_FILE_BACKED;
+        header.file_dev = st.st_dev;
+        header.file_ino = st.st_ino;
+        let path = std::fs::read_link(format!(
+            "/proc/self/fd/{}",
+            std::os::fd::AsRawFd::as_raw_fd(&f.fd())
+        ))
+        .unwrap_or_else(|_| f.path().to_owned());
+        let bytes = path.as_os_str().as_bytes();
+        if bytes.len() >= crate::store::header::PATH_MAX {
+            bail!(
+                FilenameExcedRange,
+                "the path of {} is too long to record",
+                path.display()
+            );
+        }
+        header.path = bytes.to_vec();
+    }
+    let reserve = sec & SEC_RESERVE != 0;
+    let file_backed = file.is_some();
+    let init = move |fd: BorrowedFd<'_>| -> Result<()> {
+        if file_backed {
+            return rustix::fs::ftruncate(fd, HEADER_SIZE)
+                .map_err(|e| Error::os(e, "cannot size the object file"));
+        }
+        let total = HEADER_SIZE + section_size;
+        if reserve {
+            rustix::fs::ftruncate(fd, total).map_err(|e| commit_error(e, section_size))
+        } else {
+            check_room(fd, section_size)?;
+            rustix::fs::fallocate(fd, FallocateFlags::empty(), 0, total)
+                .map_err(|e| commit_error(e, section_size))
+        }
+    };
+    let (obj, origin) = match &named {
+        Some((name, dir)) => Object::open_or_create(dir, name, &header, &init, None, false)?,
+        None => {
+            if file_backed {
+                // An unnamed file-backed section needs no object file at all.
+                let f = file.expect("file-backed");
+                let (fd, writable) = open_for_section(f.fd(), protection)?;
+                file::claim_section(fd.as_fd(), protection.is_writable())?;
+                let path = PathBuf::from(std::ffi::OsStr::from_bytes(&header.path));
+                let section = Section {
+                    obj: None,
+                    data: Arc::new(fd),
+                    data_offset: 0,
+                    data_writable: writable,
+                    protection,
+                    size: section_size,
+                    sec,
+                    file: Some(path),
+                    name: None,
+                };
+                return Ok(Mapping {
+                    section: Arc::new(section),
+                    access: protection.creator_rights(),
+                    existed: false,
+                });
+            }
+            (Object::create_unnamed(&header, &init)?, Origin::Created)
+        }
+    };
+    if origin == Origin::Existing {
+        let (name, _) = named.as_ref().expect("only named objects can exist");
+        return existing(obj, name, protection);
+    }
+    let section = Section::from_object(obj, file)?;
+    Ok(Mapping {
+        section: Arc::new(section),
+        access: protection.creator_rights(),
+        existed: false,
+    })
+}
+
+/// `CreateFileMapping` on a name that exists: the existing object with its own size and
+/// protection; the handle gets the rights the *new* call's protection implies.
+fn existing(obj: Arc<Object>, name: &Name, protection: Protection) -> Result<Mapping> {
+    check_kind(&obj, name)?;
+    let rights = protection.creator_rights();
+    let section = Section::from_object(obj, None)?;
+    if rights.bits() & SECTION_MAP_WRITE != 0 && !section.user_may_write() {
+        bail!(
+            AccessDenied,
+            "{name} exists and cannot be opened for writing by this user"
+        );
+    }
+    Ok(Mapping {
+        section: Arc::new(section),
+        access: rights,
+        existed: true,
+    })
+}
+
+/// Refuses up front a commit that cannot fit, instead of letting `fallocate` take memory page
+/// by page until it fails (an unnamed section's memfd has no size limit of its own, and a tmpfs
+/// may be larger than the memory that is actually available).
+fn check_room(fd: BorrowedFd<'_>, size: u64) -> Result<()> {
+    const SMALL: u64 = 64 << 20;
+    if size < SMALL {
+        return Ok(());
+    }
+    let mut room = available_memory();
+    if let Ok(st) = rustix::fs::fstatvfs(fd) {
+        if st.f_blocks > 0 {
+            room = room.min(st.f_bavail.saturating_mul(st.f_frsize));
+        }
+    }
+    if size > room {
+        return Err(Error::new(
+            ErrorKind::CommitmentLimit,
+            format!("not enough shared memory to commit a section of {size} bytes ({room} bytes available)"),
+        ));
+    }
+    Ok(())
+}
+
+/// `MemAvailable` + `SwapFree` from /proc/meminfo (unlimited if it cannot be read).
+fn available_memory() -> u64 {
+    let Ok(text) = std::fs::read_to_string("/proc/meminfo") else {
+        return u64::MAX;
+    };
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    };
+    match field("MemAvailable:") {
+        Some(m) => m.saturating_add(field("SwapFree:").unwrap_or(0)),
+        None => u64::MAX,
+    }
+}
+
+fn too_big(size: u64) -> Error {
+    Error::new(
+        ErrorKind::NotEnoughMemory,
+        format!("a section of {size} bytes is too big (the limit is 2^54 bytes)"),
+    )
+}
+
+fn commit_error(e: rustix::io::Errno, size: u64) -> Error {
+    match e {
+        rustix::io::Errno::NOSPC | rustix::io::Errno::NOMEM | rustix::io::Errno::DQUOT => Error::new(
+            ErrorKind::CommitmentLimit,
+            format!("not enough shared memory to commit a section of {size} bytes (the tmpfs holding the namespace is full)"),
+        ),
+        rustix::io::Errno::FBIG => too_big(size),
+        e => Error::os(e, format!("cannot commit a section of {size} bytes")),
+    }
+}
+
+/// Checks a file against the protection and sizes it; returns the section size.
+fn prepare_file(f: &File, protection: Protection, size: u64) -> Result<u64> {
+    let acc = f.data_access();
+    let ok = acc.read
+        && (!protection.is_writable() || acc.write)
+        && (!protection.is_executable() || acc.execute);
+    if !ok {
+        bail!(
+            AccessDenied,
+            "{} was not opened with the access a {protection} section needs",
+            f.path().display()
+        );
+    }
+    if size >= MAX_SECTION_SIZE {
+        return Err(too_big(size));
+    }
+    let file_size = f.len()?;
+    if size == 0 {
+        if file_size == 0 {
+            bail!(
+                FileInvalid,
+                "{} is empty; a section of size 0 would be empty too",
+                f.path().display()
+            );
+        }
+        return Ok(file_size);
+    }
+    if size > file_size {
+        if !protection.is_writable() {
+            bail!(
+                NotEnoughMemory,
+                "a {protection} section of {size} bytes is larger than {} ({file_size} bytes)",
+                f.path().display()
+            );
+        }
+        match rustix::fs::fallocate(f.fd(), FallocateFlags::empty(), 0, size) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::OPNOTSUPP) => rustix::fs::ftruncate(f.fd(), size)
+                .map_err(|e| Error::os(e, format!("cannot extend {}", f.path().display())))?,
+            Err(rustix::io::Errno::NOSPC) | Err(rustix::io::Errno::DQUOT) => bail!(
+                DiskFull,
+                "no room to extend {} to {size} bytes",
+                f.path().display()
+            ),
+            Err(e) => {
+                return Err(Error::os(
+                    e,
+                    format!("cannot extend {}", f.path().display()),
+                ))
+            }
+        }
+    }
+    Ok(size)
+}

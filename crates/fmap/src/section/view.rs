@@ -1,0 +1,528 @@
+//! Views: mappings of a section into this process (`MapViewOfFile(Ex)`, `UnmapViewOfFile`,
+//! `FlushViewOfFile`).
+//!
+//! A [`View`] owns its mapping and unmaps it when dropped. It keeps the section's *memory*
+//! alive (the kernel keeps an unlinked file's pages while any mapping exists) but not its
+//! *name*: closing every handle removes the name while views stay valid, as on Windows.
+//!
+//! Views the system places start on a 64 KiB boundary, like Windows' allocation granularity:
+//! an inaccessible reservation one granule larger is mapped first and the view is placed inside
+//! it with `MAP_FIXED` (which may only replace the reservation we own). A caller-chosen address
+//! uses `MAP_FIXED_NOREPLACE`, which fails instead of replacing anything already mapped there.
+//!
+//! For callers that handle views by address (the C ABI), [`View::into_raw`] moves a view into
+//! a process-wide registry, from which [`unmap_view`] removes it by *any* address inside it
+//! and [`flush_view`] flushes by address.
+
+use crate::error::{bail, Error, ErrorKind, Result};
+use crate::rights::Protection;
+use crate::win32::{ALLOCATION_GRANULARITY, PAGE_SIZE};
+use rustix::mm::{MapFlags, MsyncFlags, ProtFlags};
+use std::collections::BTreeMap;
+use std::ffi::c_void;
+use std::os::fd::{AsFd, OwnedFd};
+use std::ptr::NonNull;
+use std::sync::{Arc, Mutex};
+
+/// A mapped view of a section.
+pub struct View {
+    ptr: NonNull<u8>,
+    /// Bytes mapped (the view size rounded up to whole pages).
+    mapped: usize,
+    /// Bytes the caller asked for (or up to the end of the section).
+    len: usize,
+    protection: Protection,
+    /// The file the view maps, for flushing file-backed views.
+    file: Option<(Arc<OwnedFd>, u64)>,
+    /// The object file the view maps and the view's offset in it, to check in
+    /// [`read`](View::read) and [`write`](View::write) that the file still covers the range.
+    backing: (Arc<OwnedFd>, u64),
+}
+
+// SAFETY: a View is an owned mapping of shared memory. The mapping itself may be used and
+// unmapped from any thread; data access goes through raw pointers or the copying helpers, whose
+// concurrent use is the same as any shared-memory access.
+unsafe impl Send for View {}
+// SAFETY: see above; `&View` only gives out pointers and copies.
+unsafe impl Sync for View {}
+
+impl std::fmt::Debug for View {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("View")
+            .field("addr", &self.ptr)
+            .field("len", &self.len)
+            .field("protection", &self.protection)
+            .finish()
+    }
+}
+
+pub(crate) struct MapRequest<'a> {
+    pub fd: &'a Arc<OwnedFd>,
+    pub file_offset: u64,
+    pub len: usize,
+    pub protection: Protection,
+    pub base: Option<usize>,
+    pub file_backed: bool,
+}
+
+pub(crate) fn round_up(v: u64, to: u64) -> Option<u64> {
+    v.checked_add(to - 1).map(|x| x & !(to - 1))
+}
+
+impl View {
+    pub(crate) fn map(req: MapRequest<'_>) -> Result<View> {
+        let mapped = round_up(req.len as u64, PAGE_SIZE)
+            .and_then(|m| usize::try_from(m).ok())
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotEnoughMemory,
+                    format!("a view of {} bytes does not fit the address space", req.len),
+                )
+            })?;
+        let prot = req.protection.mmap_prot();
+        let share = if req.protection.is_copy_on_write() {
+            MapFlags::PRIVATE
+        } else {
+            MapFlags::SHARED
+        };
+        let fd = req.fd.as_fd();
+        let ptr = match req.base {
+            Some(base) => {
+                if base as u64 % ALLOCATION_GRANULARITY != 0 {
+                    bail!(
+                        MappedAlignment,
+                        "base address {base:#x} is not a multiple of 64 KiB"
+                    );
+                }
+                // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping; the kernel
+                // fails with EEXIST instead, so no memory of this process is affected.
+                let r = unsafe {
+                    rustix::mm::mmap(
+                        base as *mut c_void,
+                        mapped,
+                        prot,
+                        share | MapFlags::FIXED_NOREPLACE,
+                        fd,
+                        req.file_offset,
+                    )
+                };
+                match r {
+                    Ok(p) if p as usize == base => p,
+                    Ok(p) => {
+                        // A kernel that ignores MAP_FIXED_NOREPLACE treated the address as a
+                        // hint and put the view elsewhere.
+                        // SAFETY: `p` is the mapping we just created, of `mapped` bytes.
+                        let _ = unsafe { rustix::mm::munmap(p, mapped) };
+                        bail!(
+                            InvalidAddress,
+                            "the range at {base:#x} ({mapped} bytes) is already in use"
+                        );
+                    }
+                    Err(rustix::io::Errno::EXIST) => {
+                        bail!(
+                            InvalidAddress,
+                            "the range at {base:#x} ({mapped} bytes) is already in use"
+                        )
+                    }
+                    Err(e) => return Err(map_error(e, mapped, req.protection)),
+                }
+            }
+            None => map_aligned(fd, mapped, prot, share, req.file_offset)
+                .map_err(|e| map_error(e, mapped, req.protection))?,
+        };
+        Ok(View {
+            // SAFETY: mmap never returns null on success.
+            ptr: unsafe { NonNull::new_unchecked(ptr.cast()) },
+            mapped,
+            len: req.len,
+            protection: req.protection,
+            file: req.file_backed.then(|| (req.fd.clone(), req.file_offset)),
+            backing: (req.fd.clone(), req.file_offset),
+        })
+    }
+
+    /// The address of the first byte.
+    pub fn as_ptr(&self) -> *const u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// The address of the first byte, for writing (only valid for writable views).
+    pub fn as_mut_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// The view's size in bytes (what was requested, or up to the end of the section).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Is the view empty? (Never: sections have a non-zero size.)
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The size of the mapped region: [`len`](View::len) rounded up to whole pages.
+    pub fn region_size(&self) -> usize {
+        self.mapped
+    }
+
+    /// The view's protection (see [`Protection::for_view_access`]).
+    pub fn protection(&self) -> Protection {
+        self.protection
+    }
+
+    /// The view's contents as a byte slice.
+    ///
+    /// # Safety
+    ///
+    /// The memory is shared: other views, threads and processes may write it at any time.
+    /// The caller must ensure nobody writes the bytes while the slice is alive (e.g. by
+    /// holding a lock that every writer takes), and the view must be readable.
+    pub unsafe fn as_slice(&self) -> &[u8] {
+        std::slice::from_raw_parts(self.ptr.as_ptr(), self.len)
+    }
+
+    /// The view's contents as a mutable byte slice.
+    ///
+    /// # Safety
+    ///
+    /// As for [`as_slice`](View::as_slice), and nobody else may read or write the bytes
+    /// while the slice is alive; the view must be writable.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn as_mut_slice(&self) -> &mut [u8] {
+        std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len)
+    }
+
+    fn check_range(&self, offset: usize, n: usize) -> Result<()> {
+        if offset.checked_add(n).is_none_or(|end| end > self.len) {
+            bail!(
+                InvalidParameter,
+                "range {offset}+{n} is outside the view of {} bytes",
+                self.len
+            );
+        }
+        Ok(())
+    }
+
+    /// Checks that the file behind the view still covers `[offset, offset + n)`. A process with
+    /// write access to an object file can truncate it (fmap never does while views exist); the
+    /// pages past the new end then raise `SIGBUS` when touched. This turns a truncation that
+    /// happened before the call into `ERROR_INVALID_DATA`. A truncation racing with the copy
+    /// itself cannot be caught this way (see SECURITY.md).
+    fn check_backing(&self, offset: usize, n: usize) -> Result<()> {
+        let (fd, file_offset) = &self.backing;
+        let st = rustix::fs::fstat(&**fd).map_err(|e| Error::os(e, "fstat"))?;
+        let covered = round_up(st.st_size.max(0) as u64, PAGE_SIZE).unwrap_or(u64::MAX);
+        if file_offset + (offset + n) as u64 > covered {
+            bail!(
+                InvalidData,
+                "the section's file was truncated to {} bytes by another process; the range {offset}+{n} of the view is gone",
+                st.st_size
+            );
+        }
+        Ok(())
+    }
+
+    /// Copies bytes out of the view.
+    pub fn read(&self, offset: usize, buf: &mut [u8]) -> Result<()> {
+        if !self.protection.is_readable() {
+            bail!(AccessDenied, "the view is PAGE_NOACCESS");
+        }
+        self.check_range(offset, buf.len())?;
+        self.check_backing(offset, buf.len())?;
+        // SAFETY: the range is inside our live, readable mapping, and the file still covers it
+        // (so the pages cannot raise SIGBUS unless another process truncates the file during
+        // the copy); the copy tolerates concurrent writers in the sense of shared memory
+        // (bytes may be torn between writes).
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                self.ptr.as_ptr().add(offset),
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        };
+        Ok(())
+    }
+
+    /// Copies bytes into the view (which must be writable or copy-on-write).
+    pub fn write(&self, offset: usize, data: &[u8]) -> Result<()> {
+        if !matches!(
+            self.protection,
+            Protection::ReadWrite
+                | Protection::ExecuteReadWrite
+                | Protection::WriteCopy
+                | Protection::ExecuteWriteCopy
+        ) {
+            bail!(
+                AccessDenied,
+                "the view is {} and cannot be written",
+                self.protection
+            );
+        }
+        self.check_range(offset, data.len())?;
+        self.check_backing(offset, data.len())?;
+        // SAFETY: the range is inside our live, writable mapping, and the file still covers it
+        // (see `read`).
+        unsafe {
+            std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.as_ptr().add(offset), data.len())
+        };
+        Ok(())
+    }
+
+    /// `FlushViewOfFile` for the whole view, waiting until the data is written to the file
+    /// (`msync(MS_SYNC)`). Pagefile-backed views have nothing to write and succeed at once.
+    pub fn flush(&self) -> Result<()> {
+        self.flush_range(0, 0)
+    }
+
+    /// Flushes `len` bytes from `offset` (0 = to the end of the view), waiting for the write.
+    pub fn flush_range(&self, offset: usize, len: usize) -> Result<()> {
+        self.flush_impl(offset, len, false)
+    }
+
+    /// Starts writing the whole view to its file and returns without waiting (what
+    /// `FlushViewOfFile` does on Windows).
+    pub fn flush_async(&self) -> Result<()> {
+        self.flush_impl(0, 0, true)
+    }
+
+    /// Starts writing a range (0 = to the end of the view) without waiting.
+    pub fn flush_async_range(&self, offset: usize, len: usize) -> Result<()> {
+        self.flush_impl(offset, len, true)
+    }
+
+    fn flush_impl(&self, offset: usize, len: usize, asynchronous: bool) -> Result<()> {
+        if offset > self.mapped {
+            bail!(
+                InvalidParameter,
+                "offset {offset} is outside the view of {} bytes",
+                self.len
+            );
+        }
+        let len = if len == 0 { self.mapped - offset } else { len };
+        if offset.checked_add(len).is_none_or(|e| e > self.mapped) {
+            bail!(
+                InvalidParameter,
+                "range {offset}+{len} is outside the view of {} bytes",
+                self.len
+            );
+        }
+        let Some((fd, file_offset)) = &self.file else {
+            return Ok(()); // pagefile-backed: nothing to write back (Windows returns TRUE too)
+        };
+        if self.protection.is_copy_on_write() || len == 0 {
+            return Ok(()); // private pages are never written to the file
+        }
+        let start = offset & !(PAGE_SIZE as usize - 1);
+        let end = offset + len;
+        // SAFETY: [start, end) lies inside our live mapping; msync does not change memory.
+        let addr = unsafe { self.ptr.as_ptr().add(start) };
+        if asynchronous {
+            // MS_ASYNC is a no-op on current kernels; start write-back explicitly.
+            let r = unsafe {
+                // SAFETY: `fd` is a live descriptor; the call only schedules write-back.
+                libc::sync_file_range(
+                    std::os::fd::AsRawFd::as_raw_fd(&**fd),
+                    (*file_offset + start as u64) as libc::off64_t,
+                    (end - start) as libc::off64_t,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                )
+            };
+            if r != 0 {
+                return Err(Error::os(
+                    std::io::Error::last_os_error(),
+                    "cannot start write-back of the view",
+                ));
+            }
+            Ok(())
+        } else {
+            // SAFETY: see above.
+            unsafe { rustix::mm::msync(addr.cast(), end - start, MsyncFlags::SYNC) }
+                .map_err(|e| Error::os(e, "cannot flush the view"))
+        }
+    }
+
+    /// Gives up ownership: the view stays mapped until [`unmap_view`] is called with an
+    /// address inside it. Returns the base address.
+    pub fn into_raw(self) -> *mut u8 {
+        let base = self.ptr.as_ptr();
+        registry()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(base as usize, self);
+        base
+    }
+}
+
+impl Drop for View {
+    fn drop(&mut self) {
+        // SAFETY: we own this mapping of `mapped` bytes; dropping the View is the only way to
+        // unmap it and nothing else refers to it through this object afterwards.
+        if unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.mapped) }.is_ok() {
+            remember_free_range(self.ptr.as_ptr() as usize, self.mapped);
+        }
+    }
+}
+
+/// Recently unmapped 64 KiB-aligned ranges (most recent last). Placing a new view in one of
+/// them takes one `mmap` (with `MAP_FIXED_NOREPLACE`, so a range that was reused meanwhile is
+/// simply skipped) instead of the four calls of a reservation.
+static FREE_RANGES: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
+
+fn remember_free_range(addr: usize, len: usize) {
+    if addr as u64 % ALLOCATION_GRANULARITY != 0 {
+        return;
+    }
+    let mut r = FREE_RANGES.lock().unwrap_or_else(|e| e.into_inner());
+    if r.len() >= 16 {
+        r.remove(0);
+    }
+    r.push((addr, len));
+}
+
+fn take_free_range(len: usize) -> Option<usize> {
+    let mut r = FREE_RANGES.lock().unwrap_or_else(|e| e.into_inner());
+    let i = r.iter().rposition(|&(_, l)| l >= len)?;
+    Some(r.remove(i).0)
+}
+
+fn map_error(e: rustix::io::Errno, len: usize, prot: Protection) -> Error {
+    match e {
+        rustix::io::Errno::NOMEM => Error::new(ErrorKind::NotEnoughMemory, format!("no room in the address space for a view of {len} bytes")),
+        rustix::io::Errno::PERM | rustix::io::Errno::ACCESS if prot.is_executable() => Error::new(
+            ErrorKind::AccessDenied,
+            "the system refuses executable mappings of this section (is the namespace on a noexec file system?)",
+        ),
+        e => Error::os(e, format!("cannot map a view of {len} bytes")),
+    }
+}
+
+/// Maps `len` bytes of `fd` at a 64 KiB-aligned address chosen by the system.
+fn map_aligned(
+    fd: std::os::fd::BorrowedFd<'_>,
+    len: usize,
+    prot: ProtFlags,
+    share: MapFlags,
+    offset: u64,
+) -> rustix::io::Result<*mut c_void> {
+    if let Some(addr) = take_free_range(len) {
+        // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping.
+        let r = unsafe {
+            rustix::mm::mmap(
+                addr as *mut c_void,
+                len,
+                prot,
+                share | MapFlags::FIXED_NOREPLACE,
+                fd,
+                offset,
+            )
+        };
+        match r {
+            Ok(p) if p as usize == addr => return Ok(p),
+            // SAFETY: a kernel without MAP_FIXED_NOREPLACE placed it elsewhere: our mapping.
+            Ok(p) => unsafe {
+                let _ = rustix::mm::munmap(p, len);
+            },
+            Err(_) => {}
+        }
+    }
+    let gran = ALLOCATION_GRANULARITY as usize;
+    let span = len
+        .checked_add(gran - PAGE_SIZE as usize)
+        .ok_or(rustix::io::Errno::NOMEM)?;
+    // SAFETY: a fresh anonymous PROT_NONE reservation; it touches no existing memory.
+    let res = unsafe {
+        rustix::mm::mmap_anonymous(
+            std::ptr::null_mut(),
+            span,
+            ProtFlags::empty(),
+            MapFlags::PRIVATE | MapFlags::NORESERVE,
+        )?
+    };
+    let start = res as usize;
+    let aligned = (start + gran - 1) & !(gran - 1);
+    // SAFETY: [aligned, aligned+len) lies inside the reservation we just made, so MAP_FIXED
+    // replaces only our own reservation.
+    let r = unsafe {
+        rustix::mm::mmap(
+            aligned as *mut c_void,
+            len,
+            prot,
+            share | MapFlags::FIXED,
+            fd,
+            offset,
+        )
+    };
+    let p = match r {
+        Ok(p) => p,
+        Err(e) => {
+            // SAFETY: the reservation is ours and unused.
+            let _ = unsafe { rustix::mm::munmap(res, span) };
+            return Err(e);
+        }
+    };
+    // SAFETY: the head and tail slack are parts of our own reservation, unused.
+    unsafe {
+        if aligned > start {
+            let _ = rustix::mm::munmap(res, aligned - start);
+        }
+        let end = aligned + len;
+        if start + span > end {
+            let _ = rustix::mm::munmap(end as *mut c_void, start + span - end);
+        }
+    }
+    Ok(p)
+}
+
+fn registry() -> &'static Mutex<BTreeMap<usize, View>> {
+    static REG: Mutex<BTreeMap<usize, View>> = Mutex::new(BTreeMap::new());
+    &REG
+}
+
+fn take_containing(addr: usize) -> Option<View> {
+    let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+    let (&base, v) = reg.range(..=addr).next_back()?;
+    if addr >= base + v.mapped {
+        return None;
+    }
+    reg.remove(&base)
+}
+
+/// `UnmapViewOfFile`: unmaps the registered view (see [`View::into_raw`]) that contains `addr`
+/// — any address inside it, as on Windows. An address outside every such view is
+/// `ERROR_INVALID_ADDRESS`.
+///
+/// # Safety
+///
+/// Nothing may use the view's memory after this call (no references or pointers into it may be
+/// dereferenced).
+pub unsafe fn unmap_view(addr: *const u8) -> Result<()> {
+    match take_containing(addr as usize) {
+        Some(v) => {
+            drop(v);
+            Ok(())
+        }
+        None => bail!(InvalidAddress, "{addr:p} is not inside a mapped view"),
+    }
+}
+
+/// `FlushViewOfFile` by address: flushes `len` bytes (0 = to the end of the view) starting at
+/// `addr`, which must lie inside a registered view (see [`View::into_raw`]). With
+/// `asynchronous`, only starts the write-back.
+pub fn flush_view(addr: *const u8, len: usize, asynchronous: bool) -> Result<()> {
+    let reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+    let a = addr as usize;
+    let Some((&base, v)) = reg.range(..=a).next_back() else {
+        bail!(InvalidAddress, "{addr:p} is not inside a mapped view");
+    };
+    if a >= base + v.mapped {
+        bail!(InvalidAddress, "{addr:p} is not inside a mapped view");
+    }
+    let offset = a - base;
+    let len = if len == 0 {
+        v.mapped - offset
+    } else {
+        len.min(v.mapped - offset)
+    };
+    v.flush_impl(offset, len, asynchronous)
+}

@@ -1,0 +1,817 @@
+//! The lifetime core shared by every object type: the holder-lock protocol that gives Windows'
+//! name lifetime without a daemon. (The file format is in [`super::header`].)
+//!
+//! # Lifetime: holder locks
+//!
+//! Every process that has at least one handle to a named object holds an OFD read lock on byte
+//! 0 of its file (one descriptor and one lock per process and object; further handles in the
+//! same process share them through the namespace directory's cache). The kernel drops the
+//! lock when the process dies, however it dies. Views are plain `mmap`s and hold no lock: they
+//! keep the *memory* alive (an unlinked tmpfs file lives until its last mapping goes) but not the
+//! *name*, exactly as on Windows.
+//!
+//! * **Close.** The last handle in a process releases its lock, *then* asks the kernel whether
+//!   anyone else holds one. Because every closer unlocks before it looks, the last of several
+//!   concurrent closers always sees none. Only then does it take the name's bucket lock, set the
+//!   header's `closing` flag, look once more, and unlink the name if still nobody holds it (and
+//!   its file still has its one link: a sweeper may have removed it meanwhile).
+//! * **Open.** Lock-free in the common case: open the file, check that someone holds it, take a
+//!   read lock, read the header. If nobody held it, or the header says `closing`, the open is
+//!   redone under the bucket lock, where "nobody holds it" means its last holder died without
+//!   closing: the stale file is removed and the name treated as absent.
+//! * **Why the `closing` flag.** A closer that decides "nobody holds it" may race with an
+//!   opener that saw another holder a moment earlier. Every unlinker stores `closing = 1` before
+//!   its final check, and every lock-free opener reads the flag after taking its lock; the
+//!   kernel's lock-list spinlock orders the two, so either the unlinker sees the opener's lock
+//!   (and keeps the name) or the opener sees the flag (and retries under the bucket lock).
+//! * **Create.** Try to open; if absent, build the new object in an anonymous `O_TMPFILE`, take
+//!   its holder lock and `linkat` it into place. A concurrent creator that loses the race gets
+//!   `EEXIST` and opens the winner's object instead.
+
+use crate::error::{bail, Error, ErrorKind, Result};
+use crate::store::header::{read_header, write_closing, Header, FLAG_FILE_BACKED, STATE_OFF};
+use crate::store::name::Name;
+use crate::store::namespace::{bucket_of_file, BucketGuard, Dir};
+use crate::sys::ofd::{self, Lock};
+use crate::sys::page::Page;
+use crate::sys::proc::current_pid;
+use rustix::fs::{AtFlags, Mode, OFlags};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+/// One object as this process holds it: the descriptor of its file (shared with views) and
+/// its header. Dropping the last `Arc<Object>` of a named object is the last `CloseHandle`
+/// of this process.
+pub(crate) struct Object {
+    pub(crate) fd: Arc<OwnedFd>,
+    pub(crate) header: Header,
+    /// Whether `fd` is open for writing (users with read-only access to a `Global\` object
+    /// get a read-only descriptor).
+    writable: bool,
+    entry: Option<Entry>,
+    /// The header page mapped into this process (synchronization objects only).
+    pub(crate) page: std::sync::OnceLock<Page>,
+    /// What happens to `page` at this process's last close (set by the layer that maps it).
+    pub(crate) last_close: std::sync::OnceLock<LastClose>,
+    identity: std::sync::OnceLock<(u64, u64)>,
+    /// The process that opened or created it. In a child `fork`ed without `exec` the object
+    /// is inherited: its descriptor shares the parent's open file description and so the
+    /// parent's holder lock, which the child must neither release nor unlock (see `Drop`), and
+    /// the child's own opens do not reuse it (see `cached`).
+    pid: u32,
+}
+
+struct Entry {
+    dir: Arc<Dir>,
+    file_name: String,
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Object")
+            .field("header", &self.header)
+            .finish()
+    }
+}
+
+/// What [`Object::open_or_create`] does to a new object between publishing and handing it out.
+pub(crate) type Claim<'a> = &'a dyn Fn(&Object) -> Result<()>;
+
+/// The last-close hook of an object's mapped page: given the page, it drops it or keeps it
+/// mapped for good.
+pub(crate) type LastClose = fn(&Object, Page);
+
+/// How an object came to be held: made by this call, or opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Created,
+    Existing,
+}
+
+enum Probe {
+    Found(Box<Object>),
+    NotFound,
+    Slow,
+}
+
+static TMP_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl Object {
+    /// A named object this process now holds (its holder lock is taken).
+    fn held(
+        fd: OwnedFd,
+        header: Header,
+        writable: bool,
+        dir: &Arc<Dir>,
+        file_name: &str,
+    ) -> Object {
+        Object {
+            fd: Arc::new(fd),
+            header,
+            writable,
+            page: Default::default(),
+            last_close: Default::default(),
+            identity: Default::default(),
+            pid: current_pid(),
+            entry: Some(Entry {
+                dir: dir.clone(),
+                file_name: file_name.to_owned(),
+            }),
+        }
+    }
+
+    /// Whether this process inherited the object through a `fork` (it was opened by the
+    /// parent, or an ancestor).
+    #[inline]
+    pub(crate) fn is_inherited(&self) -> bool {
+        self.pid != current_pid()
+    }
+
+    /// Is this process the last holder anywhere (an unnamed object, or no other process holds
+    /// the name)? Errors count as "no".
+    pub(crate) fn last_holder_anywhere(&self) -> bool {
+        self.entry.is_none()
+            || !ofd::held_by_others(self.fd.as_fd(), Lock::Write, 0, 1).unwrap_or(true)
+    }
+
+    /// Whether this object has a name in a namespace.
+    pub(crate) fn is_named(&self) -> bool {
+        self.entry.is_some()
+    }
+
+    /// The object file's (device, inode): a global identity and order for wait-all.
+    pub(crate) fn identity(&self) -> Result<(u64, u64)> {
+        if let Some(id) = self.identity.get() {
+            return Ok(*id);
+        }
+        let st = rustix::fs::fstat(&*self.fd).map_err(|e| Error::os(e, "fstat"))?;
+        Ok(*self.identity.get_or_init(|| (st.st_dev, st.st_ino)))
+    }
+
+    /// The header page, mapped on first use.
+    #[inline]
+    pub(crate) fn page(&self) -> Result<&crate::sys::page::Page> {
+        if let Some(p) = self.page.get() {
+            return Ok(p);
+        }
+        let p = crate::sys::page::Page::map(self.fd.as_fd())?;
+        Ok(self.page.get_or_init(|| p))
+    }
+
+    /// Fails with `ERROR_ACCESS_DENIED` unless the object's header can only have been written
+    /// by the calling user or by root: its file belongs to one of them and no one else may
+    /// write it (file-backed sections are created so, see [`create_linked`]). Bytes another
+    /// user can write are never trusted for anything outside the namespace directory, such as
+    /// the path of a file-backed section. Unnamed objects (memfds) are this process's own.
+    pub(crate) fn check_written_only_by_me_or_root(&self) -> Result<()> {
+        if self.entry.is_none() {
+            return Ok(());
+        }
+        let st = rustix::fs::fstat(&*self.fd).map_err(|e| Error::os(e, "fstat"))?;
+        let euid = rustix::process::geteuid().as_raw();
+        if (st.st_uid == euid || st.st_uid == 0) && st.st_mode & 0o022 == 0 {
+            return Ok(());
+        }
+        let why = if st.st_uid != euid && st.st_uid != 0 {
+            format!("was created by uid {}", st.st_uid)
+        } else {
+            format!(
+                "can be rewritten by other users (mode {:o})",
+                st.st_mode & 0o777
+            )
+        };
+        bail!(
+            AccessDenied,
+            "section {} is backed by a file whose path {why}; fmap opens the file of a section \
+             only on the word of your own user or root",
+            self.header.name
+        )
+    }
+
+    /// Whether this process could open the object file for writing.
+    pub(crate) fn writable(&self) -> bool {
+        self.writable
+    }
+
+    /// Opens the existing object called `name` in `dir`, or returns `Ok(None)`.
+    pub(crate) fn open(dir: &Arc<Dir>, name: &Name) -> Result<Option<Arc<Object>>> {
+        match Object::lookup(dir, name)? {
+            None => dir.check_not_removed().map(|()| None),
+            found => Ok(found),
+        }
+    }
+
+    /// [`Object::open`] without telling "absent" from "the directory was removed": for
+    /// callers that create next, whose `O_TMPFILE`/`linkat` fail in a removed directory and
+    /// check then (one system call less on the create path).
+    fn lookup(dir: &Arc<Dir>, name: &Name) -> Result<Option<Arc<Object>>> {
+        let file_name = name.file_name_str();
+        if let Some(obj) = cached(dir, file_name, name)? {
+            return Ok(Some(obj));
+        }
+        let obj = match probe_fast(dir, name, file_name)? {
+            Probe::Found(o) => *o,
+            Probe::NotFound => return Ok(None),
+            Probe::Slow => match probe_locked(dir, name, file_name)? {
+                Probe::Found(o) => *o,
+                _ => return Ok(None),
+            },
+        };
+        Ok(Some(insert_cache(dir, file_name, obj)))
+    }
+
+    /// Opens `name`, or creates it with `header` and `init` (which sizes and fills the new
+    /// file before it is published). A caller that has just found the name absent passes
+    /// `probe_first = false` to try creating first (a failed lookup costs as much as a create
+    /// attempt that loses to an existing name, which is rare).
+    ///
+    /// `claim`, if given, runs on a newly created object right after it got its name and
+    /// before anyone else can use it (an initially owned mutex takes its ownership there): the
+    /// object is published with `closing` raised under its bucket lock, so every other opener
+    /// waits for the bucket lock, and the flag is cleared once `claim` succeeded. Nothing that
+    /// `claim` does can therefore happen to an object that is later discarded.
+    pub(crate) fn open_or_create(
+        dir: &Arc<Dir>,
+        name: &Name,
+        header: &Header,
+        init: &dyn Fn(BorrowedFd<'_>) -> Result<()>,
+        claim: Option<Claim<'_>>,
+        probe_first: bool,
+    ) -> Result<(Arc<Object>, Origin)> {
+        let mut probe = probe_first;
+        let mut since: Option<std::time::Instant> = None;
+        loop {
+            if probe {
+                if let Some(obj) = Object::lookup(dir, name)? {
+                    return Ok((obj, Origin::Existing));
+                }
+            }
+            probe = true;
+            if let Some(obj) = create_linked(dir, name, header, init, claim)? {
+                return Ok((obj, Origin::Created));
+            }
+            // Lost a race with another creator: open theirs. A name that keeps appearing
+            // and vanishing (another user linking a file that is no object under it, again
+            // and again) must not keep us here: the same bound as for a bucket lock.
+            let start = *since.get_or_insert_with(std::time::Instant::now);
+            if start.elapsed() >= crate::store::namespace::BUCKET_LOCK_BOUND {
+                bail!(
+                    Timeout,
+                    "{name}: for {} s, every attempt to create it lost to a file that appeared \
+                     under its name in {} and was no usable object (another user may be \
+                     planting it)",
+                    crate::store::namespace::BUCKET_LOCK_BOUND.as_secs(),
+                    dir.path.display()
+                );
+            }
+        }
+    }
+
+    /// Creates an unnamed object in a sealed memfd.
+    pub(crate) fn create_unnamed(
+        header: &Header,
+        init: &dyn Fn(BorrowedFd<'_>) -> Result<()>,
+    ) -> Result<Arc<Object>> {
+        let fd = rustix::fs::memfd_create(
+            "fmap",
+            rustix::fs::MemfdFlags::CLOEXEC | rustix::fs::MemfdFlags::ALLOW_SEALING,
+        )
+        .map_err(|e| Error::os(e, "cannot create an unnamed object (memfd_create)"))?;
+        init(fd.as_fd())?;
+        write_all_at(fd.as_fd(), &header.encode(), 0, "unnamed object")?;
+        // Nobody can shrink or grow an unnamed object under its views.
+        let _ = rustix::fs::fcntl_add_seals(
+            &fd,
+            rustix::fs::SealFlags::SHRINK
+                | rustix::fs::SealFlags::GROW
+                | rustix::fs::SealFlags::SEAL,
+        );
+        Ok(Arc::new(Object {
+            fd: Arc::new(fd),
+            header: header.clone(),
+            writable: true,
+            entry: None,
+            page: Default::default(),
+            last_close: Default::default(),
+            identity: Default::default(),
+            pid: current_pid(),
+        }))
+    }
+}
+
+/// Another descriptor for the same file (a new open file description).
+pub(crate) fn reopen_fd(fd: BorrowedFd<'_>, flags: OFlags) -> Result<OwnedFd> {
+    let path = format!("/proc/self/fd/{}", fd.as_raw_fd());
+    rustix::fs::open(path.as_str(), flags | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| Error::os(e, "cannot re-open an object through /proc/self/fd"))
+}
+
+fn write_all_at(fd: BorrowedFd<'_>, mut buf: &[u8], mut off: u64, what: &str) -> Result<()> {
+    while !buf.is_empty() {
+        match rustix::io::pwrite(fd, buf, off) {
+            Ok(n) => {
+                buf = &buf[n..];
+                off += n as u64;
+            }
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(Error::os(e, format!("cannot write the header of {what}"))),
+        }
+    }
+    Ok(())
+}
+
+fn cached(dir: &Dir, file_name: &str, name: &Name) -> Result<Option<Arc<Object>>> {
+    let cache = dir.cache.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(obj) = cache.get(file_name).and_then(|w| w.upgrade()) else {
+        return Ok(None);
+    };
+    drop(cache);
+    if obj.is_inherited() {
+        // A `fork`ed child opens the object itself: its own descriptor and holder lock, not
+        // the parent's (which it must never release). `insert_cache` replaces the entry.
+        return Ok(None);
+    }
+    check_name(&obj.header, name, dir)?;
+    Ok(Some(obj))
+}
+
+fn insert_cache(dir: &Dir, file_name: &str, obj: Object) -> Arc<Object> {
+    let obj = Arc::new(obj);
+    let mut cache = dir.cache.lock().unwrap_or_else(|e| e.into_inner());
+    // Dropped only after the cache lock: dropping the last reference to an object takes it.
+    let existing = cache.get(file_name).and_then(|w| w.upgrade());
+    if let Some(existing) = &existing {
+        // Another thread of this process opened the same object meanwhile: keep one
+        // descriptor (ours is released when `obj` drops; the other thread's lock keeps the
+        // name alive). An object inherited through a `fork` is replaced instead.
+        if !existing.is_inherited()
+            && (Arc::ptr_eq(existing, &obj) || existing.header.name == obj.header.name)
+        {
+            drop(cache);
+            return existing.clone();
+        }
+    }
+    cache.insert(file_name.to_owned(), Arc::downgrade(&obj));
+    drop(cache);
+    drop(existing);
+    obj
+}
+
+fn check_name(h: &Header, name: &Name, dir: &Dir) -> Result<()> {
+    if h.name.strip_prefix(name.scope().prefix()) != Some(name.base()) {
+        bail!(
+            InvalidData,
+            "object file for {name} in {} holds another name ({:?}); the directory is corrupt",
+            dir.path.display(),
+            h.name
+        );
+    }
+    Ok(())
+}
+
+fn open_file(dir: &Dir, file_name: &str) -> Result<Option<(OwnedFd, bool)>> {
+    // NONBLOCK: a FIFO planted under an object's file name by another user of a shared
+    // directory must not block the open (a read-only open of a FIFO waits for a writer). It has
+    // no effect on regular files; anything that is not one is refused below.
+    let flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let r = match rustix::fs::openat(&dir.fd, file_name, flags | OFlags::RDWR, Mode::empty()) {
+        Err(rustix::io::Errno::ACCESS) => {
+            rustix::fs::openat(&dir.fd, file_name, flags | OFlags::RDONLY, Mode::empty())
+                .map(|fd| (fd, false))
+        }
+        r => r.map(|fd| (fd, true)),
+    };
+    match r {
+        // The lock-free open path needs no type check: reading the header of anything but a
+        // regular file fails (`read_header`). Paths that may unlink or report a file check it
+        // with `ensure_regular` first.
+        Ok(fd) => Ok(Some(fd)),
+        Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(rustix::io::Errno::ISDIR) => Err(Error::new(
+            ErrorKind::AccessDenied,
+            format!(
+                "{}/{file_name} is a directory; refusing to use it",
+                dir.path.display()
+            ),
+        )),
+        Err(rustix::io::Errno::LOOP) => Err(Error::new(
+            ErrorKind::AccessDenied,
+            format!(
+                "{}/{file_name} is a symbolic link; refusing to follow it",
+                dir.path.display()
+            ),
+        )),
+        Err(e) => Err(Error::os(
+            e,
+            format!("cannot open {}/{file_name}", dir.path.display()),
+        )),
+    }
+}
+
+fn os_lock_err(e: std::io::Error, dir: &Dir, file_name: &str) -> Error {
+    Error::os(e, format!("cannot lock {}/{file_name}", dir.path.display()))
+}
+
+/// Refuses anything but a regular file (a FIFO, socket or device planted under an object's file
+/// name by another user of a shared directory).
+fn ensure_regular(fd: BorrowedFd<'_>, dir: &Dir, file_name: &str) -> Result<()> {
+    let st = rustix::fs::fstat(fd).map_err(|e| Error::os(e, "fstat"))?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        bail!(
+            AccessDenied,
+            "{}/{file_name} is not a regular file; refusing to use it",
+            dir.path.display()
+        );
+    }
+    Ok(())
+}
+
+/// The lock-free open path.
+fn probe_fast(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
+    let Some((fd, writable)) = open_file(dir, file_name)? else {
+        return Ok(Probe::NotFound);
+    };
+    if !ofd::held_by_others(fd.as_fd(), Lock::Write, 0, 1)
+        .map_err(|e| os_lock_err(e, dir, file_name))?
+    {
+        return Ok(Probe::Slow);
+    }
+    if !ofd::set(fd.as_fd(), Lock::Read, 0, 1, false).map_err(|e| os_lock_err(e, dir, file_name))? {
+        return Ok(Probe::Slow);
+    }
+    let header = read_header(fd.as_fd(), &format_args!("object {name}"))?;
+    if header.closing != 0 {
+        return Ok(Probe::Slow);
+    }
+    check_name(&header, name, dir)?;
+    Ok(Probe::Found(Box::new(Object::held(
+        fd, header, writable, dir, file_name,
+    ))))
+}
+
+/// The open path under the bucket lock: decides between alive and stale.
+fn probe_locked(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
+    let _guard = dir.bucket(name.bucket())?;
+    let Some((fd, writable)) = open_file(dir, file_name)? else {
+        return Ok(Probe::NotFound);
+    };
+    ensure_regular(fd.as_fd(), dir, file_name)?;
+    if !holders_remain(fd.as_fd(), dir, file_name)? {
+        // Stale: its last holder died without closing. Windows would have removed the name.
+        unlink(dir, file_name)?;
+        return Ok(Probe::NotFound);
+    }
+    // Holders take read locks only: a write lock on the holder byte is none of fmap's (a
+    // peer with write access took it), and waiting for it could take forever.
+    if !ofd::set(fd.as_fd(), Lock::Read, 0, 1, false).map_err(|e| os_lock_err(e, dir, file_name))? {
+        bail!(
+            InvalidData,
+            "{}/{file_name} is write-locked by another process, which no fmap holder does; \
+             refusing to wait for it",
+            dir.path.display()
+        );
+    }
+    let mut header = read_header(fd.as_fd(), &format_args!("object {name}"))?;
+    if header.closing != 0 {
+        // Left by a closer that was killed mid-close; nobody is closing now.
+        let _ = write_closing(fd.as_fd(), 0);
+        header.closing = 0;
+    }
+    check_name(&header, name, dir)?;
+    Ok(Probe::Found(Box::new(Object::held(
+        fd, header, writable, dir, file_name,
+    ))))
+}
+
+/// Under the bucket lock, with our own lock (if any) released: does anyone hold the object?
+/// If not, marks it `closing` so that lock-free openers that slip in retry under the lock.
+fn holders_remain(fd: BorrowedFd<'_>, dir: &Dir, file_name: &str) -> Result<bool> {
+    holders_remain_after(fd, dir, file_name, true)
+}
+
+/// [`holders_remain`]; `look_first`: look at the lock before raising `closing` too (saves the
+/// two header writes when a holder is likely).
+fn holders_remain_after(
+    fd: BorrowedFd<'_>,
+    dir: &Dir,
+    file_name: &str,
+    look_first: bool,
+) -> Result<bool> {
+    if look_first
+        && ofd::held_by_others(fd, Lock::Write, 0, 1).map_err(|e| os_lock_err(e, dir, file_name))?
+    {
+        return Ok(true);
+    }
+    if let Err(e) = write_closing(fd, 1) {
+        // Without the flag a lock-free opener could slip in unseen and hold a file whose name
+        // we then remove: a process that cannot write the object file (a read-only user of a
+        // `Global\` directory, or another user of a file-backed section) leaves the name to
+        // one that can. A file that is no fmap object at all (planted garbage) has no such
+        // openers: they fail on its header.
+        if read_header(fd, &file_name).is_err() {
+            return ofd::held_by_others(fd, Lock::Write, 0, 1)
+                .map_err(|e| os_lock_err(e, dir, file_name));
+        }
+        bail!(
+            AccessDenied,
+            "cannot mark {}/{file_name} for removal ({e}): this user cannot write it, and leaves \
+             removing it to one who can",
+            dir.path.display()
+        );
+    }
+    if ofd::held_by_others(fd, Lock::Write, 0, 1).map_err(|e| os_lock_err(e, dir, file_name))? {
+        let _ = write_closing(fd, 0);
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+fn unlink(dir: &Dir, file_name: &str) -> Result<()> {
+    match rustix::fs::unlinkat(&dir.fd, file_name, AtFlags::empty()) {
+        Ok(()) | Err(rustix::io::Errno::NOENT) => Ok(()),
+        Err(e) => Err(Error::os(
+            e,
+            format!("cannot remove {}/{file_name}", dir.path.display()),
+        )),
+    }
+}
+
+/// Builds a new object file and publishes it under `name`. `Ok(None)`: the name appeared
+/// meanwhile.
+fn create_linked(
+    dir: &Arc<Dir>,
+    name: &Name,
+    header: &Header,
+    init: &dyn Fn(BorrowedFd<'_>) -> Result<()>,
+    claim: Option<Claim<'_>>,
+) -> Result<Option<Arc<Object>>> {
+    let file_name = name.file_name();
+    let what = format!("object {name} in {}", dir.path.display());
+    // No name without a lock file: closing it and removing it when stale need one, and a
+    // directory that cannot have one (say, out of inodes) must not get names that nobody
+    // could remove.
+    dir.lock_fd()?;
+    // The header of a file-backed section names a file outside the namespace: only its
+    // creator may write it (see `Object::check_written_only_by_me_or_root`). Everything else
+    // takes the directory's read/write bits. The file is made owner-only and given its mode
+    // once it is built, so that nobody can open a named temporary file for writing first.
+    let mode = if header.flags & FLAG_FILE_BACKED != 0 {
+        Mode::from_raw_mode(dir.file_mode.as_raw_mode() & 0o644)
+    } else {
+        dir.file_mode
+    };
+    let private = Mode::from_raw_mode(0o600);
+    let mut tmp_name = None;
+    let fd = match rustix::fs::openat(
+        &dir.fd,
+        ".",
+        OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
+        private,
+    ) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::OPNOTSUPP)
+        | Err(rustix::io::Errno::ISDIR)
+        | Err(rustix::io::Errno::INVAL) => {
+            // File systems without O_TMPFILE: a uniquely named temporary file instead.
+            let t = format!(
+                ".tmp-{}-{}",
+                std::process::id(),
+                TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+            );
+            let fd = rustix::fs::openat(
+                &dir.fd,
+                t.as_str(),
+                OFlags::CREATE | OFlags::EXCL | OFlags::RDWR | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+                private,
+            )
+            .map_err(|e| Error::os(e, format!("cannot create {what}")))?;
+            tmp_name = Some(t);
+            fd
+        }
+        Err(e) => {
+            dir.check_not_removed()?;
+            return Err(Error::os(e, format!("cannot create {what}")));
+        }
+    };
+    let result = (|| -> Result<Option<Option<BucketGuard<'_>>>> {
+        init(fd.as_fd())?;
+        let mut published = header.clone();
+        published.closing = u32::from(claim.is_some());
+        write_all_at(fd.as_fd(), &published.encode(), 0, &what)?;
+        if mode != private {
+            // Exactly the mode wanted (the umask played no part in it).
+            rustix::fs::fchmod(&fd, mode)
+                .map_err(|e| Error::os(e, format!("cannot chmod {what}")))?;
+        }
+        ofd::set(fd.as_fd(), Lock::Read, 0, 1, false)
+            .map_err(|e| os_lock_err(e, dir, &file_name))?;
+        // With a claim to make, openers must not get in between publishing and claiming: they
+        // see `closing` and retry under the bucket lock, which we hold until the claim is made.
+        let guard = match claim {
+            Some(_) => Some(dir.bucket(name.bucket())?),
+            None => None,
+        };
+        Ok(link_into_place(&fd, dir, tmp_name.as_deref(), &file_name, &what)?.then_some(guard))
+    })();
+    if let Some(t) = &tmp_name {
+        let _ = rustix::fs::unlinkat(&dir.fd, t.as_str(), AtFlags::empty());
+    }
+    let Some(guard) = result? else {
+        return Ok(None);
+    };
+    let obj = Object::held(fd, header.clone(), true, dir, &file_name);
+    if let Some(claim) = claim {
+        if let Err(e) = claim(&obj) {
+            // Dropping the object removes the name again; that takes the bucket lock.
+            drop(guard);
+            drop(obj);
+            return Err(e);
+        }
+        // Open for everyone now. (Nobody else can hold the object yet, so nobody else can
+        // be closing it: the flag is ours to clear.)
+        if let Err(e) = write_closing(obj.fd.as_fd(), 0) {
+            drop(guard);
+            drop(obj);
+            return Err(Error::os(e, format!("cannot publish {what}")));
+        }
+        drop(guard);
+    }
+    Ok(Some(insert_cache(dir, &file_name, obj)))
+}
+
+fn link_into_place(
+    fd: &OwnedFd,
+    dir: &Dir,
+    tmp_name: Option<&str>,
+    file_name: &str,
+    what: &str,
+) -> Result<bool> {
+    let r = match tmp_name {
+        Some(t) => rustix::fs::linkat(&dir.fd, t, &dir.fd, file_name, AtFlags::empty()),
+        None => match rustix::fs::linkat(fd, "", &dir.fd, file_name, AtFlags::EMPTY_PATH) {
+            Err(rustix::io::Errno::NOENT) | Err(rustix::io::Errno::PERM) => {
+                // Older kernels reserve AT_EMPTY_PATH for CAP_DAC_READ_SEARCH; the /proc form
+                // works for everyone.
+                let p = format!("/proc/self/fd/{}", fd.as_raw_fd());
+                rustix::fs::linkat(
+                    rustix::fs::CWD,
+                    p.as_str(),
+                    &dir.fd,
+                    file_name,
+                    AtFlags::SYMLINK_FOLLOW,
+                )
+            }
+            r => r,
+        },
+    };
+    match r {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::EXIST) => Ok(false),
+        Err(e) => {
+            dir.check_not_removed()?;
+            Err(Error::os(e, format!("cannot publish {what}")))
+        }
+    }
+}
+
+impl Drop for Object {
+    fn drop(&mut self) {
+        // Inherited through a `fork`: the descriptor shares the parent's open file description,
+        // so unlocking it would drop the parent's holder lock, and "nobody else holds it" could
+        // not be told from "only the parent holds it". Only the descriptor is closed, which
+        // releases nothing while the parent keeps the description open.
+        let inherited = self.is_inherited();
+        if let Some(page) = self.page.take() {
+            // The layer that uses the page decides (a mutex owned by a thread of this process
+            // must stay mapped: the kernel may walk that thread's robust list into it).
+            match self.last_close.get() {
+                Some(hook) => hook(self, page),
+                None => drop(page),
+            }
+        }
+        let Some(entry) = self.entry.take() else {
+            return;
+        };
+        {
+            let mut cache = entry.dir.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if cache
+                .get(&entry.file_name)
+                .is_some_and(|w| w.strong_count() == 0)
+            {
+                cache.remove(&entry.file_name);
+            }
+        }
+        if inherited {
+            return;
+        }
+        let _ = release(&self.fd, &entry.dir, &entry.file_name);
+    }
+}
+
+/// The last `CloseHandle` of this process: drop our holder lock and, if nobody else holds the
+/// object, remove its name.
+fn release(fd: &OwnedFd, dir: &Dir, file_name: &str) -> Result<()> {
+    let fd = fd.as_fd();
+    ofd::set(fd, Lock::Unlock, 0, 1, false).map_err(|e| os_lock_err(e, dir, file_name))?;
+    if ofd::held_by_others(fd, Lock::Write, 0, 1).map_err(|e| os_lock_err(e, dir, file_name))? {
+        return Ok(());
+    }
+    let _guard = dir.bucket(bucket_of_file(file_name))?;
+    // No look at the lock before raising `closing`: the look just above found no holder, and
+    // the look after raising it is the one that counts.
+    if holders_remain_after(fd, dir, file_name, false)? {
+        return Ok(());
+    }
+    // Remove the name only if it is still ours: while we were taking the bucket lock, a sweeper
+    // may have removed our (then unheld) file and someone may have created a new object under
+    // the name. fmap links an object file under exactly one name, once, and every removal runs
+    // under this bucket lock; so our file still has a link if and only if the name is ours.
+    let mine = rustix::fs::fstat(fd).map_err(|e| Error::os(e, "fstat"))?;
+    if mine.st_nlink > 0 {
+        unlink(dir, file_name)
+    } else {
+        Ok(())
+    }
+}
+
+/// What a sweeper step found.
+pub(crate) enum Stale {
+    /// The object was stale and is gone: its name (or file name) and the bytes freed.
+    Removed { label: String, bytes: u64 },
+    /// Someone holds it (or it vanished meanwhile).
+    Alive,
+    /// Its bucket lock was held by someone else; not examined.
+    Busy,
+}
+
+/// Sweeper step: removes `file_name` if nobody holds it. Never waits for the bucket lock.
+pub(crate) fn remove_if_stale(dir: &Dir, file_name: &str) -> Result<Stale> {
+    // Cheap check first, without the bucket lock.
+    {
+        let Some((fd, _)) = open_file(dir, file_name)? else {
+            return Ok(Stale::Alive);
+        };
+        if ofd::held_by_others(fd.as_fd(), Lock::Write, 0, 1)
+            .map_err(|e| os_lock_err(e, dir, file_name))?
+        {
+            return Ok(Stale::Alive);
+        }
+    }
+    let Some(_guard) = dir.try_bucket(bucket_of_file(file_name))? else {
+        return Ok(Stale::Busy);
+    };
+    let Some((fd, _)) = open_file(dir, file_name)? else {
+        return Ok(Stale::Alive);
+    };
+    ensure_regular(fd.as_fd(), dir, file_name)?;
+    if holders_remain(fd.as_fd(), dir, file_name)? {
+        return Ok(Stale::Alive);
+    }
+    let label = read_header(fd.as_fd(), &file_name)
+        .map(|h| h.name)
+        .unwrap_or_else(|_| file_name.to_owned());
+    let bytes = rustix::fs::fstat(&fd)
+        .map(|st| st.st_blocks as u64 * 512)
+        .unwrap_or(0);
+    unlink(dir, file_name)?;
+    Ok(Stale::Removed { label, bytes })
+}
+
+/// What [`peek`] reads from one object file.
+pub(crate) struct Peek {
+    pub header: Header,
+    /// Some process holds a handle.
+    pub alive: bool,
+    /// Device and inode of the object file.
+    pub file_id: (u64, u64),
+    /// Owner of the object file.
+    pub owner_uid: u32,
+    /// The raw state area (from offset [`STATE_OFF`]) of synchronization objects.
+    pub state: Vec<u8>,
+}
+
+/// Reads one object file for the inspection layer (`fmap ls`), without taking a lock on it.
+pub(crate) fn peek(dir: &Dir, file_name: &str) -> Result<Option<Peek>> {
+    let Some((fd, _)) = open_file(dir, file_name)? else {
+        return Ok(None);
+    };
+    ensure_regular(fd.as_fd(), dir, file_name)?;
+    let header = read_header(
+        fd.as_fd(),
+        &format_args!("{}/{file_name}", dir.path.display()),
+    )?;
+    let alive = ofd::held_by_others(fd.as_fd(), Lock::Write, 0, 1)
+        .map_err(|e| os_lock_err(e, dir, file_name))?;
+    let st = rustix::fs::fstat(&fd).map_err(|e| Error::os(e, "fstat"))?;
+    let mut state = vec![0u8; 256];
+    let n = rustix::io::pread(&fd, &mut state, STATE_OFF as u64).unwrap_or(0);
+    state.truncate(n);
+    Ok(Some(Peek {
+        header,
+        alive,
+        file_id: (st.st_dev, st.st_ino),
+        owner_uid: st.st_uid,
+        state,
+    }))
+}

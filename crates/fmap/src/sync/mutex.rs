@@ -1,0 +1,318 @@
+//! Named mutexes (`CreateMutex`, `OpenMutex`, `ReleaseMutex`): owned by a thread, recursive,
+//! and abandoned — reported to the next owner — when the owning thread exits or its process
+//! dies, including by `SIGKILL`. See [`crate::sync`] for how.
+
+use crate::error::bail;
+use crate::error::Result;
+use crate::store::header::Kind;
+use crate::store::namespace::Namespace;
+use crate::store::object::Object;
+use crate::sync::handle::{sync_handle_type, SyncHandle};
+use crate::sync::state::seq;
+use crate::sync::state::{
+    LockUntil, StateGuard, OFF_A, OFF_ALL_HINT, OFF_B, OFF_NWAITERS, OFF_OWNER, OFF_OWNER_PID,
+    OFF_TOKEN,
+};
+use crate::sync::wait::Try;
+use crate::sync::{self, WaitResult};
+use crate::sys::futex;
+use crate::sys::page::Page;
+use crate::sys::proc::{me, nonce};
+use crate::sys::robust::{trylock, Lock, TID_MASK};
+use std::marker::PhantomData;
+use std::sync::atomic::{fence, Ordering::*};
+use std::time::Duration;
+
+/// One handle to a named (or unnamed) mutex.
+#[derive(Debug)]
+pub struct Mutex {
+    h: SyncHandle,
+}
+
+sync_handle_type!(Mutex, Kind::Mutex, "OpenMutex");
+
+/// Proof that the current thread owns a mutex; releases it when dropped. Not `Send`: a mutex
+/// must be released by the thread that acquired it, so the compiler refuses to move the guard
+/// to another thread:
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<fmap::MutexGuard<'static>>();
+/// ```
+#[derive(Debug)]
+pub struct MutexGuard<'a> {
+    mutex: &'a Mutex,
+    abandoned: bool,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Mutex {
+    /// `CreateMutex` in the default namespace: creates the mutex, or opens it if the name exists
+    /// (then `initial_owner` is ignored and [`already_existed`](Mutex::already_existed) is
+    /// true). `None` or `""` creates an unnamed mutex.
+    pub fn create(name: Option<&str>, initial_owner: bool) -> Result<Mutex> {
+        Mutex::create_in(&Namespace::default(), name, initial_owner)
+    }
+
+    /// `CreateMutex` in `ns`.
+    pub fn create_in(ns: &Namespace, name: Option<&str>, initial_owner: bool) -> Result<Mutex> {
+        // Ownership is taken once the mutex has its name and before anyone else can open it
+        // (never in the private page of an object that may lose the race to publish).
+        let claim = |page: &sync::Page| match sync::try_mutex(page)? {
+            sync::TryOutcome::Got => Ok(()),
+            r => Err(crate::error::Error::new(
+                crate::ErrorKind::InvalidData,
+                format!("a new mutex could not be taken by its creator ({r:?})"),
+            )),
+        };
+        let h = SyncHandle::create(
+            ns,
+            Kind::Mutex,
+            name,
+            &|_| Ok(()),
+            initial_owner.then_some(&claim as &dyn Fn(&sync::Page) -> Result<()>),
+        )?;
+        Ok(Mutex { h })
+    }
+
+    /// Waits (forever) until this thread owns the mutex.
+    #[inline]
+    pub fn lock(&self) -> Result<MutexGuard<'_>> {
+        Ok(self
+            .lock_timeout(None)?
+            .expect("an infinite wait does not time out"))
+    }
+
+    /// Takes the mutex if it is free (or owned by this thread), without waiting.
+    #[inline]
+    pub fn try_lock(&self) -> Result<Option<MutexGuard<'_>>> {
+        let t = self.h.target()?;
+        Ok(match sync::try_mutex(t.page)? {
+            sync::TryOutcome::No => None,
+            r => Some(MutexGuard {
+                mutex: self,
+                abandoned: r == sync::TryOutcome::Abandoned,
+                _not_send: PhantomData,
+            }),
+        })
+    }
+
+    /// Waits up to `timeout` (`None`: forever) for the mutex; `Ok(None)` if it timed out.
+    #[inline]
+    pub fn lock_timeout(&self, timeout: Option<Duration>) -> Result<Option<MutexGuard<'_>>> {
+        // `wait` tries once without waiting first, with the timeout's bound on the state lock.
+        Ok(match self.wait(timeout)? {
+            WaitResult::Signaled(_) => Some(MutexGuard {
+                mutex: self,
+                abandoned: false,
+                _not_send: PhantomData,
+            }),
+            WaitResult::Abandoned(_) => Some(MutexGuard {
+                mutex: self,
+                abandoned: true,
+                _not_send: PhantomData,
+            }),
+            WaitResult::TimedOut => None,
+        })
+    }
+
+    /// `WaitForSingleObject`: on success the calling thread owns the mutex (once more) and must
+    /// [`release`](Mutex::release) it.
+    #[inline]
+    pub fn wait(&self, timeout: Option<Duration>) -> Result<WaitResult> {
+        // One attempt first, without going through the generic (dynamic) wait.
+        // The state lock, if the attempt needs it, is waited for until the timeout at most.
+        let t = self.h.target()?;
+        match sync::try_mutex_until(t.page, sync::LockUntil::of_timeout(timeout))? {
+            None => Ok(WaitResult::TimedOut),
+            Some(sync::TryOutcome::Got) => Ok(WaitResult::Signaled(0)),
+            Some(sync::TryOutcome::Abandoned) => Ok(WaitResult::Abandoned(0)),
+            Some(sync::TryOutcome::No) if timeout == Some(Duration::ZERO) => {
+                Ok(WaitResult::TimedOut)
+            }
+            Some(sync::TryOutcome::No) => sync::wait_one(self, timeout),
+        }
+    }
+
+    /// `ReleaseMutex`: gives up one level of ownership. `ERROR_NOT_OWNER` if the calling
+    /// thread does not own the mutex.
+    #[inline]
+    pub fn release(&self) -> Result<()> {
+        release_mutex(self.h.page()?)
+    }
+
+    /// Is the mutex owned by the calling thread?
+    pub fn is_owned_by_current_thread(&self) -> Result<bool> {
+        Ok(sync::owned_by_me(self.h.page()?))
+    }
+}
+
+impl MutexGuard<'_> {
+    /// Was the mutex abandoned by its previous owner (`WAIT_ABANDONED`)? The data it protects
+    /// may be inconsistent.
+    pub fn was_abandoned(&self) -> bool {
+        self.abandoned
+    }
+}
+
+impl Drop for MutexGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        let _ = self.mutex.release();
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The mutex protocol on the shared page
+// ------------------------------------------------------------------------------------------
+
+/// Tries to acquire the mutex at `page` for this thread, without sleeping.
+#[inline]
+pub(crate) fn try_mutex(page: &Page) -> Result<Try> {
+    // `None` only comes with a wait deadline, which `Bound` has not.
+    Ok(try_mutex_until(page, LockUntil::Bound)?.unwrap_or(Try::No))
+}
+
+/// [`try_mutex`] for a wait: `Ok(None)` if it needed the state lock (see below) and the wait's
+/// deadline in `until` passed before it got it.
+#[inline]
+pub(crate) fn try_mutex_until(page: &Page, until: LockUntil) -> Result<Option<Try>> {
+    let token = page.mutex(OFF_TOKEN);
+    // The common case first: a free token. (A token this thread already holds makes the
+    // normal-type trylock fail with EBUSY, and the recursion check below takes over.)
+    let mut attempt = trylock(token)?;
+    if attempt == Lock::Busy && owned_by_me(page) {
+        let rec = page.u32(OFF_A);
+        let r = rec.load(Relaxed);
+        if r >= i32::MAX as u32 {
+            bail!(
+                MutantLimitExceeded,
+                "the mutex's recursion count would overflow"
+            );
+        }
+        rec.store(r + 1, Relaxed);
+        return Ok(Some(Try::Got));
+    }
+    if attempt == Lock::Busy {
+        fence(SeqCst);
+        if page.u32(OFF_ALL_HINT).load(SeqCst) != 0 {
+            // A wait-all may hold the token transiently under the state lock: look again there.
+            let Some(_g) = StateGuard::lock_until(page, until)? else {
+                return Ok(None);
+            };
+            attempt = trylock(token)?;
+        }
+    }
+    Ok(Some(match attempt {
+        Lock::Busy => Try::No,
+        Lock::Acquired => claim_mutex(page, false),
+        Lock::OwnerDied => claim_mutex(page, true),
+    }))
+}
+
+/// Does the calling thread own the mutex at `page`? Our owner id must match *and* the token
+/// must still be held by this thread id: if a previous thread with the same (reused) id died
+/// owning the mutex, the kernel has cleared the token's thread id and the mutex is abandoned,
+/// not ours.
+#[inline]
+pub(crate) fn owned_by_me(page: &Page) -> bool {
+    let me = me();
+    page.u64(OFF_OWNER).load(Relaxed) == me
+        && page.u32(OFF_TOKEN).load(Relaxed) & TID_MASK == me as u32 & TID_MASK
+}
+
+/// After taking the token: record ownership; report abandonment once.
+#[inline]
+pub(crate) fn claim_mutex(page: &Page, owner_died: bool) -> Try {
+    let owner = page.u64(OFF_OWNER);
+    let abandoned = page.u32(OFF_B);
+    if owner_died && owner.load(Relaxed) != 0 {
+        // The previous owner completed its acquisition and died holding the mutex.
+        abandoned.store(1, Relaxed);
+    }
+    owner.store(me(), Relaxed);
+    page.u32(OFF_OWNER_PID)
+        .store(crate::sys::proc::current_pid(), Relaxed);
+    page.u32(OFF_A).store(1, Relaxed);
+    if abandoned.load(Relaxed) != 0 {
+        abandoned.store(0, Relaxed);
+        Try::Abandoned
+    } else {
+        Try::Got
+    }
+}
+
+pub(crate) use crate::sync::wait::Try as TryOutcome;
+
+/// `ReleaseMutex`.
+#[inline]
+pub(crate) fn release_mutex(page: &Page) -> Result<()> {
+    if !owned_by_me(page) {
+        bail!(NotOwner, "the calling thread does not own the mutex");
+    }
+    let rec = page.u32(OFF_A);
+    let r = rec.load(Relaxed);
+    if r > 1 {
+        rec.store(r - 1, Relaxed);
+        return Ok(());
+    }
+    give_back_token(page);
+    Ok(())
+}
+
+/// Clears the owner and unlocks the token, which the calling thread holds, then wakes sleepers
+/// if there are any.
+#[inline]
+pub(crate) fn give_back_token(page: &Page) {
+    page.u64(OFF_OWNER).store(0, Relaxed);
+    // SAFETY: the calling thread holds the token (its callers checked `owned_by_me`).
+    unsafe { libc::pthread_mutex_unlock(page.mutex(OFF_TOKEN)) };
+    // Wake sleepers only if there are any. A waiter registers in `nwaiters` (SeqCst) and then
+    // compares the token word with the value it saw before its failed attempt; the unlock (a
+    // locked exchange, a full barrier on x86) precedes our read of `nwaiters`, so either we
+    // see the waiter or it sees the released token (see `sleep`).
+    #[cfg(target_arch = "x86_64")]
+    std::sync::atomic::compiler_fence(SeqCst);
+    #[cfg(not(target_arch = "x86_64"))]
+    fence(SeqCst);
+    if page.u32(OFF_NWAITERS).load(SeqCst) != 0 {
+        seq(page).fetch_add(1, SeqCst);
+        futex::wake_all(seq(page));
+    }
+}
+
+/// Ends the calling thread's ownership of the mutex at `page` when its last handle anywhere
+/// closes: marks it abandoned (for anyone who opens it before the name goes) and unlocks the
+/// token, which also removes it from this thread's robust list. The caller checked
+/// [`owned_by_me`].
+pub(crate) fn abandon_on_close(page: &Page) {
+    page.u32(OFF_B).store(1, Relaxed);
+    page.u32(OFF_A).store(0, Relaxed);
+    give_back_token(page);
+}
+
+/// Is the mutex at `page` owned by a thread of this process? (Then the page must never be
+/// unmapped: the kernel may still walk the owner's robust list into it.)
+pub(crate) fn owned_by_this_process(page: &Page) -> bool {
+    (page.u64(OFF_OWNER).load(Relaxed) >> 32) as u32 == nonce()
+}
+
+/// The last-close hook of a mutex's page (see [`crate::store::object::LastClose`]).
+pub(crate) fn last_close(obj: &Object, page: Page) {
+    // A file truncated by another process would make a look at the page a SIGBUS: such a page
+    // is left mapped without touching it.
+    let truncated = rustix::fs::fstat(&*obj.fd).map_or(true, |st| st.st_size < 4096);
+    if !truncated && !obj.is_inherited() && owned_by_me(&page) && obj.last_holder_anywhere() {
+        // The calling thread owns the mutex and closes the last handle anywhere: nobody can
+        // ever wait on it or release it again. Give the token back (which takes it off this
+        // thread's robust list) so the page can go; a process that opens the name in the
+        // moment before it is removed sees the mutex abandoned, as it would once this thread
+        // exits.
+        abandon_on_close(&page);
+    }
+    if truncated || owned_by_this_process(&page) {
+        // A thread of this process still owns the mutex: the kernel may walk that thread's
+        // robust list into this page, so it must stay mapped.
+        std::mem::forget(page);
+    }
+}
