@@ -74,11 +74,19 @@
 //! handle table (the replay test is alone in its test binary). `$FMAP_FUZZ_TRACE` set prints
 //! every call and its result, to read what a failing input does.
 
-use fmap_win32::consts::*;
-use fmap_win32::file as fi;
-use fmap_win32::handles::{self as ht, Handle};
-use fmap_win32::section as se;
-use fmap_win32::sync as sy;
+use fmap_win32::abi::consts::*;
+use fmap_win32::abi::table::Handle;
+use fmap_win32::objects::section as se;
+use fmap_win32::objects::sync as sy;
+use fmap_win32::runtime::file as fi;
+
+/// The functions on handles and the last error, wherever fmap-win32 keeps them.
+mod ht {
+    pub use fmap_win32::abi::error::{GetLastError, SetLastError};
+    pub use fmap_win32::abi::table::get;
+    pub use fmap_win32::objects::handles::{CloseHandle, DuplicateHandle};
+    pub use fmap_win32::runtime::process::{GetCurrentProcess, GetCurrentThread};
+}
 use std::ffi::{c_char, c_void};
 use std::path::{Path, PathBuf};
 use std::ptr::{null, null_mut};

@@ -59,7 +59,3 @@
 pub mod abi;
 pub mod objects;
 pub mod runtime;
-
-mod compat;
-#[doc(hidden)]
-pub use compat::{consts, file, handles, misc, process, section, sync, text};

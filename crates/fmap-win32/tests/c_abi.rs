@@ -223,7 +223,7 @@ fn header_constants() -> Vec<String> {
 #[test]
 fn header_constants_match_the_library() {
     let names = header_constants();
-    let table: BTreeMap<&str, i64> = fmap_win32::consts::TABLE.iter().copied().collect();
+    let table: BTreeMap<&str, i64> = fmap_win32::abi::consts::TABLE.iter().copied().collect();
     let mut c = String::from("#include <windows.h>\n#include <stdio.h>\nint main(void)\n{\n");
     for n in &names {
         c += &format!("    printf(\"{n} %lld\\n\", (long long)({n}));\n");
@@ -274,11 +274,11 @@ fn header_constants_match_the_library() {
     let sizes = [
         (
             "SYSTEM_INFO",
-            std::mem::size_of::<fmap_win32::misc::SystemInfo>(),
+            std::mem::size_of::<fmap_win32::runtime::system::SystemInfo>(),
         ),
         (
             "PROCESS_INFORMATION",
-            std::mem::size_of::<fmap_win32::process::ProcessInformation>(),
+            std::mem::size_of::<fmap_win32::runtime::process::ProcessInformation>(),
         ),
         ("SECURITY_ATTRIBUTES", 24),
         ("LARGE_INTEGER", 8),

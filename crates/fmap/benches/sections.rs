@@ -14,6 +14,10 @@
 //!   name, and open+close of an existing name held by a child process, with 10 or 10,000 other
 //!   live names in the same namespace (held by this process). No views: these measure the name
 //!   operations alone.
+//! * `view_copy/{read,write,memcpy_read,memcpy_write}/{4KiB,256KiB,16MiB}`: `View::read` and
+//!   `View::write` (copies through relaxed atomics, sound while other processes write the
+//!   section) next to a plain `copy_nonoverlapping` between the same view and buffer (what a
+//!   raw-pointer user does, racing by Rust's rules).
 //!
 //! Every fmap benchmark runs in its own namespace (a temporary directory under `/dev/shm`).
 //! The holder child is this benchmark binary re-executed with `FMAP_BENCH_HOLDER` set: it
@@ -51,6 +55,7 @@ fn main() {
     create_cycle(&mut c);
     open_cycle(&mut c);
     scaling(&mut c);
+    view_copy(&mut c);
     c.final_summary();
 }
 
@@ -401,6 +406,42 @@ fn scaling(c: &mut Criterion) {
             fds.into_iter().for_each(raw_close);
             drop(names);
         }
+    }
+    g.finish();
+}
+
+fn view_copy(c: &mut Criterion) {
+    let mut g = c.benchmark_group("view_copy");
+    for size in [4 * KIB, 256 * KIB, 16 * 1024 * KIB] {
+        let (_d, ns) = namespace();
+        let m = MappingOptions::new()
+            .namespace(&ns)
+            .name("copy")
+            .size(size as u64)
+            .create()
+            .unwrap();
+        let v = m.map_view(Access::WRITE, 0, 0).unwrap();
+        let mut buf = vec![1u8; size];
+        g.throughput(criterion::Throughput::Bytes(size as u64));
+        let label = size_label(size);
+        g.bench_with_input(BenchmarkId::new("read", &label), &size, |b, _| {
+            b.iter(|| v.read(0, black_box(&mut buf)).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("memcpy_read", &label), &size, |b, _| {
+            // SAFETY: the view is `size` bytes, mapped and readable; nobody else writes it here.
+            b.iter(|| unsafe {
+                std::ptr::copy_nonoverlapping(v.as_ptr(), black_box(buf.as_mut_ptr()), size)
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("write", &label), &size, |b, _| {
+            b.iter(|| v.write(0, black_box(&buf)).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("memcpy_write", &label), &size, |b, _| {
+            // SAFETY: the view is `size` bytes, mapped and writable; nobody else reads it here.
+            b.iter(|| unsafe {
+                std::ptr::copy_nonoverlapping(black_box(buf.as_ptr()), v.as_mut_ptr(), size)
+            })
+        });
     }
     g.finish();
 }

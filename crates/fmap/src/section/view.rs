@@ -232,15 +232,8 @@ impl View {
         self.check_backing(offset, buf.len())?;
         // SAFETY: the range is inside our live, readable mapping, and the file still covers it
         // (so the pages cannot raise SIGBUS unless another process truncates the file during
-        // the copy); the copy tolerates concurrent writers in the sense of shared memory
-        // (bytes may be torn between writes).
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                self.ptr.as_ptr().add(offset),
-                buf.as_mut_ptr(),
-                buf.len(),
-            )
-        };
+        // the copy).
+        unsafe { atomic_copy::load(self.ptr.as_ptr().add(offset), buf) };
         Ok(())
     }
 
@@ -263,9 +256,7 @@ impl View {
         self.check_backing(offset, data.len())?;
         // SAFETY: the range is inside our live, writable mapping, and the file still covers it
         // (see `read`).
-        unsafe {
-            std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.as_ptr().add(offset), data.len())
-        };
+        unsafe { atomic_copy::store(data, self.ptr.as_ptr().add(offset)) };
         Ok(())
     }
 
@@ -525,4 +516,100 @@ pub fn flush_view(addr: *const u8, len: usize, asynchronous: bool) -> Result<()>
         len.min(v.mapped - offset)
     };
     v.flush_impl(offset, len, asynchronous)
+}
+
+/// Copies between shared memory and private buffers without data races.
+///
+/// Other threads and processes write a view while we read it (and read it while we write):
+/// that is what shared memory is for. A plain `memcpy` of such memory is a data race, which
+/// Rust's memory model makes undefined behaviour however the hardware would treat it. These
+/// copies access the shared side only through relaxed atomic loads and stores — whole aligned
+/// `u64` words in the middle, single bytes at the unaligned ends — so concurrent writers make
+/// the result *torn* (each word is some value that was written, words may come from different
+/// writes), never undefined. Ordering with respect to other data is the caller's business
+/// (a mutex, an event, or an `Acquire` load of a flag), exactly as for any relaxed access.
+/// The private side is ordinary memory.
+mod atomic_copy {
+    use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::Relaxed};
+
+    /// Fills `dst` from `src`.
+    ///
+    /// # Safety
+    /// `src..src + dst.len()` is valid for reads for the duration of the call, and every access
+    /// to it by anyone is atomic or by the hardware (other processes).
+    #[inline]
+    pub(super) unsafe fn load(src: *const u8, dst: &mut [u8]) {
+        let n = dst.len();
+        let head = src.align_offset(8).min(n);
+        for (i, d) in dst[..head].iter_mut().enumerate() {
+            // SAFETY: in bounds (caller); an AtomicU8 has the alignment of u8.
+            *d = unsafe { AtomicU8::from_ptr(src.add(i) as *mut u8) }.load(Relaxed);
+        }
+        let words = (n - head) / 8;
+        // SAFETY: `src + head` is 8-aligned and the `words` words are in bounds (caller).
+        let w = unsafe { src.add(head) } as *const AtomicU64;
+        // SAFETY: `dst[head..head + words * 8]` is in bounds; written unaligned below.
+        let out = unsafe { dst.as_mut_ptr().add(head) } as *mut u64;
+        for k in 0..words {
+            // SAFETY: word `k` of the source is in bounds and aligned (above), and of the
+            // destination in bounds (`write_unaligned` needs no alignment).
+            unsafe { out.add(k).write_unaligned((*w.add(k)).load(Relaxed)) };
+        }
+        for i in head + words * 8..n {
+            // SAFETY: in bounds (caller).
+            dst[i] = unsafe { AtomicU8::from_ptr(src.add(i) as *mut u8) }.load(Relaxed);
+        }
+    }
+
+    /// Copies `src` to `dst`.
+    ///
+    /// # Safety
+    /// `dst..dst + src.len()` is valid for writes for the duration of the call, and every
+    /// access to it by anyone is atomic or by the hardware (other processes).
+    #[inline]
+    pub(super) unsafe fn store(src: &[u8], dst: *mut u8) {
+        let n = src.len();
+        let head = dst.align_offset(8).min(n);
+        for (i, s) in src[..head].iter().enumerate() {
+            // SAFETY: in bounds (caller).
+            unsafe { AtomicU8::from_ptr(dst.add(i)) }.store(*s, Relaxed);
+        }
+        let words = (n - head) / 8;
+        // SAFETY: `dst + head` is 8-aligned and the words are in bounds (caller).
+        let w = unsafe { dst.add(head) } as *const AtomicU64;
+        // SAFETY: `src[head..head + words * 8]` is in bounds; read unaligned below.
+        let inp = unsafe { src.as_ptr().add(head) } as *const u64;
+        for k in 0..words {
+            // SAFETY: as in `load`, with the roles swapped.
+            unsafe { (*w.add(k)).store(inp.add(k).read_unaligned(), Relaxed) };
+        }
+        for (i, s) in src.iter().enumerate().skip(head + words * 8) {
+            // SAFETY: in bounds (caller).
+            unsafe { AtomicU8::from_ptr(dst.add(i)) }.store(*s, Relaxed);
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn copies_every_alignment_and_length() {
+            let src: Vec<u8> = (0..200u8).collect();
+            for start in 0..9 {
+                for len in [0, 1, 7, 8, 9, 15, 16, 17, 63, 100, 180] {
+                    let mut out = vec![0u8; len];
+                    // SAFETY: in bounds of `src`; nobody else accesses it.
+                    unsafe { load(src.as_ptr().add(start), &mut out) };
+                    assert_eq!(out, &src[start..start + len]);
+                    let mut dst = vec![0u8; 200];
+                    // SAFETY: in bounds of `dst`; nobody else accesses it.
+                    unsafe { store(&src[..len], dst.as_mut_ptr().add(start)) };
+                    assert_eq!(&dst[start..start + len], &src[..len]);
+                    assert!(dst[..start].iter().all(|&b| b == 0));
+                    assert!(dst[start + len..].iter().all(|&b| b == 0));
+                }
+            }
+        }
+    }
 }
