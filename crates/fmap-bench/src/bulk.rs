@@ -365,14 +365,15 @@ impl FmapRing {
 
 impl RingSync for FmapRing {
     fn wait_empty(&mut self, j: u64) -> Res<*mut u8> {
-        Self::at(&self.empty, j).wait(None)?;
+        // An infinite wait on a semaphore can only be signaled.
+        let _ = Self::at(&self.empty, j).wait(None)?;
         Ok(slot_ptr(self.v.as_mut_ptr(), self.g, j))
     }
     fn post_full(&mut self, j: u64) -> Res<()> {
         Ok(Self::at(&self.full, j).set()?)
     }
     fn wait_full(&mut self, j: u64) -> Res<*const u8> {
-        Self::at(&self.full, j).wait(None)?;
+        let _ = Self::at(&self.full, j).wait(None)?;
         Ok(slot_ptr(self.v.as_mut_ptr(), self.g, j))
     }
     fn post_empty(&mut self, j: u64) -> Res<()> {
@@ -431,7 +432,8 @@ impl RawShm {
         unsafe { libc::close(fd) };
         if p == libc::MAP_FAILED {
             if create {
-                // SAFETY: the name we just created.
+                // SAFETY: `cname` is a NUL-terminated name (a `CString`) that outlives the call;
+                // this process created the object, so removing it strands nobody.
                 unsafe { libc::shm_unlink(cname.as_ptr()) };
             }
             return Err(format!("mmap {name}: {err}").into());
@@ -453,7 +455,9 @@ impl RawShm {
 
 impl Drop for RawShm {
     fn drop(&mut self) {
-        // SAFETY: our mapping; our name.
+        // SAFETY: `ptr`/`len` are the mapping `open` made, unmapped only here (the references
+        // `u32` hands out borrow `self`); `name` is set only for the object this process created,
+        // a NUL-terminated `CString`.
         unsafe {
             libc::munmap(self.ptr.cast(), self.len);
             if let Some(n) = &self.name {
@@ -870,7 +874,8 @@ impl Buf {
     }
 
     pub fn new(len: usize, seed: u8) -> Buf {
-        // SAFETY: a non-zero size.
+        // SAFETY: `layout` has a non-zero size (`len.max(1)`), as `alloc` requires; a NULL
+        // result is handled below.
         let p = unsafe { std::alloc::alloc(Self::layout(len)) };
         let Some(ptr) = std::ptr::NonNull::new(p) else {
             std::alloc::handle_alloc_error(Self::layout(len))

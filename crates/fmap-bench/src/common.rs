@@ -88,20 +88,23 @@ impl Shm {
 
     pub fn u64(&self, off: usize) -> &AtomicU64 {
         assert!(off + 8 <= CTL_SIZE && off % 8 == 0);
-        // SAFETY: as above.
+        // SAFETY: `off` is 8-aligned and the 8 bytes are inside the page-aligned mapping
+        // (asserted), which lives as long as `self`; the shared word is only accessed atomically.
         unsafe { &*(self.ptr.add(off) as *const AtomicU64) }
     }
 
     pub fn ptr(&self, off: usize) -> *mut u8 {
         assert!(off < CTL_SIZE);
-        // SAFETY: in bounds.
+        // SAFETY: `off < CTL_SIZE` (asserted): the result stays inside the mapping, as `add`
+        // requires.
         unsafe { self.ptr.add(off) }
     }
 }
 
 impl Drop for Shm {
     fn drop(&mut self) {
-        // SAFETY: our mapping.
+        // SAFETY: `ptr` is the `CTL_SIZE`-byte mapping `open` made, unmapped only here; the
+        // references `u32`/`u64` hand out borrow `self`, so none outlives it.
         unsafe { libc::munmap(self.ptr.cast(), CTL_SIZE) };
     }
 }
@@ -220,7 +223,7 @@ pub fn read_line(fd: i32) -> Res<String> {
 /// Writes one line to fd 1, unbuffered.
 pub fn say(line: &str) {
     let l = format!("{line}\n");
-    // SAFETY: writes our buffer to fd 1.
+    // SAFETY: `l` is a live buffer of `l.len()` bytes, which write(2) only reads.
     unsafe { libc::write(1, l.as_ptr().cast(), l.len()) };
 }
 

@@ -75,7 +75,8 @@ impl RawShared {
     }
 
     fn sem(&self) -> *mut libc::sem_t {
-        // SAFETY: in the page.
+        // SAFETY: `ptr` is the 4096-byte mapping `new` made: offset 128 (past the mutex at 0)
+        // is inside it, as `add` requires.
         unsafe { self.ptr.add(128).cast() }
     }
 
@@ -88,19 +89,23 @@ impl RawShared {
     }
 
     pub fn sem_post(&self) {
-        // SAFETY: an initialised semaphore.
+        // SAFETY: `sem()` is the semaphore `new` initialised with `sem_init`; it is destroyed
+        // and unmapped only when `self` is dropped.
         unsafe { libc::sem_post(self.sem()) };
     }
 
     pub fn sem_reset(&self) {
-        // SAFETY: as above; drains the count.
+        // SAFETY: the same initialised, live semaphore; `sem_trywait` never blocks, so the
+        // loop only drains the count.
         unsafe { while libc::sem_trywait(self.sem()) == 0 {} }
     }
 }
 
 impl Drop for RawShared {
     fn drop(&mut self) {
-        // SAFETY: our mapping, objects idle.
+        // SAFETY: `ptr` is the mapping `new` made, unmapped only here. `&mut self`: no call of
+        // this value's methods is using the mutex (unlocked after every lock) or the semaphore,
+        // so both are destroyed idle, once, before their memory goes.
         unsafe {
             libc::pthread_mutex_destroy(self.mutex());
             libc::sem_destroy(self.sem());

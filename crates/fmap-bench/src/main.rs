@@ -8,6 +8,10 @@
 //!
 //! The first process is pinned to CPU 0; every second process (`--child …`, this program
 //! re-executed) pins itself to CPU 1.
+// Every `unsafe` operation sits in an `unsafe {}` block, also inside an `unsafe fn`, and every
+// `unsafe` block says why it is sound in a `// SAFETY:` comment (CI denies clippy warnings).
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 mod bulk;
 mod common;
@@ -491,11 +495,13 @@ fn run(o: Opts) -> Res<()> {
             let name = inproc::shm_name("open");
             // SAFETY: create the raw name and keep it until the end of this block.
             let fd = unsafe { libc::shm_open(name.as_ptr(), libc::O_CREAT | libc::O_RDWR, 0o600) };
-            // SAFETY: our descriptor.
+            // SAFETY: ftruncate touches no memory of ours; `fd` is the descriptor just opened
+            // (a failed open's -1 only makes it fail with EBADF).
             unsafe { libc::ftruncate(fd, size as libc::off_t) };
             let l = inproc::each(iters, &mut || inproc::raw_open_cycle(&name, size));
             rows.push(lat_row("open", &case, RAWSHM, &l));
-            // SAFETY: our name and descriptor.
+            // SAFETY: `fd` and `name` are this block's own shm object, closed and unlinked once,
+            // after their last use; neither call touches memory of ours but the name's bytes.
             unsafe {
                 libc::close(fd);
                 libc::shm_unlink(name.as_ptr());

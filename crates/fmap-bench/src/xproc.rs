@@ -198,8 +198,11 @@ impl RawSyncPair {
             .create()
             .map_err(|e| format!("shared_memory create: {e}"))?;
         let base = shm.as_ptr();
-        // SAFETY: both events lie inside the fresh 4 KiB section (2 KiB apart).
+        // SAFETY: both events lie inside the fresh 4 KiB section (2 KiB apart), which `_shm`
+        // keeps mapped as long as the events; this one at its start.
         let (ping, _) = unsafe { RsEvent::new(base, true) }.map_err(|e| format!("{e}"))?;
+        // SAFETY: as above; `base + 2048` is inside the 4 KiB section (`add` stays in bounds),
+        // and the event there does not overlap the first one (an event is far below 2 KiB).
         let (pong, _) =
             unsafe { RsEvent::new(base.add(2048), true) }.map_err(|e| format!("{e}"))?;
         Ok(RawSyncPair {
@@ -216,8 +219,10 @@ impl RawSyncPair {
             .open()
             .map_err(|e| format!("shared_memory open: {e}"))?;
         let base = shm.as_ptr();
-        // SAFETY: the events were initialised there by the first process.
+        // SAFETY: the first process initialised an event at the start of this 4 KiB section
+        // (`create`), which `_shm` keeps mapped as long as the events.
         let (ping, _) = unsafe { RsEvent::from_existing(base) }.map_err(|e| format!("{e}"))?;
+        // SAFETY: likewise the second event, 2 KiB in (`add` stays inside the section).
         let (pong, _) =
             unsafe { RsEvent::from_existing(base.add(2048)) }.map_err(|e| format!("{e}"))?;
         Ok(RawSyncPair {
@@ -362,7 +367,7 @@ fn child_pp(p: Pp, total: usize, root: &Path) -> Res<()> {
         Pp::FmapEvent | Pp::FmapEventSpin | Pp::FmapSem | Pp::FmapSemSpin => {
             let pair = pair.as_ref().expect("objects");
             for _ in 0..total {
-                pair.wait_ping()?;
+                let _ = pair.wait_ping()?;
                 pair.signal_pong()?;
             }
         }
@@ -392,7 +397,7 @@ fn child_pp(p: Pp, total: usize, root: &Path) -> Res<()> {
             all.push(pair.ping());
             for _ in 0..total {
                 if p == Pp::WakeFmapOne {
-                    pair.wait_ping()?;
+                    let _ = pair.wait_ping()?;
                 } else {
                     let r = wait_any(&all, None)?;
                     if r != WaitResult::Signaled(all.len() - 1) {
@@ -567,7 +572,7 @@ fn run_pp(p: Pp, root: &Path, ns: &Namespace, shm: &Shm, count: usize) -> Res<Pp
             Pp::FmapEvent | Pp::FmapEventSpin | Pp::FmapSem | Pp::FmapSemSpin => {
                 let pair = pair.as_ref().expect("objects");
                 pair.signal_ping()?;
-                pair.wait_pong()?;
+                let _ = pair.wait_pong()?;
             }
             Pp::WakeFutex | Pp::WakeWaitv(_) => {
                 shm.u64(OFF_T0).store(monotonic_ns(), Release);
@@ -578,7 +583,7 @@ fn run_pp(p: Pp, root: &Path, ns: &Namespace, shm: &Shm, count: usize) -> Res<Pp
                 let pair = pair.as_ref().expect("objects");
                 shm.u64(OFF_T0).store(monotonic_ns(), Release);
                 pair.signal_ping()?;
-                pair.wait_pong()?;
+                let _ = pair.wait_pong()?;
             }
         }
         let el = t.elapsed().as_nanos() as f64;
@@ -622,7 +627,8 @@ fn child_abandon(kind: &str, root: &Path) -> Res<()> {
             return Err(format!("pthread_mutex_lock: {r}").into());
         }
         if r == libc::EOWNERDEAD {
-            // SAFETY: we own it.
+            // SAFETY: EOWNERDEAD means this thread now owns the (initialised, robust) mutex,
+            // which is what `pthread_mutex_consistent` requires.
             unsafe { libc::pthread_mutex_consistent(shm.ptr(OFF_PMUTEX).cast()) };
         }
     }
@@ -693,7 +699,8 @@ pub fn run_abandon(
             if r != libc::EOWNERDEAD {
                 return Err(format!("expected EOWNERDEAD, got {r}").into());
             }
-            // SAFETY: we own it now.
+            // SAFETY: EOWNERDEAD (checked above) means this thread now owns the initialised robust
+            // mutex: it may mark it consistent and unlock it.
             unsafe {
                 libc::pthread_mutex_consistent(shm.ptr(OFF_PMUTEX).cast());
                 libc::pthread_mutex_unlock(shm.ptr(OFF_PMUTEX).cast());

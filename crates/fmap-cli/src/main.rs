@@ -1,6 +1,10 @@
 //! `fmap`: see and drive named fmap objects (sections, mutexes, events, semaphores) from the
 //! shell. Everything it does goes through the `fmap` library; this crate only parses arguments
 //! and presents results.
+// Every `unsafe` operation sits in an `unsafe {}` block, also inside an `unsafe fn`, and every
+// `unsafe` block says why it is sound in a `// SAFETY:` comment (CI denies clippy warnings).
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 mod cmd;
 mod demo;

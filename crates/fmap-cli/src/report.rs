@@ -229,8 +229,8 @@ pub fn object_json(e: &Entry, schema: Option<&'static str>) -> ObjectJson {
         stale: !i.alive,
         creator_pid: i.creator_pid,
         owner_uid: i.owner_uid,
-        created_unix_ns: i.created_ns,
-        created: rfc3339(i.created_ns),
+        created_unix_ns: unix_ns(i.created),
+        created: rfc3339(unix_ns(i.created)),
         file: i.file.as_ref().map(|p| p.display().to_string()),
         state,
         holders: e
@@ -536,8 +536,8 @@ pub fn show_text(e: &Entry) -> String {
         "created",
         format!(
             "{} ({} ago) by pid {}",
-            rfc3339(i.created_ns),
-            age_of(i.created_ns),
+            rfc3339(unix_ns(i.created)),
+            age_of(unix_ns(i.created)),
             i.creator_pid
         ),
     );
@@ -562,4 +562,10 @@ pub fn show_text(e: &Entry) -> String {
         }
     }
     format!("{header}{out}")
+}
+
+/// Nanoseconds since the Unix epoch (0 before it), as the JSON schema and the text show them.
+fn unix_ns(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }

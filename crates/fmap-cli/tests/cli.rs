@@ -558,9 +558,11 @@ fn global_and_all_users_scopes() {
 /// The file of `name` in this namespace (SHA-256 of the part after the prefix, 32 hex digits).
 fn object_path(ns: &Ns, name: &str) -> std::path::PathBuf {
     let n = fmap::Name::parse(name).unwrap();
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::geteuid() };
     let dir = match n.scope() {
         fmap::Scope::Global => "fmap-global".to_owned(),
-        fmap::Scope::Local => format!("fmap-{}", unsafe { libc::geteuid() }),
+        fmap::Scope::Local => format!("fmap-{uid}"),
     };
     ns.root().join(dir).join(n.file_name())
 }
@@ -580,6 +582,7 @@ fn ls_shows_planted_entries_as_foreign() {
     std::fs::create_dir(&dir).unwrap();
     let junk = object_path(&ns, "Global\\squat-junk");
     std::fs::write(&junk, b"not an object").unwrap();
+    // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
     let other = 65533;
     let link_uid = if me == 0 {
@@ -1560,6 +1563,7 @@ fn bad_input_is_one_clear_line() {
 fn a_namespace_that_is_not_private_is_refused() {
     use std::os::unix::fs::PermissionsExt;
     let ns = Ns::new();
+    // SAFETY: geteuid has no preconditions and cannot fail.
     let uid = unsafe { libc::geteuid() };
     let dir = ns.root().join(format!("fmap-{uid}"));
     std::fs::create_dir(&dir).unwrap();

@@ -55,6 +55,10 @@
 // The exported functions' safety contract is the Win32 one, stated once above and summarised
 // per function; pointer use is confined to small `// SAFETY:`-commented blocks.
 #![allow(clippy::missing_safety_doc)]
+// Every `unsafe` operation sits in an `unsafe {}` block, also inside an `unsafe fn`, and every
+// `unsafe` block says why it is sound in a `// SAFETY:` comment (CI denies clippy warnings).
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod abi;
 pub mod objects;

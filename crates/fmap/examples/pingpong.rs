@@ -254,7 +254,8 @@ impl Shm {
     }
 
     fn u64(&self, off: usize) -> &AtomicU64 {
-        // SAFETY: as above.
+        // SAFETY: callers pass the 8-aligned `OFF_*` constants, all inside the 4096-byte
+        // mapping, which lives as long as `self`; the shared word is only accessed atomically.
         unsafe { &*(self.ptr.add(off) as *const AtomicU64) }
     }
 }
@@ -397,7 +398,7 @@ fn child(method: Method, total: usize) -> Res<()> {
         Method::FmapBlocking | Method::FmapSpin => {
             let (ping, pong) = events.as_ref().expect("events");
             for _ in 0..total {
-                ping.wait(None)?;
+                let _ = ping.wait(None)?;
                 pong.set()?;
             }
         }
@@ -575,13 +576,13 @@ fn run_method(
             Method::FmapBlocking | Method::FmapSpin => {
                 let (ping, pong) = events.as_ref().expect("events");
                 ping.set()?;
-                pong.wait(None)?;
+                let _ = pong.wait(None)?;
             }
             Method::FmapWait1 | Method::FmapWait64 => {
                 let (ping, pong) = events.as_ref().expect("events");
                 shm.u64(OFF_T0).store(monotonic_ns(), Release);
                 ping.set()?;
-                pong.wait(None)?;
+                let _ = pong.wait(None)?;
                 if i >= warmup {
                     lats.push(shm.u64(OFF_LAT).load(Acquire));
                 }

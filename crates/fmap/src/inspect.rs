@@ -7,10 +7,12 @@
 //! Processes of other users are visible only to root.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::store::header::{Kind, STATE_OFF};
+use crate::store::header::Kind;
 use crate::store::namespace::{runtime_fallback, Dir, Namespace, RUNTIME_BASE};
-use crate::sync::{OFF_A, OFF_B, OFF_OWNER, OFF_OWNER_PID, OFF_TOKEN};
+use crate::sync::{EventState, MutexState, SemaphoreState};
+use crate::sys::robust::{FUTEX_OWNER_DIED, TID_MASK};
 use crate::{Protection, Scope};
+use std::mem::offset_of;
 use std::path::PathBuf;
 
 // Listing and finding belong to this layer (they read object files from outside, without
@@ -154,6 +156,7 @@ impl Namespace {
 /// What [`Namespace::list`](crate::Namespace::list) and
 /// [`Namespace::find`](crate::Namespace::find) report about one object.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ObjectInfo {
     /// The full name (`Local\…` or `Global\…`).
     pub name: String,
@@ -165,8 +168,8 @@ pub struct ObjectInfo {
     pub alive: bool,
     /// The pid of the process that created the object.
     pub creator_pid: u32,
-    /// Creation time, in nanoseconds since the Unix epoch.
-    pub created_ns: u64,
+    /// When the object was created (as its creator's clock said).
+    pub created: std::time::SystemTime,
     /// The mapped file, for file-backed sections.
     pub file: Option<PathBuf>,
     /// The type-specific state.
@@ -219,6 +222,7 @@ pub enum ObjectState {
 /// [`Namespace::list_all_users_entries`](crate::Namespace::list_all_users_entries), so that
 /// one odd entry neither hides nor blocks the rest of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Foreign {
     /// The namespace directory it is in.
     pub scope: Scope,
@@ -280,6 +284,7 @@ impl std::fmt::Display for ForeignKind {
 
 /// Everything a listing found: see [`Namespace::list_entries`](crate::Namespace::list_entries).
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Listing {
     /// The objects (live ones, and stale ones not yet swept).
     pub objects: Vec<ObjectInfo>,
@@ -376,6 +381,7 @@ pub(crate) fn list_dir(dir: &Dir, scope: Scope, out: &mut Listing) -> Result<()>
 
 /// A process that holds an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Holder {
     /// Process id.
     pub pid: u32,
@@ -388,15 +394,18 @@ pub struct Holder {
     pub has_view: bool,
 }
 
-fn u32_at(b: &[u8], abs: usize) -> u32 {
-    let o = abs - STATE_OFF;
+// The state area `peek` returns starts at `STATE_OFF`, where the layouts of `crate::sync::state`
+// start: a field's offset in it is its `offset_of!`.
+
+/// The `u32` at offset `o` of the state area (0 past its end).
+fn u32_at(b: &[u8], o: usize) -> u32 {
     b.get(o..o + 4)
         .map(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]))
         .unwrap_or(0)
 }
 
-fn u64_at(b: &[u8], abs: usize) -> u64 {
-    let o = abs - STATE_OFF;
+/// The `u64` at offset `o` of the state area (0 past its end).
+fn u64_at(b: &[u8], o: usize) -> u64 {
     b.get(o..o + 8)
         .map(|x| {
             let mut a = [0u8; 8];
@@ -423,27 +432,30 @@ pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
             sec: h.sec,
         },
         Kind::Event => ObjectState::Event {
-            manual_reset: u32_at(&st, OFF_B) != 0,
-            signaled: u32_at(&st, OFF_A) != 0,
+            manual_reset: u32_at(&st, offset_of!(EventState, manual)) != 0,
+            signaled: u32_at(&st, offset_of!(EventState, signaled)) != 0,
         },
         Kind::Semaphore => ObjectState::Semaphore {
-            count: u32_at(&st, OFF_A) as i32,
-            maximum: u32_at(&st, OFF_B) as i32,
+            count: u32_at(&st, offset_of!(SemaphoreState, count)) as i32,
+            maximum: u32_at(&st, offset_of!(SemaphoreState, max)) as i32,
         },
         Kind::Mutex => {
-            let token = u32_at(&st, OFF_TOKEN);
-            let tid = token & 0x3FFF_FFFF;
-            let owner_died = token & 0x4000_0000 != 0;
-            let owner = (tid != 0 && u64_at(&st, OFF_OWNER) != 0)
-                .then(|| (u32_at(&st, OFF_OWNER_PID), tid));
+            // The token's lock word (the first word of the glibc mutex) in the robust-futex
+            // format: the owner thread id and the owner-died bit.
+            let token = u32_at(&st, offset_of!(MutexState, token));
+            let tid = token & TID_MASK;
+            let owner_died = token & FUTEX_OWNER_DIED != 0;
+            let owner = (tid != 0 && u64_at(&st, offset_of!(MutexState, owner)) != 0)
+                .then(|| (u32_at(&st, offset_of!(MutexState, owner_pid)), tid));
             ObjectState::Mutex {
                 owner,
                 recursion: if owner.is_some() {
-                    u32_at(&st, OFF_A)
+                    u32_at(&st, offset_of!(MutexState, recursion))
                 } else {
                     0
                 },
-                abandoned: tid == 0 && (owner_died || u32_at(&st, OFF_B) != 0),
+                abandoned: tid == 0
+                    && (owner_died || u32_at(&st, offset_of!(MutexState, abandoned)) != 0),
             }
         }
     };
@@ -457,7 +469,7 @@ pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
         size: h.size,
         alive,
         creator_pid: h.creator_pid,
-        created_ns: h.created_ns,
+        created: std::time::UNIX_EPOCH + std::time::Duration::from_nanos(h.created_ns),
         file,
         state,
         file_id,

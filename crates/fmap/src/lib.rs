@@ -1,7 +1,9 @@
 //! Win32-style named shared memory for Linux, with Windows' exact semantics and no daemon.
 //!
-//! ```no_run
+//! ```
 //! # fn main() -> fmap::Result<()> {
+//! # let _root = tempfile::tempdir_in("/dev/shm").unwrap(); // a private namespace root
+//! # std::env::set_var(fmap::ROOT_ENV, _root.path());
 //! use fmap::{Access, Mapping};
 //!
 //! // Process A: create (or open) a 64 KiB section called "Local\demo" and write to it.
@@ -14,6 +16,7 @@
 //! let view = section.map_view(Access::READ, 0, 0)?;
 //! let mut buf = [0u8; 5];
 //! view.read(0, &mut buf)?;
+//! # assert_eq!(&buf, b"hello");
 //! # Ok(()) }
 //! ```
 //!
@@ -82,6 +85,10 @@
 //!
 //! Every descriptor fmap opens is close-on-exec: a child that `exec`s inherits nothing.
 #![warn(missing_docs)]
+// Every `unsafe` operation sits in an `unsafe {}` block, also inside an `unsafe fn`, and every
+// `unsafe` block says why it is sound in a `// SAFETY:` comment (CI denies clippy warnings).
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 mod error;
 pub mod inspect;
@@ -108,6 +115,12 @@ pub use sync::mutex::{Mutex, MutexGuard};
 pub use sync::semaphore::Semaphore;
 pub use sync::state::STATE_LOCK_TIMEOUT;
 pub use sync::wait::{set_spin, wait_all, wait_any, wait_one, WaitResult, WaitTarget, Waitable};
+
+/// The Rust snippets of `README.md`, compiled and run by `cargo test --doc` like every other
+/// example here, so that what a reader copies from the README builds and does what it says.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
 
 /// Decodes `bytes` as an object file's header page and returns the object's name: the parser
 /// that every open runs on files other processes wrote. For fuzzing and the corpus replay test

@@ -1270,7 +1270,7 @@ fn duplicate_narrows_access() {
         ERROR_ACCESS_DENIED,
     );
     // try_clone keeps the same rights.
-    let c = r.try_clone().unwrap();
+    let c = r.clone();
     assert_eq!(c.access(), r.access());
     expect_err(
         c.map_view(Access::WRITE, 0, 0),
@@ -1735,14 +1735,16 @@ fn unmap_view_accepts_any_interior_address() {
         unsafe { unmap_view(base.add(delta)) }
             .unwrap_or_else(|e| panic!("unmap at base+{delta}: {e}"));
         // The view is gone: a second unmap, by any address, fails.
-        // SAFETY: the address is not dereferenced by unmap_view.
+        // SAFETY: the address is not dereferenced by unmap_view, and it is in no registered
+        // view now, so the call unmaps nothing.
         expect_err(
             unsafe { unmap_view(base) },
             ErrorKind::InvalidAddress,
             ERROR_INVALID_ADDRESS,
         );
+        // SAFETY: as above (`wrapping_add`: the view this pointed into is gone).
         expect_err(
-            unsafe { unmap_view(base.add(delta)) },
+            unsafe { unmap_view(base.wrapping_add(delta)) },
             ErrorKind::InvalidAddress,
             ERROR_INVALID_ADDRESS,
         );
@@ -1755,35 +1757,42 @@ fn unmap_view_of_a_non_view_is_invalid_address() {
     let t = Ns::new();
     let m = t.create("w", 0x1000).unwrap();
     let base = m.map_view(Access::READ, 0, 0).unwrap().into_raw();
-    // SAFETY (all calls below): unmap_view never dereferences the address.
+    // SAFETY: unmap_view never dereferences the address, and no registered view contains this
+    // one, so nothing is unmapped (the point of the test); the same holds for the next four.
     expect_err(
         unsafe { unmap_view(0xdeadbeef as *const u8) },
         ErrorKind::InvalidAddress,
         ERROR_INVALID_ADDRESS,
     );
+    // SAFETY: NULL is in no view: nothing is unmapped, nothing dereferenced.
     expect_err(
         unsafe { unmap_view(std::ptr::null()) },
         ErrorKind::InvalidAddress,
         ERROR_INVALID_ADDRESS,
     );
     let heap = Box::new([0u8; 64]);
+    // SAFETY: a heap address is in no view: nothing is unmapped, nothing dereferenced.
     expect_err(
         unsafe { unmap_view(heap.as_ptr()) },
         ErrorKind::InvalidAddress,
         ERROR_INVALID_ADDRESS,
     );
+    // SAFETY: as above; `add(10)` stays inside the 64-byte box.
     expect_err(
         unsafe { unmap_view(heap.as_ptr().add(10)) },
         ErrorKind::InvalidAddress,
         ERROR_INVALID_ADDRESS,
     );
     // Just past the end of a one-page view (nothing else can start there: views are 64K-aligned).
+    // SAFETY: one past the end of the mapped page is a valid `add`; it is in no view, so
+    // nothing is unmapped.
     expect_err(
         unsafe { unmap_view(base.add(0x1000)) },
         ErrorKind::InvalidAddress,
         ERROR_INVALID_ADDRESS,
     );
     // The wild unmaps did not disturb the real view.
+    // SAFETY: `base` is the registered view from `into_raw`, and nothing uses its memory after.
     unsafe { unmap_view(base) }.unwrap();
 }
 
@@ -1852,7 +1861,7 @@ fn flush_view_by_address() {
     let fbase = fm.map_view(Access::WRITE, 0, 0).unwrap().into_raw();
     // SAFETY: the view is live, writable and 0x2000 bytes long.
     unsafe { std::ptr::copy_nonoverlapping(b"flushed".as_ptr(), fbase.add(0x1000), 7) };
-    // SAFETY: as above.
+    // SAFETY: 0x1000 is inside the same live 0x2000-byte view, as `add` requires.
     fmap::flush_view(unsafe { fbase.add(0x1000) }, 7, false).unwrap();
     assert_eq!(&std::fs::read(&fp).unwrap()[0x1000..0x1007], b"flushed");
 
@@ -1938,7 +1947,7 @@ fn cloned_handles_keep_the_object_alive() {
         .unwrap()
         .write(0, b"c")
         .unwrap();
-    let c = m.try_clone().unwrap();
+    let c = m.clone();
     let d = m.duplicate(Access::READ).unwrap();
     drop(m);
     assert_eq!(
@@ -2953,6 +2962,7 @@ fn every_error_has_a_message_and_names_its_win32_code() {
             206,
         ),
         (
+            // SAFETY: no view contains this address, so nothing is unmapped or dereferenced.
             unsafe { unmap_view(0xdeadbeef as *const u8) }.unwrap_err(),
             ErrorKind::InvalidAddress,
             487,

@@ -30,11 +30,9 @@ struct Forked {
 /// it is only dropped.
 fn fork_child(child: impl FnOnce() -> R) -> Forked {
     let mut fds = [0i32; 2];
-    // SAFETY: `fds` is a valid array of two descriptors for pipe2 to fill.
-    assert_eq!(
-        unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) },
-        0
-    );
+    // SAFETY: `fds` is a valid, exclusively borrowed array of two descriptors for pipe2 to fill.
+    let r = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) };
+    assert_eq!(r, 0);
     let (rd, wr) = (fds[0], fds[1]);
     // SAFETY: the child only runs `child` (fmap calls and checks) and then `_exit`s.
     let pid = unsafe { libc::fork() };

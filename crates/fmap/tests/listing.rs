@@ -68,6 +68,7 @@ fn list_entries_marks_planted_entries_as_foreign_with_their_owner() {
     let _sock = std::os::unix::net::UnixListener::bind(&sock_path).unwrap();
     let copy = object_file(&ns, "Global\\squat-copy");
     std::fs::copy(object_file(&ns, "Global\\live"), &copy).unwrap();
+    // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
     let other = 65533;
     // As root, entries of another user: the owner reported is the entry's own (lstat).
@@ -254,15 +255,13 @@ impl Drop for Kid {
 /// names live in `/run/user/<uid>/fmap-…`, which `list_all_users` never looked at, so root's
 /// `fmap ls --all-users` missed that user's real objects.
 #[test]
+#[ignore = "needs root (switches to another user): cargo test -- --include-ignored as root"]
 fn all_users_listing_includes_the_local_fallback_of_a_squatted_user() {
     use std::io::BufRead;
     use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
     use std::process::Stdio;
-    if !is_root() {
-        eprintln!("skipped: needs root (CI runs as root)");
-        return;
-    }
+    common::require_root("it runs a process as another user and lists every user's namespaces");
     let root = shm_tempdir("fmap-listing-");
     std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
     let _rt = RuntimeDir::ensure(SQUATTED);

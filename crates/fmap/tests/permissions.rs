@@ -1,4 +1,5 @@
-//! Permissions across users (issue 7, requirement 3). Needs root, which CI has: the children
+//! Permissions across users (issue 7, requirement 3). Needs root, which CI has: the tests are
+//! `#[ignore]`d, and CI runs them as root with `cargo test -- --include-ignored`. The children
 //! are this test binary run again (`child_entry --exact`) with `setuid`/`setgid` to two
 //! unprivileged users, the *victim* (uid 65534, `nobody`) and the *attacker* (uid 65533).
 //!
@@ -16,7 +17,7 @@
 #[macro_use]
 mod common;
 
-use common::{child_command_at, is_root, object_file, ready_and_wait, shm_tempdir, R};
+use common::{child_command_at, object_file, ready_and_wait, shm_tempdir, R};
 use fmap::win32::*;
 use fmap::{Access, ErrorKind, Event, Mapping, MappingOptions, Mutex, Name, Namespace, Scope};
 use std::io::{BufRead, BufReader};
@@ -191,11 +192,9 @@ fn run(role: &str) -> R {
             std::fs::create_dir(object_file(&ns, "Global\\dir")).unwrap();
             let fifo = object_file(&ns, "Global\\fifo");
             let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-            // SAFETY: plain mkfifo on a NUL-terminated path.
-            check!(
-                unsafe { libc::mkfifo(c.as_ptr(), 0o444) } == 0,
-                "mkfifo failed"
-            );
+            // SAFETY: `c` is a NUL-terminated path that outlives the call; mkfifo only reads it.
+            let made = unsafe { libc::mkfifo(c.as_ptr(), 0o444) } == 0;
+            check!(made, "mkfifo failed");
             let junk = object_file(&ns, "Global\\junk");
             std::fs::write(&junk, vec![0xEEu8; 8192]).unwrap();
             std::fs::set_permissions(&junk, std::fs::Permissions::from_mode(0o444)).unwrap();
@@ -522,16 +521,14 @@ impl Proc {
     }
 }
 
-/// A namespace root every user can use (like `/dev/shm`: mode 1777); `None` (the test is
-/// skipped) unless running as root, which the tests need to change users.
-fn shared_root() -> Option<tempfile::TempDir> {
-    if !is_root() {
-        eprintln!("skipped: needs root (CI runs as root)");
-        return None;
-    }
+/// A namespace root every user can use (like `/dev/shm`: mode 1777). Fails the test unless
+/// running as root, which the tests need to change users (they are `#[ignore]`d for a plain
+/// `cargo test`; CI runs them as root with `--include-ignored`).
+fn shared_root() -> tempfile::TempDir {
+    common::require_root("it switches to other users");
     let d = shm_tempdir("fmap-perm-");
     std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
-    Some(d)
+    d
 }
 
 fn chown(p: &Path, uid: u32) {
@@ -539,10 +536,9 @@ fn chown(p: &Path, uid: u32) {
 }
 
 #[test]
+#[ignore = "needs root (switches to other users): cargo test -- --include-ignored as root"]
 fn local_objects_are_private() {
-    let Some(root) = shared_root() else {
-        return;
-    };
+    let root = shared_root();
     let mut victim = spawn("local-victim", VICTIM, root.path());
     victim.ready();
     spawn("local-attacker", ATTACKER, root.path()).finish("attacker");
@@ -550,10 +546,9 @@ fn local_objects_are_private() {
 }
 
 #[test]
+#[ignore = "needs root (switches to other users): cargo test -- --include-ignored as root"]
 fn global_objects_follow_the_directory_mode() {
-    let Some(root) = shared_root() else {
-        return;
-    };
+    let root = shared_root();
     // An administrator pre-creates Global\ for the victim, readable by everyone.
     let g = Namespace::at(root.path()).dir_path(Scope::Global);
     std::fs::create_dir(&g).unwrap();
@@ -572,10 +567,9 @@ fn global_objects_follow_the_directory_mode() {
 }
 
 #[test]
+#[ignore = "needs root (switches to other users): cargo test -- --include-ignored as root"]
 fn planted_files_in_global_are_refused_or_detected() {
-    let Some(root) = shared_root() else {
-        return;
-    };
+    let root = shared_root();
     let ns = Namespace::at(root.path());
     // fmap creates the shared Global\ directory (mode 0777) …
     drop(
@@ -603,10 +597,9 @@ fn planted_files_in_global_are_refused_or_detected() {
 /// path with its own rights and checked only device and inode (which `stat` gives anyone). A
 /// path is now followed only from a header that nobody but the caller or root can have written.
 #[test]
+#[ignore = "needs root (switches to other users): cargo test -- --include-ignored as root"]
 fn forged_file_backed_headers_never_redirect_a_write() {
-    let Some(root) = shared_root() else {
-        return;
-    };
+    let root = shared_root();
     let ns = Namespace::at(root.path());
     let secret = root.path().join("root-secret");
     std::fs::write(&secret, b"root-only data").unwrap();
@@ -692,14 +685,13 @@ fn forged_file_backed_headers_never_redirect_a_write() {
 /// runtime directory (`/run/user/<uid>`, which no other user can write); without one, the
 /// error is one line naming the squatter and the remedy.
 #[test]
+#[ignore = "needs root (switches to other users): cargo test -- --include-ignored as root"]
 fn squatted_local_namespace_is_not_denied() {
-    if shared_root().is_none() {
-        return;
-    }
+    common::require_root("it switches to other users");
     let rt = PathBuf::from(format!("/run/user/{VICTIM}"));
     let made_rt = !rt.exists();
     for squat in ["dir", "symlink", "fifo"] {
-        let root = shared_root().unwrap();
+        let root = shared_root();
         spawn_env("squat-planter", ATTACKER, root.path(), &[("SQUAT", squat)])
             .finish("squat-planter");
         if made_rt {
@@ -732,10 +724,9 @@ fn squatted_local_namespace_is_not_denied() {
 /// bucket byte of `.lock` hung root's first call in `Global\` (the first-use sweep waited for
 /// that byte) and `fmap gc`. Sweeping now only tries the lock.
 #[test]
+#[ignore = "needs root (switches to other users): cargo test -- --include-ignored as root"]
 fn another_users_bucket_lock_does_not_hang_the_namespace() {
-    let Some(root) = shared_root() else {
-        return;
-    };
+    let root = shared_root();
     drop(
         MappingOptions::new()
             .namespace(&Namespace::at(root.path()))

@@ -200,7 +200,7 @@ fn mutex_release_by_a_non_owner_fails() {
     let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
     // Nobody owns it.
     expect_err(m.release(), ErrorKind::NotOwner, ERROR_NOT_OWNER);
-    m.wait(Z).unwrap();
+    let _ = m.wait(Z).unwrap();
     let other = Mutex::open_in(&ns, "m", MUTEX_ALL_ACCESS).unwrap();
     std::thread::scope(|s| {
         s.spawn(|| {
@@ -255,7 +255,7 @@ fn mutex_create_on_existing_name_ignores_initial_owner() {
     });
     // Owned by this thread; another thread's create(initial_owner = true) neither takes nor
     // changes ownership.
-    m.wait(Z).unwrap();
+    let _ = m.wait(Z).unwrap();
     std::thread::scope(|s| {
         s.spawn(|| {
             let h = Mutex::create_in(&ns, Some("m"), true).unwrap();
@@ -487,7 +487,7 @@ fn abandonment_wakes_a_blocked_wait_any() {
 
     // A lower signaled index wins over an abandoned mutex, which stays abandoned.
     std::thread::scope(|s| {
-        s.spawn(|| m.wait(Z).unwrap()).join().unwrap();
+        let _ = s.spawn(|| m.wait(Z).unwrap()).join().unwrap();
     });
     e.set().unwrap();
     assert_eq!(wait_any(&[&e, &m], Z).unwrap(), WaitResult::Signaled(0));
@@ -497,7 +497,7 @@ fn abandonment_wakes_a_blocked_wait_any() {
 
     // Wait-all with an abandoned mutex: all acquired, reported as abandoned.
     std::thread::scope(|s| {
-        s.spawn(|| m.wait(Z).unwrap()).join().unwrap();
+        let _ = s.spawn(|| m.wait(Z).unwrap()).join().unwrap();
     });
     e.set().unwrap();
     match wait_all(&[&e, &m], Z).unwrap() {
@@ -519,7 +519,7 @@ fn abandonment_survives_a_failed_wait_all() {
     let x = Mutex::create_in(&ns, Some("x"), false).unwrap();
     let y = Mutex::create_in(&ns, Some("y"), false).unwrap();
     std::thread::scope(|s| {
-        s.spawn(|| x.wait(Z).unwrap()).join().unwrap();
+        let _ = s.spawn(|| x.wait(Z).unwrap()).join().unwrap();
         let keep = hold(s, &y, true);
         for _ in 0..10 {
             assert_eq!(wait_all(&[&x, &y], Z).unwrap(), WaitResult::TimedOut);
@@ -839,7 +839,7 @@ fn semaphore_release_rules() {
     assert_eq!(s.count().unwrap(), (3, 3));
     // Any thread may release; a release wakes blocked waiters (one unit each).
     for _ in 0..3 {
-        s.wait(Z).unwrap();
+        let _ = s.wait(Z).unwrap();
     }
     let done = std::sync::Mutex::new(HashSet::new());
     std::thread::scope(|s2| {
@@ -856,7 +856,7 @@ fn semaphore_release_rules() {
         );
         assert_eq!(s.count().unwrap(), (0, 3));
         assert_eq!(s.release(1).unwrap(), 0);
-        recv(&res, "last waiter");
+        let _ = recv(&res, "last waiter");
     });
     assert_eq!(s.count().unwrap(), (0, 3));
 }
@@ -1074,7 +1074,7 @@ fn unnamed_objects() {
         let m2 = Mutex::create_in(&ns, name, false).unwrap();
         assert!(!m1.already_existed() && !m2.already_existed());
         assert_eq!(m1.name(), None);
-        m1.wait(Z).unwrap();
+        let _ = m1.wait(Z).unwrap();
         std::thread::scope(|s| {
             s.spawn(|| {
                 // Distinct objects.
@@ -1157,7 +1157,7 @@ fn access_mutex_needs_synchronize_to_wait_but_not_to_release() {
     rw.release().unwrap();
     for right in [READ_CONTROL, SYNCHRONIZE, MUTANT_QUERY_STATE, DELETE] {
         let h = Mutex::open_in(&ns, "m", right).unwrap();
-        m.wait(Z).unwrap();
+        let _ = m.wait(Z).unwrap();
         h.release().unwrap();
         assert!(!m.is_owned_by_current_thread().unwrap());
     }
@@ -1324,7 +1324,7 @@ fn wait_any_returns_lowest_index_and_modifies_only_it() {
     m.release().unwrap();
     std::thread::scope(|s| {
         s.spawn(|| {
-            m.wait(Z).unwrap();
+            let _ = m.wait(Z).unwrap();
             assert_eq!(
                 wait_any(&[&s0, &m, &s2, &e3], Z).unwrap(),
                 WaitResult::Signaled(1)

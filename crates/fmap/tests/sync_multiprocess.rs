@@ -138,7 +138,7 @@ fn role_own_mutexes() -> R {
     let m5 = Mutex::create(Some("m5"), false).ctx("m5")?;
     check!(m5.wait(Z).ctx("m5")? == WaitResult::Signaled(0), "m5 busy");
     let mt = Mutex::create(Some("mt"), false).ctx("mt")?;
-    std::thread::scope(|s| {
+    let _ = std::thread::scope(|s| {
         s.spawn(|| mt.wait(Z).ctx("mt"))
             .join()
             .map_err(|_| "thread panicked".to_owned())

@@ -44,7 +44,8 @@ pub unsafe fn name_a(p: *const c_char) -> Result<Option<String>, u32> {
     if p.is_null() {
         return Ok(None);
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `p` is not NULL (returned above) and, by this function's contract, a
+    // NUL-terminated string: what `ansi_bytes` requires.
     let bytes = unsafe { ansi_bytes(p) };
     std::str::from_utf8(bytes)
         .map(|s| Some(s.to_owned()))
@@ -59,7 +60,8 @@ pub unsafe fn name_w(p: *const u16) -> Result<Option<String>, u32> {
     if p.is_null() {
         return Ok(None);
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `p` is not NULL (returned above) and, by this function's contract, a
+    // NUL-terminated wide string: what `wide_units` requires.
     let units = unsafe { wide_units(p) };
     String::from_utf16(units)
         .map(Some)
@@ -83,7 +85,8 @@ pub unsafe fn path_a(p: *const c_char) -> Result<PathBuf, u32> {
     if p.is_null() {
         return Err(ERROR_PATH_NOT_FOUND);
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `p` is not NULL (returned above) and, by this function's contract, a
+    // NUL-terminated string: what `ansi_bytes` requires.
     let bytes = unsafe { ansi_bytes(p) };
     if bytes.is_empty() {
         return Err(ERROR_PATH_NOT_FOUND);
@@ -99,7 +102,8 @@ pub unsafe fn path_w(p: *const u16) -> Result<PathBuf, u32> {
     if p.is_null() {
         return Err(ERROR_PATH_NOT_FOUND);
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `p` is not NULL (returned above) and, by this function's contract, a
+    // NUL-terminated wide string: what `wide_units` requires.
     let units = unsafe { wide_units(p) };
     if units.is_empty() {
         return Err(ERROR_PATH_NOT_FOUND);

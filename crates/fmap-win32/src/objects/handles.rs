@@ -63,7 +63,7 @@ pub unsafe extern "C" fn DuplicateHandle(
     let same = options & DUPLICATE_SAME_ACCESS != 0;
     let dup = match &*obj {
         Obj::Mapping(m) => if same {
-            m.try_clone()
+            Ok(m.clone())
         } else {
             m.duplicate(fmap::Access(access))
         }

@@ -67,7 +67,8 @@ pub unsafe extern "C" fn CreateFileMappingA(
     size_low: u32,
     name: *const c_char,
 ) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
+    // `name_a` requires.
     create(file, protect, size_high, size_low, unsafe { name_a(name) })
 }
 
@@ -82,7 +83,8 @@ pub unsafe extern "C" fn CreateFileMappingW(
     size_low: u32,
     name: *const u16,
 ) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
+    // `name_w` requires.
     create(file, protect, size_high, size_low, unsafe { name_w(name) })
 }
 
@@ -106,7 +108,8 @@ pub unsafe extern "C" fn OpenFileMappingA(
     _inherit: i32,
     name: *const c_char,
 ) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
+    // `name_a` requires.
     open(access, unsafe { name_a(name) })
 }
 
@@ -114,7 +117,8 @@ pub unsafe extern "C" fn OpenFileMappingA(
 /// `name` must be NULL or a NUL-terminated wide string.
 #[no_mangle]
 pub unsafe extern "C" fn OpenFileMappingW(access: u32, _inherit: i32, name: *const u16) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
+    // `name_w` requires.
     open(access, unsafe { name_w(name) })
 }
 

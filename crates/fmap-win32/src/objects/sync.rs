@@ -75,7 +75,8 @@ pub unsafe extern "C" fn CreateMutexA(
     initial_owner: i32,
     name: *const c_char,
 ) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
+    // `name_a` requires.
     create_mutex(initial_owner, unsafe { name_a(name) })
 }
 
@@ -87,7 +88,8 @@ pub unsafe extern "C" fn CreateMutexW(
     initial_owner: i32,
     name: *const u16,
 ) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
+    // `name_w` requires.
     create_mutex(initial_owner, unsafe { name_w(name) })
 }
 
@@ -95,7 +97,8 @@ pub unsafe extern "C" fn CreateMutexW(
 /// `name` must be NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn OpenMutexA(access: u32, _inherit: i32, name: *const c_char) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
+    // `name_a` requires.
     open_obj(unsafe { name_a(name) }, |n| {
         fmap::Mutex::open(n, access).map(Obj::Mutex)
     })
@@ -105,7 +108,8 @@ pub unsafe extern "C" fn OpenMutexA(access: u32, _inherit: i32, name: *const c_c
 /// `name` must be NULL or a NUL-terminated wide string.
 #[no_mangle]
 pub unsafe extern "C" fn OpenMutexW(access: u32, _inherit: i32, name: *const u16) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
+    // `name_w` requires.
     open_obj(unsafe { name_w(name) }, |n| {
         fmap::Mutex::open(n, access).map(Obj::Mutex)
     })
@@ -120,7 +124,8 @@ pub unsafe extern "C" fn CreateEventA(
     initial: i32,
     name: *const c_char,
 ) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
+    // `name_a` requires.
     create_event(manual, initial, unsafe { name_a(name) })
 }
 
@@ -133,7 +138,8 @@ pub unsafe extern "C" fn CreateEventW(
     initial: i32,
     name: *const u16,
 ) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
+    // `name_w` requires.
     create_event(manual, initial, unsafe { name_w(name) })
 }
 
@@ -141,7 +147,8 @@ pub unsafe extern "C" fn CreateEventW(
 /// `name` must be NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn OpenEventA(access: u32, _inherit: i32, name: *const c_char) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
+    // `name_a` requires.
     open_obj(unsafe { name_a(name) }, |n| {
         fmap::Event::open(n, access).map(Obj::Event)
     })
@@ -151,7 +158,8 @@ pub unsafe extern "C" fn OpenEventA(access: u32, _inherit: i32, name: *const c_c
 /// `name` must be NULL or a NUL-terminated wide string.
 #[no_mangle]
 pub unsafe extern "C" fn OpenEventW(access: u32, _inherit: i32, name: *const u16) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
+    // `name_w` requires.
     open_obj(unsafe { name_w(name) }, |n| {
         fmap::Event::open(n, access).map(Obj::Event)
     })
@@ -166,7 +174,8 @@ pub unsafe extern "C" fn CreateSemaphoreA(
     maximum: i32,
     name: *const c_char,
 ) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
+    // `name_a` requires.
     create_semaphore(initial, maximum, unsafe { name_a(name) })
 }
 
@@ -179,7 +188,8 @@ pub unsafe extern "C" fn CreateSemaphoreW(
     maximum: i32,
     name: *const u16,
 ) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
+    // `name_w` requires.
     create_semaphore(initial, maximum, unsafe { name_w(name) })
 }
 
@@ -187,7 +197,8 @@ pub unsafe extern "C" fn CreateSemaphoreW(
 /// `name` must be NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn OpenSemaphoreA(access: u32, _inherit: i32, name: *const c_char) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
+    // `name_a` requires.
     open_obj(unsafe { name_a(name) }, |n| {
         fmap::Semaphore::open(n, access).map(Obj::Semaphore)
     })
@@ -197,7 +208,8 @@ pub unsafe extern "C" fn OpenSemaphoreA(access: u32, _inherit: i32, name: *const
 /// `name` must be NULL or a NUL-terminated wide string.
 #[no_mangle]
 pub unsafe extern "C" fn OpenSemaphoreW(access: u32, _inherit: i32, name: *const u16) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
+    // `name_w` requires.
     open_obj(unsafe { name_w(name) }, |n| {
         fmap::Semaphore::open(n, access).map(Obj::Semaphore)
     })

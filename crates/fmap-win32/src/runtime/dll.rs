@@ -81,7 +81,8 @@ pub unsafe extern "C" fn LoadLibraryA(name: *const c_char) -> *mut c_void {
     if name.is_null() {
         return fail(ERROR_INVALID_PARAMETER, null_mut());
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is not NULL (returned above) and, by this function's contract, a
+    // NUL-terminated string: what `ansi_bytes` requires.
     load(unsafe { ansi_bytes(name) })
 }
 
@@ -92,7 +93,8 @@ pub unsafe extern "C" fn LoadLibraryW(name: *const u16) -> *mut c_void {
     if name.is_null() {
         return fail(ERROR_INVALID_PARAMETER, null_mut());
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is not NULL (returned above) and, by this function's contract, a
+    // NUL-terminated wide string: what `wide_units` requires.
     match String::from_utf16(unsafe { wide_units(name) }) {
         Ok(s) => load(s.as_bytes()),
         Err(_) => fail(ERROR_INVALID_NAME, null_mut()),

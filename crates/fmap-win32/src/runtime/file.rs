@@ -84,7 +84,8 @@ pub unsafe extern "C" fn CreateFileA(
     flags: u32,
     _template: Handle,
 ) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
+    // `path_a` requires.
     create(unsafe { path_a(name) }, access, share, disposition, flags)
 }
 
@@ -102,7 +103,8 @@ pub unsafe extern "C" fn CreateFileW(
     flags: u32,
     _template: Handle,
 ) -> Handle {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
+    // `path_w` requires.
     create(unsafe { path_w(name) }, access, share, disposition, flags)
 }
 
@@ -133,7 +135,8 @@ unsafe fn start_io(
     count: *mut u32,
     overlapped: *mut c_void,
 ) -> Result<Option<Arc<FileObj>>, u32> {
-    // SAFETY: NULL or writable (the caller's contract).
+    // SAFETY: `count` is NULL or valid for writing (this function's contract); `put`
+    // writes only through a non-NULL pointer.
     unsafe { put(count, 0) };
     if !overlapped.is_null() {
         return Err(ERROR_NOT_SUPPORTED);
@@ -176,13 +179,15 @@ pub unsafe extern "C" fn ReadFile(
             Ok(k) => done += k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
-                // SAFETY: NULL or writable.
+                // SAFETY: `read` is NULL or valid for writing (this function's contract); `put`
+                // writes only through a non-NULL pointer.
                 unsafe { put(read, done as u32) };
                 return fail(io_code(e), FALSE);
             }
         }
     }
-    // SAFETY: NULL or writable.
+    // SAFETY: `read` is NULL or valid for writing (this function's contract); `put`
+    // writes only through a non-NULL pointer.
     unsafe { put(read, done as u32) };
     TRUE
 }
@@ -209,7 +214,8 @@ pub unsafe extern "C" fn WriteFile(
     let data = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), n as usize) };
     match f.file.as_std().write_all(data) {
         Ok(()) => {
-            // SAFETY: NULL or writable.
+            // SAFETY: `written` is NULL or valid for writing (this function's contract); `put`
+            // writes only through a non-NULL pointer.
             unsafe { put(written, n) };
             TRUE
         }
@@ -290,7 +296,8 @@ pub unsafe extern "C" fn SetFilePointerEx(
 ) -> i32 {
     match seek(h, distance, method, None) {
         Ok(pos) => {
-            // SAFETY: NULL or writable.
+            // SAFETY: `new_pos` is NULL or valid for writing (this function's contract); `put`
+            // writes only through a non-NULL pointer.
             unsafe { put(new_pos, pos as i64) };
             TRUE
         }
@@ -308,7 +315,8 @@ fn size_of(h: Handle) -> Result<u64, u32> {
 pub unsafe extern "C" fn GetFileSize(h: Handle, high: *mut u32) -> u32 {
     match size_of(h) {
         Ok(s) => {
-            // SAFETY: NULL or writable.
+            // SAFETY: `high` is NULL or valid for writing (this function's contract); `put`
+            // writes only through a non-NULL pointer.
             unsafe { put(high, (s >> 32) as u32) };
             if s as u32 == INVALID_FILE_SIZE {
                 set_last_error(0);
@@ -325,7 +333,8 @@ pub unsafe extern "C" fn GetFileSize(h: Handle, high: *mut u32) -> u32 {
 pub unsafe extern "C" fn GetFileSizeEx(h: Handle, size: *mut i64) -> i32 {
     match size_of(h) {
         Ok(s) => {
-            // SAFETY: NULL or writable.
+            // SAFETY: `size` is NULL or valid for writing (this function's contract); `put`
+            // writes only through a non-NULL pointer.
             unsafe { put(size, s as i64) };
             TRUE
         }
@@ -366,7 +375,8 @@ fn delete(path: Result<PathBuf, u32>) -> i32 {
 /// `name` must be NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn DeleteFileA(name: *const c_char) -> i32 {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
+    // `path_a` requires.
     delete(unsafe { path_a(name) })
 }
 
@@ -374,7 +384,8 @@ pub unsafe extern "C" fn DeleteFileA(name: *const c_char) -> i32 {
 /// `name` must be NULL or a NUL-terminated wide string.
 #[no_mangle]
 pub unsafe extern "C" fn DeleteFileW(name: *const u16) -> i32 {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
+    // `path_w` requires.
     delete(unsafe { path_w(name) })
 }
 
@@ -400,7 +411,8 @@ fn temp_path() -> Vec<u8> {
 #[no_mangle]
 pub unsafe extern "C" fn GetTempPathA(n: u32, buf: *mut c_char) -> u32 {
     let p: Vec<c_char> = temp_path().into_iter().map(|b| b as c_char).collect();
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `buf` holds `n` writable elements or is NULL with `n` 0 (this function's
+    // contract), as `copy_out` requires.
     unsafe { copy_out(&p, buf, n) }
 }
 
@@ -411,6 +423,7 @@ pub unsafe extern "C" fn GetTempPathW(n: u32, buf: *mut u16) -> u32 {
     let p: Vec<u16> = String::from_utf8_lossy(&temp_path())
         .encode_utf16()
         .collect();
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `buf` holds `n` writable elements or is NULL with `n` 0 (this function's
+    // contract), as `copy_out` requires.
     unsafe { copy_out(&p, buf, n) }
 }

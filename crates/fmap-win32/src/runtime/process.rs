@@ -119,7 +119,8 @@ pub unsafe extern "C" fn CreateThread(
         );
     }
     let _ = rx.recv();
-    // SAFETY: NULL or writable, per the contract.
+    // SAFETY: `thread_id` is NULL or valid for writing (this function's contract); `put`
+    // writes only through a non-NULL pointer.
     unsafe { put(thread_id, task.id.load(SeqCst)) };
     table::opened(Obj::Thread(task))
 }
@@ -163,7 +164,8 @@ pub unsafe extern "C" fn GetExitCodeThread(h: Handle, code: *mut u32) -> i32 {
             _ => return fail(ERROR_INVALID_HANDLE, FALSE),
         }
     };
-    // SAFETY: NULL or writable, per the contract.
+    // SAFETY: `code` is NULL or valid for writing (this function's contract); `put`
+    // writes only through a non-NULL pointer.
     unsafe { put(code, c) };
     TRUE
 }
@@ -180,7 +182,8 @@ pub unsafe extern "C" fn GetExitCodeProcess(h: Handle, code: *mut u32) -> i32 {
             _ => return fail(ERROR_INVALID_HANDLE, FALSE),
         }
     };
-    // SAFETY: NULL or writable, per the contract.
+    // SAFETY: `code` is NULL or valid for writing (this function's contract); `put`
+    // writes only through a non-NULL pointer.
     unsafe { put(code, c) };
     TRUE
 }
@@ -543,11 +546,14 @@ pub unsafe extern "C" fn CreateProcessA(
     if flags & CREATE_SUSPENDED != 0 {
         return fail(ERROR_NOT_SUPPORTED, FALSE);
     }
-    // SAFETY (all blocks below): the strings are NULL or NUL-terminated, per the contract.
+    // SAFETY: only called when `app` is not NULL, and by the contract a non-NULL `app` is
+    // NUL-terminated; the bytes are copied before this function returns.
     let app_b = (!app.is_null()).then(|| unsafe { CStr::from_ptr(app) }.to_bytes().to_vec());
     let line = if cmdline.is_null() {
         app_b.as_deref().map(ansi_to_wide).unwrap_or_default()
     } else {
+        // SAFETY: `cmdline` is not NULL here, so NUL-terminated by the contract; the bytes are
+        // converted (copied) at once.
         ansi_to_wide(unsafe { CStr::from_ptr(cmdline) }.to_bytes())
     };
     // SAFETY: `env` is NULL or an environment block, per the contract.
@@ -555,6 +561,8 @@ pub unsafe extern "C" fn CreateProcessA(
         Ok(r) => r,
         Err(e) => return fail(e, FALSE),
     };
+    // SAFETY: only called when `dir` is not NULL; `path_a` needs NULL or a NUL-terminated
+    // string, which the contract guarantees.
     let dir = (!dir.is_null()).then(|| unsafe { crate::abi::text::path_a(dir) });
     let dir = match dir.transpose() {
         Ok(d) => d,
@@ -602,11 +610,13 @@ pub unsafe extern "C" fn CreateProcessW(
     if flags & CREATE_SUSPENDED != 0 {
         return fail(ERROR_NOT_SUPPORTED, FALSE);
     }
-    // SAFETY (all blocks below): the strings are NULL or NUL-terminated, per the contract.
+    // SAFETY: only called when `app` is not NULL; `wide_units` needs a non-NULL,
+    // NUL-terminated wide string, which the contract guarantees; the units are copied at once.
     let app_u = (!app.is_null()).then(|| unsafe { wide_units(app) }.to_vec());
     let line = if cmdline.is_null() {
         app_u.clone().unwrap_or_default()
     } else {
+        // SAFETY: `cmdline` is not NULL here, so NUL-terminated by the contract; copied at once.
         unsafe { wide_units(cmdline) }.to_vec()
     };
     // SAFETY: `env` is NULL or an environment block, per the contract.
@@ -614,6 +624,8 @@ pub unsafe extern "C" fn CreateProcessW(
         Ok(r) => r,
         Err(e) => return fail(e, FALSE),
     };
+    // SAFETY: only called when `dir` is not NULL; `path_w` needs NULL or a NUL-terminated wide
+    // string, which the contract guarantees.
     let dir = (!dir.is_null()).then(|| unsafe { crate::abi::text::path_w(dir) });
     let dir = match dir.transpose() {
         Ok(d) => d,

@@ -38,7 +38,8 @@ pub unsafe extern "C" fn MultiByteToWideChar(
         unsafe { std::slice::from_raw_parts(src.cast::<u8>(), len as usize) }
     };
     let units: Vec<u16> = String::from_utf8_lossy(bytes).encode_utf16().collect();
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `dst` holds `cap` elements when `cap` > 0 (this function's contract), as
+    // `write_units` requires.
     unsafe { write_units(&units, dst, cap) }
 }
 
@@ -73,7 +74,8 @@ pub unsafe extern "C" fn WideCharToMultiByte(
         unsafe { std::slice::from_raw_parts(src, len as usize) }
     };
     let bytes = String::from_utf16_lossy(units).into_bytes();
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `dst` holds `cap` elements when `cap` > 0 (this function's contract), as
+    // `write_units` requires.
     unsafe { write_units(&bytes, dst.cast::<u8>(), cap) }
 }
 
@@ -98,7 +100,8 @@ pub unsafe extern "C" fn lstrlenA(s: *const c_char) -> i32 {
     if s.is_null() {
         return 0;
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `s` is not NULL (returned above) and, by this function's contract, a
+    // NUL-terminated string: what `ansi_bytes` requires.
     unsafe { ansi_bytes(s) }.len() as i32
 }
 
@@ -109,7 +112,8 @@ pub unsafe extern "C" fn lstrlenW(s: *const u16) -> i32 {
     if s.is_null() {
         return 0;
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `s` is not NULL (returned above) and, by this function's contract, a
+    // NUL-terminated wide string: what `wide_units` requires.
     unsafe { wide_units(s) }.len() as i32
 }
 

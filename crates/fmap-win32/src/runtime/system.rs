@@ -61,6 +61,7 @@ pub unsafe extern "C" fn GetSystemInfo(info: *mut SystemInfo) {
         processor_level: 6,
         processor_revision: 0,
     };
-    // SAFETY: NULL or writable.
+    // SAFETY: `info` is NULL or valid for writing (this function's contract); `put`
+    // writes only through a non-NULL pointer.
     unsafe { put(info, v) };
 }

@@ -42,7 +42,8 @@ pub extern "C" fn GetTickCount64() -> u64 {
 /// `count` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn QueryPerformanceCounter(count: *mut i64) -> i32 {
-    // SAFETY: NULL or writable.
+    // SAFETY: `count` is NULL or valid for writing (this function's contract); `put`
+    // writes only through a non-NULL pointer.
     unsafe { put(count, clock_ns(libc::CLOCK_MONOTONIC) as i64) };
     TRUE
 }
@@ -51,7 +52,8 @@ pub unsafe extern "C" fn QueryPerformanceCounter(count: *mut i64) -> i32 {
 /// `freq` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn QueryPerformanceFrequency(freq: *mut i64) -> i32 {
-    // SAFETY: NULL or writable.
+    // SAFETY: `freq` is NULL or valid for writing (this function's contract); `put`
+    // writes only through a non-NULL pointer.
     unsafe { put(freq, 1_000_000_000) };
     TRUE
 }

@@ -1,6 +1,6 @@
 //! File-mapping objects (sections): `CreateFileMapping`, `OpenFileMapping`, `MapViewOfFile(Ex)`.
 //!
-//! A [`Mapping`] is one handle to a section. Cloning it ([`Mapping::try_clone`],
+//! A [`Mapping`] is one handle to a section. Cloning it (`Clone`,
 //! [`Mapping::duplicate`]) is `DuplicateHandle`: the new handle keeps the object alive on its
 //! own. Dropping it is `CloseHandle`; when the last handle anywhere is closed the name is gone,
 //! while [`View`]s keep the memory until they are unmapped.
@@ -38,8 +38,9 @@ const SEC_MASK: u32 = SEC_FILE
     | SEC_LARGE_PAGES;
 const PAGE_MASK: u32 = 0x7FF;
 
-/// One handle to a file-mapping object.
-#[derive(Debug)]
+/// One handle to a file-mapping object. Cloning it is `DuplicateHandle(…,
+/// DUPLICATE_SAME_ACCESS)`: another handle to the same object, which keeps it alive on its own.
+#[derive(Debug, Clone)]
 pub struct Mapping {
     section: Arc<Section>,
     access: Access,
@@ -100,6 +101,7 @@ impl<'a> MappingOptions<'a> {
     }
 
     /// The section's page protection (default [`Protection::ReadWrite`]).
+    #[must_use]
     pub fn protection(mut self, p: Protection) -> Self {
         self.protect = (self.protect & !PAGE_MASK) | p.to_win32();
         self
@@ -107,6 +109,7 @@ impl<'a> MappingOptions<'a> {
 
     /// Adds `SEC_*` attributes (`SEC_COMMIT` is the default; `SEC_RESERVE` skips committing the
     /// memory up front; `SEC_NOCACHE` and `SEC_WRITECOMBINE` are accepted and have no effect).
+    #[must_use]
     pub fn sec_flags(mut self, sec: u32) -> Self {
         self.protect |= sec;
         self
@@ -114,6 +117,7 @@ impl<'a> MappingOptions<'a> {
 
     /// The raw `flProtect` of `CreateFileMapping` (page protection OR-ed with `SEC_*`),
     /// validated exactly as Windows does.
+    #[must_use]
     pub fn flprotect(mut self, fl: u32) -> Self {
         self.protect = fl;
         self
@@ -121,24 +125,28 @@ impl<'a> MappingOptions<'a> {
 
     /// The maximum size. Pagefile sections are rounded up to whole pages; file-backed ones keep
     /// the exact size, and 0 means "the file's size".
+    #[must_use]
     pub fn size(mut self, size: u64) -> Self {
         self.size = size;
         self
     }
 
     /// Back the section by this file instead of the pagefile.
+    #[must_use]
     pub fn file(mut self, file: &'a File) -> Self {
         self.file = Some(file);
         self
     }
 
     /// The object name (`Local\x`, `Global\x` or `x`); an empty name makes an unnamed section.
+    #[must_use]
     pub fn name(mut self, name: &'a str) -> Self {
         self.name = Some(name);
         self
     }
 
     /// The namespace to create the name in (default: [`Namespace::default`]).
+    #[must_use]
     pub fn namespace(mut self, ns: &Namespace) -> Self {
         self.ns = Some(ns.clone());
         self
@@ -242,15 +250,6 @@ impl Mapping {
     /// The mapped file, for file-backed sections.
     pub fn file_path(&self) -> Option<&std::path::Path> {
         self.section.file.as_deref()
-    }
-
-    /// `DuplicateHandle(…, DUPLICATE_SAME_ACCESS)`: another handle to the same object.
-    pub fn try_clone(&self) -> Result<Mapping> {
-        Ok(Mapping {
-            section: self.section.clone(),
-            access: self.access,
-            existed: self.existed,
-        })
     }
 
     /// `DuplicateHandle` with a new `dwDesiredAccess`, checked against the object (not against

@@ -179,7 +179,9 @@ impl View {
     /// The caller must ensure nobody writes the bytes while the slice is alive (e.g. by
     /// holding a lock that every writer takes), and the view must be readable.
     pub unsafe fn as_slice(&self) -> &[u8] {
-        std::slice::from_raw_parts(self.ptr.as_ptr(), self.len)
+        // SAFETY: the mapping is `len` bytes, live as long as `self`; the caller promises that
+        // nobody writes it while the slice exists (see above).
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 
     /// The view's contents as a mutable byte slice.
@@ -190,7 +192,9 @@ impl View {
     /// while the slice is alive; the view must be writable.
     #[allow(clippy::mut_from_ref)]
     pub unsafe fn as_mut_slice(&self) -> &mut [u8] {
-        std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len)
+        // SAFETY: the mapping is `len` bytes, live as long as `self`; the caller promises that
+        // nobody else reads or writes it while the slice exists (see above).
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 
     fn check_range(&self, offset: usize, n: usize) -> Result<()> {
@@ -555,9 +559,9 @@ mod atomic_copy {
             // destination in bounds (`write_unaligned` needs no alignment).
             unsafe { out.add(k).write_unaligned((*w.add(k)).load(Relaxed)) };
         }
-        for i in head + words * 8..n {
+        for (i, d) in dst.iter_mut().enumerate().skip(head + words * 8) {
             // SAFETY: in bounds (caller).
-            dst[i] = unsafe { AtomicU8::from_ptr(src.add(i) as *mut u8) }.load(Relaxed);
+            *d = unsafe { AtomicU8::from_ptr(src.add(i) as *mut u8) }.load(Relaxed);
         }
     }
 

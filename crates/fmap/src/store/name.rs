@@ -60,6 +60,40 @@ pub struct Name {
 }
 
 impl Name {
+    /// `Local\{base}`: a name private to the calling user. `base` must not start with a
+    /// scope prefix (`Name::local("Global\\x")` is refused rather than taken as `Global\x`).
+    ///
+    /// ```
+    /// let n = fmap::Name::local("telemetry")?;
+    /// assert_eq!(n.to_string(), "Local\\telemetry");
+    /// # Ok::<(), fmap::Error>(())
+    /// ```
+    pub fn local(base: &str) -> Result<Name> {
+        Name::scoped(Scope::Local, base)
+    }
+
+    /// `Global\{base}`: a name every user of the machine shares.
+    ///
+    /// ```
+    /// let n = fmap::Name::global("ready")?;
+    /// assert_eq!(n.scope(), fmap::Scope::Global);
+    /// # Ok::<(), fmap::Error>(())
+    /// ```
+    pub fn global(base: &str) -> Result<Name> {
+        Name::scoped(Scope::Global, base)
+    }
+
+    fn scoped(scope: Scope, base: &str) -> Result<Name> {
+        let n = Name::parse(&format!("{}{base}", scope.prefix()))?;
+        if n.scope() != scope || n.base() != base {
+            bail!(
+                InvalidName,
+                "{base:?} is not a base name (it carries a scope prefix of its own)"
+            );
+        }
+        Ok(n)
+    }
+
     /// Parses a Win32 object name. See the module documentation for the rules.
     pub fn parse(name: &str) -> Result<Name> {
         if name.is_empty() {

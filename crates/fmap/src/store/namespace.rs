@@ -174,6 +174,7 @@ impl Namespace {
 
 /// What [`Namespace::sweep`] found and removed.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct SweepReport {
     /// The names of the removed objects (as stored in their headers, or the file name if the
     /// header was unreadable).

@@ -10,14 +10,18 @@
 //!   non-signaled; with nobody waiting the pulse is lost. In a wait-all, only the current state
 //!   counts (a pulse does not satisfy it), as Windows documents.
 
+//!
+//! The second half of this file is the event's protocol on its shared state
+//! ([`EventState`](state::EventState)): set, reset, pulse, and a wait's acquisition under the
+//! state lock; the wait engine (`wait.rs`) only calls these.
+
 use crate::error::Result;
 use crate::store::header::Kind;
 use crate::store::namespace::Namespace;
 use crate::sync::handle::{sync_handle_type, SyncHandle};
-use crate::sync::state::seq;
-use crate::sync::{
-    self, Page, StateGuard, WaitResult, OFF_A, OFF_B, OFF_C, OFF_D, OFF_D_FLAG, OFF_NWAITERS,
-};
+use crate::sync::state::{self, corrupt, newer, seq, wake_sleepers, StateGuard};
+use crate::sync::wait::Try;
+use crate::sync::{self, Page, WaitResult};
 use crate::win32::EVENT_MODIFY_STATE;
 use std::sync::atomic::Ordering::*;
 use std::time::Duration;
@@ -49,8 +53,7 @@ impl Event {
             Kind::Event,
             name,
             &|page: &Page| {
-                page.u32(OFF_A).store(initially_set as u32, Relaxed);
-                page.u32(OFF_B).store(manual_reset as u32, Relaxed);
+                init(page, manual_reset, initially_set);
                 Ok(())
             },
             None,
@@ -60,65 +63,31 @@ impl Event {
 
     /// Is it a manual-reset event?
     pub fn is_manual_reset(&self) -> Result<bool> {
-        Ok(self.h.page()?.u32(OFF_B).load(Relaxed) != 0)
+        Ok(state::event(self.h.page()?).manual.load(Relaxed) != 0)
     }
 
     /// Is it signaled now? (A snapshot: it may change at once.)
     pub fn is_set(&self) -> Result<bool> {
-        Ok(self.h.page()?.u32(OFF_A).load(SeqCst) != 0)
+        Ok(state::event(self.h.page()?).signaled.load(SeqCst) != 0)
     }
 
     /// `SetEvent`.
     pub fn set(&self) -> Result<()> {
         self.h.require(EVENT_MODIFY_STATE, "set the event")?;
-        let page = self.h.page()?;
-        {
-            let _g = StateGuard::lock(page)?;
-            sync::check_state(sync::SyncKind::Event, page)?;
-            page.u32(OFF_A).store(1, Relaxed);
-            let next = seq(page).load(Relaxed).wrapping_add(1);
-            if page.u32(OFF_B).load(Relaxed) != 0 {
-                page.u32(OFF_C).store(next, Relaxed);
-            }
-            seq(page).store(next, SeqCst);
-        }
-        wake(page);
-        Ok(())
+        set(self.h.page()?)
     }
 
     /// `ResetEvent`.
     pub fn reset(&self) -> Result<()> {
         self.h.require(EVENT_MODIFY_STATE, "reset the event")?;
-        let page = self.h.page()?;
-        let _g = StateGuard::lock(page)?;
-        sync::check_state(sync::SyncKind::Event, page)?;
-        page.u32(OFF_A).store(0, Relaxed);
-        Ok(())
+        reset(self.h.page()?)
     }
 
     /// `PulseEvent`: releases the threads waiting now (all of them, or one for an auto-reset
     /// event) and leaves the event non-signaled.
     pub fn pulse(&self) -> Result<()> {
         self.h.require(EVENT_MODIFY_STATE, "pulse the event")?;
-        let page = self.h.page()?;
-        {
-            // The release is recorded with a new sequence number; only threads that were
-            // already waiting (their snapshot is older) can claim it, so with nobody waiting
-            // the pulse is lost.
-            let _g = StateGuard::lock(page)?;
-            sync::check_state(sync::SyncKind::Event, page)?;
-            page.u32(OFF_A).store(0, Relaxed);
-            let next = seq(page).load(Relaxed).wrapping_add(1);
-            if page.u32(OFF_B).load(Relaxed) != 0 {
-                page.u32(OFF_C).store(next, Relaxed);
-            } else {
-                page.u32(OFF_D).store(next, Relaxed);
-                page.u32(OFF_D_FLAG).store(1, Relaxed);
-            }
-            seq(page).store(next, SeqCst);
-        }
-        wake(page);
-        Ok(())
+        pulse(self.h.page()?)
     }
 
     /// `WaitForSingleObject`.
@@ -127,8 +96,138 @@ impl Event {
     }
 }
 
-fn wake(page: &Page) {
-    if page.u32(OFF_NWAITERS).load(SeqCst) != 0 {
-        crate::sys::futex::wake_all(seq(page));
+// ------------------------------------------------------------------------------------------
+// The event protocol on the shared page
+// ------------------------------------------------------------------------------------------
+//
+// Every change happens under the state lock and is a single store, and a change that can
+// release waiters stores the new `seq` (under the lock, `SeqCst`) after the words it changed,
+// so a lock-free look (`might_be_available`) that follows a `seq` snapshot sees every change
+// made before the snapshot.
+
+/// The state of a new event, in its still private page.
+fn init(page: &Page, manual_reset: bool, initially_set: bool) {
+    let st = state::event(page);
+    st.signaled.store(initially_set as u32, Relaxed);
+    st.manual.store(manual_reset as u32, Relaxed);
+}
+
+/// Validates the event's state words, under its state lock. Any process with write access can
+/// store anything there (a hostile or buggy peer); values no operation can produce are
+/// reported as `ERROR_INVALID_DATA` instead of being acted on.
+pub(crate) fn validate(g: &StateGuard<'_>) -> Result<()> {
+    let st = state::event(g.page());
+    if ![&st.signaled, &st.manual, &st.pulse_pending]
+        .iter()
+        .all(|w| w.load(Relaxed) <= 1)
+    {
+        return Err(corrupt("event"));
+    }
+    Ok(())
+}
+
+/// `SetEvent`: signaled; a manual-reset event also records the release for the threads
+/// waiting now (even if it is reset before they run).
+pub(crate) fn set(page: &Page) -> Result<()> {
+    {
+        let g = StateGuard::lock(page)?;
+        validate(&g)?;
+        let st = state::event(page);
+        st.signaled.store(1, Relaxed);
+        let next = seq(page).load(Relaxed).wrapping_add(1);
+        if st.manual.load(Relaxed) != 0 {
+            st.release_seq.store(next, Relaxed);
+        }
+        seq(page).store(next, SeqCst);
+    }
+    wake_sleepers(page);
+    Ok(())
+}
+
+/// `ResetEvent`.
+pub(crate) fn reset(page: &Page) -> Result<()> {
+    let g = StateGuard::lock(page)?;
+    validate(&g)?;
+    state::event(page).signaled.store(0, Relaxed);
+    Ok(())
+}
+
+/// `PulseEvent`: the release is recorded with a new sequence number; only threads that were
+/// already waiting (their snapshot is older) can claim it, so with nobody waiting the pulse is
+/// lost.
+pub(crate) fn pulse(page: &Page) -> Result<()> {
+    {
+        let g = StateGuard::lock(page)?;
+        validate(&g)?;
+        let st = state::event(page);
+        st.signaled.store(0, Relaxed);
+        let next = seq(page).load(Relaxed).wrapping_add(1);
+        if st.manual.load(Relaxed) != 0 {
+            st.release_seq.store(next, Relaxed);
+        } else {
+            st.pulse_seq.store(next, Relaxed);
+            st.pulse_pending.store(1, Relaxed);
+        }
+        seq(page).store(next, SeqCst);
+    }
+    wake_sleepers(page);
+    Ok(())
+}
+
+/// Could the event at `page` be acquired? A lock-free look: `false` is only trusted together
+/// with a `seq` snapshot taken before it (a change after the snapshot makes the sleep return at
+/// once; a change before it is visible here, because every state change is stored before the
+/// `seq` store that publishes it). `since`: as for [`try_acquire`].
+#[inline]
+pub(crate) fn might_be_available(page: &Page, since: Option<u32>) -> bool {
+    let st = state::event(page);
+    st.signaled.load(SeqCst) != 0
+        || since.is_some_and(|s| {
+            if st.manual.load(Relaxed) != 0 {
+                newer(st.release_seq.load(SeqCst), s)
+            } else {
+                st.pulse_pending.load(SeqCst) != 0 && newer(st.pulse_seq.load(SeqCst), s)
+            }
+        })
+}
+
+/// A wait's attempt, under the state lock (validated). `since`: the `seq` snapshot from before
+/// the waiter last slept — a `Set` or `Pulse` after it releases the waiter even if the event
+/// is no longer signaled (manual reset: every such waiter; auto reset: one, for a pulse).
+#[inline]
+pub(crate) fn try_acquire(g: &StateGuard<'_>, since: Option<u32>) -> Try {
+    let st = state::event(g.page());
+    let manual = st.manual.load(Relaxed) != 0;
+    if st.signaled.load(Relaxed) != 0 {
+        if !manual {
+            st.signaled.store(0, Relaxed);
+        }
+        return Try::Got;
+    }
+    let Some(s) = since else { return Try::No };
+    if manual {
+        if newer(st.release_seq.load(Relaxed), s) {
+            return Try::Got;
+        }
+    } else if st.pulse_pending.load(Relaxed) != 0 && newer(st.pulse_seq.load(Relaxed), s) {
+        st.pulse_pending.store(0, Relaxed);
+        return Try::Got;
+    }
+    Try::No
+}
+
+/// For a wait-all, under the state lock: is the event signaled now? (Only the current state
+/// counts in a wait-all; a pulse does not satisfy it.)
+#[inline]
+pub(crate) fn is_set(g: &StateGuard<'_>) -> bool {
+    state::event(g.page()).signaled.load(Relaxed) != 0
+}
+
+/// A wait-all's commit, under the state lock after [`is_set`]: an auto-reset event resets.
+#[inline]
+pub(crate) fn consume(g: &StateGuard<'_>) {
+    let st = state::event(g.page());
+    if st.manual.load(Relaxed) == 0 {
+        st.signaled.store(0, Relaxed);
     }
 }

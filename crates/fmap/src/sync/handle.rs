@@ -7,7 +7,8 @@ use crate::store::header::{Header, Kind, HEADER_SIZE};
 use crate::store::name::Name;
 use crate::store::namespace::Namespace;
 use crate::store::object::{Object, Origin};
-use crate::sync::{init_robust, Page, SyncKind, WaitTarget, OFF_LOCK, OFF_TOKEN};
+use crate::sync::state;
+use crate::sync::{Page, SyncKind, WaitTarget};
 use crate::win32::*;
 use rustix::fs::FallocateFlags;
 use std::os::fd::BorrowedFd;
@@ -162,11 +163,12 @@ impl SyncHandle {
             rustix::fs::fallocate(fd, FallocateFlags::empty(), 0, HEADER_SIZE)
                 .map_err(|e| Error::os(e, format!("cannot create a {kind}")))?;
             let page = Page::map(fd)?;
-            // SAFETY: the page is fresh and private to this thread until the object is published.
+            // SAFETY: the page is fresh and private to this thread until the object is
+            // published: nobody uses its mutexes yet.
             unsafe {
-                init_robust(page.mutex(OFF_LOCK))?;
+                state::common(&page).lock.init()?;
                 if kind == Kind::Mutex {
-                    init_robust(page.mutex(OFF_TOKEN))?;
+                    state::mutex(&page).token.init()?;
                 }
             }
             init(&page)?;

@@ -3,26 +3,39 @@
 //!
 //! # State
 //!
-//! A mutex, event or semaphore is an object file (see [`crate::store::object`]) whose header page holds,
-//! from offset 1024:
+//! A mutex, event or semaphore is an object file (see [`crate::store::object`]) whose header
+//! page holds, from offset 1024, the `#[repr(C)]` layouts of `state.rs` (`SyncState`, then per
+//! type `MutexState`, `EventState`, `SemaphoreState`; every offset is checked at compile time):
 //!
 //! | offset | field |
 //! |---|---|
-//! | 1024 | `state_lock`: glibc robust, process-shared `pthread_mutex_t` |
+//! | 1024 | `lock`: the state lock, a glibc robust, process-shared `pthread_mutex_t` |
 //! | 1088 | `seq`: futex word, bumped after every change that can make the object available |
 //! | 1092 | `nwaiters`: sleepers registered on `seq` |
 //! | 1096 | `all_hint`: wait-all waiters currently working on this object |
-//! | 1104.. | type-specific words (below) |
-//! | 1152 | mutex only: `token`, a glibc robust process-shared `pthread_mutex_t` held by the owner thread |
+//! | 1104 | mutex `recursion` · event `signaled` · semaphore `count` |
+//! | 1108 | mutex `abandoned` · event `manual` · semaphore `max` |
+//! | 1112 | event `release_seq` (manual reset: the `seq` of the last Set or Pulse) |
+//! | 1116 | event `pulse_seq` (auto reset: the `seq` of the last Pulse) |
+//! | 1120 | event `pulse_pending` (auto reset: that pulse is unclaimed) |
+//! | 1128 | mutex `owner`: owner id (process nonce << 32 \| thread id), 0 = none |
+//! | 1136 | mutex `owner_pid` (for inspection only) |
+//! | 1152 | mutex `token`, a glibc robust process-shared `pthread_mutex_t` held by the owner thread |
 //!
-//! Events (`signaled`, `manual`, `release_seq`, `pulse`) change only under `state_lock`, and so
-//! do semaphore decrements; a semaphore release adds to `count` with one compare-exchange
-//! without the lock (like `sem_post`), so under the lock a count can only grow. Every change is a
-//! single store or atomic read-modify-write, so a process killed while holding the lock leaves a
-//! consistent state, and the next locker (told `EOWNERDEAD` by glibc) marks the lock consistent
-//! and goes on. A state lock is only ever held for a few instructions, so nobody waits for one
-//! longer than [`STATE_LOCK_TIMEOUT`] (a peer may have written a made-up owner into it): a
-//! wait whose deadline comes first times out, anything else fails with `ERROR_INVALID_DATA`.
+//! Each type's transitions on its state are in its own file (`mutex.rs`, `event.rs`,
+//! `semaphore.rs`); `wait.rs` is the generic engine that calls them, and `state.rs`'s
+//! `signal` (with its two variants) is the one signal-and-wake every primitive uses.
+//!
+//! Events (`signaled`, `manual`, `release_seq`, `pulse_seq`, `pulse_pending`) change only under
+//! the state `lock`, and so do semaphore decrements; a semaphore release adds to `count` with
+//! one compare-exchange without the lock (like `sem_post`), so under the lock a count can only
+//! grow. Every change is a single store or atomic read-modify-write, so a process killed while
+//! holding the lock leaves a consistent state, and the next locker (told `EOWNERDEAD` by glibc)
+//! marks the lock consistent and goes on. A state lock is only ever held for a few
+//! instructions, so nobody waits for one longer than
+//! [`STATE_LOCK_TIMEOUT`](state::STATE_LOCK_TIMEOUT) (a peer may have written a made-up owner
+//! into it): a wait whose deadline comes first times out, anything else fails with
+//! `ERROR_INVALID_DATA`.
 //! The uncontended path is one `pthread_mutex_trylock`, without a clock read.
 //!
 //! A mutex is owned by the thread that holds its `token`. Acquiring is `pthread_mutex_trylock` on
@@ -34,7 +47,7 @@
 //!
 //! # Wait-all atomicity
 //!
-//! A wait-all takes the `state_lock`s of all its objects in one global order (device and inode
+//! A wait-all takes the state locks of all its objects in one global order (device and inode
 //! of the object files), so it excludes every event and semaphore operation and every other
 //! wait-all on those objects (semaphore releases only add to a count the wait-all found
 //! positive, which keeps it positive). Mutex acquirers do not take state locks; the wait-all therefore
@@ -63,7 +76,6 @@ pub(crate) mod wait;
 
 // The sync layer's internal interface, for its own files and the layers above.
 pub(crate) use crate::sys::page::Page;
-pub(crate) use crate::sys::robust::init_robust;
 pub(crate) use mutex::{owned_by_me, try_mutex, try_mutex_until, TryOutcome};
-pub(crate) use state::*;
+pub(crate) use state::{EventState, LockUntil, MutexState, SemaphoreState};
 pub(crate) use wait::*;

@@ -1,24 +1,24 @@
 //! Named mutexes (`CreateMutex`, `OpenMutex`, `ReleaseMutex`): owned by a thread, recursive,
 //! and abandoned — reported to the next owner — when the owning thread exits or its process
 //! dies, including by `SIGKILL`. See [`crate::sync`] for how.
+//!
+//! The second half of this file is the mutex's protocol on its shared state ([`MutexState`]):
+//! every transition of a mutex — acquiring (try, claim), releasing (release, give back),
+//! abandoning, a wait-all's transient hold of the token, and what a sleeper watches — the wait
+//! engine (`wait.rs`) only calls these.
 
-use crate::error::bail;
-use crate::error::Result;
+use crate::error::{bail, Error, ErrorKind, Result};
 use crate::store::header::Kind;
 use crate::store::namespace::Namespace;
 use crate::store::object::Object;
 use crate::sync::handle::{sync_handle_type, SyncHandle};
-use crate::sync::state::seq;
-use crate::sync::state::{
-    LockUntil, StateGuard, OFF_A, OFF_ALL_HINT, OFF_B, OFF_NWAITERS, OFF_OWNER, OFF_OWNER_PID,
-    OFF_TOKEN,
-};
+use crate::sync::state::{self, signal, signal_if_waiters, LockUntil, MutexState, StateGuard};
 use crate::sync::wait::Try;
 use crate::sync::{self, WaitResult};
-use crate::sys::futex;
+use crate::sys::futex::Expect;
 use crate::sys::page::Page;
 use crate::sys::proc::{me, nonce};
-use crate::sys::robust::{trylock, Lock, TID_MASK};
+use crate::sys::robust::{fence_after_unlock, Lock, FUTEX_WAITERS, TID_MASK};
 use std::marker::PhantomData;
 use std::sync::atomic::{fence, Ordering::*};
 use std::time::Duration;
@@ -40,6 +40,7 @@ sync_handle_type!(Mutex, Kind::Mutex, "OpenMutex");
 /// assert_send::<fmap::MutexGuard<'static>>();
 /// ```
 #[derive(Debug)]
+#[must_use = "the mutex is released as soon as the guard is dropped"]
 pub struct MutexGuard<'a> {
     mutex: &'a Mutex,
     abandoned: bool,
@@ -166,6 +167,36 @@ impl Drop for MutexGuard<'_> {
 // The mutex protocol on the shared page
 // ------------------------------------------------------------------------------------------
 
+/// Takes the token of the mutex at `page` by `trylock`, after checking its type.
+#[inline]
+pub(crate) fn take_token(page: &Page) -> Result<Lock> {
+    let token = &state::mutex(page).token;
+    token.check_kind("ownership token")?;
+    token.trylock().map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!(
+                "a mutex's ownership token is unusable ({})",
+                std::io::Error::from_raw_os_error(e)
+            ),
+        )
+    })
+}
+
+/// The recursion count of a mutex this thread owns, if one more level fits
+/// (`ERROR_MUTANT_LIMIT_EXCEEDED` if not).
+#[inline]
+fn recursion_room(st: &MutexState) -> Result<u32> {
+    let r = st.recursion.load(Relaxed);
+    if r >= i32::MAX as u32 {
+        bail!(
+            MutantLimitExceeded,
+            "the mutex's recursion count would overflow"
+        );
+    }
+    Ok(r)
+}
+
 /// Tries to acquire the mutex at `page` for this thread, without sleeping.
 #[inline]
 pub(crate) fn try_mutex(page: &Page) -> Result<Try> {
@@ -177,30 +208,23 @@ pub(crate) fn try_mutex(page: &Page) -> Result<Try> {
 /// deadline in `until` passed before it got it.
 #[inline]
 pub(crate) fn try_mutex_until(page: &Page, until: LockUntil) -> Result<Option<Try>> {
-    let token = page.mutex(OFF_TOKEN);
+    let st = state::mutex(page);
     // The common case first: a free token. (A token this thread already holds makes the
     // normal-type trylock fail with EBUSY, and the recursion check below takes over.)
-    let mut attempt = trylock(token)?;
+    let mut attempt = take_token(page)?;
     if attempt == Lock::Busy && owned_by_me(page) {
-        let rec = page.u32(OFF_A);
-        let r = rec.load(Relaxed);
-        if r >= i32::MAX as u32 {
-            bail!(
-                MutantLimitExceeded,
-                "the mutex's recursion count would overflow"
-            );
-        }
-        rec.store(r + 1, Relaxed);
+        let r = recursion_room(st)?;
+        st.recursion.store(r + 1, Relaxed);
         return Ok(Some(Try::Got));
     }
     if attempt == Lock::Busy {
         fence(SeqCst);
-        if page.u32(OFF_ALL_HINT).load(SeqCst) != 0 {
+        if st.common.all_hint.load(SeqCst) != 0 {
             // A wait-all may hold the token transiently under the state lock: look again there.
             let Some(_g) = StateGuard::lock_until(page, until)? else {
                 return Ok(None);
             };
-            attempt = trylock(token)?;
+            attempt = take_token(page)?;
         }
     }
     Ok(Some(match attempt {
@@ -217,25 +241,23 @@ pub(crate) fn try_mutex_until(page: &Page, until: LockUntil) -> Result<Option<Tr
 #[inline]
 pub(crate) fn owned_by_me(page: &Page) -> bool {
     let me = me();
-    page.u64(OFF_OWNER).load(Relaxed) == me
-        && page.u32(OFF_TOKEN).load(Relaxed) & TID_MASK == me as u32 & TID_MASK
+    let st = state::mutex(page);
+    st.owner.load(Relaxed) == me && st.token.word().load(Relaxed) & TID_MASK == me as u32 & TID_MASK
 }
 
 /// After taking the token: record ownership; report abandonment once.
 #[inline]
 pub(crate) fn claim_mutex(page: &Page, owner_died: bool) -> Try {
-    let owner = page.u64(OFF_OWNER);
-    let abandoned = page.u32(OFF_B);
-    if owner_died && owner.load(Relaxed) != 0 {
+    let st = state::mutex(page);
+    if owner_died && st.owner.load(Relaxed) != 0 {
         // The previous owner completed its acquisition and died holding the mutex.
-        abandoned.store(1, Relaxed);
+        st.abandoned.store(1, Relaxed);
     }
-    owner.store(me(), Relaxed);
-    page.u32(OFF_OWNER_PID)
-        .store(crate::sys::proc::current_pid(), Relaxed);
-    page.u32(OFF_A).store(1, Relaxed);
-    if abandoned.load(Relaxed) != 0 {
-        abandoned.store(0, Relaxed);
+    st.owner.store(me(), Relaxed);
+    st.owner_pid.store(crate::sys::proc::current_pid(), Relaxed);
+    st.recursion.store(1, Relaxed);
+    if st.abandoned.load(Relaxed) != 0 {
+        st.abandoned.store(0, Relaxed);
         Try::Abandoned
     } else {
         Try::Got
@@ -250,7 +272,7 @@ pub(crate) fn release_mutex(page: &Page) -> Result<()> {
     if !owned_by_me(page) {
         bail!(NotOwner, "the calling thread does not own the mutex");
     }
-    let rec = page.u32(OFF_A);
+    let rec = &state::mutex(page).recursion;
     let r = rec.load(Relaxed);
     if r > 1 {
         rec.store(r - 1, Relaxed);
@@ -264,21 +286,106 @@ pub(crate) fn release_mutex(page: &Page) -> Result<()> {
 /// if there are any.
 #[inline]
 pub(crate) fn give_back_token(page: &Page) {
-    page.u64(OFF_OWNER).store(0, Relaxed);
+    let st = state::mutex(page);
+    st.owner.store(0, Relaxed);
     // SAFETY: the calling thread holds the token (its callers checked `owned_by_me`).
-    unsafe { libc::pthread_mutex_unlock(page.mutex(OFF_TOKEN)) };
+    unsafe { st.token.unlock() };
     // Wake sleepers only if there are any. A waiter registers in `nwaiters` (SeqCst) and then
-    // compares the token word with the value it saw before its failed attempt; the unlock (a
-    // locked exchange, a full barrier on x86) precedes our read of `nwaiters`, so either we
-    // see the waiter or it sees the released token (see `sleep`).
-    #[cfg(target_arch = "x86_64")]
-    std::sync::atomic::compiler_fence(SeqCst);
-    #[cfg(not(target_arch = "x86_64"))]
-    fence(SeqCst);
-    if page.u32(OFF_NWAITERS).load(SeqCst) != 0 {
-        seq(page).fetch_add(1, SeqCst);
-        futex::wake_all(seq(page));
+    // compares the token word with the value it saw before its failed attempt; the unlock
+    // precedes our read of `nwaiters` (the fence), so either we see the waiter or it sees the
+    // released token (see `wait::sleep`).
+    fence_after_unlock();
+    signal_if_waiters(page);
+}
+
+// The wait engine's view of a mutex: a wait-all's steps under the state locks, and what a
+// sleeper watches.
+
+/// For a wait-all, before anything is acquired: one more level of a mutex this thread owns
+/// must fit.
+#[inline]
+pub(crate) fn check_recursion_if_mine(page: &Page) -> Result<()> {
+    if owned_by_me(page) {
+        recursion_room(state::mutex(page))?;
     }
+    Ok(())
+}
+
+/// The token word now (`SeqCst`): what a failed attempt records for the sleep to watch.
+#[inline]
+pub(crate) fn token_word(page: &Page) -> u32 {
+    state::mutex(page).token.word().load(SeqCst)
+}
+
+/// A token value no thread holds (thread ids stay below it): recorded for a token that was
+/// taken between a wait-all's look and its `trylock`, so that the sleep returns at once and
+/// the next attempt records the real one.
+pub(crate) const TOKEN_UNSEEN: u32 = TID_MASK;
+
+/// Could a wait-all take the mutex, given its token word `tok`? (Free, or already ours.)
+#[inline]
+pub(crate) fn free_or_mine(page: &Page, tok: u32) -> bool {
+    owned_by_me(page) || tok & TID_MASK == 0
+}
+
+/// Gives back a token a wait-all took transiently (`how`: what its `trylock` got) because
+/// another of its objects was busy; under the mutex's state lock.
+pub(crate) fn put_back_token(g: &StateGuard<'_>, how: Lock) {
+    let page = g.page();
+    let st = state::mutex(page);
+    if how == Lock::OwnerDied && st.owner.load(Relaxed) != 0 {
+        // Keep the abandonment for whoever really acquires it.
+        st.abandoned.store(1, Relaxed);
+    }
+    // SAFETY: the wait-all took this token (`how` is what its trylock got) and still holds it.
+    unsafe { st.token.unlock() };
+    signal(page);
+}
+
+/// A wait-all's commit of a mutex it already owns: one more level (overflow was ruled out by
+/// [`check_recursion_if_mine`]).
+#[inline]
+pub(crate) fn recurse(page: &Page) {
+    let rec = &state::mutex(page).recursion;
+    rec.store(rec.load(Relaxed) + 1, Relaxed);
+}
+
+/// For a sleeper: has the mutex's token changed since the failed attempt that saw `tok`? A
+/// *free* token (thread id 0), or one held by another thread than then, counts (the
+/// `FUTEX_WAITERS` bit, which waiters set, does not). A token that was free at the attempt: a
+/// wait-any (`all` false) retries at once (it was released right after its trylock failed); a
+/// wait-all is not waiting for it.
+#[inline]
+pub(crate) fn token_changed(page: &Page, tok: u32, all: bool) -> bool {
+    if tok & TID_MASK == 0 {
+        !all
+    } else {
+        let now = token_word(page);
+        now & TID_MASK == 0 || (now ^ tok) & !FUTEX_WAITERS != 0
+    }
+}
+
+/// For a sleeper: asks the kernel to wake it if the owner dies, by setting `FUTEX_WAITERS` on
+/// a token owned by another thread. Returns the token word to sleep on and the value it is
+/// expected to hold, or `None` if the mutex is ours or free. (A free token, or one whose owner changed, is caught by the sleeper's last
+/// look; a compare-exchange that fails because another waiter set the bit first is retried.)
+pub(crate) fn watch_owner(page: &Page) -> Option<Expect<'_>> {
+    if owned_by_me(page) {
+        return None;
+    }
+    let w = state::mutex(page).token.word();
+    let mut v = w.load(SeqCst);
+    while v & TID_MASK != 0 {
+        let want = v | FUTEX_WAITERS;
+        if v == want {
+            break;
+        }
+        match w.compare_exchange(v, want, SeqCst, SeqCst) {
+            Ok(_) => v = want,
+            Err(now) => v = now,
+        }
+    }
+    (v & TID_MASK != 0).then_some(Expect { word: w, value: v })
 }
 
 /// Ends the calling thread's ownership of the mutex at `page` when its last handle anywhere
@@ -286,15 +393,16 @@ pub(crate) fn give_back_token(page: &Page) {
 /// token, which also removes it from this thread's robust list. The caller checked
 /// [`owned_by_me`].
 pub(crate) fn abandon_on_close(page: &Page) {
-    page.u32(OFF_B).store(1, Relaxed);
-    page.u32(OFF_A).store(0, Relaxed);
+    let st = state::mutex(page);
+    st.abandoned.store(1, Relaxed);
+    st.recursion.store(0, Relaxed);
     give_back_token(page);
 }
 
 /// Is the mutex at `page` owned by a thread of this process? (Then the page must never be
 /// unmapped: the kernel may still walk the owner's robust list into it.)
 pub(crate) fn owned_by_this_process(page: &Page) -> bool {
-    (page.u64(OFF_OWNER).load(Relaxed) >> 32) as u32 == nonce()
+    (state::mutex(page).owner.load(Relaxed) >> 32) as u32 == nonce()
 }
 
 /// The last-close hook of a mutex's page (see [`crate::store::object::LastClose`]).

@@ -1,11 +1,17 @@
 //! Named semaphores (`CreateSemaphore`, `OpenSemaphore`, `ReleaseSemaphore`): a count in
 //! `[0, maximum]`; each satisfied wait takes one; any thread or process may release.
+//!
+//! The second half of this file is the semaphore's protocol on its shared state
+//! ([`SemaphoreState`](state::SemaphoreState)): release (lock-free), and a wait's acquisition
+//! under the state lock; the wait engine (`wait.rs`) only calls these.
 
 use crate::error::{bail, Result};
 use crate::store::header::Kind;
 use crate::store::namespace::Namespace;
 use crate::sync::handle::{sync_handle_type, SyncHandle};
-use crate::sync::{self, Page, WaitResult, OFF_A, OFF_B};
+use crate::sync::state::{self, corrupt, signal_if_waiters, StateGuard};
+use crate::sync::wait::Try;
+use crate::sync::{self, Page, WaitResult};
 use crate::win32::SEMAPHORE_MODIFY_STATE;
 use std::sync::atomic::Ordering::*;
 use std::time::Duration;
@@ -45,8 +51,7 @@ impl Semaphore {
             Kind::Semaphore,
             name,
             &|page: &Page| {
-                page.u32(OFF_A).store(initial as u32, Relaxed);
-                page.u32(OFF_B).store(maximum as u32, Relaxed);
+                init(page, initial, maximum);
                 Ok(())
             },
             None,
@@ -56,11 +61,8 @@ impl Semaphore {
 
     /// The current count and the maximum (a snapshot).
     pub fn count(&self) -> Result<(i32, i32)> {
-        let page = self.h.page()?;
-        Ok((
-            page.u32(OFF_A).load(SeqCst) as i32,
-            page.u32(OFF_B).load(Relaxed) as i32,
-        ))
+        let st = state::semaphore(self.h.page()?);
+        Ok((st.count.load(SeqCst) as i32, st.max.load(Relaxed) as i32))
     }
 
     /// `ReleaseSemaphore`: adds `n` (> 0) and returns the previous count. A release past the
@@ -74,43 +76,122 @@ impl Semaphore {
         }
         self.h
             .require(SEMAPHORE_MODIFY_STATE, "release the semaphore")?;
-        let page = self.h.page()?;
-        // Lock-free: the count only ever grows outside the state lock (every decrement happens
-        // under it), so a wait-all that found the count positive under the lock still finds it
-        // so when it commits. One compare-exchange, like `sem_post`.
-        let count = page.u32(OFF_A);
-        let max = page.u32(OFF_B).load(Relaxed) as i32;
-        let mut cur = count.load(Relaxed);
-        let prev = loop {
-            let prev = cur as i32;
-            if max <= 0 || !(0..=max).contains(&prev) {
-                bail!(
-                    InvalidData,
-                    "the state of this semaphore is corrupt (another process wrote values no operation produces)"
-                );
-            }
-            if n > max - prev {
-                bail!(
-                    TooManyPosts,
-                    "releasing {n} would raise the count from {prev} past its maximum {max}"
-                );
-            }
-            match count.compare_exchange_weak(cur, (prev + n) as u32, SeqCst, Relaxed) {
-                Ok(_) => break prev,
-                Err(now) => cur = now,
-            }
-        };
-        // A sleeper registers in `nwaiters` before it looks at the count for the last time
-        // (`sync::sleep`), and both sides use `SeqCst`: either we see it here and wake it, or
-        // it sees the new count and does not sleep. Spinning waiters watch the count itself.
-        if page.u32(sync::OFF_NWAITERS).load(SeqCst) != 0 {
-            sync::signal(page);
-        }
-        Ok(prev)
+        release(self.h.page()?, n)
     }
 
     /// `WaitForSingleObject`: takes one unit of the count.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<WaitResult> {
         sync::wait_one(self, timeout)
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// The semaphore protocol on the shared page
+// ------------------------------------------------------------------------------------------
+//
+// Every decrement happens under the state lock; a release adds to the count without it, with
+// one compare-exchange (like `sem_post`). So under the lock a count can only grow: a wait-all
+// that found it positive under the lock still finds it so when it commits.
+
+/// The state of a new semaphore, in its still private page (the arguments were checked).
+fn init(page: &Page, initial: i32, maximum: i32) {
+    let st = state::semaphore(page);
+    st.count.store(initial as u32, Relaxed);
+    st.max.store(maximum as u32, Relaxed);
+}
+
+/// Are `count` and `max` values fmap can produce? A count above its maximum or negative would
+/// otherwise overflow the arithmetic of `ReleaseSemaphore` and hand out units that do not
+/// exist.
+#[inline]
+fn valid(count: i32, max: i32) -> bool {
+    max > 0 && (0..=max).contains(&count)
+}
+
+/// Validates the semaphore's state words, under its state lock. Any process with write access
+/// can store anything there (a hostile or buggy peer); values no operation can produce are
+/// reported as `ERROR_INVALID_DATA` instead of being acted on.
+pub(crate) fn validate(g: &StateGuard<'_>) -> Result<()> {
+    let st = state::semaphore(g.page());
+    if !valid(st.count.load(Relaxed) as i32, st.max.load(Relaxed) as i32) {
+        return Err(corrupt("semaphore"));
+    }
+    Ok(())
+}
+
+/// `ReleaseSemaphore` of `n` (> 0) units: returns the previous count.
+pub(crate) fn release(page: &Page, n: i32) -> Result<i32> {
+    // Lock-free: the count only ever grows outside the state lock (every decrement happens
+    // under it), so a wait-all that found the count positive under the lock still finds it
+    // so when it commits. One compare-exchange, like `sem_post`.
+    let st = state::semaphore(page);
+    let max = st.max.load(Relaxed) as i32;
+    let mut cur = st.count.load(Relaxed);
+    let prev = loop {
+        let prev = cur as i32;
+        if !valid(prev, max) {
+            return Err(corrupt("semaphore"));
+        }
+        if n > max - prev {
+            bail!(
+                TooManyPosts,
+                "releasing {n} would raise the count from {prev} past its maximum {max}"
+            );
+        }
+        match st
+            .count
+            .compare_exchange_weak(cur, (prev + n) as u32, SeqCst, Relaxed)
+        {
+            Ok(_) => break prev,
+            Err(now) => cur = now,
+        }
+    };
+    // A sleeper registers in `nwaiters` before it looks at the count for the last time
+    // (`wait::sleep`), and both sides use `SeqCst`: either we see it here and wake it, or it
+    // sees the new count and does not sleep. Spinning waiters watch the count itself.
+    signal_if_waiters(page);
+    Ok(prev)
+}
+
+/// Could the semaphore at `page` be acquired? A lock-free look (see
+/// `event::might_be_available`).
+#[inline]
+pub(crate) fn might_be_available(page: &Page) -> bool {
+    state::semaphore(page).count.load(SeqCst) > 0
+}
+
+/// A wait's attempt, under the state lock (validated): takes one unit if there is one.
+#[inline]
+pub(crate) fn try_acquire(g: &StateGuard<'_>) -> Try {
+    let c = &state::semaphore(g.page()).count;
+    if c.load(Relaxed) > 0 {
+        // Releases add to the count without the lock; decrements all happen under it, so the
+        // count is still positive here and one atomic subtraction commits.
+        c.fetch_sub(1, SeqCst);
+        Try::Got
+    } else {
+        Try::No
+    }
+}
+
+/// For a wait-all, under the state lock: the count now (`SeqCst`; positive: available), which
+/// the sleep also watches if it is 0 ([`count_appeared`]).
+#[inline]
+pub(crate) fn count_locked(g: &StateGuard<'_>) -> u32 {
+    state::semaphore(g.page()).count.load(SeqCst)
+}
+
+/// A wait-all's commit, under the state lock after [`count_locked`] found the count positive:
+/// still positive, since only releases (additions) run without the lock.
+#[inline]
+pub(crate) fn take(g: &StateGuard<'_>) {
+    state::semaphore(g.page()).count.fetch_sub(1, SeqCst);
+}
+
+/// For a sleeper whose failed attempt saw the count `seen`: a release bumps `seq` only when a
+/// sleeper is registered, so a count that was 0 is watched too — a positive count now counts
+/// as a change.
+#[inline]
+pub(crate) fn count_appeared(page: &Page, seen: u32) -> bool {
+    seen == 0 && state::semaphore(page).count.load(SeqCst) != 0
 }

@@ -1,37 +1,160 @@
-//! The shared state of a synchronization object in its header page, and the state lock.
+//! The shared state of a synchronization object in its header page — [`SyncState`], the part
+//! every type has, and the per-type layouts [`MutexState`], [`EventState`] and
+//! [`SemaphoreState`] — the state lock ([`StateGuard`]), and signal-and-wake ([`signal`]).
+//!
+//! The layouts are the on-disk format every process mapping the object agrees on: each field's
+//! offset in the object file is checked below at compile time, and must never change.
 
-use super::wait::SyncKind;
 use crate::error::{bail, Error, ErrorKind, Result};
+use crate::store::header::{PATH_OFF, STATE_OFF};
 use crate::sys::futex;
-use crate::sys::page::Page;
-use crate::sys::robust::{check_kind, pthread_mutex_clocklock};
-use std::sync::atomic::{AtomicU32, Ordering::*};
+use crate::sys::page::{Page, Shared};
+use crate::sys::robust::{Lock, RobustMutex};
+use std::mem::{offset_of, size_of};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::*};
 use std::time::{Duration, Instant};
+
+/// What every synchronization object keeps at [`STATE_OFF`] (1024) of its header page.
+#[repr(C)]
+pub(crate) struct SyncState {
+    /// 1024: the state lock, a glibc robust process-shared mutex. Events change, and
+    /// semaphores decrement, only under it; wait-alls take it on every object.
+    pub(crate) lock: RobustMutex,
+    /// 1088: the futex word waiters sleep on, bumped after every change that can make the
+    /// object available (see [`signal`]).
+    pub(crate) seq: AtomicU32,
+    /// 1092: sleepers registered on `seq`.
+    pub(crate) nwaiters: AtomicU32,
+    /// 1096: wait-all waiters currently working on this object (see the module docs of
+    /// [`crate::sync`]).
+    pub(crate) all_hint: AtomicU32,
+    _reserved: AtomicU32,
+}
+
+/// A mutex's state.
+#[repr(C)]
+pub(crate) struct MutexState {
+    pub(crate) common: SyncState,
+    /// 1104: how many times the owner acquired it (0 when not owned).
+    pub(crate) recursion: AtomicU32,
+    /// 1108: 1 if an owner died holding it (or closed its last handle while owning it) and
+    /// nobody has acquired it since; reported once, as `WAIT_ABANDONED`.
+    pub(crate) abandoned: AtomicU32,
+    _reserved: [AtomicU32; 4],
+    /// 1128: the owner id (process nonce << 32 | thread id); 0 = none.
+    pub(crate) owner: AtomicU64,
+    /// 1136: the owner's pid (for inspection only).
+    pub(crate) owner_pid: AtomicU32,
+    _reserved2: [AtomicU32; 3],
+    /// 1152: the ownership token, a glibc robust process-shared mutex held by the owner
+    /// thread; its lock word is what a waiter watches for the owner's death.
+    pub(crate) token: RobustMutex,
+}
+
+/// An event's state. Changes only under the state lock.
+#[repr(C)]
+pub(crate) struct EventState {
+    pub(crate) common: SyncState,
+    /// 1104: 1 if signaled.
+    pub(crate) signaled: AtomicU32,
+    /// 1108: 1 for a manual-reset event (set at creation).
+    pub(crate) manual: AtomicU32,
+    /// 1112: manual-reset: the `seq` of the last `SetEvent` or `PulseEvent`, which releases
+    /// every thread that was waiting before it.
+    pub(crate) release_seq: AtomicU32,
+    /// 1116: auto-reset: the `seq` of the last `PulseEvent`, which one waiter older than it
+    /// may claim while `pulse_pending` is set.
+    pub(crate) pulse_seq: AtomicU32,
+    /// 1120: auto-reset: 1 while a pulse is unclaimed.
+    pub(crate) pulse_pending: AtomicU32,
+}
+
+/// A semaphore's state.
+#[repr(C)]
+pub(crate) struct SemaphoreState {
+    pub(crate) common: SyncState,
+    /// 1104: the count, in `[0, max]` (as `i32`). Decremented only under the state lock;
+    /// incremented by releases without it.
+    pub(crate) count: AtomicU32,
+    /// 1108: the maximum count, > 0 (as `i32`; set at creation).
+    pub(crate) max: AtomicU32,
+}
+
+/// Checks at compile time that `$field` of `$t` lies at byte `$at` of the object file.
+macro_rules! at {
+    ($t:ty, $($field:ident).+, $at:expr) => {
+        const _: () = assert!(STATE_OFF + offset_of!($t, $($field).+) == $at);
+    };
+}
+at!(SyncState, lock, 1024);
+at!(SyncState, seq, 1088);
+at!(SyncState, nwaiters, 1092);
+at!(SyncState, all_hint, 1096);
+at!(MutexState, common, 1024);
+at!(MutexState, common.seq, 1088);
+at!(MutexState, recursion, 1104);
+at!(MutexState, abandoned, 1108);
+at!(MutexState, owner, 1128);
+at!(MutexState, owner_pid, 1136);
+at!(MutexState, token, 1152);
+at!(EventState, common, 1024);
+at!(EventState, signaled, 1104);
+at!(EventState, manual, 1108);
+at!(EventState, release_seq, 1112);
+at!(EventState, pulse_seq, 1116);
+at!(EventState, pulse_pending, 1120);
+at!(SemaphoreState, common, 1024);
+at!(SemaphoreState, count, 1104);
+at!(SemaphoreState, max, 1108);
+const _: () = assert!(size_of::<SyncState>() == 80);
+const _: () = assert!(size_of::<MutexState>() == 192);
+const _: () = assert!(size_of::<EventState>() == 104);
+const _: () = assert!(size_of::<SemaphoreState>() == 88);
+// The state area ends where the header keeps a file-backed section's path.
+const _: () = assert!(STATE_OFF + size_of::<MutexState>() <= PATH_OFF);
+const _: () = assert!(STATE_OFF + size_of::<EventState>() <= PATH_OFF);
+const _: () = assert!(STATE_OFF + size_of::<SemaphoreState>() <= PATH_OFF);
+
+// SAFETY: this and the three below: `#[repr(C)]` structs made only of atomics and
+// `RobustMutex`es (each valid for any bytes and changed only through interior mutability);
+// every value a peer can store is acceptable to the code, which validates what it acts on.
+unsafe impl Shared for SyncState {}
+// SAFETY: see `SyncState` above.
+unsafe impl Shared for MutexState {}
+// SAFETY: see `SyncState` above.
+unsafe impl Shared for EventState {}
+// SAFETY: see `SyncState` above.
+unsafe impl Shared for SemaphoreState {}
+
+/// The state every synchronization object's page has.
+#[inline]
+pub(crate) fn common(page: &Page) -> &SyncState {
+    page.at::<SyncState, STATE_OFF>()
+}
+
+/// The state of the mutex at `page`.
+#[inline]
+pub(crate) fn mutex(page: &Page) -> &MutexState {
+    page.at::<MutexState, STATE_OFF>()
+}
+
+/// The state of the event at `page`.
+#[inline]
+pub(crate) fn event(page: &Page) -> &EventState {
+    page.at::<EventState, STATE_OFF>()
+}
+
+/// The state of the semaphore at `page`.
+#[inline]
+pub(crate) fn semaphore(page: &Page) -> &SemaphoreState {
+    page.at::<SemaphoreState, STATE_OFF>()
+}
 
 /// The `seq` futex word of a page.
 #[inline]
 pub(crate) fn seq(page: &Page) -> &AtomicU32 {
-    page.u32(OFF_SEQ)
+    &common(page).seq
 }
-
-pub(crate) const OFF_LOCK: usize = 1024;
-pub(crate) const OFF_SEQ: usize = 1088;
-pub(crate) const OFF_NWAITERS: usize = 1092;
-pub(crate) const OFF_ALL_HINT: usize = 1096;
-/// event: signaled · semaphore: count · mutex: recursion
-pub(crate) const OFF_A: usize = 1104;
-/// event: manual · semaphore: max · mutex: abandoned
-pub(crate) const OFF_B: usize = 1108;
-/// event: release_seq (manual-reset Set/Pulse)
-pub(crate) const OFF_C: usize = 1112;
-/// event: pulse pending (auto-reset) · value: the `seq` of the pulse
-pub(crate) const OFF_D: usize = 1116;
-pub(crate) const OFF_D_FLAG: usize = 1120;
-/// mutex: owner id (process nonce << 32 | tid), 0 = none
-pub(crate) const OFF_OWNER: usize = 1128;
-/// mutex: the owner's pid (for inspection only)
-pub(crate) const OFF_OWNER_PID: usize = 1136;
-pub(crate) const OFF_TOKEN: usize = 1152;
 
 /// How long fmap waits for a synchronization object's state lock before it gives up with
 /// `ERROR_INVALID_DATA`. Legitimate holders keep the lock for a few instructions (every state
@@ -75,10 +198,9 @@ impl LockUntil {
     }
 }
 
-/// Holds an object's state lock.
+/// Holds an object's state lock. Functions that must run under it take a `&StateGuard`.
 pub(crate) struct StateGuard<'a> {
-    m: *mut libc::pthread_mutex_t,
-    _page: &'a Page,
+    page: &'a Page,
 }
 
 impl<'a> StateGuard<'a> {
@@ -93,32 +215,27 @@ impl<'a> StateGuard<'a> {
     /// Takes the state lock. `Ok(None)`: the wait deadline in `until` passed first (the wait
     /// times out); busy for [`STATE_LOCK_TIMEOUT`] first: `ERROR_INVALID_DATA`.
     pub(crate) fn lock_until(page: &'a Page, until: LockUntil) -> Result<Option<StateGuard<'a>>> {
-        let m = page.mutex(OFF_LOCK);
-        check_kind(m, "state lock")?;
-        // The common case without a clock read or a system call: a free lock.
-        // SAFETY: `m` is the initialised process-shared state lock inside the mapped page.
-        let mut r = unsafe { libc::pthread_mutex_trylock(m) };
-        if r == libc::EBUSY {
+        let m = &common(page).lock;
+        m.check_kind("state lock")?;
+        // The common case without a clock read or a system call: a free lock. (`EOWNERDEAD`: a
+        // process died inside a critical section. Every state change is a single store, so the
+        // state is consistent, and the lock has been marked so.)
+        let mut r = m.trylock();
+        if r == Ok(Lock::Busy) {
             match lock_slow(m, until) {
                 Some(r2) => r = r2,
                 None => return Ok(None),
             }
         }
         match r {
-            0 => {}
-            libc::EOWNERDEAD => {
-                // A process died inside a critical section. Every state change is a single
-                // store, so the state is consistent; say so.
-                // SAFETY: we hold the lock (EOWNERDEAD acquires it).
-                unsafe { libc::pthread_mutex_consistent(m) };
-            }
-            libc::ETIMEDOUT => bail!(
+            Ok(Lock::Acquired | Lock::OwnerDied) => {}
+            Ok(Lock::Busy) => bail!(
                 InvalidData,
                 "the state lock of a synchronization object has been held for more than {} s: \
                  a peer wrote garbage into it, or its holder is stopped",
                 STATE_LOCK_TIMEOUT.as_secs_f64()
             ),
-            e => {
+            Err(e) => {
                 return Err(Error::new(
                     ErrorKind::InvalidData,
                     format!(
@@ -128,15 +245,21 @@ impl<'a> StateGuard<'a> {
                 ))
             }
         }
-        Ok(Some(StateGuard { m, _page: page }))
+        Ok(Some(StateGuard { page }))
+    }
+
+    /// The page whose state lock this is.
+    #[inline]
+    pub(crate) fn page(&self) -> &'a Page {
+        self.page
     }
 }
 
 /// A busy state lock: waits for it until the earlier of the wait's deadline and the bound.
-/// `None`: the wait's deadline passed first; else what glibc returned (`ETIMEDOUT`: the bound
-/// passed).
+/// `None`: the wait's deadline passed first; else what the lock call got (`Ok(Lock::Busy)`:
+/// the bound passed).
 #[cold]
-pub(crate) fn lock_slow(m: *mut libc::pthread_mutex_t, until: LockUntil) -> Option<libc::c_int> {
+fn lock_slow(m: &RobustMutex, until: LockUntil) -> Option<std::result::Result<Lock, libc::c_int>> {
     let now = Instant::now();
     let deadline = match until {
         LockUntil::Bound => None,
@@ -160,10 +283,8 @@ pub(crate) fn lock_slow(m: *mut libc::pthread_mutex_t, until: LockUntil) -> Opti
         tv_sec: sec as libc::time_t,
         tv_nsec: nsec as _,
     };
-    // SAFETY: `m` is the initialised process-shared robust state lock (its kind was checked)
-    // in a live mapping; `abs` is a valid, normalised time.
-    let r = unsafe { pthread_mutex_clocklock(m, libc::CLOCK_MONOTONIC, &abs) };
-    if r == libc::ETIMEDOUT && wait_decides {
+    let r = m.lock_until(&abs);
+    if r == Ok(Lock::Busy) && wait_decides {
         return None;
     }
     Some(r)
@@ -171,50 +292,71 @@ pub(crate) fn lock_slow(m: *mut libc::pthread_mutex_t, until: LockUntil) -> Opti
 
 impl Drop for StateGuard<'_> {
     fn drop(&mut self) {
-        // SAFETY: we hold the lock.
-        unsafe { libc::pthread_mutex_unlock(self.m) };
+        // SAFETY: this guard exists only while the calling thread holds the lock.
+        unsafe { common(self.page).lock.unlock() };
     }
 }
 
+/// Is sequence number `a` later than `than` (modulo wrap-around)?
 pub(crate) fn newer(a: u32, than: u32) -> bool {
     (a.wrapping_sub(than) as i32) > 0
 }
 
-/// Bumps `seq` and wakes sleepers if any registered (see the `futex` module).
+/// The error for state words no fmap operation can produce (`what`: "event", "semaphore").
+pub(crate) fn corrupt(what: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidData,
+        format!(
+            "the state of this {what} is corrupt (another process wrote values no operation produces)"
+        ),
+    )
+}
+
+// ------------------------------------------------------------------------------------------
+// Signal and wake
+// ------------------------------------------------------------------------------------------
+//
+// Every primitive makes its object available the same way (the `futex` module has the
+// lost-wake-up argument, with the steps (a)–(c) named below): (a) change the state, (b) bump
+// `seq`, (c) read `nwaiters` and wake the sleepers on `seq` if there are any. All of (b) and
+// (c) and the waiter's registration in `nwaiters` are `SeqCst`, so either the signaller's (c)
+// sees a waiter's registration or that waiter's futex comparison sees the new `seq`. The three
+// functions below are the three shapes of it:
+//
+// * `signal`: (b) then (c), after a change (a) that is already visible (a wait-all that gives
+//   back tokens, a waiter passing on an owner's death).
+// * `signal_if_waiters`: (c) first, and (b) plus the wake only if a sleeper is registered —
+//   for the lock-free releases (a mutex's token, a semaphore's count), whose waiters watch the
+//   token word or the count itself (see `wait::sleep`). Their (a) must be ordered before the
+//   read of `nwaiters`: a semaphore's `SeqCst` compare-exchange is; a mutex's unlock is a glibc
+//   call, followed by `fence_after_unlock`.
+// * `wake_sleepers`: (c) alone, for events, whose (b) is a store of the new `seq` under the
+//   state lock (the release sequence numbers they record must equal it); the wake comes after
+//   the lock is released, so that woken waiters do not find it held.
+
+/// Signal-and-wake: bumps `seq` and wakes the sleepers if any are registered.
+#[inline]
 pub(crate) fn signal(page: &Page) {
     seq(page).fetch_add(1, SeqCst);
-    if page.u32(OFF_NWAITERS).load(SeqCst) != 0 {
-        futex::wake_all(seq(page));
+    wake_sleepers(page);
+}
+
+/// Signal-and-wake for a lock-free release: if a sleeper is registered, [`signal`]. The
+/// release must be ordered before this (`SeqCst` read-modify-write, or
+/// [`fence_after_unlock`](crate::sys::robust::fence_after_unlock)).
+#[inline]
+pub(crate) fn signal_if_waiters(page: &Page) {
+    if common(page).nwaiters.load(SeqCst) != 0 {
+        signal(page);
     }
 }
 
-/// Validates the state words of an event or semaphore, under its state lock. Any process
-/// with write access can store anything there (a hostile or buggy peer); values no fmap
-/// operation can produce are reported as `ERROR_INVALID_DATA` instead of being acted on (a
-/// semaphore count above its maximum or negative would otherwise overflow the arithmetic of
-/// `ReleaseSemaphore` and hand out units that do not exist).
-pub(crate) fn check_state(kind: SyncKind, page: &Page) -> Result<()> {
-    let ok = match kind {
-        SyncKind::Semaphore => {
-            let count = page.u32(OFF_A).load(Relaxed) as i32;
-            let max = page.u32(OFF_B).load(Relaxed) as i32;
-            max > 0 && (0..=max).contains(&count)
-        }
-        SyncKind::Event => [OFF_A, OFF_B, OFF_D_FLAG]
-            .iter()
-            .all(|&o| page.u32(o).load(Relaxed) <= 1),
-        SyncKind::Mutex => page.u32(OFF_B).load(Relaxed) <= 1,
-    };
-    if !ok {
-        bail!(
-            InvalidData,
-            "the state of this {} is corrupt (another process wrote values no operation produces)",
-            match kind {
-                SyncKind::Semaphore => "semaphore",
-                SyncKind::Event => "event",
-                SyncKind::Mutex => "mutex",
-            }
-        );
+/// Wakes the sleepers on `seq` if any are registered, after a change whose new `seq` is
+/// already stored (`SeqCst`).
+#[inline]
+pub(crate) fn wake_sleepers(page: &Page) {
+    let c = common(page);
+    if c.nwaiters.load(SeqCst) != 0 {
+        futex::wake_all(&c.seq);
     }
-    Ok(())
 }

@@ -1,14 +1,17 @@
 //! The wait engine: `WaitForSingleObject`, `WaitForMultipleObjects` (any and all), spinning and
 //! sleeping. See the module docs of [`crate::sync`] for the protocol.
+//!
+//! This file is the generic engine only: each type's acquisition logic — what an attempt does,
+//! what a wait-all checks and commits, what a sleeper watches — is in `mutex.rs`, `event.rs`
+//! and `semaphore.rs`, which this calls.
 
-use super::mutex::{claim_mutex, owned_by_me, try_mutex_until};
-use super::state::*;
+use super::state::{common, seq, signal, LockUntil, StateGuard};
+use super::{event, mutex, semaphore};
 use crate::error::{bail, Result};
 use crate::store::object::Object;
 use crate::sys::futex::{self, Expect, Woken};
 use crate::sys::page::Page;
-use crate::sys::robust::{trylock, Lock};
-use crate::sys::robust::{FUTEX_WAITERS, TID_MASK};
+use crate::sys::robust::Lock;
 use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::time::{Duration, Instant};
 
@@ -51,6 +54,7 @@ pub trait Waitable {
 
 /// The outcome of a wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a wait that acquired a mutex or a semaphore unit must be released"]
 pub enum WaitResult {
     /// Object `index` was signaled and acquired (`WAIT_OBJECT_0 + index`; for wait-all, index
     /// 0).
@@ -106,73 +110,12 @@ pub(crate) fn spin_ns() -> u64 {
     d
 }
 
-/// Event and semaphore attempts, under the state lock. `since`: the `seq` snapshot from before
-/// the waiter last slept (releases by Set/Pulse after it count for manual-reset events).
-pub(crate) fn try_locked(kind: SyncKind, page: &Page, since: Option<u32>) -> Try {
-    match kind {
-        SyncKind::Semaphore => {
-            let c = page.u32(OFF_A);
-            if c.load(Relaxed) > 0 {
-                // Releases add to the count without the lock; decrements all happen under it,
-                // so the count is still positive here and one atomic subtraction commits.
-                c.fetch_sub(1, SeqCst);
-                Try::Got
-            } else {
-                Try::No
-            }
-        }
-        SyncKind::Event => {
-            let signaled = page.u32(OFF_A);
-            let manual = page.u32(OFF_B).load(Relaxed) != 0;
-            if signaled.load(Relaxed) != 0 {
-                if !manual {
-                    signaled.store(0, Relaxed);
-                }
-                return Try::Got;
-            }
-            let Some(s) = since else { return Try::No };
-            if manual {
-                if newer(page.u32(OFF_C).load(Relaxed), s) {
-                    return Try::Got;
-                }
-            } else if page.u32(OFF_D_FLAG).load(Relaxed) != 0
-                && newer(page.u32(OFF_D).load(Relaxed), s)
-            {
-                page.u32(OFF_D_FLAG).store(0, Relaxed);
-                return Try::Got;
-            }
-            Try::No
-        }
-        SyncKind::Mutex => unreachable!("mutexes are not attempted under the state lock"),
-    }
-}
-
-/// Could the event or semaphore at `page` be acquired? A lock-free look: `false` is only
-/// trusted together with a `seq` snapshot taken before it (a change after the snapshot makes
-/// the sleep return at once; a change before it is visible here, because every state change is
-/// stored before the `seq` store that publishes it).
-pub(crate) fn might_be_available(kind: SyncKind, page: &Page, since: Option<u32>) -> bool {
-    match kind {
-        SyncKind::Semaphore => page.u32(OFF_A).load(SeqCst) > 0,
-        SyncKind::Event => {
-            page.u32(OFF_A).load(SeqCst) != 0
-                || since.is_some_and(|s| {
-                    if page.u32(OFF_B).load(Relaxed) != 0 {
-                        newer(page.u32(OFF_C).load(SeqCst), s)
-                    } else {
-                        page.u32(OFF_D_FLAG).load(SeqCst) != 0
-                            && newer(page.u32(OFF_D).load(SeqCst), s)
-                    }
-                })
-        }
-        SyncKind::Mutex => true,
-    }
-}
-
 /// One attempt on one object. Also returns what to sleep on: the `seq` snapshot (read before
 /// the attempt) and, for a mutex, its token word as seen after the failed attempt (for an
-/// event or semaphore 0: a failed semaphore attempt saw a count of 0). `Ok(None)`: the state
-/// lock was busy until the wait's deadline in `until` (the wait times out).
+/// event or semaphore 0: a failed semaphore attempt saw a count of 0). `since`: the `seq`
+/// snapshot from before the waiter last slept (releases by Set/Pulse after it count for
+/// events). `Ok(None)`: the state lock was busy until the wait's deadline in `until` (the wait
+/// times out).
 pub(crate) fn attempt(
     t: &WaitTarget<'_>,
     since: Option<u32>,
@@ -181,23 +124,53 @@ pub(crate) fn attempt(
     let snap = seq(t.page).load(SeqCst);
     match t.kind {
         SyncKind::Mutex => {
-            let Some(r) = try_mutex_until(t.page, until)? else {
+            let Some(r) = mutex::try_mutex_until(t.page, until)? else {
                 return Ok(None);
             };
-            Ok(Some((r, snap, t.page.u32(OFF_TOKEN).load(SeqCst))))
+            Ok(Some((r, snap, mutex::token_word(t.page))))
         }
-        _ => {
-            if !might_be_available(t.kind, t.page, since) {
-                return Ok(Some((Try::No, snap, 0)));
-            }
-            let Some(_g) = StateGuard::lock_until(t.page, until)? else {
-                return Ok(None);
-            };
-            check_state(t.kind, t.page)?;
-            let r = try_locked(t.kind, t.page, since);
-            Ok(Some((r, seq(t.page).load(SeqCst), 0)))
-        }
+        SyncKind::Event => attempt_locked(
+            t.page,
+            snap,
+            until,
+            event::might_be_available(t.page, since),
+            |g| {
+                event::validate(g)?;
+                Ok(event::try_acquire(g, since))
+            },
+        ),
+        SyncKind::Semaphore => attempt_locked(
+            t.page,
+            snap,
+            until,
+            semaphore::might_be_available(t.page),
+            |g| {
+                semaphore::validate(g)?;
+                Ok(semaphore::try_acquire(g))
+            },
+        ),
     }
+}
+
+/// An attempt on an event or semaphore: nothing if a lock-free look (`available`, after the
+/// snapshot `snap`) found it unavailable, else `acquire` under the state lock (then the
+/// snapshot is taken again, under the lock).
+#[inline(always)]
+fn attempt_locked(
+    page: &Page,
+    snap: u32,
+    until: LockUntil,
+    available: bool,
+    acquire: impl FnOnce(&StateGuard<'_>) -> Result<Try>,
+) -> Result<Option<(Try, u32, u32)>> {
+    if !available {
+        return Ok(Some((Try::No, snap, 0)));
+    }
+    let Some(g) = StateGuard::lock_until(page, until)? else {
+        return Ok(None);
+    };
+    let r = acquire(&g)?;
+    Ok(Some((r, seq(page).load(SeqCst), 0)))
 }
 
 pub(crate) fn deadline_of(timeout: Option<Duration>) -> Option<Instant> {
@@ -298,13 +271,13 @@ pub fn wait_all(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<
     }
     let deadline = deadline_of(timeout);
     for t in &targets {
-        t.page.u32(OFF_ALL_HINT).fetch_add(1, SeqCst);
+        common(t.page).all_hint.fetch_add(1, SeqCst);
     }
     struct Hint<'a>(&'a [WaitTarget<'a>]);
     impl Drop for Hint<'_> {
         fn drop(&mut self) {
             for t in self.0 {
-                t.page.u32(OFF_ALL_HINT).fetch_sub(1, SeqCst);
+                common(t.page).all_hint.fetch_sub(1, SeqCst);
             }
         }
     }
@@ -341,24 +314,24 @@ fn try_all(
         snaps[i] = seq(t.page).load(SeqCst);
     }
     let mut guards = Vec::with_capacity(order.len());
+    // `pos[i]`: where target `i`'s guard is in `guards` (which is in lock order).
+    let mut pos = vec![0usize; targets.len()];
     for &(_, _, i) in order {
         let Some(g) = StateGuard::lock_until(targets[i].page, until)? else {
             return Ok(Some(WaitResult::TimedOut));
         };
+        pos[i] = guards.len();
         guards.push(g);
-        if targets[i].kind != SyncKind::Mutex {
-            check_state(targets[i].kind, targets[i].page)?;
+        let g = &guards[pos[i]];
+        match targets[i].kind {
+            SyncKind::Event => event::validate(g)?,
+            SyncKind::Semaphore => semaphore::validate(g)?,
+            SyncKind::Mutex => {}
         }
     }
     for t in targets {
-        if t.kind == SyncKind::Mutex
-            && owned_by_me(t.page)
-            && t.page.u32(OFF_A).load(Relaxed) >= i32::MAX as u32
-        {
-            bail!(
-                MutantLimitExceeded,
-                "the mutex's recursion count would overflow"
-            );
+        if t.kind == SyncKind::Mutex {
+            mutex::check_recursion_if_mine(t.page)?;
         }
     }
     // Events and semaphores cannot change while we hold their locks; mutexes can be taken by
@@ -366,18 +339,19 @@ fn try_all(
     // Each mutex's token is recorded as seen here: a busy one is what the sleep watches.
     let mut ready = true;
     for (i, t) in targets.iter().enumerate() {
+        let g = &guards[pos[i]];
         let ok = match t.kind {
             SyncKind::Semaphore => {
                 // Recorded like a token: a count of 0 here is watched by the sleep.
-                let c = t.page.u32(OFF_A).load(SeqCst);
+                let c = semaphore::count_locked(g);
                 toks[i] = c;
                 c > 0
             }
-            SyncKind::Event => t.page.u32(OFF_A).load(Relaxed) != 0,
+            SyncKind::Event => event::is_set(g),
             SyncKind::Mutex => {
-                let tok = t.page.u32(OFF_TOKEN).load(SeqCst);
+                let tok = mutex::token_word(t.page);
                 toks[i] = tok;
-                owned_by_me(t.page) || tok & TID_MASK == 0
+                mutex::free_or_mine(t.page, tok)
             }
         };
         ready &= ok;
@@ -389,23 +363,16 @@ fn try_all(
     let mut taken: Vec<(usize, Lock)> = Vec::new();
     for &(_, _, i) in order {
         let t = &targets[i];
-        if t.kind != SyncKind::Mutex || owned_by_me(t.page) {
+        if t.kind != SyncKind::Mutex || mutex::owned_by_me(t.page) {
             continue;
         }
-        match trylock(t.page.mutex(OFF_TOKEN))? {
+        match mutex::take_token(t.page)? {
             Lock::Busy => {
-                // Taken since we looked: a value no token can hold makes the sleep return at
-                // once, and the next attempt records the real one.
-                toks[i] = TID_MASK;
+                // Taken since we looked: the sleep returns at once, and the next attempt
+                // records the real token.
+                toks[i] = mutex::TOKEN_UNSEEN;
                 for (j, how) in taken {
-                    let p = targets[j].page;
-                    if how == Lock::OwnerDied && p.u64(OFF_OWNER).load(Relaxed) != 0 {
-                        // Keep the abandonment for whoever really acquires it.
-                        p.u32(OFF_B).store(1, Relaxed);
-                    }
-                    // SAFETY: we took this token just above.
-                    unsafe { libc::pthread_mutex_unlock(p.mutex(OFF_TOKEN)) };
-                    signal(p);
+                    mutex::put_back_token(&guards[pos[j]], how);
                 }
                 return Ok(None);
             }
@@ -415,27 +382,18 @@ fn try_all(
     // Commit.
     let mut abandoned = false;
     for (i, t) in targets.iter().enumerate() {
+        let g = &guards[pos[i]];
         match t.kind {
-            SyncKind::Semaphore => {
-                // Still positive: only releases (additions) can run without the lock.
-                t.page.u32(OFF_A).fetch_sub(1, SeqCst);
-            }
-            SyncKind::Event => {
-                if t.page.u32(OFF_B).load(Relaxed) == 0 {
-                    t.page.u32(OFF_A).store(0, Relaxed);
-                }
-            }
+            SyncKind::Semaphore => semaphore::take(g),
+            SyncKind::Event => event::consume(g),
             SyncKind::Mutex => match taken.iter().find(|(j, _)| *j == i) {
                 Some(&(_, how)) => {
-                    if claim_mutex(t.page, how == Lock::OwnerDied) == Try::Abandoned {
+                    if mutex::claim_mutex(t.page, how == Lock::OwnerDied) == Try::Abandoned {
                         abandoned = true;
                     }
                 }
-                None => {
-                    // Already ours: one more level (overflow was ruled out above).
-                    let rec = t.page.u32(OFF_A);
-                    rec.store(rec.load(Relaxed) + 1, Relaxed);
-                }
+                // Already ours: one more level (overflow was ruled out above).
+                None => mutex::recurse(t.page),
             },
         }
     }
@@ -472,17 +430,11 @@ pub(crate) fn sleep(
     let changed = || {
         targets.iter().zip(snaps).zip(toks).any(|((t, s), k)| {
             seq(t.page).load(SeqCst) != *s
-                || (t.kind == SyncKind::Semaphore && *k == 0 && t.page.u32(OFF_A).load(SeqCst) != 0)
-                || (t.kind == SyncKind::Mutex && {
-                    if *k & TID_MASK == 0 {
-                        // Free at the attempt: a wait-any retries at once (it was released
-                        // right after its trylock failed); a wait-all is not waiting for it.
-                        !all
-                    } else {
-                        let tok = t.page.u32(OFF_TOKEN).load(SeqCst);
-                        tok & TID_MASK == 0 || (tok ^ *k) & !FUTEX_WAITERS != 0
-                    }
-                })
+                || match t.kind {
+                    SyncKind::Semaphore => semaphore::count_appeared(t.page, *k),
+                    SyncKind::Mutex => mutex::token_changed(t.page, *k, all),
+                    SyncKind::Event => false,
+                }
         })
     };
     let spin = spin_ns();
@@ -504,7 +456,7 @@ pub(crate) fn sleep(
         }
     }
     for t in targets {
-        t.page.u32(OFF_NWAITERS).fetch_add(1, SeqCst);
+        common(t.page).nwaiters.fetch_add(1, SeqCst);
     }
     let mut words: Vec<Expect<'_>> = Vec::with_capacity(targets.len() * 2);
     for (t, s) in targets.iter().zip(snaps) {
@@ -513,32 +465,16 @@ pub(crate) fn sleep(
             value: *s,
         });
     }
+    // The token words of mutexes owned by someone else, so that the kernel wakes us if the
+    // owner dies.
     let mut token_entries: Vec<(usize, usize)> = Vec::new();
     for (i, t) in targets.iter().enumerate() {
         if t.kind != SyncKind::Mutex {
             continue;
         }
-        // Ask the kernel to wake us if the owner dies: set FUTEX_WAITERS on an owned token.
-        // (A free token, or one whose owner changed, is caught by `changed()` below; a
-        // compare-exchange that fails because another waiter set the bit first is retried.)
-        let w = t.page.u32(OFF_TOKEN);
-        if owned_by_me(t.page) {
-            continue;
-        }
-        let mut v = w.load(SeqCst);
-        while v & TID_MASK != 0 {
-            let want = v | FUTEX_WAITERS;
-            if v == want {
-                break;
-            }
-            match w.compare_exchange(v, want, SeqCst, SeqCst) {
-                Ok(_) => v = want,
-                Err(now) => v = now,
-            }
-        }
-        if v & TID_MASK != 0 {
+        if let Some(e) = mutex::watch_owner(t.page) {
             token_entries.push((words.len(), i));
-            words.push(Expect { word: w, value: v });
+            words.push(e);
         }
     }
     let r = if changed() {
@@ -547,7 +483,7 @@ pub(crate) fn sleep(
         futex::waitv(&words, deadline)
     };
     for t in targets {
-        t.page.u32(OFF_NWAITERS).fetch_sub(1, SeqCst);
+        common(t.page).nwaiters.fetch_sub(1, SeqCst);
     }
     if let Woken::Entry(k) = r {
         if let Some(&(_, i)) = token_entries.iter().find(|(e, _)| *e == k) {
@@ -565,7 +501,7 @@ pub fn wait_one(object: &dyn Waitable, timeout: Option<Duration>) -> Result<Wait
     let t = object.wait_target()?;
     let until = LockUntil::of_timeout(timeout);
     let r = match t.kind {
-        SyncKind::Mutex => try_mutex_until(t.page, until)?,
+        SyncKind::Mutex => mutex::try_mutex_until(t.page, until)?,
         _ => attempt(&t, None, until)?.map(|(r, _, _)| r),
     };
     let Some(r) = r else {

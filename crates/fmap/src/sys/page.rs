@@ -5,7 +5,18 @@
 use crate::error::{bail, Error, Result};
 use rustix::mm::{MapFlags, ProtFlags};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, AtomicU64};
+
+/// The size of the mapping.
+const SIZE: usize = 4096;
+
+/// A type that can be laid over the bytes of a shared [`Page`] ([`Page::at`]).
+///
+/// # Safety
+/// The type must be `#[repr(C)]` (a fixed layout other processes agree on), valid for every
+/// bit pattern, and made only of atomics, [`RobustMutex`](super::robust::RobustMutex)es and
+/// arrays or structs of them: another process can change any of its bytes at any time, so
+/// every byte must sit behind interior mutability and every value must be acceptable.
+pub(crate) unsafe trait Shared: Sync {}
 
 /// The mapped header page of a synchronization object in this process.
 pub(crate) struct Page {
@@ -22,7 +33,7 @@ impl Page {
     pub(crate) fn map(fd: std::os::fd::BorrowedFd<'_>) -> Result<Page> {
         // A file truncated by another process would make every access to the page a SIGBUS.
         let st = rustix::fs::fstat(fd).map_err(|e| Error::os(e, "fstat"))?;
-        if st.st_size < 4096 {
+        if st.st_size < SIZE as i64 {
             bail!(
                 InvalidData,
                 "the state of a synchronization object is missing (its file was truncated to {} bytes)",
@@ -33,7 +44,7 @@ impl Page {
         let p = unsafe {
             rustix::mm::mmap(
                 std::ptr::null_mut(),
-                4096,
+                SIZE,
                 ProtFlags::READ | ProtFlags::WRITE,
                 MapFlags::SHARED,
                 fd,
@@ -46,32 +57,23 @@ impl Page {
         })
     }
 
+    /// The `T` laid over the page at byte `OFF` (checked at compile time to be in bounds and
+    /// aligned).
     #[inline]
-    pub(crate) fn u32(&self, off: usize) -> &AtomicU32 {
-        debug_assert!(off % 4 == 0 && off + 4 <= 4096);
-        // SAFETY: in bounds, aligned, and the page lives as long as `self`; the memory is only
-        // ever accessed atomically (or by glibc's mutex code at other offsets).
-        unsafe { &*(self.ptr.as_ptr().add(off) as *const AtomicU32) }
-    }
-
-    #[inline]
-    pub(crate) fn u64(&self, off: usize) -> &AtomicU64 {
-        debug_assert!(off % 8 == 0 && off + 8 <= 4096);
-        // SAFETY: as for `u32`.
-        unsafe { &*(self.ptr.as_ptr().add(off) as *const AtomicU64) }
-    }
-
-    #[inline]
-    pub(crate) fn mutex(&self, off: usize) -> *mut libc::pthread_mutex_t {
-        // SAFETY: in bounds (callers pass the offsets of the mutexes in the page, 64-byte aligned,
-        // 40 bytes).
-        unsafe { self.ptr.as_ptr().add(off) as *mut libc::pthread_mutex_t }
+    pub(crate) fn at<T: Shared, const OFF: usize>(&self) -> &T {
+        const { assert!(OFF % std::mem::align_of::<T>() == 0 && OFF + std::mem::size_of::<T>() <= SIZE) };
+        // SAFETY: `OFF..OFF + size_of::<T>()` lies inside the 4096-byte mapping, which is
+        // page-aligned, so `OFF` (a multiple of `T`'s alignment) is aligned; the mapping lives
+        // as long as `self`. `T: Shared` is valid for any bytes and changes only through
+        // interior mutability (atomics, glibc mutexes), which is what other processes and
+        // threads do to these bytes concurrently.
+        unsafe { &*self.ptr.as_ptr().add(OFF).cast::<T>() }
     }
 }
 
 impl Drop for Page {
     fn drop(&mut self) {
-        // SAFETY: we own this 4096-byte mapping.
-        let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), 4096) };
+        // SAFETY: we own this mapping of `SIZE` bytes.
+        let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), SIZE) };
     }
 }

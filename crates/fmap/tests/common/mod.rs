@@ -358,6 +358,18 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// Fails the calling test unless this process runs as root. Root-only tests are marked
+/// `#[ignore = "needs root …"]`, so a plain `cargo test` does not run them and
+/// `cargo test -- --include-ignored` (what CI runs, as root) does; run without root, such a test
+/// fails with this reason instead of passing without having checked anything.
+pub fn require_root(why: &str) {
+    assert!(
+        is_root(),
+        "this test needs root ({why}): run it as root with `cargo test -- --include-ignored`, \
+         as CI does"
+    );
+}
+
 // ------------------------------------------------------------------------------------------
 // Namespaces and file systems
 // ------------------------------------------------------------------------------------------
