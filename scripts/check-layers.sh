@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks that the library's layers depend only downwards (see ARCHITECTURE.md):
-#   error, win32  <  sys  <  store, rights  <  section, sync  <  inspect  (lib.rs re-exports)
+#   error, win32  <  sys  <  store, rights  <  section, sync  <  any, inspect  (lib.rs re-exports)
 # section and sync may not both depend on each other. Prints each violation; exits 1 if any.
 set -euo pipefail
 cd "$(dirname "$0")/../crates/fmap/src"
@@ -10,7 +10,7 @@ level() {
     sys) echo 1 ;;
     store|rights) echo 2 ;;
     section|sync) echo 3 ;;
-    inspect) echo 4 ;;
+    any|inspect) echo 4 ;;
     lib) echo 5 ;;
     *) echo "unknown layer $1" >&2; exit 2 ;;
   esac
@@ -40,6 +40,7 @@ while IFS= read -r f; do
       Mapping|MappingOptions|View|File|Disposition|MAX_SECTION_SIZE|flush_view|unmap_view) to=section ;;
       Event|Mutex|MutexGuard|Semaphore|Waitable|WaitResult|WaitTarget|wait_one|wait_any|wait_all|set_spin|STATE_LOCK_TIMEOUT) to=sync ;;
       Listing|ObjectInfo|ObjectState|Holder|Foreign|ForeignKind|holders|holders_of) to=inspect ;;
+      AnyObject|open_any) to=any ;;
     esac
     [ "$to" = "$from" ] && continue
     lf=$(level "$from"); lt=$(level "$to")

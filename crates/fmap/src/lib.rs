@@ -90,6 +90,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod any;
 mod error;
 pub mod inspect;
 mod rights;
@@ -99,6 +100,7 @@ mod sync;
 mod sys;
 pub mod win32;
 
+pub use any::{open_any, AnyObject};
 pub use error::{Error, ErrorKind, Result};
 pub use inspect::{
     holders, holders_of, Foreign, ForeignKind, Holder, Listing, ObjectInfo, ObjectState,

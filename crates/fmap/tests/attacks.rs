@@ -7,7 +7,9 @@
 #[macro_use]
 mod common;
 
-use common::{namespace_with_prefix, object_file, object_files, Ctx, Proc, Tmpfs, GUARD_D, R};
+use common::{
+    bounded_for, namespace_with_prefix, object_file, object_files, Ctx, Proc, Tmpfs, GUARD_D, R,
+};
 use fmap::{ErrorKind, Mapping, MappingOptions, Mutex, Name, Namespace, Scope, WaitResult};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
@@ -180,33 +182,14 @@ fn hold_bucket(dir: &std::path::Path, b: u64) -> std::fs::File {
     write_lock(&dir.join(".lock"), b)
 }
 
-/// An OFD write lock on byte `b` of `path`, through a new open file description.
 fn write_lock(path: &std::path::Path, b: u64) -> std::fs::File {
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .unwrap();
-    // SAFETY: all-zero is a valid `flock`; the fields are set below.
-    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
-    fl.l_type = libc::F_WRLCK as libc::c_short;
-    fl.l_whence = libc::SEEK_SET as libc::c_short;
-    fl.l_start = b as libc::off_t;
-    fl.l_len = 1;
-    // SAFETY: a live descriptor and a valid `flock`.
-    let r = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_OFD_SETLK, &fl) };
-    assert_eq!(r, 0, "cannot lock byte {b} of {}", path.display());
-    f
+    common::ofd_write_lock(path, b)
+        .unwrap_or_else(|e| panic!("cannot lock byte {b} of {}: {e}", path.display()))
 }
 
 /// Runs `f` on another thread; panics if it has not returned within the hang guard.
 fn bounded<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(GUARD_D)
-        .unwrap_or_else(|_| panic!("{what} hung for {GUARD_D:?}"))
+    bounded_for(GUARD_D, what, f)
 }
 
 /// Issue 11, item 3: a planted unheld file plus a lock held on its bucket's byte of `.lock`
@@ -502,17 +485,4 @@ fn sweeps_skip_planted_special_files_without_touching_them() {
     let report = ns.sweep().unwrap();
     assert!(report.failed.is_empty(), "{report:?}");
     assert!(report.removed.is_empty(), "{report:?}");
-}
-
-fn bounded_for<T: Send + 'static>(
-    d: Duration,
-    what: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(d)
-        .unwrap_or_else(|_| panic!("{what} hung for {d:?}"))
 }

@@ -318,23 +318,10 @@ fn run(role: &str) -> R {
         "lock-holder" => {
             // Issue 11, item 3: one unheld file named like an object, and a lock on its
             // bucket's byte of the `0666` `.lock`, held by another user.
-            use std::os::fd::AsRawFd;
             let g = ns.dir_path(Scope::Global);
             std::fs::write(g.join("0".repeat(32)), b"planted").map_err(|e| e.to_string())?;
-            let f = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(g.join(".lock"))
-                .map_err(|e| format!("open .lock: {e}"))?;
-            // SAFETY: all-zero is a valid `flock`; the fields are set below.
-            let mut fl: libc::flock = unsafe { std::mem::zeroed() };
-            fl.l_type = libc::F_WRLCK as libc::c_short;
-            fl.l_whence = libc::SEEK_SET as libc::c_short;
-            fl.l_start = 0;
-            fl.l_len = 1;
-            // SAFETY: a live descriptor and a valid `flock`.
-            let r = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_OFD_SETLK, &fl) };
-            check!(r == 0, "cannot lock byte 0 of .lock");
+            let f = common::ofd_write_lock(&g.join(".lock"), 0)
+                .map_err(|e| format!("cannot lock byte 0 of .lock: {e}"))?;
             ready_and_wait();
             drop(f);
             Ok(())

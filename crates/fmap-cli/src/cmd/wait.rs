@@ -1,46 +1,22 @@
 //! `fmap wait`: waits for any or all of up to 64 events, semaphores or mutexes, and gives
-//! acquired mutexes back. Library calls: `Namespace::find`, `Event`/`Semaphore`/`Mutex`/
-//! `Mapping::open_in`, `fmap::wait_any`, `fmap::wait_all`, `Mutex::release`.
+//! acquired mutexes back. Library calls: `Namespace::find`, `AnyObject::open_in`,
+//! `fmap::wait_any`, `fmap::wait_all`, `Mutex::release`.
 
 use super::{full_name, named};
 use crate::style::safe;
 use crate::units::human_duration;
 use crate::{WaitArgs, EXIT_ABANDONED, EXIT_OK, EXIT_TIMED_OUT};
 use fmap::win32::*;
-use fmap::{
-    Access, Event, Kind, Mapping, Mutex, Namespace, Result, Semaphore, WaitResult, Waitable,
-};
+use fmap::{Access, AnyObject, Kind, Namespace, Result, WaitResult, Waitable};
 
-enum Handle {
-    Mutex(Mutex),
-    Event(Event),
-    Semaphore(Semaphore),
-    Mapping(Mapping),
-}
-
-impl Handle {
-    fn waitable(&self) -> &dyn Waitable {
-        match self {
-            Handle::Mutex(m) => m,
-            Handle::Event(e) => e,
-            Handle::Semaphore(s) => s,
-            Handle::Mapping(m) => m,
-        }
-    }
-}
-
-fn open_waitable(ns: &Namespace, full: &str) -> Result<Handle> {
-    let info = ns.find(full)?;
-    let named = named(full);
-    Ok(match info.kind {
-        Kind::Mutex => Handle::Mutex(Mutex::open_in(ns, full, SYNCHRONIZE).map_err(named)?),
-        Kind::Event => Handle::Event(Event::open_in(ns, full, SYNCHRONIZE).map_err(named)?),
-        Kind::Semaphore => {
-            Handle::Semaphore(Semaphore::open_in(ns, full, SYNCHRONIZE).map_err(named)?)
-        }
-        // The library refuses to wait on it, with the Win32 reason.
-        Kind::Mapping => Handle::Mapping(Mapping::open_in(ns, full, Access::READ).map_err(named)?),
-    })
+fn open_waitable(ns: &Namespace, full: &str) -> Result<AnyObject> {
+    // A mapping is opened for reading: the library then refuses the wait with the Win32
+    // reason.
+    let access = match ns.find(full)?.kind {
+        Kind::Mapping => Access::READ.bits(),
+        _ => SYNCHRONIZE,
+    };
+    AnyObject::open_in(ns, full, access).map_err(named(full))
 }
 
 pub fn run(a: WaitArgs) -> Result<u8> {
@@ -54,7 +30,7 @@ pub fn run(a: WaitArgs) -> Result<u8> {
         .iter()
         .map(|n| open_waitable(&ns, n))
         .collect::<Result<Vec<_>>>()?;
-    let objs: Vec<&dyn Waitable> = handles.iter().map(|h| h.waitable()).collect();
+    let objs: Vec<&dyn Waitable> = handles.iter().map(|h| h as &dyn Waitable).collect();
     let r = if a.all {
         fmap::wait_all(&objs, a.timeout.0)?
     } else {
@@ -62,7 +38,7 @@ pub fn run(a: WaitArgs) -> Result<u8> {
     };
     // Mutexes were only waited for: give them back.
     let release = |i: usize| {
-        if let Handle::Mutex(m) = &handles[i] {
+        if let AnyObject::Mutex(m) = &handles[i] {
             let _ = m.release();
         }
     };
@@ -115,17 +91,17 @@ pub fn run(a: WaitArgs) -> Result<u8> {
     }
 }
 
-fn acquired_note(h: &Handle) -> &'static str {
+fn acquired_note(h: &AnyObject) -> &'static str {
     match h {
-        Handle::Mutex(_) => " (the mutex was acquired and released)",
-        Handle::Semaphore(_) => " (took one from its count)",
-        Handle::Event(e) if e.is_manual_reset().unwrap_or(true) => "",
-        Handle::Event(_) => " (auto-reset: the wait reset it)",
-        Handle::Mapping(_) => "",
+        AnyObject::Mutex(_) => " (the mutex was acquired and released)",
+        AnyObject::Semaphore(_) => " (took one from its count)",
+        AnyObject::Event(e) if e.is_manual_reset().unwrap_or(true) => "",
+        AnyObject::Event(_) => " (auto-reset: the wait reset it)",
+        _ => "",
     }
 }
 
-fn describe_all(names: &[String], handles: &[Handle]) -> String {
+fn describe_all(names: &[String], handles: &[AnyObject]) -> String {
     names
         .iter()
         .zip(handles)

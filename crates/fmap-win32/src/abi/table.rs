@@ -31,15 +31,19 @@ pub const CURRENT_THREAD: Handle = CURRENT_THREAD_PSEUDO_HANDLE as Handle;
 /// What a handle refers to.
 #[derive(Debug)]
 pub enum Obj {
-    Mapping(fmap::Mapping),
-    Mutex(fmap::Mutex),
-    Event(fmap::Event),
-    Semaphore(fmap::Semaphore),
+    /// A section, mutex, event or semaphore: the library's own any-object handle.
+    Named(fmap::AnyObject),
     /// Duplicated file handles share the file object (and so its position), as on Windows.
     File(Arc<FileObj>),
     Thread(Arc<Task>),
     /// A process; `true` for the `hThread` of `CreateProcess` (its main thread).
     Process(Arc<Task>, bool),
+}
+
+impl<T: Into<fmap::AnyObject>> From<T> for Obj {
+    fn from(o: T) -> Obj {
+        Obj::Named(o.into())
+    }
 }
 
 struct Table {

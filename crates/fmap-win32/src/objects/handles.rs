@@ -62,15 +62,7 @@ pub unsafe extern "C" fn DuplicateHandle(
     };
     let same = options & DUPLICATE_SAME_ACCESS != 0;
     let dup = match &*obj {
-        Obj::Mapping(m) => if same {
-            Ok(m.clone())
-        } else {
-            m.duplicate(fmap::Access(access))
-        }
-        .map(Obj::Mapping),
-        Obj::Mutex(m) => m.duplicate((!same).then_some(access)).map(Obj::Mutex),
-        Obj::Event(e) => e.duplicate((!same).then_some(access)).map(Obj::Event),
-        Obj::Semaphore(s) => s.duplicate((!same).then_some(access)).map(Obj::Semaphore),
+        Obj::Named(o) => o.duplicate((!same).then_some(access)).map(Obj::Named),
         Obj::File(f) => Ok(Obj::File(f.clone())),
         Obj::Thread(t) => Ok(Obj::Thread(t.clone())),
         Obj::Process(t, main) => Ok(Obj::Process(t.clone(), *main)),

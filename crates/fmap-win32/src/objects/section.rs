@@ -50,7 +50,7 @@ fn create(
     match opts.create() {
         Ok(m) => {
             let existed = m.already_existed();
-            table::created(Obj::Mapping(m), existed)
+            table::created(Obj::from(m), existed)
         }
         Err(e) => fail(e.win32_code(), null_mut()),
     }
@@ -95,7 +95,7 @@ fn open(access: u32, name: Result<Option<String>, u32>) -> Handle {
         Err(e) => return fail(e, null_mut()),
     };
     match fmap::Mapping::open(&name, fmap::Access(access)) {
-        Ok(m) => table::opened(Obj::Mapping(m)),
+        Ok(m) => table::opened(Obj::from(m)),
         Err(e) => fail(e.win32_code(), null_mut()),
     }
 }
@@ -146,7 +146,7 @@ pub extern "C" fn MapViewOfFileEx(
         Ok(o) => o,
         Err(e) => return fail(e, null_mut()),
     };
-    let Obj::Mapping(m) = &*obj else {
+    let Obj::Named(fmap::AnyObject::Mapping(m)) = &*obj else {
         return fail(ERROR_INVALID_HANDLE, null_mut());
     };
     let offset = (u64::from(offset_high) << 32) | u64::from(offset_low);

@@ -47,7 +47,7 @@ fn create_mutex(owner: i32, name: Name) -> Handle {
     create_obj(name, |n| {
         let m = fmap::Mutex::create(n, owner != 0)?;
         let existed = m.already_existed();
-        Ok((Obj::Mutex(m), existed))
+        Ok((Obj::from(m), existed))
     })
 }
 
@@ -55,7 +55,7 @@ fn create_event(manual: i32, initial: i32, name: Name) -> Handle {
     create_obj(name, |n| {
         let e = fmap::Event::create(n, manual != 0, initial != 0)?;
         let existed = e.already_existed();
-        Ok((Obj::Event(e), existed))
+        Ok((Obj::from(e), existed))
     })
 }
 
@@ -63,7 +63,7 @@ fn create_semaphore(initial: i32, maximum: i32, name: Name) -> Handle {
     create_obj(name, |n| {
         let s = fmap::Semaphore::create(n, initial, maximum)?;
         let existed = s.already_existed();
-        Ok((Obj::Semaphore(s), existed))
+        Ok((Obj::from(s), existed))
     })
 }
 
@@ -100,7 +100,7 @@ pub unsafe extern "C" fn OpenMutexA(access: u32, _inherit: i32, name: *const c_c
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `name_a` requires.
     open_obj(unsafe { name_a(name) }, |n| {
-        fmap::Mutex::open(n, access).map(Obj::Mutex)
+        fmap::Mutex::open(n, access).map(Obj::from)
     })
 }
 
@@ -111,7 +111,7 @@ pub unsafe extern "C" fn OpenMutexW(access: u32, _inherit: i32, name: *const u16
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
     open_obj(unsafe { name_w(name) }, |n| {
-        fmap::Mutex::open(n, access).map(Obj::Mutex)
+        fmap::Mutex::open(n, access).map(Obj::from)
     })
 }
 
@@ -150,7 +150,7 @@ pub unsafe extern "C" fn OpenEventA(access: u32, _inherit: i32, name: *const c_c
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `name_a` requires.
     open_obj(unsafe { name_a(name) }, |n| {
-        fmap::Event::open(n, access).map(Obj::Event)
+        fmap::Event::open(n, access).map(Obj::from)
     })
 }
 
@@ -161,7 +161,7 @@ pub unsafe extern "C" fn OpenEventW(access: u32, _inherit: i32, name: *const u16
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
     open_obj(unsafe { name_w(name) }, |n| {
-        fmap::Event::open(n, access).map(Obj::Event)
+        fmap::Event::open(n, access).map(Obj::from)
     })
 }
 
@@ -200,7 +200,7 @@ pub unsafe extern "C" fn OpenSemaphoreA(access: u32, _inherit: i32, name: *const
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `name_a` requires.
     open_obj(unsafe { name_a(name) }, |n| {
-        fmap::Semaphore::open(n, access).map(Obj::Semaphore)
+        fmap::Semaphore::open(n, access).map(Obj::from)
     })
 }
 
@@ -211,7 +211,7 @@ pub unsafe extern "C" fn OpenSemaphoreW(access: u32, _inherit: i32, name: *const
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
     open_obj(unsafe { name_w(name) }, |n| {
-        fmap::Semaphore::open(n, access).map(Obj::Semaphore)
+        fmap::Semaphore::open(n, access).map(Obj::from)
     })
 }
 
@@ -231,7 +231,7 @@ fn code(e: fmap::Error) -> u32 {
 #[no_mangle]
 pub extern "C" fn ReleaseMutex(h: Handle) -> i32 {
     with_obj(h, |o| match o {
-        Obj::Mutex(m) => m.release().map_err(code),
+        Obj::Named(fmap::AnyObject::Mutex(m)) => m.release().map_err(code),
         _ => Err(ERROR_INVALID_HANDLE),
     })
 }
@@ -239,7 +239,7 @@ pub extern "C" fn ReleaseMutex(h: Handle) -> i32 {
 #[no_mangle]
 pub extern "C" fn SetEvent(h: Handle) -> i32 {
     with_obj(h, |o| match o {
-        Obj::Event(e) => e.set().map_err(code),
+        Obj::Named(fmap::AnyObject::Event(e)) => e.set().map_err(code),
         _ => Err(ERROR_INVALID_HANDLE),
     })
 }
@@ -247,7 +247,7 @@ pub extern "C" fn SetEvent(h: Handle) -> i32 {
 #[no_mangle]
 pub extern "C" fn ResetEvent(h: Handle) -> i32 {
     with_obj(h, |o| match o {
-        Obj::Event(e) => e.reset().map_err(code),
+        Obj::Named(fmap::AnyObject::Event(e)) => e.reset().map_err(code),
         _ => Err(ERROR_INVALID_HANDLE),
     })
 }
@@ -255,7 +255,7 @@ pub extern "C" fn ResetEvent(h: Handle) -> i32 {
 #[no_mangle]
 pub extern "C" fn PulseEvent(h: Handle) -> i32 {
     with_obj(h, |o| match o {
-        Obj::Event(e) => e.pulse().map_err(code),
+        Obj::Named(fmap::AnyObject::Event(e)) => e.pulse().map_err(code),
         _ => Err(ERROR_INVALID_HANDLE),
     })
 }
@@ -265,7 +265,7 @@ pub extern "C" fn PulseEvent(h: Handle) -> i32 {
 #[no_mangle]
 pub unsafe extern "C" fn ReleaseSemaphore(h: Handle, count: i32, previous: *mut i32) -> i32 {
     with_obj(h, |o| match o {
-        Obj::Semaphore(s) => {
+        Obj::Named(fmap::AnyObject::Semaphore(s)) => {
             let prev = s.release(count).map_err(code)?;
             // SAFETY: the caller passes NULL or a writable LONG.
             unsafe { crate::abi::text::put(previous, prev) };
@@ -278,10 +278,7 @@ pub unsafe extern "C" fn ReleaseSemaphore(h: Handle, count: i32, previous: *mut 
 /// The waitable behind a handle's object.
 fn waitable(o: &Obj) -> Result<&dyn Waitable, u32> {
     Ok(match o {
-        Obj::Mapping(m) => m, // fails in the library: mappings are not waitable
-        Obj::Mutex(m) => m,
-        Obj::Event(e) => e,
-        Obj::Semaphore(s) => s,
+        Obj::Named(o) => o, // the library refuses mappings: they are not waitable
         Obj::Thread(t) | Obj::Process(t, false) => &t.done,
         Obj::Process(t, true) => t.main_thread_done.as_ref().unwrap_or(&t.done),
         Obj::File(_) => return Err(ERROR_INVALID_HANDLE),
@@ -376,9 +373,9 @@ pub extern "C" fn SignalObjectAndWait(
         (Err(e), _) | (_, Err(e)) => return fail(e, WAIT_FAILED),
     };
     let signalled = match &*s {
-        Obj::Event(e) => e.set(),
-        Obj::Mutex(m) => m.release(),
-        Obj::Semaphore(sem) => sem.release(1).map(|_| ()),
+        Obj::Named(fmap::AnyObject::Event(e)) => e.set(),
+        Obj::Named(fmap::AnyObject::Mutex(m)) => m.release(),
+        Obj::Named(fmap::AnyObject::Semaphore(sem)) => sem.release(1).map(|_| ()),
         _ => return fail(ERROR_INVALID_HANDLE, WAIT_FAILED),
     };
     if let Err(e) = signalled {

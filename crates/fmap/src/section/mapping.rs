@@ -191,7 +191,12 @@ impl Mapping {
         let Some(obj) = Object::open(&dir, &name)? else {
             bail!(FileNotFound, "no object named {name} exists");
         };
-        check_kind(&obj, &name)?;
+        Mapping::from_opened(obj, &name, access)
+    }
+
+    /// `OpenFileMapping` of an object the store has opened.
+    pub(crate) fn from_opened(obj: Arc<Object>, name: &Name, access: Access) -> Result<Mapping> {
+        check_kind(&obj, name)?;
         let mut rights = Access::section_rights(access.bits())?;
         if !obj.writable() && access.bits() & (MAXIMUM_ALLOWED | GENERIC_ALL) != 0 {
             rights = Access(rights.bits() & !SECTION_MAP_WRITE);

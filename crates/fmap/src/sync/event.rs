@@ -29,7 +29,7 @@ use std::time::Duration;
 /// One handle to an event.
 #[derive(Debug)]
 pub struct Event {
-    h: SyncHandle,
+    pub(crate) h: SyncHandle,
 }
 
 sync_handle_type!(Event, Kind::Event, "OpenEvent");

@@ -243,7 +243,17 @@ impl SyncHandle {
         let Some(obj) = Object::open(&dir, &name)? else {
             bail!(FileNotFound, "no object named {name} exists");
         };
-        check_kind(&obj, &name, kind)?;
+        SyncHandle::from_opened(obj, &name, kind, access)
+    }
+
+    /// Opens an object of `kind` the store has opened, with `access`.
+    pub(crate) fn from_opened(
+        obj: Arc<Object>,
+        name: &Name,
+        kind: Kind,
+        access: u32,
+    ) -> Result<SyncHandle> {
+        check_kind(&obj, name, kind)?;
         hook_last_close(&obj);
         let access = rights(kind, access)?;
         Ok(SyncHandle {

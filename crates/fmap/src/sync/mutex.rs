@@ -26,7 +26,7 @@ use std::time::Duration;
 /// One handle to a named (or unnamed) mutex.
 #[derive(Debug)]
 pub struct Mutex {
-    h: SyncHandle,
+    pub(crate) h: SyncHandle,
 }
 
 sync_handle_type!(Mutex, Kind::Mutex, "OpenMutex");

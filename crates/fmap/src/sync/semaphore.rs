@@ -19,7 +19,7 @@ use std::time::Duration;
 /// One handle to a semaphore.
 #[derive(Debug)]
 pub struct Semaphore {
-    h: SyncHandle,
+    pub(crate) h: SyncHandle,
 }
 
 sync_handle_type!(Semaphore, Kind::Semaphore, "OpenSemaphore");

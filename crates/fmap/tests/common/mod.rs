@@ -586,3 +586,39 @@ pub fn expect_err<T: std::fmt::Debug>(r: fmap::Result<T>, kind: ErrorKind, code:
         }
     }
 }
+
+/// An OFD write lock on byte `b` of `path`, through a new open file description — as another
+/// process (a stopped one, or another user) would hold it. Released when the file is dropped.
+pub fn ofd_write_lock(path: &Path, b: u64) -> std::io::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    // SAFETY: all-zero is a valid `flock`; the fields are set below.
+    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+    fl.l_type = libc::F_WRLCK as libc::c_short;
+    fl.l_whence = libc::SEEK_SET as libc::c_short;
+    fl.l_start = b as libc::off_t;
+    fl.l_len = 1;
+    // SAFETY: `f` is a live descriptor and `fl` a valid `flock` the kernel only reads.
+    if unsafe { libc::fcntl(f.as_raw_fd(), libc::F_OFD_SETLK, &fl) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(f)
+}
+
+/// Runs `f` on another thread and returns its result; panics if it has not returned within
+/// `d` (a hang guard, not a timing check).
+pub fn bounded_for<T: Send + 'static>(
+    d: Duration,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(d)
+        .unwrap_or_else(|_| panic!("{what} hung for {d:?}"))
+}

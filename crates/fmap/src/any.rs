@@ -1,0 +1,173 @@
+//! [`AnyObject`]: an opened named object of any kind, what a Win32 `HANDLE` to a section,
+//! mutex, event or semaphore is, and [`open_any`], which opens a name without knowing its type.
+//!
+//! The C ABI's handle table and the `fmap` command hold objects this way, so that
+//! `DuplicateHandle`, `CloseHandle` and waits need no per-type code of their own.
+
+use crate::error::{bail, Result};
+use crate::rights::Access;
+use crate::section::mapping::Mapping;
+use crate::store::header::Kind;
+use crate::store::name::Name;
+use crate::store::namespace::Namespace;
+use crate::store::object::Object;
+use crate::sync::event::Event;
+use crate::sync::handle::SyncHandle;
+use crate::sync::mutex::Mutex;
+use crate::sync::semaphore::Semaphore;
+use crate::sync::wait::{WaitTarget, Waitable};
+
+/// One handle to a named object of any kind.
+///
+/// ```
+/// # let d = tempfile::tempdir_in("/dev/shm")?;
+/// # let ns = fmap::Namespace::at(d.path());
+/// // A manual-reset event, created signaled.
+/// let ev = fmap::Event::create_in(&ns, Some("Local\\any-demo"), true, true)?;
+/// let any = fmap::AnyObject::open_in(&ns, "Local\\any-demo", fmap::win32::SYNCHRONIZE)?;
+/// assert_eq!(any.kind(), fmap::Kind::Event);
+/// let again = any.duplicate(None)?; // DuplicateHandle(…, DUPLICATE_SAME_ACCESS)
+/// assert_eq!(fmap::wait_one(&again, Some(std::time::Duration::ZERO))?, fmap::WaitResult::Signaled(0));
+/// # drop(ev);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AnyObject {
+    /// A file-mapping object (section).
+    Mapping(Mapping),
+    /// A mutex.
+    Mutex(Mutex),
+    /// An event.
+    Event(Event),
+    /// A semaphore.
+    Semaphore(Semaphore),
+}
+
+impl AnyObject {
+    /// Opens the object called `name`, whatever its type, in the default namespace. `access`
+    /// is the Win32 access mask, read as the object's type reads it (`FILE_MAP_*` or
+    /// `SECTION_*` for sections, `SYNCHRONIZE`, `*_MODIFY_STATE`, … for the others; generic
+    /// rights and `MAXIMUM_ALLOWED` for all).
+    pub fn open(name: &str, access: u32) -> Result<AnyObject> {
+        AnyObject::open_in(&Namespace::default(), name, access)
+    }
+
+    /// [`AnyObject::open`] in `ns`.
+    pub fn open_in(ns: &Namespace, name: &str, access: u32) -> Result<AnyObject> {
+        let name = Name::parse(name)?;
+        let dir = ns.dir(name.scope())?;
+        let Some(obj) = Object::open(&dir, &name)? else {
+            bail!(FileNotFound, "no object named {name} exists");
+        };
+        let kind = obj.header.kind;
+        Ok(match kind {
+            Kind::Mapping => AnyObject::Mapping(Mapping::from_opened(obj, &name, Access(access))?),
+            Kind::Mutex => AnyObject::Mutex(Mutex {
+                h: SyncHandle::from_opened(obj, &name, kind, access)?,
+            }),
+            Kind::Event => AnyObject::Event(Event {
+                h: SyncHandle::from_opened(obj, &name, kind, access)?,
+            }),
+            Kind::Semaphore => AnyObject::Semaphore(Semaphore {
+                h: SyncHandle::from_opened(obj, &name, kind, access)?,
+            }),
+        })
+    }
+
+    /// The object's type.
+    pub fn kind(&self) -> Kind {
+        match self {
+            AnyObject::Mapping(_) => Kind::Mapping,
+            AnyObject::Mutex(_) => Kind::Mutex,
+            AnyObject::Event(_) => Kind::Event,
+            AnyObject::Semaphore(_) => Kind::Semaphore,
+        }
+    }
+
+    /// The full name (`Local\…` or `Global\…`), or `None` for an unnamed object.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            AnyObject::Mapping(m) => m.name(),
+            AnyObject::Mutex(m) => m.name(),
+            AnyObject::Event(e) => e.name(),
+            AnyObject::Semaphore(s) => s.name(),
+        }
+    }
+
+    /// Did the `Create*` call that made this handle open an existing object
+    /// (`ERROR_ALREADY_EXISTS`)? Always true for handles from `open`.
+    pub fn already_existed(&self) -> bool {
+        match self {
+            AnyObject::Mapping(m) => m.already_existed(),
+            AnyObject::Mutex(m) => m.already_existed(),
+            AnyObject::Event(e) => e.already_existed(),
+            AnyObject::Semaphore(s) => s.already_existed(),
+        }
+    }
+
+    /// The handle's rights, as a Win32 access mask.
+    pub fn access(&self) -> u32 {
+        match self {
+            AnyObject::Mapping(m) => m.access().bits(),
+            AnyObject::Mutex(m) => m.access(),
+            AnyObject::Event(e) => e.access(),
+            AnyObject::Semaphore(s) => s.access(),
+        }
+    }
+
+    /// `DuplicateHandle`: another handle to the same object, with the same rights (`None`,
+    /// `DUPLICATE_SAME_ACCESS`) or with `access` (a Win32 access mask checked against the
+    /// object, not against this handle, as on Windows).
+    pub fn duplicate(&self, access: Option<u32>) -> Result<AnyObject> {
+        Ok(match self {
+            AnyObject::Mapping(m) => AnyObject::Mapping(match access {
+                None => m.clone(),
+                Some(a) => m.duplicate(Access(a))?,
+            }),
+            AnyObject::Mutex(m) => AnyObject::Mutex(m.duplicate(access)?),
+            AnyObject::Event(e) => AnyObject::Event(e.duplicate(access)?),
+            AnyObject::Semaphore(s) => AnyObject::Semaphore(s.duplicate(access)?),
+        })
+    }
+}
+
+impl Waitable for AnyObject {
+    fn wait_target(&self) -> Result<WaitTarget<'_>> {
+        match self {
+            AnyObject::Mapping(m) => m.wait_target(),
+            AnyObject::Mutex(m) => m.wait_target(),
+            AnyObject::Event(e) => e.wait_target(),
+            AnyObject::Semaphore(s) => s.wait_target(),
+        }
+    }
+}
+
+impl From<Mapping> for AnyObject {
+    fn from(m: Mapping) -> AnyObject {
+        AnyObject::Mapping(m)
+    }
+}
+
+impl From<Mutex> for AnyObject {
+    fn from(m: Mutex) -> AnyObject {
+        AnyObject::Mutex(m)
+    }
+}
+
+impl From<Event> for AnyObject {
+    fn from(e: Event) -> AnyObject {
+        AnyObject::Event(e)
+    }
+}
+
+impl From<Semaphore> for AnyObject {
+    fn from(s: Semaphore) -> AnyObject {
+        AnyObject::Semaphore(s)
+    }
+}
+
+/// `open_any(name, access)`: [`AnyObject::open`].
+pub fn open_any(name: &str, access: u32) -> Result<AnyObject> {
+    AnyObject::open(name, access)
+}
