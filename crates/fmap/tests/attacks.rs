@@ -36,6 +36,19 @@ fn run(role: &str) -> R {
             drop(m);
             Ok(())
         }
+        "file-open" => {
+            let p = common::var("FILE");
+            let (f, _) = fmap::File::open(
+                &p,
+                fmap::win32::GENERIC_READ,
+                fmap::win32::FILE_SHARE_READ,
+                fmap::Disposition::OpenExisting,
+            )
+            .ctx("CreateFile")?;
+            drop(f);
+            common::report("DONE");
+            Ok(())
+        }
         "lease-on-lock" => {
             // Replaces the `.lock` of `Global\` (a world-writable directory lets anyone) with
             // a file that has a read lease: every open for writing waits for the lease to break.
@@ -485,4 +498,36 @@ fn sweeps_skip_planted_special_files_without_touching_them() {
     let report = ns.sweep().unwrap();
     assert!(report.failed.is_empty(), "{report:?}");
     assert!(report.removed.is_empty(), "{report:?}");
+}
+
+/// Issue 12: `File::open` serialises share-mode claims through a namespace lock; it used the
+/// default namespace's `Namespace::dir`, whose first use sweeps it, so opening a file removed
+/// stale objects of a namespace the program may not use at all. Now it takes the lock without
+/// sweeping.
+#[test]
+fn opening_a_file_does_not_sweep_a_namespace() {
+    let (dir, ns) = namespace_with_prefix("fmap-file-nosweep-");
+    let m = MappingOptions::new()
+        .namespace(&ns)
+        .name("stale")
+        .size(4096)
+        .create()
+        .unwrap();
+    // Keep the object's file past its last close, as a stale file.
+    let file = object_file(&ns, "stale");
+    let keep = file.with_extension("keep");
+    std::fs::hard_link(&file, &keep).unwrap();
+    drop(m);
+    std::fs::rename(&keep, &file).unwrap();
+    let plain = dir.path().join("plain.txt");
+    std::fs::write(&plain, b"x").unwrap();
+    let mut child = Proc::spawn(
+        CHILD_ENV,
+        dir.path(),
+        "file-open",
+        &[("FILE", plain.display().to_string())],
+    );
+    child.expect("FMAP:DONE");
+    child.wait_success();
+    assert!(file.exists(), "opening a file swept the namespace");
 }
