@@ -112,9 +112,9 @@ pub use section::view::{flush_view, unmap_view, View};
 pub use store::header::Kind;
 pub use store::name::{Name, Scope};
 pub use store::namespace::{Namespace, SweepReport, ROOT_ENV};
-pub use sync::event::Event;
-pub use sync::mutex::{Mutex, MutexGuard};
-pub use sync::semaphore::Semaphore;
+pub use sync::event::{Event, EventOptions};
+pub use sync::mutex::{Mutex, MutexGuard, MutexOptions};
+pub use sync::semaphore::{Semaphore, SemaphoreOptions};
 pub use sync::state::STATE_LOCK_TIMEOUT;
 pub use sync::wait::{set_spin, wait_all, wait_any, wait_one, WaitResult, WaitTarget, Waitable};
 

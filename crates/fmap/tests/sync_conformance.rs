@@ -1612,3 +1612,56 @@ fn closing_an_owned_mutex_for_good_frees_it() {
     assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
     m.release().unwrap();
 }
+
+/// The builders (`EventOptions`, `MutexOptions`, `SemaphoreOptions`) make the same objects as
+/// the positional `create_in`, with `CreateEvent`/`CreateMutex`/`CreateSemaphore`'s defaults,
+/// and the same errors.
+#[test]
+fn option_builders_match_the_positional_constructors() {
+    let (_d, ns) = namespace();
+    let e = fmap::EventOptions::new()
+        .namespace(&ns)
+        .name("b-ev")
+        .create()
+        .unwrap();
+    assert!(!e.is_manual_reset().unwrap() && !e.is_set().unwrap() && !e.already_existed());
+    let e2 = fmap::EventOptions::new()
+        .namespace(&ns)
+        .name("b-ev")
+        .manual_reset(true)
+        .create()
+        .unwrap();
+    assert!(
+        e2.already_existed() && !e2.is_manual_reset().unwrap(),
+        "options of an existing name are ignored"
+    );
+    let m = fmap::MutexOptions::new()
+        .namespace(&ns)
+        .name("b-mx")
+        .initial_owner(true)
+        .create()
+        .unwrap();
+    assert!(m.is_owned_by_current_thread().unwrap());
+    m.release().unwrap();
+    let s = fmap::SemaphoreOptions::default()
+        .namespace(&ns)
+        .name("b-sem")
+        .create()
+        .unwrap();
+    assert_eq!(s.count().unwrap(), (0, 1));
+    expect_err(
+        fmap::SemaphoreOptions::new()
+            .namespace(&ns)
+            .initial(2)
+            .maximum(1)
+            .create(),
+        fmap::ErrorKind::InvalidParameter,
+        ERROR_INVALID_PARAMETER,
+    );
+    // Unnamed objects.
+    let u = fmap::EventOptions::new()
+        .initially_set(true)
+        .create()
+        .unwrap();
+    assert!(u.name().is_none() && u.is_set().unwrap());
+}
