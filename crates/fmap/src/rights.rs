@@ -208,48 +208,14 @@ impl Access {
     /// have are `ERROR_ACCESS_DENIED`; `ACCESS_SYSTEM_SECURITY` is
     /// `ERROR_PRIVILEGE_NOT_HELD`.
     pub fn section_rights(requested: u32) -> Result<Access> {
-        const VALID: u32 = SECTION_ALL_ACCESS | FILE_MAP_EXECUTE | SYNCHRONIZE;
-        if requested & ACCESS_SYSTEM_SECURITY != 0 {
-            bail!(
-                PrivilegeNotHeld,
-                "ACCESS_SYSTEM_SECURITY needs a privilege fmap does not grant"
-            );
-        }
-        if requested == 0 {
-            bail!(AccessDenied, "no access requested");
-        }
-        let mut r = requested;
-        if r == FILE_MAP_COPY {
-            r = FILE_MAP_READ;
-        }
-        let mut out = r & VALID;
-        if r & GENERIC_READ != 0 {
-            out |= READ_CONTROL | SECTION_QUERY | SECTION_MAP_READ;
-        }
-        if r & GENERIC_WRITE != 0 {
-            out |= READ_CONTROL | SECTION_MAP_WRITE;
-        }
-        if r & GENERIC_EXECUTE != 0 {
-            out |= READ_CONTROL | SECTION_MAP_EXECUTE;
-        }
-        if r & (GENERIC_ALL | MAXIMUM_ALLOWED) != 0 {
-            out |= SECTION_ALL_ACCESS | FILE_MAP_EXECUTE;
-        }
-        let unknown = r & !(VALID
-            | GENERIC_READ
-            | GENERIC_WRITE
-            | GENERIC_EXECUTE
-            | GENERIC_ALL
-            | MAXIMUM_ALLOWED);
-        if unknown != 0 {
-            bail!(
-                AccessDenied,
-                "access bits {unknown:#x} do not exist for file-mapping objects"
-            );
-        }
-        Ok(Access(out))
+        // `FILE_MAP_COPY` alone asks for a copy-on-write view, which needs read access.
+        let r = if requested == FILE_MAP_COPY {
+            FILE_MAP_READ
+        } else {
+            requested
+        };
+        map_generic(&SECTION, r).map(Access)
     }
-
     /// Can this handle map a view that needs `need` (see
     /// [`Protection::required_rights`])? Execute is satisfied by either
     /// `SECTION_MAP_EXECUTE` or `FILE_MAP_EXECUTE`.
@@ -374,4 +340,102 @@ mod tests {
             assert_eq!(Protection::from_win32(p).unwrap().to_win32(), p);
         }
     }
+}
+
+/// What the generic rights mean for one object type, and which specific and standard rights
+/// it has: Windows' `GENERIC_MAPPING` plus the type's valid-access mask. One table per type;
+/// [`map_generic`] does the mapping for all of them.
+#[derive(Debug)]
+pub(crate) struct GenericMapping {
+    /// The specific and standard rights the type has.
+    pub valid: u32,
+    /// What `GENERIC_READ` grants.
+    pub read: u32,
+    /// What `GENERIC_WRITE` grants.
+    pub write: u32,
+    /// What `GENERIC_EXECUTE` grants.
+    pub execute: u32,
+    /// What `GENERIC_ALL` and `MAXIMUM_ALLOWED` grant.
+    pub all: u32,
+    /// The type, for messages: `"a mutex"`.
+    pub what: &'static str,
+}
+
+const STANDARD: u32 = DELETE | READ_CONTROL | WRITE_DAC | WRITE_OWNER | SYNCHRONIZE;
+
+/// File-mapping objects.
+pub(crate) const SECTION: GenericMapping = GenericMapping {
+    valid: SECTION_ALL_ACCESS | FILE_MAP_EXECUTE | SYNCHRONIZE,
+    read: READ_CONTROL | SECTION_QUERY | SECTION_MAP_READ,
+    write: READ_CONTROL | SECTION_MAP_WRITE,
+    execute: READ_CONTROL | SECTION_MAP_EXECUTE,
+    all: SECTION_ALL_ACCESS | FILE_MAP_EXECUTE,
+    what: "file-mapping objects",
+};
+
+/// Mutexes (mutants).
+pub(crate) const MUTEX: GenericMapping = GenericMapping {
+    valid: MUTANT_QUERY_STATE | STANDARD,
+    read: READ_CONTROL | MUTANT_QUERY_STATE,
+    write: READ_CONTROL,
+    execute: READ_CONTROL | SYNCHRONIZE,
+    all: MUTEX_ALL_ACCESS,
+    what: "a mutex",
+};
+
+/// Events.
+pub(crate) const EVENT: GenericMapping = GenericMapping {
+    valid: EVENT_QUERY_STATE | EVENT_MODIFY_STATE | STANDARD,
+    read: READ_CONTROL | EVENT_QUERY_STATE,
+    write: READ_CONTROL | EVENT_MODIFY_STATE,
+    execute: READ_CONTROL | SYNCHRONIZE,
+    all: EVENT_ALL_ACCESS,
+    what: "an event",
+};
+
+/// Semaphores (their specific rights have the events' values).
+pub(crate) const SEMAPHORE: GenericMapping = GenericMapping {
+    valid: SEMAPHORE_QUERY_STATE | SEMAPHORE_MODIFY_STATE | STANDARD,
+    read: READ_CONTROL | SEMAPHORE_QUERY_STATE,
+    write: READ_CONTROL | SEMAPHORE_MODIFY_STATE,
+    execute: READ_CONTROL | SYNCHRONIZE,
+    all: SEMAPHORE_ALL_ACCESS,
+    what: "a semaphore",
+};
+
+/// Maps a requested access mask to the rights of a handle, the way the object manager does:
+/// generic rights become the type's rights; zero and bits the type does not have are
+/// `ERROR_ACCESS_DENIED`; `ACCESS_SYSTEM_SECURITY` (without the privilege) is
+/// `ERROR_PRIVILEGE_NOT_HELD`.
+pub(crate) fn map_generic(m: &GenericMapping, requested: u32) -> Result<u32> {
+    if requested & ACCESS_SYSTEM_SECURITY != 0 {
+        bail!(
+            PrivilegeNotHeld,
+            "ACCESS_SYSTEM_SECURITY needs a privilege fmap does not grant"
+        );
+    }
+    if requested == 0 {
+        bail!(AccessDenied, "no access requested");
+    }
+    let generic = GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL | MAXIMUM_ALLOWED;
+    let unknown = requested & !(m.valid | generic);
+    if unknown != 0 {
+        bail!(
+            AccessDenied,
+            "access bits {unknown:#x} do not exist for {}",
+            m.what
+        );
+    }
+    let mut out = requested & m.valid;
+    for (bit, grants) in [
+        (GENERIC_READ, m.read),
+        (GENERIC_WRITE, m.write),
+        (GENERIC_EXECUTE, m.execute),
+        (GENERIC_ALL | MAXIMUM_ALLOWED, m.all),
+    ] {
+        if requested & bit != 0 {
+            out |= grants;
+        }
+    }
+    Ok(out)
 }

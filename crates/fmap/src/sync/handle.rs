@@ -35,59 +35,24 @@ fn sync_kind(k: Kind) -> SyncKind {
     }
 }
 
-/// All rights of a type (`MUTEX_ALL_ACCESS`, …).
-pub(crate) fn all_access(k: Kind) -> u32 {
+/// The generic-rights table of a synchronization object type.
+fn table(k: Kind) -> &'static crate::rights::GenericMapping {
     match k {
-        Kind::Mutex => MUTEX_ALL_ACCESS,
-        _ => EVENT_ALL_ACCESS,
+        Kind::Mutex => &crate::rights::MUTEX,
+        Kind::Event => &crate::rights::EVENT,
+        Kind::Semaphore => &crate::rights::SEMAPHORE,
+        Kind::Mapping => &crate::rights::SECTION,
     }
 }
 
-/// Maps a requested access mask to the rights of a handle, the way the object manager does for
-/// these types: generic rights are mapped; zero, bits the type does not have, and
-/// `ACCESS_SYSTEM_SECURITY` (without the privilege) fail.
+/// All rights of a type (`MUTEX_ALL_ACCESS`, …).
+pub(crate) fn all_access(k: Kind) -> u32 {
+    table(k).all
+}
+
+/// Maps a requested access mask to the rights of a handle (see [`crate::rights::map_generic`]).
 pub(crate) fn rights(k: Kind, requested: u32) -> Result<u32> {
-    let specific = match k {
-        Kind::Mutex => MUTANT_QUERY_STATE,
-        _ => EVENT_QUERY_STATE | EVENT_MODIFY_STATE,
-    };
-    const STANDARD: u32 = DELETE | READ_CONTROL | WRITE_DAC | WRITE_OWNER | SYNCHRONIZE;
-    if requested & ACCESS_SYSTEM_SECURITY != 0 {
-        bail!(
-            PrivilegeNotHeld,
-            "ACCESS_SYSTEM_SECURITY needs a privilege fmap does not grant"
-        );
-    }
-    if requested == 0 {
-        bail!(AccessDenied, "no access requested");
-    }
-    let generic = GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL | MAXIMUM_ALLOWED;
-    let unknown = requested & !(specific | STANDARD | generic);
-    if unknown != 0 {
-        bail!(
-            AccessDenied,
-            "access bits {unknown:#x} do not exist for a {k}"
-        );
-    }
-    let mut r = requested & (specific | STANDARD);
-    if requested & GENERIC_READ != 0 {
-        r |= READ_CONTROL | 0x1; // *_QUERY_STATE
-    }
-    if requested & GENERIC_WRITE != 0 {
-        r |= READ_CONTROL
-            | if k == Kind::Mutex {
-                0
-            } else {
-                EVENT_MODIFY_STATE
-            };
-    }
-    if requested & GENERIC_EXECUTE != 0 {
-        r |= READ_CONTROL | SYNCHRONIZE;
-    }
-    if requested & (GENERIC_ALL | MAXIMUM_ALLOWED) != 0 {
-        r |= all_access(k);
-    }
-    Ok(r)
+    crate::rights::map_generic(table(k), requested)
 }
 
 impl SyncHandle {
