@@ -232,77 +232,27 @@ pub(crate) fn consume(g: &StateGuard<'_>) {
     }
 }
 
-/// Builder for [`Event`]s: the name, the namespace and the options of `CreateEvent`, by name
-/// rather than by position.
-///
-/// ```
-/// # let d = tempfile::tempdir_in("/dev/shm")?;
-/// # let ns = fmap::Namespace::at(d.path());
-/// let ready = fmap::EventOptions::new()
-///     .name("Local\\ready")
-///     .namespace(&ns)
-///     .manual_reset(true)
-///     .create()?;
-/// assert!(ready.is_manual_reset()? && !ready.is_set()?);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct EventOptions<'a> {
-    ns: Option<Namespace>,
-    name: Option<&'a str>,
-    manual_reset: bool,
-    initially_set: bool,
-}
-
-impl Default for EventOptions<'_> {
-    fn default() -> Self {
-        EventOptions::new()
-    }
-}
-
-impl<'a> EventOptions<'a> {
-    /// An unnamed event in the default namespace, with the defaults of `CreateEvent`.
-    pub fn new() -> Self {
-        EventOptions {
-            ns: None,
-            name: None,
-            manual_reset: false,
-            initially_set: false,
-        }
-    }
-
-    /// The object name (`Local\x`, `Global\x` or `x`); none or `""` makes an unnamed object.
-    #[must_use]
-    pub fn name(mut self, name: &'a str) -> Self {
-        self.name = Some(name);
-        self
-    }
-
-    /// The namespace to create the name in (default: [`Namespace::default`]).
-    #[must_use]
-    pub fn namespace(mut self, ns: &Namespace) -> Self {
-        self.ns = Some(ns.clone());
-        self
-    }
-
-    /// Manual-reset (stays signaled until reset) instead of auto-reset (default).
-    #[must_use]
-    pub fn manual_reset(mut self, manual_reset: bool) -> Self {
-        self.manual_reset = manual_reset;
-        self
-    }
-
-    /// Created signaled (default: not signaled).
-    #[must_use]
-    pub fn initially_set(mut self, initially_set: bool) -> Self {
-        self.initially_set = initially_set;
-        self
-    }
-
-    /// `CreateEvent`: creates the object, or opens the existing one of that name (then
-    /// `already_existed()` is true and the options are ignored, as on Windows).
-    pub fn create(self) -> Result<Event> {
-        let ns = self.ns.clone().unwrap_or_default();
-        Event::create_in(&ns, self.name, self.manual_reset, self.initially_set)
-    }
+crate::sync::handle::options_builder! {
+    /// Builder for [`Event`]s: the name, the namespace and the options of `CreateEvent`,
+    /// by name rather than by position.
+    ///
+    /// ```
+    /// # let d = tempfile::tempdir_in("/dev/shm")?;
+    /// # let ns = fmap::Namespace::at(d.path());
+    /// let ready = fmap::EventOptions::new()
+    ///     .name("Local\\ready")
+    ///     .namespace(&ns)
+    ///     .manual_reset(true)
+    ///     .create()?;
+    /// assert!(ready.is_manual_reset()? && !ready.is_set()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    EventOptions => Event, "CreateEvent",
+    {
+        /// Manual-reset (stays signaled until reset) instead of auto-reset (default).
+        manual_reset: bool = false,
+        /// Created signaled (default: not signaled).
+        initially_set: bool = false,
+    },
+    |ns, name, o| Event::create_in(ns, name, o.manual_reset, o.initially_set)
 }

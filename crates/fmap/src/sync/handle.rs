@@ -295,3 +295,68 @@ macro_rules! sync_handle_type {
     };
 }
 pub(crate) use sync_handle_type;
+
+/// The builder every synchronization-object type has (`EventOptions`, …): the name, the
+/// namespace and the type's own options, set by name, then `create`. `$create` is a function
+/// `(ns, name, options) -> Result<$t>` (the type's positional `create_in`).
+macro_rules! options_builder {
+    (
+        $(#[$doc:meta])*
+        $opts:ident => $t:ident, $win32:literal,
+        { $( $(#[$fdoc:meta])* $field:ident: $fty:ty = $default:expr ),* $(,)? },
+        $create:expr
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $opts<'a> {
+            ns: Option<crate::Namespace>,
+            name: Option<&'a str>,
+            $( $field: $fty, )*
+        }
+
+        impl Default for $opts<'_> {
+            fn default() -> Self {
+                $opts::new()
+            }
+        }
+
+        impl<'a> $opts<'a> {
+            #[doc = concat!("An unnamed object in the default namespace, with the defaults of `", $win32, "`.")]
+            pub fn new() -> Self {
+                $opts { ns: None, name: None, $( $field: $default, )* }
+            }
+
+            /// The object name (`Local\x`, `Global\x` or `x`); none or `""` makes an unnamed
+            /// object.
+            #[must_use]
+            pub fn name(mut self, name: &'a str) -> Self {
+                self.name = Some(name);
+                self
+            }
+
+            /// The namespace to create the name in (default: [`Namespace::default`](crate::Namespace::default)).
+            #[must_use]
+            pub fn namespace(mut self, ns: &crate::Namespace) -> Self {
+                self.ns = Some(ns.clone());
+                self
+            }
+
+            $(
+                $(#[$fdoc])*
+                #[must_use]
+                pub fn $field(mut self, $field: $fty) -> Self {
+                    self.$field = $field;
+                    self
+                }
+            )*
+
+            #[doc = concat!("`", $win32, "`: creates the object, or opens the existing one of that name (then `already_existed()` is true and the options are ignored, as on Windows).")]
+            pub fn create(self) -> crate::Result<$t> {
+                let ns = self.ns.clone().unwrap_or_default();
+                let create: fn(&crate::Namespace, Option<&str>, &Self) -> crate::Result<$t> = $create;
+                create(&ns, self.name, &self)
+            }
+        }
+    };
+}
+pub(crate) use options_builder;

@@ -425,69 +425,26 @@ pub(crate) fn last_close(obj: &Object, page: Page) {
     }
 }
 
-/// Builder for [`Mutex`]s: the name, the namespace and the options of `CreateMutex`, by name
-/// rather than by position.
-///
-/// ```
-/// # let d = tempfile::tempdir_in("/dev/shm")?;
-/// # let ns = fmap::Namespace::at(d.path());
-/// let m = fmap::MutexOptions::new()
-///     .name("Local\\lock")
-///     .namespace(&ns)
-///     .initial_owner(true)
-///     .create()?;
-/// assert!(m.is_owned_by_current_thread()?);
-/// m.release()?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct MutexOptions<'a> {
-    ns: Option<Namespace>,
-    name: Option<&'a str>,
-    initial_owner: bool,
-}
-
-impl Default for MutexOptions<'_> {
-    fn default() -> Self {
-        MutexOptions::new()
-    }
-}
-
-impl<'a> MutexOptions<'a> {
-    /// An unnamed mutex in the default namespace, with the defaults of `CreateMutex`.
-    pub fn new() -> Self {
-        MutexOptions {
-            ns: None,
-            name: None,
-            initial_owner: false,
-        }
-    }
-
-    /// The object name (`Local\x`, `Global\x` or `x`); none or `""` makes an unnamed object.
-    #[must_use]
-    pub fn name(mut self, name: &'a str) -> Self {
-        self.name = Some(name);
-        self
-    }
-
-    /// The namespace to create the name in (default: [`Namespace::default`]).
-    #[must_use]
-    pub fn namespace(mut self, ns: &Namespace) -> Self {
-        self.ns = Some(ns.clone());
-        self
-    }
-
-    /// The creating thread owns the new mutex (ignored if the name exists).
-    #[must_use]
-    pub fn initial_owner(mut self, initial_owner: bool) -> Self {
-        self.initial_owner = initial_owner;
-        self
-    }
-
-    /// `CreateMutex`: creates the object, or opens the existing one of that name (then
-    /// `already_existed()` is true and the options are ignored, as on Windows).
-    pub fn create(self) -> Result<Mutex> {
-        let ns = self.ns.clone().unwrap_or_default();
-        Mutex::create_in(&ns, self.name, self.initial_owner)
-    }
+crate::sync::handle::options_builder! {
+    /// Builder for [`Mutex`]s: the name, the namespace and the options of `CreateMutex`,
+    /// by name rather than by position.
+    ///
+    /// ```
+    /// # let d = tempfile::tempdir_in("/dev/shm")?;
+    /// # let ns = fmap::Namespace::at(d.path());
+    /// let m = fmap::MutexOptions::new()
+    ///     .name("Local\\lock")
+    ///     .namespace(&ns)
+    ///     .initial_owner(true)
+    ///     .create()?;
+    /// assert!(m.is_owned_by_current_thread()?);
+    /// m.release()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    MutexOptions => Mutex, "CreateMutex",
+    {
+        /// The creating thread owns the new mutex (ignored if the name exists).
+        initial_owner: bool = false,
+    },
+    |ns, name, o| Mutex::create_in(ns, name, o.initial_owner)
 }

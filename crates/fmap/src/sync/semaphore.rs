@@ -196,78 +196,28 @@ pub(crate) fn count_appeared(page: &Page, seen: u32) -> bool {
     seen == 0 && state::semaphore(page).count.load(SeqCst) != 0
 }
 
-/// Builder for [`Semaphore`]s: the name, the namespace and the options of `CreateSemaphore`, by name
-/// rather than by position.
-///
-/// ```
-/// # let d = tempfile::tempdir_in("/dev/shm")?;
-/// # let ns = fmap::Namespace::at(d.path());
-/// let slots = fmap::SemaphoreOptions::new()
-///     .name("Local\\slots")
-///     .namespace(&ns)
-///     .initial(4)
-///     .maximum(4)
-///     .create()?;
-/// assert_eq!(slots.count()?, (4, 4));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct SemaphoreOptions<'a> {
-    ns: Option<Namespace>,
-    name: Option<&'a str>,
-    initial: i32,
-    maximum: i32,
-}
-
-impl Default for SemaphoreOptions<'_> {
-    fn default() -> Self {
-        SemaphoreOptions::new()
-    }
-}
-
-impl<'a> SemaphoreOptions<'a> {
-    /// An unnamed semaphore in the default namespace, with the defaults of `CreateSemaphore`.
-    pub fn new() -> Self {
-        SemaphoreOptions {
-            ns: None,
-            name: None,
-            initial: 0,
-            maximum: 1,
-        }
-    }
-
-    /// The object name (`Local\x`, `Global\x` or `x`); none or `""` makes an unnamed object.
-    #[must_use]
-    pub fn name(mut self, name: &'a str) -> Self {
-        self.name = Some(name);
-        self
-    }
-
-    /// The namespace to create the name in (default: [`Namespace::default`]).
-    #[must_use]
-    pub fn namespace(mut self, ns: &Namespace) -> Self {
-        self.ns = Some(ns.clone());
-        self
-    }
-
-    /// The initial count (default 0; `0 <= initial <= maximum`).
-    #[must_use]
-    pub fn initial(mut self, initial: i32) -> Self {
-        self.initial = initial;
-        self
-    }
-
-    /// The maximum count (default 1; must be positive).
-    #[must_use]
-    pub fn maximum(mut self, maximum: i32) -> Self {
-        self.maximum = maximum;
-        self
-    }
-
-    /// `CreateSemaphore`: creates the object, or opens the existing one of that name (then
-    /// `already_existed()` is true and the options are ignored, as on Windows).
-    pub fn create(self) -> Result<Semaphore> {
-        let ns = self.ns.clone().unwrap_or_default();
-        Semaphore::create_in(&ns, self.name, self.initial, self.maximum)
-    }
+crate::sync::handle::options_builder! {
+    /// Builder for [`Semaphore`]s: the name, the namespace and the options of `CreateSemaphore`,
+    /// by name rather than by position.
+    ///
+    /// ```
+    /// # let d = tempfile::tempdir_in("/dev/shm")?;
+    /// # let ns = fmap::Namespace::at(d.path());
+    /// let slots = fmap::SemaphoreOptions::new()
+    ///     .name("Local\\slots")
+    ///     .namespace(&ns)
+    ///     .initial(4)
+    ///     .maximum(4)
+    ///     .create()?;
+    /// assert_eq!(slots.count()?, (4, 4));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    SemaphoreOptions => Semaphore, "CreateSemaphore",
+    {
+        /// The initial count (default 0; `0 <= initial <= maximum`).
+        initial: i32 = 0,
+        /// The maximum count (default 1; must be positive).
+        maximum: i32 = 1,
+    },
+    |ns, name, o| Semaphore::create_in(ns, name, o.initial, o.maximum)
 }
