@@ -1,5 +1,5 @@
 //! `fmap wait`: waits for any or all of up to 64 events, semaphores or mutexes, and gives
-//! acquired mutexes back. Library calls: `Namespace::find`, `AnyObject::open_in`,
+//! acquired mutexes back. Library calls: `AnyObject::open_in`,
 //! `fmap::wait_any`, `fmap::wait_all`, `Mutex::release`.
 
 use super::{full_name, named};
@@ -7,16 +7,11 @@ use crate::style::safe;
 use crate::units::human_duration;
 use crate::{WaitArgs, EXIT_ABANDONED, EXIT_OK, EXIT_TIMED_OUT};
 use fmap::win32::*;
-use fmap::{Access, AnyObject, Kind, Namespace, Result, WaitResult, Waitable};
+use fmap::{AnyObject, Namespace, Result, WaitResult, Waitable};
 
 fn open_waitable(ns: &Namespace, full: &str) -> Result<AnyObject> {
-    // A mapping is opened for reading: the library then refuses the wait with the Win32
-    // reason.
-    let access = match ns.find(full)?.kind {
-        Kind::Mapping => Access::READ.bits(),
-        _ => SYNCHRONIZE,
-    };
-    AnyObject::open_in(ns, full, access).map_err(named(full))
+    // A mapping opens too; the library then refuses the wait with the Win32 reason.
+    AnyObject::open_in(ns, full, SYNCHRONIZE).map_err(named(full))
 }
 
 pub fn run(a: WaitArgs) -> Result<u8> {

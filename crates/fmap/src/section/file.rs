@@ -189,7 +189,9 @@ impl File {
         {
             // Best effort: without a usable namespace the claim-then-check protocol alone still
             // never lets two conflicting opens both succeed.
-            let dir = share_lock_dir();
+            // The user's `Local\` directory of the default root, without its first-use sweep:
+            // opening a file is no reason to touch a namespace the caller may not use.
+            let dir = Namespace::default().dir_unswept(Scope::Local).ok();
             let _serial = dir
                 .as_ref()
                 .and_then(|d| d.bucket(share_bucket(st.st_dev, st.st_ino)).ok());
@@ -398,22 +400,6 @@ fn open_error(e: rustix::io::Errno, path: &Path) -> Error {
 }
 
 /// The bucket that serialises share-mode claims on one file among this user's processes.
-/// The directory whose bucket locks serialise share-mode claims: the calling user's `Local\`
-/// directory of the default root, opened once per process and never swept (opening a file is
-/// no reason to touch the objects of a namespace the caller may not even use). `None` if it
-/// cannot be had.
-fn share_lock_dir() -> Option<std::sync::Arc<crate::store::namespace::Dir>> {
-    static DIR: std::sync::OnceLock<Option<std::sync::Arc<crate::store::namespace::Dir>>> =
-        std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
-        let root = Namespace::default().root().to_owned();
-        crate::store::namespace::Dir::open(&root, Scope::Local, true)
-            .ok()
-            .map(std::sync::Arc::new)
-    })
-    .clone()
-}
-
 fn share_bucket(dev: u64, ino: u64) -> u32 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
     ((dev.wrapping_mul(K) ^ ino).wrapping_mul(K) >> 40) as u32 % BUCKETS

@@ -125,6 +125,17 @@ impl Namespace {
 
     /// Opens (creating and validating if needed) the directory of `scope`.
     pub(crate) fn dir(&self, scope: Scope) -> Result<Arc<Dir>> {
+        let d = self.dir_unswept(scope)?;
+        // Remove what dead processes left behind before this process first uses the directory.
+        if !d.swept.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            let _ = d.sweep();
+        }
+        Ok(d)
+    }
+
+    /// [`Namespace::dir`] without the first-use sweep, for callers that only need the
+    /// directory's locks (share-mode claims of [`File`](crate::File)s).
+    pub(crate) fn dir_unswept(&self, scope: Scope) -> Result<Arc<Dir>> {
         let slot = &self.inner.dirs[scope as usize];
         let mut g = slot.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(d) = &*g {
@@ -137,9 +148,6 @@ impl Namespace {
         }
         let d = Arc::new(Dir::open(&self.inner.root, scope, true)?);
         *g = Some(d.clone());
-        drop(g);
-        // Remove what dead processes left behind before this process first uses the directory.
-        let _ = d.sweep();
         Ok(d)
     }
 
@@ -292,6 +300,8 @@ pub(crate) struct Dir {
     /// Objects this process holds, by file name, so that a second open in the same process
     /// shares the first one's descriptor and holder lock.
     pub(crate) cache: Mutex<HashMap<String, Weak<object::Object>>>,
+    /// Whether this process has swept the directory (see [`Namespace::dir`]).
+    swept: std::sync::atomic::AtomicBool,
     /// Set when the directory is found deleted; [`Namespace::dir`] then opens a new one.
     pub(crate) removed: std::sync::atomic::AtomicBool,
 }
@@ -393,6 +403,7 @@ impl Dir {
             shards: std::array::from_fn(|_| Mutex::new(())),
             cache: Mutex::new(HashMap::new()),
             removed: std::sync::atomic::AtomicBool::new(false),
+            swept: std::sync::atomic::AtomicBool::new(false),
         })
     }
 

@@ -90,7 +90,7 @@ pub(crate) enum Origin {
 }
 
 enum Probe {
-    Found(Box<Object>),
+    Found(Arc<Object>),
     NotFound,
     Slow,
 }
@@ -211,10 +211,10 @@ impl Object {
             return Ok(Some(obj));
         }
         let obj = match probe_fast(dir, name, file_name)? {
-            Probe::Found(o) => *o,
+            Probe::Found(o) => o,
             Probe::NotFound => return Ok(None),
             Probe::Slow => match probe_locked(dir, name, file_name)? {
-                Probe::Found(o) => *o,
+                Probe::Found(o) => o,
                 _ => return Ok(None),
             },
         };
@@ -336,8 +336,7 @@ fn cached(dir: &Dir, file_name: &str, name: &Name) -> Result<Option<Arc<Object>>
     Ok(Some(obj))
 }
 
-fn insert_cache(dir: &Dir, file_name: &str, obj: Object) -> Arc<Object> {
-    let obj = Arc::new(obj);
+fn insert_cache(dir: &Dir, file_name: &str, obj: Arc<Object>) -> Arc<Object> {
     let mut cache = dir.cache.lock().unwrap_or_else(|e| e.into_inner());
     // Dropped only after the cache lock: dropping the last reference to an object takes it.
     let existing = cache.get(file_name).and_then(|w| w.upgrade());
@@ -445,7 +444,7 @@ fn probe_fast(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
         return Ok(Probe::Slow);
     }
     check_name(&header, name, dir)?;
-    Ok(Probe::Found(Box::new(Object::held(
+    Ok(Probe::Found(Arc::new(Object::held(
         fd, header, writable, dir, file_name,
     ))))
 }
@@ -479,7 +478,7 @@ fn probe_locked(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
         header.closing = 0;
     }
     check_name(&header, name, dir)?;
-    Ok(Probe::Found(Box::new(Object::held(
+    Ok(Probe::Found(Arc::new(Object::held(
         fd, header, writable, dir, file_name,
     ))))
 }
@@ -637,7 +636,7 @@ fn create_linked(
         }
         drop(guard);
     }
-    Ok(Some(insert_cache(dir, &file_name, obj)))
+    Ok(Some(insert_cache(dir, &file_name, Arc::new(obj))))
 }
 
 fn link_into_place(

@@ -183,13 +183,12 @@ impl SyncHandle {
         }
         if origin == Origin::Existing {
             let n = name.as_ref().expect("only named objects can exist");
-            check_kind(&obj, n, kind)?;
-            hook_last_close(&obj);
+            return SyncHandle::from_opened(obj, n, kind, all_access(kind));
         }
         Ok(SyncHandle {
             obj,
             access: all_access(kind),
-            existed: origin == Origin::Existing,
+            existed: false,
         })
     }
 

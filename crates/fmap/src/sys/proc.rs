@@ -9,10 +9,26 @@ static NONCE: AtomicU32 = AtomicU32::new(0);
 
 /// `pthread_atfork` child handler: the child of a `fork` is another process with other
 /// threads, so it must not pass for the parent's owner (it would "own" the parent's mutexes
-/// and own none of its own: `ReleaseMutex` failed with `ERROR_NOT_OWNER`). Only an atomic
-/// store, which is async-signal-safe.
-extern "C" fn forget_nonce_in_child() {
+/// and own none of its own: `ReleaseMutex` failed with `ERROR_NOT_OWNER`), and has another
+/// pid. Only atomic stores, which are async-signal-safe.
+extern "C" fn forget_identity_in_child() {
     NONCE.store(0, Relaxed);
+    PID.store(0, Relaxed);
+}
+
+/// Registers [`forget_identity_in_child`] once, before the first nonce or pid is stored (so a
+/// `fork` after that store runs it: glibc registers and forks under one lock). A flag, not a
+/// `std::sync::Once`: a `Once` could be left "running" forever in a child forked while another
+/// thread was inside it. Racing first callers may register it twice, which is harmless.
+#[cold]
+fn register_atfork() {
+    static ATFORK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !ATFORK.load(Acquire) {
+        // SAFETY: registers a handler that only stores to atomics, which is async-signal-safe
+        // and valid in a freshly forked child.
+        unsafe { libc::pthread_atfork(None, None, Some(forget_identity_in_child)) };
+        ATFORK.store(true, Release);
+    }
 }
 
 /// This process's random nonce (never 0), the high half of every owner id.
@@ -27,16 +43,7 @@ pub(crate) fn nonce() -> u32 {
 
 #[cold]
 fn new_nonce() -> u32 {
-    static ATFORK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    // Registered before the first nonce is stored, so a `fork` after that store runs the
-    // handler (glibc registers and forks under one lock). Racing first callers may register it
-    // twice, which is harmless; a `std::sync::Once` could be left "running" forever in a child
-    // forked during the registration.
-    if !ATFORK.load(Acquire) {
-        // SAFETY: registers a handler that only stores to an atomic.
-        unsafe { libc::pthread_atfork(None, None, Some(forget_nonce_in_child)) };
-        ATFORK.store(true, Release);
-    }
+    register_atfork();
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     // The pid (a system call, once per process) tells a forked child from its parent even
@@ -79,30 +86,16 @@ pub(crate) fn me() -> u64 {
     })
 }
 
-static PID: std::sync::atomic::AtomicU32 = AtomicU32::new(0);
-
-extern "C" fn forget_pid_in_child() {
-    PID.store(0, std::sync::atomic::Ordering::Relaxed);
-}
+static PID: AtomicU32 = AtomicU32::new(0);
 
 /// This process's id, without a system call after the first (reset in `fork`ed children).
 #[inline]
 pub(crate) fn current_pid() -> u32 {
-    use std::sync::atomic::Ordering::Relaxed;
     let p = PID.load(Relaxed);
     if p != 0 {
         return p;
     }
-    // A flag, not a `std::sync::Once`: a `Once` could be left "running" forever in a child
-    // forked while another thread was inside it. Racing first callers may register the handler
-    // twice, which is harmless.
-    static ATFORK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if !ATFORK.load(std::sync::atomic::Ordering::Acquire) {
-        // SAFETY: registers a handler that only stores to an atomic, which is async-signal-safe
-        // and valid in a freshly forked child.
-        unsafe { libc::pthread_atfork(None, None, Some(forget_pid_in_child)) };
-        ATFORK.store(true, std::sync::atomic::Ordering::Release);
-    }
+    register_atfork();
     let p = std::process::id();
     PID.store(p, Relaxed);
     p
