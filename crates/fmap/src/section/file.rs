@@ -347,29 +347,25 @@ impl File {
     /// access (`ERROR_SHARING_VIOLATION`). A directory is `ERROR_ACCESS_DENIED`; a missing
     /// file `ERROR_FILE_NOT_FOUND` (`ERROR_PATH_NOT_FOUND` if its directory is missing).
     pub fn delete(path: impl AsRef<Path>) -> Result<()> {
-        delete(path)
+        let path = path.as_ref();
+        if path.is_dir() {
+            bail!(AccessDenied, "{} is a directory", path.display());
+        }
+        // Open for delete access, sharing everything: this fails exactly when another open
+        // refuses to share delete.
+        let (f, _) = File::open(
+            path,
+            DELETE,
+            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+            Disposition::OpenExisting,
+        )?;
+        let r = std::fs::remove_file(path);
+        drop(f);
+        r.map_err(|e| match e.raw_os_error() {
+            Some(libc::ENOENT) => open_error(rustix::io::Errno::NOENT, path),
+            _ => Error::os(e, format!("cannot delete {}", path.display())),
+        })
     }
-}
-
-fn delete(path: impl AsRef<Path>) -> Result<()> {
-    let path = path.as_ref();
-    if path.is_dir() {
-        bail!(AccessDenied, "{} is a directory", path.display());
-    }
-    // Open for delete access, sharing everything: this fails exactly when another open
-    // refuses to share delete.
-    let (f, _) = File::open(
-        path,
-        DELETE,
-        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-        Disposition::OpenExisting,
-    )?;
-    let r = std::fs::remove_file(path);
-    drop(f);
-    r.map_err(|e| match e.raw_os_error() {
-        Some(libc::ENOENT) => open_error(rustix::io::Errno::NOENT, path),
-        _ => Error::os(e, format!("cannot delete {}", path.display())),
-    })
 }
 
 fn open_error(e: rustix::io::Errno, path: &Path) -> Error {

@@ -75,7 +75,5 @@ pub(crate) mod state;
 pub(crate) mod wait;
 
 // The sync layer's internal interface, for its own files and the layers above.
-pub(crate) use crate::sys::page::Page;
-pub(crate) use mutex::{owned_by_me, try_mutex, try_mutex_until, TryOutcome};
-pub(crate) use state::{EventState, LockUntil, MutexState, SemaphoreState};
+pub(crate) use state::{EventState, MutexState, SemaphoreState};
 pub(crate) use wait::*;

@@ -59,8 +59,8 @@ impl Mutex {
     pub fn create_in(ns: &Namespace, name: Option<&str>, initial_owner: bool) -> Result<Mutex> {
         // Ownership is taken once the mutex has its name and before anyone else can open it
         // (never in the private page of an object that may lose the race to publish).
-        let claim = |page: &sync::Page| match sync::try_mutex(page)? {
-            sync::TryOutcome::Got => Ok(()),
+        let claim = |page: &Page| match try_mutex(page)? {
+            Try::Got => Ok(()),
             r => Err(crate::error::Error::new(
                 crate::ErrorKind::InvalidData,
                 format!("a new mutex could not be taken by its creator ({r:?})"),
@@ -71,7 +71,7 @@ impl Mutex {
             Kind::Mutex,
             name,
             &|_| Ok(()),
-            initial_owner.then_some(&claim as &dyn Fn(&sync::Page) -> Result<()>),
+            initial_owner.then_some(&claim as &dyn Fn(&Page) -> Result<()>),
         )?;
         Ok(Mutex { h })
     }
@@ -88,11 +88,11 @@ impl Mutex {
     #[inline]
     pub fn try_lock(&self) -> Result<Option<MutexGuard<'_>>> {
         let t = self.h.target()?;
-        Ok(match sync::try_mutex(t.page)? {
-            sync::TryOutcome::No => None,
+        Ok(match try_mutex(t.page)? {
+            Try::No => None,
             r => Some(MutexGuard {
                 mutex: self,
-                abandoned: r == sync::TryOutcome::Abandoned,
+                abandoned: r == Try::Abandoned,
                 _not_send: PhantomData,
             }),
         })
@@ -124,14 +124,12 @@ impl Mutex {
         // One attempt first, without going through the generic (dynamic) wait.
         // The state lock, if the attempt needs it, is waited for until the timeout at most.
         let t = self.h.target()?;
-        match sync::try_mutex_until(t.page, sync::LockUntil::of_timeout(timeout))? {
+        match try_mutex_until(t.page, LockUntil::of_timeout(timeout))? {
             None => Ok(WaitResult::TimedOut),
-            Some(sync::TryOutcome::Got) => Ok(WaitResult::Signaled(0)),
-            Some(sync::TryOutcome::Abandoned) => Ok(WaitResult::Abandoned(0)),
-            Some(sync::TryOutcome::No) if timeout == Some(Duration::ZERO) => {
-                Ok(WaitResult::TimedOut)
-            }
-            Some(sync::TryOutcome::No) => sync::wait_one(self, timeout),
+            Some(Try::Got) => Ok(WaitResult::Signaled(0)),
+            Some(Try::Abandoned) => Ok(WaitResult::Abandoned(0)),
+            Some(Try::No) if timeout == Some(Duration::ZERO) => Ok(WaitResult::TimedOut),
+            Some(Try::No) => sync::wait_one(self, timeout),
         }
     }
 
@@ -144,7 +142,7 @@ impl Mutex {
 
     /// Is the mutex owned by the calling thread?
     pub fn is_owned_by_current_thread(&self) -> Result<bool> {
-        Ok(sync::owned_by_me(self.h.page()?))
+        Ok(owned_by_me(self.h.page()?))
     }
 }
 
@@ -263,8 +261,6 @@ pub(crate) fn claim_mutex(page: &Page, owner_died: bool) -> Try {
         Try::Got
     }
 }
-
-pub(crate) use crate::sync::wait::Try as TryOutcome;
 
 /// `ReleaseMutex`.
 #[inline]
