@@ -213,15 +213,7 @@ fn bounded<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static
 #[test]
 fn held_bucket_lock_delays_only_its_own_bucket() {
     let (dir, ns) = namespace_with_prefix("fmap-attack-bucket-");
-    drop(
-        MappingOptions::new()
-            .namespace(&ns)
-            .name("Global\\init")
-            .size(4096)
-            .create()
-            .unwrap(),
-    );
-    let gdir = ns.dir_path(Scope::Global);
+    let gdir = common::create_global_dir(&ns);
     let planted = "0".repeat(32);
     std::fs::write(gdir.join(&planted), b"not an object; nobody holds it").unwrap();
     let _held = hold_bucket(&gdir, bucket_of(&planted));
@@ -330,18 +322,7 @@ fn inode_exhaustion_never_strands_names() {
 #[test]
 fn foreign_write_lock_on_an_object_is_an_error_not_a_hang() {
     let (_dir, ns) = namespace_with_prefix("fmap-attack-wlock-");
-    let m = MappingOptions::new()
-        .namespace(&ns)
-        .name("w")
-        .size(4096)
-        .create()
-        .unwrap();
-    // Keep the object's file past its last close, as a stale file.
-    let file = object_file(&ns, "w");
-    let keep = file.with_extension("keep");
-    std::fs::hard_link(&file, &keep).unwrap();
-    drop(m);
-    std::fs::rename(&keep, &file).unwrap();
+    let file = common::stale_object_file(&ns, "w");
     let _lock = write_lock(&file, 0);
     let ns2 = ns.clone();
     let r = bounded("open of a write-locked object", move || {
@@ -357,15 +338,7 @@ fn foreign_write_lock_on_an_object_is_an_error_not_a_hang() {
 #[test]
 fn lease_on_the_lock_file_does_not_stall_a_new_process() {
     let (dir, ns) = namespace_with_prefix("fmap-attack-lease-");
-    drop(
-        MappingOptions::new()
-            .namespace(&ns)
-            .name("Global\\init")
-            .size(4096)
-            .create()
-            .unwrap(),
-    );
-    let gdir = ns.dir_path(Scope::Global);
+    let gdir = common::create_global_dir(&ns);
     let mut holder = Proc::spawn(
         CHILD_ENV,
         dir.path(),
@@ -400,14 +373,7 @@ fn lease_on_the_lock_file_does_not_stall_a_new_process() {
 #[test]
 fn a_name_planted_in_a_loop_does_not_hold_a_create_forever() {
     let (dir, ns) = namespace_with_prefix("fmap-attack-replant-");
-    drop(
-        MappingOptions::new()
-            .namespace(&ns)
-            .name("Global\\init")
-            .size(4096)
-            .create()
-            .unwrap(),
-    );
+    common::create_global_dir(&ns);
     let target = object_file(&ns, "Global\\live");
     let garbage = dir.path().join("garbage");
     std::fs::write(&garbage, vec![0u8; 4096]).unwrap();
@@ -482,15 +448,7 @@ fn a_held_bucket_does_not_delay_other_buckets_in_the_same_process() {
 #[test]
 fn sweeps_skip_planted_special_files_without_touching_them() {
     let (_dir, ns) = namespace_with_prefix("fmap-attack-sweepskip-");
-    drop(
-        MappingOptions::new()
-            .namespace(&ns)
-            .name("Global\\init")
-            .size(4096)
-            .create()
-            .unwrap(),
-    );
-    let g = ns.dir_path(Scope::Global);
+    let g = common::create_global_dir(&ns);
     for i in 0..3 {
         std::os::unix::fs::symlink("/nonexistent", g.join(format!("{:032x}", i + 1))).unwrap();
     }
@@ -507,18 +465,7 @@ fn sweeps_skip_planted_special_files_without_touching_them() {
 #[test]
 fn opening_a_file_does_not_sweep_a_namespace() {
     let (dir, ns) = namespace_with_prefix("fmap-file-nosweep-");
-    let m = MappingOptions::new()
-        .namespace(&ns)
-        .name("stale")
-        .size(4096)
-        .create()
-        .unwrap();
-    // Keep the object's file past its last close, as a stale file.
-    let file = object_file(&ns, "stale");
-    let keep = file.with_extension("keep");
-    std::fs::hard_link(&file, &keep).unwrap();
-    drop(m);
-    std::fs::rename(&keep, &file).unwrap();
+    let file = common::stale_object_file(&ns, "stale");
     let plain = dir.path().join("plain.txt");
     std::fs::write(&plain, b"x").unwrap();
     let mut child = Proc::spawn(

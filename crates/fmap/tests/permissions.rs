@@ -559,14 +559,7 @@ fn planted_files_in_global_are_refused_or_detected() {
     let root = shared_root();
     let ns = Namespace::at(root.path());
     // fmap creates the shared Global\ directory (mode 0777) …
-    drop(
-        MappingOptions::new()
-            .namespace(&ns)
-            .name("Global\\init")
-            .size(4096)
-            .create()
-            .unwrap(),
-    );
+    common::create_global_dir(&ns);
     // … and the victim owns a precious file the attacker would like it to truncate.
     let target = root.path().join("victim-file");
     std::fs::write(&target, b"precious").unwrap();
@@ -714,14 +707,7 @@ fn squatted_local_namespace_is_not_denied() {
 #[ignore = "needs root (switches to other users): cargo test -- --include-ignored as root"]
 fn another_users_bucket_lock_does_not_hang_the_namespace() {
     let root = shared_root();
-    drop(
-        MappingOptions::new()
-            .namespace(&Namespace::at(root.path()))
-            .name("Global\\init")
-            .size(4096)
-            .create()
-            .unwrap(),
-    );
+    common::create_global_dir(&Namespace::at(root.path()));
     let mut holder = spawn("lock-holder", ATTACKER, root.path());
     holder.ready();
     let (tx, rx) = std::sync::mpsc::channel();

@@ -622,3 +622,35 @@ pub fn bounded_for<T: Send + 'static>(
     rx.recv_timeout(d)
         .unwrap_or_else(|_| panic!("{what} hung for {d:?}"))
 }
+
+/// Makes the `Global\` directory of `ns` exist the way fmap makes it (by creating and closing
+/// an object there) and returns its path.
+pub fn create_global_dir(ns: &Namespace) -> PathBuf {
+    drop(
+        fmap::MappingOptions::new()
+            .namespace(ns)
+            .name("Global\\init")
+            .size(4096)
+            .create()
+            .unwrap(),
+    );
+    ns.dir_path(fmap::Scope::Global)
+}
+
+/// Leaves the file of a new object `name` behind as a *stale* object file (a real header, no
+/// holder), as a process killed while holding the last handle would: the file is kept past
+/// the last close by a second link, then put back under its name. Returns its path.
+pub fn stale_object_file(ns: &Namespace, name: &str) -> PathBuf {
+    let m = fmap::MappingOptions::new()
+        .namespace(ns)
+        .name(name)
+        .size(4096)
+        .create()
+        .unwrap();
+    let file = object_file(ns, name);
+    let keep = file.with_extension("keep");
+    std::fs::hard_link(&file, &keep).unwrap();
+    drop(m);
+    std::fs::rename(&keep, &file).unwrap();
+    file
+}
