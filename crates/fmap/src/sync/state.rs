@@ -346,8 +346,11 @@ pub(crate) fn signal(page: &Page) {
 /// [`fence_after_unlock`](crate::sys::robust::fence_after_unlock)).
 #[inline]
 pub(crate) fn signal_if_waiters(page: &Page) {
-    if common(page).nwaiters.load(SeqCst) != 0 {
-        signal(page);
+    let c = common(page);
+    // One look at `nwaiters`: a sleeper registered after it sees the released state itself.
+    if c.nwaiters.load(SeqCst) != 0 {
+        c.seq.fetch_add(1, SeqCst);
+        futex::wake_all(&c.seq);
     }
 }
 
