@@ -478,3 +478,29 @@ fn opening_a_file_does_not_sweep_a_namespace() {
     child.wait_success();
     assert!(file.exists(), "opening a file swept the namespace");
 }
+
+/// A `.lock` replaced by something that is not a regular file (the `Global\` directory is
+/// world-writable): a FIFO is refused with a clear error instead of being used as the lock
+/// file, at once.
+#[test]
+fn lock_file_replaced_by_a_fifo_is_refused() {
+    let (dir, ns) = namespace_with_prefix("fmap-attack-lockfifo-");
+    let g = common::create_global_dir(&ns);
+    std::fs::remove_file(g.join(".lock")).unwrap();
+    let c = std::ffi::CString::new(g.join(".lock").to_str().unwrap()).unwrap();
+    // SAFETY: plain mkfifo on a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o666) }, 0);
+    let root = dir.path().to_owned();
+    // A fresh namespace: this process's first use of the directory.
+    let e = bounded("a create behind a FIFO .lock", move || {
+        MappingOptions::new()
+            .namespace(&Namespace::at(root))
+            .name("Global\\y")
+            .size(4096)
+            .create()
+            .map(|_| ())
+    })
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDenied, "{e}");
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+}
