@@ -23,7 +23,6 @@
 
 use crate::common::*;
 use crate::xproc::{OFF_BULK_DONE, OFF_BULK_PROBE};
-use fmap::win32::EVENT_ALL_ACCESS;
 use fmap::{Event, Mapping, MappingOptions, Namespace, View};
 use std::ffi::CString;
 use std::path::Path;
@@ -323,7 +322,7 @@ impl FmapRing {
             .name(&sec)
             .size(g.bytes() as u64)
             .create()?;
-        let v = m.map_view(fmap::Access::WRITE, 0, 0)?;
+        let v = m.map_view(fmap::Access::WRITE, ..)?;
         let mk = |names: &[String], initial| {
             names
                 .iter()
@@ -342,11 +341,11 @@ impl FmapRing {
     fn open(g: Geom) -> Res<FmapRing> {
         let (sec, full, empty) = fmap_names(g);
         let m = Mapping::open(&sec, fmap::Access::READ)?;
-        let v = m.map_view(fmap::Access::READ, 0, 0)?;
+        let v = m.map_view(fmap::Access::READ, ..)?;
         let op = |names: &[String]| {
             names
                 .iter()
-                .map(|n| Event::open(n, EVENT_ALL_ACCESS))
+                .map(|n| Event::open(n, fmap::SyncAccess::EVENT_ALL_ACCESS))
                 .collect::<fmap::Result<Vec<_>>>()
         };
         Ok(FmapRing {

@@ -202,7 +202,7 @@ pub fn fmap_create_cycle(ns: &Namespace, name: &str, size: usize) {
         .size(size as u64)
         .create()
         .expect("create");
-    let v = m.map_view(Access::WRITE, 0, 0).expect("map_view");
+    let v = m.map_view(Access::WRITE, ..).expect("map_view");
     // SAFETY: a writable view of `size` bytes used only here.
     unsafe { std::ptr::write_bytes(v.as_mut_ptr(), 0xA5, size) };
     black_box(&v);
@@ -212,7 +212,7 @@ pub fn fmap_create_cycle(ns: &Namespace, name: &str, size: usize) {
 
 pub fn fmap_open_cycle(ns: &Namespace, name: &str) {
     let m = Mapping::open_in(ns, name, Access::READ).expect("open");
-    let v = m.map_view(Access::READ, 0, 0).expect("map_view");
+    let v = m.map_view(Access::READ, ..).expect("map_view");
     black_box(v.as_ptr());
     drop(v);
     drop(m);

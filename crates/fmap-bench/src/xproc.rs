@@ -3,7 +3,6 @@
 //! (`--child …`, pinned to CPU 1).
 
 use crate::common::*;
-use fmap::win32::{EVENT_ALL_ACCESS, MUTEX_ALL_ACCESS, SEMAPHORE_ALL_ACCESS};
 use fmap::{wait_any, Event, MappingOptions, Namespace, Semaphore, WaitResult, Waitable};
 use std::path::Path;
 use std::sync::atomic::Ordering::*;
@@ -292,20 +291,20 @@ fn child_pp(p: Pp, total: usize, root: &Path) -> Res<()> {
     let (pi, po) = names(p);
     let pair = if p.fmap_events() {
         Some(FmapPair::Ev(
-            Event::open(&pi, EVENT_ALL_ACCESS)?,
-            Event::open(&po, EVENT_ALL_ACCESS)?,
+            Event::open(&pi, fmap::SyncAccess::EVENT_ALL_ACCESS)?,
+            Event::open(&po, fmap::SyncAccess::EVENT_ALL_ACCESS)?,
         ))
     } else if p.fmap_sems() {
         Some(FmapPair::Sem(
-            Semaphore::open(&pi, SEMAPHORE_ALL_ACCESS)?,
-            Semaphore::open(&po, SEMAPHORE_ALL_ACCESS)?,
+            Semaphore::open(&pi, fmap::SyncAccess::SEMAPHORE_ALL_ACCESS)?,
+            Semaphore::open(&po, fmap::SyncAccess::SEMAPHORE_ALL_ACCESS)?,
         ))
     } else {
         None
     };
     let idle: Vec<Event> = if matches!(p, Pp::WakeFmapAny(_)) {
         (0..p.idle_count())
-            .map(|i| Event::open(&idle_name(p, i), EVENT_ALL_ACCESS))
+            .map(|i| Event::open(&idle_name(p, i), fmap::SyncAccess::EVENT_ALL_ACCESS))
             .collect::<fmap::Result<_>>()?
     } else {
         Vec::new()
@@ -615,7 +614,7 @@ fn child_abandon(kind: &str, root: &Path) -> Res<()> {
     let shm = Shm::open(root, false)?;
     let _m;
     if kind == "abandon-fmap" {
-        let m = fmap::Mutex::open("abandon", MUTEX_ALL_ACCESS)?;
+        let m = fmap::Mutex::open("abandon", fmap::SyncAccess::MUTEX_ALL_ACCESS)?;
         let g = m.lock()?;
         std::mem::forget(g);
         _m = Some(m);
@@ -686,7 +685,7 @@ pub fn run_abandon(
         });
         let t1;
         if let Some(m) = &m {
-            let r = m.wait(None)?;
+            let r = fmap::wait_one(m, None)?;
             t1 = monotonic_ns();
             if r != WaitResult::Abandoned(0) {
                 return Err(format!("expected WAIT_ABANDONED, got {r:?}").into());

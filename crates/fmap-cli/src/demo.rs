@@ -8,7 +8,6 @@ use crate::cmd::named;
 use crate::style::{self, Style};
 use crate::units::{human_duration, human_size};
 use crate::{DemoArgs, EXIT_OK};
-use fmap::win32::*;
 use fmap::{
     Access, Error, ErrorKind, Event, Mapping, MappingOptions, Mutex, Namespace, Result, Scope,
     View, WaitResult,
@@ -246,7 +245,7 @@ fn lead(rounds: u32) -> Result<u8> {
         .size(SIZE)
         .create()
         .map_err(named(&names.section))?;
-    let view = section.map_view(Access::WRITE, 0, 0)?;
+    let view = section.map_view(Access::WRITE, ..)?;
     n.a(format!(
         "CreateFileMapping {:<28} -> a new {} section (already existed: {}), mapped a view",
         names.section,
@@ -481,7 +480,7 @@ fn peer(prefix: &str, rounds: u32) -> Result<u8> {
     let pid = std::process::id();
     let section =
         Mapping::open_in(&ns, &names.section, Access::WRITE).map_err(named(&names.section))?;
-    let view = section.map_view(Access::WRITE, 0, 0)?;
+    let view = section.map_view(Access::WRITE, ..)?;
     say(
         &mut out,
         &format!(
@@ -490,9 +489,12 @@ fn peer(prefix: &str, rounds: u32) -> Result<u8> {
             human_size(section.size())
         ),
     )?;
-    let lock = Mutex::open_in(&ns, &names.lock, MUTEX_ALL_ACCESS).map_err(named(&names.lock))?;
-    let ping = Event::open_in(&ns, &names.ping, EVENT_ALL_ACCESS).map_err(named(&names.ping))?;
-    let pong = Event::open_in(&ns, &names.pong, EVENT_ALL_ACCESS).map_err(named(&names.pong))?;
+    let lock = Mutex::open_in(&ns, &names.lock, fmap::SyncAccess::MUTEX_ALL_ACCESS)
+        .map_err(named(&names.lock))?;
+    let ping = Event::open_in(&ns, &names.ping, fmap::SyncAccess::EVENT_ALL_ACCESS)
+        .map_err(named(&names.ping))?;
+    let pong = Event::open_in(&ns, &names.pong, fmap::SyncAccess::EVENT_ALL_ACCESS)
+        .map_err(named(&names.pong))?;
     say(
         &mut out,
         "opened the mutex and both events by name (OpenMutex, OpenEvent); sets pong to say it is ready, waits on ping",

@@ -88,7 +88,7 @@ pub fn run(a: WatchArgs) -> Result<u8> {
             .map(|p| format!(", file {}", crate::style::safe_path(p)))
             .unwrap_or_default()
     );
-    let view = m.map_view(Access::READ, 0, 0).map_err(named(&full))?;
+    let view = m.map_view(Access::READ, ..).map_err(named(&full))?;
     // Watching must not keep the name alive: keep only the view.
     drop(m);
 

@@ -245,7 +245,7 @@ fn create_cycle(c: &mut Criterion) {
                     .create()
                     .expect("create");
                 debug_assert!(!m.already_existed());
-                let v = m.map_view(Access::WRITE, 0, 0).expect("map_view");
+                let v = m.map_view(Access::WRITE, ..).expect("map_view");
                 // SAFETY: a writable view of `size` bytes that only this iteration uses.
                 unsafe { std::ptr::write_bytes(v.as_mut_ptr(), 0xA5, size) };
                 black_box(&v);
@@ -290,7 +290,7 @@ fn open_cycle(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("fmap_held_here", &label), |b| {
             b.iter(|| {
                 let m = Mapping::open_in(&ns, "Local\\open-here", Access::READ).expect("open");
-                let v = m.map_view(Access::READ, 0, 0).expect("map_view");
+                let v = m.map_view(Access::READ, ..).expect("map_view");
                 black_box(v.as_ptr());
                 drop(v);
                 drop(m);
@@ -306,7 +306,7 @@ fn open_cycle(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("fmap_held_by_child", &label), |b| {
             b.iter(|| {
                 let m = Mapping::open_in(&ns, "Local\\open-child", Access::READ).expect("open");
-                let v = m.map_view(Access::READ, 0, 0).expect("map_view");
+                let v = m.map_view(Access::READ, ..).expect("map_view");
                 black_box(v.as_ptr());
                 drop(v);
                 drop(m);
@@ -420,7 +420,7 @@ fn view_copy(c: &mut Criterion) {
             .size(size as u64)
             .create()
             .unwrap();
-        let v = m.map_view(Access::WRITE, 0, 0).unwrap();
+        let v = m.map_view(Access::WRITE, ..).unwrap();
         let mut buf = vec![1u8; size];
         g.throughput(criterion::Throughput::Bytes(size as u64));
         let label = size_label(size);

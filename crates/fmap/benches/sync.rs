@@ -177,7 +177,7 @@ impl Fixture {
     }
 
     fn fmap_wait0_release(&self) {
-        let r = self.mutex.wait(ZERO).expect("wait");
+        let r = fmap::wait_one(&self.mutex, ZERO).expect("wait");
         debug_assert_eq!(r, WaitResult::Signaled(0));
         black_box(&r);
         self.mutex.release().expect("release");

@@ -41,7 +41,6 @@
 //! set + reset, semaphore release + wait(0), mutex try_lock + drop, mutex wait(0) + release)
 //! with nobody waiting. The system-call counts must not grow with N.
 
-use fmap::win32::EVENT_ALL_ACCESS;
 use fmap::{wait_any, Event, Mutex, Namespace, Scope, Semaphore, WaitResult, Waitable};
 use std::io::Write;
 use std::path::Path;
@@ -354,15 +353,15 @@ fn child(method: Method, total: usize) -> Res<()> {
     let (ping_name, pong_name) = method.event_names();
     let events = match method {
         Method::FmapBlocking | Method::FmapSpin | Method::FmapWait1 | Method::FmapWait64 => Some((
-            Event::open(&ping_name, EVENT_ALL_ACCESS)?,
-            Event::open(&pong_name, EVENT_ALL_ACCESS)?,
+            Event::open(&ping_name, fmap::SyncAccess::EVENT_ALL_ACCESS)?,
+            Event::open(&pong_name, fmap::SyncAccess::EVENT_ALL_ACCESS)?,
         )),
         _ => None,
     };
     let idle: Vec<Event> = if method == Method::FmapWait64 {
         the_64_events_names(method)
             .iter()
-            .map(|n| Event::open(n, EVENT_ALL_ACCESS))
+            .map(|n| Event::open(n, fmap::SyncAccess::EVENT_ALL_ACCESS))
             .collect::<fmap::Result<_>>()?
     } else {
         Vec::new()
@@ -806,7 +805,7 @@ fn syscall_probe(n: usize) -> Res<()> {
         sem.release(1)?;
         assert_eq!(sem.wait(zero)?, WaitResult::Signaled(0));
         drop(m.try_lock()?.ok_or("mutex busy")?);
-        assert_eq!(m.wait(zero)?, WaitResult::Signaled(0));
+        assert_eq!(fmap::wait_one(&m, zero)?, WaitResult::Signaled(0));
         m.release()?;
     }
     drop((ev, ev2, sem, m));

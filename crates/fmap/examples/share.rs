@@ -30,7 +30,7 @@ fn first_process() -> Result<(), Box<dyn std::error::Error>> {
         section.size(),
         section.already_existed()
     );
-    let view = section.map_view(Access::WRITE, 0, 0)?;
+    let view = section.map_view(Access::WRITE, ..)?;
     let msg = b"Message from the first process.\0";
     view.write(0, msg)?;
     println!(
@@ -95,7 +95,7 @@ fn first_process() -> Result<(), Box<dyn std::error::Error>> {
 fn second_process(name: &str) -> Result<(), Box<dyn std::error::Error>> {
     let pid = std::process::id();
     let section = Mapping::open(name, Access::ALL)?;
-    let view = section.map_view(Access::WRITE, 0, 0)?;
+    let view = section.map_view(Access::WRITE, ..)?;
     let mut buf = [0u8; 64];
     view.read(0, &mut buf)?;
     let msg = String::from_utf8_lossy(&buf[..buf.iter().position(|&b| b == 0).unwrap_or(64)])

@@ -5,7 +5,7 @@
 //! `DuplicateHandle`, `CloseHandle` and waits need no per-type code of their own.
 
 use crate::error::{bail, Result};
-use crate::rights::Access;
+use crate::rights::{Access, SyncAccess};
 use crate::section::mapping::Mapping;
 use crate::store::header::Kind;
 use crate::store::name::Name;
@@ -62,7 +62,11 @@ impl AnyObject {
         };
         let kind = obj.header.kind;
         Ok(match kind {
-            Kind::Mapping => AnyObject::Mapping(Mapping::from_opened(obj, &name, Access(access))?),
+            Kind::Mapping => AnyObject::Mapping(Mapping::from_opened(
+                obj,
+                &name,
+                Access::from_bits_retain(access),
+            )?),
             Kind::Mutex => AnyObject::Mutex(Mutex {
                 h: SyncHandle::from_opened(obj, &name, kind, access)?,
             }),
@@ -110,9 +114,9 @@ impl AnyObject {
     pub fn access(&self) -> u32 {
         match self {
             AnyObject::Mapping(m) => m.access().bits(),
-            AnyObject::Mutex(m) => m.access(),
-            AnyObject::Event(e) => e.access(),
-            AnyObject::Semaphore(s) => s.access(),
+            AnyObject::Mutex(m) => m.access().bits(),
+            AnyObject::Event(e) => e.access().bits(),
+            AnyObject::Semaphore(s) => s.access().bits(),
         }
     }
 
@@ -123,11 +127,17 @@ impl AnyObject {
         Ok(match self {
             AnyObject::Mapping(m) => AnyObject::Mapping(match access {
                 None => m.clone(),
-                Some(a) => m.duplicate(Access(a))?,
+                Some(a) => m.duplicate(Access::from_bits_retain(a))?,
             }),
-            AnyObject::Mutex(m) => AnyObject::Mutex(m.duplicate(access)?),
-            AnyObject::Event(e) => AnyObject::Event(e.duplicate(access)?),
-            AnyObject::Semaphore(s) => AnyObject::Semaphore(s.duplicate(access)?),
+            AnyObject::Mutex(m) => {
+                AnyObject::Mutex(m.duplicate(access.map(SyncAccess::from_bits_retain))?)
+            }
+            AnyObject::Event(e) => {
+                AnyObject::Event(e.duplicate(access.map(SyncAccess::from_bits_retain))?)
+            }
+            AnyObject::Semaphore(s) => {
+                AnyObject::Semaphore(s.duplicate(access.map(SyncAccess::from_bits_retain))?)
+            }
         })
     }
 }

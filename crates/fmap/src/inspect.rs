@@ -665,7 +665,7 @@ mod tests {
         assert_eq!(h.len(), 1);
         assert_eq!(h[0].pid, std::process::id());
         assert!(h[0].has_handle && !h[0].has_view);
-        let v = m.map_view(Access::READ, 0, 0).unwrap();
+        let v = m.map_view(Access::READ, ..).unwrap();
         drop(m);
         assert_eq!(
             ns.find("sec").unwrap_err().kind(),

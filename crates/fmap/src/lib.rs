@@ -8,12 +8,12 @@
 //!
 //! // Process A: create (or open) a 64 KiB section called "Local\demo" and write to it.
 //! let section = Mapping::create("Local\\demo", 64 * 1024)?;
-//! let view = section.map_view(Access::WRITE, 0, 0)?;
+//! let view = section.map_view(Access::WRITE, ..)?;
 //! view.write(0, b"hello")?;
 //!
 //! // Process B: open it by name and read.
 //! let section = Mapping::open("Local\\demo", Access::READ)?;
-//! let view = section.map_view(Access::READ, 0, 0)?;
+//! let view = section.map_view(Access::READ, ..)?;
 //! let mut buf = [0u8; 5];
 //! view.read(0, &mut buf)?;
 //! # assert_eq!(&buf, b"hello");
@@ -105,7 +105,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use inspect::{
     holders, holders_of, Foreign, ForeignKind, Holder, Listing, ObjectInfo, ObjectState,
 };
-pub use rights::{Access, Protection};
+pub use rights::{Access, Protection, SyncAccess};
 pub use section::file::{Disposition, File};
 pub use section::mapping::{Mapping, MappingOptions, MAX_SECTION_SIZE};
 pub use section::view::{flush_view, unmap_view, View};

@@ -3,7 +3,6 @@
 use crate::error::{bail, Result};
 use crate::win32::*;
 use std::fmt;
-use std::ops::{BitAnd, BitOr, BitOrAssign};
 
 /// The page protection of a section (`flProtect` of `CreateFileMapping`) or of a view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -87,7 +86,7 @@ impl Protection {
     /// a read-only one; access 0 or `FILE_MAP_EXECUTE` alone a `PAGE_NOACCESS` view.
     /// `SECTION_MAP_EXECUTE` (0x8) adds nothing.
     pub fn for_view_access(access: Access) -> Protection {
-        let a = access.0 & (FILE_MAP_COPY | FILE_MAP_WRITE | FILE_MAP_READ | FILE_MAP_EXECUTE);
+        let a = access.bits() & (FILE_MAP_COPY | FILE_MAP_WRITE | FILE_MAP_READ | FILE_MAP_EXECUTE);
         let exec = a & FILE_MAP_EXECUTE != 0;
         let a = a & !FILE_MAP_EXECUTE;
         match (a, exec) {
@@ -130,7 +129,7 @@ impl Protection {
         } else {
             0
         };
-        Access(base | exec)
+        Access::from_bits_retain(base | exec)
     }
 
     /// The rights `CreateFileMapping` grants for a section of this protection.
@@ -142,7 +141,7 @@ impl Protection {
         if self.is_executable() {
             a |= SECTION_MAP_EXECUTE | FILE_MAP_EXECUTE;
         }
-        Access(a)
+        Access::from_bits_retain(a)
     }
 
     pub(crate) fn mmap_prot(self) -> rustix::mm::ProtFlags {
@@ -173,34 +172,64 @@ impl fmt::Display for Protection {
     }
 }
 
-/// Access rights of a handle, or the access requested for a view (`FILE_MAP_*` /
-/// `SECTION_*` bits; the values are Win32's).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Access(pub u32);
+bitflags::bitflags! {
+    /// Access rights of a section handle, or the access requested for a view: the `FILE_MAP_*`
+    /// and `SECTION_*` bits, with Win32's values. Requests (to [`Mapping::open`], a
+    /// [`Mapping::duplicate`]) may also carry standard and generic rights, which are mapped the
+    /// way Windows maps them; bits with no name here can be given with
+    /// [`Access::from_bits_retain`].
+    ///
+    /// [`Mapping::open`]: crate::Mapping::open
+    /// [`Mapping::duplicate`]: crate::Mapping::duplicate
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Access: u32 {
+        /// `FILE_MAP_COPY` (= `SECTION_QUERY`): alone, a copy-on-write view.
+        const COPY = FILE_MAP_COPY;
+        /// `FILE_MAP_WRITE` (= `SECTION_MAP_WRITE`): a shared writable view.
+        const WRITE = FILE_MAP_WRITE;
+        /// `FILE_MAP_READ` (= `SECTION_MAP_READ`): a read-only view.
+        const READ = FILE_MAP_READ;
+        /// `SECTION_MAP_EXECUTE`: the right to map executable views.
+        const MAP_EXECUTE = SECTION_MAP_EXECUTE;
+        /// `SECTION_EXTEND_SIZE`.
+        const EXTEND_SIZE = SECTION_EXTEND_SIZE;
+        /// `FILE_MAP_EXECUTE`: an executable view (combined with the others).
+        const EXECUTE = FILE_MAP_EXECUTE;
+        /// `FILE_MAP_ALL_ACCESS` = `SECTION_ALL_ACCESS` (read and write; not execute).
+        const ALL = FILE_MAP_ALL_ACCESS;
+        /// `DELETE`.
+        const DELETE = DELETE;
+        /// `READ_CONTROL`.
+        const READ_CONTROL = READ_CONTROL;
+        /// `WRITE_DAC`.
+        const WRITE_DAC = WRITE_DAC;
+        /// `WRITE_OWNER`.
+        const WRITE_OWNER = WRITE_OWNER;
+        /// `SYNCHRONIZE` (accepted on requests; a section cannot be waited on).
+        const SYNCHRONIZE = SYNCHRONIZE;
+        /// `GENERIC_READ` (requests only): query and map for reading.
+        const GENERIC_READ = GENERIC_READ;
+        /// `GENERIC_WRITE` (requests only): map for writing.
+        const GENERIC_WRITE = GENERIC_WRITE;
+        /// `GENERIC_EXECUTE` (requests only): map for executing.
+        const GENERIC_EXECUTE = GENERIC_EXECUTE;
+        /// `GENERIC_ALL` (requests only): every section right.
+        const GENERIC_ALL = GENERIC_ALL;
+        /// `MAXIMUM_ALLOWED` (requests only): every right the caller may have.
+        const MAXIMUM_ALLOWED = MAXIMUM_ALLOWED;
+    }
+}
+
+impl Default for Access {
+    /// No access.
+    fn default() -> Self {
+        Access::NONE
+    }
+}
 
 impl Access {
     /// No access (a view mapped with it is `PAGE_NOACCESS`).
-    pub const NONE: Access = Access(0);
-    /// `FILE_MAP_COPY`: alone, a copy-on-write view.
-    pub const COPY: Access = Access(FILE_MAP_COPY);
-    /// `FILE_MAP_WRITE`: a shared writable view.
-    pub const WRITE: Access = Access(FILE_MAP_WRITE);
-    /// `FILE_MAP_READ`: a read-only view.
-    pub const READ: Access = Access(FILE_MAP_READ);
-    /// `FILE_MAP_EXECUTE`: an executable view (combined with the others).
-    pub const EXECUTE: Access = Access(FILE_MAP_EXECUTE);
-    /// `FILE_MAP_ALL_ACCESS` (read and write; not execute).
-    pub const ALL: Access = Access(FILE_MAP_ALL_ACCESS);
-
-    /// The raw bits.
-    pub fn bits(self) -> u32 {
-        self.0
-    }
-
-    /// Are all bits of `other` set in `self`?
-    pub fn contains(self, other: Access) -> bool {
-        self.0 & other.0 == other.0
-    }
+    pub const NONE: Access = Access::empty();
 
     /// Turns the `dwDesiredAccess` of `OpenFileMapping` (or `DuplicateHandle`) into the rights
     /// of a section handle: generic rights are mapped, `FILE_MAP_COPY` alone means
@@ -214,44 +243,79 @@ impl Access {
         } else {
             requested
         };
-        map_generic(&SECTION, r).map(Access)
+        map_generic(&SECTION, r).map(Access::from_bits_retain)
     }
+
     /// Can this handle map a view that needs `need` (see
     /// [`Protection::required_rights`])? Execute is satisfied by either
     /// `SECTION_MAP_EXECUTE` or `FILE_MAP_EXECUTE`.
     pub fn allows(self, need: Access) -> bool {
-        let mut have = self.0;
-        if have & FILE_MAP_EXECUTE != 0 {
-            have |= SECTION_MAP_EXECUTE;
+        let mut have = self;
+        if have.contains(Access::EXECUTE) {
+            have |= Access::MAP_EXECUTE;
         }
-        have & need.0 == need.0
+        have.contains(need)
     }
 }
 
-impl BitOr for Access {
-    type Output = Access;
-    fn bitor(self, o: Access) -> Access {
-        Access(self.0 | o.0)
+bitflags::bitflags! {
+    /// Access rights of a mutex, event or semaphore handle, with Win32's values. What a
+    /// request may contain depends on the type, as on Windows:
+    ///
+    /// | type | specific rights | all of them |
+    /// |---|---|---|
+    /// | mutex | `QUERY_STATE` (`MUTANT_QUERY_STATE` = `MUTEX_MODIFY_STATE`) | `MUTEX_ALL_ACCESS` |
+    /// | event | `QUERY_STATE`, `MODIFY_STATE` (`EVENT_*`) | `EVENT_ALL_ACCESS` |
+    /// | semaphore | `QUERY_STATE`, `MODIFY_STATE` (`SEMAPHORE_*`) | `SEMAPHORE_ALL_ACCESS` |
+    ///
+    /// plus the standard rights (`SYNCHRONIZE` to wait, `DELETE`, `READ_CONTROL`, `WRITE_DAC`,
+    /// `WRITE_OWNER`) and, in requests, the generic rights and `MAXIMUM_ALLOWED`, mapped the
+    /// way Windows maps them. A bit the type does not have is `ERROR_ACCESS_DENIED`.
+    ///
+    /// ```
+    /// use fmap::SyncAccess;
+    /// // What `OpenEvent(SYNCHRONIZE | EVENT_MODIFY_STATE, …)` asks for: wait and set/reset.
+    /// let a = SyncAccess::SYNCHRONIZE | SyncAccess::MODIFY_STATE;
+    /// assert_eq!(a.bits(), 0x0010_0002);
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct SyncAccess: u32 {
+        /// `MUTANT_QUERY_STATE` (= `MUTEX_MODIFY_STATE`), `EVENT_QUERY_STATE`,
+        /// `SEMAPHORE_QUERY_STATE`.
+        const QUERY_STATE = 0x0001;
+        /// `EVENT_MODIFY_STATE`, `SEMAPHORE_MODIFY_STATE`: set, reset, pulse, release (not for
+        /// mutexes, which anyone who owns them may release).
+        const MODIFY_STATE = 0x0002;
+        /// `DELETE`.
+        const DELETE = DELETE;
+        /// `READ_CONTROL`.
+        const READ_CONTROL = READ_CONTROL;
+        /// `WRITE_DAC`.
+        const WRITE_DAC = WRITE_DAC;
+        /// `WRITE_OWNER`.
+        const WRITE_OWNER = WRITE_OWNER;
+        /// `SYNCHRONIZE`: the right to wait on the object.
+        const SYNCHRONIZE = SYNCHRONIZE;
+        /// `GENERIC_READ` (requests only).
+        const GENERIC_READ = GENERIC_READ;
+        /// `GENERIC_WRITE` (requests only).
+        const GENERIC_WRITE = GENERIC_WRITE;
+        /// `GENERIC_EXECUTE` (requests only): `SYNCHRONIZE`.
+        const GENERIC_EXECUTE = GENERIC_EXECUTE;
+        /// `GENERIC_ALL` (requests only): the type's `*_ALL_ACCESS`.
+        const GENERIC_ALL = GENERIC_ALL;
+        /// `MAXIMUM_ALLOWED` (requests only): the type's `*_ALL_ACCESS`.
+        const MAXIMUM_ALLOWED = MAXIMUM_ALLOWED;
     }
 }
 
-impl BitOrAssign for Access {
-    fn bitor_assign(&mut self, o: Access) {
-        self.0 |= o.0;
-    }
-}
-
-impl BitAnd for Access {
-    type Output = Access;
-    fn bitand(self, o: Access) -> Access {
-        Access(self.0 & o.0)
-    }
-}
-
-impl fmt::Debug for Access {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Access({:#x})", self.0)
-    }
+impl SyncAccess {
+    /// `MUTEX_ALL_ACCESS`: every right of a mutex.
+    pub const MUTEX_ALL_ACCESS: SyncAccess = SyncAccess::from_bits_retain(MUTEX_ALL_ACCESS);
+    /// `EVENT_ALL_ACCESS`: every right of an event.
+    pub const EVENT_ALL_ACCESS: SyncAccess = SyncAccess::from_bits_retain(EVENT_ALL_ACCESS);
+    /// `SEMAPHORE_ALL_ACCESS`: every right of a semaphore.
+    pub const SEMAPHORE_ALL_ACCESS: SyncAccess = SyncAccess::from_bits_retain(SEMAPHORE_ALL_ACCESS);
 }
 
 #[cfg(test)]
@@ -261,7 +325,7 @@ mod tests {
     #[test]
     fn view_protection_table() {
         use Protection::*;
-        let t = |a: u32| Protection::for_view_access(Access(a));
+        let t = |a: u32| Protection::for_view_access(Access::from_bits_retain(a));
         assert_eq!(t(FILE_MAP_COPY), WriteCopy);
         assert_eq!(t(FILE_MAP_COPY | FILE_MAP_EXECUTE), ExecuteWriteCopy);
         assert_eq!(t(FILE_MAP_ALL_ACCESS), ReadWrite);

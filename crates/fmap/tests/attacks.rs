@@ -117,7 +117,7 @@ fn owned_create_loop() -> R {
             opened += 1;
             // Not initially owned: wait for it like any opener. A mutex left stuck by a
             // crashed or confused creator would time out here.
-            match m.wait(Some(GUARD_D)).ctx("wait")? {
+            match fmap::wait_one(&m, Some(GUARD_D)).ctx("wait")? {
                 WaitResult::Signaled(_) => {}
                 WaitResult::Abandoned(_) => {
                     return Err("a mutex nobody died holding was reported abandoned".into())

@@ -39,7 +39,6 @@ mod common;
 use common::{
     child_command, fs_used, is_root, object_file, seed, shm_tempdir, tid, word, Ctx, Rng, Tmpfs, R,
 };
-use fmap::win32::*;
 use fmap::{
     Access, ErrorKind, Event, Mapping, MappingOptions, Mutex, Namespace, Semaphore, View,
     WaitResult,
@@ -125,7 +124,7 @@ fn worker() -> R {
     let ns = Namespace::at(std::env::var("FMAP_CHAOS_ROOT").unwrap());
     let lns = Namespace::at(std::env::var("FMAP_CHAOS_LEDGER").unwrap());
     let lmap = Mapping::open_in(&lns, "ledger", Access::WRITE).ctx("open ledger")?;
-    let ledger = lmap.map_view(Access::WRITE, 0, 0).ctx("map ledger")?;
+    let ledger = lmap.map_view(Access::WRITE, ..).ctx("map ledger")?;
     let l = |i: usize| word(&ledger, i);
     let s = |i: usize| word(&ledger, SLOT_BASE + slot * STRIDE + i);
     s(S_TID).store(tid() as u64, SeqCst);
@@ -139,7 +138,7 @@ fn worker() -> R {
         .size(DATA_SIZE)
         .create()
         .ctx("create data")?;
-    let dview = data.map_view(Access::WRITE, 0, 0).ctx("map data")?;
+    let dview = data.map_view(Access::WRITE, ..).ctx("map data")?;
     let sem = Semaphore::create_in(&ns, Some("s"), SEM_MAX, SEM_MAX).ctx("create sem")?;
     let event = Event::create_in(&ns, Some("e"), false, false).ctx("create event")?;
     let mut held: Vec<Held> = (0..SECTIONS)
@@ -154,7 +153,7 @@ fn worker() -> R {
             // The mutex and the checksummed data.
             0..=2 => {
                 s(S_MUTEX_PHASE).store(TRYING, SeqCst);
-                let r = mutex.wait(wait(200)).ctx("wait mutex")?;
+                let r = fmap::wait_one(&mutex, wait(200)).ctx("wait mutex")?;
                 match r {
                     WaitResult::TimedOut => {
                         s(S_MUTEX_PHASE).store(IDLE, SeqCst);
@@ -219,7 +218,7 @@ fn worker() -> R {
                 4 => {
                     let om = Mutex::create_in(&ns, Some("om"), true).ctx("create owned mutex")?;
                     if om.already_existed() {
-                        match om.wait(wait(5)).ctx("wait owned mutex")? {
+                        match fmap::wait_one(&om, wait(5)).ctx("wait owned mutex")? {
                             WaitResult::TimedOut => {}
                             // Abandoned is legitimate here: its creator may have been killed.
                             _ => om.release().ctx("release owned mutex (opened)")?,
@@ -241,12 +240,15 @@ fn worker() -> R {
                     );
                 }
                 2 => {
-                    let e2 = Event::open_in(&ns, "e", EVENT_ALL_ACCESS).ctx("open event")?;
+                    let e2 = Event::open_in(&ns, "e", fmap::SyncAccess::EVENT_ALL_ACCESS)
+                        .ctx("open event")?;
                     e2.set().ctx("set event (2nd handle)")?;
                 }
                 _ => {
-                    let m2 = Mutex::open_in(&ns, "m", MUTEX_ALL_ACCESS).ctx("open mutex")?;
-                    let s2 = Semaphore::open_in(&ns, "s", SEMAPHORE_ALL_ACCESS).ctx("open sem")?;
+                    let m2 = Mutex::open_in(&ns, "m", fmap::SyncAccess::MUTEX_ALL_ACCESS)
+                        .ctx("open mutex")?;
+                    let s2 = Semaphore::open_in(&ns, "s", fmap::SyncAccess::SEMAPHORE_ALL_ACCESS)
+                        .ctx("open sem")?;
                     drop((m2, s2));
                 }
             },
@@ -281,7 +283,7 @@ fn worker() -> R {
                         check!(again.size() == m.size(), "{name}: another object");
                     }
                     (Some(m), 1 | 2) => {
-                        let v = m.map_view(Access::WRITE, 0, 0).ctx("map section")?;
+                        let v = m.map_view(Access::WRITE, ..).ctx("map section")?;
                         let x = rng.next();
                         let off = slot * 8;
                         v.write(off, &x.to_le_bytes()).ctx("write section")?;
@@ -384,7 +386,7 @@ fn chaos() {
         .size(64 * 1024)
         .create()
         .unwrap();
-    let ledger = lmap.map_view(Access::WRITE, 0, 0).unwrap();
+    let ledger = lmap.map_view(Access::WRITE, ..).unwrap();
     let l = |i: usize| word(&ledger, i);
     let s = |slot: usize, i: usize| word(&ledger, SLOT_BASE + slot * STRIDE + i);
 
@@ -489,8 +491,8 @@ fn chaos() {
     let ops: u64 = (0..WORKERS).map(|i| s(i, S_OPS).load(Relaxed)).sum();
 
     // A pending abandonment (the last owner was killed and nobody acquired since).
-    let dview = data.map_view(Access::WRITE, 0, 0).unwrap();
-    match mutex.wait(Some(Duration::from_secs(10))).unwrap() {
+    let dview = data.map_view(Access::WRITE, ..).unwrap();
+    match fmap::wait_one(&mutex, Some(Duration::from_secs(10))).unwrap() {
         WaitResult::Abandoned(_) => {
             l(G_ABANDONED).fetch_add(1, SeqCst);
         }

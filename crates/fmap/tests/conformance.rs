@@ -149,7 +149,7 @@ fn local_prefix_is_the_bare_name() {
     let a = t.create("Local\\x", 4096).unwrap();
     assert!(!a.already_existed());
     assert_eq!(a.name(), Some("Local\\x"));
-    a.map_view(Access::WRITE, 0, 0)
+    a.map_view(Access::WRITE, ..)
         .unwrap()
         .write(0, b"L")
         .unwrap();
@@ -160,19 +160,19 @@ fn local_prefix_is_the_bare_name() {
         "bare x must be the same object as Local\\x"
     );
     assert_eq!(b.name(), Some("Local\\x"));
-    assert_eq!(rd(&b.map_view(Access::READ, 0, 0).unwrap(), 0, 1), b"L");
+    assert_eq!(rd(&b.map_view(Access::READ, ..).unwrap(), 0, 1), b"L");
 
     let c = t.open("x", Access::READ).unwrap();
-    assert_eq!(rd(&c.map_view(Access::READ, 0, 0).unwrap(), 0, 1), b"L");
+    assert_eq!(rd(&c.map_view(Access::READ, ..).unwrap(), 0, 1), b"L");
     let d = t.open("Local\\x", Access::READ).unwrap();
-    assert_eq!(rd(&d.map_view(Access::READ, 0, 0).unwrap(), 0, 1), b"L");
+    assert_eq!(rd(&d.map_view(Access::READ, ..).unwrap(), 0, 1), b"L");
 }
 
 #[test]
 fn global_is_distinct_from_local() {
     let t = Ns::new();
     let l = t.create("Local\\x", 4096).unwrap();
-    l.map_view(Access::WRITE, 0, 0)
+    l.map_view(Access::WRITE, ..)
         .unwrap()
         .write(0, b"L")
         .unwrap();
@@ -191,7 +191,7 @@ fn global_is_distinct_from_local() {
     );
     assert_eq!(g.name(), Some("Global\\x"));
     assert_eq!(g.size(), 8192);
-    let gv = g.map_view(Access::WRITE, 0, 0).unwrap();
+    let gv = g.map_view(Access::WRITE, ..).unwrap();
     assert_eq!(rd(&gv, 0, 1), [0]);
     gv.write(0, b"G").unwrap();
 
@@ -199,7 +199,7 @@ fn global_is_distinct_from_local() {
         rd(
             &t.open("Global\\x", Access::READ)
                 .unwrap()
-                .map_view(Access::READ, 0, 0)
+                .map_view(Access::READ, ..)
                 .unwrap(),
             0,
             1
@@ -210,7 +210,7 @@ fn global_is_distinct_from_local() {
         rd(
             &t.open("x", Access::READ)
                 .unwrap()
-                .map_view(Access::READ, 0, 0)
+                .map_view(Access::READ, ..)
                 .unwrap(),
             0,
             1
@@ -235,7 +235,7 @@ fn names_are_case_sensitive() {
     let lower = t.create("Wine Test Mapping", 4096).unwrap();
     assert!(!lower.already_existed());
     lower
-        .map_view(Access::WRITE, 0, 0)
+        .map_view(Access::WRITE, ..)
         .unwrap()
         .write(0, b"w")
         .unwrap();
@@ -250,7 +250,7 @@ fn names_are_case_sensitive() {
         !upper.already_existed(),
         "a differently-cased name is a new object"
     );
-    assert_eq!(rd(&upper.map_view(Access::READ, 0, 0).unwrap(), 0, 1), [0]);
+    assert_eq!(rd(&upper.map_view(Access::READ, ..).unwrap(), 0, 1), [0]);
     drop(upper);
     // The upper-case object is gone, the lower-case one is not.
     expect_err(
@@ -259,7 +259,7 @@ fn names_are_case_sensitive() {
         ERROR_FILE_NOT_FOUND,
     );
     let again = t.open("Wine Test Mapping", Access::READ).unwrap();
-    assert_eq!(rd(&again.map_view(Access::READ, 0, 0).unwrap(), 0, 1), b"w");
+    assert_eq!(rd(&again.map_view(Access::READ, ..).unwrap(), 0, 1), b"w");
 }
 
 #[test]
@@ -328,12 +328,12 @@ fn name_length_limit_is_259_utf16_units() {
             .create(name, 4096)
             .unwrap_or_else(|e| panic!("{} units: {e}", name.encode_utf16().count()));
         assert!(!m.already_existed());
-        m.map_view(Access::WRITE, 0, 0)
+        m.map_view(Access::WRITE, ..)
             .unwrap()
             .write(0, &[7])
             .unwrap();
         let o = t.open(name, Access::READ).unwrap();
-        assert_eq!(rd(&o.map_view(Access::READ, 0, 0).unwrap(), 0, 1), [7]);
+        assert_eq!(rd(&o.map_view(Access::READ, ..).unwrap(), 0, 1), [7]);
         keep.push(m);
     }
     let too_long = [
@@ -369,8 +369,8 @@ fn empty_name_creates_an_unnamed_section() {
         "two empty-name creates are two objects"
     );
     assert_eq!(a.name(), None);
-    let va = a.map_view(Access::WRITE, 0, 0).unwrap();
-    let vb = b.map_view(Access::WRITE, 0, 0).unwrap();
+    let va = a.map_view(Access::WRITE, ..).unwrap();
+    let vb = b.map_view(Access::WRITE, ..).unwrap();
     va.write(0, b"a").unwrap();
     assert_eq!(rd(&vb, 0, 1), [0], "unnamed sections must not alias");
     // Nothing named appeared in the namespace.
@@ -453,7 +453,7 @@ fn path_like_names_stay_inside_the_namespace() {
             .create(name, 4096)
             .unwrap_or_else(|e| panic!("{name:?}: {e}"));
         assert!(!m.already_existed(), "{name:?}");
-        m.map_view(Access::WRITE, 0, 0)
+        m.map_view(Access::WRITE, ..)
             .unwrap()
             .write(0, &[i as u8 + 1])
             .unwrap();
@@ -465,7 +465,7 @@ fn path_like_names_stay_inside_the_namespace() {
             .open(name, Access::READ)
             .unwrap_or_else(|e| panic!("{name:?}: {e}"));
         assert_eq!(
-            rd(&o.map_view(Access::READ, 0, 0).unwrap(), 0, 1),
+            rd(&o.map_view(Access::READ, ..).unwrap(), 0, 1),
             [i as u8 + 1],
             "{name:?}"
         );
@@ -570,12 +570,9 @@ fn pagefile_sizes_are_rounded_to_pages() {
         let unnamed = t.opts().size(req).create().unwrap();
         assert_eq!(unnamed.size(), want, "unnamed, requested {req:#x}");
         // A view of size 0 covers the rounded size.
+        assert_eq!(named.map_view(Access::READ, ..).unwrap().len() as u64, want);
         assert_eq!(
-            named.map_view(Access::READ, 0, 0).unwrap().len() as u64,
-            want
-        );
-        assert_eq!(
-            unnamed.map_view(Access::READ, 0, 0).unwrap().len() as u64,
+            unnamed.map_view(Access::READ, ..).unwrap().len() as u64,
             want
         );
     }
@@ -589,7 +586,7 @@ fn new_sections_are_zeroed() {
         t.create("z", size).unwrap(),
         t.opts().size(size).create().unwrap(),
     ] {
-        let v = m.map_view(Access::READ, 0, 0).unwrap();
+        let v = m.map_view(Access::READ, ..).unwrap();
         let all = rd(&v, 0, size as usize);
         assert!(all.iter().all(|&b| b == 0));
     }
@@ -601,7 +598,7 @@ fn existing_name_returns_the_original_object() {
     let a = t.create("e", 4096).unwrap();
     assert!(!a.already_existed());
     assert_eq!(a.protection(), Protection::ReadWrite);
-    a.map_view(Access::WRITE, 0, 0)
+    a.map_view(Access::WRITE, ..)
         .unwrap()
         .write(0, b"orig")
         .unwrap();
@@ -622,7 +619,7 @@ fn existing_name_returns_the_original_object() {
         "existing object keeps its attributes"
     );
     assert_eq!(b.protection(), Protection::ReadWrite);
-    assert_eq!(rd(&b.map_view(Access::READ, 0, 0).unwrap(), 0, 4), b"orig");
+    assert_eq!(rd(&b.map_view(Access::READ, ..).unwrap(), 0, 4), b"orig");
 
     // Invalid SEC_* combinations are only checked for new objects (§4.1 order of checks).
     for fl in [SEC_RESERVE | SEC_COMMIT, SEC_IMAGE, SEC_FILE, SEC_NOCACHE] {
@@ -644,7 +641,7 @@ fn existing_name_returns_the_original_object() {
     assert!(d.already_existed());
     assert_eq!(d.size(), 4096);
     assert_eq!(d.file_path(), None);
-    assert_eq!(rd(&d.map_view(Access::READ, 0, 0).unwrap(), 0, 4), b"orig");
+    assert_eq!(rd(&d.map_view(Access::READ, ..).unwrap(), 0, 4), b"orig");
     drop(d);
     drop(f);
     // The file was not touched.
@@ -663,7 +660,7 @@ fn existing_name_returns_the_original_object() {
     assert_eq!(e.protection(), Protection::ReadOnly);
     assert_eq!(e.size(), 4096);
     expect_err(
-        e.map_view(Access::WRITE, 0, 0),
+        e.map_view(Access::WRITE, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
@@ -819,7 +816,7 @@ fn sec_attributes_pagefile() {
                     assert_eq!(m.sec_flags(), flags, "SEC {sec:#x}");
                     assert_eq!(m.size(), 0x1000);
                     // The section is usable.
-                    let v = m.map_view(Access::WRITE, 0, 0).unwrap();
+                    let v = m.map_view(Access::WRITE, ..).unwrap();
                     v.write(0, b"ok").unwrap();
                     assert_eq!(rd(&v, 0, 2), b"ok");
                 }
@@ -1011,11 +1008,11 @@ fn creator_rights_follow_the_protection() {
     // §4.1 "Handle access granted to the creator" (Wine model) and §13 #13.
     let t = Ns::new();
     let rw = t.create("rw", 4096).unwrap();
-    rw.map_view(Access::WRITE, 0, 0)
+    rw.map_view(Access::WRITE, ..)
         .unwrap()
         .write(0, b"w")
         .unwrap();
-    rw.map_view(Access::READ, 0, 0).unwrap();
+    rw.map_view(Access::READ, ..).unwrap();
 
     // CreateFileMapping(PAGE_READONLY) on the existing read/write section: read-only handle.
     let ro = t
@@ -1032,17 +1029,17 @@ fn creator_rights_follow_the_protection() {
         "the object keeps its protection"
     );
     expect_err(
-        ro.map_view(Access::WRITE, 0, 0),
+        ro.map_view(Access::WRITE, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     expect_err(
-        ro.map_view(Access::ALL, 0, 0),
+        ro.map_view(Access::ALL, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
-    assert_eq!(rd(&ro.map_view(Access::READ, 0, 0).unwrap(), 0, 1), b"w");
-    assert!(ro.map_view(Access::COPY, 0, 0).is_ok());
+    assert_eq!(rd(&ro.map_view(Access::READ, ..).unwrap(), 0, 1), b"w");
+    assert!(ro.map_view(Access::COPY, ..).is_ok());
 
     // PAGE_WRITECOPY create: also no write right.
     let wc = t
@@ -1053,7 +1050,7 @@ fn creator_rights_follow_the_protection() {
         .create()
         .unwrap();
     expect_err(
-        wc.map_view(Access::WRITE, 0, 0),
+        wc.map_view(Access::WRITE, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
@@ -1067,7 +1064,7 @@ fn creator_rights_follow_the_protection() {
         .unwrap();
     assert!(!nro.already_existed());
     expect_err(
-        nro.map_view(Access::WRITE, 0, 0),
+        nro.map_view(Access::WRITE, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
@@ -1088,18 +1085,18 @@ fn open_with_zero_access_is_denied() {
     );
     // Bits that sections do not have.
     expect_err(
-        t.open("z", Access(0x40)),
+        t.open("z", Access::from_bits_retain(0x40)),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     expect_err(
-        t.open("z", Access(0x0040_0000)),
+        t.open("z", Access::from_bits_retain(0x0040_0000)),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     // ACCESS_SYSTEM_SECURITY without the privilege.
     expect_err(
-        t.open("z", Access(ACCESS_SYSTEM_SECURITY)),
+        t.open("z", Access::from_bits_retain(ACCESS_SYSTEM_SECURITY)),
         ErrorKind::PrivilegeNotHeld,
         ERROR_PRIVILEGE_NOT_HELD,
     );
@@ -1109,20 +1106,20 @@ fn open_with_zero_access_is_denied() {
 fn open_file_map_copy_alone_means_read() {
     let t = Ns::new();
     let m = t.create("c", 4096).unwrap();
-    m.map_view(Access::WRITE, 0, 0)
+    m.map_view(Access::WRITE, ..)
         .unwrap()
         .write(0, b"c")
         .unwrap();
     let o = t.open("c", Access::COPY).unwrap();
     assert!(o.access().contains(Access::READ), "{:?}", o.access());
     assert!(!o.access().contains(Access::WRITE), "{:?}", o.access());
-    assert_eq!(rd(&o.map_view(Access::READ, 0, 0).unwrap(), 0, 1), b"c");
+    assert_eq!(rd(&o.map_view(Access::READ, ..).unwrap(), 0, 1), b"c");
     assert_eq!(
-        o.map_view(Access::COPY, 0, 0).unwrap().protection(),
+        o.map_view(Access::COPY, ..).unwrap().protection(),
         Protection::WriteCopy
     );
     expect_err(
-        o.map_view(Access::WRITE, 0, 0),
+        o.map_view(Access::WRITE, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
@@ -1135,30 +1132,30 @@ fn open_read_cannot_map_write() {
     let o = t.open("r", Access::READ).unwrap();
     assert!(o.already_existed());
     expect_err(
-        o.map_view(Access::WRITE, 0, 0),
+        o.map_view(Access::WRITE, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     expect_err(
-        o.map_view(Access::ALL, 0, 0),
+        o.map_view(Access::ALL, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     expect_err(
-        o.map_view(Access::WRITE | Access::COPY, 0, 0),
+        o.map_view(Access::WRITE | Access::COPY, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     assert_eq!(
-        o.map_view(Access::READ, 0, 0).unwrap().protection(),
+        o.map_view(Access::READ, ..).unwrap().protection(),
         Protection::ReadOnly
     );
     assert_eq!(
-        o.map_view(Access::NONE, 0, 0).unwrap().protection(),
+        o.map_view(Access::NONE, ..).unwrap().protection(),
         Protection::NoAccess
     );
     assert_eq!(
-        o.map_view(Access::COPY, 0, 0).unwrap().protection(),
+        o.map_view(Access::COPY, ..).unwrap().protection(),
         Protection::WriteCopy
     );
 }
@@ -1168,43 +1165,45 @@ fn open_write_only_cannot_map_read() {
     let t = Ns::new();
     let _m = t.create("w", 4096).unwrap();
     let o = t.open("w", Access::WRITE).unwrap();
-    let v = o.map_view(Access::WRITE, 0, 0).unwrap();
+    let v = o.map_view(Access::WRITE, ..).unwrap();
     assert_eq!(v.protection(), Protection::ReadWrite);
     v.write(0, b"w").unwrap();
     expect_err(
-        o.map_view(Access::READ, 0, 0),
+        o.map_view(Access::READ, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     expect_err(
-        o.map_view(Access::COPY, 0, 0),
+        o.map_view(Access::COPY, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     expect_err(
-        o.map_view(Access::NONE, 0, 0),
+        o.map_view(Access::NONE, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     // READ|WRITE is a write view: allowed.
-    assert!(o.map_view(Access::READ | Access::WRITE, 0, 0).is_ok());
+    assert!(o.map_view(Access::READ | Access::WRITE, ..).is_ok());
 }
 
 #[test]
 fn open_with_generic_rights() {
     let t = Ns::new();
     let _m = t.create("g", 4096).unwrap();
-    let r = t.open("g", Access(GENERIC_READ)).unwrap();
-    assert!(r.map_view(Access::READ, 0, 0).is_ok());
+    let r = t.open("g", Access::from_bits_retain(GENERIC_READ)).unwrap();
+    assert!(r.map_view(Access::READ, ..).is_ok());
     expect_err(
-        r.map_view(Access::WRITE, 0, 0),
+        r.map_view(Access::WRITE, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
-    let w = t.open("g", Access(GENERIC_WRITE)).unwrap();
-    assert!(w.map_view(Access::WRITE, 0, 0).is_ok());
+    let w = t
+        .open("g", Access::from_bits_retain(GENERIC_WRITE))
+        .unwrap();
+    assert!(w.map_view(Access::WRITE, ..).is_ok());
     expect_err(
-        w.map_view(Access::READ, 0, 0),
+        w.map_view(Access::READ, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
@@ -1214,9 +1213,9 @@ fn open_with_generic_rights() {
         FILE_MAP_ALL_ACCESS,
         GENERIC_READ | GENERIC_WRITE,
     ] {
-        let h = t.open("g", Access(a)).unwrap();
-        assert!(h.map_view(Access::READ, 0, 0).is_ok(), "{a:#x}");
-        assert!(h.map_view(Access::WRITE, 0, 0).is_ok(), "{a:#x}");
+        let h = t.open("g", Access::from_bits_retain(a)).unwrap();
+        assert!(h.map_view(Access::READ, ..).is_ok(), "{a:#x}");
+        assert!(h.map_view(Access::WRITE, ..).is_ok(), "{a:#x}");
     }
 }
 
@@ -1233,7 +1232,7 @@ fn duplicate_with_no_access_maps_nothing() {
         Access::ALL,
     ] {
         expect_err(
-            d.map_view(a, 0, 0),
+            d.map_view(a, ..),
             ErrorKind::AccessDenied,
             ERROR_ACCESS_DENIED,
         );
@@ -1243,7 +1242,7 @@ fn duplicate_with_no_access_maps_nothing() {
     expect_err(
         u.duplicate(Access::NONE)
             .unwrap()
-            .map_view(Access::NONE, 0, 0),
+            .map_view(Access::NONE, ..),
         ErrorKind::AccessDenied,
         5,
     );
@@ -1254,18 +1253,18 @@ fn duplicate_narrows_access() {
     let t = Ns::new();
     let m = t.create("n", 4096).unwrap();
     let r = m.duplicate(Access::READ).unwrap();
-    assert!(r.map_view(Access::READ, 0, 0).is_ok());
+    assert!(r.map_view(Access::READ, ..).is_ok());
     expect_err(
-        r.map_view(Access::WRITE, 0, 0),
+        r.map_view(Access::WRITE, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     let rw = m.duplicate(Access::READ | Access::WRITE).unwrap();
-    assert!(rw.map_view(Access::READ, 0, 0).is_ok());
-    assert!(rw.map_view(Access::WRITE, 0, 0).is_ok());
+    assert!(rw.map_view(Access::READ, ..).is_ok());
+    assert!(rw.map_view(Access::WRITE, ..).is_ok());
     let w = m.duplicate(Access::WRITE).unwrap();
     expect_err(
-        w.map_view(Access::READ, 0, 0),
+        w.map_view(Access::READ, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
@@ -1273,7 +1272,7 @@ fn duplicate_narrows_access() {
     let c = r.clone();
     assert_eq!(c.access(), r.access());
     expect_err(
-        c.map_view(Access::WRITE, 0, 0),
+        c.map_view(Access::WRITE, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
@@ -1297,24 +1296,24 @@ fn readonly_section_allows_read_and_private_copy_views() {
             .unwrap();
         assert_eq!(m.protection(), prot);
         expect_err(
-            m.map_view(Access::WRITE, 0, 0),
+            m.map_view(Access::WRITE, ..),
             ErrorKind::AccessDenied,
             ERROR_ACCESS_DENIED,
         );
         expect_err(
-            m.map_view(Access::ALL, 0, 0),
+            m.map_view(Access::ALL, ..),
             ErrorKind::AccessDenied,
             ERROR_ACCESS_DENIED,
         );
         // Opened with full access by name: the section's protection still forbids WRITE views.
         let o = t.open(&name, Access::ALL).unwrap();
         expect_err(
-            o.map_view(Access::WRITE, 0, 0),
+            o.map_view(Access::WRITE, ..),
             ErrorKind::AccessDenied,
             ERROR_ACCESS_DENIED,
         );
 
-        let r = m.map_view(Access::READ, 0, 0).unwrap();
+        let r = m.map_view(Access::READ, ..).unwrap();
         assert_eq!(r.protection(), Protection::ReadOnly);
         expect_err(
             r.write(0, b"x"),
@@ -1322,18 +1321,18 @@ fn readonly_section_allows_read_and_private_copy_views() {
             ERROR_ACCESS_DENIED,
         );
 
-        let c = m.map_view(Access::COPY, 0, 0).unwrap();
+        let c = m.map_view(Access::COPY, ..).unwrap();
         assert_eq!(c.protection(), Protection::WriteCopy);
         c.write(0, b"private").unwrap();
         assert_eq!(rd(&c, 0, 7), b"private");
         // Invisible to every other view, old and new.
         assert_eq!(rd(&r, 0, 7), [0; 7]);
-        assert_eq!(rd(&o.map_view(Access::READ, 0, 0).unwrap(), 0, 7), [0; 7]);
-        let c2 = m.map_view(Access::COPY, 0, 0).unwrap();
+        assert_eq!(rd(&o.map_view(Access::READ, ..).unwrap(), 0, 7), [0; 7]);
+        let c2 = m.map_view(Access::COPY, ..).unwrap();
         assert_eq!(rd(&c2, 0, 7), [0; 7]);
         // And lost at unmap.
         drop(c);
-        assert_eq!(rd(&m.map_view(Access::COPY, 0, 0).unwrap(), 0, 7), [0; 7]);
+        assert_eq!(rd(&m.map_view(Access::COPY, ..).unwrap(), 0, 7), [0; 7]);
     }
 }
 
@@ -1341,9 +1340,9 @@ fn readonly_section_allows_read_and_private_copy_views() {
 fn copy_view_of_readwrite_section_is_private() {
     let t = Ns::new();
     let m = t.create("cw", 8192).unwrap();
-    let shared = m.map_view(Access::WRITE, 0, 0).unwrap();
+    let shared = m.map_view(Access::WRITE, ..).unwrap();
     shared.write(0, b"base").unwrap();
-    let c = m.map_view(Access::COPY, 0, 0).unwrap();
+    let c = m.map_view(Access::COPY, ..).unwrap();
     assert_eq!(c.protection(), Protection::WriteCopy);
     assert_eq!(rd(&c, 0, 4), b"base");
     c.write(0, b"mine").unwrap();
@@ -1355,7 +1354,7 @@ fn copy_view_of_readwrite_section_is_private() {
     assert_eq!(rd(&c, 0, 4), b"mine");
     // Another handle's view does not see them either.
     let o = t.open("cw", Access::READ).unwrap();
-    assert_eq!(rd(&o.map_view(Access::READ, 0, 0).unwrap(), 0, 4), b"base");
+    assert_eq!(rd(&o.map_view(Access::READ, ..).unwrap(), 0, 4), b"base");
 }
 
 #[test]
@@ -1363,8 +1362,8 @@ fn copy_view_sees_changes_to_pages_it_has_not_written() {
     // §4.3j, [INFERRED] standard copy-on-write semantics.
     let t = Ns::new();
     let m = t.create("cs", 8192).unwrap();
-    let shared = m.map_view(Access::WRITE, 0, 0).unwrap();
-    let c = m.map_view(Access::COPY, 0, 0).unwrap();
+    let shared = m.map_view(Access::WRITE, ..).unwrap();
+    let c = m.map_view(Access::COPY, ..).unwrap();
     assert_eq!(rd(&c, 4096, 1), [0]); // read-faulted, not written
     c.write(0, b"p").unwrap(); // page 0 becomes private
     shared.write(0, b"s").unwrap();
@@ -1377,7 +1376,7 @@ fn copy_view_sees_changes_to_pages_it_has_not_written() {
 fn access_zero_gives_a_noaccess_view() {
     let t = Ns::new();
     let m = t.create("na", 4096).unwrap();
-    let v = m.map_view(Access::NONE, 0, 0).unwrap();
+    let v = m.map_view(Access::NONE, ..).unwrap();
     assert_eq!(v.protection(), Protection::NoAccess);
     assert_eq!(v.len(), 4096);
     let mut b = [0u8; 1];
@@ -1396,13 +1395,13 @@ fn access_zero_gives_a_noaccess_view() {
         .create()
         .unwrap();
     assert_eq!(
-        x.map_view(Access(SECTION_MAP_EXECUTE), 0, 0)
+        x.map_view(Access::from_bits_retain(SECTION_MAP_EXECUTE), ..)
             .unwrap()
             .protection(),
         Protection::NoAccess
     );
     assert_eq!(
-        m.map_view(Access(SECTION_MAP_EXECUTE), 0, 0)
+        m.map_view(Access::from_bits_retain(SECTION_MAP_EXECUTE), ..)
             .unwrap()
             .protection(),
         Protection::NoAccess
@@ -1416,7 +1415,7 @@ fn access_zero_gives_a_noaccess_view() {
         .create()
         .unwrap();
     assert_eq!(
-        ro.map_view(Access::NONE, 0, 0).unwrap().protection(),
+        ro.map_view(Access::NONE, ..).unwrap().protection(),
         Protection::NoAccess
     );
 }
@@ -1425,15 +1424,15 @@ fn access_zero_gives_a_noaccess_view() {
 fn write_plus_copy_is_a_shared_writable_view() {
     let t = Ns::new();
     let m = t.create("wc", 4096).unwrap();
-    let v = m.map_view(Access::WRITE | Access::COPY, 0, 0).unwrap();
+    let v = m.map_view(Access::WRITE | Access::COPY, ..).unwrap();
     assert_eq!(v.protection(), Protection::ReadWrite);
     v.write(0, b"shared").unwrap();
-    let other = m.map_view(Access::READ, 0, 0).unwrap();
+    let other = m.map_view(Access::READ, ..).unwrap();
     assert_eq!(rd(&other, 0, 6), b"shared");
     let by_name = t
         .open("wc", Access::READ)
         .unwrap()
-        .map_view(Access::READ, 0, 0)
+        .map_view(Access::READ, ..)
         .unwrap();
     assert_eq!(rd(&by_name, 0, 6), b"shared");
     // FILE_MAP_ALL_ACCESS and READ|WRITE are shared writable views too.
@@ -1442,7 +1441,7 @@ fn write_plus_copy_is_a_shared_writable_view() {
         Access::READ | Access::WRITE,
         Access::READ | Access::WRITE | Access::COPY,
     ] {
-        let w = m.map_view(a, 0, 0).unwrap();
+        let w = m.map_view(a, ..).unwrap();
         assert_eq!(w.protection(), Protection::ReadWrite, "{a:?}");
         w.write(1, b"X").unwrap();
         assert_eq!(rd(&other, 1, 1), b"X", "{a:?}");
@@ -1454,7 +1453,7 @@ fn write_plus_copy_is_a_shared_writable_view() {
 fn read_plus_copy_is_read_only() {
     let t = Ns::new();
     let m = t.create("rc", 4096).unwrap();
-    let v = m.map_view(Access::READ | Access::COPY, 0, 0).unwrap();
+    let v = m.map_view(Access::READ | Access::COPY, ..).unwrap();
     assert_eq!(v.protection(), Protection::ReadOnly);
     expect_err(
         v.write(0, b"x"),
@@ -1473,12 +1472,12 @@ fn view_offset_must_be_64k_aligned() {
     let m = t.create("o", 0x30000).unwrap();
     for off in [1u64, 0x1000, 0x8000, 0xF000, 0x11000, 0x10001] {
         expect_err(
-            m.map_view(Access::READ, off, 0),
+            m.map_view(Access::READ, off..),
             ErrorKind::MappedAlignment,
             ERROR_MAPPED_ALIGNMENT,
         );
         expect_err(
-            m.map_view(Access::READ, off, 0x100),
+            m.map_view(Access::READ, off..off + 0x100),
             ErrorKind::MappedAlignment,
             ERROR_MAPPED_ALIGNMENT,
         );
@@ -1489,13 +1488,13 @@ fn view_offset_must_be_64k_aligned() {
 fn view_at_64k_offset_maps_the_right_bytes() {
     let t = Ns::new();
     let m = t.create("o", 0x20000).unwrap();
-    let all = m.map_view(Access::WRITE, 0, 0).unwrap();
+    let all = m.map_view(Access::WRITE, ..).unwrap();
     all.write(0x10000, b"second").unwrap();
     all.write(0, b"first").unwrap();
-    let v = m.map_view(Access::READ, 0x10000, 0).unwrap();
+    let v = m.map_view(Access::READ, 0x10000..).unwrap();
     assert_eq!(v.len(), 0x10000);
     assert_eq!(rd(&v, 0, 6), b"second");
-    let v2 = m.map_view(Access::READ, 0x10000, 0x10000).unwrap();
+    let v2 = m.map_view(Access::READ, 0x10000..0x20000).unwrap();
     assert_eq!(rd(&v2, 0, 6), b"second");
 }
 
@@ -1504,9 +1503,9 @@ fn view_length_zero_maps_to_the_end() {
     let t = Ns::new();
     let m = t.create("l", 0x30000 + 4090).unwrap();
     assert_eq!(m.size(), 0x31000);
-    assert_eq!(m.map_view(Access::READ, 0, 0).unwrap().len(), 0x31000);
-    assert_eq!(m.map_view(Access::READ, 0x10000, 0).unwrap().len(), 0x21000);
-    assert_eq!(m.map_view(Access::READ, 0x30000, 0).unwrap().len(), 0x1000);
+    assert_eq!(m.map_view(Access::READ, ..).unwrap().len(), 0x31000);
+    assert_eq!(m.map_view(Access::READ, 0x10000..).unwrap().len(), 0x21000);
+    assert_eq!(m.map_view(Access::READ, 0x30000..).unwrap().len(), 0x1000);
 }
 
 #[test]
@@ -1516,45 +1515,54 @@ fn view_past_the_end_is_access_denied() {
     // offset >= size
     for off in [0x20000u64, 0x30000, 1 << 40] {
         expect_err(
-            m.map_view(Access::READ, off, 0),
+            m.map_view(Access::READ, off..),
             ErrorKind::AccessDenied,
             ERROR_ACCESS_DENIED,
         );
         expect_err(
-            m.map_view(Access::READ, off, 1),
+            m.map_view(Access::READ, off..=off),
             ErrorKind::AccessDenied,
             ERROR_ACCESS_DENIED,
         );
     }
     // offset + len > size
     expect_err(
-        m.map_view(Access::READ, 0, 0x20001),
+        m.map_view(Access::READ, ..0x20001),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     expect_err(
-        m.map_view(Access::READ, 0x10000, 0x10001),
+        m.map_view(Access::READ, 0x10000..0x20001),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     expect_err(
-        m.map_view(Access::READ, 0x10000, usize::MAX),
+        m.map_view(Access::READ, 0x10000..=u64::MAX),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
+    // an empty or reversed range is no view at all
+    #[allow(clippy::reversed_empty_ranges)] // what a caller's arithmetic can produce
+    for r in [0x10000..0x10000, 0x10000..0x8000] {
+        expect_err(
+            m.map_view(Access::READ, r),
+            ErrorKind::InvalidParameter,
+            ERROR_INVALID_PARAMETER,
+        );
+    }
     // exactly to the end is fine
     assert_eq!(
-        m.map_view(Access::READ, 0x10000, 0x10000).unwrap().len(),
+        m.map_view(Access::READ, 0x10000..0x20000).unwrap().len(),
         0x10000
     );
-    assert_eq!(m.map_view(Access::READ, 0, 0x20000).unwrap().len(), 0x20000);
+    assert_eq!(m.map_view(Access::READ, ..0x20000).unwrap().len(), 0x20000);
 
     // A 4090-byte pagefile section can be viewed with 4096 bytes (page-rounded), not more.
     let s = t.create("s", 4090).unwrap();
-    assert_eq!(s.map_view(Access::READ, 0, 4096).unwrap().len(), 4096);
-    assert_eq!(s.map_view(Access::READ, 0, 4090).unwrap().len(), 4090);
+    assert_eq!(s.map_view(Access::READ, ..4096).unwrap().len(), 4096);
+    assert_eq!(s.map_view(Access::READ, ..4090).unwrap().len(), 4090);
     expect_err(
-        s.map_view(Access::READ, 0, 4097),
+        s.map_view(Access::READ, ..4097),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
@@ -1564,10 +1572,10 @@ fn view_past_the_end_is_access_denied() {
 fn view_region_size_is_page_rounded() {
     let t = Ns::new();
     let m = t.create("r", 0x3457).unwrap();
-    let v = m.map_view(Access::READ, 0, 4090).unwrap();
+    let v = m.map_view(Access::READ, ..4090).unwrap();
     assert_eq!(v.len(), 4090);
     assert_eq!(v.region_size(), 4096);
-    let w = m.map_view(Access::READ, 0, 0).unwrap();
+    let w = m.map_view(Access::READ, ..).unwrap();
     assert_eq!(w.len(), 0x4000);
     assert_eq!(w.region_size(), 0x4000);
 }
@@ -1578,15 +1586,19 @@ fn system_chosen_bases_are_64k_aligned() {
     let m = t.create("a", 0x40000).unwrap();
     let mut views = Vec::new();
     for (off, len) in [
-        (0u64, 0usize),
-        (0, 1),
-        (0, 4096),
-        (0x10000, 0x1234),
-        (0x30000, 0),
-        (0, 0x40000),
+        (0u64, None),
+        (0, Some(1)),
+        (0, Some(4096)),
+        (0x10000, Some(0x1234)),
+        (0x30000, None),
+        (0, Some(0x40000u64)),
     ] {
         for access in [Access::READ, Access::WRITE, Access::COPY, Access::NONE] {
-            let v = m.map_view(access, off, len).unwrap();
+            let v = match len {
+                None => m.map_view(access, off..),
+                Some(len) => m.map_view(access, off..off + len),
+            }
+            .unwrap();
             assert_eq!(v.as_ptr() as usize % 0x10000, 0, "view at {:p}", v.as_ptr());
             views.push(v);
         }
@@ -1602,15 +1614,15 @@ fn system_chosen_bases_are_64k_aligned() {
 fn views_of_one_section_alias() {
     let t = Ns::new();
     let m = t.create("v", 0x20000).unwrap();
-    let a = m.map_view(Access::WRITE, 0, 0).unwrap();
-    let b = m.map_view(Access::WRITE, 0, 0).unwrap();
+    let a = m.map_view(Access::WRITE, ..).unwrap();
+    let b = m.map_view(Access::WRITE, ..).unwrap();
     assert_ne!(a.as_ptr(), b.as_ptr());
     a.write(100, b"hello").unwrap();
     assert_eq!(rd(&b, 100, 5), b"hello");
     b.write(0x1FFFF, b"!").unwrap();
     assert_eq!(rd(&a, 0x1FFFF, 1), b"!");
     // A view at a 64K offset aliases the same bytes of the full view.
-    let c = m.map_view(Access::WRITE, 0x10000, 0).unwrap();
+    let c = m.map_view(Access::WRITE, 0x10000..).unwrap();
     c.write(0, b"C").unwrap();
     assert_eq!(rd(&a, 0x10000, 1), b"C");
     // Through raw pointers too.
@@ -1622,22 +1634,19 @@ fn views_of_one_section_alias() {
     }
     // And through other handles in this process.
     let o = t.open("v", Access::READ).unwrap();
-    assert_eq!(
-        rd(&o.map_view(Access::READ, 0, 0).unwrap(), 100, 5),
-        b"hello"
-    );
+    assert_eq!(rd(&o.map_view(Access::READ, ..).unwrap(), 100, 5), b"hello");
 }
 
 #[test]
 fn map_view_at_misaligned_base_is_mapped_alignment() {
     let t = Ns::new();
     let m = t.create("m", 0x10000).unwrap();
-    let v = m.map_view(Access::READ, 0, 0).unwrap();
+    let v = m.map_view(Access::READ, ..).unwrap();
     let base = v.as_ptr() as usize;
     drop(v);
     for delta in [42usize, 0x1000, 0x8000, 0xF000] {
         expect_err(
-            m.map_view_at(Access::READ, 0, 0, (base + delta) as *mut u8),
+            m.map_view_at(Access::READ, .., (base + delta) as *mut u8),
             ErrorKind::MappedAlignment,
             ERROR_MAPPED_ALIGNMENT,
         );
@@ -1648,25 +1657,25 @@ fn map_view_at_misaligned_base_is_mapped_alignment() {
 fn map_view_at_an_address_in_use_is_invalid_address() {
     let t = Ns::new();
     let m = t.create("u", 0x20000).unwrap();
-    let v = m.map_view(Access::WRITE, 0, 0x10000).unwrap();
+    let v = m.map_view(Access::WRITE, ..0x10000).unwrap();
     v.write(0, b"keep").unwrap();
     v.write(0xFFFF, b"k").unwrap();
     let base = v.as_mut_ptr();
     let other = t.create("u2", 0x20000).unwrap();
-    let ov = other.map_view(Access::WRITE, 0, 0).unwrap();
+    let ov = other.map_view(Access::WRITE, ..).unwrap();
     ov.write(0, b"XXXX").unwrap();
     for (access, len) in [
-        (Access::READ, 0usize),
+        (Access::READ, 0x20000u64),
         (Access::WRITE, 0x1000),
         (Access::COPY, 0x10000),
     ] {
         expect_err(
-            other.map_view_at(access, 0, len, base),
+            other.map_view_at(access, ..len, base),
             ErrorKind::InvalidAddress,
             ERROR_INVALID_ADDRESS,
         );
         expect_err(
-            m.map_view_at(access, 0, len, base),
+            m.map_view_at(access, ..len, base),
             ErrorKind::InvalidAddress,
             ERROR_INVALID_ADDRESS,
         );
@@ -1674,7 +1683,7 @@ fn map_view_at_an_address_in_use_is_invalid_address() {
     // A range that starts below the view and overlaps it.
     let below = (base as usize - 0x10000) as *mut u8;
     expect_err(
-        other.map_view_at(Access::READ, 0, 0x20000, below),
+        other.map_view_at(Access::READ, ..0x20000, below),
         ErrorKind::InvalidAddress,
         ERROR_INVALID_ADDRESS,
     );
@@ -1683,14 +1692,14 @@ fn map_view_at_an_address_in_use_is_invalid_address() {
     assert_eq!(rd(&v, 0, 4), b"keep");
     assert_eq!(rd(&v, 0xFFFF, 1), b"k");
     v.write(1, b"E").unwrap();
-    assert_eq!(rd(&m.map_view(Access::READ, 0, 0).unwrap(), 0, 4), b"kEep");
+    assert_eq!(rd(&m.map_view(Access::READ, ..).unwrap(), 0, 4), b"kEep");
 }
 
 #[test]
 fn map_view_at_a_free_address_uses_exactly_that_address() {
     let t = Ns::new();
     let m = t.create("f", 0x20000).unwrap();
-    m.map_view(Access::WRITE, 0, 0)
+    m.map_view(Access::WRITE, ..)
         .unwrap()
         .write(0x10000, b"at")
         .unwrap();
@@ -1698,17 +1707,17 @@ fn map_view_at_a_free_address_uses_exactly_that_address() {
     // map; retry a few times before concluding.
     let mut last = None;
     for _ in 0..20 {
-        let probe = m.map_view(Access::READ, 0, 0).unwrap();
+        let probe = m.map_view(Access::READ, ..).unwrap();
         let base = probe.as_ptr() as *mut u8;
         drop(probe);
-        match m.map_view_at(Access::READ, 0x10000, 0x10000, base) {
+        match m.map_view_at(Access::READ, 0x10000..0x20000, base) {
             Ok(v) => {
                 assert_eq!(v.as_ptr(), base as *const u8);
                 assert_eq!(v.len(), 0x10000);
                 assert_eq!(rd(&v, 0, 2), b"at");
                 // A null base means "system chooses".
                 let n = m
-                    .map_view_at(Access::READ, 0, 0, std::ptr::null_mut())
+                    .map_view_at(Access::READ, .., std::ptr::null_mut())
                     .unwrap();
                 assert_eq!(n.as_ptr() as usize % 0x10000, 0);
                 return;
@@ -1728,7 +1737,7 @@ fn unmap_view_accepts_any_interior_address() {
     let t = Ns::new();
     let m = t.create("i", 0x3000).unwrap();
     for delta in [0usize, 100, 4096, 4196, 0x2FFF] {
-        let v = m.map_view(Access::WRITE, 0, 0).unwrap();
+        let v = m.map_view(Access::WRITE, ..).unwrap();
         v.write(0, b"x").unwrap();
         let base = v.into_raw();
         // SAFETY: `base + delta` lies inside the view just registered; nothing uses it afterwards.
@@ -1756,7 +1765,7 @@ fn unmap_view_of_a_non_view_is_invalid_address() {
     let _g = raw_lock();
     let t = Ns::new();
     let m = t.create("w", 0x1000).unwrap();
-    let base = m.map_view(Access::READ, 0, 0).unwrap().into_raw();
+    let base = m.map_view(Access::READ, ..).unwrap().into_raw();
     // SAFETY: unmap_view never dereferences the address, and no registered view contains this
     // one, so nothing is unmapped (the point of the test); the same holds for the next four.
     expect_err(
@@ -1807,7 +1816,7 @@ fn unmap_view_really_releases_the_view() {
     let f = open_file(&fp, RW, SHARE_ALL, Disposition::OpenExisting).unwrap();
     let m = t.opts().file(&f).create().unwrap();
     drop(f);
-    let base = m.map_view(Access::READ, 0, 0).unwrap().into_raw();
+    let base = m.map_view(Access::READ, ..).unwrap().into_raw();
     drop(m);
     expect_err(
         open_file(&fp, RW, SHARE_ALL, Disposition::TruncateExisting),
@@ -1824,21 +1833,21 @@ fn unmap_view_really_releases_the_view() {
 fn flushing_pagefile_views_succeeds() {
     let t = Ns::new();
     let m = t.create("fl", 0x20000).unwrap();
-    let v = m.map_view(Access::WRITE, 0, 0).unwrap();
+    let v = m.map_view(Access::WRITE, ..).unwrap();
     v.write(0, b"x").unwrap();
     v.flush().unwrap();
     v.flush_async().unwrap();
-    v.flush_range(0, 0).unwrap();
-    v.flush_range(100, 10).unwrap();
-    v.flush_range(0x10000, 0).unwrap();
-    v.flush_async_range(4096, 4096).unwrap();
+    v.flush_range(..).unwrap();
+    v.flush_range(100..110).unwrap();
+    v.flush_range(0x10000..).unwrap();
+    v.flush_async_range(4096..8192).unwrap();
     for access in [Access::READ, Access::COPY, Access::NONE] {
-        let r = m.map_view(access, 0, 0).unwrap();
+        let r = m.map_view(access, ..).unwrap();
         r.flush().unwrap();
         r.flush_async().unwrap();
     }
     let u = t.opts().size(4096).create().unwrap();
-    u.map_view(Access::WRITE, 0, 0).unwrap().flush().unwrap();
+    u.map_view(Access::WRITE, ..).unwrap().flush().unwrap();
 }
 
 #[test]
@@ -1847,10 +1856,10 @@ fn flush_view_by_address() {
     let t = Ns::new();
     // Pagefile view.
     let m = t.create("fa", 0x2000).unwrap();
-    let base = m.map_view(Access::WRITE, 0, 0).unwrap().into_raw();
-    fmap::flush_view(base, 0, false).unwrap();
+    let base = m.map_view(Access::WRITE, ..).unwrap().into_raw();
+    fmap::flush_view(base, None, false).unwrap();
     // SAFETY: inside the live view (0x2000 bytes).
-    fmap::flush_view(unsafe { base.add(100) }, 10, true).unwrap();
+    fmap::flush_view(unsafe { base.add(100) }, Some(10), true).unwrap();
 
     // File-backed view: written through the raw pointer, flushed by an interior address.
     let fdir = files();
@@ -1858,15 +1867,15 @@ fn flush_view_by_address() {
     pattern_file(&fp, 0x2000);
     let f = open_file(&fp, RW, SHARE_ALL, Disposition::OpenExisting).unwrap();
     let fm = t.opts().file(&f).create().unwrap();
-    let fbase = fm.map_view(Access::WRITE, 0, 0).unwrap().into_raw();
+    let fbase = fm.map_view(Access::WRITE, ..).unwrap().into_raw();
     // SAFETY: the view is live, writable and 0x2000 bytes long.
     unsafe { std::ptr::copy_nonoverlapping(b"flushed".as_ptr(), fbase.add(0x1000), 7) };
     // SAFETY: 0x1000 is inside the same live 0x2000-byte view, as `add` requires.
-    fmap::flush_view(unsafe { fbase.add(0x1000) }, 7, false).unwrap();
+    fmap::flush_view(unsafe { fbase.add(0x1000) }, Some(7), false).unwrap();
     assert_eq!(&std::fs::read(&fp).unwrap()[0x1000..0x1007], b"flushed");
 
     // Not a view (Wine: 87; fmap documents 487 — §13 #5 leaves it open).
-    let e = fmap::flush_view(0xdeadbeef as *const u8, 0, false).unwrap_err();
+    let e = fmap::flush_view(0xdeadbeef as *const u8, None, false).unwrap_err();
     assert!(
         matches!(
             e.kind(),
@@ -1891,8 +1900,8 @@ fn closing_all_handles_with_a_live_view() {
     let t = Ns::new();
     let m = t.create("life", 0x10000).unwrap();
     let o = t.open("life", Access::READ).unwrap();
-    let v = m.map_view(Access::WRITE, 0, 0).unwrap();
-    let r = o.map_view(Access::READ, 0, 0).unwrap();
+    let v = m.map_view(Access::WRITE, ..).unwrap();
+    let r = o.map_view(Access::READ, ..).unwrap();
     v.write(0, b"old data").unwrap();
     drop(m);
     // One handle is still open: the name is still there.
@@ -1915,7 +1924,7 @@ fn closing_all_handles_with_a_live_view() {
     let n = t.create("life", 0x20000).unwrap();
     assert!(!n.already_existed());
     assert_eq!(n.size(), 0x20000, "the new object has the new size");
-    let nv = n.map_view(Access::WRITE, 0, 0).unwrap();
+    let nv = n.map_view(Access::WRITE, ..).unwrap();
     assert_eq!(rd(&nv, 0, 8), [0; 8]);
     nv.write(0, b"new").unwrap();
     assert_eq!(
@@ -1930,7 +1939,7 @@ fn closing_all_handles_with_a_live_view() {
         rd(
             &t.open("life", Access::READ)
                 .unwrap()
-                .map_view(Access::READ, 0, 0)
+                .map_view(Access::READ, ..)
                 .unwrap(),
             0,
             3
@@ -1943,7 +1952,7 @@ fn closing_all_handles_with_a_live_view() {
 fn cloned_handles_keep_the_object_alive() {
     let t = Ns::new();
     let m = t.create("clone", 4096).unwrap();
-    m.map_view(Access::WRITE, 0, 0)
+    m.map_view(Access::WRITE, ..)
         .unwrap()
         .write(0, b"c")
         .unwrap();
@@ -1954,7 +1963,7 @@ fn cloned_handles_keep_the_object_alive() {
         rd(
             &t.open("clone", Access::READ)
                 .unwrap()
-                .map_view(Access::READ, 0, 0)
+                .map_view(Access::READ, ..)
                 .unwrap(),
             0,
             1
@@ -1964,7 +1973,7 @@ fn cloned_handles_keep_the_object_alive() {
     drop(c);
     // The duplicated handle alone still holds the name.
     assert!(t.create("clone", 4096).unwrap().already_existed());
-    assert_eq!(rd(&d.map_view(Access::READ, 0, 0).unwrap(), 0, 1), b"c");
+    assert_eq!(rd(&d.map_view(Access::READ, ..).unwrap(), 0, 1), b"c");
     drop(d);
     expect_err(
         t.open("clone", Access::READ),
@@ -1977,7 +1986,7 @@ fn cloned_handles_keep_the_object_alive() {
 fn opened_handle_outlives_the_creator() {
     let t = Ns::new();
     let m = t.create("o", 4096).unwrap();
-    m.map_view(Access::WRITE, 0, 0)
+    m.map_view(Access::WRITE, ..)
         .unwrap()
         .write(0, b"o")
         .unwrap();
@@ -1985,7 +1994,7 @@ fn opened_handle_outlives_the_creator() {
     drop(m);
     let again = t.create("o", 4096).unwrap();
     assert!(again.already_existed(), "an opened handle keeps the name");
-    assert_eq!(rd(&again.map_view(Access::READ, 0, 0).unwrap(), 0, 1), b"o");
+    assert_eq!(rd(&again.map_view(Access::READ, ..).unwrap(), 0, 1), b"o");
     drop((o, again));
     expect_err(
         t.open("o", Access::READ),
@@ -2007,10 +2016,10 @@ fn nothing_remains_after_everything_is_closed() {
         let f = open_file(&fp, RW, SHARE_ALL, Disposition::OpenExisting).unwrap();
         let fm = t.opts().name("file").file(&f).create().unwrap();
         let views = [
-            a.map_view(Access::WRITE, 0, 0).unwrap(),
-            b.map_view(Access::READ, 0, 0).unwrap(),
-            c.map_view(Access::COPY, 0, 0).unwrap(),
-            fm.map_view(Access::WRITE, 0, 0).unwrap(),
+            a.map_view(Access::WRITE, ..).unwrap(),
+            b.map_view(Access::READ, ..).unwrap(),
+            c.map_view(Access::COPY, ..).unwrap(),
+            fm.map_view(Access::WRITE, ..).unwrap(),
         ];
         assert_eq!(
             t.scope_entries(Scope::Local)
@@ -2061,7 +2070,7 @@ fn file_section_size_zero_is_the_exact_file_size() {
             m.file_path().map(|p| p.canonicalize().unwrap()),
             Some(fp.canonicalize().unwrap())
         );
-        let v = m.map_view(Access::READ, 0, 0).unwrap();
+        let v = m.map_view(Access::READ, ..).unwrap();
         assert_eq!(v.len(), 0x3456);
         assert_eq!(rd(&v, 0, 0x3456), data);
     }
@@ -2086,7 +2095,7 @@ fn file_section_smaller_than_the_file_keeps_the_exact_size() {
     for size in [36u64, 0x3452, 0x1000] {
         let m = t.opts().file(&f).size(size).create().unwrap();
         assert_eq!(m.size(), size);
-        let v = m.map_view(Access::READ, 0, 0).unwrap();
+        let v = m.map_view(Access::READ, ..).unwrap();
         assert_eq!(v.len() as u64, size);
         assert_eq!(rd(&v, 0, size as usize), &data[..size as usize]);
     }
@@ -2135,7 +2144,7 @@ fn readwrite_section_larger_than_the_file_grows_it() {
     assert_eq!(m.size(), 1 << 20);
     assert_eq!(std::fs::metadata(&fp).unwrap().len(), 1 << 20);
     assert_eq!(f.len().unwrap(), 1 << 20);
-    let v = m.map_view(Access::WRITE, 0, 0).unwrap();
+    let v = m.map_view(Access::WRITE, ..).unwrap();
     assert_eq!(v.len(), 1 << 20);
     assert_eq!(rd(&v, 0, 4096), data);
     v.write((1 << 20) - 4, b"tail").unwrap();
@@ -2236,14 +2245,14 @@ fn file_access_must_cover_the_protection() {
     for prot in [Protection::ReadOnly, Protection::WriteCopy] {
         let m = t.opts().file(&ro).protection(prot).create().unwrap();
         assert_eq!(m.size(), 0x2000);
-        assert!(m.map_view(Access::READ, 0, 0).is_ok());
+        assert!(m.map_view(Access::READ, ..).is_ok());
         expect_err(
-            m.map_view(Access::WRITE, 0, 0),
+            m.map_view(Access::WRITE, ..),
             ErrorKind::AccessDenied,
             ERROR_ACCESS_DENIED,
         );
         // COPY works on a read-only file; its writes stay private.
-        let c = m.map_view(Access::COPY, 0, 0).unwrap();
+        let c = m.map_view(Access::COPY, ..).unwrap();
         c.write(0, b"zz").unwrap();
         assert_ne!(&std::fs::read(&fp).unwrap()[..2], b"zz");
     }
@@ -2331,15 +2340,15 @@ fn writes_through_a_view_reach_the_file() {
     let mut data = pattern_file(&fp, 0x20000);
     let f = open_file(&fp, RW, SHARE_ALL, Disposition::OpenExisting).unwrap();
     let m = t.opts().file(&f).create().unwrap();
-    let v = m.map_view(Access::WRITE, 0, 0).unwrap();
+    let v = m.map_view(Access::WRITE, ..).unwrap();
     v.write(10, b"hello").unwrap();
     v.flush().unwrap();
     data[10..15].copy_from_slice(b"hello");
     assert_eq!(std::fs::read(&fp).unwrap(), data);
     // A view at a 64K offset writes the right part of the file.
-    let hi = m.map_view(Access::WRITE, 0x10000, 0).unwrap();
+    let hi = m.map_view(Access::WRITE, 0x10000..).unwrap();
     hi.write(5, b"upper").unwrap();
-    hi.flush_range(0, 16).unwrap();
+    hi.flush_range(..16).unwrap();
     data[0x10005..0x1000a].copy_from_slice(b"upper");
     assert_eq!(std::fs::read(&fp).unwrap(), data);
     // flush_async starts the write-back; the data is in the file (page cache) either way.
@@ -2361,7 +2370,7 @@ fn copy_view_writes_do_not_reach_the_file() {
     let data = pattern_file(&fp, 0x2000);
     let f = open_file(&fp, RW, SHARE_ALL, Disposition::OpenExisting).unwrap();
     let m = t.opts().file(&f).create().unwrap();
-    let c = m.map_view(Access::COPY, 0, 0).unwrap();
+    let c = m.map_view(Access::COPY, ..).unwrap();
     c.write(0, b"private").unwrap();
     c.flush().unwrap();
     drop(c);
@@ -2378,8 +2387,8 @@ fn two_sections_of_one_file_are_coherent() {
     let f = open_file(&fp, RW, SHARE_ALL, Disposition::OpenExisting).unwrap();
     let a = t.opts().file(&f).create().unwrap();
     let b = t.opts().name("b").file(&f).create().unwrap();
-    let va = a.map_view(Access::WRITE, 0, 0).unwrap();
-    let vb = b.map_view(Access::READ, 0, 0).unwrap();
+    let va = a.map_view(Access::WRITE, ..).unwrap();
+    let vb = b.map_view(Access::READ, ..).unwrap();
     va.write(0x1000, b"coherent").unwrap();
     assert_eq!(rd(&vb, 0x1000, 8), b"coherent");
 }
@@ -2393,21 +2402,21 @@ fn file_view_length_limit_is_the_exact_size() {
     let f = open_file(&fp, RW, SHARE_ALL, Disposition::OpenExisting).unwrap();
     let m = t.opts().file(&f).size(0x3452).create().unwrap();
     assert_eq!(m.size(), 0x3452);
-    let v = m.map_view(Access::READ, 0, 0x3452).unwrap();
+    let v = m.map_view(Access::READ, ..0x3452).unwrap();
     assert_eq!(v.len(), 0x3452);
     assert_eq!(v.region_size(), 0x4000);
     expect_err(
-        m.map_view(Access::READ, 0, 0x3453),
+        m.map_view(Access::READ, ..0x3453),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     expect_err(
-        m.map_view(Access::READ, 0, 0x4000),
+        m.map_view(Access::READ, ..0x4000),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     expect_err(
-        m.map_view(Access::READ, 0x10000, 0),
+        m.map_view(Access::READ, 0x10000..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
@@ -2434,13 +2443,13 @@ fn named_file_section_opens_by_name() {
     assert_eq!(o.sec_flags(), SEC_FILE);
     assert_eq!(o.protection(), Protection::ReadWrite);
     assert!(o.file_path().is_some());
-    let r = o.map_view(Access::READ, 0, 0).unwrap();
+    let r = o.map_view(Access::READ, ..).unwrap();
     assert_eq!(rd(&r, 0, 0x3456), data);
     // Writes through one handle's view show in the other's, and in the file.
-    let w = m.map_view(Access::WRITE, 0, 0).unwrap();
+    let w = m.map_view(Access::WRITE, ..).unwrap();
     w.write(0x3450, b"ZZ").unwrap();
     assert_eq!(rd(&r, 0x3450, 2), b"ZZ");
-    let ow = o.map_view(Access::WRITE, 0, 0).unwrap();
+    let ow = o.map_view(Access::WRITE, ..).unwrap();
     ow.write(0, b"YY").unwrap();
     assert_eq!(rd(&w, 0, 2), b"YY");
     ow.flush().unwrap();
@@ -2478,20 +2487,14 @@ fn readonly_named_file_section() {
     let o = t.open("rofile", Access::ALL).unwrap();
     assert_eq!(o.protection(), Protection::ReadOnly);
     expect_err(
-        o.map_view(Access::WRITE, 0, 0),
+        o.map_view(Access::WRITE, ..),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
-    assert_eq!(
-        rd(&o.map_view(Access::READ, 0, 0).unwrap(), 0, 0x2000),
-        data
-    );
-    let c = o.map_view(Access::COPY, 0, 0).unwrap();
+    assert_eq!(rd(&o.map_view(Access::READ, ..).unwrap(), 0, 0x2000), data);
+    let c = o.map_view(Access::COPY, ..).unwrap();
     c.write(0, b"cow").unwrap();
-    assert_eq!(
-        rd(&m.map_view(Access::READ, 0, 0).unwrap(), 0, 3),
-        &data[..3]
-    );
+    assert_eq!(rd(&m.map_view(Access::READ, ..).unwrap(), 0, 3), &data[..3]);
     assert_eq!(std::fs::read(&fp).unwrap(), data);
 }
 
@@ -2503,7 +2506,7 @@ fn file_section_name_goes_with_the_last_handle() {
     let data = pattern_file(&fp, 0x2000);
     let f = open_file(&fp, RW, SHARE_ALL, Disposition::OpenExisting).unwrap();
     let m = t.opts().name("fl").file(&f).create().unwrap();
-    let v = m.map_view(Access::WRITE, 0, 0).unwrap();
+    let v = m.map_view(Access::WRITE, ..).unwrap();
     drop(m);
     drop(f);
     expect_err(
@@ -2520,7 +2523,7 @@ fn file_section_name_goes_with_the_last_handle() {
     let n = t.create("fl", 4096).unwrap();
     assert!(!n.already_existed());
     assert_eq!(n.file_path(), None);
-    assert_eq!(rd(&n.map_view(Access::READ, 0, 0).unwrap(), 0, 5), [0; 5]);
+    assert_eq!(rd(&n.map_view(Access::READ, ..).unwrap(), 0, 5), [0; 5]);
     assert_eq!(
         t.scope_entries(Scope::Local)
             .iter()
@@ -2650,7 +2653,7 @@ fn readwrite_section_view_keeps_demanding_share_write() {
     pattern_file(&fp, 0x1000);
     let f = open_file(&fp, RW, 0, Disposition::OpenExisting).unwrap();
     let m = t.opts().file(&f).create().unwrap();
-    let v = m.map_view(Access::READ, 0, 0).unwrap();
+    let v = m.map_view(Access::READ, ..).unwrap();
     drop((m, f));
     expect_err(
         open_file(
@@ -2681,7 +2684,7 @@ fn readonly_section_does_not_restrict_reopens() {
     for prot in [Protection::ReadOnly, Protection::WriteCopy] {
         let f = open_file(&fp, RW, 0, Disposition::OpenExisting).unwrap();
         let m = t.opts().file(&f).protection(prot).create().unwrap();
-        let _v = m.map_view(Access::READ, 0, 0).unwrap();
+        let _v = m.map_view(Access::READ, ..).unwrap();
         drop(f);
         for (acc, share) in [
             (GENERIC_READ, 0),
@@ -2776,7 +2779,7 @@ fn views_keep_the_file_mapped() {
     pattern_file(&fp, 0x2000);
     let f = open_file(&fp, RW, SHARE_ALL, Disposition::OpenExisting).unwrap();
     let m = t.opts().name("vk").file(&f).create().unwrap();
-    let v = m.map_view(Access::READ, 0, 0).unwrap();
+    let v = m.map_view(Access::READ, ..).unwrap();
     drop(m);
     expect_err(
         t.open("vk", Access::READ),
@@ -2808,8 +2811,8 @@ fn truncation_works_after_the_section_is_gone() {
         let m = t.opts().name("tr").file(&f).create().unwrap();
         let o = t.open("tr", Access::READ).unwrap();
         let _views = (
-            m.map_view(Access::WRITE, 0, 0).unwrap(),
-            o.map_view(Access::READ, 0, 0).unwrap(),
+            m.map_view(Access::WRITE, ..).unwrap(),
+            o.map_view(Access::READ, ..).unwrap(),
         );
     }
     let (f, existed) = File::open(&fp, RW, 0, Disposition::CreateAlways).unwrap();
@@ -2973,7 +2976,7 @@ fn every_error_has_a_message_and_names_its_win32_code() {
             1006,
         ),
         (
-            m.map_view(Access::READ, 0x1000, 0).unwrap_err(),
+            m.map_view(Access::READ, 0x1000..).unwrap_err(),
             ErrorKind::MappedAlignment,
             1132,
         ),

@@ -56,7 +56,7 @@ fn full_tmpfs_fails_at_creation_and_recovers() {
     assert_eq!(e.kind(), ErrorKind::CommitmentLimit, "{e}");
     assert_eq!(object_files(&ns).len(), 1);
     // Every page of the committed section is really there: writing all of it cannot fault.
-    let v = a.map_view(Access::WRITE, 0, 0).unwrap();
+    let v = a.map_view(Access::WRITE, ..).unwrap();
     v.write(0, &vec![0xAB; 1 << 20]).unwrap();
     drop(v);
     // Room returns when the first section goes; then the second fits.
@@ -206,20 +206,20 @@ fn address_space() {
         .sec_flags(fmap::win32::SEC_RESERVE)
         .create()
         .unwrap();
-    let small = m.map_view(Access::WRITE, 0, 1 << 20).unwrap();
+    let small = m.map_view(Access::WRITE, ..1 << 20).unwrap();
     set_limit(libc::RLIMIT_AS, vm_size() + (64 << 20));
     let before = vm_size();
-    let e = m.map_view(Access::WRITE, 0, 0).unwrap_err();
+    let e = m.map_view(Access::WRITE, ..).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotEnoughMemory, "{e}");
     assert_eq!(e.win32_code(), 8, "ERROR_NOT_ENOUGH_MEMORY");
     // Nothing half-mapped (no reservation left behind), and smaller views still fit.
     assert_eq!(vm_size(), before);
-    let v = m.map_view(Access::WRITE, 0, 16 << 20).unwrap();
+    let v = m.map_view(Access::WRITE, ..16 << 20).unwrap();
     v.write(0, b"ok").unwrap();
     drop(v);
     // Recovery when room returns.
     set_limit(libc::RLIMIT_AS, libc::RLIM_INFINITY);
-    let whole = m.map_view(Access::READ, 0, 0).unwrap();
+    let whole = m.map_view(Access::READ, ..).unwrap();
     assert_eq!(whole.len(), 512 << 20);
     drop((whole, small, m));
     assert!(object_files(&ns).is_empty());

@@ -10,7 +10,6 @@
 mod common;
 
 use common::{namespace_with_prefix, Ctx, R, Z};
-use fmap::win32::{EVENT_ALL_ACCESS, MUTEX_ALL_ACCESS};
 use fmap::{Access, ErrorKind, Event, Mapping, MappingOptions, Mutex, Namespace, Semaphore};
 use fmap::{WaitResult, Waitable};
 use std::cell::RefCell;
@@ -102,7 +101,7 @@ fn in_child(child: impl FnOnce() -> R) {
 /// mutex, as a real program would have.
 fn use_a_mutex_in_the_parent(ns: &Namespace) {
     let m = Mutex::create_in(ns, Some("parent-warmup"), false).unwrap();
-    assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+    assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0));
     m.release().unwrap();
 }
 
@@ -194,7 +193,7 @@ fn child_uses_mutexes_events_and_semaphores_it_creates_after_fork() {
 fn child_does_not_own_the_parents_mutex() {
     let (_d, ns) = namespace_with_prefix("fmap-fork-");
     let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
-    assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+    assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0));
     in_child(|| {
         if m.is_owned_by_current_thread().ctx("owned")? {
             return Err("the child believes it owns the parent's mutex".into());
@@ -224,7 +223,7 @@ fn dropping_inherited_handles_in_the_child_keeps_the_parents_names() {
         .size(4096)
         .create()
         .unwrap();
-    let v = m.map_view(Access::WRITE, 0, 0).unwrap();
+    let v = m.map_view(Access::WRITE, ..).unwrap();
     v.write(0, b"parent").unwrap();
     let mtx = Mutex::create_in(&ns, Some("mtx"), false).unwrap();
     // The child drops every handle it inherited (the parent keeps its own).
@@ -249,16 +248,16 @@ fn dropping_inherited_handles_in_the_child_keeps_the_parents_names() {
     // and its close does not remove them either: the parent still holds them.
     for _ in 0..2 {
         let other = Namespace::at(ns.root());
-        let e2 = Event::open_in(&other, "evt", EVENT_ALL_ACCESS).unwrap();
+        let e2 = Event::open_in(&other, "evt", fmap::SyncAccess::EVENT_ALL_ACCESS).unwrap();
         assert!(e2.is_set().unwrap());
         let m2 = Mapping::open_in(&other, "sec", Access::READ).unwrap();
         let mut b = [0u8; 6];
-        m2.map_view(Access::READ, 0, 0)
+        m2.map_view(Access::READ, ..)
             .unwrap()
             .read(0, &mut b)
             .unwrap();
         assert_eq!(&b, b"parent");
-        Mutex::open_in(&other, "mtx", MUTEX_ALL_ACCESS).unwrap();
+        Mutex::open_in(&other, "mtx", fmap::SyncAccess::MUTEX_ALL_ACCESS).unwrap();
     }
 }
 
@@ -271,7 +270,8 @@ fn reopening_in_the_child_gives_it_its_own_holder_lock() {
     // stays, the parent still holds it.
     let held = RefCell::new(Some(e));
     in_child(|| {
-        let e2 = Event::open_in(&ns, "evt", EVENT_ALL_ACCESS).ctx("open in the child")?;
+        let e2 = Event::open_in(&ns, "evt", fmap::SyncAccess::EVENT_ALL_ACCESS)
+            .ctx("open in the child")?;
         drop(held.borrow_mut().take());
         let e3 = Event::create_in(&ns, Some("evt"), true, false).ctx("create in the child")?;
         if !e3.already_existed() {
@@ -293,11 +293,12 @@ fn reopening_in_the_child_gives_it_its_own_holder_lock() {
     let ready = Event::create_in(&ns, Some("ready"), true, false).unwrap();
     let go = Event::create_in(&ns, Some("go"), true, false).unwrap();
     let child = fork_child(|| {
-        let mine = Event::open_in(&ns, "evt", EVENT_ALL_ACCESS).ctx("open in the child")?;
+        let mine = Event::open_in(&ns, "evt", fmap::SyncAccess::EVENT_ALL_ACCESS)
+            .ctx("open in the child")?;
         ready.set().ctx("set ready")?;
         expect_wait(&go, Some(GUARD), WaitResult::Signaled(0), "wait for go")?;
         let other = Namespace::at(ns.root());
-        Event::open_in(&other, "evt", EVENT_ALL_ACCESS)
+        Event::open_in(&other, "evt", fmap::SyncAccess::EVENT_ALL_ACCESS)
             .ctx("open after the parent closed its handle (the child still holds one)")?;
         drop(mine);
         Ok(())

@@ -37,7 +37,7 @@ fn truncated_section_gives_errors_not_sigbus() {
         .size(256 * 1024)
         .create()
         .unwrap();
-    let v = m.map_view(Access::WRITE, 0, 0).unwrap();
+    let v = m.map_view(Access::WRITE, ..).unwrap();
     v.write(0, b"before").unwrap();
     // The peer cuts the file down to its header plus one page.
     peer(&ns, "sec").set_len(4096 + 4096).unwrap();
@@ -54,7 +54,7 @@ fn truncated_section_gives_errors_not_sigbus() {
     assert_eq!(e.kind(), ErrorKind::InvalidData, "{e}");
     // A view mapped after the truncation: the same.
     let m2 = Mapping::open_in(&ns, "sec", Access::READ).unwrap();
-    let v2 = m2.map_view(Access::READ, 0, 0).unwrap();
+    let v2 = m2.map_view(Access::READ, ..).unwrap();
     assert_eq!(
         v2.read(200 * 1024, &mut b).unwrap_err().kind(),
         ErrorKind::InvalidData
@@ -154,7 +154,7 @@ fn truncated_sync_object_is_an_error() {
     peer(&ns, "evt").set_len(0).unwrap();
     // A new opener cannot read the header; nothing maps the missing state.
     let other = Namespace::at(ns.root());
-    let err = Event::open_in(&other, "evt", fmap::win32::EVENT_ALL_ACCESS).unwrap_err();
+    let err = Event::open_in(&other, "evt", fmap::SyncAccess::EVENT_ALL_ACCESS).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidData, "{err}");
     // Closing the existing handles does not touch the missing state.
     drop(e);
@@ -176,7 +176,7 @@ fn removed_namespace_directory_is_detected_and_recovered() {
         .size(4096)
         .create()
         .unwrap();
-    let v = held.map_view(Access::WRITE, 0, 0).unwrap();
+    let v = held.map_view(Access::WRITE, ..).unwrap();
     std::fs::remove_dir_all(ns.dir_path(Scope::Local)).unwrap();
     let create = || {
         MappingOptions::new()
@@ -460,7 +460,10 @@ fn garbage_in_a_mutex_state_lock_bounds_every_call() {
     let m = Arc::new(fmap::Mutex::create_in(&ns, Some("mtx"), false).unwrap());
     // This thread owns it; the peer also claims a wait-all is at work on it, so the other
     // threads' acquirers look again under the state lock (see `sync.rs`).
-    assert_eq!(m.wait(Z).unwrap(), fmap::WaitResult::Signaled(0));
+    assert_eq!(
+        fmap::wait_one(&*m, Z).unwrap(),
+        fmap::WaitResult::Signaled(0)
+    );
     let f = peer(&ns, "mtx");
     f.write_all_at(&1u32.to_le_bytes(), OFF_ALL_HINT).unwrap();
     for owner in GARBAGE_OWNERS {
@@ -468,7 +471,10 @@ fn garbage_in_a_mutex_state_lock_bounds_every_call() {
             .unwrap();
         let (m1, m2, m3) = (m.clone(), m.clone(), m.clone());
         all_timed_out(all_bounded(vec![
-            ("Mutex::wait(100 ms)", Box::new(move || m1.wait(T100))),
+            (
+                "Mutex::wait(100 ms)",
+                Box::new(move || fmap::wait_one(&*m1, T100)),
+            ),
             (
                 "wait_any(100 ms)",
                 Box::new(move || wait_any(&[&*m2], T100)),
@@ -488,7 +494,10 @@ fn garbage_in_a_mutex_state_lock_bounds_every_call() {
         );
         let (m1, m2, m3, m4) = (m.clone(), m.clone(), m.clone(), m.clone());
         all_invalid_data(all_bounded(vec![
-            ("Mutex::wait(INFINITE)", Box::new(move || m1.wait(None))),
+            (
+                "Mutex::wait(INFINITE)",
+                Box::new(move || fmap::wait_one(&*m1, None)),
+            ),
             (
                 "Mutex::try_lock",
                 Box::new(move || {
@@ -517,7 +526,7 @@ fn garbage_in_a_mutex_state_lock_bounds_every_call() {
     f.write_all_at(&0u32.to_le_bytes(), OFF_ALL_HINT).unwrap();
     let m1 = m.clone();
     let r = bounded("Mutex::wait after the repair", move || {
-        let r = m1.wait(T100);
+        let r = fmap::wait_one(&*m1, T100);
         m1.release().unwrap();
         r
     });

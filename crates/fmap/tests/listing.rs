@@ -152,8 +152,18 @@ fn list_entries_marks_planted_entries_as_foreign_with_their_owner() {
     assert_eq!(ns.list(Scope::Global).unwrap().len(), 1);
     assert_eq!(ns.list_all_users().unwrap().0.len(), 1);
     // Opening the squatted names still fails as before (the listing changes nothing).
-    assert!(Event::open_in(&ns, "Global\\squat-link", fmap::win32::SYNCHRONIZE).is_err());
-    assert!(Event::open_in(&ns, "Global\\squat-junk", fmap::win32::SYNCHRONIZE).is_err());
+    assert!(Event::open_in(
+        &ns,
+        "Global\\squat-link",
+        fmap::SyncAccess::from_bits_retain(fmap::win32::SYNCHRONIZE)
+    )
+    .is_err());
+    assert!(Event::open_in(
+        &ns,
+        "Global\\squat-junk",
+        fmap::SyncAccess::from_bits_retain(fmap::win32::SYNCHRONIZE)
+    )
+    .is_err());
 }
 
 #[test]

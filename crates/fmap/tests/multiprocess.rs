@@ -98,7 +98,7 @@ fn role_hold() -> Result<(), String> {
     let m = Mapping::create(&name, size).map_err(|e| format!("create {name}: {e}"))?;
     let existed = m.already_existed();
     let v = m
-        .map_view(Access::WRITE, 0, 0)
+        .map_view(Access::WRITE, ..)
         .map_err(|e| format!("map {name}: {e}"))?;
     if let Ok(text) = std::env::var("FMAP_WRITE") {
         v.write(0, text.as_bytes()).map_err(|e| e.to_string())?;
@@ -138,7 +138,7 @@ fn role_verify_reply() -> Result<(), String> {
     let window = |off: u64| -> Result<(View, usize), String> {
         let base = off & !(64 * KIB - 1);
         let v = m
-            .map_view(Access::WRITE, base, 0)
+            .map_view(Access::WRITE, base..)
             .map_err(|e| format!("map {name} at {base:#x}: {e}"))?;
         Ok((v, (off - base) as usize))
     };
@@ -180,7 +180,7 @@ fn role_view_keeper() -> Result<(), String> {
     let len = num("FMAP_LEN") as usize;
     let m = Mapping::open(&name, Access::READ).map_err(|e| format!("open {name}: {e}"))?;
     let v = m
-        .map_view(Access::READ, 0, 0)
+        .map_view(Access::READ, ..)
         .map_err(|e| format!("map {name}: {e}"))?;
     drop(m);
     println!("FMAP:READY");
@@ -188,7 +188,7 @@ fn role_view_keeper() -> Result<(), String> {
     println!("FMAP:SEEN {}", read_text(&v, 0, len));
     match Mapping::open(&name, Access::READ) {
         Ok(m2) => {
-            let v2 = m2.map_view(Access::READ, 0, 0).map_err(|e| e.to_string())?;
+            let v2 = m2.map_view(Access::READ, ..).map_err(|e| e.to_string())?;
             println!("FMAP:NEW {}", read_text(&v2, 0, len));
         }
         Err(e) if e.kind() == ErrorKind::FileNotFound => println!("FMAP:NEW <not found>"),
@@ -540,7 +540,7 @@ impl Race {
         };
         let created = create && !m.already_existed();
         let v = m
-            .map_view(Access::WRITE, 0, 0)
+            .map_view(Access::WRITE, ..)
             .map_err(|e| format!("{ctx}: map {full}: {e}"))?;
         let what = format!(
             "{ctx}: {full} ({})",
@@ -622,7 +622,7 @@ fn role_race() -> Result<(), String> {
     let seed = seed() ^ (idx as u64).wrapping_mul(0x1234_5678_9ABC_DEF1);
     let registry = Mapping::open(REGISTRY, Access::WRITE).map_err(|e| format!("registry: {e}"))?;
     let registry_view = registry
-        .map_view(Access::WRITE, 0, 0)
+        .map_view(Access::WRITE, ..)
         .map_err(|e| e.to_string())?;
     let mut race = Race {
         rng: Rng::new(seed),
@@ -695,7 +695,7 @@ fn role_closers() -> Result<(), String> {
     let rounds = num("FMAP_ROUNDS");
     let gate = Mapping::open(GATE, Access::WRITE).map_err(|e| format!("gate: {e}"))?;
     let gv = gate
-        .map_view(Access::WRITE, 0, 0)
+        .map_view(Access::WRITE, ..)
         .map_err(|e| e.to_string())?;
     for r in 0..rounds {
         spin_until("the open phase", || {
@@ -842,7 +842,7 @@ fn data_written_in_one_process_is_read_in_another() {
     assert!(!m.already_existed());
     let size = m.size();
     assert_eq!(size, 200_704);
-    let v = m.map_view(Access::WRITE, 0, 0).unwrap();
+    let v = m.map_view(Access::WRITE, ..).unwrap();
     v.write(70_000, b"hello from the parent").unwrap();
 
     // The child opens the bare name (= Local\data), reads through a view at offset 64 KiB and
@@ -894,7 +894,7 @@ fn name_lives_while_any_process_holds_a_handle() {
         let m = Mapping::open_in(&ns, "Local\\life", Access::READ).unwrap();
         assert!(m.already_existed());
         assert_eq!(m.size(), 64 * KIB);
-        let v = m.map_view(Access::READ, 0, 0).unwrap();
+        let v = m.map_view(Access::READ, ..).unwrap();
         assert_eq!(read_text(&v, 0, 20), "written by the child");
         drop(v);
 
@@ -905,7 +905,7 @@ fn name_lives_while_any_process_holds_a_handle() {
         let m2 = Mapping::open_in(&ns, "Local\\life", Access::READ).unwrap_or_else(|e| {
             panic!("child_closes={child_closes}: the parent still holds the name, but: {e}")
         });
-        let v = m2.map_view(Access::READ, 0, 0).unwrap();
+        let v = m2.map_view(Access::READ, ..).unwrap();
         assert_eq!(read_text(&v, 0, 20), "written by the child");
         drop(v);
         assert!(object_file_exists(&ns));
@@ -952,7 +952,7 @@ fn name_dies_with_its_only_holder() {
             .unwrap();
         assert!(!m.already_existed());
         assert_eq!(m.size(), 4096);
-        let v = m.map_view(Access::READ, 0, 0).unwrap();
+        let v = m.map_view(Access::READ, ..).unwrap();
         assert_eq!(read_text(&v, 0, 9), "");
     }
 }
@@ -966,7 +966,7 @@ fn views_in_another_process_keep_the_memory_but_not_the_name() {
         .size(64 * KIB)
         .create()
         .unwrap();
-    m.map_view(Access::WRITE, 0, 0)
+    m.map_view(Access::WRITE, ..)
         .unwrap()
         .write(0, b"old object")
         .unwrap();
@@ -990,7 +990,7 @@ fn views_in_another_process_keep_the_memory_but_not_the_name() {
         .create()
         .unwrap();
     assert!(!m.already_existed());
-    let v = m.map_view(Access::WRITE, 0, 0).unwrap();
+    let v = m.map_view(Access::WRITE, ..).unwrap();
     assert_eq!(read_text(&v, 0, 10), "");
     v.write(0, b"new object").unwrap();
     p.send("CHECK");
@@ -1025,7 +1025,7 @@ fn create_of_an_existing_name_across_processes() {
         .unwrap();
     assert!(m.already_existed(), "ERROR_ALREADY_EXISTS expected");
     assert_eq!(m.size(), 64 * KIB, "the existing object keeps its size");
-    let v = m.map_view(Access::READ, 0, 0).unwrap();
+    let v = m.map_view(Access::READ, ..).unwrap();
     assert_eq!(v.len() as u64, 64 * KIB);
     assert_eq!(read_text(&v, 0, 5), "first");
     // And the other way round: a second child creates with another size.
@@ -1058,7 +1058,8 @@ fn type_clashes_across_processes() {
     holder.expect("FMAP:READY");
     let e = fmap::Event::create_in(&ns, Some("Local\\clash"), true, false).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidHandle, "{e}");
-    let e = fmap::Mutex::open_in(&ns, "Local\\clash", fmap::win32::MUTEX_ALL_ACCESS).unwrap_err();
+    let e =
+        fmap::Mutex::open_in(&ns, "Local\\clash", fmap::SyncAccess::MUTEX_ALL_ACCESS).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidHandle, "{e}");
     holder.close_stdin();
     holder.wait_success();
@@ -1197,7 +1198,7 @@ fn crash_of_one_holder_keeps_the_name_for_the_others() {
     assert_eq!(p.kill().signal(), Some(libc::SIGKILL));
     // Another process's open and the parent's own second handle still find the object.
     let m2 = Mapping::open_in(&ns, "Local\\shared", Access::READ).unwrap();
-    let v = m2.map_view(Access::READ, 0, 0).unwrap();
+    let v = m2.map_view(Access::READ, ..).unwrap();
     assert_eq!(read_text(&v, 0, 15), "from the victim");
     let mut q = Proc::spawn(
         CHILD_ENV,
@@ -1249,7 +1250,7 @@ fn crash_then_create_gives_a_new_zeroed_object() {
         "the last holder was killed: the name must not exist any more"
     );
     assert_eq!(m.size(), 128 * KIB);
-    let v = m.map_view(Access::READ, 0, 0).unwrap();
+    let v = m.map_view(Access::READ, ..).unwrap();
     assert_eq!(read_text(&v, 0, 10), "");
     drop((v, m));
     assert_only_lock(&ns, "after the new object was closed");
@@ -1499,7 +1500,7 @@ fn simultaneous_last_closes_remove_the_name() {
         .size(64 * KIB)
         .create()
         .unwrap();
-    let gv = gate.map_view(Access::WRITE, 0, 0).unwrap();
+    let gv = gate.map_view(Access::WRITE, ..).unwrap();
     let mut procs: Vec<Proc> = (0..PROCS)
         .map(|_| {
             Proc::spawn(
@@ -1593,7 +1594,7 @@ fn global_names_are_shared_between_processes() {
     assert_not_found(&ns, "g");
 
     let m = Mapping::open_in(&ns, "Global\\g", Access::WRITE).unwrap();
-    let v = m.map_view(Access::WRITE, 0, 0).unwrap();
+    let v = m.map_view(Access::WRITE, ..).unwrap();
     assert_eq!(read_text(&v, 0, 12), "global hello");
     v.write(64 * KIB as usize + 5, b"parent").unwrap();
     // A third process sees both writes.

@@ -60,7 +60,7 @@ fn run(role: &str) -> R {
                 .size(4096)
                 .create()
                 .map_err(|e| e.to_string())?;
-            m.map_view(Access::WRITE, 0, 0)
+            m.map_view(Access::WRITE, ..)
                 .unwrap()
                 .write(0, b"secret")
                 .unwrap();
@@ -69,7 +69,7 @@ fn run(role: &str) -> R {
             ready_and_wait();
             // Nothing changed: data, event state, and the names are still there.
             let mut b = [0u8; 6];
-            m.map_view(Access::READ, 0, 0)
+            m.map_view(Access::READ, ..)
                 .unwrap()
                 .read(0, &mut b)
                 .unwrap();
@@ -88,13 +88,19 @@ fn run(role: &str) -> R {
                 "opened the victim's section"
             );
             check!(
-                kind_of(Event::open_in(&ns, "Local\\evt", EVENT_ALL_ACCESS))
-                    == Some(ErrorKind::FileNotFound),
+                kind_of(Event::open_in(
+                    &ns,
+                    "Local\\evt",
+                    fmap::SyncAccess::EVENT_ALL_ACCESS
+                )) == Some(ErrorKind::FileNotFound),
                 "opened the victim's event"
             );
             check!(
-                kind_of(Mutex::open_in(&ns, "Local\\mtx", SYNCHRONIZE))
-                    == Some(ErrorKind::FileNotFound),
+                kind_of(Mutex::open_in(
+                    &ns,
+                    "Local\\mtx",
+                    fmap::SyncAccess::SYNCHRONIZE
+                )) == Some(ErrorKind::FileNotFound),
                 "opened the victim's mutex"
             );
             let (all, unreadable) = ns.list_all_users().map_err(|e| e.to_string())?;
@@ -131,14 +137,14 @@ fn run(role: &str) -> R {
                 .size(4096)
                 .create()
                 .map_err(|e| e.to_string())?;
-            m.map_view(Access::WRITE, 0, 0)
+            m.map_view(Access::WRITE, ..)
                 .unwrap()
                 .write(0, b"public")
                 .unwrap();
             let ev = Event::create_in(&ns, Some("Global\\pubevt"), true, false).unwrap();
             ready_and_wait();
             let mut b = [0u8; 6];
-            m.map_view(Access::READ, 0, 0)
+            m.map_view(Access::READ, ..)
                 .unwrap()
                 .read(0, &mut b)
                 .unwrap();
@@ -151,7 +157,7 @@ fn run(role: &str) -> R {
             // Read-only access works…
             let m = Mapping::open_in(&ns, "Global\\pub", Access::READ)
                 .map_err(|e| format!("read-only open: {e}"))?;
-            let v = m.map_view(Access::READ, 0, 0).map_err(|e| e.to_string())?;
+            let v = m.map_view(Access::READ, ..).map_err(|e| e.to_string())?;
             let mut b = [0u8; 6];
             v.read(0, &mut b).unwrap();
             check!(&b == b"public", "read {b:?}");
@@ -162,10 +168,10 @@ fn run(role: &str) -> R {
                 "opened for writing"
             );
             check!(
-                kind_of(m.map_view(Access::WRITE, 0, 0)) == Some(ErrorKind::AccessDenied),
+                kind_of(m.map_view(Access::WRITE, ..)) == Some(ErrorKind::AccessDenied),
                 "mapped a read-only handle for writing"
             );
-            match Event::open_in(&ns, "Global\\pubevt", EVENT_ALL_ACCESS) {
+            match Event::open_in(&ns, "Global\\pubevt", fmap::SyncAccess::EVENT_ALL_ACCESS) {
                 Err(e) => check!(e.kind() == ErrorKind::AccessDenied, "open event: {e}"),
                 Ok(ev) => check!(ev.set().is_err(), "signalled a read-only event"),
             }
@@ -301,7 +307,7 @@ fn run(role: &str) -> R {
             let before = std::fs::read(root().join("victim-secret")).unwrap();
             let r = Mapping::open_in(&ns, "Global\\vcfg", Access::WRITE);
             if let Ok(m) = &r {
-                if let Ok(v) = m.map_view(Access::WRITE, 0, 0) {
+                if let Ok(v) = m.map_view(Access::WRITE, ..) {
                     let _ = v.write(0, b"OVERWRITTEN");
                 }
             }
@@ -374,7 +380,7 @@ fn run(role: &str) -> R {
                 dir.starts_with(format!("/run/user/{VICTIM}")),
                 "not in the runtime directory: {dir:?}"
             );
-            m.map_view(Access::WRITE, 0, 0)
+            m.map_view(Access::WRITE, ..)
                 .unwrap()
                 .write(0, b"fallback")
                 .unwrap();
@@ -388,7 +394,7 @@ fn run(role: &str) -> R {
             let m = Mapping::open_in(&ns, "Local\\sq", Access::READ)
                 .map_err(|e| format!("second process: {e}"))?;
             let mut b = [0u8; 8];
-            m.map_view(Access::READ, 0, 0)
+            m.map_view(Access::READ, ..)
                 .unwrap()
                 .read(0, &mut b)
                 .unwrap();
@@ -608,7 +614,7 @@ fn forged_file_backed_headers_never_redirect_a_write() {
     let try_write = |r: fmap::Result<Mapping>| -> Option<ErrorKind> {
         match r {
             Ok(m) => {
-                if let Ok(v) = m.map_view(Access::WRITE, 0, 0) {
+                if let Ok(v) = m.map_view(Access::WRITE, ..) {
                     let _ = v.write(0, b"OVERWRITTEN");
                 }
                 None
@@ -650,7 +656,7 @@ fn forged_file_backed_headers_never_redirect_a_write() {
     );
     assert_eq!(std::fs::read(&secret).unwrap(), b"root-only data");
     // The handle root already had is unaffected.
-    let v = live.map_view(Access::WRITE, 0, 0).unwrap();
+    let v = live.map_view(Access::WRITE, ..).unwrap();
     v.write(0, b"still mine").unwrap();
     // A non-root victim: its own private file is not reached either.
     spawn("forge-victim", VICTIM, root.path()).finish("victim");

@@ -14,7 +14,7 @@ fn create_open_close() {
         .unwrap();
     assert!(!m.already_existed());
     assert_eq!(m.size(), 4096);
-    let v = m.map_view(Access::WRITE, 0, 0).unwrap();
+    let v = m.map_view(Access::WRITE, ..).unwrap();
     assert_eq!(v.as_ptr() as usize % 65536, 0);
     v.write(0, b"hi").unwrap();
     let m2 = MappingOptions::new()
@@ -26,7 +26,7 @@ fn create_open_close() {
     assert!(m2.already_existed());
     assert_eq!(m2.size(), 4096);
     let o = Mapping::open_in(&ns, "a", Access::READ).unwrap();
-    let v2 = o.map_view(Access::READ, 0, 2).unwrap();
+    let v2 = o.map_view(Access::READ, ..2).unwrap();
     let mut b = [0u8; 2];
     v2.read(0, &mut b).unwrap();
     assert_eq!(&b, b"hi");
@@ -45,7 +45,7 @@ fn create_open_close() {
         .create()
         .unwrap();
     assert!(!n.already_existed());
-    let v3 = n.map_view(Access::READ, 0, 0).unwrap();
+    let v3 = n.map_view(Access::READ, ..).unwrap();
     v3.read(0, &mut b).unwrap();
     assert_eq!(b, [0, 0]);
     drop(n);

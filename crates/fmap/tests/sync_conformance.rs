@@ -133,7 +133,7 @@ fn hold<'s, 'e: 's>(
     let (owned_tx, owned_rx) = mpsc::channel();
     let (go_tx, go_rx) = mpsc::channel::<()>();
     s.spawn(move || {
-        assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+        assert_eq!(fmap::wait_one(m, Z).unwrap(), WaitResult::Signaled(0));
         owned_tx.send(()).unwrap();
         let _ = go_rx.recv();
         if release {
@@ -156,7 +156,7 @@ fn mutex_recursion_needs_one_release_per_acquisition() {
     assert!(!m.is_owned_by_current_thread().unwrap());
     for i in 0..32 {
         assert_eq!(
-            m.wait(Z).unwrap(),
+            fmap::wait_one(&m, Z).unwrap(),
             WaitResult::Signaled(0),
             "acquisition {i}"
         );
@@ -165,7 +165,13 @@ fn mutex_recursion_needs_one_release_per_acquisition() {
     for i in 0..32 {
         // Still owned until the 32nd release: another thread cannot take it.
         std::thread::scope(|s| {
-            s.spawn(|| assert_eq!(m.wait(Z).unwrap(), WaitResult::TimedOut, "release {i}"));
+            s.spawn(|| {
+                assert_eq!(
+                    fmap::wait_one(&m, Z).unwrap(),
+                    WaitResult::TimedOut,
+                    "release {i}"
+                )
+            });
         });
         m.release().unwrap();
     }
@@ -174,13 +180,13 @@ fn mutex_recursion_needs_one_release_per_acquisition() {
     // Free now: another thread gets it at once.
     std::thread::scope(|s| {
         s.spawn(|| {
-            assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+            assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0));
             m.release().unwrap();
         });
     });
     // Initial ownership counts as one acquisition.
     let o = Mutex::create_in(&ns, Some("owned"), true).unwrap();
-    assert_eq!(o.wait(Z).unwrap(), WaitResult::Signaled(0));
+    assert_eq!(fmap::wait_one(&o, Z).unwrap(), WaitResult::Signaled(0));
     o.release().unwrap();
     o.release().unwrap();
     expect_err(o.release(), ErrorKind::NotOwner, ERROR_NOT_OWNER);
@@ -200,15 +206,15 @@ fn mutex_release_by_a_non_owner_fails() {
     let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
     // Nobody owns it.
     expect_err(m.release(), ErrorKind::NotOwner, ERROR_NOT_OWNER);
-    let _ = m.wait(Z).unwrap();
-    let other = Mutex::open_in(&ns, "m", MUTEX_ALL_ACCESS).unwrap();
+    let _ = fmap::wait_one(&m, Z).unwrap();
+    let other = Mutex::open_in(&ns, "m", fmap::SyncAccess::MUTEX_ALL_ACCESS).unwrap();
     std::thread::scope(|s| {
         s.spawn(|| {
             // Another thread of the same process, through either handle.
             expect_err(m.release(), ErrorKind::NotOwner, ERROR_NOT_OWNER);
             expect_err(other.release(), ErrorKind::NotOwner, ERROR_NOT_OWNER);
             assert!(!m.is_owned_by_current_thread().unwrap());
-            assert_eq!(other.wait(Z).unwrap(), WaitResult::TimedOut);
+            assert_eq!(fmap::wait_one(&other, Z).unwrap(), WaitResult::TimedOut);
         });
     });
     // The failed releases changed nothing: still owned once, by this thread; any handle
@@ -226,12 +232,12 @@ fn mutex_initial_owner() {
         assert!(!m.already_existed());
         assert!(m.is_owned_by_current_thread().unwrap());
         std::thread::scope(|s| {
-            s.spawn(|| assert_eq!(m.wait(Z).unwrap(), WaitResult::TimedOut));
+            s.spawn(|| assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::TimedOut));
         });
         m.release().unwrap();
         std::thread::scope(|s| {
             s.spawn(|| {
-                assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+                assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0));
                 m.release().unwrap();
             });
         });
@@ -249,19 +255,19 @@ fn mutex_create_on_existing_name_ignores_initial_owner() {
     expect_err(again.release(), ErrorKind::NotOwner, ERROR_NOT_OWNER);
     std::thread::scope(|s| {
         s.spawn(|| {
-            assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+            assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0));
             m.release().unwrap();
         });
     });
     // Owned by this thread; another thread's create(initial_owner = true) neither takes nor
     // changes ownership.
-    let _ = m.wait(Z).unwrap();
+    let _ = fmap::wait_one(&m, Z).unwrap();
     std::thread::scope(|s| {
         s.spawn(|| {
             let h = Mutex::create_in(&ns, Some("m"), true).unwrap();
             assert!(h.already_existed());
             assert!(!h.is_owned_by_current_thread().unwrap());
-            assert_eq!(h.wait(Z).unwrap(), WaitResult::TimedOut);
+            assert_eq!(fmap::wait_one(&h, Z).unwrap(), WaitResult::TimedOut);
         });
     });
     assert!(m.is_owned_by_current_thread().unwrap());
@@ -307,7 +313,10 @@ fn mutex_create_race_only_the_creator_owns() {
             );
         }
         // The creator released it: free, and not abandoned.
-        assert_eq!(results[0].2.wait(Z).unwrap(), WaitResult::Signaled(0));
+        assert_eq!(
+            fmap::wait_one(&results[0].2, Z).unwrap(),
+            WaitResult::Signaled(0)
+        );
         results[0].2.release().unwrap();
     }
 }
@@ -320,22 +329,22 @@ fn mutex_abandoned_by_exiting_thread() {
     std::thread::scope(|s| {
         s.spawn(|| {
             for _ in 0..3 {
-                assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+                assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0));
             }
         })
         .join()
         .unwrap();
     });
-    assert_eq!(guarded(|t| m.wait(t)), WaitResult::Abandoned(0));
+    assert_eq!(guarded(|t| fmap::wait_one(&m, t)), WaitResult::Abandoned(0));
     assert_eq!(WaitResult::Abandoned(0).to_win32(), WAIT_ABANDONED);
     assert!(m.is_owned_by_current_thread().unwrap());
     // Owned once: one release frees it.
     m.release().unwrap();
     expect_err(m.release(), ErrorKind::NotOwner, ERROR_NOT_OWNER);
     // Reported once; normal afterwards.
-    assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+    assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0));
     m.release().unwrap();
-    assert_eq!(guarded(|t| m.wait(t)), WaitResult::Signaled(0));
+    assert_eq!(guarded(|t| fmap::wait_one(&m, t)), WaitResult::Signaled(0));
     m.release().unwrap();
 
     // Through the guard API.
@@ -359,7 +368,7 @@ fn mutex_abandonment_reported_exactly_once() {
     let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
     for round in 0..20 {
         std::thread::scope(|s| {
-            s.spawn(|| assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0)))
+            s.spawn(|| assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0)))
                 .join()
                 .unwrap();
         });
@@ -370,7 +379,7 @@ fn mutex_abandonment_reported_exactly_once() {
                 s.spawn(|| {
                     barrier.wait();
                     for _ in 0..5 {
-                        match guarded(|t| m.wait(t)) {
+                        match guarded(|t| fmap::wait_one(&m, t)) {
                             WaitResult::Abandoned(0) => {
                                 abandoned.fetch_add(1, Ordering::SeqCst);
                             }
@@ -406,13 +415,14 @@ fn mutex_abandoned_after_owner_closed_its_handle() {
             go_rx.recv().unwrap();
         });
         recv(&rx, "created");
-        let h: &Mutex = h.get_or_init(|| Mutex::open_in(&ns, "m", MUTEX_ALL_ACCESS).unwrap());
+        let h: &Mutex =
+            h.get_or_init(|| Mutex::open_in(&ns, "m", fmap::SyncAccess::MUTEX_ALL_ACCESS).unwrap());
         go_tx.send(()).unwrap();
         recv(&rx, "closed");
         // Closing the owner's handle neither releases nor abandons it.
-        assert_eq!(h.wait(Z).unwrap(), WaitResult::TimedOut);
+        assert_eq!(fmap::wait_one(h, Z).unwrap(), WaitResult::TimedOut);
         let (tids, res) = waiters(s, 1, &done, || {
-            let r = guarded(|t| h.wait(t));
+            let r = guarded(|t| fmap::wait_one(h, t));
             h.release().unwrap();
             r
         });
@@ -422,7 +432,7 @@ fn mutex_abandoned_after_owner_closed_its_handle() {
         assert_eq!(recv(&res, "waiter").1, WaitResult::Abandoned(0));
     });
     let h = h.get().unwrap();
-    assert_eq!(h.wait(Z).unwrap(), WaitResult::Signaled(0));
+    assert_eq!(fmap::wait_one(h, Z).unwrap(), WaitResult::Signaled(0));
     h.release().unwrap();
 }
 
@@ -438,13 +448,13 @@ fn abandonment_races_with_a_starting_waiter() {
         let barrier = std::sync::Barrier::new(2);
         std::thread::scope(|s| {
             s.spawn(|| {
-                assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+                assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0));
                 barrier.wait();
             });
             s.spawn(|| {
                 barrier.wait();
                 let r = if round % 2 == 0 {
-                    guarded(|t| m.wait(t))
+                    guarded(|t| fmap::wait_one(&m, t))
                 } else {
                     match guarded(|t| wait_any(&[&e, &m], t)) {
                         WaitResult::Abandoned(1) => WaitResult::Abandoned(0),
@@ -481,13 +491,13 @@ fn abandonment_wakes_a_blocked_wait_any() {
     });
     assert_eq!(WaitResult::Abandoned(1).to_win32(), WAIT_ABANDONED_0 + 1);
     // Reported once; the event was not touched.
-    assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+    assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0));
     m.release().unwrap();
     assert!(!e.is_set().unwrap());
 
     // A lower signaled index wins over an abandoned mutex, which stays abandoned.
     std::thread::scope(|s| {
-        let _ = s.spawn(|| m.wait(Z).unwrap()).join().unwrap();
+        let _ = s.spawn(|| fmap::wait_one(&m, Z).unwrap()).join().unwrap();
     });
     e.set().unwrap();
     assert_eq!(wait_any(&[&e, &m], Z).unwrap(), WaitResult::Signaled(0));
@@ -497,7 +507,7 @@ fn abandonment_wakes_a_blocked_wait_any() {
 
     // Wait-all with an abandoned mutex: all acquired, reported as abandoned.
     std::thread::scope(|s| {
-        let _ = s.spawn(|| m.wait(Z).unwrap()).join().unwrap();
+        let _ = s.spawn(|| fmap::wait_one(&m, Z).unwrap()).join().unwrap();
     });
     e.set().unwrap();
     match wait_all(&[&e, &m], Z).unwrap() {
@@ -519,7 +529,7 @@ fn abandonment_survives_a_failed_wait_all() {
     let x = Mutex::create_in(&ns, Some("x"), false).unwrap();
     let y = Mutex::create_in(&ns, Some("y"), false).unwrap();
     std::thread::scope(|s| {
-        let _ = s.spawn(|| x.wait(Z).unwrap()).join().unwrap();
+        let _ = s.spawn(|| fmap::wait_one(&x, Z).unwrap()).join().unwrap();
         let keep = hold(s, &y, true);
         for _ in 0..10 {
             assert_eq!(wait_all(&[&x, &y], Z).unwrap(), WaitResult::TimedOut);
@@ -532,7 +542,7 @@ fn abandonment_survives_a_failed_wait_all() {
         assert!(!x.is_owned_by_current_thread().unwrap());
         drop(keep);
     });
-    assert_eq!(x.wait(Z).unwrap(), WaitResult::Abandoned(0));
+    assert_eq!(fmap::wait_one(&x, Z).unwrap(), WaitResult::Abandoned(0));
     x.release().unwrap();
     assert_eq!(wait_all(&[&x, &y], Z).unwrap(), WaitResult::Signaled(0));
     x.release().unwrap();
@@ -923,9 +933,21 @@ fn create(ns: &Namespace, k: K, name: &str) -> fmap::Result<Obj> {
 fn open(ns: &Namespace, k: K, name: &str) -> fmap::Result<Obj> {
     Ok(match k {
         K::Mapping => Obj::Mapping(Mapping::open_in(ns, name, fmap::Access::READ)?),
-        K::Mutex => Obj::Mutex(Mutex::open_in(ns, name, MUTEX_ALL_ACCESS)?),
-        K::Event => Obj::Event(Event::open_in(ns, name, EVENT_ALL_ACCESS)?),
-        K::Semaphore => Obj::Semaphore(Semaphore::open_in(ns, name, SEMAPHORE_ALL_ACCESS)?),
+        K::Mutex => Obj::Mutex(Mutex::open_in(
+            ns,
+            name,
+            fmap::SyncAccess::MUTEX_ALL_ACCESS,
+        )?),
+        K::Event => Obj::Event(Event::open_in(
+            ns,
+            name,
+            fmap::SyncAccess::EVENT_ALL_ACCESS,
+        )?),
+        K::Semaphore => Obj::Semaphore(Semaphore::open_in(
+            ns,
+            name,
+            fmap::SyncAccess::SEMAPHORE_ALL_ACCESS,
+        )?),
     })
 }
 
@@ -1005,7 +1027,7 @@ fn names_already_exists_keeps_the_original_state() {
     expect_err(s2.release(1), ErrorKind::TooManyPosts, ERROR_TOO_MANY_POSTS);
     assert_eq!(s.count().unwrap(), (2, 2));
     // Open handles report already_existed too and share the state.
-    let s3 = Semaphore::open_in(&ns, "s", SEMAPHORE_ALL_ACCESS).unwrap();
+    let s3 = Semaphore::open_in(&ns, "s", fmap::SyncAccess::SEMAPHORE_ALL_ACCESS).unwrap();
     assert!(s3.already_existed());
     assert_eq!(s3.count().unwrap(), (2, 2));
     assert!(!s.already_existed());
@@ -1056,13 +1078,13 @@ fn names_go_with_the_last_handle() {
     let m = Mutex::create_in(&ns, Some("mx"), true).unwrap();
     drop(m);
     expect_err(
-        Mutex::open_in(&ns, "mx", MUTEX_ALL_ACCESS),
+        Mutex::open_in(&ns, "mx", fmap::SyncAccess::MUTEX_ALL_ACCESS),
         ErrorKind::FileNotFound,
         ERROR_FILE_NOT_FOUND,
     );
     let m = Mutex::create_in(&ns, Some("mx"), false).unwrap();
     assert!(!m.already_existed());
-    assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+    assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0));
     m.release().unwrap();
 }
 
@@ -1074,12 +1096,12 @@ fn unnamed_objects() {
         let m2 = Mutex::create_in(&ns, name, false).unwrap();
         assert!(!m1.already_existed() && !m2.already_existed());
         assert_eq!(m1.name(), None);
-        let _ = m1.wait(Z).unwrap();
+        let _ = fmap::wait_one(&m1, Z).unwrap();
         std::thread::scope(|s| {
             s.spawn(|| {
                 // Distinct objects.
-                assert_eq!(m1.wait(Z).unwrap(), WaitResult::TimedOut);
-                assert_eq!(m2.wait(Z).unwrap(), WaitResult::Signaled(0));
+                assert_eq!(fmap::wait_one(&m1, Z).unwrap(), WaitResult::TimedOut);
+                assert_eq!(fmap::wait_one(&m2, Z).unwrap(), WaitResult::Signaled(0));
                 m2.release().unwrap();
             });
         });
@@ -1115,17 +1137,17 @@ fn access_zero_is_denied() {
     let _e = Event::create_in(&ns, Some("e"), false, false).unwrap();
     let _s = Semaphore::create_in(&ns, Some("s"), 0, 1).unwrap();
     expect_err(
-        Mutex::open_in(&ns, "m", 0),
+        Mutex::open_in(&ns, "m", fmap::SyncAccess::empty()),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     expect_err(
-        Event::open_in(&ns, "e", 0),
+        Event::open_in(&ns, "e", fmap::SyncAccess::empty()),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     expect_err(
-        Semaphore::open_in(&ns, "s", 0),
+        Semaphore::open_in(&ns, "s", fmap::SyncAccess::empty()),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
@@ -1135,8 +1157,17 @@ fn access_zero_is_denied() {
 fn access_mutex_needs_synchronize_to_wait_but_not_to_release() {
     let (_d, ns) = namespace();
     let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
-    let rw = Mutex::open_in(&ns, "m", GENERIC_READ | GENERIC_WRITE).unwrap();
-    expect_err(rw.wait(Z), ErrorKind::AccessDenied, ERROR_ACCESS_DENIED);
+    let rw = Mutex::open_in(
+        &ns,
+        "m",
+        fmap::SyncAccess::from_bits_retain(GENERIC_READ | GENERIC_WRITE),
+    )
+    .unwrap();
+    expect_err(
+        fmap::wait_one(&rw, Z),
+        ErrorKind::AccessDenied,
+        ERROR_ACCESS_DENIED,
+    );
     expect_err(
         wait_any(&[&rw], Z),
         ErrorKind::AccessDenied,
@@ -1151,26 +1182,38 @@ fn access_mutex_needs_synchronize_to_wait_but_not_to_release() {
         !m.is_owned_by_current_thread().unwrap(),
         "a failed wait acquired"
     );
-    let ex = Mutex::open_in(&ns, "m", GENERIC_EXECUTE).unwrap();
-    assert_eq!(ex.wait(Z).unwrap(), WaitResult::Signaled(0));
+    let ex = Mutex::open_in(
+        &ns,
+        "m",
+        fmap::SyncAccess::from_bits_retain(GENERIC_EXECUTE),
+    )
+    .unwrap();
+    assert_eq!(fmap::wait_one(&ex, Z).unwrap(), WaitResult::Signaled(0));
     // ReleaseMutex needs no particular right.
     rw.release().unwrap();
     for right in [READ_CONTROL, SYNCHRONIZE, MUTANT_QUERY_STATE, DELETE] {
-        let h = Mutex::open_in(&ns, "m", right).unwrap();
-        let _ = m.wait(Z).unwrap();
+        let h = Mutex::open_in(&ns, "m", fmap::SyncAccess::from_bits_retain(right)).unwrap();
+        let _ = fmap::wait_one(&m, Z).unwrap();
         h.release().unwrap();
         assert!(!m.is_owned_by_current_thread().unwrap());
     }
     // A reduced duplicate.
-    let d = m.duplicate(Some(READ_CONTROL)).unwrap();
-    expect_err(d.wait(Z), ErrorKind::AccessDenied, ERROR_ACCESS_DENIED);
+    let d = m
+        .duplicate(Some(fmap::SyncAccess::from_bits_retain(READ_CONTROL)))
+        .unwrap();
+    expect_err(
+        fmap::wait_one(&d, Z),
+        ErrorKind::AccessDenied,
+        ERROR_ACCESS_DENIED,
+    );
 }
 
 #[test]
 fn access_event_modify_state() {
     let (_d, ns) = namespace();
     let e = Event::create_in(&ns, Some("e"), true, false).unwrap();
-    let sync_only = Event::open_in(&ns, "e", SYNCHRONIZE).unwrap();
+    let sync_only =
+        Event::open_in(&ns, "e", fmap::SyncAccess::from_bits_retain(SYNCHRONIZE)).unwrap();
     expect_err(
         sync_only.set(),
         ErrorKind::AccessDenied,
@@ -1192,7 +1235,12 @@ fn access_event_modify_state() {
     assert!(e.is_set().unwrap());
     assert_eq!(sync_only.wait(Z).unwrap(), WaitResult::Signaled(0));
     // EVENT_MODIFY_STATE without SYNCHRONIZE: can set, cannot wait.
-    let modify = Event::open_in(&ns, "e", EVENT_MODIFY_STATE).unwrap();
+    let modify = Event::open_in(
+        &ns,
+        "e",
+        fmap::SyncAccess::from_bits_retain(EVENT_MODIFY_STATE),
+    )
+    .unwrap();
     modify.reset().unwrap();
     expect_err(modify.wait(Z), ErrorKind::AccessDenied, ERROR_ACCESS_DENIED);
     modify.set().unwrap();
@@ -1200,16 +1248,20 @@ fn access_event_modify_state() {
     modify.pulse().unwrap();
     assert!(!e.is_set().unwrap());
     // GENERIC_WRITE maps to EVENT_MODIFY_STATE; GENERIC_READ does not.
-    Event::open_in(&ns, "e", GENERIC_WRITE)
+    Event::open_in(&ns, "e", fmap::SyncAccess::from_bits_retain(GENERIC_WRITE))
         .unwrap()
         .set()
         .unwrap();
     expect_err(
-        Event::open_in(&ns, "e", GENERIC_READ).unwrap().reset(),
+        Event::open_in(&ns, "e", fmap::SyncAccess::from_bits_retain(GENERIC_READ))
+            .unwrap()
+            .reset(),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
-    let dup = e.duplicate(Some(SYNCHRONIZE)).unwrap();
+    let dup = e
+        .duplicate(Some(fmap::SyncAccess::from_bits_retain(SYNCHRONIZE)))
+        .unwrap();
     expect_err(dup.reset(), ErrorKind::AccessDenied, ERROR_ACCESS_DENIED);
     assert!(e.is_set().unwrap());
 }
@@ -1218,21 +1270,27 @@ fn access_event_modify_state() {
 fn access_semaphore_modify_state() {
     let (_d, ns) = namespace();
     let s = Semaphore::create_in(&ns, Some("s"), 0, 2).unwrap();
-    let sync_only = Semaphore::open_in(&ns, "s", SYNCHRONIZE).unwrap();
+    let sync_only =
+        Semaphore::open_in(&ns, "s", fmap::SyncAccess::from_bits_retain(SYNCHRONIZE)).unwrap();
     expect_err(
         sync_only.release(1),
         ErrorKind::AccessDenied,
         ERROR_ACCESS_DENIED,
     );
     assert_eq!(s.count().unwrap(), (0, 2));
-    let modify = Semaphore::open_in(&ns, "s", SEMAPHORE_MODIFY_STATE).unwrap();
+    let modify = Semaphore::open_in(
+        &ns,
+        "s",
+        fmap::SyncAccess::from_bits_retain(SEMAPHORE_MODIFY_STATE),
+    )
+    .unwrap();
     assert_eq!(modify.release(1).unwrap(), 0);
     expect_err(modify.wait(Z), ErrorKind::AccessDenied, ERROR_ACCESS_DENIED);
     assert_eq!(s.count().unwrap(), (1, 2));
     assert_eq!(sync_only.wait(Z).unwrap(), WaitResult::Signaled(0));
     assert_eq!(s.count().unwrap(), (0, 2));
     assert_eq!(
-        Semaphore::open_in(&ns, "s", GENERIC_WRITE)
+        Semaphore::open_in(&ns, "s", fmap::SyncAccess::from_bits_retain(GENERIC_WRITE))
             .unwrap()
             .release(2)
             .unwrap(),
@@ -1256,7 +1314,7 @@ fn wait_timeouts_acquire_nothing() {
         for t in [Z, Some(Duration::from_millis(30))] {
             assert_eq!(sem.wait(t).unwrap(), WaitResult::TimedOut);
             assert_eq!(ev.wait(t).unwrap(), WaitResult::TimedOut);
-            assert_eq!(m.wait(t).unwrap(), WaitResult::TimedOut);
+            assert_eq!(fmap::wait_one(&m, t).unwrap(), WaitResult::TimedOut);
             assert_eq!(wait_any(&[&sem, &ev, &m], t).unwrap(), WaitResult::TimedOut);
             assert_eq!(wait_all(&[&sem, &ev, &m], t).unwrap(), WaitResult::TimedOut);
         }
@@ -1324,7 +1382,7 @@ fn wait_any_returns_lowest_index_and_modifies_only_it() {
     m.release().unwrap();
     std::thread::scope(|s| {
         s.spawn(|| {
-            let _ = m.wait(Z).unwrap();
+            let _ = fmap::wait_one(&m, Z).unwrap();
             assert_eq!(
                 wait_any(&[&s0, &m, &s2, &e3], Z).unwrap(),
                 WaitResult::Signaled(1)
@@ -1391,7 +1449,8 @@ fn wait_all_rejects_duplicates() {
         let s = Semaphore::create_in(&ns, Some("s"), 1, 1).unwrap();
         let m = Mutex::create_in(&ns, Some("m"), false).unwrap();
         let e_dup = e.duplicate(None).unwrap();
-        let s_open = Semaphore::open_in(&ns, "s", SYNCHRONIZE).unwrap();
+        let s_open =
+            Semaphore::open_in(&ns, "s", fmap::SyncAccess::from_bits_retain(SYNCHRONIZE)).unwrap();
         let m_dup = m.duplicate(None).unwrap();
         let cases: [&[&dyn Waitable]; 5] = [
             &[&e, &e],
@@ -1466,7 +1525,7 @@ fn wait_all_is_all_or_nothing() {
             r
         });
         settle(&tids, &done);
-        assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+        assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0));
         e2.set().unwrap();
         assert_eq!(
             settle(&tids, &done),
@@ -1569,7 +1628,8 @@ fn mapping_is_not_waitable() {
     assert!(!m.is_owned_by_current_thread().unwrap());
     // So does a handle without SYNCHRONIZE among good ones.
     let m2 = Mutex::create_in(&ns, Some("m"), false).unwrap();
-    let no_sync = Mutex::open_in(&ns, "m", READ_CONTROL).unwrap();
+    let no_sync =
+        Mutex::open_in(&ns, "m", fmap::SyncAccess::from_bits_retain(READ_CONTROL)).unwrap();
     expect_err(
         wait_any(&[&e, &no_sync], Z),
         ErrorKind::AccessDenied,
@@ -1609,7 +1669,7 @@ fn closing_an_owned_mutex_for_good_frees_it() {
     drop(m);
     let m = Mutex::create_in(&ns, Some("owned"), false).unwrap();
     assert!(!m.already_existed());
-    assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+    assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0));
     m.release().unwrap();
 }
 

@@ -105,17 +105,17 @@ fn run_role(role: &str) -> R {
 }
 
 fn open_mutex(name: &str) -> R<Mutex> {
-    Mutex::open(name, MUTEX_ALL_ACCESS).ctx(name)
+    Mutex::open(name, fmap::SyncAccess::MUTEX_ALL_ACCESS).ctx(name)
 }
 fn open_event(name: &str) -> R<Event> {
-    Event::open(name, EVENT_ALL_ACCESS).ctx(name)
+    Event::open(name, fmap::SyncAccess::EVENT_ALL_ACCESS).ctx(name)
 }
 fn open_sem(name: &str) -> R<Semaphore> {
-    Semaphore::open(name, SEMAPHORE_ALL_ACCESS).ctx(name)
+    Semaphore::open(name, fmap::SyncAccess::SEMAPHORE_ALL_ACCESS).ctx(name)
 }
 fn open_section(name: &str) -> R<(Mapping, View)> {
     let m = Mapping::open(name, Access::WRITE).ctx(name)?;
-    let v = m.map_view(Access::WRITE, 0, 0).ctx(name)?;
+    let v = m.map_view(Access::WRITE, ..).ctx(name)?;
     Ok((m, v))
 }
 
@@ -127,7 +127,10 @@ fn role_own_mutexes() -> R {
     check!(!m1.already_existed(), "m1 existed");
     let m2 = Mutex::create(Some("m2"), false).ctx("m2")?;
     for _ in 0..3 {
-        check!(m2.wait(Z).ctx("m2")? == WaitResult::Signaled(0), "m2 busy");
+        check!(
+            fmap::wait_one(&m2, Z).ctx("m2")? == WaitResult::Signaled(0),
+            "m2 busy"
+        );
     }
     let m3 = Mutex::create(Some("m3"), false).ctx("m3")?;
     let m4 = Mutex::create(Some("m4"), false).ctx("m4")?;
@@ -136,10 +139,13 @@ fn role_own_mutexes() -> R {
         "m3+m4 busy"
     );
     let m5 = Mutex::create(Some("m5"), false).ctx("m5")?;
-    check!(m5.wait(Z).ctx("m5")? == WaitResult::Signaled(0), "m5 busy");
+    check!(
+        fmap::wait_one(&m5, Z).ctx("m5")? == WaitResult::Signaled(0),
+        "m5 busy"
+    );
     let mt = Mutex::create(Some("mt"), false).ctx("mt")?;
     let _ = std::thread::scope(|s| {
-        s.spawn(|| mt.wait(Z).ctx("mt"))
+        s.spawn(|| fmap::wait_one(&mt, Z).ctx("mt"))
             .join()
             .map_err(|_| "thread panicked".to_owned())
     })??;
@@ -175,7 +181,7 @@ fn role_wait_mutex() -> R {
         .unwrap_or(GUARD_D);
     let m = open_mutex(&name)?;
     report(&format!("WAITING {}", tid()));
-    let r = guarded_for(guard, &name, |t| m.wait(t))?;
+    let r = guarded_for(guard, &name, |t| fmap::wait_one(&m, t))?;
     report(&format!("RESULT {r:?}"));
     m.release().ctx("release")?;
     check!(
@@ -183,7 +189,7 @@ fn role_wait_mutex() -> R {
         "a second release succeeded"
     );
     check!(
-        guarded(&name, |t| m.wait(t))? == WaitResult::Signaled(0),
+        guarded(&name, |t| fmap::wait_one(&m, t))? == WaitResult::Signaled(0),
         "re-acquisition not signaled"
     );
     m.release().ctx("release")?;
@@ -283,7 +289,7 @@ fn role_pc() -> R {
                 if seq % 2 == 0 {
                     let r = guarded("space", |t| space.wait(t))?;
                     check!(r == WaitResult::Signaled(0), "space: {r:?}");
-                    let r = guarded("lock", |t| lock.wait(t))?;
+                    let r = guarded("lock", |t| fmap::wait_one(&lock, t))?;
                     check!(r == WaitResult::Signaled(0), "lock: {r:?}");
                 } else {
                     let r = guarded("space+lock", |t| wait_all(&[&space, &lock], t))?;
@@ -621,7 +627,7 @@ fn handoff_side(v: &View, lock: &Mutex, items: &Event, space: &Event, produce: b
     let guard = Some(Duration::from_secs(10));
     let (mut moved, mut i) = (0u64, 0u64);
     loop {
-        if lock.wait(guard).ctx("lock")? != WaitResult::Signaled(0) {
+        if fmap::wait_one(lock, guard).ctx("lock")? != WaitResult::Signaled(0) {
             return Err(format!(
                 "lost wake-up: the lock was not handed over within 10 s (moved {moved})"
             ));
@@ -689,7 +695,7 @@ fn section(ns: &Namespace, name: &str) -> (Mapping, View) {
         .size(SECTION)
         .create()
         .unwrap();
-    let v = m.map_view(Access::WRITE, 0, 0).unwrap();
+    let v = m.map_view(Access::WRITE, ..).unwrap();
     (m, v)
 }
 
@@ -700,11 +706,11 @@ fn check_owned_then_normal(m: &Mutex) {
     assert!(m.is_owned_by_current_thread().unwrap());
     m.release().unwrap();
     expect_err(m.release(), ErrorKind::NotOwner, ERROR_NOT_OWNER);
-    assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+    assert_eq!(fmap::wait_one(m, Z).unwrap(), WaitResult::Signaled(0));
     m.release().unwrap();
     std::thread::scope(|s| {
         s.spawn(|| {
-            assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+            assert_eq!(fmap::wait_one(m, Z).unwrap(), WaitResult::Signaled(0));
             m.release().unwrap();
         });
     });
@@ -722,7 +728,7 @@ fn abandoned_by_a_sigkilled_process() {
     let (d, ns) = namespace();
     let mut c = Proc::spawn(CHILD_ENV, d.path(), "own_mutexes", &[]);
     c.expect("FMAP:READY");
-    let open = |n: &str| Mutex::open_in(&ns, n, MUTEX_ALL_ACCESS).unwrap();
+    let open = |n: &str| Mutex::open_in(&ns, n, fmap::SyncAccess::MUTEX_ALL_ACCESS).unwrap();
     let (m1, m2, m3, m4, m5, mt) = (
         open("m1"),
         open("m2"),
@@ -734,23 +740,23 @@ fn abandoned_by_a_sigkilled_process() {
     let ev = Event::create_in(&ns, None, false, false).unwrap();
     // While the child lives, its mutexes are owned.
     for m in [&m1, &m2, &m3, &m4, &m5] {
-        assert_eq!(m.wait(Z).unwrap(), WaitResult::TimedOut);
+        assert_eq!(fmap::wait_one(m, Z).unwrap(), WaitResult::TimedOut);
     }
     assert_eq!(wait_all(&[&m3, &m4], Z).unwrap(), WaitResult::TimedOut);
     assert_eq!(wait_any(&[&ev, &m5], Z).unwrap(), WaitResult::TimedOut);
     // The child's thread that took `mt` has exited: abandoned although the process lives.
     assert_eq!(
-        guarded("mt", |t| mt.wait(t)).unwrap(),
+        guarded("mt", |t| fmap::wait_one(&mt, t)).unwrap(),
         WaitResult::Abandoned(0)
     );
     check_owned_then_normal(&mt);
 
     c.kill_running();
-    assert_eq!(m1.wait(Z).unwrap(), WaitResult::Abandoned(0));
+    assert_eq!(fmap::wait_one(&m1, Z).unwrap(), WaitResult::Abandoned(0));
     check_owned_then_normal(&m1);
     // Acquired three times by the child: the whole count went with it.
     assert_eq!(
-        guarded("m2", |t| m2.wait(t)).unwrap(),
+        guarded("m2", |t| fmap::wait_one(&m2, t)).unwrap(),
         WaitResult::Abandoned(0)
     );
     check_owned_then_normal(&m2);
@@ -782,9 +788,9 @@ fn sleeping_waiters_are_woken_when_the_owner_is_killed() {
         &env(&[("FMAP_NAMES", &"a,b,c")]),
     );
     owner.expect("FMAP:READY");
-    let a = Mutex::open_in(&ns, "a", MUTEX_ALL_ACCESS).unwrap();
-    let b = Mutex::open_in(&ns, "b", MUTEX_ALL_ACCESS).unwrap();
-    let c = Mutex::open_in(&ns, "c", MUTEX_ALL_ACCESS).unwrap();
+    let a = Mutex::open_in(&ns, "a", fmap::SyncAccess::MUTEX_ALL_ACCESS).unwrap();
+    let b = Mutex::open_in(&ns, "b", fmap::SyncAccess::MUTEX_ALL_ACCESS).unwrap();
+    let c = Mutex::open_in(&ns, "c", fmap::SyncAccess::MUTEX_ALL_ACCESS).unwrap();
     let ev = Event::create_in(&ns, None, false, false).unwrap();
     let mut other = Proc::spawn(
         CHILD_ENV,
@@ -801,7 +807,7 @@ fn sleeping_waiters_are_woken_when_the_owner_is_killed() {
             let a = &a;
             s.spawn(move || {
                 tid_tx.send(tid()).unwrap();
-                let r = guarded("a", |t| a.wait(t)).unwrap();
+                let r = guarded("a", |t| fmap::wait_one(a, t)).unwrap();
                 a.release().unwrap();
                 r
             })
@@ -868,7 +874,7 @@ fn sleeping_waiters_are_woken_when_the_owner_is_killed() {
         results[2]
     );
     for m in [&a, &b, &c] {
-        assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+        assert_eq!(fmap::wait_one(m, Z).unwrap(), WaitResult::Signaled(0));
         m.release().unwrap();
     }
 }
@@ -882,7 +888,7 @@ fn waiter_spinning_when_the_owner_dies_is_woken() {
     let (d, ns) = namespace();
     let mut owner = Proc::spawn(CHILD_ENV, d.path(), "own", &env(&[("FMAP_NAMES", &"a")]));
     owner.expect("FMAP:READY");
-    let a = Mutex::open_in(&ns, "a", MUTEX_ALL_ACCESS).unwrap();
+    let a = Mutex::open_in(&ns, "a", fmap::SyncAccess::MUTEX_ALL_ACCESS).unwrap();
     let mut waiter = Proc::spawn(
         CHILD_ENV,
         d.path(),
@@ -899,7 +905,7 @@ fn waiter_spinning_when_the_owner_dies_is_woken() {
     owner.kill_running();
     assert_eq!(waiter.expect("FMAP:RESULT"), "Abandoned(0)");
     waiter.wait_success();
-    assert_eq!(a.wait(Z).unwrap(), WaitResult::Signaled(0));
+    assert_eq!(fmap::wait_one(&a, Z).unwrap(), WaitResult::Signaled(0));
     a.release().unwrap();
 }
 
@@ -1020,7 +1026,7 @@ fn producer_consumer_stress() {
     );
     assert_eq!(items.count().unwrap(), (0, PC_K as i32));
     assert_eq!(space.count().unwrap(), (PC_K as i32, PC_K as i32));
-    assert_eq!(lock.wait(Z).unwrap(), WaitResult::Signaled(0));
+    assert_eq!(fmap::wait_one(&lock, Z).unwrap(), WaitResult::Signaled(0));
     lock.release().unwrap();
 }
 
@@ -1174,7 +1180,11 @@ fn a_waiting_wait_all_holds_nothing() {
     let t: i32 = k.expect("FMAP:WAITING").parse().unwrap();
     for round in 0..50 {
         wait_asleep(k.pid(), t);
-        assert_eq!(a.wait(Z).unwrap(), WaitResult::Signaled(0), "round {round}");
+        assert_eq!(
+            fmap::wait_one(&a, Z).unwrap(),
+            WaitResult::Signaled(0),
+            "round {round}"
+        );
         a.release().unwrap();
         assert_eq!(b.wait(Z).unwrap(), WaitResult::Signaled(0), "round {round}");
         assert_eq!(b.release(1).unwrap(), 0, "round {round}");
@@ -1208,27 +1218,27 @@ fn names_go_with_a_sigkilled_process() {
     c.expect("FMAP:READY");
     {
         // While the child lives, the names exist with the child's state.
-        let ev = Event::open_in(&ns, "n_ev", EVENT_ALL_ACCESS).unwrap();
+        let ev = Event::open_in(&ns, "n_ev", fmap::SyncAccess::EVENT_ALL_ACCESS).unwrap();
         assert!(ev.is_set().unwrap());
-        let mx = Mutex::open_in(&ns, "n_mx", MUTEX_ALL_ACCESS).unwrap();
-        assert_eq!(mx.wait(Z).unwrap(), WaitResult::TimedOut);
-        let sm = Semaphore::open_in(&ns, "n_sm", SYNCHRONIZE).unwrap();
+        let mx = Mutex::open_in(&ns, "n_mx", fmap::SyncAccess::MUTEX_ALL_ACCESS).unwrap();
+        assert_eq!(fmap::wait_one(&mx, Z).unwrap(), WaitResult::TimedOut);
+        let sm = Semaphore::open_in(&ns, "n_sm", fmap::SyncAccess::SYNCHRONIZE).unwrap();
         assert_eq!(sm.count().unwrap(), (2, 5));
     }
-    let keep = Event::open_in(&ns, "n_keep", SYNCHRONIZE).unwrap();
+    let keep = Event::open_in(&ns, "n_keep", fmap::SyncAccess::SYNCHRONIZE).unwrap();
     c.kill_running();
     expect_err(
-        Event::open_in(&ns, "n_ev", EVENT_ALL_ACCESS),
+        Event::open_in(&ns, "n_ev", fmap::SyncAccess::EVENT_ALL_ACCESS),
         ErrorKind::FileNotFound,
         ERROR_FILE_NOT_FOUND,
     );
     expect_err(
-        Mutex::open_in(&ns, "n_mx", MUTEX_ALL_ACCESS),
+        Mutex::open_in(&ns, "n_mx", fmap::SyncAccess::MUTEX_ALL_ACCESS),
         ErrorKind::FileNotFound,
         ERROR_FILE_NOT_FOUND,
     );
     expect_err(
-        Semaphore::open_in(&ns, "n_sm", SEMAPHORE_ALL_ACCESS),
+        Semaphore::open_in(&ns, "n_sm", fmap::SyncAccess::SEMAPHORE_ALL_ACCESS),
         ErrorKind::FileNotFound,
         ERROR_FILE_NOT_FOUND,
     );
@@ -1239,15 +1249,15 @@ fn names_go_with_a_sigkilled_process() {
     assert!(!ev.is_manual_reset().unwrap());
     let mx = Mutex::create_in(&ns, Some("n_mx"), false).unwrap();
     assert!(!mx.already_existed());
-    assert_eq!(mx.wait(Z).unwrap(), WaitResult::Signaled(0));
+    assert_eq!(fmap::wait_one(&mx, Z).unwrap(), WaitResult::Signaled(0));
     mx.release().unwrap();
     // The name the parent held survives, with its state.
-    let keep2 = Event::open_in(&ns, "n_keep", EVENT_ALL_ACCESS).unwrap();
+    let keep2 = Event::open_in(&ns, "n_keep", fmap::SyncAccess::EVENT_ALL_ACCESS).unwrap();
     assert!(keep2.is_set().unwrap());
     drop(keep2);
     drop(keep);
     expect_err(
-        Event::open_in(&ns, "n_keep", EVENT_ALL_ACCESS),
+        Event::open_in(&ns, "n_keep", fmap::SyncAccess::EVENT_ALL_ACCESS),
         ErrorKind::FileNotFound,
         ERROR_FILE_NOT_FOUND,
     );

@@ -11,16 +11,16 @@ fn mutex_basics() {
     let m = Mutex::create_in(&ns, Some("m"), true).unwrap();
     assert!(!m.already_existed());
     assert!(m.is_owned_by_current_thread().unwrap());
-    assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0)); // recursion
+    assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0)); // recursion
     m.release().unwrap();
     m.release().unwrap();
     assert_eq!(m.release().unwrap_err().kind(), ErrorKind::NotOwner);
-    let m2 = Mutex::open_in(&ns, "m", MUTEX_ALL_ACCESS).unwrap();
+    let m2 = Mutex::open_in(&ns, "m", fmap::SyncAccess::MUTEX_ALL_ACCESS).unwrap();
     let g = m2.lock().unwrap();
     assert!(!g.was_abandoned());
     std::thread::scope(|s| {
         s.spawn(|| {
-            assert_eq!(m.wait(Z).unwrap(), WaitResult::TimedOut);
+            assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::TimedOut);
             assert_eq!(m.release().unwrap_err().kind(), ErrorKind::NotOwner);
         });
     });
@@ -28,15 +28,15 @@ fn mutex_basics() {
     // Abandonment by a thread that exits while owning.
     std::thread::scope(|s| {
         s.spawn(|| {
-            assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+            assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0));
         });
     });
     assert_eq!(
-        m.wait(Some(Duration::from_secs(5))).unwrap(),
+        fmap::wait_one(&m, Some(Duration::from_secs(5))).unwrap(),
         WaitResult::Abandoned(0)
     );
     m.release().unwrap();
-    assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+    assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0));
     m.release().unwrap();
     // Type clash.
     assert_eq!(
@@ -46,7 +46,7 @@ fn mutex_basics() {
         ErrorKind::InvalidHandle
     );
     assert_eq!(
-        Event::open_in(&ns, "m", EVENT_ALL_ACCESS)
+        Event::open_in(&ns, "m", fmap::SyncAccess::EVENT_ALL_ACCESS)
             .unwrap_err()
             .kind(),
         ErrorKind::InvalidHandle
@@ -60,13 +60,13 @@ fn blocked_waiter_sees_abandonment() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::scope(|s| {
         s.spawn(|| {
-            assert_eq!(m.wait(Z).unwrap(), WaitResult::Signaled(0));
+            assert_eq!(fmap::wait_one(&m, Z).unwrap(), WaitResult::Signaled(0));
             tx.send(()).unwrap();
             std::thread::sleep(Duration::from_millis(100));
         });
         rx.recv().unwrap();
         assert_eq!(
-            m.wait(Some(Duration::from_secs(10))).unwrap(),
+            fmap::wait_one(&m, Some(Duration::from_secs(10))).unwrap(),
             WaitResult::Abandoned(0)
         );
     });
@@ -189,10 +189,23 @@ fn waits() {
     );
     // No SYNCHRONIZE → cannot wait.
     let named = Mutex::create_in(&ns, Some("x"), false).unwrap();
-    let rw = Mutex::open_in(&ns, "x", GENERIC_READ | GENERIC_WRITE).unwrap();
-    assert_eq!(rw.wait(Z).unwrap_err().kind(), ErrorKind::AccessDenied);
-    let ex = Mutex::open_in(&ns, "x", GENERIC_EXECUTE).unwrap();
-    assert_eq!(ex.wait(Z).unwrap(), WaitResult::Signaled(0));
+    let rw = Mutex::open_in(
+        &ns,
+        "x",
+        fmap::SyncAccess::from_bits_retain(GENERIC_READ | GENERIC_WRITE),
+    )
+    .unwrap();
+    assert_eq!(
+        fmap::wait_one(&rw, Z).unwrap_err().kind(),
+        ErrorKind::AccessDenied
+    );
+    let ex = Mutex::open_in(
+        &ns,
+        "x",
+        fmap::SyncAccess::from_bits_retain(GENERIC_EXECUTE),
+    )
+    .unwrap();
+    assert_eq!(fmap::wait_one(&ex, Z).unwrap(), WaitResult::Signaled(0));
     ex.release().unwrap();
     drop(named);
     // Blocking wait-any woken by a set from another thread.

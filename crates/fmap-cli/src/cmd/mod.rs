@@ -68,13 +68,7 @@ pub fn map_range(
     len: u64,
 ) -> Result<(fmap::View, usize)> {
     let base = offset - offset % ALLOCATION_GRANULARITY;
-    let span = usize::try_from(offset + len - base).map_err(|_| {
-        Error::new(
-            ErrorKind::NotEnoughMemory,
-            "the range does not fit the address space",
-        )
-    })?;
-    let view = m.map_view(access, base, span)?;
+    let view = m.map_view(access, base..offset + len)?;
     Ok((view, (offset - base) as usize))
 }
 

@@ -4,7 +4,6 @@
 use super::{full_name, named};
 use crate::style::safe;
 use crate::{NameArg, EXIT_OK};
-use fmap::win32::*;
 use fmap::{Event, Namespace, Result};
 
 #[derive(Debug, Clone, Copy)]
@@ -17,7 +16,12 @@ pub enum EventOp {
 pub fn run(a: NameArg, op: EventOp) -> Result<u8> {
     let full = full_name(&a.name)?;
     let ns = Namespace::default();
-    let e = Event::open_in(&ns, &full, EVENT_MODIFY_STATE | SYNCHRONIZE).map_err(named(&full))?;
+    let e = Event::open_in(
+        &ns,
+        &full,
+        fmap::SyncAccess::MODIFY_STATE | fmap::SyncAccess::SYNCHRONIZE,
+    )
+    .map_err(named(&full))?;
     let shown = safe(&full);
     let reset = if e.is_manual_reset()? {
         "manual-reset"

@@ -7,6 +7,7 @@ use crate::abi::error::fail;
 use crate::abi::table::{self, Handle, Obj};
 use crate::abi::text::{name_a, name_w};
 use std::ffi::{c_char, c_void};
+use std::ops::Bound;
 use std::ptr::null_mut;
 
 fn create(
@@ -94,7 +95,7 @@ fn open(access: u32, name: Result<Option<String>, u32>) -> Handle {
         Ok(None) => return fail(ERROR_INVALID_PARAMETER, null_mut()),
         Err(e) => return fail(e, null_mut()),
     };
-    match fmap::Mapping::open(&name, fmap::Access(access)) {
+    match fmap::Mapping::open(&name, fmap::Access::from_bits_retain(access)) {
         Ok(m) => table::opened(Obj::from(m)),
         Err(e) => fail(e.win32_code(), null_mut()),
     }
@@ -150,7 +151,14 @@ pub extern "C" fn MapViewOfFileEx(
         return fail(ERROR_INVALID_HANDLE, null_mut());
     };
     let offset = (u64::from(offset_high) << 32) | u64::from(offset_low);
-    match m.map_view_at(fmap::Access(access), offset, bytes, base.cast()) {
+    // `dwNumberOfBytesToMap` 0 maps to the end of the section; an end past 2^64 is past any
+    // section's end, which `map_view_at` reports after its other checks, as Windows does.
+    let end = match bytes {
+        0 => Bound::Unbounded,
+        n => Bound::Excluded(offset.saturating_add(n as u64)),
+    };
+    let access = fmap::Access::from_bits_retain(access);
+    match m.map_view_at(access, (Bound::Included(offset), end), base.cast()) {
         Ok(v) => v.into_raw().cast(),
         Err(e) => fail(e.win32_code(), null_mut()),
     }
@@ -171,7 +179,7 @@ pub unsafe extern "C" fn UnmapViewOfFile(base: *const c_void) -> i32 {
 /// waits).
 #[no_mangle]
 pub extern "C" fn FlushViewOfFile(base: *const c_void, bytes: usize) -> i32 {
-    match fmap::flush_view(base.cast(), bytes, true) {
+    match fmap::flush_view(base.cast(), (bytes != 0).then_some(bytes), true) {
         Ok(()) => TRUE,
         Err(e) => fail(e.win32_code(), FALSE),
     }

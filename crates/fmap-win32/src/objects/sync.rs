@@ -100,7 +100,7 @@ pub unsafe extern "C" fn OpenMutexA(access: u32, _inherit: i32, name: *const c_c
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `name_a` requires.
     open_obj(unsafe { name_a(name) }, |n| {
-        fmap::Mutex::open(n, access).map(Obj::from)
+        fmap::Mutex::open(n, fmap::SyncAccess::from_bits_retain(access)).map(Obj::from)
     })
 }
 
@@ -111,7 +111,7 @@ pub unsafe extern "C" fn OpenMutexW(access: u32, _inherit: i32, name: *const u16
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
     open_obj(unsafe { name_w(name) }, |n| {
-        fmap::Mutex::open(n, access).map(Obj::from)
+        fmap::Mutex::open(n, fmap::SyncAccess::from_bits_retain(access)).map(Obj::from)
     })
 }
 
@@ -150,7 +150,7 @@ pub unsafe extern "C" fn OpenEventA(access: u32, _inherit: i32, name: *const c_c
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `name_a` requires.
     open_obj(unsafe { name_a(name) }, |n| {
-        fmap::Event::open(n, access).map(Obj::from)
+        fmap::Event::open(n, fmap::SyncAccess::from_bits_retain(access)).map(Obj::from)
     })
 }
 
@@ -161,7 +161,7 @@ pub unsafe extern "C" fn OpenEventW(access: u32, _inherit: i32, name: *const u16
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
     open_obj(unsafe { name_w(name) }, |n| {
-        fmap::Event::open(n, access).map(Obj::from)
+        fmap::Event::open(n, fmap::SyncAccess::from_bits_retain(access)).map(Obj::from)
     })
 }
 
@@ -200,7 +200,7 @@ pub unsafe extern "C" fn OpenSemaphoreA(access: u32, _inherit: i32, name: *const
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `name_a` requires.
     open_obj(unsafe { name_a(name) }, |n| {
-        fmap::Semaphore::open(n, access).map(Obj::from)
+        fmap::Semaphore::open(n, fmap::SyncAccess::from_bits_retain(access)).map(Obj::from)
     })
 }
 
@@ -211,7 +211,7 @@ pub unsafe extern "C" fn OpenSemaphoreW(access: u32, _inherit: i32, name: *const
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
     open_obj(unsafe { name_w(name) }, |n| {
-        fmap::Semaphore::open(n, access).map(Obj::from)
+        fmap::Semaphore::open(n, fmap::SyncAccess::from_bits_retain(access)).map(Obj::from)
     })
 }
 

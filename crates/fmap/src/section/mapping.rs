@@ -21,6 +21,7 @@ use crate::store::namespace::Namespace;
 use crate::store::object::{Object, Origin};
 use crate::win32::*;
 use rustix::fs::{FallocateFlags, OFlags};
+use std::ops::{Bound, RangeBounds};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
@@ -68,7 +69,7 @@ struct Section {
 /// # fn main() -> fmap::Result<()> {
 /// use fmap::{MappingOptions, Protection, Access};
 /// let m = MappingOptions::new().size(1 << 20).name("Local\\demo").create()?;
-/// let v = m.map_view(Access::WRITE, 0, 0)?;
+/// let v = m.map_view(Access::WRITE, ..)?;
 /// v.write(0, b"hello")?;
 /// # Ok(()) }
 /// ```
@@ -199,7 +200,7 @@ impl Mapping {
         check_kind(&obj, name)?;
         let mut rights = Access::section_rights(access.bits())?;
         if !obj.writable() && access.bits() & (MAXIMUM_ALLOWED | GENERIC_ALL) != 0 {
-            rights = Access(rights.bits() & !SECTION_MAP_WRITE);
+            rights = Access::from_bits_retain(rights.bits() & !SECTION_MAP_WRITE);
         }
         let section = Section::from_object(obj, None)?;
         if rights.bits() & SECTION_MAP_WRITE != 0 && !section.user_may_write() {
@@ -278,34 +279,47 @@ impl Mapping {
         })
     }
 
-    /// `MapViewOfFile`: maps `len` bytes (0 = to the end of the section) from `offset` (a
-    /// multiple of 64 KiB) with the view access `access` (see
-    /// [`Protection::for_view_access`]).
-    pub fn map_view(&self, access: Access, offset: u64, len: usize) -> Result<View> {
+    /// `MapViewOfFile`: maps the bytes `range` of the section with the view access `access`
+    /// (see [`Protection::for_view_access`]). The range starts at a multiple of 64 KiB; `..`
+    /// is the whole section, `0x10000..` from 64 KiB to the end, `0..4096` its first page.
+    ///
+    /// ```
+    /// # fn main() -> fmap::Result<()> {
+    /// use fmap::{Access, Mapping};
+    /// let section = Mapping::create_unnamed(0x20000)?;
+    /// assert_eq!(section.map_view(Access::WRITE, ..)?.len(), 0x20000);
+    /// assert_eq!(section.map_view(Access::READ, 0x10000..)?.len(), 0x10000);
+    /// assert_eq!(section.map_view(Access::READ, ..100)?.len(), 100);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Errors as Windows: `ERROR_MAPPED_ALIGNMENT` for an unaligned start,
+    /// `ERROR_ACCESS_DENIED` for a range past the end or an access the handle or the section
+    /// does not allow; an empty range is `ERROR_INVALID_PARAMETER`.
+    pub fn map_view(&self, access: Access, range: impl RangeBounds<u64>) -> Result<View> {
+        let (offset, len) = span(&range)?;
         self.map_view_impl(access, offset, len, None)
     }
 
     /// `MapViewOfFileEx`: like [`map_view`](Mapping::map_view) at a caller-chosen address (a
-    /// multiple of 64 KiB). Fails with `ERROR_INVALID_ADDRESS` if any part of the range is in
-    /// use; never replaces an existing mapping.
+    /// multiple of 64 KiB; null lets the system choose). Fails with `ERROR_INVALID_ADDRESS`
+    /// if any part of the range is in use; never replaces an existing mapping.
     pub fn map_view_at(
         &self,
         access: Access,
-        offset: u64,
-        len: usize,
+        range: impl RangeBounds<u64>,
         base: *mut u8,
     ) -> Result<View> {
-        if base.is_null() {
-            return self.map_view_impl(access, offset, len, None);
-        }
-        self.map_view_impl(access, offset, len, Some(base as usize))
+        let (offset, len) = span(&range)?;
+        let base = (!base.is_null()).then_some(base as usize);
+        self.map_view_impl(access, offset, len, base)
     }
 
     fn map_view_impl(
         &self,
         access: Access,
         offset: u64,
-        len: usize,
+        len: Option<u64>,
         base: Option<usize>,
     ) -> Result<View> {
         let s = &*self.section;
@@ -354,20 +368,16 @@ impl Mapping {
                 s.size
             );
         }
-        let len = if len == 0 {
-            usize::try_from(s.size - offset).map_err(|_| {
-                Error::new(
-                    ErrorKind::NotEnoughMemory,
-                    "the section is larger than the address space",
-                )
-            })?
-        } else {
-            len
+        let len = match len {
+            None => s.size - offset,
+            Some(0) => bail!(
+                InvalidParameter,
+                "an empty range of {} cannot be mapped",
+                s.label()
+            ),
+            Some(len) => len,
         };
-        if (len as u64)
-            .checked_add(offset)
-            .is_none_or(|end| end > s.size)
-        {
+        if len.checked_add(offset).is_none_or(|end| end > s.size) {
             bail!(
                 AccessDenied,
                 "a view of {len} bytes at offset {offset:#x} extends past the end of {} ({} bytes)",
@@ -375,6 +385,12 @@ impl Mapping {
                 s.size
             );
         }
+        let len = usize::try_from(len).map_err(|_| {
+            Error::new(
+                ErrorKind::NotEnoughMemory,
+                "the view is larger than the address space",
+            )
+        })?;
         if prot.is_writable() && !s.data_writable {
             bail!(
                 AccessDenied,
@@ -390,6 +406,33 @@ impl Mapping {
             base,
             file_backed: s.file.is_some(),
         })
+    }
+}
+
+/// The start and the length (`None`: to the end of the section) of a view's byte range.
+fn span(range: &impl RangeBounds<u64>) -> Result<(u64, Option<u64>)> {
+    let start = match range.start_bound() {
+        Bound::Included(&s) => s,
+        Bound::Excluded(&s) => s.checked_add(1).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidParameter,
+                "the range starts past u64::MAX",
+            )
+        })?,
+        Bound::Unbounded => 0,
+    };
+    // An end past `u64::MAX` can only be past the section's end: saturating keeps it so.
+    let end = match range.end_bound() {
+        Bound::Included(&e) => Some(e.saturating_add(1)),
+        Bound::Excluded(&e) => Some(e),
+        Bound::Unbounded => None,
+    };
+    match end {
+        Some(e) if e < start => bail!(
+            InvalidParameter,
+            "the range {start:#x}..{e:#x} ends before it starts"
+        ),
+        e => Ok((start, e.map(|e| e - start))),
     }
 }
 

@@ -20,6 +20,7 @@ use crate::win32::{ALLOCATION_GRANULARITY, PAGE_SIZE};
 use rustix::mm::{MapFlags, MsyncFlags, ProtFlags};
 use std::collections::BTreeMap;
 use std::ffi::c_void;
+use std::ops::{Bound, RangeBounds};
 use std::os::fd::{AsFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
@@ -267,26 +268,52 @@ impl View {
     /// `FlushViewOfFile` for the whole view, waiting until the data is written to the file
     /// (`msync(MS_SYNC)`). Pagefile-backed views have nothing to write and succeed at once.
     pub fn flush(&self) -> Result<()> {
-        self.flush_range(0, 0)
+        self.flush_impl(0, None, false)
     }
 
-    /// Flushes `len` bytes from `offset` (0 = to the end of the view), waiting for the write.
-    pub fn flush_range(&self, offset: usize, len: usize) -> Result<()> {
+    /// Flushes the bytes `range` of the view (`100..200`, `4096..`), waiting for the write.
+    pub fn flush_range(&self, range: impl RangeBounds<usize>) -> Result<()> {
+        let (offset, len) = self.span(&range)?;
         self.flush_impl(offset, len, false)
     }
 
     /// Starts writing the whole view to its file and returns without waiting (what
     /// `FlushViewOfFile` does on Windows).
     pub fn flush_async(&self) -> Result<()> {
-        self.flush_impl(0, 0, true)
+        self.flush_impl(0, None, true)
     }
 
-    /// Starts writing a range (0 = to the end of the view) without waiting.
-    pub fn flush_async_range(&self, offset: usize, len: usize) -> Result<()> {
+    /// Starts writing the bytes `range` of the view without waiting.
+    pub fn flush_async_range(&self, range: impl RangeBounds<usize>) -> Result<()> {
+        let (offset, len) = self.span(&range)?;
         self.flush_impl(offset, len, true)
     }
 
-    fn flush_impl(&self, offset: usize, len: usize, asynchronous: bool) -> Result<()> {
+    /// The start and length (`None`: to the end) of a byte range of the view.
+    fn span(&self, range: &impl RangeBounds<usize>) -> Result<(usize, Option<usize>)> {
+        let outside = || {
+            Error::new(
+                ErrorKind::InvalidParameter,
+                format!("the range is outside the view of {} bytes", self.len),
+            )
+        };
+        let start = match range.start_bound() {
+            Bound::Included(&s) => s,
+            Bound::Excluded(&s) => s.checked_add(1).ok_or_else(outside)?,
+            Bound::Unbounded => 0,
+        };
+        let end = match range.end_bound() {
+            Bound::Included(&e) => Some(e.checked_add(1).ok_or_else(outside)?),
+            Bound::Excluded(&e) => Some(e),
+            Bound::Unbounded => None,
+        };
+        match end {
+            Some(e) if e < start => Err(outside()),
+            e => Ok((start, e.map(|e| e - start))),
+        }
+    }
+
+    fn flush_impl(&self, offset: usize, len: Option<usize>, asynchronous: bool) -> Result<()> {
         if offset > self.mapped {
             bail!(
                 InvalidParameter,
@@ -294,7 +321,7 @@ impl View {
                 self.len
             );
         }
-        let len = if len == 0 { self.mapped - offset } else { len };
+        let len = len.unwrap_or(self.mapped - offset);
         if offset.checked_add(len).is_none_or(|e| e > self.mapped) {
             bail!(
                 InvalidParameter,
@@ -501,10 +528,10 @@ pub unsafe fn unmap_view(addr: *const u8) -> Result<()> {
     }
 }
 
-/// `FlushViewOfFile` by address: flushes `len` bytes (0 = to the end of the view) starting at
-/// `addr`, which must lie inside a registered view (see [`View::into_raw`]). With
-/// `asynchronous`, only starts the write-back.
-pub fn flush_view(addr: *const u8, len: usize, asynchronous: bool) -> Result<()> {
+/// `FlushViewOfFile` by address: flushes `len` bytes (`None`: to the end of the view; more
+/// than the view holds stops at its end) starting at `addr`, which must lie inside a
+/// registered view (see [`View::into_raw`]). With `asynchronous`, only starts the write-back.
+pub fn flush_view(addr: *const u8, len: Option<usize>, asynchronous: bool) -> Result<()> {
     let reg = registry().lock().unwrap_or_else(|e| e.into_inner());
     let a = addr as usize;
     let Some((&base, v)) = reg.range(..=a).next_back() else {
@@ -514,12 +541,8 @@ pub fn flush_view(addr: *const u8, len: usize, asynchronous: bool) -> Result<()>
         bail!(InvalidAddress, "{addr:p} is not inside a mapped view");
     }
     let offset = a - base;
-    let len = if len == 0 {
-        v.mapped - offset
-    } else {
-        len.min(v.mapped - offset)
-    };
-    v.flush_impl(offset, len, asynchronous)
+    let len = len.map_or(v.mapped - offset, |l| l.min(v.mapped - offset));
+    v.flush_impl(offset, Some(len), asynchronous)
 }
 
 /// Copies between shared memory and private buffers without data races.

@@ -255,14 +255,14 @@ fn check_kind(obj: &Object, name: &Name, kind: Kind) -> Result<()> {
 macro_rules! sync_handle_type {
     ($t:ident, $kind:expr, $win32:literal) => {
         impl $t {
-            #[doc = concat!("`", $win32, "` in the default namespace with `access` (the type's `*_ALL_ACCESS`, `SYNCHRONIZE`, generic rights, …).")]
-            pub fn open(name: &str, access: u32) -> crate::Result<$t> {
+            #[doc = concat!("`", $win32, "` in the default namespace with `access` (see [`SyncAccess`](crate::SyncAccess) for the rights each type has).")]
+            pub fn open(name: &str, access: crate::SyncAccess) -> crate::Result<$t> {
                 $t::open_in(&crate::Namespace::default(), name, access)
             }
 
             #[doc = concat!("`", $win32, "` in `ns`.")]
-            pub fn open_in(ns: &crate::Namespace, name: &str, access: u32) -> crate::Result<$t> {
-                Ok($t { h: crate::sync::handle::SyncHandle::open(ns, $kind, Some(name), access)? })
+            pub fn open_in(ns: &crate::Namespace, name: &str, access: crate::SyncAccess) -> crate::Result<$t> {
+                Ok($t { h: crate::sync::handle::SyncHandle::open(ns, $kind, Some(name), access.bits())? })
             }
 
             /// Did `create` open an existing object (Win32 `ERROR_ALREADY_EXISTS`)?
@@ -276,14 +276,14 @@ macro_rules! sync_handle_type {
             }
 
             /// The rights of this handle.
-            pub fn access(&self) -> u32 {
-                self.h.access
+            pub fn access(&self) -> crate::SyncAccess {
+                crate::SyncAccess::from_bits_retain(self.h.access)
             }
 
             /// `DuplicateHandle`: another handle to the same object, with the same access
             /// (`None`) or the access given.
-            pub fn duplicate(&self, access: Option<u32>) -> crate::Result<$t> {
-                Ok($t { h: self.h.duplicate(access)? })
+            pub fn duplicate(&self, access: Option<crate::SyncAccess>) -> crate::Result<$t> {
+                Ok($t { h: self.h.duplicate(access.map(|a| a.bits()))? })
             }
         }
 

@@ -99,42 +99,39 @@ impl Mutex {
     }
 
     /// Waits up to `timeout` (`None`: forever) for the mutex; `Ok(None)` if it timed out.
+    /// `WaitForSingleObject` with the ownership in a guard: dropping the guard is
+    /// `ReleaseMutex`, so ownership cannot be leaked by ignoring a result.
     #[inline]
     pub fn lock_timeout(&self, timeout: Option<Duration>) -> Result<Option<MutexGuard<'_>>> {
-        // `wait` tries once without waiting first, with the timeout's bound on the state lock.
-        Ok(match self.wait(timeout)? {
-            WaitResult::Signaled(_) => Some(MutexGuard {
-                mutex: self,
-                abandoned: false,
-                _not_send: PhantomData,
-            }),
-            WaitResult::Abandoned(_) => Some(MutexGuard {
-                mutex: self,
-                abandoned: true,
-                _not_send: PhantomData,
-            }),
-            WaitResult::TimedOut => None,
-        })
-    }
-
-    /// `WaitForSingleObject`: on success the calling thread owns the mutex (once more) and must
-    /// [`release`](Mutex::release) it.
-    #[inline]
-    pub fn wait(&self, timeout: Option<Duration>) -> Result<WaitResult> {
-        // One attempt first, without going through the generic (dynamic) wait.
-        // The state lock, if the attempt needs it, is waited for until the timeout at most.
+        // One attempt first, without going through the generic (dynamic) wait; the state lock,
+        // if the attempt needs it, is waited for until the timeout at most.
         let t = self.h.target()?;
-        match try_mutex_until(t.page, LockUntil::of_timeout(timeout))? {
-            None => Ok(WaitResult::TimedOut),
-            Some(Try::Got) => Ok(WaitResult::Signaled(0)),
-            Some(Try::Abandoned) => Ok(WaitResult::Abandoned(0)),
-            Some(Try::No) if timeout == Some(Duration::ZERO) => Ok(WaitResult::TimedOut),
-            Some(Try::No) => sync::wait_one(self, timeout),
-        }
+        let abandoned = match try_mutex_until(t.page, LockUntil::of_timeout(timeout))? {
+            None => return Ok(None),
+            Some(Try::Got) => false,
+            Some(Try::Abandoned) => true,
+            Some(Try::No) if timeout == Some(Duration::ZERO) => return Ok(None),
+            Some(Try::No) => match sync::wait_one(self, timeout)? {
+                WaitResult::Signaled(_) => false,
+                WaitResult::Abandoned(_) => true,
+                WaitResult::TimedOut => return Ok(None),
+            },
+        };
+        Ok(Some(MutexGuard {
+            mutex: self,
+            abandoned,
+            _not_send: PhantomData,
+        }))
     }
 
     /// `ReleaseMutex`: gives up one level of ownership. `ERROR_NOT_OWNER` if the calling
     /// thread does not own the mutex.
+    ///
+    /// The guards of [`lock`](Mutex::lock) and friends release by themselves; this is for
+    /// ownership taken without a guard — by [`wait_one`](crate::wait_one),
+    /// [`wait_any`](crate::wait_any) or [`wait_all`](crate::wait_all) (whose `WaitResult`
+    /// says whether the mutex was acquired), by `initial_owner`, or kept with
+    /// [`MutexGuard::leak`].
     #[inline]
     pub fn release(&self) -> Result<()> {
         release_mutex(self.h.page()?)
@@ -151,6 +148,13 @@ impl MutexGuard<'_> {
     /// may be inconsistent.
     pub fn was_abandoned(&self) -> bool {
         self.abandoned
+    }
+
+    /// Ends the guard without releasing: the calling thread keeps (this level of) ownership
+    /// until it calls [`Mutex::release`], as a Win32 program does between
+    /// `WaitForSingleObject` and `ReleaseMutex`.
+    pub fn leak(self) {
+        std::mem::forget(self);
     }
 }
 
