@@ -221,3 +221,61 @@ fn waits() {
         );
     });
 }
+
+#[test]
+fn a_leaked_guard_keeps_ownership_until_release() {
+    let (_d, ns) = namespace();
+    let m = Mutex::create_in(&ns, Some("leak"), false).unwrap();
+    m.lock().unwrap().leak();
+    assert!(m.is_owned_by_current_thread().unwrap());
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            assert!(
+                m.try_lock().unwrap().is_none(),
+                "another thread got a leaked mutex"
+            )
+        });
+    });
+    m.release().unwrap();
+    assert_eq!(m.release().unwrap_err().kind(), ErrorKind::NotOwner);
+    // A guard that is dropped releases: another thread can take it.
+    drop(m.lock_timeout(Some(Duration::ZERO)).unwrap().unwrap());
+    std::thread::scope(|s| {
+        s.spawn(|| assert!(m.try_lock().unwrap().is_some()));
+    });
+}
+
+#[test]
+fn typed_sync_rights_limit_what_a_handle_does() {
+    let (_d, ns) = namespace();
+    let e = Event::create_in(&ns, Some("rights"), true, false).unwrap();
+    let waiter = Event::open_in(&ns, "rights", fmap::SyncAccess::SYNCHRONIZE).unwrap();
+    assert_eq!(waiter.access(), fmap::SyncAccess::SYNCHRONIZE);
+    assert_eq!(waiter.set().unwrap_err().kind(), ErrorKind::AccessDenied);
+    let setter = Event::open_in(&ns, "rights", fmap::SyncAccess::MODIFY_STATE).unwrap();
+    setter.set().unwrap();
+    assert_eq!(
+        fmap::wait_one(&setter, Some(Duration::ZERO))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::AccessDenied
+    );
+    assert_eq!(
+        fmap::wait_one(&waiter, Some(Duration::ZERO)).unwrap(),
+        WaitResult::Signaled(0)
+    );
+    assert_eq!(
+        e.duplicate(Some(fmap::SyncAccess::GENERIC_ALL))
+            .unwrap()
+            .access(),
+        fmap::SyncAccess::EVENT_ALL_ACCESS
+    );
+    // MODIFY_STATE is not a mutex right.
+    let _m = Mutex::create_in(&ns, Some("rights-m"), false).unwrap();
+    assert_eq!(
+        Mutex::open_in(&ns, "rights-m", fmap::SyncAccess::MODIFY_STATE)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::AccessDenied
+    );
+}

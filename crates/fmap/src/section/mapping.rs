@@ -89,8 +89,8 @@ impl Default for MappingOptions<'_> {
 }
 
 impl<'a> MappingOptions<'a> {
-    /// Read/write, pagefile-backed, unnamed, size 0 (which must be changed unless a file is
-    /// given), in the default namespace.
+    /// Read/write, pagefile-backed, unnamed, no size yet (a pagefile section needs one), in the
+    /// default namespace.
     pub fn new() -> Self {
         MappingOptions {
             ns: None,
@@ -124,8 +124,9 @@ impl<'a> MappingOptions<'a> {
         self
     }
 
-    /// The maximum size. Pagefile sections are rounded up to whole pages; file-backed ones keep
-    /// the exact size, and 0 means "the file's size".
+    /// The maximum size. Pagefile sections need it and are rounded up to whole pages;
+    /// file-backed ones keep the exact size and, when it is not set (or is Win32's 0), take
+    /// the file's size.
     #[must_use]
     pub fn size(mut self, size: u64) -> Self {
         self.size = size;

@@ -76,4 +76,4 @@ pub(crate) mod wait;
 
 // The sync layer's internal interface, for its own files and the layers above.
 pub(crate) use state::{EventState, MutexState, SemaphoreState};
-pub(crate) use wait::*;
+pub(crate) use wait::{wait_one, SyncKind, WaitResult, WaitTarget, Waitable};

@@ -24,6 +24,13 @@ use std::sync::atomic::{fence, Ordering::*};
 use std::time::Duration;
 
 /// One handle to a named (or unnamed) mutex.
+///
+/// Named `Mutex`, not `NamedMutex`, like the crate's other types: each is named after the
+/// Win32 object it is (`Mapping`, `Event`, `Semaphore`), and a mutex may be unnamed. It guards
+/// no data of its own — what it protects usually lives in a shared section, which no Rust
+/// type could borrow-check across processes — so it is used through
+/// [`lock`](Mutex::lock) and its guard rather than a `Deref` to the data. Write `fmap::Mutex`
+/// where `std::sync::Mutex` is also in scope.
 #[derive(Debug)]
 pub struct Mutex {
     pub(crate) h: SyncHandle,
