@@ -1195,10 +1195,10 @@ impl Program<'_> {
             );
         }
         // Windows' rule (kernel32's MapViewOfFileEx), on the COPY/WRITE/READ bits: WRITE is
-        // read/write, COPY alone (or with EXECUTE) copy-on-write, READ (also READ | COPY)
-        // read-only, nothing no access.
-        let rw = access & (FILE_MAP_READ | FILE_MAP_WRITE | FILE_MAP_COPY);
-        let readable = rw != 0;
+        // read/write, COPY alone (or with FILE_MAP_EXECUTE; not with SECTION_MAP_EXECUTE)
+        // copy-on-write, READ (also READ | COPY) read-only, nothing no access.
+        let rw = access & (FILE_MAP_READ | FILE_MAP_WRITE | FILE_MAP_COPY | SECTION_MAP_EXECUTE);
+        let readable = rw & (FILE_MAP_READ | FILE_MAP_WRITE) != 0 || rw == FILE_MAP_COPY;
         let writable = rw & FILE_MAP_WRITE != 0 || rw == FILE_MAP_COPY;
         let max_len = (bytes != 0).then(|| bytes.div_ceil(4096) * 4096);
         self.views.push(View {

@@ -451,6 +451,14 @@ fn threads_and_processes() {
     assert!(s.names_left().is_empty(), "{:?}", s.names_left());
 }
 
+#[test]
+fn access_masks() {
+    let s = Scratch::new();
+    let exe = s.cc("access", &[&src("access.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[s.path().to_str().expect("utf-8 path")]);
+    assert!(s.names_left().is_empty(), "{:?}", s.names_left());
+}
+
 /// Writes an executable shell script that exits with `code`.
 fn script(path: &Path, code: u32) {
     use std::os::unix::fs::PermissionsExt;

@@ -2,6 +2,20 @@
 //! `SetEndOfFile`, `FlushFileBuffers`, `DeleteFileA/W`, `GetTempPathA/W`, over [`fmap::File`]
 //! (which implements the access, share-mode and creation-disposition rules); the byte I/O, the
 //! file pointer and `FILE_FLAG_DELETE_ON_CLOSE` ([`FileObj`]) are this crate's.
+//!
+//! # Access rights
+//!
+//! Every file handle carries its own rights (`Obj::File`'s mask: `CreateFile`'s
+//! `dwDesiredAccess` with the generic rights mapped, plus `SYNCHRONIZE` and
+//! `FILE_READ_ATTRIBUTES`, which `CreateFile` always asks for), and every call checks them
+//! as the NT I/O manager does, whatever the descriptor underneath allows: `ReadFile` needs
+//! `FILE_READ_DATA`; `WriteFile` and `FlushFileBuffers` `FILE_WRITE_DATA` or
+//! `FILE_APPEND_DATA`; `SetEndOfFile` `FILE_WRITE_DATA`; `CreateFileMapping` `FILE_READ_DATA`,
+//! plus `FILE_WRITE_DATA` for a writable and `FILE_EXECUTE` for an executable protection.
+//! Otherwise `ERROR_ACCESS_DENIED`. A `DuplicateHandle` with a `dwDesiredAccess` gets exactly
+//! those rights, which must be a subset of the source handle's (a `GENERIC_READ` file handle
+//! cannot be duplicated with `GENERIC_WRITE`, as Windows documents); duplicates share the file
+//! object and so the file pointer.
 
 use crate::abi::consts::*;
 use crate::abi::error::{fail, set_last_error};
@@ -31,6 +45,44 @@ impl Drop for FileObj {
 
 const INVALID: Handle = table::CURRENT_PROCESS; // INVALID_HANDLE_VALUE
 
+/// `dwDesiredAccess` for a file with the generic rights mapped (Windows' file
+/// `GENERIC_MAPPING`); `MAXIMUM_ALLOWED` is everything.
+pub fn map_file_access(access: u32) -> u32 {
+    let mut a = access & FILE_ALL_ACCESS;
+    for (generic, specific) in [
+        (GENERIC_READ, FILE_GENERIC_READ),
+        (GENERIC_WRITE, FILE_GENERIC_WRITE),
+        (GENERIC_EXECUTE, FILE_GENERIC_EXECUTE),
+        (GENERIC_ALL | MAXIMUM_ALLOWED, FILE_ALL_ACCESS),
+    ] {
+        if access & generic != 0 {
+            a |= specific;
+        }
+    }
+    a
+}
+
+/// The rights of a `DuplicateHandle` of a file handle with rights `source`: the same
+/// (`DUPLICATE_SAME_ACCESS`, `None`), or exactly `access`, which must not ask for more than
+/// the source has (`ERROR_ACCESS_DENIED`).
+pub fn duplicate_rights(source: u32, access: Option<u32>) -> Result<u32, u32> {
+    let Some(access) = access else {
+        return Ok(source);
+    };
+    if access & ACCESS_SYSTEM_SECURITY != 0 {
+        return Err(ERROR_PRIVILEGE_NOT_HELD);
+    }
+    if access & MAXIMUM_ALLOWED != 0 {
+        return Ok(source);
+    }
+    let known = FILE_ALL_ACCESS | GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL;
+    let want = map_file_access(access);
+    if access & !known != 0 || want & !source != 0 {
+        return Err(ERROR_ACCESS_DENIED);
+    }
+    Ok(want)
+}
+
 fn create(
     path: Result<PathBuf, u32>,
     access: u32,
@@ -52,10 +104,14 @@ fn create(
     match fmap::File::open(&path, access, share, disp) {
         Ok((file, existed)) => {
             let delete_on_close = (flags & FILE_FLAG_DELETE_ON_CLOSE != 0).then(|| path.clone());
-            let obj = Obj::File(Arc::new(FileObj {
-                file,
-                delete_on_close,
-            }));
+            let rights = map_file_access(access) | SYNCHRONIZE | FILE_READ_ATTRIBUTES;
+            let obj = Obj::File(
+                Arc::new(FileObj {
+                    file,
+                    delete_on_close,
+                }),
+                rights,
+            );
             match table::insert(obj) {
                 // CREATE_ALWAYS and OPEN_ALWAYS report an existing file with
                 // ERROR_ALREADY_EXISTS; every other success sets 0.
@@ -109,8 +165,14 @@ pub unsafe extern "C" fn CreateFileW(
 }
 
 fn file_of(h: Handle) -> Result<Arc<FileObj>, u32> {
+    file_with(h, 0)
+}
+
+/// The file of handle `h`, which must carry one of the rights in `any` (0: none needed).
+fn file_with(h: Handle, any: u32) -> Result<Arc<FileObj>, u32> {
     match table::get(h)?.as_ref() {
-        Obj::File(f) => Ok(f.clone()),
+        Obj::File(f, rights) if any == 0 || rights & any != 0 => Ok(f.clone()),
+        Obj::File(..) => Err(ERROR_ACCESS_DENIED),
         _ => Err(ERROR_INVALID_HANDLE),
     }
 }
@@ -130,6 +192,7 @@ fn io_code(e: std::io::Error) -> u32 {
 /// `count` must be NULL or writable.
 unsafe fn start_io(
     h: Handle,
+    need: u32,
     buf_is_null: bool,
     n: u32,
     count: *mut u32,
@@ -141,7 +204,7 @@ unsafe fn start_io(
     if !overlapped.is_null() {
         return Err(ERROR_NOT_SUPPORTED);
     }
-    let f = file_of(h)?;
+    let f = file_with(h, need)?;
     if n == 0 {
         return Ok(None);
     }
@@ -165,7 +228,7 @@ pub unsafe extern "C" fn ReadFile(
     overlapped: *mut c_void,
 ) -> i32 {
     // SAFETY: `read` is NULL or writable (the caller's contract).
-    let f = match unsafe { start_io(h, buf.is_null(), n, read, overlapped) } {
+    let f = match unsafe { start_io(h, FILE_READ_DATA, buf.is_null(), n, read, overlapped) } {
         Ok(Some(f)) => f,
         Ok(None) => return TRUE,
         Err(e) => return fail(e, FALSE),
@@ -205,7 +268,16 @@ pub unsafe extern "C" fn WriteFile(
     overlapped: *mut c_void,
 ) -> i32 {
     // SAFETY: `written` is NULL or writable (the caller's contract).
-    let f = match unsafe { start_io(h, buf.is_null(), n, written, overlapped) } {
+    let f = match unsafe {
+        start_io(
+            h,
+            FILE_WRITE_DATA | FILE_APPEND_DATA,
+            buf.is_null(),
+            n,
+            written,
+            overlapped,
+        )
+    } {
         Ok(Some(f)) => f,
         Ok(None) => return TRUE,
         Err(e) => return fail(e, FALSE),
@@ -346,7 +418,7 @@ pub unsafe extern "C" fn GetFileSizeEx(h: Handle, size: *mut i64) -> i32 {
 /// file that has a mapped section).
 #[no_mangle]
 pub extern "C" fn SetEndOfFile(h: Handle) -> i32 {
-    let r = file_of(h).and_then(|f| {
+    let r = file_with(h, FILE_WRITE_DATA).and_then(|f| {
         let pos = f.file.as_std().stream_position().map_err(io_code)?;
         f.file.set_len(pos).map_err(|e| e.win32_code())
     });
@@ -358,7 +430,8 @@ pub extern "C" fn SetEndOfFile(h: Handle) -> i32 {
 
 #[no_mangle]
 pub extern "C" fn FlushFileBuffers(h: Handle) -> i32 {
-    match file_of(h).and_then(|f| f.file.sync().map_err(|e| e.win32_code())) {
+    let f = file_with(h, FILE_WRITE_DATA | FILE_APPEND_DATA);
+    match f.and_then(|f| f.file.sync().map_err(|e| e.win32_code())) {
         Ok(()) => TRUE,
         Err(e) => fail(e, FALSE),
     }
