@@ -459,6 +459,14 @@ fn access_masks() {
     assert!(s.names_left().is_empty(), "{:?}", s.names_left());
 }
 
+#[test]
+fn overlapped_io() {
+    let s = Scratch::new();
+    let exe = s.cc("overlapped", &[&src("overlapped.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[s.path().to_str().expect("utf-8 path")]);
+    assert!(s.names_left().is_empty(), "{:?}", s.names_left());
+}
+
 /// Writes an executable shell script that exits with `code`.
 fn script(path: &Path, code: u32) {
     use std::os::unix::fs::PermissionsExt;

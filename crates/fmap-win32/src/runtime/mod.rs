@@ -4,7 +4,7 @@
 //!
 //! * [`file`](mod@file) — `CreateFileA/W`, `ReadFile`, `WriteFile`, `SetFilePointer`,
 //!   `SetFilePointerEx`, `GetFileSize`, `GetFileSizeEx`, `SetEndOfFile`, `FlushFileBuffers`,
-//!   `DeleteFileA/W`, `GetTempPathA/W`.
+//!   `GetOverlappedResult`, `DeleteFileA/W`, `GetTempPathA/W`.
 //! * [`process`] — `CreateThread`, `GetExitCodeThread`, `CreateProcessA/W`, `GetExitCodeProcess`,
 //!   `TerminateProcess`, `ExitProcess`, `GetCurrentProcess`, `GetCurrentThread`,
 //!   `GetCurrentProcessId`, `GetCurrentThreadId`.
