@@ -56,7 +56,12 @@
 //!   is in no view it fails with `ERROR_INVALID_ADDRESS` and every live view stays readable;
 //! * wait results are in range; `WaitForMultipleObjects` with 0 or more than 64 handles (or a
 //!   NULL array) fails with `ERROR_INVALID_PARAMETER`; semaphore parameters are validated;
-//!   `ReadFile`/`WriteFile` report at most (exactly, for writes) the bytes asked for;
+//!   `ReadFile`/`WriteFile` report at most (exactly, for writes) the bytes asked for, fail with
+//!   `ERROR_ACCESS_DENIED` on a file handle without the right (the program tracks every file
+//!   handle's rights, also through `DuplicateHandle`, which must refuse more than the source
+//!   has), need an `OVERLAPPED` on a `FILE_FLAG_OVERLAPPED` handle, and with one complete at
+//!   once (`Internal`/`InternalHigh` are the status and the count; `ERROR_HANDLE_EOF` is
+//!   `STATUS_END_OF_FILE`); `GetOverlappedResult` reports what the `OVERLAPPED` holds;
 //! * a failed `SetFilePointer(Ex)` leaves the file pointer where it was, a successful one
 //!   reports where it is; a failed `SetEndOfFile` leaves the size alone, a successful one makes
 //!   it the file pointer; a failed `CreateFile` or `DeleteFile` leaves the path as it was;
@@ -231,6 +236,7 @@ pub fn run(data: &[u8]) {
         stale: Vec::new(),
         buf: vec![0u8; BUF],
         files_on_tmpfs: e.files_on_tmpfs,
+        last_overlapped: None,
     };
     let mut ops = 0;
     while !p.inp.d.is_empty() && ops < MAX_OPS {
@@ -336,6 +342,9 @@ const MAP_ACCESS: &[u32] = &[
     FILE_MAP_READ | FILE_MAP_EXECUTE,
     FILE_MAP_WRITE | FILE_MAP_EXECUTE,
     FILE_MAP_COPY | FILE_MAP_EXECUTE,
+    FILE_MAP_COPY | SECTION_MAP_EXECUTE,
+    FILE_MAP_COPY | SECTION_MAP_EXECUTE | FILE_MAP_EXECUTE,
+    FILE_MAP_READ | FILE_MAP_COPY | SECTION_MAP_EXECUTE | FILE_MAP_EXECUTE,
     0,
     FILE_MAP_LARGE_PAGES | FILE_MAP_READ,
     FILE_MAP_RESERVE | FILE_MAP_WRITE,
@@ -363,6 +372,12 @@ const SYNC_ACCESS: &[u32] = &[
     DELETE | READ_CONTROL,
 ];
 const FILE_ACCESS: &[u32] = &[
+    FILE_READ_EA,
+    FILE_WRITE_EA,
+    FILE_DELETE_CHILD,
+    FILE_WRITE_ATTRIBUTES,
+    FILE_EXECUTE,
+    FILE_READ_DATA | FILE_WRITE_DATA,
     GENERIC_READ,
     GENERIC_WRITE,
     GENERIC_READ | GENERIC_WRITE,
@@ -520,6 +535,26 @@ struct Entry {
     h: usize,
     kind: Kind,
     live: bool,
+    /// For files: the handle's rights (generic rights mapped), as fmap-win32 documents them.
+    rights: u32,
+    /// For files: opened with `FILE_FLAG_OVERLAPPED`.
+    overlapped: bool,
+}
+
+/// A file's `dwDesiredAccess` with the generic rights mapped.
+fn file_rights(access: u32) -> u32 {
+    let mut a = access & FILE_ALL_ACCESS;
+    for (g, r) in [
+        (GENERIC_READ, FILE_GENERIC_READ),
+        (GENERIC_WRITE, FILE_GENERIC_WRITE),
+        (GENERIC_EXECUTE, FILE_GENERIC_EXECUTE),
+        (GENERIC_ALL | MAXIMUM_ALLOWED, FILE_ALL_ACCESS),
+    ] {
+        if access & g != 0 {
+            a |= r;
+        }
+    }
+    a
 }
 
 struct View {
@@ -557,6 +592,8 @@ struct Program<'a> {
     stale: Vec<usize>,
     buf: Vec<u8>,
     files_on_tmpfs: bool,
+    /// `Internal` and `InternalHigh` of the last `OVERLAPPED` a read or write completed.
+    last_overlapped: Option<(usize, usize)>,
 }
 
 /// `$FMAP_FUZZ_TRACE` set: print every call and its result to stderr (to read a failing input).
@@ -716,6 +753,8 @@ impl Program<'_> {
             h: v,
             kind,
             live: true,
+            rights: 0,
+            overlapped: false,
         });
         true
     }
@@ -1044,7 +1083,7 @@ impl Program<'_> {
     }
 
     fn step(&mut self) {
-        match self.inp.u8() % 30 {
+        match self.inp.u8() % 31 {
             0 | 1 => self.create_mapping(),
             2 => self.open_mapping(),
             3 | 4 => self.map_view(),
@@ -1077,6 +1116,7 @@ impl Program<'_> {
             26 => self.set_end_of_file(),
             27 => self.flush_file(),
             28 => self.delete_file(),
+            29 => self.get_overlapped_result(),
             _ => {
                 // A pseudo handle is closed, duplicated and waited on like any other value.
                 let h = if self.inp.bool() {
@@ -1195,10 +1235,10 @@ impl Program<'_> {
             );
         }
         // Windows' rule (kernel32's MapViewOfFileEx), on the COPY/WRITE/READ bits: WRITE is
-        // read/write, COPY alone (or with EXECUTE) copy-on-write, READ (also READ | COPY)
-        // read-only, nothing no access.
-        let rw = access & (FILE_MAP_READ | FILE_MAP_WRITE | FILE_MAP_COPY);
-        let readable = rw != 0;
+        // read/write, COPY alone (or with FILE_MAP_EXECUTE; not with SECTION_MAP_EXECUTE)
+        // copy-on-write, READ (also READ | COPY) read-only, nothing no access.
+        let rw = access & (FILE_MAP_READ | FILE_MAP_WRITE | FILE_MAP_COPY | SECTION_MAP_EXECUTE);
+        let readable = rw & (FILE_MAP_READ | FILE_MAP_WRITE) != 0 || rw == FILE_MAP_COPY;
         let writable = rw & FILE_MAP_WRITE != 0 || rw == FILE_MAP_COPY;
         let max_len = (bytes != 0).then(|| bytes.div_ceil(4096) * 4096);
         self.views.push(View {
@@ -1323,10 +1363,10 @@ impl Program<'_> {
             me
         };
         let with_target = !self.inp.rarely(8);
-        let access = if self.inp.bool() {
-            self.inp.flags(SYNC_ACCESS)
-        } else {
-            self.inp.flags(MAP_ACCESS)
+        let access = match self.inp.u8() % 3 {
+            0 => self.inp.flags(SYNC_ACCESS),
+            1 => self.inp.flags(MAP_ACCESS),
+            _ => self.inp.flags(FILE_ACCESS),
         };
         let inherit = self.inp.i32();
         let options = match self.inp.u8() % 6 {
@@ -1364,6 +1404,26 @@ impl Program<'_> {
         );
         let Target::Live(i) = t else { return };
         let kind = self.handles[i].kind;
+        let (src_rights, src_overlapped) = (self.handles[i].rights, self.handles[i].overlapped);
+        // A file handle's duplicate has exactly the rights asked for, never more than the
+        // source's.
+        let same = options & DUPLICATE_SAME_ACCESS != 0;
+        let mut rights = src_rights;
+        if kind == Kind::File && !same && access & (MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY) == 0 {
+            rights = file_rights(access);
+            let known =
+                FILE_ALL_ACCESS | GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL;
+            if rights & !src_rights != 0 || access & !known != 0 {
+                assert!(
+                    !ok,
+                    "{what} of a file with {access:#x} > {src_rights:#x} succeeded"
+                );
+                assert_eq!(
+                    err, ERROR_ACCESS_DENIED,
+                    "{what} of a file beyond its rights"
+                );
+            }
+        }
         if options & DUPLICATE_CLOSE_SOURCE != 0 {
             self.handles[i].live = false;
         }
@@ -1373,7 +1433,11 @@ impl Program<'_> {
                 src as usize & !3,
                 "{what} returned its source"
             );
-            self.new_handle(what, out, err, kind, false, null_mut());
+            if self.new_handle(what, out, err, kind, false, null_mut()) && kind == Kind::File {
+                let e = self.handles.last_mut().expect("just entered");
+                e.rights = rights;
+                e.overlapped = src_overlapped;
+            }
         }
     }
 
@@ -1614,7 +1678,11 @@ impl Program<'_> {
             }
         });
         let invalid = ht::GetCurrentProcess(); // INVALID_HANDLE_VALUE
-        if !self.new_handle("CreateFile", h, err, Kind::File, true, invalid) {
+        if self.new_handle("CreateFile", h, err, Kind::File, true, invalid) {
+            let e = self.handles.last_mut().expect("just entered");
+            e.rights = file_rights(access) | SYNCHRONIZE | FILE_READ_ATTRIBUTES;
+            e.overlapped = flags & FILE_FLAG_OVERLAPPED != 0;
+        } else {
             assert_eq!(
                 file_state(&path),
                 before,
@@ -1647,7 +1715,7 @@ impl Program<'_> {
         let n = self.io_len();
         let null_buf = self.inp.rarely(16);
         let with_count = self.inp.bool();
-        let overlapped = self.inp.rarely(16);
+        let overlapped = self.inp.rarely(4);
         if write {
             let seed = self.inp.u8();
             for (k, b) in self.buf.iter_mut().enumerate().take(n as usize) {
@@ -1655,23 +1723,37 @@ impl Program<'_> {
             }
         }
         let mut count: u32 = 0xDEAD_BEEF;
-        let mut ov = [0u64; 4];
-        let cp: *mut u32 = if with_count { &mut count } else { null_mut() };
-        let op: *mut c_void = if overlapped {
-            ov.as_mut_ptr().cast()
-        } else {
-            null_mut()
+        let mut ov = fi::Overlapped {
+            internal: 0x5555,
+            internal_high: 0x6666,
+            offset: 0,
+            offset_high: 0,
+            event: null_mut(),
         };
+        if overlapped {
+            (ov.offset_high, ov.offset) = match self.inp.u8() % 6 {
+                0 => (0, 0),
+                1 => (0, u32::from(self.inp.u16())),
+                2 => (u32::MAX, u32::MAX),
+                3 => (0, self.inp.u32()),
+                _ => (0, u32::from(self.inp.u8())),
+            };
+            if self.inp.rarely(4) {
+                ov.event = self.choose_handle(&[Kind::Event]);
+            }
+        }
+        let ev = self.resolve(ov.event);
+        let cp: *mut u32 = if with_count { &mut count } else { null_mut() };
+        let op: *mut fi::Overlapped = if overlapped { &mut ov } else { null_mut() };
         let bp: *mut c_void = if null_buf {
             null_mut()
         } else {
             self.buf.as_mut_ptr().cast()
         };
         let what = if write { "WriteFile" } else { "ReadFile" };
-        trace!("{what}({h:p}, {bp:p}, {n}, {cp:p}, {op:p})");
+        trace!("{what}({h:p}, {bp:p}, {n}, {cp:p}, {op:p} {ov:?})");
         // SAFETY: `bp` is NULL or holds BUF >= n readable and writable bytes; `cp` is NULL or
-        // writable; `op` (which must make the call fail) points to 32 bytes, an OVERLAPPED's
-        // size.
+        // writable; `op` is NULL or a readable and writable OVERLAPPED.
         let (r, err) = call(|| unsafe {
             if write {
                 fi::WriteFile(h, bp.cast_const(), n, cp, op)
@@ -1680,14 +1762,36 @@ impl Program<'_> {
             }
         });
         let ok = boolean(what, r, err);
-        if overlapped {
-            assert!(!ok, "{what} with an OVERLAPPED succeeded");
-        } else {
-            self.on(what, t, &[Kind::File], ok, err);
-        }
+        self.on(what, t, &[Kind::File], ok, err);
         if null_buf && n > 0 {
             let dir = if write { "from" } else { "into" };
             assert!(!ok, "{what} {dir} NULL succeeded");
+        }
+        if let Target::Live(i) = t {
+            let e = &self.handles[i];
+            let need = if write {
+                FILE_WRITE_DATA | FILE_APPEND_DATA
+            } else {
+                FILE_READ_DATA
+            };
+            if e.kind == Kind::File && e.rights & need == 0 {
+                assert!(!ok, "{what} without the right succeeded");
+                assert_eq!(err, ERROR_ACCESS_DENIED, "{what} without the right");
+            } else if e.kind == Kind::File && e.overlapped && !overlapped {
+                assert!(
+                    !ok,
+                    "{what} on an overlapped handle without OVERLAPPED succeeded"
+                );
+                assert_eq!(err, ERROR_INVALID_PARAMETER);
+            }
+        }
+        if overlapped && !ov.event.is_null() && matches!(self.kind(ev), Some(k) if k != Kind::Event)
+        {
+            assert!(
+                !ok,
+                "{what} with a {:?} as the OVERLAPPED's event succeeded",
+                self.kind(ev)
+            );
         }
         if with_count {
             if write && ok {
@@ -1695,6 +1799,78 @@ impl Program<'_> {
             } else {
                 assert!(count <= n, "{what} of {n} bytes reports {count}");
             }
+            if overlapped && !ok {
+                assert_eq!(
+                    count, 0,
+                    "a failed {what} with an OVERLAPPED reports {count}"
+                );
+            }
+        }
+        if overlapped {
+            // Completed at once: Internal is the status, InternalHigh the count; a failure
+            // before the transfer leaves Internal at STATUS_PENDING.
+            let st = ov.internal as u32;
+            if ok {
+                assert_eq!(st, fi::STATUS_SUCCESS, "{what}: Internal {st:#x}");
+                if with_count {
+                    assert_eq!(ov.internal_high, count as usize, "{what}: InternalHigh");
+                }
+            } else if err == ERROR_HANDLE_EOF {
+                assert!(!write, "{what} failed with ERROR_HANDLE_EOF");
+                assert_eq!(st, fi::STATUS_END_OF_FILE, "{what} at the end: Internal");
+                assert_eq!(ov.internal_high, 0);
+            }
+            self.last_overlapped = Some((ov.internal, ov.internal_high));
+        }
+    }
+
+    /// `GetOverlappedResult` on the last `OVERLAPPED` a read or write used (or a made-up one);
+    /// `bWait` only when it cannot block (not `STATUS_PENDING`).
+    fn get_overlapped_result(&mut self) {
+        let h = self.choose_handle(&[Kind::File]);
+        let (internal, high) = match self.last_overlapped {
+            Some(v) if !self.inp.rarely(4) => v,
+            _ => (
+                self.inp
+                    .pick(&[0u32, 0x103, 0xC000_0011, 0xC000_0022, 0x1234])
+                    as usize,
+                self.inp.u32() as usize,
+            ),
+        };
+        let ov = fi::Overlapped {
+            internal,
+            internal_high: high,
+            offset: 0,
+            offset_high: 0,
+            event: null_mut(),
+        };
+        let wait = i32::from(internal as u32 != STATUS_PENDING && self.inp.bool());
+        let null_ov = self.inp.rarely(16);
+        let op: *const fi::Overlapped = if null_ov { null() } else { &ov };
+        let mut got = 0xABCDu32;
+        trace!("GetOverlappedResult({h:p}, {op:p} {ov:?}, _, {wait})");
+        // SAFETY: `op` is NULL or a readable OVERLAPPED; `got` is writable.
+        let (r, err) = call(|| unsafe { fi::GetOverlappedResult(h, op, &mut got, wait) });
+        let ok = boolean("GetOverlappedResult", r, err);
+        if null_ov {
+            assert!(
+                !ok && err == ERROR_INVALID_PARAMETER,
+                "GetOverlappedResult(NULL)"
+            );
+            return;
+        }
+        assert_eq!(
+            ok,
+            internal == 0,
+            "GetOverlappedResult of status {internal:#x}"
+        );
+        if internal as u32 == STATUS_PENDING {
+            assert_eq!(err, ERROR_IO_INCOMPLETE);
+        } else {
+            assert_eq!(got, high as u32, "GetOverlappedResult: bytes");
+        }
+        if internal as u32 == fi::STATUS_END_OF_FILE {
+            assert_eq!(err, ERROR_HANDLE_EOF);
         }
     }
 

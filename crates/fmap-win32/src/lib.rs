@@ -32,7 +32,7 @@
 //! * handles — [`objects::handles`]: `CloseHandle`, `DuplicateHandle`;
 //! * files — [`runtime::file`]: `CreateFileA/W`, `ReadFile`, `WriteFile`, `SetFilePointer`,
 //!   `SetFilePointerEx`, `GetFileSize`, `GetFileSizeEx`, `SetEndOfFile`, `FlushFileBuffers`,
-//!   `DeleteFileA/W`, `GetTempPathA/W`;
+//!   `GetOverlappedResult`, `DeleteFileA/W`, `GetTempPathA/W`;
 //! * threads and processes — [`runtime::process`]: `CreateThread`, `GetExitCodeThread`,
 //!   `CreateProcessA/W`, `GetExitCodeProcess`, `TerminateProcess`, `ExitProcess`,
 //!   `GetCurrentProcess`, `GetCurrentThread`, `GetCurrentProcessId`, `GetCurrentThreadId`;

@@ -452,6 +452,66 @@ fn threads_and_processes() {
 }
 
 #[test]
+fn access_masks() {
+    let s = Scratch::new();
+    let exe = s.cc("access", &[&src("access.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[s.path().to_str().expect("utf-8 path")]);
+    assert!(s.names_left().is_empty(), "{:?}", s.names_left());
+}
+
+#[test]
+fn overlapped_io() {
+    let s = Scratch::new();
+    let exe = s.cc("overlapped", &[&src("overlapped.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[s.path().to_str().expect("utf-8 path")]);
+    assert!(s.names_left().is_empty(), "{:?}", s.names_left());
+}
+
+/// Writes an executable shell script that exits with `code`.
+fn script(path: &Path, code: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, format!("#!/bin/sh\nexit {code}\n")).expect("write a script");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+#[test]
+fn program_search() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Scratch::new();
+    let (bin, work, path) = (
+        s.path().join("bin"),
+        s.path().join("work"),
+        s.path().join("path"),
+    );
+    for d in [&bin, &work, &path, &work.join("sub"), &work.join("adir")] {
+        std::fs::create_dir_all(d).expect("mkdir");
+    }
+    let exe = s.cc("bin/launch", &[&src("launch.c")], &[], Link::Shared);
+    script(&bin.join("child"), 11);
+    script(&work.join("child"), 22);
+    script(&work.join("onlycwd"), 23);
+    script(&work.join("sub/tool"), 24);
+    script(&work.join("my prog"), 25);
+    script(&path.join("onpath"), 33);
+    script(&path.join("child"), 34);
+    std::fs::write(work.join("notexec"), "#!/bin/sh\nexit 1\n").expect("write");
+    std::fs::write(work.join("text.exe"), "not a program\n").expect("write");
+    std::fs::set_permissions(
+        work.join("text.exe"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
+    let search_path = format!("{}:/usr/bin:/bin", path.display());
+    let out = run(s.cmd(&exe).current_dir(&work).env("PATH", search_path), b"");
+    assert!(
+        out.status.success() && text(&out.stdout).contains(" 0 failed"),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn generic_text_ansi_and_unicode() {
     let s = Scratch::new();
     let dir = s.path().to_str().expect("utf-8 path").to_owned();

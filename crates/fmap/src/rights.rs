@@ -81,12 +81,18 @@ impl Protection {
     }
 
     /// The view protection `MapViewOfFile` gives for a `dwDesiredAccess` (observed Windows
-    /// behaviour): `FILE_MAP_COPY` means copy-on-write only when it is the only bit besides
-    /// `FILE_MAP_EXECUTE`; any `FILE_MAP_WRITE` gives a shared writable view; `FILE_MAP_READ`
-    /// a read-only one; access 0 or `FILE_MAP_EXECUTE` alone a `PAGE_NOACCESS` view.
-    /// `SECTION_MAP_EXECUTE` (0x8) adds nothing.
+    /// behaviour, Wine's `test_mapping` table): `FILE_MAP_COPY` means copy-on-write only when
+    /// it is the only bit besides `FILE_MAP_EXECUTE` — with `SECTION_MAP_EXECUTE` (0x8) too it
+    /// means nothing (0x09 and 0x29 are `PAGE_NOACCESS` views); any `FILE_MAP_WRITE` gives a
+    /// shared writable view; `FILE_MAP_READ` a read-only one; access 0 or `FILE_MAP_EXECUTE`
+    /// alone a `PAGE_NOACCESS` view. `SECTION_MAP_EXECUTE` makes nothing executable.
     pub fn for_view_access(access: Access) -> Protection {
-        let a = access.bits() & (FILE_MAP_COPY | FILE_MAP_WRITE | FILE_MAP_READ | FILE_MAP_EXECUTE);
+        let a = access.bits()
+            & (FILE_MAP_COPY
+                | FILE_MAP_WRITE
+                | FILE_MAP_READ
+                | FILE_MAP_EXECUTE
+                | SECTION_MAP_EXECUTE);
         let exec = a & FILE_MAP_EXECUTE != 0;
         let a = a & !FILE_MAP_EXECUTE;
         match (a, exec) {
@@ -100,21 +106,13 @@ impl Protection {
         }
     }
 
-    /// May a section of protection `self` have a view of protection `view`?
+    /// May a section of protection `self` have a view of protection `view`? Only shared
+    /// writable views need a writable section (`PAGE_READWRITE`, `PAGE_EXECUTE_READWRITE`);
+    /// execute is not compared: Windows maps `FILE_MAP_EXECUTE` views of `PAGE_READONLY`,
+    /// `PAGE_READWRITE` and `PAGE_WRITECOPY` sections too (Wine's `test_mapping`, which
+    /// expects every view whose access bits the creator's handle holds to map).
     pub fn allows_view(self, view: Protection) -> bool {
-        use Protection::*;
-        match self {
-            ReadOnly | WriteCopy => matches!(view, ReadOnly | WriteCopy | NoAccess),
-            ReadWrite => matches!(view, ReadOnly | WriteCopy | NoAccess | ReadWrite),
-            ExecuteRead | ExecuteWriteCopy => {
-                matches!(
-                    view,
-                    ReadOnly | WriteCopy | NoAccess | ExecuteRead | ExecuteWriteCopy
-                )
-            }
-            ExecuteReadWrite => true,
-            NoAccess => false,
-        }
+        self != Protection::NoAccess && (!view.is_writable() || self.is_writable())
     }
 
     /// The section rights a handle needs to map a view of this protection.
@@ -132,14 +130,17 @@ impl Protection {
         Access::from_bits_retain(base | exec)
     }
 
-    /// The rights `CreateFileMapping` grants for a section of this protection.
+    /// The rights `CreateFileMapping` grants for a section of this protection: map read
+    /// and execute for every protection (Wine's `test_mapping`: a `PAGE_READONLY` section's
+    /// creator can map `FILE_MAP_EXECUTE` views), map write for the writable ones.
     pub fn creator_rights(self) -> Access {
-        let mut a = STANDARD_RIGHTS_REQUIRED | SECTION_QUERY | SECTION_MAP_READ;
+        let mut a = STANDARD_RIGHTS_REQUIRED
+            | SECTION_QUERY
+            | SECTION_MAP_READ
+            | SECTION_MAP_EXECUTE
+            | FILE_MAP_EXECUTE;
         if self.is_writable() {
             a |= SECTION_MAP_WRITE;
-        }
-        if self.is_executable() {
-            a |= SECTION_MAP_EXECUTE | FILE_MAP_EXECUTE;
         }
         Access::from_bits_retain(a)
     }
@@ -338,7 +339,19 @@ mod tests {
         assert_eq!(t(0), NoAccess);
         assert_eq!(t(FILE_MAP_EXECUTE), NoAccess);
         assert_eq!(t(SECTION_MAP_EXECUTE), NoAccess);
-        assert_eq!(t(FILE_MAP_COPY | SECTION_MAP_EXECUTE), WriteCopy);
+        assert_eq!(t(FILE_MAP_COPY | SECTION_MAP_EXECUTE), NoAccess);
+        assert_eq!(
+            t(FILE_MAP_COPY | SECTION_MAP_EXECUTE | FILE_MAP_EXECUTE),
+            NoAccess
+        );
+        assert_eq!(
+            t(FILE_MAP_COPY | SECTION_MAP_EXECUTE | FILE_MAP_READ),
+            ReadOnly
+        );
+        assert_eq!(
+            t(FILE_MAP_COPY | SECTION_MAP_EXECUTE | FILE_MAP_READ | FILE_MAP_EXECUTE),
+            ExecuteRead
+        );
     }
 
     #[test]
@@ -362,6 +375,12 @@ mod tests {
         }
         assert!(ExecuteReadWrite.allows_view(ExecuteReadWrite));
         assert!(!ExecuteRead.allows_view(ReadWrite));
+        assert!(!ReadOnly.allows_view(ExecuteReadWrite));
+        assert!(!WriteCopy.allows_view(ExecuteReadWrite));
+        // Execute is not compared (test_mapping: 0x21, 0x24 on PAGE_READONLY map).
+        assert!(ReadOnly.allows_view(ExecuteWriteCopy));
+        assert!(ReadOnly.allows_view(ExecuteRead));
+        assert!(ReadWrite.allows_view(ExecuteReadWrite));
     }
 
     #[test]

@@ -33,8 +33,10 @@ pub const CURRENT_THREAD: Handle = CURRENT_THREAD_PSEUDO_HANDLE as Handle;
 pub enum Obj {
     /// A section, mutex, event or semaphore: the library's own any-object handle.
     Named(fmap::AnyObject),
-    /// Duplicated file handles share the file object (and so its position), as on Windows.
-    File(Arc<FileObj>),
+    /// A file and the handle's rights (`FILE_*` bits, generic rights mapped). Duplicated file
+    /// handles share the file object (and so its position), as on Windows, each with its own
+    /// rights.
+    File(Arc<FileObj>, u32),
     Thread(Arc<Task>),
     /// A process; `true` for the `hThread` of `CreateProcess` (its main thread).
     Process(Arc<Task>, bool),

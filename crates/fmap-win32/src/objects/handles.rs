@@ -1,7 +1,8 @@
 //! `CloseHandle` and `DuplicateHandle`: a handle closes by leaving the table
 //! ([`crate::abi::table`]); a duplicate of a section or sync object is the library's own
 //! ([`fmap::Mapping::duplicate`], [`fmap::Mutex::duplicate`], …), with the access it grants.
-//! File, thread and process handles share their object.
+//! File, thread and process handles share their object; a file handle's duplicate has exactly
+//! the rights asked for, at most the source's ([`crate::runtime::file::duplicate_rights`]).
 
 use crate::abi::consts::*;
 use crate::abi::error::fail;
@@ -63,7 +64,16 @@ pub unsafe extern "C" fn DuplicateHandle(
     let same = options & DUPLICATE_SAME_ACCESS != 0;
     let dup = match &*obj {
         Obj::Named(o) => o.duplicate((!same).then_some(access)).map(Obj::Named),
-        Obj::File(f) => Ok(Obj::File(f.clone())),
+        Obj::File(f, rights) => {
+            match crate::runtime::file::duplicate_rights(*rights, (!same).then_some(access)) {
+                Ok(r) => Ok(Obj::File(f.clone(), r)),
+                Err(e) => {
+                    drop(obj);
+                    close_source();
+                    return fail(e, FALSE);
+                }
+            }
+        }
         Obj::Thread(t) => Ok(Obj::Thread(t.clone())),
         Obj::Process(t, main) => Ok(Obj::Process(t.clone(), *main)),
     };

@@ -27,7 +27,23 @@ fn create(
         None
     } else {
         match table::get(file).as_deref() {
-            Ok(Obj::File(f)) => Some(f.clone()),
+            Ok(Obj::File(f, rights)) => {
+                // The file handle's own rights, as NtCreateSection checks them (the file's
+                // descriptor may allow more: duplicates can have fewer rights).
+                if let Ok(p) = fmap::Protection::from_win32(protect & 0x7FF) {
+                    let mut need = FILE_READ_DATA;
+                    if p.is_writable() {
+                        need |= FILE_WRITE_DATA;
+                    }
+                    if p.is_executable() {
+                        need |= FILE_EXECUTE;
+                    }
+                    if rights & need != need {
+                        return fail(ERROR_ACCESS_DENIED, null_mut());
+                    }
+                }
+                Some(f.clone())
+            }
             _ => {
                 // Windows validates the protection before it looks at the file handle.
                 let code = if fmap::Protection::from_win32(protect & 0x7FF).is_err() {

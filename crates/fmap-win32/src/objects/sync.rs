@@ -281,7 +281,7 @@ fn waitable(o: &Obj) -> Result<&dyn Waitable, u32> {
         Obj::Named(o) => o, // the library refuses mappings: they are not waitable
         Obj::Thread(t) | Obj::Process(t, false) => &t.done,
         Obj::Process(t, true) => t.main_thread_done.as_ref().unwrap_or(&t.done),
-        Obj::File(_) => return Err(ERROR_INVALID_HANDLE),
+        Obj::File(..) => return Err(ERROR_INVALID_HANDLE),
     })
 }
 

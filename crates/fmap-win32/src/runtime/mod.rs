@@ -4,10 +4,11 @@
 //!
 //! * [`file`](mod@file) — `CreateFileA/W`, `ReadFile`, `WriteFile`, `SetFilePointer`,
 //!   `SetFilePointerEx`, `GetFileSize`, `GetFileSizeEx`, `SetEndOfFile`, `FlushFileBuffers`,
-//!   `DeleteFileA/W`, `GetTempPathA/W`.
+//!   `GetOverlappedResult`, `DeleteFileA/W`, `GetTempPathA/W`.
 //! * [`process`] — `CreateThread`, `GetExitCodeThread`, `CreateProcessA/W`, `GetExitCodeProcess`,
 //!   `TerminateProcess`, `ExitProcess`, `GetCurrentProcess`, `GetCurrentThread`,
 //!   `GetCurrentProcessId`, `GetCurrentThreadId`.
+//! * [`search`] — how `CreateProcess` finds the program it starts.
 //! * [`time`] — `Sleep`, `GetTickCount`, `GetTickCount64`, `QueryPerformanceCounter`,
 //!   `QueryPerformanceFrequency`.
 //! * [`system`] — `GetSystemInfo`.
@@ -21,6 +22,7 @@ pub mod console;
 pub mod dll;
 pub mod file;
 pub mod process;
+pub mod search;
 pub mod strings;
 pub mod system;
 pub mod time;

@@ -17,10 +17,11 @@ use crate::abi::consts::*;
 use crate::abi::error::fail;
 use crate::abi::table::{self, Handle, Obj};
 use crate::abi::text::{put, wide_units};
+use crate::runtime::search;
 use std::ffi::{c_char, c_void, CStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -299,50 +300,6 @@ fn os(units: &[u16]) -> Result<OsString, u32> {
         .map_err(|_| ERROR_NO_UNICODE_TRANSLATION)
 }
 
-/// Finds the program of a command line the way `CreateProcess` does, as far as it makes sense
-/// on Linux: a name with a directory separator is used as it is; a bare name is looked up in the
-/// directory of the running program, the current directory, then `$PATH`. A trailing `.exe`
-/// that does not exist is also tried without it, so sources written for Windows work unchanged.
-fn find_program(prog: &Path) -> PathBuf {
-    let candidates = |p: &Path| {
-        let mut v = vec![p.to_owned()];
-        let b = p.as_os_str().as_bytes();
-        if b.len() > 4 && b[b.len() - 4..].eq_ignore_ascii_case(b".exe") {
-            v.push(PathBuf::from(std::ffi::OsStr::from_bytes(
-                &b[..b.len() - 4],
-            )));
-        }
-        v
-    };
-    let is_exe = |p: &Path| p.is_file();
-    if prog.as_os_str().as_bytes().contains(&b'/') {
-        return candidates(prog)
-            .into_iter()
-            .find(|p| is_exe(p))
-            .unwrap_or_else(|| prog.to_owned());
-    }
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    if let Some(d) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_owned))
-    {
-        dirs.push(d);
-    }
-    dirs.push(PathBuf::from("."));
-    if let Some(path) = std::env::var_os("PATH") {
-        dirs.extend(std::env::split_paths(&path));
-    }
-    for d in dirs {
-        for c in candidates(prog) {
-            let full = d.join(&c);
-            if is_exe(&full) {
-                return full;
-            }
-        }
-    }
-    prog.to_owned()
-}
-
 /// `STARTUPINFO` is read only for its size; `PROCESS_INFORMATION` is written.
 #[repr(C)]
 pub struct ProcessInformation {
@@ -354,6 +311,8 @@ pub struct ProcessInformation {
 
 struct Spawn {
     app: Option<PathBuf>,
+    /// The command line (the program is searched from it when `app` is `None`).
+    line: Vec<u16>,
     args: Vec<OsString>,
     env: Option<Vec<(OsString, OsString)>>,
     dir: Option<PathBuf>,
@@ -363,9 +322,17 @@ fn spawn(req: Spawn, info: *mut ProcessInformation) -> i32 {
     if req.args.is_empty() && req.app.is_none() {
         return fail(ERROR_INVALID_PARAMETER, FALSE);
     }
-    let program = match &req.app {
-        Some(a) => a.clone(),
-        None => find_program(&crate_path(req.args[0].clone())),
+    let cwd = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => return fail(fmap::Error::os(e, "").win32_code(), FALSE),
+    };
+    let found = match &req.app {
+        Some(a) => search::application(a, &cwd),
+        None => search::command_line(&req.line, &cwd),
+    };
+    let program = match found {
+        Ok(p) => p,
+        Err(e) => return fail(e, FALSE),
     };
     let mut cmd = std::process::Command::new(&program);
     if let Some(a0) = req.args.first() {
@@ -387,6 +354,7 @@ fn spawn(req: Spawn, info: *mut ProcessInformation) -> i32 {
         Err(e) => {
             let code = match e.raw_os_error() {
                 Some(libc::ENOEXEC) => ERROR_BAD_EXE_FORMAT,
+                Some(libc::EACCES | libc::EPERM | libc::EISDIR) => ERROR_ACCESS_DENIED,
                 _ => fmap::Error::os(e, "").win32_code(),
             };
             return fail(code, FALSE);
@@ -572,6 +540,7 @@ pub unsafe extern "C" fn CreateProcessA(
     spawn(
         Spawn {
             app,
+            line,
             args,
             env,
             dir,
@@ -581,13 +550,7 @@ pub unsafe extern "C" fn CreateProcessA(
 }
 
 fn crate_path(s: OsString) -> PathBuf {
-    let mut b = s.into_vec();
-    for c in &mut b {
-        if *c == b'\\' {
-            *c = b'/';
-        }
-    }
-    PathBuf::from(OsString::from_vec(b))
+    search::slashes(s.as_bytes())
 }
 
 /// `CreateProcessW`; see [`CreateProcessA`].
@@ -638,6 +601,7 @@ pub unsafe extern "C" fn CreateProcessW(
     spawn(
         Spawn {
             app,
+            line,
             args,
             env,
             dir,

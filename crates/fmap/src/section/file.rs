@@ -11,14 +11,17 @@
 //! | +0 / +1 / +2 | has read / write / delete access |
 //! | +3 / +4 / +5 | does not share read / write / delete |
 //! | +6 | is a file-mapping section of this file (see [`crate::Mapping`]) |
+//! | +7 | is a writable file-mapping section of this file |
 //!
 //! A new open conflicts, as in Windows' `IoCheckShareAccess`, if it wants an access that an
 //! existing open does not share, or does not share an access an existing open has. The opener
 //! takes its own locks *first* and then asks the kernel whether anyone else holds a conflicting
 //! byte, so two conflicting opens can never both succeed; opens by the same user are also
 //! serialised by the namespace's bucket lock, so exactly one of two racing conflicting opens
-//! wins. Opens that request no data access (attributes only) neither check nor record
-//! anything, as on Windows.
+//! wins. Opens that request no data access (attributes only) record nothing and conflict with
+//! no other open, as on Windows — except with a writable section: while one exists, every open,
+//! also one with no data access, must share write (`ERROR_SHARING_VIOLATION` otherwise; Wine's
+//! `test_file_sharing`, `is_sharing_map_compatible`).
 //!
 //! A section holds "write access, shares everything" while it is writable, so later opens must
 //! share write (`ERROR_SHARING_VIOLATION` otherwise), and every section holds the *mapped* byte,
@@ -49,6 +52,7 @@ const DENY_READ: u64 = 3;
 const DENY_WRITE: u64 = 4;
 const DENY_DELETE: u64 = 5;
 pub(crate) const MAPPED: u64 = 6;
+const WRITABLE_SECTION: u64 = 7;
 
 /// How to open or create a file (`dwCreationDisposition`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,11 +222,23 @@ impl File {
     /// Records this open's access and share mode and fails if they conflict with another open.
     fn claim_share(&self) -> Result<()> {
         let a = self.access;
-        if !a.any() {
-            return Ok(());
-        }
         let fd = self.lock_fd();
         let s = self.share;
+        if !a.any() {
+            // Attributes only: no claims, no conflicts — but a writable section still demands
+            // FILE_SHARE_WRITE.
+            if s & FILE_SHARE_WRITE == 0
+                && ofd::held_by_others(fd, Lock::Write, SHARE_BASE + WRITABLE_SECTION, 1)
+                    .unwrap_or(false)
+            {
+                bail!(
+                    SharingViolation,
+                    "{} has a writable file mapping; opening it needs FILE_SHARE_WRITE",
+                    self.path.display()
+                );
+            }
+            return Ok(());
+        }
         let mine = [
             (a.read, ACC_READ),
             (a.write, ACC_WRITE),
@@ -406,6 +422,7 @@ pub(crate) fn claim_section(fd: BorrowedFd<'_>, writable: bool) -> Result<()> {
     let _ = ofd::set(fd, Lock::Read, SHARE_BASE + MAPPED, 1, false);
     if writable {
         let _ = ofd::set(fd, Lock::Read, SHARE_BASE + ACC_WRITE, 1, false);
+        let _ = ofd::set(fd, Lock::Read, SHARE_BASE + WRITABLE_SECTION, 1, false);
     }
     Ok(())
 }
