@@ -148,7 +148,9 @@ pub fn shm_name(tag: &str) -> CString {
     CString::new(format!("/fmap-bench-{}-{tag}", std::process::id())).expect("no NUL")
 }
 
-pub fn raw_create_cycle(name: &CString, size: usize) {
+/// Creates a section of `size` bytes, maps it, writes its first `touch` bytes, unmaps and
+/// removes it (`touch` = `size`: every byte; 4096: one page).
+pub fn raw_create_cycle(name: &CString, size: usize, touch: usize) {
     // SAFETY: plain system calls on our own name, descriptor and mapping.
     unsafe {
         let fd = libc::shm_open(
@@ -167,7 +169,7 @@ pub fn raw_create_cycle(name: &CString, size: usize) {
             0,
         );
         assert_ne!(p, libc::MAP_FAILED);
-        std::ptr::write_bytes(p.cast::<u8>(), 0xA5, size);
+        std::ptr::write_bytes(p.cast::<u8>(), 0xA5, touch);
         black_box(p);
         libc::munmap(p, size);
         libc::close(fd);
@@ -195,7 +197,8 @@ pub fn raw_open_cycle(name: &CString, size: usize) {
     }
 }
 
-pub fn fmap_create_cycle(ns: &Namespace, name: &str, size: usize) {
+/// [`raw_create_cycle`] through fmap.
+pub fn fmap_create_cycle(ns: &Namespace, name: &str, size: usize, touch: usize) {
     let m = MappingOptions::new()
         .namespace(ns)
         .name(name)
@@ -203,8 +206,8 @@ pub fn fmap_create_cycle(ns: &Namespace, name: &str, size: usize) {
         .create()
         .expect("create");
     let v = m.map_view(Access::WRITE, ..).expect("map_view");
-    // SAFETY: a writable view of `size` bytes used only here.
-    unsafe { std::ptr::write_bytes(v.as_mut_ptr(), 0xA5, size) };
+    // SAFETY: a writable view of `size` ≥ `touch` bytes used only here.
+    unsafe { std::ptr::write_bytes(v.as_mut_ptr(), 0xA5, touch) };
     black_box(&v);
     drop(v);
     drop(m);
@@ -218,14 +221,15 @@ pub fn fmap_open_cycle(ns: &Namespace, name: &str) {
     drop(m);
 }
 
-pub fn shmem_create_cycle(id: &str, size: usize) {
+/// [`raw_create_cycle`] through the shared_memory crate.
+pub fn shmem_create_cycle(id: &str, size: usize, touch: usize) {
     let s = shared_memory::ShmemConf::new()
         .size(size)
         .os_id(id)
         .create()
         .expect("shared_memory create");
-    // SAFETY: a writable mapping of at least `size` bytes used only here.
-    unsafe { std::ptr::write_bytes(s.as_ptr(), 0xA5, size) };
+    // SAFETY: a writable mapping of at least `size` ≥ `touch` bytes used only here.
+    unsafe { std::ptr::write_bytes(s.as_ptr(), 0xA5, touch) };
     black_box(&s);
     drop(s); // the owner unlinks the name
 }

@@ -181,7 +181,9 @@ Examples:
 `fmap ls --help` describes the JSON schema.";
 
 const LS_AFTER_LONG: &str = "\
-Columns: NAME (full name), TYPE (mapping, mutex, event, semaphore), SIZE (mappings only),
+Columns: NAME (full name), TYPE (mapping, mutex, event, semaphore), SIZE (mappings only: the
+size declared at creation), USED (the memory the object holds now: the pages of a section that
+were touched, plus the object's 4 KiB header page; a file-backed section's data is in its file),
 STATE (protection and backing of a mapping; event signaled or not and its reset mode; semaphore
 count of maximum; mutex free, owned by pid/tid, or abandoned), HOLDERS (each process with a
 handle and/or a mapped view: pid, command line, and which). STALE marks an object whose every
@@ -211,6 +213,8 @@ JSON (--json), schema \"fmap.ls/1\" — fields are only ever added, never rename
         \"type\": \"mapping\",                \"mapping\", \"mutex\", \"event\" or \"semaphore\"
         \"size\": 4194304,                  bytes (0 for mutexes, events, semaphores)
         \"size_human\": \"4 MiB\",            null for non-mappings
+        \"allocated\": 69632,               bytes of memory held now (touched pages + header)
+        \"allocated_human\": \"68 KiB\",
         \"stale\": false,                   true: every holder died; `fmap gc` removes it
         \"creator_pid\": 1234,
         \"owner_uid\": 1000,                 the user who owns the object

@@ -94,6 +94,8 @@ pub struct ObjectJson {
     pub kind: &'static str,
     pub size: u64,
     pub size_human: Option<String>,
+    pub allocated: u64,
+    pub allocated_human: String,
     pub stale: bool,
     pub creator_pid: u32,
     pub owner_uid: u32,
@@ -226,6 +228,8 @@ pub fn object_json(e: &Entry, schema: Option<&'static str>) -> ObjectJson {
         kind: i.kind.as_str(),
         size: i.size,
         size_human: (i.kind == Kind::Mapping).then(|| human_size(i.size)),
+        allocated: i.allocated,
+        allocated_human: human_size(i.allocated),
         stale: !i.alive,
         creator_pid: i.creator_pid,
         owner_uid: i.owner_uid,
@@ -349,11 +353,14 @@ pub fn ls_table(entries: &[Entry]) -> String {
     let mut rows = Vec::new();
     for e in entries {
         let i = &e.info;
+        // Declared size, and the memory the object holds now (the pages touched, plus its
+        // header page; a file-backed section's data is in its file).
         let size = if i.kind == Kind::Mapping {
             human_size(i.size)
         } else {
             "-".to_owned()
         };
+        let used = human_size(i.allocated);
         let (state, st_style) = state_text(i);
         let mut holders: Vec<String> = e
             .holders
@@ -383,7 +390,7 @@ pub fn ls_table(entries: &[Entry]) -> String {
         } else {
             safe(&i.name).into_owned()
         };
-        rows.push((i, shown, size, state, st_style, holders));
+        rows.push((i, shown, size, used, state, st_style, holders));
     }
     let w_name = rows
         .iter()
@@ -393,9 +400,10 @@ pub fn ls_table(entries: &[Entry]) -> String {
         .max(4);
     let w_type = 9;
     let w_size = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(4);
+    let w_used = rows.iter().map(|r| r.3.len()).max().unwrap_or(0).max(4);
     let w_state = rows
         .iter()
-        .map(|r| r.3.chars().count())
+        .map(|r| r.4.chars().count())
         .max()
         .unwrap_or(0)
         .max(5);
@@ -403,24 +411,25 @@ pub fn ls_table(entries: &[Entry]) -> String {
     out.push_str(
         &style::BOLD.paint(
             format!(
-                "{:w_name$}  {:w_type$}  {:>w_size$}  {:w_state$}  HOLDERS (pid command)",
-                "NAME", "TYPE", "SIZE", "STATE"
+                "{:w_name$}  {:w_type$}  {:>w_size$}  {:>w_used$}  {:w_state$}  HOLDERS (pid command)",
+                "NAME", "TYPE", "SIZE", "USED", "STATE"
             )
             .trim_end(),
         ),
     );
     out.push('\n');
-    for (i, shown, size, state, st_style, holders) in rows {
+    for (i, shown, size, used, state, st_style, holders) in rows {
         let name_style = if i.alive {
             Some(style::BOLD)
         } else {
             Some(style::RED)
         };
         let line = format!(
-            "{}  {}  {:>w_size$}  {}  {}",
+            "{}  {}  {:>w_size$}  {:>w_used$}  {}  {}",
             pad(&shown, w_name, name_style),
             pad(i.kind.as_str(), w_type, Some(kind_style(i.kind))),
             size,
+            used,
             pad(&state, w_state, st_style),
             if i.alive {
                 holders[0].clone()
@@ -430,7 +439,7 @@ pub fn ls_table(entries: &[Entry]) -> String {
         );
         out.push_str(line.trim_end());
         out.push('\n');
-        let indent = w_name + w_type + w_size + w_state + 8;
+        let indent = w_name + w_type + w_size + w_used + w_state + 10;
         for h in &holders[1..] {
             out.push_str(&format!("{}{h}\n", " ".repeat(indent)));
         }
@@ -473,6 +482,14 @@ pub fn show_text(e: &Entry) -> String {
     match &i.state {
         ObjectState::Mapping { protection, sec } => {
             field("size", format!("{} ({} bytes)", human_size(i.size), i.size));
+            field(
+                "used",
+                format!(
+                    "{} ({} bytes: the pages touched so far and the header page)",
+                    human_size(i.allocated),
+                    i.allocated
+                ),
+            );
             field(
                 "protection",
                 format!(

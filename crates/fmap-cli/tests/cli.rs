@@ -52,8 +52,14 @@ impl Ns {
 
     /// `fmap create …` in the background, once it says it is holding the object.
     fn hold(&self, args: &[&str]) -> Held {
+        self.hold_env(args, &[])
+    }
+
+    /// [`hold`](Ns::hold) with extra environment variables.
+    fn hold_env(&self, args: &[&str], env: &[(&str, &str)]) -> Held {
         let mut child = self
             .std_cmd(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -424,6 +430,8 @@ fn ls_json_schema() {
                 "type",
                 "size",
                 "size_human",
+                "allocated",
+                "allocated_human",
                 "stale",
                 "creator_pid",
                 "owner_uid",
@@ -1384,7 +1392,9 @@ fn gc_removes_what_dead_processes_left() {
     assert!(show.contains("STALE: every holder died"), "{show}");
     assert_eq!(ns.show_json("orphan")["stale"], true);
     ns.fmap(&["gc"]).assert().success().stdout(
-        predicate::str::is_match(r"^removed 1 stale object\(s\), freed 1(\.0)? MiB:\n")
+        predicate::str::is_match(
+            r"^removed 1 stale object\(s\), freed 4 KiB of memory \(sections declared 1(\.0)? MiB in all\):\n",
+        )
             .unwrap()
             .and(predicate::str::contains("  Local\\orphan\n")),
     );
@@ -1869,4 +1879,50 @@ mod pty {
         assert_eq!(t.exit_code(), 0);
         assert!(String::from_utf8_lossy(&t.raw).contains("\x1b["));
     }
+}
+
+/// Issue 15: `fmap ls` shows the memory a section holds next to its declared size; a new
+/// section holds only its header until pages are touched, unless `FMAP_EAGER_COMMIT=1` asks for
+/// the whole of it at creation.
+#[test]
+fn ls_shows_used_memory_and_eager_commit_from_the_environment() {
+    let ns = Ns::new();
+    let _lazy = ns.hold(&["create", "mapping", "lazy", "--size", "64MiB"]);
+    let _eager = ns.hold_env(
+        &["create", "mapping", "eager", "--size", "64MiB"],
+        &[("FMAP_EAGER_COMMIT", "1")],
+    );
+    let v = ns.ls_json(&[]);
+    let obj = |n: &str| {
+        v["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == n)
+            .cloned()
+            .unwrap_or_else(|| panic!("{n} not listed: {v}"))
+    };
+    let lazy = obj("Local\\lazy");
+    let eager_o = obj("Local\\eager");
+    assert_eq!(lazy["size"], 64 << 20);
+    assert_eq!(eager_o["size"], 64 << 20);
+    assert!(
+        lazy["allocated"].as_u64().unwrap() < 1 << 20,
+        "an untouched section holds only its header: {lazy}"
+    );
+    assert!(
+        eager_o["allocated"].as_u64().unwrap() >= 64 << 20,
+        "FMAP_EAGER_COMMIT=1 allocates the whole section: {eager_o}"
+    );
+    let table = stdout_of(&mut ns.fmap(&["ls"]));
+    let header = table.lines().next().unwrap();
+    assert!(
+        header.contains("SIZE") && header.contains("USED"),
+        "{table}"
+    );
+    let line = table.lines().find(|l| l.contains("Local\\eager")).unwrap();
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    // NAME, TYPE, SIZE (two words), USED (two words), …
+    assert_eq!(&cols[2..4], ["64", "MiB"], "{table}");
+    assert!(cols[4].starts_with("64") && cols[5] == "MiB", "{table}");
 }

@@ -162,8 +162,12 @@ pub struct ObjectInfo {
     pub name: String,
     /// The object type.
     pub kind: Kind,
-    /// Section size in bytes (0 for synchronization objects).
+    /// Section size in bytes, as declared at creation (0 for synchronization objects).
     pub size: u64,
+    /// The memory the object holds now, in bytes: the allocated blocks of its object file
+    /// (the header page plus, for a pagefile-backed section, the pages that were touched; a
+    /// file-backed section's data is in the user's file and not counted).
+    pub allocated: u64,
     /// Whether some live process holds a handle (false: stale, removed by the next sweep).
     pub alive: bool,
     /// The pid of the process that created the object.
@@ -421,6 +425,7 @@ pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
         alive,
         file_id,
         owner_uid,
+        allocated,
         state: st,
     }) = crate::store::object::peek(dir, file_name)?
     else {
@@ -467,6 +472,7 @@ pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
         name: h.name,
         kind: h.kind,
         size: h.size,
+        allocated,
         alive,
         creator_pid: h.creator_pid,
         created: std::time::UNIX_EPOCH + std::time::Duration::from_nanos(h.created_ns),

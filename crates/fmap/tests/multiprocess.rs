@@ -91,7 +91,8 @@ fn run_role(role: &str) -> Result<(), String> {
 /// reports `FMAP:READY existed=<bool> size=<n>` and waits for end of file on stdin. Then it
 /// closes its handle and view (`FMAP_CLOSE=1`, the default) or exits holding them
 /// (`FMAP_CLOSE=0`: a normal exit without `CloseHandle`). With `FMAP_VIEW_ONLY=1` it closes
-/// the handle before reporting and keeps only the view.
+/// the handle before reporting and keeps only the view. With `FMAP_TOUCH_ALL=1` it writes every
+/// page first (pages are allocated when touched), so that the section holds its whole size.
 fn role_hold() -> Result<(), String> {
     let name = var("FMAP_NAME");
     let size = num("FMAP_SIZE");
@@ -100,6 +101,10 @@ fn role_hold() -> Result<(), String> {
     let v = m
         .map_view(Access::WRITE, ..)
         .map_err(|e| format!("map {name}: {e}"))?;
+    if var_or("FMAP_TOUCH_ALL", "0") == "1" {
+        v.write(0, &vec![0x5A; v.len()])
+            .map_err(|e| e.to_string())?;
+    }
     if let Ok(text) = std::env::var("FMAP_WRITE") {
         v.write(0, text.as_bytes()).map_err(|e| e.to_string())?;
     }
@@ -1113,13 +1118,14 @@ fn crash_last_holder_killed_with_a_handle_and_a_view() {
             ("FMAP_NAME", &"Local\\crash"),
             ("FMAP_SIZE", &size),
             ("FMAP_WRITE", &"doomed"),
+            ("FMAP_TOUCH_ALL", &1),
         ]),
     );
     p.expect("FMAP:READY");
     let used = fs_used(dir.path());
     assert!(
         used >= base + size * 3 / 4,
-        "the section should be committed: {base} -> {used} for {size}"
+        "the section's touched pages should be allocated: {base} -> {used} for {size}"
     );
     // Touch the namespace from the parent while the child is alive (this also does the
     // parent's first-use sweep now, not after the kill).
@@ -1158,6 +1164,7 @@ fn crash_process_holding_only_a_view_is_killed() {
             ("FMAP_SIZE", &size),
             ("FMAP_WRITE", &"only a view"),
             ("FMAP_VIEW_ONLY", &1),
+            ("FMAP_TOUCH_ALL", &1),
         ]),
     );
     p.expect("FMAP:READY");

@@ -13,9 +13,10 @@ pub fn run() -> Result<u8> {
         println!("nothing removed from {}", safe_path(ns.root()));
     } else {
         println!(
-            "removed {} stale object(s), freed {}:",
+            "removed {} stale object(s), freed {} of memory (sections declared {} in all):",
             r.removed.len(),
-            human_size(r.bytes_freed)
+            human_size(r.bytes_freed),
+            human_size(r.declared_bytes)
         );
         for n in &r.removed {
             println!("  {}", safe(n));

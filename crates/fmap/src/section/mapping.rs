@@ -5,11 +5,30 @@
 //! own. Dropping it is `CloseHandle`; when the last handle anywhere is closed the name is gone,
 //! while [`View`]s keep the memory until they are unmapped.
 //!
-//! Pagefile-backed sections live in their object file after the header page, sized and
-//! committed (`fallocate`) at creation, so a full shared-memory file system is an error from
-//! `create`, never a `SIGBUS` later (`SEC_RESERVE` skips the commit). File-backed sections map
-//! the user's file itself; their object file records the file's path and identity so another
-//! process can open the section by name.
+//! Pagefile-backed sections live in their object file after the header page. The file is
+//! sized (`ftruncate`) but not filled: like `SEC_COMMIT` on Windows, which charges the commit
+//! and uses no physical memory until a page is touched, a section costs the memory of the
+//! pages that are touched, and creating one takes the same time whatever its size.
+//!
+//! What Windows' commit charge guarantees — the memory is there when it is touched — is kept
+//! this way:
+//!
+//! * **At creation** a section that cannot fit is refused with `ERROR_COMMITMENT_LIMIT`: its
+//!   size is checked against the free space of the file system that holds it and, for large
+//!   sections, against the memory the system has (`MemAvailable` + `SwapFree`).
+//! * **fmap's own copies** ([`View::read`], [`View::write`], and the CLI and C ABI built on
+//!   them) fault their pages in with `MADV_POPULATE_READ`/`MADV_POPULATE_WRITE` first, so a
+//!   file system that filled up after creation is an error (`ERROR_COMMITMENT_LIMIT`) from
+//!   the call, never a `SIGBUS`.
+//! * **Raw pointers** ([`View::as_ptr`]) touch pages directly: if the shared-memory file
+//!   system is full when a page is first touched, the kernel raises `SIGBUS` in the toucher,
+//!   as for any `mmap` of tmpfs. A program that needs the memory up front asks for it:
+//!   [`MappingOptions::eager_commit`], or `FMAP_EAGER_COMMIT=1` in the environment (for C
+//!   programs), allocates the whole section at creation (`fallocate`), so a full file system is
+//!   an error from `create` and no later touch can fail.
+//!
+//! File-backed sections map the user's file itself; their object file records the file's path
+//! and identity so another process can open the section by name.
 
 use crate::error::{bail, Error, ErrorKind, Result};
 use crate::rights::{Access, Protection};
@@ -77,6 +96,7 @@ struct Section {
 pub struct MappingOptions<'a> {
     ns: Option<Namespace>,
     protect: u32,
+    eager: Option<bool>,
     size: u64,
     file: Option<&'a File>,
     name: Option<&'a str>,
@@ -95,6 +115,7 @@ impl<'a> MappingOptions<'a> {
         MappingOptions {
             ns: None,
             protect: PAGE_READWRITE,
+            eager: None,
             size: 0,
             file: None,
             name: None,
@@ -113,6 +134,18 @@ impl<'a> MappingOptions<'a> {
     #[must_use]
     pub fn sec_flags(mut self, sec: u32) -> Self {
         self.protect |= sec;
+        self
+    }
+
+    /// Allocates the whole of a new pagefile-backed `SEC_COMMIT` section at creation, instead
+    /// of page by page as it is touched (the default). Creation then takes time and memory in
+    /// proportion to the size, and a shared-memory file system too full for the section is an
+    /// error from `create` (`ERROR_COMMITMENT_LIMIT`) rather than a `SIGBUS` when a raw
+    /// pointer first touches a page. Not set, the environment decides: `FMAP_EAGER_COMMIT=1`
+    /// turns it on (for C programs, which cannot call this).
+    #[must_use]
+    pub fn eager_commit(mut self, eager: bool) -> Self {
+        self.eager = Some(eager);
         self
     }
 
@@ -159,7 +192,8 @@ impl<'a> MappingOptions<'a> {
     /// ignored, as on Windows).
     pub fn create(self) -> Result<Mapping> {
         let ns = self.ns.clone().unwrap_or_default();
-        create_impl(&ns, self.file, self.protect, self.size, self.name)
+        let eager = self.eager.unwrap_or_else(eager_commit_from_env);
+        create_impl(&ns, self.file, self.protect, self.size, self.name, eager)
     }
 }
 
@@ -639,6 +673,7 @@ fn create_impl(
     fl: u32,
     size: u64,
     name: Option<&str>,
+    eager: bool,
 ) -> Result<Mapping> {
     // 1. The name's length and characters (kernel32's ANSI conversion comes first).
     let parsed = match name {
@@ -723,10 +758,14 @@ fn create_impl(
         let total = HEADER_SIZE + section_size;
         if reserve {
             rustix::fs::ftruncate(fd, total).map_err(|e| commit_error(e, section_size))
-        } else {
+        } else if eager {
             check_room(fd, section_size)?;
             rustix::fs::fallocate(fd, FallocateFlags::empty(), 0, total)
                 .map_err(|e| commit_error(e, section_size))
+        } else {
+            // Pages are allocated as they are touched (see the module docs).
+            check_room(fd, section_size)?;
+            rustix::fs::ftruncate(fd, total).map_err(|e| commit_error(e, section_size))
         }
     };
     let (obj, origin) = match &named {
@@ -789,15 +828,30 @@ fn existing(obj: Arc<Object>, name: &Name, protection: Protection) -> Result<Map
     })
 }
 
-/// Refuses up front a commit that cannot fit, instead of letting `fallocate` take memory page
-/// by page until it fails (an unnamed section's memfd has no size limit of its own, and a tmpfs
-/// may be larger than the memory that is actually available).
+/// Is `FMAP_EAGER_COMMIT` set to `1` (or `true`, `yes`)? Read once per process.
+fn eager_commit_from_env() -> bool {
+    static EAGER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *EAGER.get_or_init(|| {
+        std::env::var("FMAP_EAGER_COMMIT").is_ok_and(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "1" | "true" | "yes" | "on"
+            )
+        })
+    })
+}
+
+/// Refuses up front a section that cannot fit: its size against the free space of the file
+/// system holding it (one `fstatvfs`) and, from 64 MiB, against the memory the system has
+/// (an unnamed section's memfd has no size limit of its own, and a tmpfs may be larger than
+/// the memory that is actually available).
 fn check_room(fd: BorrowedFd<'_>, size: u64) -> Result<()> {
     const SMALL: u64 = 64 << 20;
-    if size < SMALL {
-        return Ok(());
-    }
-    let mut room = available_memory();
+    let mut room = if size < SMALL {
+        u64::MAX
+    } else {
+        available_memory()
+    };
     if let Ok(st) = rustix::fs::fstatvfs(fd) {
         if st.f_blocks > 0 {
             room = room.min(st.f_bavail.saturating_mul(st.f_frsize));
@@ -812,8 +866,26 @@ fn check_room(fd: BorrowedFd<'_>, size: u64) -> Result<()> {
     Ok(())
 }
 
-/// `MemAvailable` + `SwapFree` from /proc/meminfo (unlimited if it cannot be read).
+/// `MemAvailable` + `SwapFree` (see [`read_available_memory`]), read at most once a second per
+/// process: reading /proc/meminfo costs more than the rest of a create, and this is a sanity
+/// bound (is the section larger than the memory the system could give it?), not an
+/// allocation.
 fn available_memory() -> u64 {
+    use std::time::{Duration, Instant};
+    static CACHE: std::sync::Mutex<Option<(Instant, u64)>> = std::sync::Mutex::new(None);
+    let mut c = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    match *c {
+        Some((at, v)) if at.elapsed() < Duration::from_secs(1) => v,
+        _ => {
+            let v = read_available_memory();
+            *c = Some((Instant::now(), v));
+            v
+        }
+    }
+}
+
+/// `MemAvailable` + `SwapFree` from /proc/meminfo (unlimited if it cannot be read).
+fn read_available_memory() -> u64 {
     let Ok(text) = std::fs::read_to_string("/proc/meminfo") else {
         return u64::MAX;
     };

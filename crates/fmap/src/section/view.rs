@@ -143,11 +143,20 @@ impl View {
     }
 
     /// The address of the first byte.
+    ///
+    /// Pages of a pagefile-backed section are allocated when first touched. Through this
+    /// pointer a touch is a plain memory access: if the shared-memory file system is full at
+    /// that moment the kernel raises `SIGBUS`, as for any `mmap` of tmpfs. [`read`](View::read)
+    /// and [`write`](View::write) fault their pages in first and return
+    /// `ERROR_COMMITMENT_LIMIT` instead; a section created with
+    /// [`MappingOptions::eager_commit`](crate::MappingOptions::eager_commit) has every page
+    /// allocated up front, so no touch can fail.
     pub fn as_ptr(&self) -> *const u8 {
         self.ptr.as_ptr()
     }
 
-    /// The address of the first byte, for writing (only valid for writable views).
+    /// The address of the first byte, for writing (only valid for writable views). See
+    /// [`as_ptr`](View::as_ptr) on pages allocated when touched.
     pub fn as_mut_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
     }
@@ -209,6 +218,59 @@ impl View {
         Ok(())
     }
 
+    /// Faults in the pages of `offset..offset + n` (for writing: allocated and, in a
+    /// copy-on-write view, copied) before fmap copies them, so that a page the kernel cannot
+    /// provide — the shared-memory file system or the file's disk filled up since the section
+    /// was created, the file was truncated — is an error from this call instead of a `SIGBUS`
+    /// in the copy. One `madvise(MADV_POPULATE_READ/WRITE)` (Linux 5.14); on older kernels,
+    /// the truncation check of [`check_backing`](View::check_backing) alone.
+    fn fault_in(&self, offset: usize, n: usize, write: bool) -> Result<()> {
+        use rustix::io::Errno;
+        use rustix::mm::Advice;
+        if n == 0 {
+            return Ok(());
+        }
+        let start = offset & !(PAGE_SIZE as usize - 1);
+        let advice = if write {
+            Advice::LinuxPopulateWrite
+        } else {
+            Advice::LinuxPopulateRead
+        };
+        loop {
+            // SAFETY: `start..offset + n` lies inside our live mapping (checked by the caller
+            // with `check_range`); populating only faults pages in, it changes no memory.
+            let r = unsafe {
+                rustix::mm::madvise(
+                    self.ptr.as_ptr().add(start).cast(),
+                    offset + n - start,
+                    advice,
+                )
+            };
+            return match r {
+                Ok(()) => Ok(()),
+                Err(Errno::INTR) => continue,
+                // Kernels before 5.14 do not know the advice.
+                Err(Errno::INVAL) => self.check_backing(offset, n),
+                // The kernel would have raised SIGBUS: past the end of a truncated file, or no
+                // room for the page.
+                Err(Errno::FAULT) => {
+                    self.check_backing(offset, n)?;
+                    Err(Error::new(
+                        ErrorKind::CommitmentLimit,
+                        format!(
+                            "the pages at offset {offset} of the view ({n} bytes) cannot be provided: the file system holding the section is full"
+                        ),
+                    ))
+                }
+                Err(Errno::NOMEM) => Err(Error::new(
+                    ErrorKind::NotEnoughMemory,
+                    format!("not enough memory for the pages at offset {offset} of the view ({n} bytes)"),
+                )),
+                Err(e) => Err(Error::os(e, "cannot fault in the view's pages")),
+            };
+        }
+    }
+
     /// Checks that the file behind the view still covers `[offset, offset + n)`. A process with
     /// write access to an object file can truncate it (fmap never does while views exist); the
     /// pages past the new end then raise `SIGBUS` when touched. This turns a truncation that
@@ -234,10 +296,10 @@ impl View {
             bail!(AccessDenied, "the view is PAGE_NOACCESS");
         }
         self.check_range(offset, buf.len())?;
-        self.check_backing(offset, buf.len())?;
-        // SAFETY: the range is inside our live, readable mapping, and the file still covers it
-        // (so the pages cannot raise SIGBUS unless another process truncates the file during
-        // the copy).
+        self.fault_in(offset, buf.len(), false)?;
+        // SAFETY: the range is inside our live, readable mapping, and its pages are faulted in
+        // (so they cannot raise SIGBUS unless another process truncates the file during the
+        // copy).
         unsafe { atomic_copy::load(self.ptr.as_ptr().add(offset), buf) };
         Ok(())
     }
@@ -258,9 +320,9 @@ impl View {
             );
         }
         self.check_range(offset, data.len())?;
-        self.check_backing(offset, data.len())?;
-        // SAFETY: the range is inside our live, writable mapping, and the file still covers it
-        // (see `read`).
+        self.fault_in(offset, data.len(), true)?;
+        // SAFETY: the range is inside our live, writable mapping, and its pages are faulted in
+        // for writing (see `read`).
         unsafe { atomic_copy::store(data, self.ptr.as_ptr().add(offset)) };
         Ok(())
     }

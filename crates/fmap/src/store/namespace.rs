@@ -172,6 +172,7 @@ impl Namespace {
             let r = dir.sweep()?;
             report.removed.extend(r.removed);
             report.bytes_freed += r.bytes_freed;
+            report.declared_bytes += r.declared_bytes;
             report.alive += r.alive;
             report.busy.extend(r.busy);
             report.failed.extend(r.failed);
@@ -187,8 +188,13 @@ pub struct SweepReport {
     /// The names of the removed objects (as stored in their headers, or the file name if the
     /// header was unreadable).
     pub removed: Vec<String>,
-    /// Memory (file-system blocks) returned to the system, in bytes.
+    /// Memory (file-system blocks) returned to the system, in bytes: what the removed objects
+    /// had allocated, which for sections is the pages that were touched.
     pub bytes_freed: u64,
+    /// The declared sizes of the removed sections, summed (compare [`bytes_freed`]).
+    ///
+    /// [`bytes_freed`]: SweepReport::bytes_freed
+    pub declared_bytes: u64,
     /// How many objects have a live holder (left alone).
     pub alive: usize,
     /// Object files whose bucket lock another thread or process held at that moment (a name
@@ -524,9 +530,14 @@ impl Dir {
             t == rustix::fs::FileType::RegularFile || t == rustix::fs::FileType::Unknown
         })? {
             match object::remove_if_stale(self, &f) {
-                Ok(object::Stale::Removed { label, bytes }) => {
+                Ok(object::Stale::Removed {
+                    label,
+                    bytes,
+                    declared,
+                }) => {
                     report.removed.push(label);
                     report.bytes_freed += bytes;
+                    report.declared_bytes += declared;
                 }
                 Ok(object::Stale::Alive) => report.alive += 1,
                 Ok(object::Stale::Busy) => report.busy.push(f),

@@ -736,8 +736,13 @@ fn release(fd: &OwnedFd, dir: &Dir, file_name: &str) -> Result<()> {
 
 /// What a sweeper step found.
 pub(crate) enum Stale {
-    /// The object was stale and is gone: its name (or file name) and the bytes freed.
-    Removed { label: String, bytes: u64 },
+    /// The object was stale and is gone: its name (or file name), the memory freed (its
+    /// allocated file-system blocks) and its declared size (a section's size; 0 otherwise).
+    Removed {
+        label: String,
+        bytes: u64,
+        declared: u64,
+    },
     /// Someone holds it (or it vanished meanwhile).
     Alive,
     /// Its bucket lock was held by someone else; not examined.
@@ -767,14 +772,18 @@ pub(crate) fn remove_if_stale(dir: &Dir, file_name: &str) -> Result<Stale> {
     if holders_remain(fd.as_fd(), dir, file_name)? {
         return Ok(Stale::Alive);
     }
-    let label = read_header(fd.as_fd(), &file_name)
-        .map(|h| h.name)
-        .unwrap_or_else(|_| file_name.to_owned());
+    let (label, declared) = read_header(fd.as_fd(), &file_name)
+        .map(|h| (h.name, h.size))
+        .unwrap_or_else(|_| (file_name.to_owned(), 0));
     let bytes = rustix::fs::fstat(&fd)
         .map(|st| st.st_blocks as u64 * 512)
         .unwrap_or(0);
     unlink(dir, file_name)?;
-    Ok(Stale::Removed { label, bytes })
+    Ok(Stale::Removed {
+        label,
+        bytes,
+        declared,
+    })
 }
 
 /// What [`peek`] reads from one object file.
@@ -786,6 +795,8 @@ pub(crate) struct Peek {
     pub file_id: (u64, u64),
     /// Owner of the object file.
     pub owner_uid: u32,
+    /// The memory (file-system blocks) the object file holds, in bytes.
+    pub allocated: u64,
     /// The raw state area (from offset [`STATE_OFF`]) of synchronization objects.
     pub state: Vec<u8>,
 }
@@ -810,6 +821,7 @@ pub(crate) fn peek(dir: &Dir, file_name: &str) -> Result<Option<Peek>> {
         header,
         alive,
         file_id: (st.st_dev, st.st_ino),
+        allocated: st.st_blocks as u64 * 512,
         owner_uid: st.st_uid,
         state,
     }))
