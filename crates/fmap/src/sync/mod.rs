@@ -70,6 +70,7 @@
 pub(crate) mod event;
 pub(crate) mod handle;
 pub(crate) mod mutex;
+pub(crate) mod queue;
 pub(crate) mod semaphore;
 pub(crate) mod state;
 pub(crate) mod wait;

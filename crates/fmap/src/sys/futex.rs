@@ -65,11 +65,14 @@ pub(crate) struct Expect<'a> {
     pub value: u32,
 }
 
+/// The most words one [`waitv`] takes (the kernel's limit).
+pub(crate) const MAX_WORDS: usize = 128;
+
 /// Sleeps until one of `words` is woken or differs from its expected value, or `deadline`
-/// (a `CLOCK_MONOTONIC` instant) passes. At most 128 words.
+/// (a `CLOCK_MONOTONIC` instant) passes. At most [`MAX_WORDS`] words.
 pub(crate) fn waitv(words: &[Expect<'_>], deadline: Option<Instant>) -> Woken {
-    debug_assert!(!words.is_empty() && words.len() <= 128);
-    let mut entries = [Wait::new(); 128];
+    debug_assert!(!words.is_empty() && words.len() <= MAX_WORDS);
+    let mut entries = [Wait::new(); MAX_WORDS];
     for (e, w) in entries.iter_mut().zip(words) {
         e.val = u64::from(w.value);
         e.uaddr = WaitPtr::new(w.word.as_ptr().cast());
