@@ -96,9 +96,16 @@ pub(crate) fn register(g: &StateGuard<'_>) -> Option<Place> {
         }
         q.next_ticket.store(ticket.wrapping_add(1), Relaxed);
         s.grant.store(0, SeqCst);
+        // `queued` first: whoever sees the slot in use (a release that saw it through the
+        // ticket) also sees `queued` non-zero and takes the state lock, where it waits for this
+        // registration to end.
+        let n = slots(page)
+            .iter()
+            .filter(|s| s.ticket.load(Relaxed) != 0)
+            .count();
+        state::common(page).queued.store(n as u32 + 1, SeqCst);
         // The commit point: from here the slot is in use.
         s.ticket.store(ticket, SeqCst);
-        recount(page);
         return Some(Place { idx, ticket });
     }
     None
