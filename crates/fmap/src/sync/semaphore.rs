@@ -123,6 +123,7 @@ pub(crate) fn validate(g: &StateGuard<'_>) -> Result<()> {
 
 /// `ReleaseSemaphore` of `n` (> 0) units: returns the previous count. Units go to the queued
 /// waiters first, oldest first (see `queue.rs`); the rest to the count.
+#[inline]
 pub(crate) fn release(page: &Page, n: i32) -> Result<i32> {
     if state::common(page).queued.load(SeqCst) != 0 {
         return release_handing_off(page, n);
@@ -140,6 +141,7 @@ pub(crate) fn release(page: &Page, n: i32) -> Result<i32> {
 /// the state lock (every decrement happens under it), so a wait-all that found the count
 /// positive under the lock still finds it so when it commits. One compare-exchange, like
 /// `sem_post`.
+#[inline(always)]
 fn add(page: &Page, n: i32) -> Result<i32> {
     let st = state::semaphore(page);
     let max = st.max.load(Relaxed) as i32;
