@@ -7,7 +7,13 @@
 //! waits until the other process is *present* in its wait — queued on the object (its thread
 //! id in a slot of the object's wait queue, read from the object file) or asleep in
 //! `futex_waitv` (`/proc`). The second look is all that a build without the queue offers, so
-//! these tests also run, and fail, against fmap before hand-off (see the commit message).
+//! these tests also run, and fail, against fmap before hand-off. This file run against the
+//! base commit 2b52bc6 (10,000 iterations per process; releaser took the object back):
+//! mutex 1922 (spinning 2353), semaphore 13933 (6038), auto-reset event 117 (3345); the
+//! releaser's `SetEvent` + `WaitForSingleObject(e, 0)` won 28 of 300 rounds; the mutex and
+//! semaphore releaser re-took the object in round 0 (the child then never got it); a mutex
+//! released to a waiter killed while stopped was `Signaled`, not abandoned. With hand-off:
+//! 0 everywhere.
 //!
 //! Timeouts are hang guards only. The children are this test binary run again (see
 //! `common::child_entry`); they report with `FMAP:` lines.
