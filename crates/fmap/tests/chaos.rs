@@ -59,6 +59,11 @@ const DATA_WORDS: usize = 512;
 const SEM_MAX: i32 = 8;
 /// Offset of the mutex token (a robust `pthread_mutex_t`) in the object file (see `sync.rs`).
 const TOKEN_OFF: u64 = 1152;
+/// The mutex's `handoff` ticket and its wait queue's slots (see `queue_tids`).
+const HANDOFF_OFF: usize = 1112;
+const QUEUE_SLOTS_OFF: usize = 1232;
+const QUEUE_SLOTS: usize = 10;
+const SLOT_SIZE: usize = 80;
 
 // Ledger layout (u64 words): a global area, then one stride per slot.
 const G_ABANDONED: usize = 0;
@@ -334,6 +339,32 @@ fn token_tid(file: &Path) -> u64 {
     u64::from(u32::from_le_bytes(b) & 0x3FFF_FFFF)
 }
 
+/// The mutex's wait queue as the kill probe sees it (issue 13): the thread the mutex has been
+/// handed to by a release and that has not taken it yet (0: none), and the threads queued on
+/// it, and whether the mutex is marked abandoned (byte 1108). `handoff` is the ticket at byte
+/// 1112; the wait-queue slots are 80 bytes each from byte 1232, with the lock word (naming
+/// the waiting thread) at 0 and the ticket at 64.
+fn queue_tids(file: &Path) -> (u64, Vec<u64>, bool) {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::File::open(file).unwrap();
+    let mut b = [0u8; 2048];
+    f.read_exact_at(&mut b, 0).unwrap();
+    let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
+    let h = u32_at(HANDOFF_OFF);
+    let mut handed = 0;
+    let mut queued = Vec::new();
+    for o in (0..QUEUE_SLOTS).map(|i| QUEUE_SLOTS_OFF + i * SLOT_SIZE) {
+        let (tid, ticket) = (u64::from(u32_at(o) & 0x3FFF_FFFF), u32_at(o + 64));
+        if ticket != 0 && tid != 0 {
+            queued.push(tid);
+            if ticket == h {
+                handed = tid;
+            }
+        }
+    }
+    (handed, queued, u32_at(1108) != 0)
+}
+
 struct Slot {
     child: Child,
 }
@@ -363,6 +394,10 @@ struct Tally {
     kills: u64,
     mutex_owner_kills: u64,
     mutex_ambiguous: u64,
+    /// Kills of a worker the mutex had been handed to (queued, not yet running): owners.
+    handed_kills: u64,
+    /// Kills of a worker queued on the mutex without it.
+    queued_kills: u64,
     sem_given_back: u64,
     sem_ambiguous: u64,
 }
@@ -423,28 +458,51 @@ fn chaos() {
                 failures(faildir.path())
             );
         }
-        // Stop it first, so that whether it owns the mutex cannot change until it dies: the
-        // owner is the thread id in the mutex token's lock word (set by the kernel-visible
-        // atomic that acquires it).
-        let pid = child.id() as libc::pid_t;
-        // SAFETY: plain signal and wait calls on our own child.
-        unsafe {
-            libc::kill(pid, libc::SIGSTOP);
-            let mut status = 0;
-            libc::waitpid(pid, &mut status, libc::WUNTRACED);
+        // Stop every worker first, so that whether the victim owns the mutex cannot change
+        // until it dies: the owner is the thread id in the mutex token's lock word (set by the
+        // kernel-visible atomic that acquires it), or the queued waiter a release handed the
+        // mutex to and that has not taken it yet (issue 13: its death abandons the mutex all
+        // the same). The others are stopped too because a running worker's release could hand
+        // the mutex to the stopped victim between this look and the kill.
+        let pids: Vec<libc::pid_t> = slots.iter().map(|w| w.child.id() as libc::pid_t).collect();
+        for &pid in &pids {
+            // SAFETY: plain signal and wait calls on our own children.
+            unsafe {
+                libc::kill(pid, libc::SIGSTOP);
+                let mut status = 0;
+                libc::waitpid(pid, &mut status, libc::WUNTRACED);
+            }
         }
+        let child = &mut slots[victim].child;
         let tid = s(victim, S_TID).load(SeqCst);
-        let owner = tid != 0 && token_tid(&token_file) == tid;
+        let (handed, queued, marked_abandoned) = queue_tids(&token_file);
+        let holds_token = tid != 0 && token_tid(&token_file) == tid;
+        let owner = holds_token || (tid != 0 && handed == tid);
+        if owner && handed == tid {
+            t.handed_kills += 1;
+        } else if tid != 0 && queued.contains(&tid) {
+            t.queued_kills += 1;
+        }
         child.kill().unwrap();
         let st = child.wait().unwrap();
         assert_eq!(st.signal(), Some(libc::SIGKILL), "worker {victim}: {st:?}");
+        for (j, &pid) in pids.iter().enumerate() {
+            if j != victim {
+                // SAFETY: a plain signal to our own child.
+                unsafe { libc::kill(pid, libc::SIGCONT) };
+            }
+        }
         t.kills += 1;
         let phase = s(victim, S_MUTEX_PHASE).swap(IDLE, SeqCst);
         s(victim, S_TID).store(0, SeqCst);
         if owner {
             t.mutex_owner_kills += 1;
-            if phase == TRYING {
-                // It may have been told WAIT_ABANDONED and died before counting it.
+            // It may have been told WAIT_ABANDONED and died before counting it: a token holder
+            // still trying, or a waiter handed a mutex that was already abandoned (the
+            // hand-off satisfied its wait with WAIT_ABANDONED before it could run). A waiter
+            // handed a mutex that was not abandoned never ran with it: its next owner reports
+            // its death.
+            if (phase == TRYING && holds_token) || (!holds_token && marked_abandoned) {
                 t.mutex_ambiguous += 1;
             }
         }
@@ -510,9 +568,16 @@ fn chaos() {
     let report = format!(
         "chaos: {secs} s, {WORKERS} workers, {ops} operations, {} kills survived; \
          {checks} checksums verified under the mutex; abandoned reported {abandoned} \
-         (mutex owners killed: {}, {} of them maybe before counting); semaphore {count}/{max} \
-         ({} units of killed holders given back, {} ambiguous kills)",
-        t.kills, t.mutex_owner_kills, t.mutex_ambiguous, t.sem_given_back, t.sem_ambiguous
+         (mutex owners killed: {}, {} of them maybe before counting, {} of them handed the \
+         mutex by a release before they could run; {} more killed while queued on it); \
+         semaphore {count}/{max} ({} units of killed holders given back, {} ambiguous kills)",
+        t.kills,
+        t.mutex_owner_kills,
+        t.mutex_ambiguous,
+        t.handed_kills,
+        t.queued_kills,
+        t.sem_given_back,
+        t.sem_ambiguous
     );
     let _ = writeln!(std::io::stderr().lock(), "{report}");
     assert!(

@@ -19,6 +19,7 @@ use crate::error::Result;
 use crate::store::header::Kind;
 use crate::store::namespace::Namespace;
 use crate::sync::handle::{sync_handle_type, SyncHandle};
+use crate::sync::queue::{self, Place};
 use crate::sync::state::{self, corrupt, newer, seq, wake_sleepers, StateGuard};
 use crate::sync::wait::Try;
 use crate::sync::{self, WaitResult};
@@ -128,7 +129,9 @@ pub(crate) fn validate(g: &StateGuard<'_>) -> Result<()> {
 }
 
 /// `SetEvent`: signaled; a manual-reset event also records the release for the threads
-/// waiting now (even if it is reset before they run).
+/// waiting now (even if it is reset before they run). An auto-reset event with waiters queued
+/// is handed to the oldest at once and stays non-signaled (see `queue.rs`): nobody else, the
+/// caller included, can consume that signal first.
 pub(crate) fn set(page: &Page) -> Result<()> {
     {
         let g = StateGuard::lock(page)?;
@@ -138,6 +141,9 @@ pub(crate) fn set(page: &Page) -> Result<()> {
         let next = seq(page).load(Relaxed).wrapping_add(1);
         if st.manual.load(Relaxed) != 0 {
             st.release_seq.store(next, Relaxed);
+        } else if state::common(page).queued.load(SeqCst) != 0 {
+            queue::reap(&g, 0);
+            distribute(&g, None);
         }
         seq(page).store(next, SeqCst);
     }
@@ -165,6 +171,9 @@ pub(crate) fn pulse(page: &Page) -> Result<()> {
         let next = seq(page).load(Relaxed).wrapping_add(1);
         if st.manual.load(Relaxed) != 0 {
             st.release_seq.store(next, Relaxed);
+        } else if let Some(i) = queued_waiter(&g) {
+            // Exactly one waiter: the oldest queued one.
+            queue::give(&g, i);
         } else {
             st.pulse_seq.store(next, Relaxed);
             st.pulse_pending.store(1, Relaxed);
@@ -173,6 +182,92 @@ pub(crate) fn pulse(page: &Page) -> Result<()> {
     }
     wake_sleepers(page);
     Ok(())
+}
+
+/// The oldest live queued waiter without a grant, if any (after dead waiters were reaped).
+fn queued_waiter(g: &StateGuard<'_>) -> Option<usize> {
+    if state::common(g.page()).queued.load(SeqCst) == 0 {
+        return None;
+    }
+    queue::reap(g, 0);
+    queue::oldest(g, None)
+}
+
+/// Auto-reset: hands the event's signal, if it is signaled, to the oldest queued waiter
+/// without a grant (not `exclude`); the event is then non-signaled. Returns whether it did
+/// (then signal).
+pub(crate) fn distribute(g: &StateGuard<'_>, exclude: Option<usize>) -> bool {
+    let st = state::event(g.page());
+    if st.manual.load(Relaxed) != 0 || st.signaled.load(Relaxed) == 0 {
+        return false;
+    }
+    let Some(i) = queue::oldest(g, exclude) else {
+        return false;
+    };
+    // Consumed, then handed over (a process killed between the two loses the signal; never
+    // the reverse, which would release two waiters).
+    st.signaled.store(0, Relaxed);
+    queue::give(g, i);
+    true
+}
+
+/// Gives the signals handed to waiters that died before they took them back to the event
+/// (see `queue.rs`), then to the oldest queued waiter other than `exclude`. Returns whether it
+/// handed one on.
+pub(crate) fn recover(g: &StateGuard<'_>, exclude: Option<usize>) -> bool {
+    if queue::reap(g, 0) == 0 {
+        return false;
+    }
+    state::event(g.page()).signaled.store(1, Relaxed);
+    distribute(g, exclude)
+}
+
+/// Passes on a signal handed to the waiter at `mine` that it does not use: to the next queued
+/// waiter, or back to the event.
+pub(crate) fn pass_on(g: &StateGuard<'_>, mine: Option<usize>) {
+    let st = state::event(g.page());
+    if st.signaled.load(Relaxed) == 0 {
+        st.signaled.store(1, Relaxed);
+        distribute(g, mine);
+    } else if let Some(i) = queue::oldest(g, mine) {
+        // Set again meanwhile: a signaled event cannot hold a second signal, a waiter can.
+        queue::give(g, i);
+    }
+    // (Else it is signaled already and nobody else waits: the two sets count once, as two
+    // sets with nobody waiting do.)
+}
+
+/// Is it a manual-reset event? (Its waiters do not queue: a manual-reset event releases them
+/// all.)
+#[inline]
+pub(crate) fn is_manual(page: &Page) -> bool {
+    state::event(page).manual.load(Relaxed) != 0
+}
+
+/// A waiter's attempt, under the state lock (validated): a signal handed to it (`mine`: its
+/// place in the queue, if it is queued), else — after signals handed to dead waiters went
+/// back and the signal to the oldest queued waiter — as [`try_acquire`]. Sets `wake` if it
+/// handed the signal to another waiter.
+pub(crate) fn try_acquire_queued(
+    g: &StateGuard<'_>,
+    since: Option<u32>,
+    mine: Option<Place>,
+    wake: &mut bool,
+) -> Try {
+    if state::common(g.page()).queued.load(Relaxed) != 0 {
+        *wake |= recover(g, None);
+        if let Some(p) = mine.filter(|&p| queue::take_grant(g, p)) {
+            queue::leave(g, p);
+            return Try::Got;
+        }
+    }
+    let r = try_acquire(g, since);
+    if let (Try::Got, Some(p)) = (r, mine) {
+        // Out of the queue in the same critical section, so that no further signal can be
+        // handed to a waiter that is done (it would only pass it back).
+        queue::leave(g, p);
+    }
+    r
 }
 
 /// Could the event at `page` be acquired? A lock-free look: `false` is only trusted together

@@ -133,6 +133,7 @@ impl SyncHandle {
             // published: nobody uses its mutexes yet.
             unsafe {
                 state::common(&page).lock.init()?;
+                state::init_queue(&page)?;
                 if kind == Kind::Mutex {
                     state::mutex(&page).token.init()?;
                 }

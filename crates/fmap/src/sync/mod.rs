@@ -13,14 +13,16 @@
 //! | 1088 | `seq`: futex word, bumped after every change that can make the object available |
 //! | 1092 | `nwaiters`: sleepers registered on `seq` |
 //! | 1096 | `all_hint`: wait-all waiters currently working on this object |
+//! | 1100 | `queued`: waiters in the wait queue (see *Hand-off on release*) |
 //! | 1104 | mutex `recursion` · event `signaled` · semaphore `count` |
 //! | 1108 | mutex `abandoned` · event `manual` · semaphore `max` |
-//! | 1112 | event `release_seq` (manual reset: the `seq` of the last Set or Pulse) |
+//! | 1112 | mutex `handoff` (ticket of the queued waiter it was handed to) · event `release_seq` (manual reset: the `seq` of the last Set or Pulse) |
 //! | 1116 | event `pulse_seq` (auto reset: the `seq` of the last Pulse) |
 //! | 1120 | event `pulse_pending` (auto reset: that pulse is unclaimed) |
 //! | 1128 | mutex `owner`: owner id (process nonce << 32 \| thread id), 0 = none |
 //! | 1136 | mutex `owner_pid` (for inspection only) |
 //! | 1152 | mutex `token`, a glibc robust process-shared `pthread_mutex_t` held by the owner thread |
+//! | 1216 | `WaitQueue` (every type): `next_ticket`, then from 1232 ten 80-byte slots (a robust mutex held by the queued thread, `ticket`, `grant`) |
 //!
 //! Each type's transitions on its state are in its own file (`mutex.rs`, `event.rs`,
 //! `semaphore.rs`); `wait.rs` is the generic engine that calls them, and `state.rs`'s
@@ -44,6 +46,30 @@
 //! dies, the kernel marks the token `OWNER_DIED` through glibc's robust list and wakes a waiter;
 //! the next acquirer gets `EOWNERDEAD`, makes the token consistent and reports
 //! `WAIT_ABANDONED`.
+//!
+//! # Hand-off on release
+//!
+//! As on Windows, a release with a waiter already waiting satisfies that waiter inside the
+//! release (`queue.rs` has the protocol). A wait that cannot be satisfied at once takes a
+//! slot in each object's wait queue before it spins or sleeps. A release that sees `queued`
+//! non-zero takes the state lock and gives the object to the oldest live queued waiter: a
+//! semaphore unit or an auto-reset event's signal is consumed on its behalf (the `grant` of its
+//! slot); a mutex is reserved for it (`handoff`; the token stays free, because a robust token
+//! must be locked by its owner thread, and whoever else takes it gives it back). So the
+//! releaser, waiting again at once, queues behind; two processes that loop wait / release take
+//! turns. Manual-reset events release every waiter and do not queue; `PulseEvent` on an
+//! auto-reset event goes to the oldest queued waiter. With nobody queued, releases stay
+//! lock-free and make no system call.
+//!
+//! A queued waiter holds its slot's robust mutex, so its death is visible without a system
+//! call (the kernel clears the thread id) and wakes the sleepers that watch it. A mutex handed
+//! to a waiter that dies before it takes it is abandoned and reported once, to its next owner;
+//! a unit or signal handed to a dead waiter goes back to the object (fmap's choice: Windows
+//! would count it consumed, but nothing may be lost forever). A waiter that ends with a grant
+//! it does not use (timeout, a wait-any satisfied by another object, a wait-all that cannot
+//! take all its objects) passes it on to the next queued waiter or back to the object; a
+//! wait-all is handed objects like any other waiter and passes them on at once when it cannot
+//! complete, so such an object is briefly unavailable to others.
 //!
 //! # Wait-all atomicity
 //!
@@ -70,6 +96,7 @@
 pub(crate) mod event;
 pub(crate) mod handle;
 pub(crate) mod mutex;
+pub(crate) mod queue;
 pub(crate) mod semaphore;
 pub(crate) mod state;
 pub(crate) mod wait;

@@ -12,6 +12,7 @@ use crate::store::header::Kind;
 use crate::store::namespace::Namespace;
 use crate::store::object::Object;
 use crate::sync::handle::{sync_handle_type, SyncHandle};
+use crate::sync::queue::{self, Place};
 use crate::sync::state::{self, signal, signal_if_waiters, LockUntil, MutexState, StateGuard};
 use crate::sync::wait::Try;
 use crate::sync::{self, WaitResult};
@@ -66,7 +67,7 @@ impl Mutex {
     pub fn create_in(ns: &Namespace, name: Option<&str>, initial_owner: bool) -> Result<Mutex> {
         // Ownership is taken once the mutex has its name and before anyone else can open it
         // (never in the private page of an object that may lose the race to publish).
-        let claim = |page: &Page| match try_mutex(page)? {
+        let claim = |page: &Page| match try_mutex(page, None)? {
             Try::Got => Ok(()),
             r => Err(crate::error::Error::new(
                 crate::ErrorKind::InvalidData,
@@ -95,7 +96,7 @@ impl Mutex {
     #[inline]
     pub fn try_lock(&self) -> Result<Option<MutexGuard<'_>>> {
         let t = self.h.target()?;
-        Ok(match try_mutex(t.page)? {
+        Ok(match try_mutex(t.page, None)? {
             Try::No => None,
             r => Some(MutexGuard {
                 mutex: self,
@@ -113,7 +114,7 @@ impl Mutex {
         // One attempt first, without going through the generic (dynamic) wait; the state lock,
         // if the attempt needs it, is waited for until the timeout at most.
         let t = self.h.target()?;
-        let abandoned = match try_mutex_until(t.page, LockUntil::of_timeout(timeout))? {
+        let abandoned = match try_mutex_until(t.page, LockUntil::of_timeout(timeout), None)? {
             None => return Ok(None),
             Some(Try::Got) => false,
             Some(Try::Abandoned) => true,
@@ -206,18 +207,27 @@ fn recursion_room(st: &MutexState) -> Result<u32> {
     Ok(r)
 }
 
-/// Tries to acquire the mutex at `page` for this thread, without sleeping.
+/// Tries to acquire the mutex at `page` for this thread, without sleeping. `mine`: the
+/// caller's place in the mutex's wait queue, if it is queued.
 #[inline]
-pub(crate) fn try_mutex(page: &Page) -> Result<Try> {
+pub(crate) fn try_mutex(page: &Page, mine: Option<Place>) -> Result<Try> {
     // `None` only comes with a wait deadline, which `Bound` has not.
-    Ok(try_mutex_until(page, LockUntil::Bound)?.unwrap_or(Try::No))
+    Ok(try_mutex_until(page, LockUntil::Bound, mine)?.unwrap_or(Try::No))
 }
 
 /// [`try_mutex`] for a wait: `Ok(None)` if it needed the state lock (see below) and the wait's
 /// deadline in `until` passed before it got it.
 #[inline]
-pub(crate) fn try_mutex_until(page: &Page, until: LockUntil) -> Result<Option<Try>> {
+pub(crate) fn try_mutex_until(
+    page: &Page,
+    until: LockUntil,
+    mine: Option<Place>,
+) -> Result<Option<Try>> {
     let st = state::mutex(page);
+    if st.handoff.load(Relaxed) != 0 {
+        // Handed to a queued waiter (perhaps us): see `try_reserved`.
+        return try_reserved(page, until, mine);
+    }
     // The common case first: a free token. (A token this thread already holds makes the
     // normal-type trylock fail with EBUSY, and the recursion check below takes over.)
     let mut attempt = take_token(page)?;
@@ -226,21 +236,230 @@ pub(crate) fn try_mutex_until(page: &Page, until: LockUntil) -> Result<Option<Tr
         st.recursion.store(r + 1, Relaxed);
         return Ok(Some(Try::Got));
     }
+    let mut guard = None;
     if attempt == Lock::Busy {
         fence(SeqCst);
         if st.common.all_hint.load(SeqCst) != 0 {
             // A wait-all may hold the token transiently under the state lock: look again there.
-            let Some(_g) = StateGuard::lock_until(page, until)? else {
+            let Some(g) = StateGuard::lock_until(page, until)? else {
                 return Ok(None);
             };
             attempt = take_token(page)?;
+            guard = Some(g);
         }
     }
+    if attempt != Lock::Busy && st.handoff.load(Relaxed) != 0 {
+        // A release handed the mutex to a queued waiter between our look and our trylock (its
+        // store of `handoff` precedes its unlock, which our trylock synchronised with).
+        let g = match guard {
+            Some(g) => g,
+            None => match StateGuard::lock_until(page, until) {
+                Ok(Some(g)) => g,
+                r => {
+                    put_back(page, attempt);
+                    return r.map(|_| None);
+                }
+            },
+        };
+        return Ok(Some(resolve(&g, attempt, mine)));
+    }
+    drop(guard);
     Ok(Some(match attempt {
         Lock::Busy => Try::No,
         Lock::Acquired => claim_mutex(page, false),
         Lock::OwnerDied => claim_mutex(page, true),
     }))
+}
+
+/// An attempt on a mutex that has been handed to a queued waiter (`handoff` set): under the
+/// state lock, with the token if it is free (see [`resolve`]).
+#[cold]
+fn try_reserved(page: &Page, until: LockUntil, mine: Option<Place>) -> Result<Option<Try>> {
+    if owned_by_me(page) {
+        // Only a peer's write can leave `handoff` set while we own the mutex: recursion.
+        let st = state::mutex(page);
+        let r = recursion_room(st)?;
+        st.recursion.store(r + 1, Relaxed);
+        return Ok(Some(Try::Got));
+    }
+    let Some(g) = StateGuard::lock_until(page, until)? else {
+        return Ok(None);
+    };
+    Ok(Some(match take_token(page)? {
+        // Held by its grantee already, or for a moment by someone who is giving it back.
+        Lock::Busy => Try::No,
+        how => resolve(&g, how, mine),
+    }))
+}
+
+/// Gives back a token taken by `trylock` (`how`) that the caller may not keep, keeping an
+/// abandonment for the next owner; then wakes the waiters (the grantee may have found the
+/// token busy meanwhile).
+fn put_back(page: &Page, how: Lock) {
+    let st = state::mutex(page);
+    if how == Lock::OwnerDied && st.owner.load(Relaxed) != 0 {
+        st.abandoned.store(1, Relaxed);
+    }
+    // SAFETY: the caller's trylock took the token (`how` is not `Busy`) and still holds it.
+    unsafe { st.token.unlock() };
+    fence_after_unlock();
+    signal(page);
+}
+
+/// The hand-off protocol's decision, by a thread that holds the token (its trylock got `how`)
+/// and the state lock, while `handoff` may be set. `mine`: the caller's place in the queue.
+///
+/// * Handed to the caller: it claims the mutex, then clears `handoff` (in that order: if it
+///   dies in between, `owner` is set and the next owner sees the abandonment).
+/// * Handed to a live queued waiter: the token goes back; that waiter takes it.
+/// * Handed to a waiter that died before it took the token: the mutex was that waiter's, so it
+///   is abandoned (reported once, to its next owner); the reservation ends.
+/// * Handed to a waiter that left without taking it (it passes its grant on when it can, see
+///   [`pass_on`]): the reservation ends.
+///
+/// With no (more) reservation, the oldest queued waiter other than the caller, if there is
+/// one, is handed the mutex (a waiter never barges past an older queued one); else the caller
+/// claims it.
+pub(crate) fn resolve(g: &StateGuard<'_>, how: Lock, mine: Option<Place>) -> Try {
+    let page = g.page();
+    let st = state::mutex(page);
+    if how == Lock::OwnerDied && st.owner.load(Relaxed) != 0 {
+        // The previous owner completed its acquisition and died holding the mutex.
+        st.abandoned.store(1, Relaxed);
+    }
+    let h = st.handoff.load(Relaxed);
+    if h != 0 {
+        if let Some(p) = mine.filter(|p| p.ticket == h) {
+            let r = claim_mutex(page, false);
+            st.handoff.store(0, Relaxed);
+            queue::clear_grant(page, p);
+            return r;
+        }
+        match queue::find(g, h) {
+            Some((_, true)) => {
+                put_back(page, how);
+                return Try::No;
+            }
+            Some((i, false)) => {
+                // Handed to a waiter that died before it could take it: abandoned.
+                st.abandoned.store(1, Relaxed);
+                st.handoff.store(0, Relaxed);
+                queue::free_slot_of_dead(g, i);
+            }
+            None => st.handoff.store(0, Relaxed),
+        }
+    }
+    // Free of any reservation, and held by us: the oldest queued waiter goes first.
+    match queue::oldest(g, None) {
+        Some(i) if mine.is_none_or(|p| p.idx != i) => {
+            hand_to(g, i);
+            signal(page);
+            Try::No
+        }
+        _ => claim_mutex(page, false),
+    }
+}
+
+/// Hands the mutex, whose token the calling thread holds, to the queued waiter in slot `i`
+/// and unlocks the token; the caller signals. `handoff` is stored before the unlock, so that
+/// whoever takes the token next sees it.
+fn hand_to(g: &StateGuard<'_>, i: usize) {
+    let st = state::mutex(g.page());
+    let t = queue::give(g, i);
+    st.handoff.store(t, Relaxed);
+    st.owner.store(0, Relaxed);
+    // SAFETY: the caller holds the token (see above).
+    unsafe { st.token.unlock() };
+    fence_after_unlock();
+}
+
+/// A queued waiter leaves with the mutex handed to it unused (it timed out, or another object
+/// satisfied its wait-any, or a wait-all could not take all its objects): under the state
+/// lock, passes it to the next queued waiter, or leaves it free. If the token is busy (someone
+/// is giving it back), the reservation stays until the token's next holder finds it unused
+/// ([`resolve`]: a slot that left, or was passed on).
+pub(crate) fn pass_on(g: &StateGuard<'_>, mine: Place) {
+    let page = g.page();
+    let st = state::mutex(page);
+    if st.handoff.load(Relaxed) != mine.ticket {
+        return;
+    }
+    let how = match take_token(page) {
+        Ok(how @ (Lock::Acquired | Lock::OwnerDied)) => how,
+        _ => return,
+    };
+    if how == Lock::OwnerDied && st.owner.load(Relaxed) != 0 {
+        st.abandoned.store(1, Relaxed);
+    }
+    queue::clear_grant(page, mine);
+    match queue::oldest(g, Some(mine.idx)) {
+        Some(i) => hand_to(g, i),
+        None => {
+            st.handoff.store(0, Relaxed);
+            // SAFETY: our trylock above took the token.
+            unsafe { st.token.unlock() };
+            fence_after_unlock();
+        }
+    }
+}
+
+/// For a wait-all, under the state lock: ends a reservation whose grantee died (the mutex is
+/// then abandoned) or left without taking it, as [`resolve`] does, and hands the mutex to the
+/// oldest queued waiter other than `exclude` or leaves it free. Returns whether it handed it
+/// on (then signal). Nothing if the grantee is alive or the token is busy.
+pub(crate) fn settle(g: &StateGuard<'_>, exclude: Option<usize>) -> bool {
+    let page = g.page();
+    let st = state::mutex(page);
+    let h = st.handoff.load(Relaxed);
+    if h == 0 || matches!(queue::find(g, h), Some((_, true))) {
+        return false;
+    }
+    let how = match take_token(page) {
+        Ok(how @ (Lock::Acquired | Lock::OwnerDied)) => how,
+        _ => return false,
+    };
+    if how == Lock::OwnerDied && st.owner.load(Relaxed) != 0 {
+        st.abandoned.store(1, Relaxed);
+    }
+    if let Some((i, false)) = queue::find(g, h) {
+        st.abandoned.store(1, Relaxed);
+        queue::free_slot_of_dead(g, i);
+    }
+    st.handoff.store(0, Relaxed);
+    match queue::oldest(g, exclude) {
+        Some(i) => hand_to(g, i),
+        None => {
+            // SAFETY: our trylock above took the token.
+            unsafe { st.token.unlock() };
+            fence_after_unlock();
+        }
+    }
+    true
+}
+
+/// A wait-all's commit of a mutex whose token it took (`how`), under the state lock: claims
+/// it, and ends the reservation if it was handed to the waiter at `mine`.
+pub(crate) fn claim_handed(g: &StateGuard<'_>, how: Lock, mine: Option<Place>) -> Try {
+    let page = g.page();
+    let r = claim_mutex(page, how == Lock::OwnerDied);
+    let st = state::mutex(page);
+    if let Some(p) = mine.filter(|p| st.handoff.load(Relaxed) == p.ticket) {
+        st.handoff.store(0, Relaxed);
+        queue::clear_grant(page, p);
+    }
+    r
+}
+
+/// Before a waiter queues: frees the slots of waiters that died (except the mutex's grantee,
+/// whose death its next owner must see).
+pub(crate) fn recover(g: &StateGuard<'_>) {
+    queue::reap(g, state::mutex(g.page()).handoff.load(Relaxed));
+}
+
+/// The ticket of the waiter the mutex is handed to, if any (a sleeper watches its life).
+#[inline]
+pub(crate) fn handoff(page: &Page) -> Option<u32> {
+    Some(state::mutex(page).handoff.load(SeqCst)).filter(|&h| h != 0)
 }
 
 /// Does the calling thread own the mutex at `page`? Our owner id must match *and* the token
@@ -290,19 +509,44 @@ pub(crate) fn release_mutex(page: &Page) -> Result<()> {
 }
 
 /// Clears the owner and unlocks the token, which the calling thread holds, then wakes sleepers
-/// if there are any.
+/// if there are any. With waiters queued, the mutex is handed to the oldest instead
+/// ([`hand_off`]).
 #[inline]
 pub(crate) fn give_back_token(page: &Page) {
     let st = state::mutex(page);
+    // `owner` is cleared just before the unlock (here or in `hand_to`): a release killed
+    // before that leaves the mutex abandoned, as one killed while owning it.
+    if st.common.queued.load(SeqCst) != 0 && hand_off(page) {
+        return;
+    }
     st.owner.store(0, Relaxed);
     // SAFETY: the calling thread holds the token (its callers checked `owned_by_me`).
     unsafe { st.token.unlock() };
     // Wake sleepers only if there are any. A waiter registers in `nwaiters` (SeqCst) and then
     // compares the token word with the value it saw before its failed attempt; the unlock
     // precedes our read of `nwaiters` (the fence), so either we see the waiter or it sees the
-    // released token (see `wait::sleep`).
+    // released token (see `wait::sleep`). (A waiter that queued after our look at `queued`
+    // was not waiting when we released: it finds the token free, like any acquirer.)
     fence_after_unlock();
     signal_if_waiters(page);
+}
+
+/// A release with waiters queued: under the state lock, hands the mutex to the oldest live
+/// one and wakes it. `false` if there is none (or the state lock stayed busy): release as
+/// usual.
+#[cold]
+fn hand_off(page: &Page) -> bool {
+    let Ok(g) = StateGuard::lock(page) else {
+        return false;
+    };
+    recover(&g);
+    let Some(i) = queue::oldest(&g, None) else {
+        return false;
+    };
+    hand_to(&g, i);
+    drop(g);
+    signal(page);
+    true
 }
 
 // The wait engine's view of a mutex: a wait-all's steps under the state locks, and what a

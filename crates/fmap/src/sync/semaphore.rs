@@ -9,7 +9,8 @@ use crate::error::{bail, Result};
 use crate::store::header::Kind;
 use crate::store::namespace::Namespace;
 use crate::sync::handle::{sync_handle_type, SyncHandle};
-use crate::sync::state::{self, corrupt, signal_if_waiters, StateGuard};
+use crate::sync::queue::{self, Place};
+use crate::sync::state::{self, corrupt, signal, signal_if_waiters, StateGuard};
 use crate::sync::wait::Try;
 use crate::sync::{self, WaitResult};
 use crate::sys::page::Page;
@@ -120,15 +121,32 @@ pub(crate) fn validate(g: &StateGuard<'_>) -> Result<()> {
     Ok(())
 }
 
-/// `ReleaseSemaphore` of `n` (> 0) units: returns the previous count.
+/// `ReleaseSemaphore` of `n` (> 0) units: returns the previous count. Units go to the queued
+/// waiters first, oldest first (see `queue.rs`); the rest to the count.
+#[inline]
 pub(crate) fn release(page: &Page, n: i32) -> Result<i32> {
-    // Lock-free: the count only ever grows outside the state lock (every decrement happens
-    // under it), so a wait-all that found the count positive under the lock still finds it
-    // so when it commits. One compare-exchange, like `sem_post`.
+    if state::common(page).queued.load(SeqCst) != 0 {
+        return release_handing_off(page, n);
+    }
+    let prev = add(page, n)?;
+    // A sleeper registers in `nwaiters` before it looks at the count for the last time
+    // (`wait::sleep`), and both sides use `SeqCst`: either we see it here and wake it, or it
+    // sees the new count and does not sleep. Spinning waiters watch the count itself. (A
+    // waiter that queued after our look at `queued` finds the units in the count.)
+    signal_if_waiters(page);
+    Ok(prev)
+}
+
+/// Adds `n` to the count, within the maximum: lock-free, the count only ever grows outside
+/// the state lock (every decrement happens under it), so a wait-all that found the count
+/// positive under the lock still finds it so when it commits. One compare-exchange, like
+/// `sem_post`.
+#[inline(always)]
+fn add(page: &Page, n: i32) -> Result<i32> {
     let st = state::semaphore(page);
     let max = st.max.load(Relaxed) as i32;
     let mut cur = st.count.load(Relaxed);
-    let prev = loop {
+    loop {
         let prev = cur as i32;
         if !valid(prev, max) {
             return Err(corrupt("semaphore"));
@@ -143,15 +161,75 @@ pub(crate) fn release(page: &Page, n: i32) -> Result<i32> {
             .count
             .compare_exchange_weak(cur, (prev + n) as u32, SeqCst, Relaxed)
         {
-            Ok(_) => break prev,
+            Ok(_) => return Ok(prev),
             Err(now) => cur = now,
         }
-    };
-    // A sleeper registers in `nwaiters` before it looks at the count for the last time
-    // (`wait::sleep`), and both sides use `SeqCst`: either we see it here and wake it, or it
-    // sees the new count and does not sleep. Spinning waiters watch the count itself.
-    signal_if_waiters(page);
+    }
+}
+
+/// A release with waiters queued: under the state lock the units are added to the count and
+/// handed from there to the oldest queued waiters, so no other thread — the releaser waiting
+/// again included — can take them first (every decrement happens under the lock).
+#[cold]
+fn release_handing_off(page: &Page, n: i32) -> Result<i32> {
+    let g = StateGuard::lock(page)?;
+    validate(&g)?;
+    let prev = add(page, n)?;
+    recover(&g, None);
+    distribute(&g, None);
+    drop(g);
+    signal(page);
     Ok(prev)
+}
+
+/// Gives back the units handed to waiters that died before they took them (see `queue.rs`):
+/// they go back to the count (never past the maximum), and from there to the oldest queued
+/// waiters other than `exclude`. Returns whether it handed any (then signal). (Units already
+/// in the count stay there: a release hands its units over when it happens; what is in the
+/// count was there before the waiters queued, or was passed back by a wait-all that could
+/// not use it, and goes to whoever asks.)
+pub(crate) fn recover(g: &StateGuard<'_>, exclude: Option<usize>) -> bool {
+    let lost = queue::reap(g, 0);
+    if lost == 0 {
+        return false;
+    }
+    put_back(g, lost);
+    distribute(g, exclude)
+}
+
+/// Adds `n` units that were taken out of the count back to it, under the state lock (never
+/// past the maximum).
+fn put_back(g: &StateGuard<'_>, n: u32) {
+    let st = state::semaphore(g.page());
+    let max = st.max.load(Relaxed);
+    let _ = st
+        .count
+        .fetch_update(SeqCst, Relaxed, |c| Some(c.saturating_add(n).min(max)));
+}
+
+/// Hands units of the count to the oldest queued waiters without one (not `exclude`), one
+/// each, while there are units. Returns whether it handed any (then signal).
+pub(crate) fn distribute(g: &StateGuard<'_>, exclude: Option<usize>) -> bool {
+    let c = &state::semaphore(g.page()).count;
+    let mut any = false;
+    while c.load(Relaxed) > 0 {
+        let Some(i) = queue::oldest(g, exclude) else {
+            break;
+        };
+        // Taken out of the count, then handed over (a process killed between the two loses
+        // the unit; never the reverse, which would make one up).
+        c.fetch_sub(1, SeqCst);
+        queue::give(g, i);
+        any = true;
+    }
+    any
+}
+
+/// Passes on a unit handed to the waiter at `mine` that it does not use: to the next queued
+/// waiter, or to the count.
+pub(crate) fn pass_on(g: &StateGuard<'_>, mine: Option<usize>) {
+    put_back(g, 1);
+    distribute(g, mine);
 }
 
 /// Could the semaphore at `page` be acquired? A lock-free look (see
@@ -159,6 +237,27 @@ pub(crate) fn release(page: &Page, n: i32) -> Result<i32> {
 #[inline]
 pub(crate) fn might_be_available(page: &Page) -> bool {
     state::semaphore(page).count.load(SeqCst) > 0
+}
+
+/// A waiter's attempt, under the state lock (validated): a unit handed to it (`mine`: its
+/// place in the queue, if it is queued), else — after units handed to dead waiters went back
+/// and the count to the older queued waiters — one from the count. Sets `wake` if it handed
+/// units to other waiters.
+pub(crate) fn try_acquire_queued(g: &StateGuard<'_>, mine: Option<Place>, wake: &mut bool) -> Try {
+    if state::common(g.page()).queued.load(Relaxed) != 0 {
+        *wake |= recover(g, None);
+        if let Some(p) = mine.filter(|&p| queue::take_grant(g, p)) {
+            queue::leave(g, p);
+            return Try::Got;
+        }
+    }
+    let r = try_acquire(g);
+    if let (Try::Got, Some(p)) = (r, mine) {
+        // Out of the queue in the same critical section, so that no further unit is handed
+        // to a waiter that is done (it would only pass it back).
+        queue::leave(g, p);
+    }
+    r
 }
 
 /// A wait's attempt, under the state lock (validated): takes one unit if there is one.

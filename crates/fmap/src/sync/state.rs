@@ -28,7 +28,10 @@ pub(crate) struct SyncState {
     /// 1096: wait-all waiters currently working on this object (see the module docs of
     /// [`crate::sync`]).
     pub(crate) all_hint: AtomicU32,
-    _reserved: AtomicU32,
+    /// 1100: waiters registered in the wait queue ([`WaitQueue`]), recounted under the state
+    /// lock by every change of the queue: a lock-free release that sees 0 has no waiter to
+    /// hand off to.
+    pub(crate) queued: AtomicU32,
 }
 
 /// A mutex's state.
@@ -40,7 +43,11 @@ pub(crate) struct MutexState {
     /// 1108: 1 if an owner died holding it (or closed its last handle while owning it) and
     /// nobody has acquired it since; reported once, as `WAIT_ABANDONED`.
     pub(crate) abandoned: AtomicU32,
-    _reserved: [AtomicU32; 4],
+    /// 1112: the ticket of the queued waiter the mutex has been handed to (0 = none). Written
+    /// only by a thread that holds the token: a releaser stores it just before it unlocks the
+    /// token, the waiter clears it once it has taken the token (see `mutex.rs`).
+    pub(crate) handoff: AtomicU32,
+    _reserved: [AtomicU32; 3],
     /// 1128: the owner id (process nonce << 32 | thread id); 0 = none.
     pub(crate) owner: AtomicU64,
     /// 1136: the owner's pid (for inspection only).
@@ -80,6 +87,39 @@ pub(crate) struct SemaphoreState {
     pub(crate) max: AtomicU32,
 }
 
+/// How many waiters an object's [`WaitQueue`] holds. Further waiters wait unqueued (they are
+/// woken as before, but cannot be handed the object, see `queue.rs`).
+pub(crate) const QUEUE_SLOTS: usize = 10;
+
+/// One waiter's place in an object's wait queue.
+#[repr(C)]
+pub(crate) struct WaitSlot {
+    /// A glibc robust process-shared mutex the waiting thread holds while the slot is in use:
+    /// its lock word names the thread, and the kernel marks it `OWNER_DIED` (and wakes a
+    /// sleeper on it) when the thread dies.
+    pub(crate) lock: RobustMutex,
+    /// The waiter's arrival ticket; 0 = free.
+    pub(crate) ticket: AtomicU32,
+    /// 1: the object has been handed to this waiter (a semaphore unit or an event's signal
+    /// consumed on its behalf, or the mutex reserved for it).
+    pub(crate) grant: AtomicU32,
+    _reserved: [AtomicU32; 2],
+}
+
+/// The wait queue every synchronization object has at [`QUEUE_OFF`], after the largest
+/// per-type state (see `queue.rs`).
+#[repr(C)]
+pub(crate) struct WaitQueue {
+    /// 1216: the next arrival ticket (never 0).
+    pub(crate) next_ticket: AtomicU32,
+    _reserved: [AtomicU32; 3],
+    /// 1232: the slots.
+    pub(crate) slots: [WaitSlot; QUEUE_SLOTS],
+}
+
+/// Where the [`WaitQueue`] is in the object file.
+pub(crate) const QUEUE_OFF: usize = 1216;
+
 /// Checks at compile time that `$field` of `$t` lies at byte `$at` of the object file.
 macro_rules! at {
     ($t:ty, $($field:ident).+, $at:expr) => {
@@ -90,10 +130,12 @@ at!(SyncState, lock, 1024);
 at!(SyncState, seq, 1088);
 at!(SyncState, nwaiters, 1092);
 at!(SyncState, all_hint, 1096);
+at!(SyncState, queued, 1100);
 at!(MutexState, common, 1024);
 at!(MutexState, common.seq, 1088);
 at!(MutexState, recursion, 1104);
 at!(MutexState, abandoned, 1108);
+at!(MutexState, handoff, 1112);
 at!(MutexState, owner, 1128);
 at!(MutexState, owner_pid, 1136);
 at!(MutexState, token, 1152);
@@ -106,6 +148,14 @@ at!(EventState, pulse_pending, 1120);
 at!(SemaphoreState, common, 1024);
 at!(SemaphoreState, count, 1104);
 at!(SemaphoreState, max, 1108);
+const _: () = assert!(QUEUE_OFF + offset_of!(WaitQueue, next_ticket) == 1216);
+const _: () = assert!(QUEUE_OFF + offset_of!(WaitQueue, slots) == 1232);
+const _: () = assert!(offset_of!(WaitSlot, ticket) == 64);
+const _: () = assert!(offset_of!(WaitSlot, grant) == 68);
+const _: () = assert!(size_of::<WaitSlot>() == 80);
+// The queue starts after every type's state and ends before the path area.
+const _: () = assert!(STATE_OFF + size_of::<MutexState>() <= QUEUE_OFF);
+const _: () = assert!(QUEUE_OFF + size_of::<WaitQueue>() <= PATH_OFF);
 const _: () = assert!(size_of::<SyncState>() == 80);
 const _: () = assert!(size_of::<MutexState>() == 192);
 const _: () = assert!(size_of::<EventState>() == 104);
@@ -125,6 +175,8 @@ unsafe impl Shared for MutexState {}
 unsafe impl Shared for EventState {}
 // SAFETY: see `SyncState` above.
 unsafe impl Shared for SemaphoreState {}
+// SAFETY: see `SyncState` above.
+unsafe impl Shared for WaitQueue {}
 
 /// The state every synchronization object's page has.
 #[inline]
@@ -148,6 +200,25 @@ pub(crate) fn event(page: &Page) -> &EventState {
 #[inline]
 pub(crate) fn semaphore(page: &Page) -> &SemaphoreState {
     page.at::<SemaphoreState, STATE_OFF>()
+}
+
+/// The wait queue of the synchronization object at `page`.
+#[inline]
+pub(crate) fn queue(page: &Page) -> &WaitQueue {
+    page.at::<WaitQueue, QUEUE_OFF>()
+}
+
+/// Initialises the robust mutexes of a new object's wait queue.
+///
+/// # Safety
+/// The page is private to the calling thread: nobody uses its mutexes yet.
+pub(crate) unsafe fn init_queue(page: &Page) -> Result<()> {
+    for s in &queue(page).slots {
+        // SAFETY: the caller guarantees that nobody uses the slot yet.
+        unsafe { s.lock.init()? };
+    }
+    queue(page).next_ticket.store(1, Relaxed);
+    Ok(())
 }
 
 /// The `seq` futex word of a page.

@@ -5,6 +5,7 @@
 //! what a wait-all checks and commits, what a sleeper watches — is in `mutex.rs`, `event.rs`
 //! and `semaphore.rs`, which this calls.
 
+use super::queue::{self, Place};
 use super::state::{common, seq, signal, LockUntil, StateGuard};
 use super::{event, mutex, semaphore};
 use crate::error::{bail, Result};
@@ -114,17 +115,20 @@ pub(crate) fn spin_ns() -> u64 {
 /// the attempt) and, for a mutex, its token word as seen after the failed attempt (for an
 /// event or semaphore 0: a failed semaphore attempt saw a count of 0). `since`: the `seq`
 /// snapshot from before the waiter last slept (releases by Set/Pulse after it count for
-/// events). `Ok(None)`: the state lock was busy until the wait's deadline in `until` (the wait
-/// times out).
+/// events). `mine`: the waiter's place in the object's queue, if it is queued (a queued
+/// waiter's attempt on an event or semaphore always takes the state lock: what was handed to
+/// it, or to a waiter that died, is there). `Ok(None)`: the state lock was busy until the
+/// wait's deadline in `until` (the wait times out).
 pub(crate) fn attempt(
     t: &WaitTarget<'_>,
     since: Option<u32>,
     until: LockUntil,
+    mine: Option<Place>,
 ) -> Result<Option<(Try, u32, u32)>> {
     let snap = seq(t.page).load(SeqCst);
     match t.kind {
         SyncKind::Mutex => {
-            let Some(r) = mutex::try_mutex_until(t.page, until)? else {
+            let Some(r) = mutex::try_mutex_until(t.page, until, mine)? else {
                 return Ok(None);
             };
             Ok(Some((r, snap, mutex::token_word(t.page))))
@@ -133,20 +137,24 @@ pub(crate) fn attempt(
             t.page,
             snap,
             until,
-            event::might_be_available(t.page, since),
-            |g| {
+            mine.is_some()
+                || event::might_be_available(t.page, since)
+                || queue::grantee_dead(t.page, None, None),
+            |g, wake| {
                 event::validate(g)?;
-                Ok(event::try_acquire(g, since))
+                Ok(event::try_acquire_queued(g, since, mine, wake))
             },
         ),
         SyncKind::Semaphore => attempt_locked(
             t.page,
             snap,
             until,
-            semaphore::might_be_available(t.page),
-            |g| {
+            mine.is_some()
+                || semaphore::might_be_available(t.page)
+                || queue::grantee_dead(t.page, None, None),
+            |g, wake| {
                 semaphore::validate(g)?;
-                Ok(semaphore::try_acquire(g))
+                Ok(semaphore::try_acquire_queued(g, mine, wake))
             },
         ),
     }
@@ -154,14 +162,15 @@ pub(crate) fn attempt(
 
 /// An attempt on an event or semaphore: nothing if a lock-free look (`available`, after the
 /// snapshot `snap`) found it unavailable, else `acquire` under the state lock (then the
-/// snapshot is taken again, under the lock).
+/// snapshot is taken again, under the lock). `acquire` sets its flag if it handed the object
+/// to other waiters, which are then woken after the lock.
 #[inline(always)]
 fn attempt_locked(
     page: &Page,
     snap: u32,
     until: LockUntil,
     available: bool,
-    acquire: impl FnOnce(&StateGuard<'_>) -> Result<Try>,
+    acquire: impl FnOnce(&StateGuard<'_>, &mut bool) -> Result<Try>,
 ) -> Result<Option<(Try, u32, u32)>> {
     if !available {
         return Ok(Some((Try::No, snap, 0)));
@@ -169,8 +178,102 @@ fn attempt_locked(
     let Some(g) = StateGuard::lock_until(page, until)? else {
         return Ok(None);
     };
-    let r = acquire(&g)?;
-    Ok(Some((r, seq(page).load(SeqCst), 0)))
+    let mut wake = false;
+    let r = acquire(&g, &mut wake)?;
+    let snap = seq(page).load(SeqCst);
+    drop(g);
+    if wake {
+        signal(page);
+    }
+    Ok(Some((r, snap, 0)))
+}
+
+/// A waiter's places in the queues of its objects (`None` where it is not queued); leaves
+/// them when dropped, passing on whatever was handed to it and not used.
+struct Places<'a> {
+    targets: &'a [WaitTarget<'a>],
+    places: Vec<Option<Place>>,
+}
+
+impl<'a> Places<'a> {
+    /// Queues the waiter on each of `targets` (see `queue.rs`): not on a manual-reset event
+    /// (it releases every waiter), nor where the queue is full or the state lock stays busy
+    /// until `until` (then the waiter waits unqueued).
+    fn enqueue(targets: &'a [WaitTarget<'a>], until: LockUntil) -> Result<Places<'a>> {
+        let mut me = Places {
+            targets,
+            places: Vec::with_capacity(targets.len()),
+        };
+        for t in targets {
+            let p = if t.kind == SyncKind::Event && event::is_manual(t.page) {
+                None
+            } else {
+                match StateGuard::lock_until(t.page, until)? {
+                    None => None,
+                    Some(g) => {
+                        let mut wake = false;
+                        match t.kind {
+                            SyncKind::Mutex => mutex::recover(&g),
+                            SyncKind::Semaphore => wake = semaphore::recover(&g, None),
+                            SyncKind::Event => wake = event::recover(&g, None),
+                        }
+                        let p = queue::register(&g);
+                        drop(g);
+                        if wake {
+                            signal(t.page);
+                        }
+                        p
+                    }
+                }
+            };
+            me.places.push(p);
+        }
+        Ok(me)
+    }
+
+    fn get(&self, i: usize) -> Option<Place> {
+        self.places.get(i).copied().flatten()
+    }
+}
+
+impl Drop for Places<'_> {
+    fn drop(&mut self) {
+        for (t, p) in self.targets.iter().zip(&self.places) {
+            if let Some(p) = *p {
+                leave(t, p);
+            }
+        }
+    }
+}
+
+/// Leaves the queue of `t` at `p`, passing on a grant that was not used.
+fn leave(t: &WaitTarget<'_>, p: Place) {
+    let Ok(g) = StateGuard::lock(t.page) else {
+        queue::abandon(t.page, p);
+        return;
+    };
+    if t.kind == SyncKind::Mutex {
+        // The mutex's grant is passed on while the slot still names us (see `mutex::pass_on`).
+        if queue::take_grant(&g, p) {
+            mutex::pass_on(&g, p);
+            queue::leave(&g, p);
+            drop(g);
+            signal(t.page);
+            return;
+        }
+    }
+    let granted = queue::leave(&g, p);
+    if granted {
+        match t.kind {
+            SyncKind::Semaphore => semaphore::pass_on(&g, None),
+            SyncKind::Event => event::pass_on(&g, None),
+            SyncKind::Mutex => {}
+        }
+    }
+    drop(g);
+    if granted {
+        signal(t.page);
+    }
 }
 
 pub(crate) fn deadline_of(timeout: Option<Duration>) -> Option<Instant> {
@@ -197,7 +300,7 @@ pub fn wait_any(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<
     // Fast path, without allocating: an object that is available now, or a poll.
     let first = LockUntil::of_timeout(timeout);
     for (i, o) in objects.iter().enumerate() {
-        let Some((r, _, _)) = attempt(&o.wait_target()?, None, first)? else {
+        let Some((r, _, _)) = attempt(&o.wait_target()?, None, first, None)? else {
             return Ok(WaitResult::TimedOut);
         };
         match r {
@@ -218,11 +321,19 @@ pub fn wait_any(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<
     let mut toks = vec![0u32; targets.len()];
     let mut since: Option<Vec<u32>> = None;
     let until = LockUntil::of_deadline(deadline);
+    // From here on the waiter is present: a release hands the object to it (see `queue.rs`).
+    // Dropping `places` leaves the queues and passes on what was handed over and not used.
+    let mut places = Places::enqueue(&targets, until)?;
     loop {
         for (i, t) in targets.iter().enumerate() {
-            let Some((r, snap, tok)) = attempt(t, since.as_ref().map(|s| s[i]), until)? else {
+            let s = since.as_ref().map(|s| s[i]);
+            let Some((r, snap, tok)) = attempt(t, s, until, places.get(i))? else {
                 return Ok(WaitResult::TimedOut);
             };
+            if r != Try::No && t.kind != SyncKind::Mutex {
+                // The attempt left this queue itself (see `event::try_acquire_queued`).
+                places.places[i] = None;
+            }
             match r {
                 Try::Got => return Ok(WaitResult::Signaled(i)),
                 Try::Abandoned => return Ok(WaitResult::Abandoned(i)),
@@ -235,7 +346,7 @@ pub fn wait_any(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(WaitResult::TimedOut);
         }
-        sleep(&targets, &snaps, &toks, deadline, false);
+        sleep(&targets, &places.places, &snaps, &toks, deadline, false);
         since = Some(snaps.clone());
     }
 }
@@ -290,21 +401,43 @@ pub fn wait_all(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<
     } else {
         LockUntil::of_deadline(deadline)
     };
+    let none = vec![None; targets.len()];
+    if let Some(r) = try_all(&targets, &none, &order, &mut snaps, &mut toks, until)? {
+        return Ok(r);
+    }
+    if timeout == Some(Duration::ZERO) {
+        return Ok(WaitResult::TimedOut);
+    }
+    // Present from here on (see `wait_any`).
+    let places = Places::enqueue(&targets, until)?;
     loop {
-        if let Some(r) = try_all(&targets, &order, &mut snaps, &mut toks, until)? {
+        if let Some(r) = try_all(
+            &targets,
+            &places.places,
+            &order,
+            &mut snaps,
+            &mut toks,
+            until,
+        )? {
             return Ok(r);
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(WaitResult::TimedOut);
         }
-        sleep(&targets, &snaps, &toks, deadline, true);
+        sleep(&targets, &places.places, &snaps, &toks, deadline, true);
     }
 }
 
-/// One atomic attempt of a wait-all, under all state locks. `Ok(None)`: not all available;
-/// `WaitResult::TimedOut`: a state lock stayed busy until the wait's deadline in `until`.
+/// One atomic attempt of a wait-all, under all state locks. `places`: the waiter's places in
+/// the objects' queues. `Ok(None)`: not all available; `WaitResult::TimedOut`: a state lock
+/// stayed busy until the wait's deadline in `until`.
+///
+/// What was handed to the waiter counts as available (and is what it takes). If not all
+/// objects are available, it passes on what was handed to it — to the next queued waiter, or
+/// back to the object — so a wait-all never sits on an object it cannot use.
 fn try_all(
     targets: &[WaitTarget<'_>],
+    places: &[Option<Place>],
     order: &[(u64, u64, usize)],
     snaps: &mut [u32],
     toks: &mut [u32],
@@ -316,6 +449,8 @@ fn try_all(
     let mut guards = Vec::with_capacity(order.len());
     // `pos[i]`: where target `i`'s guard is in `guards` (which is in lock order).
     let mut pos = vec![0usize; targets.len()];
+    // Objects handed to other waiters meanwhile: woken once the locks are released.
+    let mut wake = vec![false; targets.len()];
     for &(_, _, i) in order {
         let Some(g) = StateGuard::lock_until(targets[i].page, until)? else {
             return Ok(Some(WaitResult::TimedOut));
@@ -328,12 +463,62 @@ fn try_all(
             SyncKind::Semaphore => semaphore::validate(g)?,
             SyncKind::Mutex => {}
         }
+        if common(targets[i].page).queued.load(SeqCst) != 0 {
+            // What was handed to waiters that died goes back (and on to the oldest waiter).
+            // Not to this wait-all itself: what it is handed must be usable at once, or it
+            // would only pass it back (see below) and go round again.
+            let me = places[i].map(|p| p.idx);
+            wake[i] = match targets[i].kind {
+                SyncKind::Event => event::recover(g, me),
+                SyncKind::Semaphore => semaphore::recover(g, me),
+                SyncKind::Mutex => mutex::settle(g, me),
+            };
+        }
     }
+    let r = try_all_locked(targets, places, &guards, &pos, order, toks, &mut wake);
+    drop(guards);
+    for (t, w) in targets.iter().zip(wake) {
+        if w {
+            signal(t.page);
+        }
+    }
+    r
+}
+
+/// [`try_all`] with every state lock held (`guards`, target `i`'s at `pos[i]`). Sets `wake[i]`
+/// for objects handed on to other waiters.
+fn try_all_locked(
+    targets: &[WaitTarget<'_>],
+    places: &[Option<Place>],
+    guards: &[StateGuard<'_>],
+    pos: &[usize],
+    order: &[(u64, u64, usize)],
+    toks: &mut [u32],
+    wake: &mut [bool],
+) -> Result<Option<WaitResult>> {
     for t in targets {
         if t.kind == SyncKind::Mutex {
             mutex::check_recursion_if_mine(t.page)?;
         }
     }
+    let granted = |i: usize| places[i].is_some_and(|p| queue::granted(targets[i].page, p));
+    // Not all available: pass on what was handed to us.
+    let give_up = |wake: &mut [bool]| {
+        for (i, t) in targets.iter().enumerate() {
+            let (Some(p), g) = (places[i], &guards[pos[i]]) else {
+                continue;
+            };
+            if !queue::take_grant(g, p) {
+                continue;
+            }
+            match t.kind {
+                SyncKind::Semaphore => semaphore::pass_on(g, Some(p.idx)),
+                SyncKind::Event => event::pass_on(g, Some(p.idx)),
+                SyncKind::Mutex => mutex::pass_on(g, p),
+            }
+            wake[i] = true;
+        }
+    };
     // Events and semaphores cannot change while we hold their locks; mutexes can be taken by
     // lock-free acquirers, so they are claimed last, by trylock.
     // Each mutex's token is recorded as seen here: a busy one is what the sleep watches.
@@ -345,18 +530,21 @@ fn try_all(
                 // Recorded like a token: a count of 0 here is watched by the sleep.
                 let c = semaphore::count_locked(g);
                 toks[i] = c;
-                c > 0
+                c > 0 || granted(i)
             }
-            SyncKind::Event => event::is_set(g),
+            SyncKind::Event => event::is_set(g) || granted(i),
             SyncKind::Mutex => {
                 let tok = mutex::token_word(t.page);
                 toks[i] = tok;
                 mutex::free_or_mine(t.page, tok)
+                    && mutex::handoff(t.page)
+                        .is_none_or(|h| places[i].is_some_and(|p| p.ticket == h))
             }
         };
         ready &= ok;
     }
     if !ready {
+        give_up(wake);
         return Ok(None);
     }
     // Claim the mutexes' tokens.
@@ -374,6 +562,7 @@ fn try_all(
                 for (j, how) in taken {
                     mutex::put_back_token(&guards[pos[j]], how);
                 }
+                give_up(wake);
                 return Ok(None);
             }
             how => taken.push((i, how)),
@@ -383,12 +572,21 @@ fn try_all(
     let mut abandoned = false;
     for (i, t) in targets.iter().enumerate() {
         let g = &guards[pos[i]];
+        let mine = places[i];
         match t.kind {
-            SyncKind::Semaphore => semaphore::take(g),
-            SyncKind::Event => event::consume(g),
+            SyncKind::Semaphore => {
+                if !mine.is_some_and(|p| queue::take_grant(g, p)) {
+                    semaphore::take(g)
+                }
+            }
+            SyncKind::Event => {
+                if !mine.is_some_and(|p| queue::take_grant(g, p)) {
+                    event::consume(g)
+                }
+            }
             SyncKind::Mutex => match taken.iter().find(|(j, _)| *j == i) {
                 Some(&(_, how)) => {
-                    if mutex::claim_mutex(t.page, how == Lock::OwnerDied) == Try::Abandoned {
+                    if mutex::claim_handed(g, how, mine) == Try::Abandoned {
                         abandoned = true;
                     }
                 }
@@ -396,8 +594,12 @@ fn try_all(
                 None => mutex::recurse(t.page),
             },
         }
+        if let Some(p) = mine {
+            // Out of the queue under the same locks: nothing more is handed to a waiter that
+            // is done (dropping its `Places` then finds nothing to leave).
+            queue::leave(g, p);
+        }
     }
-    drop(guards);
     Ok(Some(if abandoned {
         WaitResult::Abandoned(0)
     } else {
@@ -422,20 +624,37 @@ fn try_all(
 /// sees us. So a waiter never sleeps through a release.
 pub(crate) fn sleep(
     targets: &[WaitTarget<'_>],
+    places: &[Option<Place>],
     snaps: &[u32],
     toks: &[u32],
     deadline: Option<Instant>,
     all: bool,
 ) {
+    // Also a change: an object handed to us (a release sets the grant, then bumps `seq`).
     let changed = || {
-        targets.iter().zip(snaps).zip(toks).any(|((t, s), k)| {
-            seq(t.page).load(SeqCst) != *s
-                || match t.kind {
-                    SyncKind::Semaphore => semaphore::count_appeared(t.page, *k),
-                    SyncKind::Mutex => mutex::token_changed(t.page, *k, all),
-                    SyncKind::Event => false,
-                }
-        })
+        targets
+            .iter()
+            .zip(snaps)
+            .zip(toks)
+            .zip(places)
+            .any(|(((t, s), k), p)| {
+                seq(t.page).load(SeqCst) != *s
+                    || p.is_some_and(|p| queue::granted(t.page, p))
+                    || match t.kind {
+                        SyncKind::Semaphore => semaphore::count_appeared(t.page, *k),
+                        SyncKind::Mutex => mutex::token_changed(t.page, *k, all),
+                        SyncKind::Event => false,
+                    }
+            })
+    };
+    // Whom each object was handed to, other than us (for a mutex, its `handoff` ticket): if
+    // one of them dies, what it was handed must be recovered.
+    let grantee = |t: &WaitTarget<'_>, p: Option<Place>| match t.kind {
+        SyncKind::Mutex => match mutex::handoff(t.page) {
+            Some(h) if p.is_none_or(|p| p.ticket != h) => Some(Some(h)),
+            _ => None,
+        },
+        _ => Some(None),
     };
     let spin = spin_ns();
     if spin > 0 {
@@ -477,7 +696,27 @@ pub(crate) fn sleep(
             words.push(e);
         }
     }
-    let r = if changed() {
+    // The lock words of the waiters the objects were handed to, so that the kernel wakes us if
+    // one dies before it takes what it was handed (see `queue.rs`). If they do not all fit in
+    // one `futex_waitv`, the sleep is bounded instead, and the next attempt looks again.
+    let mut all_fit = true;
+    let mut dead = false;
+    for (t, p) in targets.iter().zip(places) {
+        if common(t.page).queued.load(SeqCst) == 0 {
+            continue;
+        }
+        if let Some(only) = grantee(t, *p) {
+            all_fit &= queue::watch_grantees(t.page, *p, only, &mut words, futex::MAX_WORDS);
+            dead |= queue::grantee_dead(t.page, *p, only);
+        }
+    }
+    let deadline = if all_fit {
+        deadline
+    } else {
+        let cap = Instant::now() + GRANTEE_POLL;
+        Some(deadline.map_or(cap, |d| d.min(cap)))
+    };
+    let r = if dead || changed() {
         Woken::Changed
     } else {
         futex::waitv(&words, deadline)
@@ -494,6 +733,10 @@ pub(crate) fn sleep(
     }
 }
 
+/// How long a sleeper whose futex words do not all fit in one `futex_waitv` (a wait on many
+/// objects handed to many other waiters) sleeps at most before it looks for dead grantees.
+const GRANTEE_POLL: Duration = Duration::from_millis(10);
+
 /// `WaitForSingleObject`.
 #[inline]
 pub fn wait_one(object: &dyn Waitable, timeout: Option<Duration>) -> Result<WaitResult> {
@@ -501,8 +744,8 @@ pub fn wait_one(object: &dyn Waitable, timeout: Option<Duration>) -> Result<Wait
     let t = object.wait_target()?;
     let until = LockUntil::of_timeout(timeout);
     let r = match t.kind {
-        SyncKind::Mutex => mutex::try_mutex_until(t.page, until)?,
-        _ => attempt(&t, None, until)?.map(|(r, _, _)| r),
+        SyncKind::Mutex => mutex::try_mutex_until(t.page, until, None)?,
+        _ => attempt(&t, None, until, None)?.map(|(r, _, _)| r),
     };
     let Some(r) = r else {
         return Ok(WaitResult::TimedOut);

@@ -34,6 +34,13 @@
 //! which the kernel's comparison at (4) or the wake catches — or the waiter's comparison after
 //! (3) sees (a).
 //!
+//! Hand-off (`sync::queue`) adds one word a waiter watches: the `grant` of its queue slot. A
+//! releaser sets it (`SeqCst`, under the state lock), then does (b) and (c); a queued waiter
+//! checks it in the same last look after (3), so the same argument applies. A waiter also asks
+//! to be woken on the slot lock word of a waiter the object was handed to (`FUTEX_WAITERS`,
+//! like an owner's token), so that the kernel wakes it if that waiter dies before taking what
+//! it was handed; the woken waiter recovers the grant under the state lock and signals.
+//!
 //! Spurious wake-ups are harmless: a woken waiter always re-evaluates under the object's rules
 //! before reporting success.
 
@@ -65,11 +72,14 @@ pub(crate) struct Expect<'a> {
     pub value: u32,
 }
 
+/// The most words one [`waitv`] takes (the kernel's limit).
+pub(crate) const MAX_WORDS: usize = 128;
+
 /// Sleeps until one of `words` is woken or differs from its expected value, or `deadline`
-/// (a `CLOCK_MONOTONIC` instant) passes. At most 128 words.
+/// (a `CLOCK_MONOTONIC` instant) passes. At most [`MAX_WORDS`] words.
 pub(crate) fn waitv(words: &[Expect<'_>], deadline: Option<Instant>) -> Woken {
-    debug_assert!(!words.is_empty() && words.len() <= 128);
-    let mut entries = [Wait::new(); 128];
+    debug_assert!(!words.is_empty() && words.len() <= MAX_WORDS);
+    let mut entries = [Wait::new(); MAX_WORDS];
     for (e, w) in entries.iter_mut().zip(words) {
         e.val = u64::from(w.value);
         e.uaddr = WaitPtr::new(w.word.as_ptr().cast());
