@@ -2068,6 +2068,11 @@ impl Program<'_> {
             e.live = false;
         }
         // Nothing of ours is left in the handle table or the view registry.
+        assert_eq!(
+            fmap_win32::abi::table::live_handles(),
+            0,
+            "handles are still live after every handle was closed"
+        );
         let max = MAX_HANDLE.load(Ordering::Relaxed);
         for v in (4..=max + 256).step_by(4) {
             assert!(

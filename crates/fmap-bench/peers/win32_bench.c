@@ -231,6 +231,25 @@ static void pingpong(int n, int count, const char *group, const char *c) {
     free(v_);                                                                    \
   } while (0)
 
+/* The second thread of the "2 threads" rows: WaitForSingleObject + ReleaseMutex on a mutex of its
+ * own until told to stop. */
+static volatile LONG stop_other;
+static DWORD WINAPI other_thread(LPVOID arg) {
+  HANDLE m = (HANDLE)arg;
+#ifndef _WIN32
+  pin(1);
+#else
+  SetThreadAffinityMask(GetCurrentThread(), 2);
+#endif
+  while (!stop_other) {
+    for (int i = 0; i < 100; i++) {
+      WaitForSingleObject(m, INFINITE);
+      ReleaseMutex(m);
+    }
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   LARGE_INTEGER f;
   QueryPerformanceFrequency(&f);
@@ -255,10 +274,27 @@ int main(int argc, char **argv) {
     WaitForSingleObject(m, INFINITE);
     ReleaseMutex(m);
   });
+  {
+    /* Two threads, each on a mutex of its own (this one measured). */
+    HANDLE m2 = CreateMutexA(NULL, FALSE, NULL);
+    stop_other = 0;
+    HANDLE t = CreateThread(NULL, 0, other_thread, m2, 0, NULL);
+    BATCHED("mutex", "lock+unlock, 2 threads", batches, per, {
+      WaitForSingleObject(m, INFINITE);
+      ReleaseMutex(m);
+    });
+    stop_other = 1;
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+    CloseHandle(m2);
+  }
   CloseHandle(m);
   HANDLE s = CreateSemaphoreA(NULL, 0, 0x7fffffff, "Local\\w32b-sem");
   BATCHED("semrelease", "release(1)", batches, per, ReleaseSemaphore(s, 1, NULL));
   CloseHandle(s);
+  HANDLE e = CreateEventA(NULL, FALSE, FALSE, "Local\\w32b-event");
+  BATCHED("setevent", "set", batches, per, SetEvent(e));
+  CloseHandle(e);
 
   const char *labels[] = {"4 KiB", "64 KiB", "1 MiB", "64 MiB"};
   SIZE_T sizes[] = {4 << 10, 64 << 10, 1 << 20, 64 << 20};

@@ -42,6 +42,12 @@ pub struct RawShared {
     ptr: *mut u8,
 }
 
+// SAFETY: the mutex and the semaphore are process-shared objects in a shared mapping, made for
+// use from any thread (and process) at once; the pointer is only the mapping's address.
+unsafe impl Send for RawShared {}
+// SAFETY: as above: every method is a thread-safe pthread/POSIX call on those objects.
+unsafe impl Sync for RawShared {}
+
 impl RawShared {
     pub fn new() -> RawShared {
         // SAFETY: a fresh anonymous shared mapping.
@@ -258,4 +264,63 @@ pub fn each(iters: usize, f: &mut dyn FnMut()) -> Lat {
     let cpu = (cpu_ns() - c0) as f64 / iters as f64;
     let (median, p99) = median_p99(v);
     Lat { median, p99, cpu }
+}
+
+/// [`batched`] on this thread (CPU 0) while a second thread, pinned to CPU 1, calls `other` in
+/// a loop on an object of its own for the whole measurement: what one thread pays when another
+/// works on unrelated objects at the same time (1× its one-thread figure: they scale).
+pub fn batched_pair(
+    batches: usize,
+    per: usize,
+    f: &mut dyn FnMut(),
+    other: &mut (dyn FnMut() + Send),
+) -> Lat {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = AtomicBool::new(false);
+    let started = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            pin_to(1);
+            started.store(true, Ordering::Release);
+            while !stop.load(Ordering::Relaxed) {
+                for _ in 0..100 {
+                    other();
+                }
+            }
+        });
+        while !started.load(Ordering::Acquire) {
+            std::hint::spin_loop();
+        }
+        let l = batched(batches, per, f);
+        stop.store(true, Ordering::Relaxed);
+        l
+    })
+}
+
+/// The raw primitive of an event set with no waiter: a futex event's signal word set with one
+/// atomic swap and its waiter count read (no `FUTEX_WAKE`: nobody waits).
+pub struct RawEvent {
+    signaled: std::sync::atomic::AtomicU32,
+    waiters: std::sync::atomic::AtomicU32,
+}
+
+impl RawEvent {
+    pub fn new() -> RawEvent {
+        RawEvent {
+            signaled: std::sync::atomic::AtomicU32::new(0),
+            waiters: std::sync::atomic::AtomicU32::new(0),
+        }
+    }
+
+    #[inline(never)]
+    pub fn set(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.signaled.swap(1, SeqCst);
+        if self.waiters.load(SeqCst) != 0 {
+            // SAFETY: FUTEX_WAKE on a word of ours; it touches no memory.
+            unsafe {
+                libc::syscall(libc::SYS_futex, self.signaled.as_ptr(), libc::FUTEX_WAKE, 1);
+            }
+        }
+    }
 }

@@ -14,6 +14,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod bulk;
+mod cabi;
 mod common;
 #[cfg(feature = "iceoryx2")]
 mod ice;
@@ -70,11 +71,12 @@ fn create_rows(
 }
 
 /// The tables, by key.
-const GROUPS: [&str; 8] = [
+const GROUPS: [&str; 9] = [
     "pingpong",
     "waitany",
     "mutex",
     "semrelease",
+    "setevent",
     "create",
     "open",
     "bulk",
@@ -278,6 +280,7 @@ fn run(o: Opts) -> Res<()> {
         + w("waitany") * wake_methods.len() * rounds_steps
         + w("mutex")
         + w("semrelease")
+        + w("setevent")
         + w("create") * (create_sizes.len() + 1)
         + w("open")
         + w("bulk") * bulk_sizes.len()
@@ -445,14 +448,13 @@ fn run(o: Opts) -> Res<()> {
     let raw = inproc::RawShared::new();
     if o.want("mutex") {
         pb.set_message("uncontended mutex");
-        const PTHREAD: &str = "robust process-shared pthread mutex";
         let l = inproc::batched(batches, per, &mut || raw.lock_unlock());
         rows.push(lat_row("mutex", "lock+unlock", PTHREAD, &l));
         let m = fmap::Mutex::create_in(&ns, Some("bench-mutex"), false)?;
         let l = inproc::batched(batches, per, &mut || {
             drop(std::hint::black_box(m.lock().expect("lock")))
         });
-        rows.push(lat_row("mutex", "lock+unlock", "fmap Mutex::lock + drop", &l).base(PTHREAD));
+        rows.push(lat_row("mutex", "lock+unlock", RUST_MUTEX, &l).base(PTHREAD));
         let l = inproc::batched(batches, per, &mut || {
             drop(std::hint::black_box(m.try_lock().expect("try_lock")))
         });
@@ -462,13 +464,43 @@ fn run(o: Opts) -> Res<()> {
         rows.push(
             lat_row("mutex", "lock+unlock", "shared_memory + raw_sync Mutex", &l).base(PTHREAD),
         );
-        drop((rsm, m));
+        drop(rsm);
+        // The Rust API doing what WaitForSingleObject + ReleaseMutex do, then the C ABI.
+        let l = inproc::batched(batches, per, &mut || {
+            let r = fmap::wait_one(&m, None).expect("wait_one");
+            std::hint::black_box(&r);
+            m.release().expect("release");
+        });
+        rows.push(lat_row("mutex", "lock+unlock", WAIT_RELEASE, &l).base(PTHREAD));
+        let cm = cabi::mutex();
+        let l = inproc::batched(batches, per, &mut || cabi::lock_unlock(&cm));
+        rows.push(lat_row("mutex", "lock+unlock", CABI_MUTEX, &l).base(PTHREAD));
+        // Two threads, each on its own mutex: scaling (no lock or cache line shared).
+        const TWO: &str = "lock+unlock, 2 threads";
+        let raw2 = inproc::RawShared::new();
+        let l = inproc::batched_pair(batches, per, &mut || raw.lock_unlock(), &mut || {
+            raw2.lock_unlock()
+        });
+        rows.push(lat_row("mutex", TWO, PTHREAD, &l));
+        let m2 = fmap::Mutex::create_in(&ns, Some("bench-mutex-2"), false)?;
+        let l = inproc::batched_pair(
+            batches,
+            per,
+            &mut || drop(std::hint::black_box(m.lock().expect("lock"))),
+            &mut || drop(std::hint::black_box(m2.lock().expect("lock"))),
+        );
+        rows.push(lat_row("mutex", TWO, RUST_MUTEX, &l).base(PTHREAD));
+        let cm2 = cabi::mutex();
+        let l = inproc::batched_pair(batches, per, &mut || cabi::lock_unlock(&cm), &mut || {
+            cabi::lock_unlock(&cm2)
+        });
+        rows.push(lat_row("mutex", TWO, CABI_MUTEX, &l).base(PTHREAD));
+        drop((m, m2, cm, cm2, raw2));
         pb.inc(1);
     }
 
     if o.want("semrelease") {
         pb.set_message("semaphore release, no waiter");
-        const SEMPOST: &str = "sem_post (process-shared sem_t)";
         let l = inproc::batched(batches, per, &mut || raw.sem_post());
         raw.sem_reset();
         rows.push(lat_row("semrelease", "release(1)", SEMPOST, &l));
@@ -476,16 +508,58 @@ fn run(o: Opts) -> Res<()> {
         let l = inproc::batched(batches, per, &mut || {
             std::hint::black_box(s.release(1).expect("release"));
         });
-        rows.push(
-            lat_row("semrelease", "release(1)", "fmap Semaphore::release(1)", &l).base(SEMPOST),
-        );
+        rows.push(lat_row("semrelease", "release(1)", RUST_SEM, &l).base(SEMPOST));
         rows.push(Row::na(
             "semrelease",
             "release(1)",
             "shared_memory + raw_sync",
             "no semaphore",
         ));
-        drop(s);
+        let cs = cabi::semaphore();
+        let l = inproc::batched(batches, per, &mut || cabi::sem_release(&cs));
+        cabi::sem_drain(&cs);
+        rows.push(lat_row("semrelease", "release(1)", CABI_SEM, &l).base(SEMPOST));
+        // Two threads, each on its own semaphore.
+        const TWO: &str = "release(1), 2 threads";
+        let raw2 = inproc::RawShared::new();
+        let l = inproc::batched_pair(batches, per, &mut || raw.sem_post(), &mut || {
+            raw2.sem_post()
+        });
+        raw.sem_reset();
+        rows.push(lat_row("semrelease", TWO, SEMPOST, &l));
+        let s2 = fmap::Semaphore::create_in(&ns, Some("bench-sem-2"), 0, i32::MAX)?;
+        let l = inproc::batched_pair(
+            batches,
+            per,
+            &mut || {
+                std::hint::black_box(s.release(1).expect("release"));
+            },
+            &mut || {
+                std::hint::black_box(s2.release(1).expect("release"));
+            },
+        );
+        rows.push(lat_row("semrelease", TWO, RUST_SEM, &l).base(SEMPOST));
+        let cs2 = cabi::semaphore();
+        let l = inproc::batched_pair(batches, per, &mut || cabi::sem_release(&cs), &mut || {
+            cabi::sem_release(&cs2)
+        });
+        rows.push(lat_row("semrelease", TWO, CABI_SEM, &l).base(SEMPOST));
+        drop((s, s2, cs, cs2, raw2));
+        pb.inc(1);
+    }
+
+    if o.want("setevent") {
+        pb.set_message("event set, no waiter");
+        let re = inproc::RawEvent::new();
+        let l = inproc::batched(batches, per, &mut || re.set());
+        rows.push(lat_row("setevent", "set", RAW_EVENT, &l));
+        let e = fmap::Event::create_in(&ns, Some("bench-event"), false, false)?;
+        let l = inproc::batched(batches, per, &mut || e.set().expect("set"));
+        rows.push(lat_row("setevent", "set", RUST_EVENT, &l).base(RAW_EVENT));
+        let ce = cabi::event();
+        let l = inproc::batched(batches, per, &mut || cabi::set_event(&ce));
+        rows.push(lat_row("setevent", "set", CABI_EVENT, &l).base(RAW_EVENT));
+        drop((e, ce));
         pb.inc(1);
     }
 
@@ -734,6 +808,8 @@ fn run(o: Opts) -> Res<()> {
         }
     }
 
+    cabi_notes(&mut rows);
+
     drop(shm);
     let left = ns.list(fmap::Scope::Local)?.len();
     dir.close()?;
@@ -785,7 +861,7 @@ fn run(o: Opts) -> Res<()> {
     let groups = groups(&o.rings);
     let (targets, bars) = targets(&rows);
     let mut footer = String::new();
-    footer.push_str("\n## Targets of issue 6 (fmap against the raw primitive, this run)\n\n| target | measured | verdict |\n|---|---:|---|\n");
+    footer.push_str("\n## Targets of issues 6 and 15 (fmap against the raw primitive and the C ABI against the Rust API, this run)\n\n| target | measured | verdict |\n|---|---:|---|\n");
     for t in &targets {
         footer.push_str(t);
         footer.push('\n');
@@ -819,6 +895,16 @@ fn run(o: Opts) -> Res<()> {
 }
 
 const MEMCPY: &str = "memcpy, one thread";
+const PTHREAD: &str = "robust process-shared pthread mutex";
+const RUST_MUTEX: &str = "fmap Mutex::lock + drop";
+const WAIT_RELEASE: &str = "fmap wait_one + release";
+const CABI_MUTEX: &str = "fmap-win32 C ABI: WaitForSingleObject + ReleaseMutex";
+const SEMPOST: &str = "sem_post (process-shared sem_t)";
+const RUST_SEM: &str = "fmap Semaphore::release(1)";
+const CABI_SEM: &str = "fmap-win32 C ABI: ReleaseSemaphore(1)";
+const RAW_EVENT: &str = "raw futex event: atomic swap + waiter check";
+const RUST_EVENT: &str = "fmap Event::set";
+const CABI_EVENT: &str = "fmap-win32 C ABI: SetEvent";
 const ICE_WAITSET: &str = "iceoryx2 WaitSet (event listeners)";
 #[cfg(feature = "iceoryx2")]
 const ICE_RING: &str = "iceoryx2 publish-subscribe, samples as slots (2 processes)";
@@ -828,6 +914,57 @@ const FMAP_RING: &str = "fmap section ring + events (2 processes)";
 const RS_RING: &str = "shared_memory + raw_sync events ring (2 processes)";
 const BOOST_RING: &str =
     "Boost.Interprocess shared_memory_object ring + interprocess_semaphores (2 processes)";
+
+/// The C ABI rows against the Rust API (and the Win32 C program's against the in-process C
+/// ABI's), and every "2 threads" row against its own one-thread figure, in the notes.
+fn cabi_notes(rows: &mut [Row]) {
+    let pairs: [(&str, &str, &[&str]); 3] = [
+        ("mutex", CABI_MUTEX, &[RUST_MUTEX, WAIT_RELEASE]),
+        ("semrelease", CABI_SEM, &[RUST_SEM]),
+        ("setevent", CABI_EVENT, &[RUST_EVENT]),
+    ];
+    let med = |rows: &[Row], g: &str, c: &str, i: &str| {
+        report::find(rows, g, c, i).and_then(|r| r.median)
+    };
+    let mut notes: Vec<(usize, String)> = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let Some(m) = r.median else { continue };
+        let mut n = Vec::new();
+        if let Some((_, _, rust)) = pairs.iter().find(|p| p.0 == r.group && p.1 == r.imp) {
+            for x in *rust {
+                if let Some(b) = med(rows, r.group, &r.case, x) {
+                    n.push(format!("{:.2}× {x}", m / b));
+                }
+            }
+        }
+        if r.imp == peers::NATIVE {
+            let inproc = match r.group {
+                "mutex" => Some(CABI_MUTEX),
+                "semrelease" => Some(CABI_SEM),
+                _ => None,
+            };
+            if let Some(b) = inproc.and_then(|x| med(rows, r.group, &r.case, x)) {
+                n.push(format!("{:.2}× the in-process C ABI row", m / b));
+            }
+        }
+        if let Some(one) = r.case.strip_suffix(", 2 threads") {
+            if let Some(b) = med(rows, r.group, one, &r.imp) {
+                n.push(format!("{:.2}× its one-thread figure", m / b));
+            }
+        }
+        if !n.is_empty() {
+            notes.push((i, n.join("; ")));
+        }
+    }
+    for (i, n) in notes {
+        let r = &mut rows[i];
+        r.note = if r.note.is_empty() {
+            n
+        } else {
+            format!("{}; {n}", r.note)
+        };
+    }
+}
 
 /// A latency row from an in-process measurement: its median, p99 and CPU time.
 fn lat_row(group: &'static str, case: &str, imp: &str, l: &inproc::Lat) -> Row {
@@ -881,12 +1018,17 @@ fn groups(rings: &[bulk::Geom]) -> Vec<Group> {
         Group {
             key: "mutex",
             title: "Uncontended mutex acquire + release",
-            what: "One thread; no other process touches the mutex.".into(),
+            what: "One thread; no other process touches the mutex. The rows named \"fmap-win32 C ABI\" call the exported Win32 functions in-process (the code of `libfmap_win32`; the note gives their ratio to the Rust API); \"fmap wait_one + release\" is the Rust API doing what `WaitForSingleObject` + `ReleaseMutex` do. The \"2 threads\" case: this thread (CPU 0) measured while a second thread (CPU 1) does the same on an object of its own the whole time (note: the ratio to the one-thread figure; 1× = they scale). The Win32 C program rows time `WaitForSingleObject` + `ReleaseMutex` in a C program linked with `libfmap_win32.a`.".into(),
         },
         Group {
             key: "semrelease",
             title: "Semaphore release with no waiter",
-            what: "One thread; nobody waits on the semaphore.".into(),
+            what: "One thread; nobody waits on the semaphore. C ABI and \"2 threads\" rows: as in the mutex table.".into(),
+        },
+        Group {
+            key: "setevent",
+            title: "Event set with no waiter",
+            what: "One thread; nobody waits on the auto-reset event (it stays signaled). The raw primitive is the signal of a futex-based event: one atomic swap of the signal word and a look at the waiter count (no `FUTEX_WAKE`).".into(),
         },
         Group {
             key: "create",
@@ -980,6 +1122,64 @@ fn targets(rows: &[Row]) -> (Vec<String>, Vec<(String, f64, bool)>) {
         &|v| v <= 2.0,
         "{}×",
     );
+    // Issue 15 §2: the C ABI at the Rust API's price, and threads on different handles scale.
+    line(
+        "C ABI WaitForSingleObject + ReleaseMutex ≤ 1.15× Mutex::lock + drop",
+        div(
+            med("mutex", "lock+unlock", CABI_MUTEX),
+            med("mutex", "lock+unlock", RUST_MUTEX),
+        ),
+        &|v| v <= 1.15,
+        "{}×",
+    );
+    line(
+        "C ABI WaitForSingleObject + ReleaseMutex ≤ 1.15× wait_one + release",
+        div(
+            med("mutex", "lock+unlock", CABI_MUTEX),
+            med("mutex", "lock+unlock", WAIT_RELEASE),
+        ),
+        &|v| v <= 1.15,
+        "{}×",
+    );
+    line(
+        "C ABI ReleaseSemaphore ≤ 1.2× Semaphore::release",
+        div(
+            med("semrelease", "release(1)", CABI_SEM),
+            med("semrelease", "release(1)", RUST_SEM),
+        ),
+        &|v| v <= 1.2,
+        "{}×",
+    );
+    line(
+        "C ABI SetEvent ≤ 1.2× Event::set",
+        div(
+            med("setevent", "set", CABI_EVENT),
+            med("setevent", "set", RUST_EVENT),
+        ),
+        &|v| v <= 1.2,
+        "{}×",
+    );
+    for (g, c, i) in [
+        ("mutex", "lock+unlock", CABI_MUTEX),
+        ("semrelease", "release(1)", CABI_SEM),
+    ] {
+        let two = format!("{c}, 2 threads");
+        // Scaling: as close to 1 as the raw primitive gets on the same two CPUs, plus 20 %.
+        let raw = div(
+            med(g, &two, if g == "mutex" { PTHREAD } else { SEMPOST }),
+            med(g, c, if g == "mutex" { PTHREAD } else { SEMPOST }),
+        );
+        let limit = raw.map_or(1.2, |r| r.max(1.0) * 1.2);
+        line(
+            &format!("C ABI {g}, 2 threads on different handles ≤ 1.2× the raw primitive's 2-thread slowdown (each thread vs one thread alone)"),
+            div(med(g, &two, i), med(g, c, i)),
+            &|v| v <= limit,
+            &format!(
+                "{{}}× (raw primitive: {})",
+                raw.map_or("-".into(), |r| format!("{r:.2}×"))
+            ),
+        );
+    }
     for c in ["4 KiB", "64 KiB", "1 MiB", "64 MiB"] {
         line(
             &format!("create cycle {c} ≤ 1.3× raw shm"),

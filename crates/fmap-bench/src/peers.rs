@@ -213,7 +213,7 @@ pub fn iceoryx2_note() -> String {
 
 const WIN32_SRC: &str = include_str!("../peers/win32_bench.c");
 const MINGW: &str = "x86_64-w64-mingw32-gcc";
-const NATIVE: &str = "Win32 C program on fmap-win32 (native)";
+pub const NATIVE: &str = "Win32 C program on fmap-win32 (native)";
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -316,6 +316,7 @@ fn parse_win32(lines: &[(String, Option<f64>)], imp: &str, wine: bool) -> Vec<Ro
             "waitany" => "waitany",
             "mutex" => "mutex",
             "semrelease" => "semrelease",
+            "setevent" => "setevent",
             "create" => "create",
             "open" => "open",
             "abandon" => "abandon",
@@ -333,6 +334,9 @@ fn parse_win32(lines: &[(String, Option<f64>)], imp: &str, wine: bool) -> Vec<Ro
         let mut row = Row::ns(group, f[2], imp, num(3), num(4), cpu);
         if wine {
             row = row.base(NATIVE);
+        } else if let Some(raw) = native_base(group) {
+            // The native rows against the raw primitive of their table, like fmap's own.
+            row = row.base(raw);
         }
         let mut notes: Vec<String> = Vec::new();
         notes.push(
@@ -360,6 +364,20 @@ fn parse_win32(lines: &[(String, Option<f64>)], imp: &str, wine: bool) -> Vec<Ro
         rows.push(row);
     }
     rows
+}
+
+/// The raw primitive a native Win32 row is compared with: the one of its table (None for the
+/// wait-on-N rows, which are round trips and the raw rows one-way latencies).
+fn native_base(group: &str) -> Option<&'static str> {
+    Some(match group {
+        "pingpong" => "raw futex (FUTEX_WAIT/WAKE)",
+        "mutex" => crate::PTHREAD,
+        "semrelease" => crate::SEMPOST,
+        "setevent" => crate::RAW_EVENT,
+        "create" | "open" => crate::RAWSHM,
+        "abandon" => "robust pthread mutex (EOWNERDEAD)",
+        _ => return None,
+    })
 }
 
 /// The Win32 rows: fmap's C ABI natively, and Wine where installed. Not in quick mode.

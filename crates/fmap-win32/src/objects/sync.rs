@@ -15,7 +15,6 @@ use crate::abi::text::{name_a, name_w};
 use fmap::Waitable;
 use std::ffi::{c_char, c_void};
 use std::ptr::null_mut;
-use std::sync::Arc;
 use std::time::Duration;
 
 type Name = Result<Option<String>, u32>;
@@ -215,9 +214,11 @@ pub unsafe extern "C" fn OpenSemaphoreW(access: u32, _inherit: i32, name: *const
     })
 }
 
-/// Runs `f` on the object of `h`, turning errors into `FALSE` + last error.
+/// Runs `f` on the object of `h` (looked up without taking a reference: `f` does not block),
+/// turning errors into `FALSE` + last error.
+#[inline]
 fn with_obj(h: Handle, f: impl FnOnce(&Obj) -> Result<(), u32>) -> i32 {
-    let r = table::get(h).and_then(|o| f(&o));
+    let r = table::with(h, |o| f(o));
     match r {
         Ok(()) => TRUE,
         Err(e) => fail(e, FALSE),
@@ -312,12 +313,40 @@ pub extern "C" fn WaitForSingleObject(h: Handle, ms: u32) -> u32 {
     if table::is_pseudo(h) {
         return wait_forever_or(ms);
     }
-    let obj = match table::get(h) {
-        Ok(o) => o,
-        Err(e) => return fail(e, WAIT_FAILED),
-    };
-    match waitable(&obj) {
-        Ok(w) => wait_result(fmap::wait_one(w, timeout(ms))),
+    // One attempt without taking a reference (the uncontended case ends here); to block, a
+    // reference of its own keeps the object alive for the wait, also if another thread closes
+    // the handle meanwhile.
+    let first = table::with(h, |o| {
+        if let Obj::Named(fmap::AnyObject::Mutex(m)) = &**o {
+            // A mutex's own attempt (the inline path of `Mutex::lock`, no dynamic dispatch);
+            // the guard's ownership stays with the thread until ReleaseMutex.
+            return Ok(match m.lock_timeout(Some(Duration::ZERO)) {
+                Ok(Some(g)) => {
+                    let abandoned = g.was_abandoned();
+                    g.leak();
+                    Ok(Ok(if abandoned {
+                        fmap::WaitResult::Abandoned(0)
+                    } else {
+                        fmap::WaitResult::Signaled(0)
+                    }))
+                }
+                Ok(None) if ms != 0 => Err(o.to_ref()),
+                Ok(None) => Ok(Ok(fmap::WaitResult::TimedOut)),
+                Err(e) => Ok(Err(e)),
+            });
+        }
+        let w = waitable(o)?;
+        Ok(match fmap::wait_one(w, Some(Duration::ZERO)) {
+            Ok(fmap::WaitResult::TimedOut) if ms != 0 => Err(o.to_ref()),
+            r => Ok(r),
+        })
+    });
+    match first {
+        Ok(Ok(r)) => wait_result(r),
+        Ok(Err(obj)) => match waitable(&obj) {
+            Ok(w) => wait_result(fmap::wait_one(w, timeout(ms))),
+            Err(e) => fail(e, WAIT_FAILED),
+        },
         Err(e) => fail(e, WAIT_FAILED),
     }
 }
@@ -336,7 +365,7 @@ pub unsafe extern "C" fn WaitForMultipleObjects(
     }
     // SAFETY: the caller passes `count` readable handles (non-NULL checked above).
     let hs = unsafe { std::slice::from_raw_parts(hs, count as usize) };
-    let mut objs: Vec<Arc<Obj>> = Vec::with_capacity(hs.len());
+    let mut objs: Vec<table::ObjRef> = Vec::with_capacity(hs.len());
     for &h in hs {
         // Pseudo handles are refused here (unlike WaitForSingleObject).
         match table::get(h) {

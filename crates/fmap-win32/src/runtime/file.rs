@@ -235,7 +235,7 @@ fn error_of(status: u32) -> u32 {
 }
 
 /// The event of an `OVERLAPPED` (bit 0 masked off), if any: it must be an event handle.
-fn overlapped_event(h: Handle) -> Result<Option<Arc<Obj>>, u32> {
+fn overlapped_event(h: Handle) -> Result<Option<table::ObjRef>, u32> {
     let h = (h as usize & !1) as Handle;
     if h.is_null() {
         return Ok(None);
@@ -247,7 +247,7 @@ fn overlapped_event(h: Handle) -> Result<Option<Arc<Obj>>, u32> {
     }
 }
 
-fn set_event(e: &Option<Arc<Obj>>, set: bool) -> Result<(), u32> {
+fn set_event(e: &Option<table::ObjRef>, set: bool) -> Result<(), u32> {
     if let Some(o) = e {
         if let Obj::Named(fmap::AnyObject::Event(ev)) = &**o {
             let r = if set { ev.set() } else { ev.reset() };
