@@ -44,6 +44,9 @@ struct Opts {
     profile_bulk: bool,
 }
 
+/// The case of the contended-mutex table.
+const CONTENDED: &str = "lock, 1 µs work, unlock";
+
 /// The create-cycle case of a 1 GiB section of which one page is touched.
 const GIB_ONE_PAGE: &str = "1 GiB, one page touched";
 
@@ -71,10 +74,11 @@ fn create_rows(
 }
 
 /// The tables, by key.
-const GROUPS: [&str; 9] = [
+const GROUPS: [&str; 10] = [
     "pingpong",
     "waitany",
     "mutex",
+    "contended",
     "semrelease",
     "setevent",
     "create",
@@ -285,6 +289,7 @@ fn run(o: Opts) -> Res<()> {
         + w("open")
         + w("bulk") * bulk_sizes.len()
         + w("abandon") * 2
+        + w("contended") * 2
         + usize::from(o.peers)
         + usize::from(o.peers && !q);
     let pb = ProgressBar::new(steps as u64);
@@ -746,6 +751,41 @@ fn run(o: Opts) -> Res<()> {
         pb.inc(1);
     }
 
+    // --- contended mutex: two processes take turns (or do not)
+    if o.want("contended") {
+        let n = if q { 2_000 } else { 50_000 };
+        const ROBUST: &str = "robust process-shared pthread mutex";
+        pb.set_message("contended mutex (pthread)");
+        let c = xproc::run_contended(false, &root, &ns, &shm, n)?;
+        rows.push(
+            Row::ns(
+                "contended",
+                CONTENDED,
+                ROBUST,
+                c.per_op_ns,
+                c.per_op_ns,
+                None,
+            )
+            .note(&c.note()),
+        );
+        pb.inc(1);
+        pb.set_message("contended mutex (fmap)");
+        let c = xproc::run_contended(true, &root, &ns, &shm, n)?;
+        rows.push(
+            Row::ns(
+                "contended",
+                CONTENDED,
+                "fmap Mutex",
+                c.per_op_ns,
+                c.per_op_ns,
+                None,
+            )
+            .base(ROBUST)
+            .note(&c.note()),
+        );
+        pb.inc(1);
+    }
+
     for (g, c, why) in [
         ("mutex", "lock+unlock", "no mutex"),
         ("semrelease", "release(1)", "no semaphore"),
@@ -1054,6 +1094,11 @@ fn groups(rings: &[bulk::Geom]) -> Vec<Group> {
                     String::new()
                 }
             ),
+        },
+        Group {
+            key: "contended",
+            title: "Contended mutex: two processes lock, work 1 µs, unlock",
+            what: "Two processes on two CPUs each acquire the same mutex, busy-work 1 µs while holding it, and release it, over and over (the count is per process). The median column is the time per acquisition (wall time of the whole run / all acquisitions of both; the p99 column repeats it); the note gives the fairness while both run (counting stops when the first process is done): the longest run of consecutive acquisitions by one process (1 = strict turns), and each process's count of runs. fmap hands a released mutex to a waiting process (Windows' rule), so it takes turns; a pthread mutex lets the releaser take it back. Boost.Interprocess's `interprocess_mutex` is not robust, so it is left out here.".into(),
         },
         Group {
             key: "abandon",

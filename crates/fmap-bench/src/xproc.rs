@@ -263,6 +263,9 @@ pub fn child(args: &[String]) -> Res<()> {
         }
         "bulk" => crate::bulk::child(&args[1..], &root),
         "abandon-fmap" | "abandon-pthread" => child_abandon(kind, &root),
+        "contended-fmap" | "contended-pthread" => {
+            child_contended(kind == "contended-fmap", num(1)?, &root)
+        }
         "hold" => {
             let name = args.get(1).ok_or("hold: name")?;
             let m = MappingOptions::new()
@@ -710,4 +713,188 @@ pub fn run_abandon(
         lats.push(t1.saturating_sub(t0.load(SeqCst)) as f64);
     }
     Ok(median_p99(lats))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contended mutex: both processes lock, work 1 µs, unlock, `n` times each.
+
+const OFF_CONTEND_GO: usize = 640; // u32: 1 = start
+const OFF_CONTEND_LAST: usize = 648; // u64: who acquired last (1 = first process, 2 = second)
+const OFF_CONTEND_RUN: usize = 656; // u64: length of the current run of `LAST`
+const OFF_CONTEND_MAXRUN: usize = 664; // u64: the longest run so far
+const OFF_CONTEND_RUNS: usize = 672; // 2 × u64: how many runs each process had
+const OFF_CONTEND_DONE: usize = 688; // u32: a process has finished (the other then runs alone)
+
+/// What one contended run measured.
+pub struct Contended {
+    /// Wall time per acquisition (both processes' acquisitions counted).
+    pub per_op_ns: f64,
+    /// The longest run of consecutive acquisitions by one process.
+    pub max_run: u64,
+    /// How many runs each process had.
+    pub runs: [u64; 2],
+}
+
+impl Contended {
+    pub fn note(&self) -> String {
+        format!(
+            "longest run of one process: {}; runs: {} and {}",
+            self.max_run, self.runs[0], self.runs[1]
+        )
+    }
+}
+
+/// One process's share of the contended loop; `me` is 1 or 2. The bookkeeping words are
+/// touched only while holding the mutex.
+fn contended_loop(
+    shm: &Shm,
+    me: u64,
+    n: usize,
+    lock: &dyn Fn() -> Res<()>,
+    unlock: &dyn Fn() -> Res<()>,
+) -> Res<()> {
+    while shm.u32(OFF_CONTEND_GO).load(SeqCst) == 0 {
+        std::hint::spin_loop();
+    }
+    for _ in 0..n {
+        lock()?;
+        if shm.u32(OFF_CONTEND_DONE).load(Relaxed) != 0 {
+            // The other process has finished: this one runs alone, which says nothing about
+            // fairness.
+            busy_1us();
+            unlock()?;
+            continue;
+        }
+        let last = shm.u64(OFF_CONTEND_LAST);
+        let run = shm.u64(OFF_CONTEND_RUN);
+        if last.load(Relaxed) == me {
+            let r = run.load(Relaxed) + 1;
+            run.store(r, Relaxed);
+            shm.u64(OFF_CONTEND_MAXRUN).fetch_max(r, Relaxed);
+        } else {
+            last.store(me, Relaxed);
+            run.store(1, Relaxed);
+            shm.u64(OFF_CONTEND_RUNS + 8 * (me as usize - 1))
+                .fetch_add(1, Relaxed);
+            shm.u64(OFF_CONTEND_MAXRUN).fetch_max(1, Relaxed);
+        }
+        busy_1us();
+        unlock()?;
+    }
+    shm.u32(OFF_CONTEND_DONE).store(1, Relaxed);
+    Ok(())
+}
+
+/// The work done while holding the mutex.
+fn busy_1us() {
+    let t = std::time::Instant::now();
+    while t.elapsed() < Duration::from_micros(1) {
+        std::hint::spin_loop();
+    }
+}
+
+fn pthread_lock(shm: &Shm) -> Res<()> {
+    // SAFETY: an initialised robust process-shared mutex in the shared page.
+    let r = unsafe { libc::pthread_mutex_lock(shm.ptr(OFF_PMUTEX).cast()) };
+    match r {
+        0 => Ok(()),
+        e => Err(format!("pthread_mutex_lock: {e}").into()),
+    }
+}
+
+fn pthread_unlock(shm: &Shm) -> Res<()> {
+    // SAFETY: this thread owns the initialised mutex (it locked it in `pthread_lock`).
+    let r = unsafe { libc::pthread_mutex_unlock(shm.ptr(OFF_PMUTEX).cast()) };
+    match r {
+        0 => Ok(()),
+        e => Err(format!("pthread_mutex_unlock: {e}").into()),
+    }
+}
+
+fn child_contended(fmap_kind: bool, n: usize, root: &Path) -> Res<()> {
+    pin_to(1);
+    let shm = Shm::open(root, false)?;
+    if fmap_kind {
+        fmap::set_spin(DEFAULT_SPIN);
+        let m = fmap::Mutex::open("contended", fmap::SyncAccess::MUTEX_ALL_ACCESS)?;
+        say("READY");
+        contended_loop(
+            &shm,
+            2,
+            n,
+            &|| {
+                m.lock()?.leak();
+                Ok(())
+            },
+            &|| Ok(m.release()?),
+        )?;
+    } else {
+        say("READY");
+        contended_loop(&shm, 2, n, &|| pthread_lock(&shm), &|| pthread_unlock(&shm))?;
+    }
+    say("DONE");
+    Ok(())
+}
+
+/// Two processes (this one on CPU 0, a child on CPU 1) contend for one mutex, `n` acquisitions
+/// each, adaptive spin at its default for fmap.
+pub fn run_contended(
+    fmap_kind: bool,
+    root: &Path,
+    ns: &Namespace,
+    shm: &Shm,
+    n: usize,
+) -> Res<Contended> {
+    pin_to(0);
+    for off in [
+        OFF_CONTEND_LAST,
+        OFF_CONTEND_RUN,
+        OFF_CONTEND_MAXRUN,
+        OFF_CONTEND_RUNS,
+        OFF_CONTEND_RUNS + 8,
+    ] {
+        shm.u64(off).store(0, SeqCst);
+    }
+    shm.u32(OFF_CONTEND_GO).store(0, SeqCst);
+    shm.u32(OFF_CONTEND_DONE).store(0, SeqCst);
+    let m = if fmap_kind {
+        fmap::set_spin(DEFAULT_SPIN);
+        Some(fmap::Mutex::create_in(ns, Some("contended"), false)?)
+    } else {
+        init_pthread_mutex(shm);
+        None
+    };
+    let kind = if fmap_kind {
+        "contended-fmap"
+    } else {
+        "contended-pthread"
+    };
+    let child = ChildProc::spawn(root, &[kind.into(), n.to_string()])?;
+    child.expect_line("READY")?;
+    let t0 = std::time::Instant::now();
+    shm.u32(OFF_CONTEND_GO).store(1, SeqCst);
+    match &m {
+        Some(m) => contended_loop(
+            shm,
+            1,
+            n,
+            &|| {
+                m.lock()?.leak();
+                Ok(())
+            },
+            &|| Ok(m.release()?),
+        )?,
+        None => contended_loop(shm, 1, n, &|| pthread_lock(shm), &|| pthread_unlock(shm))?,
+    }
+    child.expect_line("DONE")?;
+    let el = t0.elapsed().as_nanos() as f64;
+    child.finish()?;
+    Ok(Contended {
+        per_op_ns: el / (2 * n) as f64,
+        max_run: shm.u64(OFF_CONTEND_MAXRUN).load(SeqCst),
+        runs: [
+            shm.u64(OFF_CONTEND_RUNS).load(SeqCst),
+            shm.u64(OFF_CONTEND_RUNS + 8).load(SeqCst),
+        ],
+    })
 }
