@@ -25,7 +25,7 @@
 //!
 //! What keeps the object alive while a lookup uses it is a per-thread *announcement* (hazard
 //! slot): before it reads a slot, the thread stores which slot it is about to read in its own
-//! [`Reader`] record, and clears it when done. `CloseHandle` clears the slot, then waits until
+//! `Reader` record, and clears it when done. `CloseHandle` clears the slot, then waits until
 //! no thread announces that slot any more (an announcement made from then on reads the cleared
 //! slot), and only then drops the table's reference. The lookup's use of the object is a few
 //! non-blocking instructions (`ReleaseMutex`, `SetEvent`, the first attempt of a wait); a
@@ -36,13 +36,13 @@
 //!
 //! The memory-ordering argument (the classic store → load pattern on both sides: the reader
 //! stores its announcement then loads the slot; the closer stores the slot then loads the
-//! announcements) is written at [`enter`] and [`synchronize`]. The reader's side needs a full
+//! announcements) is written at `enter` and `synchronize`. The reader's side needs a full
 //! fence between its store and its load; to keep that fence off the fast path the closer issues
 //! it *for* every thread with `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)` (Linux 4.14), which
 //! runs a full memory barrier on every CPU running a thread of this process (the "asymmetric
 //! fence" of liburcu and folly). Where `membarrier` is not available, readers run the fence
 //! themselves. A process where only one thread has ever looked a handle up skips the
-//! `membarrier` call (see [`synchronize`]).
+//! `membarrier` call (see `synchronize`).
 
 use crate::abi::consts::*;
 use crate::abi::error::fail;
@@ -134,7 +134,7 @@ const SLOT_SHIFT: u32 = GEN_BITS + 2;
 /// Handle values stay below this (positive as a 32-bit `LONG`).
 const VALUE_LIMIT: usize = 1 << 31;
 /// At most this many handles are open at once (Windows allows 2^24 per process): `slot + 1`
-/// fits in the 24 bits left below [`VALUE_LIMIT`].
+/// fits in the 24 bits left below `VALUE_LIMIT`.
 pub const MAX_HANDLES: usize = (VALUE_LIMIT >> SLOT_SHIFT) - 1;
 /// Closed slots are reused only once more than this many are free (oldest first), so that a
 /// stale handle keeps failing with `ERROR_INVALID_HANDLE` for as long as possible.

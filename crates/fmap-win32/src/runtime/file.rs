@@ -398,7 +398,7 @@ fn read_fully(
 }
 
 /// Reads until `n` bytes or the end of the file; without an `OVERLAPPED` it succeeds with 0
-/// bytes at the end. See [`transfer`] for `lpOverlapped`.
+/// bytes at the end. See `transfer` for `lpOverlapped`.
 ///
 /// # Safety
 /// `buf` must hold `n` writable bytes; `read` NULL or writable; `overlapped` NULL or a readable
@@ -415,7 +415,7 @@ pub unsafe extern "C" fn ReadFile(
     unsafe { transfer(h, buf.cast(), n, read, overlapped, false) }
 }
 
-/// Writes `n` bytes. See [`transfer`] for `lpOverlapped`.
+/// Writes `n` bytes. See `transfer` for `lpOverlapped`.
 ///
 /// # Safety
 /// `buf` must hold `n` readable bytes; `written` NULL or writable; `overlapped` NULL or a
