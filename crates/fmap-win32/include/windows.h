@@ -679,4 +679,7 @@ WCHAR **FmapArgvW(int argc, char **argv);
 }
 #endif
 
+/* In-process synchronization, Interlocked*, environment, time, debugging. */
+#include "win32_inproc.h"
+
 #endif /* FMAP_WIN32_WINDOWS_H */

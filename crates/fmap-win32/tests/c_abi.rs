@@ -467,6 +467,17 @@ fn overlapped_io() {
     assert!(s.names_left().is_empty(), "{:?}", s.names_left());
 }
 
+/// CRITICAL_SECTION, SRWLOCK, CONDITION_VARIABLE, INIT_ONCE, Interlocked*, the environment
+/// functions, the computer name and the time functions (issue 14).
+#[test]
+fn in_process_sync_and_environment() {
+    let s = Scratch::new();
+    let exe = s.cc("inproc", &[&src("inproc.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[]);
+    let exe = s.cc("inproc_static", &[&src("inproc.c")], &[], Link::Static);
+    run_checks(&s, &exe, &[]);
+}
+
 /// Writes an executable shell script that exits with `code`.
 fn script(path: &Path, code: u32) {
     use std::os::unix::fs::PermissionsExt;

@@ -20,9 +20,11 @@
 
 pub mod console;
 pub mod dll;
+pub mod env;
 pub mod file;
 pub mod process;
 pub mod search;
 pub mod strings;
+pub mod synch;
 pub mod system;
 pub mod time;
