@@ -5,6 +5,7 @@
    to be included on its own. */
 #ifndef FMAP_WIN32_INPROC_H
 #define FMAP_WIN32_INPROC_H
+#include <stdarg.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -138,18 +139,75 @@ void WINAPI OutputDebugStringA(LPCSTR s);
 void WINAPI OutputDebugStringW(LPCWSTR s);
 BOOL WINAPI IsDebuggerPresent(void);
 
+/* ---- fixed-width types ---- */
+typedef int8_t INT8, *PINT8;
+typedef int16_t INT16, *PINT16;
+typedef int32_t INT32, *PINT32, LONG32, *PLONG32;
+typedef int64_t INT64, *PINT64, LONG64, *PLONG64;
+typedef uint8_t UINT8, *PUINT8;
+typedef uint16_t UINT16, *PUINT16;
+typedef uint32_t UINT32, *PUINT32, ULONG32, *PULONG32, DWORD32, *PDWORD32;
+typedef uint64_t UINT64, *PUINT64, ULONG64, *PULONG64;
+
+/* ---- min and max (unless NOMINMAX): macros in C; in C++ functions, so that the C++
+   library's own headers, included after this one, still compile ---- */
+#ifndef NOMINMAX
+#ifdef __cplusplus
+}
+template <class T, class U> static inline auto min(T a, U b) -> decltype(a < b ? a : b) { return (b < a) ? b : a; }
+template <class T, class U> static inline auto max(T a, U b) -> decltype(a < b ? a : b) { return (a < b) ? b : a; }
+extern "C" {
+#else
+#ifndef min
+#define min(a, b) (((a) < (b)) ? (a) : (b))
+#endif
+#ifndef max
+#define max(a, b) (((a) > (b)) ? (a) : (b))
+#endif
+#endif
+#endif
+
+/* ---- messages and local memory ---- */
+#define FORMAT_MESSAGE_ALLOCATE_BUFFER 0x00000100
+#define FORMAT_MESSAGE_IGNORE_INSERTS 0x00000200
+#define FORMAT_MESSAGE_FROM_STRING 0x00000400
+#define FORMAT_MESSAGE_FROM_HMODULE 0x00000800
+#define FORMAT_MESSAGE_FROM_SYSTEM 0x00001000
+#define FORMAT_MESSAGE_ARGUMENT_ARRAY 0x00002000
+#define FORMAT_MESSAGE_MAX_WIDTH_MASK 0x000000FF
+#define LANG_NEUTRAL 0x00
+#define LANG_ENGLISH 0x09
+#define SUBLANG_DEFAULT 0x01
+#define SUBLANG_NEUTRAL 0x00
+#define SUBLANG_ENGLISH_US 0x01
+#define MAKELANGID(p, s) ((((WORD)(s)) << 10) | (WORD)(p))
+#define LMEM_FIXED 0x0000
+#define LMEM_ZEROINIT 0x0040
+#define LPTR (LMEM_FIXED | LMEM_ZEROINIT)
+#define ERROR_MR_MID_NOT_FOUND 317
+#define ERROR_ENVVAR_NOT_FOUND 203
+#define ERROR_BUFFER_OVERFLOW 111
+DWORD WINAPI FormatMessageA(DWORD flags, LPCVOID source, DWORD id, DWORD lang, LPSTR buf, DWORD size,
+                            va_list *args);
+DWORD WINAPI FormatMessageW(DWORD flags, LPCVOID source, DWORD id, DWORD lang, LPWSTR buf, DWORD size,
+                            va_list *args);
+HLOCAL WINAPI LocalAlloc(UINT flags, SIZE_T bytes);
+HLOCAL WINAPI LocalFree(HLOCAL mem);
+
 #ifdef UNICODE
 #define GetEnvironmentVariable GetEnvironmentVariableW
 #define SetEnvironmentVariable SetEnvironmentVariableW
 #define GetCommandLine GetCommandLineW
 #define GetComputerName GetComputerNameW
 #define OutputDebugString OutputDebugStringW
+#define FormatMessage FormatMessageW
 #else
 #define GetEnvironmentVariable GetEnvironmentVariableA
 #define SetEnvironmentVariable SetEnvironmentVariableA
 #define GetCommandLine GetCommandLineA
 #define GetComputerName GetComputerNameA
 #define OutputDebugString OutputDebugStringA
+#define FormatMessage FormatMessageA
 #endif
 
 #ifdef __cplusplus

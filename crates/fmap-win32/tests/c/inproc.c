@@ -268,5 +268,39 @@ int main(void)
     OutputDebugStringA("inproc: OutputDebugString goes to stderr\n");
     CHECK(IsDebuggerPresent() == FALSE);
 
+    /* FormatMessage: the system's text for the codes fmap returns. */
+    char msg[256];
+    CHECK(FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL,
+                         ERROR_FILE_NOT_FOUND, MAKELANGID(LANG_NEUTRAL, SUBLANG_DEFAULT), msg,
+                         sizeof msg, NULL) == strlen("The system cannot find the file specified.\r\n"));
+    CHECK(strcmp(msg, "The system cannot find the file specified.\r\n") == 0);
+    LPSTR alloc = NULL;
+    DWORD n = FormatMessageA(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
+                                 FORMAT_MESSAGE_IGNORE_INSERTS,
+                             NULL, ERROR_ACCESS_DENIED, 0, (LPSTR)&alloc, 0, NULL);
+    CHECK(n == strlen("Access is denied.\r\n") && alloc && strcmp(alloc, "Access is denied.\r\n") == 0);
+    CHECK(LocalFree(alloc) == NULL);
+    CHECK_FAILS(FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM, NULL, ERROR_ACCESS_DENIED, 0, msg, 5, NULL), 0,
+                ERROR_INSUFFICIENT_BUFFER);
+    CHECK_FAILS(FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, 0x7777, 0,
+                               msg, sizeof msg, NULL),
+                0, ERROR_MR_MID_NOT_FOUND);
+    CHECK(FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, 193, 0, msg,
+                         sizeof msg, NULL) > 0 &&
+          strncmp(msg, "%1 is not", 9) == 0);
+    CHECK(FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_MAX_WIDTH_MASK, NULL, ERROR_TIMEOUT, 0,
+                         msg, sizeof msg, NULL) > 0 &&
+          strchr(msg, '\n') == NULL);
+    WCHAR wmsg[64];
+    CHECK(FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM, NULL, ERROR_INVALID_HANDLE, 0, wmsg, 64, NULL) ==
+              strlen("The handle is invalid.\r\n") &&
+          wmsg[0] == 'T');
+    CHECK_FAILS(FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM, NULL, 2, 0, NULL, 10, NULL), 0,
+                ERROR_INVALID_PARAMETER);
+
+    /* Fixed-width types, min/max. */
+    CHECK(sizeof(UINT32) == 4 && sizeof(INT64) == 8 && sizeof(UINT8) == 1 && sizeof(DWORD_PTR) == sizeof(void *));
+    CHECK(min(3, 7) == 3 && max(3, 7) == 7);
+
     return checks_done("inproc");
 }
