@@ -478,6 +478,15 @@ fn in_process_sync_and_environment() {
     run_checks(&s, &exe, &[]);
 }
 
+/// VirtualAlloc/VirtualFree/VirtualProtect/VirtualQuery, and what VirtualQuery says about views
+/// (issue 14).
+#[test]
+fn virtual_memory() {
+    let s = Scratch::new();
+    let exe = s.cc("virtual", &[&src("virtual.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[]);
+}
+
 /// Writes an executable shell script that exits with `code`.
 fn script(path: &Path, code: u32) {
     use std::os::unix::fs::PermissionsExt;

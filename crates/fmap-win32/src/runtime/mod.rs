@@ -22,6 +22,7 @@ pub mod console;
 pub mod dll;
 pub mod env;
 pub mod file;
+pub mod memory;
 pub mod message;
 pub mod process;
 pub mod search;
