@@ -225,6 +225,62 @@ BOOL WINAPI VirtualFree(LPVOID addr, SIZE_T size, DWORD type);
 BOOL WINAPI VirtualProtect(LPVOID addr, SIZE_T size, DWORD protect, PDWORD old);
 SIZE_T WINAPI VirtualQuery(LPCVOID addr, PMEMORY_BASIC_INFORMATION info, SIZE_T len);
 
+/* ---- files by path, modules ---- */
+#define MOVEFILE_REPLACE_EXISTING 0x00000001
+#define MOVEFILE_COPY_ALLOWED 0x00000002
+#define MOVEFILE_DELAY_UNTIL_REBOOT 0x00000004
+#define MOVEFILE_WRITE_THROUGH 0x00000008
+#define FILE_TYPE_UNKNOWN 0x0000
+#define FILE_TYPE_DISK 0x0001
+#define FILE_TYPE_CHAR 0x0002
+#define FILE_TYPE_PIPE 0x0003
+#define ERROR_NOT_SAME_DEVICE 17
+#define ERROR_DIRECTORY 267
+BOOL WINAPI MoveFileA(LPCSTR src, LPCSTR dst);
+BOOL WINAPI MoveFileW(LPCWSTR src, LPCWSTR dst);
+BOOL WINAPI MoveFileExA(LPCSTR src, LPCSTR dst, DWORD flags);
+BOOL WINAPI MoveFileExW(LPCWSTR src, LPCWSTR dst, DWORD flags);
+BOOL WINAPI CopyFileA(LPCSTR src, LPCSTR dst, BOOL fail_if_exists);
+BOOL WINAPI CopyFileW(LPCWSTR src, LPCWSTR dst, BOOL fail_if_exists);
+UINT WINAPI GetTempFileNameA(LPCSTR dir, LPCSTR prefix, UINT unique, LPSTR out);
+UINT WINAPI GetTempFileNameW(LPCWSTR dir, LPCWSTR prefix, UINT unique, LPWSTR out);
+DWORD WINAPI GetFileType(HANDLE h);
+DWORD WINAPI GetModuleFileNameA(HMODULE module, LPSTR buf, DWORD size);
+DWORD WINAPI GetModuleFileNameW(HMODULE module, LPWSTR buf, DWORD size);
+HMODULE WINAPI GetModuleHandleA(LPCSTR name);
+HMODULE WINAPI GetModuleHandleW(LPCWSTR name);
+
+/* ---- scheduling (recorded and reported; Linux scheduling is not changed) ---- */
+#define THREAD_PRIORITY_IDLE (-15)
+#define THREAD_PRIORITY_LOWEST (-2)
+#define THREAD_PRIORITY_BELOW_NORMAL (-1)
+#define THREAD_PRIORITY_NORMAL 0
+#define THREAD_PRIORITY_ABOVE_NORMAL 1
+#define THREAD_PRIORITY_HIGHEST 2
+#define THREAD_PRIORITY_TIME_CRITICAL 15
+#define THREAD_PRIORITY_ERROR_RETURN 0x7FFFFFFF
+#define THREAD_MODE_BACKGROUND_BEGIN 0x00010000
+#define THREAD_MODE_BACKGROUND_END 0x00020000
+#define IDLE_PRIORITY_CLASS 0x00000040
+#define BELOW_NORMAL_PRIORITY_CLASS 0x00004000
+#define NORMAL_PRIORITY_CLASS 0x00000020
+#define ABOVE_NORMAL_PRIORITY_CLASS 0x00008000
+#define HIGH_PRIORITY_CLASS 0x00000080
+#define REALTIME_PRIORITY_CLASS 0x00000100
+#define PROCESS_MODE_BACKGROUND_BEGIN 0x00100000
+#define PROCESS_MODE_BACKGROUND_END 0x00200000
+BOOL WINAPI SetThreadPriority(HANDLE thread, int priority);
+int WINAPI GetThreadPriority(HANDLE thread);
+BOOL WINAPI SetPriorityClass(HANDLE process, DWORD cls);
+DWORD WINAPI GetPriorityClass(HANDLE process);
+#ifndef TIMERR_NOERROR
+#define TIMERR_NOERROR 0
+#define TIMERR_NOCANDO 97
+#endif
+UINT WINAPI timeBeginPeriod(UINT period);
+UINT WINAPI timeEndPeriod(UINT period);
+DWORD WINAPI timeGetTime(void);
+
 #ifdef UNICODE
 #define GetEnvironmentVariable GetEnvironmentVariableW
 #define SetEnvironmentVariable SetEnvironmentVariableW
@@ -232,6 +288,12 @@ SIZE_T WINAPI VirtualQuery(LPCVOID addr, PMEMORY_BASIC_INFORMATION info, SIZE_T 
 #define GetComputerName GetComputerNameW
 #define OutputDebugString OutputDebugStringW
 #define FormatMessage FormatMessageW
+#define MoveFile MoveFileW
+#define MoveFileEx MoveFileExW
+#define CopyFile CopyFileW
+#define GetTempFileName GetTempFileNameW
+#define GetModuleFileName GetModuleFileNameW
+#define GetModuleHandle GetModuleHandleW
 #else
 #define GetEnvironmentVariable GetEnvironmentVariableA
 #define SetEnvironmentVariable SetEnvironmentVariableA
@@ -239,6 +301,12 @@ SIZE_T WINAPI VirtualQuery(LPCVOID addr, PMEMORY_BASIC_INFORMATION info, SIZE_T 
 #define GetComputerName GetComputerNameA
 #define OutputDebugString OutputDebugStringA
 #define FormatMessage FormatMessageA
+#define MoveFile MoveFileA
+#define MoveFileEx MoveFileExA
+#define CopyFile CopyFileA
+#define GetTempFileName GetTempFileNameA
+#define GetModuleFileName GetModuleFileNameA
+#define GetModuleHandle GetModuleHandleA
 #endif
 
 #ifdef __cplusplus

@@ -487,6 +487,15 @@ fn virtual_memory() {
     run_checks(&s, &exe, &[]);
 }
 
+/// MoveFile(Ex), CopyFile, GetTempFileName, GetFileType, GetModuleFileName, GetModuleHandle and
+/// the scheduling knobs (issue 14).
+#[test]
+fn paths_modules_and_priorities() {
+    let s = Scratch::new();
+    let exe = s.cc("paths", &[&src("paths.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[s.path().to_str().expect("utf-8 path")]);
+}
+
 /// Writes an executable shell script that exits with `code`.
 fn script(path: &Path, code: u32) {
     use std::os::unix::fs::PermissionsExt;

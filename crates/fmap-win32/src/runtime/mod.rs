@@ -24,6 +24,7 @@ pub mod env;
 pub mod file;
 pub mod memory;
 pub mod message;
+pub mod paths;
 pub mod process;
 pub mod search;
 pub mod strings;
