@@ -89,7 +89,9 @@ use fmap_win32::runtime::file as fi;
 mod ht {
     pub use fmap_win32::abi::error::{GetLastError, SetLastError};
     pub use fmap_win32::abi::table::get;
-    pub use fmap_win32::objects::handles::{CloseHandle, DuplicateHandle};
+    pub use fmap_win32::objects::handles::{
+        CloseHandle, DuplicateHandle, GetHandleInformation, SetHandleInformation,
+    };
     pub use fmap_win32::runtime::process::{GetCurrentProcess, GetCurrentThread};
 }
 use std::ffi::{c_char, c_void};
@@ -539,6 +541,8 @@ struct Entry {
     rights: u32,
     /// For files: opened with `FILE_FLAG_OVERLAPPED`.
     overlapped: bool,
+    /// The handle's `HANDLE_FLAG_*` bits (`GetHandleInformation`).
+    flags: u32,
 }
 
 /// A file's `dwDesiredAccess` with the generic rights mapped.
@@ -755,6 +759,7 @@ impl Program<'_> {
             live: true,
             rights: 0,
             overlapped: false,
+            flags: 0,
         });
         true
     }
@@ -1083,7 +1088,7 @@ impl Program<'_> {
     }
 
     fn step(&mut self) {
-        match self.inp.u8() % 31 {
+        match self.inp.u8() % 32 {
             0 | 1 => self.create_mapping(),
             2 => self.open_mapping(),
             3 | 4 => self.map_view(),
@@ -1117,6 +1122,7 @@ impl Program<'_> {
             27 => self.flush_file(),
             28 => self.delete_file(),
             29 => self.get_overlapped_result(),
+            30 => self.handle_information(),
             _ => {
                 // A pseudo handle is closed, duplicated and waited on like any other value.
                 let h = if self.inp.bool() {
@@ -1190,7 +1196,11 @@ impl Program<'_> {
         if name.is_null() {
             assert!(h.is_null(), "OpenFileMapping(NULL) succeeded");
         }
-        self.new_handle("OpenFileMapping", h, err, Kind::Mapping, false, null_mut());
+        if self.new_handle("OpenFileMapping", h, err, Kind::Mapping, false, null_mut())
+            && inherit != 0
+        {
+            self.handles.last_mut().expect("just entered").flags = HANDLE_FLAG_INHERIT;
+        }
     }
 
     fn map_view(&mut self) {
@@ -1338,6 +1348,10 @@ impl Program<'_> {
         let ok = boolean("CloseHandle", r, err);
         match t {
             Target::Pseudo => assert!(ok, "CloseHandle({h:p}) of a pseudo handle failed"),
+            Target::Live(i) if self.handles[i].flags & HANDLE_FLAG_PROTECT_FROM_CLOSE != 0 => {
+                assert!(!ok, "CloseHandle({h:p}) of a protected handle succeeded");
+                assert_eq!(err, ERROR_INVALID_HANDLE);
+            }
             Target::Live(i) => {
                 assert!(ok, "CloseHandle({h:p}) of a live handle failed");
                 self.handles[i].live = false;
@@ -1345,6 +1359,78 @@ impl Program<'_> {
             Target::Invalid => {
                 assert!(!ok, "CloseHandle({h:p}) succeeded");
                 assert_eq!(err, ERROR_INVALID_HANDLE);
+            }
+        }
+    }
+
+    /// `GetHandleInformation` / `SetHandleInformation` on any value: live handles carry the
+    /// bits the model expects; other values (pseudo handles too) are `ERROR_INVALID_HANDLE`;
+    /// a mask with unknown bits is `ERROR_INVALID_PARAMETER`.
+    fn handle_information(&mut self) {
+        let h = self.choose_handle(&[]);
+        let t = self.resolve(h);
+        if self.inp.bool() {
+            let mut f = 0xdead_beef_u32;
+            let null = self.inp.rarely(16);
+            trace!("GetHandleInformation({h:p}, null={null})");
+            let p: *mut u32 = if null { null_mut() } else { &mut f };
+            // SAFETY: `p` is NULL or points to a writable DWORD.
+            let (r, err) = call(|| unsafe { ht::GetHandleInformation(h, p) });
+            let ok = boolean("GetHandleInformation", r, err);
+            match t {
+                Target::Live(i) if !null => {
+                    assert!(ok, "GetHandleInformation({h:p}) of a live handle failed");
+                    assert_eq!(f, self.handles[i].flags, "GetHandleInformation({h:p})");
+                }
+                Target::Live(_) => {
+                    assert!(!ok);
+                    assert_eq!(err, ERROR_INVALID_PARAMETER);
+                }
+                _ => {
+                    assert!(!ok, "GetHandleInformation({h:p}) succeeded");
+                    assert_eq!(err, ERROR_INVALID_HANDLE);
+                }
+            }
+        } else {
+            let mask = match self.inp.u8() % 5 {
+                0 => self.inp.u32(),
+                1 => HANDLE_FLAG_INHERIT,
+                2 => HANDLE_FLAG_PROTECT_FROM_CLOSE,
+                _ => HANDLE_FLAG_INHERIT | HANDLE_FLAG_PROTECT_FROM_CLOSE,
+            };
+            // Protection is set rarely, so that most handles stay closable.
+            let mut flags = self.inp.u32();
+            if !self.inp.rarely(4) {
+                flags &= !HANDLE_FLAG_PROTECT_FROM_CLOSE;
+            }
+            trace!("SetHandleInformation({h:p}, {mask:#x}, {flags:#x})");
+            let (r, err) = call(|| ht::SetHandleInformation(h, mask, flags));
+            let ok = boolean("SetHandleInformation", r, err);
+            let known = HANDLE_FLAG_INHERIT | HANDLE_FLAG_PROTECT_FROM_CLOSE;
+            match t {
+                Target::Live(i) if mask & !known == 0 => {
+                    assert!(ok, "SetHandleInformation({h:p}) of a live handle failed");
+                    let e = &mut self.handles[i];
+                    e.flags = (e.flags & !mask) | (flags & mask);
+                }
+                Target::Live(_) => {
+                    assert!(!ok, "SetHandleInformation with mask {mask:#x} succeeded");
+                    assert_eq!(err, ERROR_INVALID_PARAMETER);
+                }
+                _ => {
+                    assert!(!ok, "SetHandleInformation({h:p}) succeeded");
+                    assert_eq!(err, ERROR_INVALID_HANDLE);
+                }
+            }
+        }
+    }
+
+    /// Makes every live handle closable again (the end of an input).
+    fn unprotect_all(&mut self) {
+        for e in self.handles.iter_mut().filter(|e| e.live) {
+            if e.flags & HANDLE_FLAG_PROTECT_FROM_CLOSE != 0 {
+                ht::SetHandleInformation(e.h as Handle, HANDLE_FLAG_PROTECT_FROM_CLOSE, 0);
+                e.flags &= !HANDLE_FLAG_PROTECT_FROM_CLOSE;
             }
         }
     }
@@ -1433,10 +1519,14 @@ impl Program<'_> {
                 src as usize & !3,
                 "{what} returned its source"
             );
-            if self.new_handle(what, out, err, kind, false, null_mut()) && kind == Kind::File {
+            if self.new_handle(what, out, err, kind, false, null_mut()) {
                 let e = self.handles.last_mut().expect("just entered");
-                e.rights = rights;
-                e.overlapped = src_overlapped;
+                // The duplicate's flags are its bInheritHandle, never the source's.
+                e.flags = if inherit != 0 { HANDLE_FLAG_INHERIT } else { 0 };
+                if kind == Kind::File {
+                    e.rights = rights;
+                    e.overlapped = src_overlapped;
+                }
             }
         }
     }
@@ -1492,7 +1582,9 @@ impl Program<'_> {
         if name.is_null() {
             assert!(h.is_null(), "{what}(NULL) succeeded");
         }
-        self.new_handle(&what, h, err, kind, false, null_mut());
+        if self.new_handle(&what, h, err, kind, false, null_mut()) && inherit != 0 {
+            self.handles.last_mut().expect("just entered").flags = HANDLE_FLAG_INHERIT;
+        }
     }
 
     fn signal(&mut self) {
@@ -2057,6 +2149,7 @@ impl Program<'_> {
             self.stale.push(v.base);
         }
         self.release_live_mutexes();
+        self.unprotect_all();
         for e in self.handles.iter_mut().filter(|e| e.live) {
             let (r, err) = call(|| ht::CloseHandle(e.h as Handle));
             assert!(
@@ -2116,6 +2209,7 @@ impl Drop for Program<'_> {
             unsafe { se::UnmapViewOfFile(v.base as *const c_void) };
         }
         self.release_live_mutexes();
+        self.unprotect_all();
         for e in self.handles.iter_mut().filter(|e| e.live) {
             ht::CloseHandle(e.h as Handle);
             e.live = false;

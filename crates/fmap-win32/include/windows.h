@@ -371,6 +371,8 @@ typedef PTHREAD_START_ROUTINE LPTHREAD_START_ROUTINE;
 
 #define DUPLICATE_CLOSE_SOURCE 0x00000001
 #define DUPLICATE_SAME_ACCESS 0x00000002
+#define HANDLE_FLAG_INHERIT 0x00000001
+#define HANDLE_FLAG_PROTECT_FROM_CLOSE 0x00000002
 
 /* ---- waits ---- */
 #define WAIT_OBJECT_0 0x00000000L
@@ -482,6 +484,8 @@ typedef PTHREAD_START_ROUTINE LPTHREAD_START_ROUTINE;
 DWORD WINAPI GetLastError(void);
 void WINAPI SetLastError(DWORD dwErrCode);
 BOOL WINAPI CloseHandle(HANDLE hObject);
+BOOL WINAPI GetHandleInformation(HANDLE hObject, LPDWORD lpdwFlags);
+BOOL WINAPI SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlags);
 BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle,
                             HANDLE hTargetProcessHandle, LPHANDLE lpTargetHandle,
                             DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwOptions);
@@ -581,6 +585,8 @@ BOOL WINAPI CreateProcessW(LPCWSTR lpApplicationName, LPWSTR lpCommandLine,
                            LPCWSTR lpCurrentDirectory, LPSTARTUPINFOW lpStartupInfo,
                            LPPROCESS_INFORMATION lpProcessInformation);
 BOOL WINAPI GetExitCodeProcess(HANDLE hProcess, LPDWORD lpExitCode);
+DWORD WINAPI ResumeThread(HANDLE hThread);
+DWORD WINAPI SuspendThread(HANDLE hThread);
 BOOL WINAPI TerminateProcess(HANDLE hProcess, UINT uExitCode);
 __attribute__((noreturn)) void WINAPI ExitProcess(UINT uExitCode);
 

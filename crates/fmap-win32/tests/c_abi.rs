@@ -452,6 +452,14 @@ fn threads_and_processes() {
 }
 
 #[test]
+fn handle_inheritance_and_suspended_processes() {
+    let s = Scratch::new();
+    let exe = s.cc("inherit", &[&src("inherit.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[s.path().to_str().expect("utf-8 path")]);
+    assert!(s.names_left().is_empty(), "{:?}", s.names_left());
+}
+
+#[test]
 fn access_masks() {
     let s = Scratch::new();
     let exe = s.cc("access", &[&src("access.c")], &[], Link::Shared);

@@ -10,7 +10,7 @@ use crate::section::mapping::Mapping;
 use crate::store::header::Kind;
 use crate::store::name::Name;
 use crate::store::namespace::Namespace;
-use crate::store::object::Object;
+use crate::store::object::{Exported, Object};
 use crate::sync::event::Event;
 use crate::sync::handle::SyncHandle;
 use crate::sync::mutex::Mutex;
@@ -138,6 +138,76 @@ impl AnyObject {
             AnyObject::Semaphore(s) => {
                 AnyObject::Semaphore(s.duplicate(access.map(SyncAccess::from_bits_retain))?)
             }
+        })
+    }
+}
+
+impl AnyObject {
+    /// A descriptor and description of this handle for a child process (see [`Exported`](crate::Exported)).
+    /// Unnamed file-backed sections have no object file to pass and fail with
+    /// `ERROR_INVALID_PARAMETER`.
+    pub fn export_for_child(&self) -> Result<Exported> {
+        let (obj, tag) = match self {
+            AnyObject::Mapping(m) => match m.object() {
+                Some(o) => (o, 'M'),
+                None => bail!(
+                    InvalidParameter,
+                    "an unnamed file-backed section cannot be inherited"
+                ),
+            },
+            AnyObject::Mutex(m) => (&m.h.obj, 'X'),
+            AnyObject::Event(e) => (&e.h.obj, 'E'),
+            AnyObject::Semaphore(s) => (&s.h.obj, 'S'),
+        };
+        let named = if obj.is_named() { 'N' } else { 'U' };
+        Ok(Exported {
+            fds: vec![obj.export()?],
+            description: format!("{tag}{named}{:x}", self.access()),
+        })
+    }
+
+    /// The handle a parent exported with [`AnyObject::export_for_child`], from the inherited
+    /// descriptor and its description. Fails with `ERROR_INVALID_HANDLE` if the descriptor is
+    /// no fmap object or not one of the described type, `ERROR_INVALID_PARAMETER` for a
+    /// malformed description.
+    pub fn adopt_inherited(fds: Vec<std::os::fd::OwnedFd>, description: &str) -> Result<AnyObject> {
+        let b = description.as_bytes();
+        let (Some(&tag), Some(&named)) = (b.first(), b.get(1)) else {
+            bail!(InvalidParameter, "malformed inherited-handle description");
+        };
+        let Ok(access) = u32::from_str_radix(&description[2..], 16) else {
+            bail!(InvalidParameter, "malformed inherited-handle description");
+        };
+        let named = match named {
+            b'N' => true,
+            b'U' => false,
+            _ => bail!(InvalidParameter, "malformed inherited-handle description"),
+        };
+        let kind = match tag {
+            b'M' => Kind::Mapping,
+            b'X' => Kind::Mutex,
+            b'E' => Kind::Event,
+            b'S' => Kind::Semaphore,
+            _ => bail!(InvalidParameter, "malformed inherited-handle description"),
+        };
+        let Ok([fd]) = <[std::os::fd::OwnedFd; 1]>::try_from(fds) else {
+            bail!(
+                InvalidParameter,
+                "an inherited object comes with one descriptor"
+            );
+        };
+        let obj = Object::adopt(fd, named)?;
+        Ok(match kind {
+            Kind::Mapping => AnyObject::Mapping(Mapping::adopt(obj, access)?),
+            Kind::Mutex => AnyObject::Mutex(Mutex {
+                h: SyncHandle::adopt(obj, kind, access)?,
+            }),
+            Kind::Event => AnyObject::Event(Event {
+                h: SyncHandle::adopt(obj, kind, access)?,
+            }),
+            Kind::Semaphore => AnyObject::Semaphore(Semaphore {
+                h: SyncHandle::adopt(obj, kind, access)?,
+            }),
         })
     }
 }

@@ -83,7 +83,10 @@
 //!   closes the child's descriptors — it never removes a name or a holder lock the parent still
 //!   relies on. A child that needs an object to outlive the parent's handle opens it itself.
 //!
-//! Every descriptor fmap opens is close-on-exec: a child that `exec`s inherits nothing.
+//! Every descriptor fmap opens is close-on-exec: a child that `exec`s inherits nothing, unless
+//! its parent passes handles on purpose with [`AnyObject::export_for_child`] /
+//! [`File::export_for_child`] (Win32 handle inheritance; see [`Exported`]), which the child
+//! takes over with `adopt_inherited`.
 #![warn(missing_docs)]
 // Every `unsafe` operation sits in an `unsafe {}` block, also inside an `unsafe fn`, and every
 // `unsafe` block says why it is sound in a `// SAFETY:` comment (CI denies clippy warnings).
@@ -112,6 +115,7 @@ pub use section::view::{flush_view, unmap_view, View};
 pub use store::header::Kind;
 pub use store::name::{Name, Scope};
 pub use store::namespace::{Namespace, SweepReport, ROOT_ENV};
+pub use store::object::Exported;
 pub use sync::event::{Event, EventOptions};
 pub use sync::mutex::{Mutex, MutexGuard, MutexOptions};
 pub use sync::semaphore::{Semaphore, SemaphoreOptions};

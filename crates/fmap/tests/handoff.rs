@@ -239,7 +239,9 @@ fn alternate(kind: &str, spin_us: u32) -> u64 {
         p.send("GO");
     }
     for p in &mut procs {
-        p.expect("FMAP:DONE");
+        // A hang guard only: each wait inside has its own (`guarded`), and the rounds are slow
+        // on a loaded machine (every release first waits to see the other process waiting).
+        p.expect_within("FMAP:DONE", Duration::from_secs(600));
         p.wait_success();
     }
     let retakes = word(&v, W_RETAKES).load(SeqCst);

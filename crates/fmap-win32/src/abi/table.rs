@@ -90,6 +90,9 @@ impl<T: Into<fmap::AnyObject>> From<T> for Obj {
 #[repr(align(32))]
 struct Entry {
     obj: Obj,
+    /// The handle's `HANDLE_FLAG_INHERIT` and `HANDLE_FLAG_PROTECT_FROM_CLOSE` bits
+    /// (`GetHandleInformation`); a property of the handle, so duplicates get their own.
+    flags: AtomicU32,
 }
 
 /// A slot's word: the entry's pointer (`Arc::into_raw`) OR its generation, or 0 (free).
@@ -114,6 +117,13 @@ impl std::ops::Deref for ObjRef {
     type Target = Obj;
     fn deref(&self) -> &Obj {
         &self.0.obj
+    }
+}
+
+impl ObjRef {
+    /// The handle's `HANDLE_FLAG_*` bits.
+    pub fn flags(&self) -> u32 {
+        self.0.flags.load(Relaxed)
     }
 }
 
@@ -512,6 +522,11 @@ fn get_locked(slot: usize, gen: u32) -> Result<Arc<Entry>, u32> {
 
 /// Enters an object into the table; `Err(ERROR_NOT_ENOUGH_MEMORY)` when it is full.
 pub fn insert(obj: Obj) -> Result<Handle, u32> {
+    insert_with(obj, 0)
+}
+
+/// [`insert`] with the handle's `HANDLE_FLAG_*` bits.
+pub fn insert_with(obj: Obj, flags: u32) -> Result<Handle, u32> {
     init();
     let mut a = alloc();
     let (slot, gen) = if a.free.len() > REUSE_AFTER || a.len >= SLOTS_LEN.load(Relaxed) {
@@ -520,13 +535,92 @@ pub fn insert(obj: Obj) -> Result<Handle, u32> {
         a.len += 1;
         (a.len - 1, 0)
     };
+    Ok(store(&mut a, slot, gen, obj, flags))
+}
+
+fn store(a: &mut Alloc, slot: usize, gen: u32, obj: Obj, flags: u32) -> Handle {
     a.live += 1;
-    let e = Arc::into_raw(Arc::new(Entry { obj }));
+    let e = Arc::into_raw(Arc::new(Entry {
+        obj,
+        flags: AtomicU32::new(flags & HANDLE_FLAGS),
+    }));
     // Release: a reader that loads the pointer (Acquire) sees the entry's contents.
     slot_ref(slot)
         .expect("a slot below SLOTS_LEN")
         .store(pack(e, gen), Release);
-    Ok(value(slot, gen))
+    value(slot, gen)
+}
+
+/// The `HANDLE_FLAG_*` bits a handle can carry.
+pub const HANDLE_FLAGS: u32 = HANDLE_FLAG_INHERIT | HANDLE_FLAG_PROTECT_FROM_CLOSE;
+
+/// Enters an object under the handle value `h`, which must be free: how a child process gets
+/// the handles it inherits under the values they had in the parent (before it makes handles
+/// of its own). `ERROR_INVALID_HANDLE` if `h` is no handle value or is taken.
+pub fn insert_at(h: Handle, obj: Obj, flags: u32) -> Result<Handle, u32> {
+    init();
+    let (slot, gen) = decode(h).ok_or(ERROR_INVALID_HANDLE)?;
+    if slot >= SLOTS_LEN.load(Relaxed) {
+        return Err(ERROR_INVALID_HANDLE);
+    }
+    let mut a = alloc();
+    if slot >= a.len {
+        // The slots skipped over become free (with generation 0), reused like closed ones.
+        let first = a.len;
+        a.free.extend((first..slot).map(|s| (s, 0)));
+        a.len = slot + 1;
+    } else {
+        let Some(i) = a.free.iter().position(|&(s, _)| s == slot) else {
+            return Err(ERROR_INVALID_HANDLE);
+        };
+        a.free.remove(i);
+    }
+    Ok(store(&mut a, slot, gen, obj, flags))
+}
+
+/// The `HANDLE_FLAG_*` bits of a handle (`GetHandleInformation`).
+pub fn flags(h: Handle) -> Result<u32, u32> {
+    with(h, |b| Ok(b.0.flags.load(Relaxed)))
+}
+
+/// `SetHandleInformation`: sets the bits of `mask` to those of `flags`.
+pub fn set_flags(h: Handle, mask: u32, flags: u32) -> Result<(), u32> {
+    with(h, |b| {
+        let f = &b.0.flags;
+        let mut cur = f.load(Relaxed);
+        loop {
+            let new = (cur & !mask) | (flags & mask);
+            match f.compare_exchange_weak(cur, new, Relaxed, Relaxed) {
+                Ok(_) => return Ok(()),
+                Err(c) => cur = c,
+            }
+        }
+    })
+}
+
+/// Every handle that has `HANDLE_FLAG_INHERIT`, with a reference to its object.
+pub fn inheritable() -> Vec<(Handle, ObjRef)> {
+    let a = alloc();
+    let mut out = Vec::new();
+    for slot in 0..a.len {
+        let Some(s) = slot_ref(slot) else { break };
+        let w = s.load(Acquire);
+        if w == 0 {
+            continue;
+        }
+        let gen = (w & GEN_MASK as usize) as u32;
+        let Some(p) = unpack(w, gen) else { continue };
+        // SAFETY: under the allocator's lock nobody clears the slot, and the table's reference
+        // keeps the entry alive while the slot holds it (as in `get_locked`).
+        let e = unsafe {
+            Arc::increment_strong_count(p);
+            Arc::from_raw(p)
+        };
+        if e.flags.load(Relaxed) & HANDLE_FLAG_INHERIT != 0 {
+            out.push((value(slot, gen), ObjRef(e)));
+        }
+    }
+    out
 }
 
 /// Removes a handle from the table and returns its object (dropping it closes the handle).
@@ -613,17 +707,47 @@ pub fn is_pseudo(h: Handle) -> bool {
 
 /// Enters a freshly created or opened object: the last error becomes `ERROR_ALREADY_EXISTS`
 /// if `existed`, else 0 (the `Create*` rule), and a full table gives NULL.
-pub fn created(obj: Obj, existed: bool) -> Handle {
-    match insert(obj) {
+pub fn created(obj: Obj, existed: bool, flags: u32) -> Handle {
+    match insert_with(obj, flags) {
         Ok(h) => fail(if existed { ERROR_ALREADY_EXISTS } else { 0 }, h),
         Err(e) => fail(e, std::ptr::null_mut()),
     }
 }
 
 /// Enters an object from a successful `Open*` (last error untouched).
-pub fn opened(obj: Obj) -> Handle {
-    match insert(obj) {
+pub fn opened(obj: Obj, flags: u32) -> Handle {
+    match insert_with(obj, flags) {
         Ok(h) => h,
         Err(e) => fail(e, std::ptr::null_mut()),
+    }
+}
+
+/// `SECURITY_ATTRIBUTES`.
+#[repr(C)]
+pub struct SecurityAttributes {
+    pub length: u32,
+    pub descriptor: *mut c_void,
+    pub inherit: i32,
+}
+
+/// The handle flags a `Create*` function's `SECURITY_ATTRIBUTES` asks for: `HANDLE_FLAG_INHERIT`
+/// if it is given and its `bInheritHandle` is TRUE.
+///
+/// # Safety
+/// `sa` must be NULL or point to a readable `SECURITY_ATTRIBUTES`.
+pub unsafe fn sa_flags(sa: *const c_void) -> u32 {
+    // SAFETY: NULL or a readable SECURITY_ATTRIBUTES (this function's contract).
+    match unsafe { sa.cast::<SecurityAttributes>().as_ref() } {
+        Some(sa) if sa.inherit != 0 => HANDLE_FLAG_INHERIT,
+        _ => 0,
+    }
+}
+
+/// The handle flags of an `Open*` function's `bInheritHandle`.
+pub fn inherit_flags(inherit: i32) -> u32 {
+    if inherit != 0 {
+        HANDLE_FLAG_INHERIT
+    } else {
+        0
     }
 }

@@ -6,18 +6,72 @@
 
 use crate::abi::consts::*;
 use crate::abi::error::fail;
-use crate::abi::table::{get, insert, is_pseudo, remove, Handle, Obj, CURRENT_PROCESS};
+use crate::abi::table::{
+    self, get, insert_with, is_pseudo, remove, Handle, Obj, CURRENT_PROCESS, HANDLE_FLAGS,
+};
+use crate::abi::text::put;
 
+/// `CloseHandle`. A handle with `HANDLE_FLAG_PROTECT_FROM_CLOSE` stays open and the call fails
+/// with `ERROR_INVALID_HANDLE`, as on Windows (where a debugger also sees an exception).
 #[no_mangle]
 pub extern "C" fn CloseHandle(h: Handle) -> i32 {
     if is_pseudo(h) {
         return TRUE; // closing a pseudo handle does nothing
+    }
+    match table::flags(h) {
+        Ok(f) if f & HANDLE_FLAG_PROTECT_FROM_CLOSE != 0 => {
+            return fail(ERROR_INVALID_HANDLE, FALSE)
+        }
+        Err(e) => return fail(e, FALSE),
+        Ok(_) => {}
     }
     match remove(h) {
         Ok(obj) => {
             drop(obj);
             TRUE
         }
+        Err(e) => fail(e, FALSE),
+    }
+}
+
+/// `GetHandleInformation`: the handle's `HANDLE_FLAG_INHERIT` and
+/// `HANDLE_FLAG_PROTECT_FROM_CLOSE` bits. Pseudo handles and invalid values fail with
+/// `ERROR_INVALID_HANDLE`; a NULL `flags` with `ERROR_INVALID_PARAMETER` (Windows would fault
+/// writing through it).
+///
+/// # Safety
+/// `flags` must be NULL or point to a writable `DWORD`.
+#[no_mangle]
+pub unsafe extern "C" fn GetHandleInformation(h: Handle, flags: *mut u32) -> i32 {
+    let f = match table::flags(h) {
+        Ok(f) => f,
+        Err(e) => return fail(e, FALSE),
+    };
+    if flags.is_null() {
+        return fail(ERROR_INVALID_PARAMETER, FALSE);
+    }
+    // SAFETY: `flags` is writable (this function's contract) and not NULL.
+    unsafe { put(flags, f) };
+    TRUE
+}
+
+/// `SetHandleInformation`: sets the `HANDLE_FLAG_*` bits in `mask` to those in `flags`.
+/// Other bits in `mask` fail with `ERROR_INVALID_PARAMETER`; pseudo handles and invalid values
+/// with `ERROR_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn SetHandleInformation(h: Handle, mask: u32, flags: u32) -> i32 {
+    if is_pseudo(h) {
+        return fail(ERROR_INVALID_HANDLE, FALSE);
+    }
+    if mask & !HANDLE_FLAGS != 0 {
+        // Checked after the handle on Windows too: an invalid handle is ERROR_INVALID_HANDLE.
+        if let Err(e) = table::flags(h) {
+            return fail(e, FALSE);
+        }
+        return fail(ERROR_INVALID_PARAMETER, FALSE);
+    }
+    match table::set_flags(h, mask, flags) {
+        Ok(()) => TRUE,
         Err(e) => fail(e, FALSE),
     }
 }
@@ -34,7 +88,7 @@ pub unsafe extern "C" fn DuplicateHandle(
     target_process: Handle,
     target: *mut Handle,
     access: u32,
-    _inherit: i32,
+    inherit: i32,
     options: u32,
 ) -> i32 {
     for p in [source_process, target_process] {
@@ -85,7 +139,7 @@ pub unsafe extern "C" fn DuplicateHandle(
             return fail(e.win32_code(), FALSE);
         }
     };
-    let inserted = insert(dup);
+    let inserted = insert_with(dup, table::inherit_flags(inherit));
     close_source();
     match inserted {
         Ok(h) => {

@@ -16,6 +16,7 @@ fn create(
     high: u32,
     low: u32,
     name: Result<Option<String>, u32>,
+    flags: u32,
 ) -> Handle {
     let name = match name {
         Ok(n) => n,
@@ -67,7 +68,7 @@ fn create(
     match opts.create() {
         Ok(m) => {
             let existed = m.already_existed();
-            table::created(Obj::from(m), existed)
+            table::created(Obj::from(m), existed, flags)
         }
         Err(e) => fail(e.win32_code(), null_mut()),
     }
@@ -78,7 +79,7 @@ fn create(
 #[no_mangle]
 pub unsafe extern "C" fn CreateFileMappingA(
     file: Handle,
-    _attributes: *const c_void,
+    attributes: *const c_void,
     protect: u32,
     size_high: u32,
     size_low: u32,
@@ -86,7 +87,14 @@ pub unsafe extern "C" fn CreateFileMappingA(
 ) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `name_a` requires.
-    create(file, protect, size_high, size_low, unsafe { name_a(name) })
+    create(
+        file,
+        protect,
+        size_high,
+        size_low,
+        unsafe { name_a(name) },
+        unsafe { table::sa_flags(attributes) },
+    )
 }
 
 /// # Safety
@@ -94,7 +102,7 @@ pub unsafe extern "C" fn CreateFileMappingA(
 #[no_mangle]
 pub unsafe extern "C" fn CreateFileMappingW(
     file: Handle,
-    _attributes: *const c_void,
+    attributes: *const c_void,
     protect: u32,
     size_high: u32,
     size_low: u32,
@@ -102,17 +110,24 @@ pub unsafe extern "C" fn CreateFileMappingW(
 ) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
-    create(file, protect, size_high, size_low, unsafe { name_w(name) })
+    create(
+        file,
+        protect,
+        size_high,
+        size_low,
+        unsafe { name_w(name) },
+        unsafe { table::sa_flags(attributes) },
+    )
 }
 
-fn open(access: u32, name: Result<Option<String>, u32>) -> Handle {
+fn open(access: u32, inherit: i32, name: Result<Option<String>, u32>) -> Handle {
     let name = match name {
         Ok(Some(n)) => n,
         Ok(None) => return fail(ERROR_INVALID_PARAMETER, null_mut()),
         Err(e) => return fail(e, null_mut()),
     };
     match fmap::Mapping::open(&name, fmap::Access::from_bits_retain(access)) {
-        Ok(m) => table::opened(Obj::from(m)),
+        Ok(m) => table::opened(Obj::from(m), table::inherit_flags(inherit)),
         Err(e) => fail(e.win32_code(), null_mut()),
     }
 }
@@ -122,21 +137,21 @@ fn open(access: u32, name: Result<Option<String>, u32>) -> Handle {
 #[no_mangle]
 pub unsafe extern "C" fn OpenFileMappingA(
     access: u32,
-    _inherit: i32,
+    inherit: i32,
     name: *const c_char,
 ) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `name_a` requires.
-    open(access, unsafe { name_a(name) })
+    open(access, inherit, unsafe { name_a(name) })
 }
 
 /// # Safety
 /// `name` must be NULL or a NUL-terminated wide string.
 #[no_mangle]
-pub unsafe extern "C" fn OpenFileMappingW(access: u32, _inherit: i32, name: *const u16) -> Handle {
+pub unsafe extern "C" fn OpenFileMappingW(access: u32, inherit: i32, name: *const u16) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
-    open(access, unsafe { name_w(name) })
+    open(access, inherit, unsafe { name_w(name) })
 }
 
 #[no_mangle]

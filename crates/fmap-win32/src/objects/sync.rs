@@ -19,47 +19,51 @@ use std::time::Duration;
 
 type Name = Result<Option<String>, u32>;
 
-fn create_obj(name: Name, make: impl FnOnce(Option<&str>) -> fmap::Result<(Obj, bool)>) -> Handle {
+fn create_obj(
+    name: Name,
+    flags: u32,
+    make: impl FnOnce(Option<&str>) -> fmap::Result<(Obj, bool)>,
+) -> Handle {
     let name = match name {
         Ok(n) => n,
         Err(e) => return fail(e, null_mut()),
     };
     match make(name.as_deref()) {
-        Ok((obj, existed)) => table::created(obj, existed),
+        Ok((obj, existed)) => table::created(obj, existed, flags),
         Err(e) => fail(e.win32_code(), null_mut()),
     }
 }
 
-fn open_obj(name: Name, open: impl FnOnce(&str) -> fmap::Result<Obj>) -> Handle {
+fn open_obj(name: Name, inherit: i32, open: impl FnOnce(&str) -> fmap::Result<Obj>) -> Handle {
     let name = match name {
         Ok(Some(n)) => n,
         Ok(None) => return fail(ERROR_INVALID_PARAMETER, null_mut()),
         Err(e) => return fail(e, null_mut()),
     };
     match open(&name) {
-        Ok(obj) => table::opened(obj),
+        Ok(obj) => table::opened(obj, table::inherit_flags(inherit)),
         Err(e) => fail(e.win32_code(), null_mut()),
     }
 }
 
-fn create_mutex(owner: i32, name: Name) -> Handle {
-    create_obj(name, |n| {
+fn create_mutex(owner: i32, name: Name, flags: u32) -> Handle {
+    create_obj(name, flags, |n| {
         let m = fmap::Mutex::create(n, owner != 0)?;
         let existed = m.already_existed();
         Ok((Obj::from(m), existed))
     })
 }
 
-fn create_event(manual: i32, initial: i32, name: Name) -> Handle {
-    create_obj(name, |n| {
+fn create_event(manual: i32, initial: i32, name: Name, flags: u32) -> Handle {
+    create_obj(name, flags, |n| {
         let e = fmap::Event::create(n, manual != 0, initial != 0)?;
         let existed = e.already_existed();
         Ok((Obj::from(e), existed))
     })
 }
 
-fn create_semaphore(initial: i32, maximum: i32, name: Name) -> Handle {
-    create_obj(name, |n| {
+fn create_semaphore(initial: i32, maximum: i32, name: Name, flags: u32) -> Handle {
+    create_obj(name, flags, |n| {
         let s = fmap::Semaphore::create(n, initial, maximum)?;
         let existed = s.already_existed();
         Ok((Obj::from(s), existed))
@@ -70,35 +74,39 @@ fn create_semaphore(initial: i32, maximum: i32, name: Name) -> Handle {
 /// `name` must be NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn CreateMutexA(
-    _sa: *const c_void,
+    sa: *const c_void,
     initial_owner: i32,
     name: *const c_char,
 ) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `name_a` requires.
-    create_mutex(initial_owner, unsafe { name_a(name) })
+    create_mutex(initial_owner, unsafe { name_a(name) }, unsafe {
+        table::sa_flags(sa)
+    })
 }
 
 /// # Safety
 /// `name` must be NULL or a NUL-terminated wide string.
 #[no_mangle]
 pub unsafe extern "C" fn CreateMutexW(
-    _sa: *const c_void,
+    sa: *const c_void,
     initial_owner: i32,
     name: *const u16,
 ) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
-    create_mutex(initial_owner, unsafe { name_w(name) })
+    create_mutex(initial_owner, unsafe { name_w(name) }, unsafe {
+        table::sa_flags(sa)
+    })
 }
 
 /// # Safety
 /// `name` must be NULL or a NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "C" fn OpenMutexA(access: u32, _inherit: i32, name: *const c_char) -> Handle {
+pub unsafe extern "C" fn OpenMutexA(access: u32, inherit: i32, name: *const c_char) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `name_a` requires.
-    open_obj(unsafe { name_a(name) }, |n| {
+    open_obj(unsafe { name_a(name) }, inherit, |n| {
         fmap::Mutex::open(n, fmap::SyncAccess::from_bits_retain(access)).map(Obj::from)
     })
 }
@@ -106,10 +114,10 @@ pub unsafe extern "C" fn OpenMutexA(access: u32, _inherit: i32, name: *const c_c
 /// # Safety
 /// `name` must be NULL or a NUL-terminated wide string.
 #[no_mangle]
-pub unsafe extern "C" fn OpenMutexW(access: u32, _inherit: i32, name: *const u16) -> Handle {
+pub unsafe extern "C" fn OpenMutexW(access: u32, inherit: i32, name: *const u16) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
-    open_obj(unsafe { name_w(name) }, |n| {
+    open_obj(unsafe { name_w(name) }, inherit, |n| {
         fmap::Mutex::open(n, fmap::SyncAccess::from_bits_retain(access)).map(Obj::from)
     })
 }
@@ -118,37 +126,41 @@ pub unsafe extern "C" fn OpenMutexW(access: u32, _inherit: i32, name: *const u16
 /// `name` must be NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn CreateEventA(
-    _sa: *const c_void,
+    sa: *const c_void,
     manual: i32,
     initial: i32,
     name: *const c_char,
 ) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `name_a` requires.
-    create_event(manual, initial, unsafe { name_a(name) })
+    create_event(manual, initial, unsafe { name_a(name) }, unsafe {
+        table::sa_flags(sa)
+    })
 }
 
 /// # Safety
 /// `name` must be NULL or a NUL-terminated wide string.
 #[no_mangle]
 pub unsafe extern "C" fn CreateEventW(
-    _sa: *const c_void,
+    sa: *const c_void,
     manual: i32,
     initial: i32,
     name: *const u16,
 ) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
-    create_event(manual, initial, unsafe { name_w(name) })
+    create_event(manual, initial, unsafe { name_w(name) }, unsafe {
+        table::sa_flags(sa)
+    })
 }
 
 /// # Safety
 /// `name` must be NULL or a NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "C" fn OpenEventA(access: u32, _inherit: i32, name: *const c_char) -> Handle {
+pub unsafe extern "C" fn OpenEventA(access: u32, inherit: i32, name: *const c_char) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `name_a` requires.
-    open_obj(unsafe { name_a(name) }, |n| {
+    open_obj(unsafe { name_a(name) }, inherit, |n| {
         fmap::Event::open(n, fmap::SyncAccess::from_bits_retain(access)).map(Obj::from)
     })
 }
@@ -156,10 +168,10 @@ pub unsafe extern "C" fn OpenEventA(access: u32, _inherit: i32, name: *const c_c
 /// # Safety
 /// `name` must be NULL or a NUL-terminated wide string.
 #[no_mangle]
-pub unsafe extern "C" fn OpenEventW(access: u32, _inherit: i32, name: *const u16) -> Handle {
+pub unsafe extern "C" fn OpenEventW(access: u32, inherit: i32, name: *const u16) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
-    open_obj(unsafe { name_w(name) }, |n| {
+    open_obj(unsafe { name_w(name) }, inherit, |n| {
         fmap::Event::open(n, fmap::SyncAccess::from_bits_retain(access)).map(Obj::from)
     })
 }
@@ -168,37 +180,41 @@ pub unsafe extern "C" fn OpenEventW(access: u32, _inherit: i32, name: *const u16
 /// `name` must be NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn CreateSemaphoreA(
-    _sa: *const c_void,
+    sa: *const c_void,
     initial: i32,
     maximum: i32,
     name: *const c_char,
 ) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `name_a` requires.
-    create_semaphore(initial, maximum, unsafe { name_a(name) })
+    create_semaphore(initial, maximum, unsafe { name_a(name) }, unsafe {
+        table::sa_flags(sa)
+    })
 }
 
 /// # Safety
 /// `name` must be NULL or a NUL-terminated wide string.
 #[no_mangle]
 pub unsafe extern "C" fn CreateSemaphoreW(
-    _sa: *const c_void,
+    sa: *const c_void,
     initial: i32,
     maximum: i32,
     name: *const u16,
 ) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
-    create_semaphore(initial, maximum, unsafe { name_w(name) })
+    create_semaphore(initial, maximum, unsafe { name_w(name) }, unsafe {
+        table::sa_flags(sa)
+    })
 }
 
 /// # Safety
 /// `name` must be NULL or a NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "C" fn OpenSemaphoreA(access: u32, _inherit: i32, name: *const c_char) -> Handle {
+pub unsafe extern "C" fn OpenSemaphoreA(access: u32, inherit: i32, name: *const c_char) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `name_a` requires.
-    open_obj(unsafe { name_a(name) }, |n| {
+    open_obj(unsafe { name_a(name) }, inherit, |n| {
         fmap::Semaphore::open(n, fmap::SyncAccess::from_bits_retain(access)).map(Obj::from)
     })
 }
@@ -206,10 +222,10 @@ pub unsafe extern "C" fn OpenSemaphoreA(access: u32, _inherit: i32, name: *const
 /// # Safety
 /// `name` must be NULL or a NUL-terminated wide string.
 #[no_mangle]
-pub unsafe extern "C" fn OpenSemaphoreW(access: u32, _inherit: i32, name: *const u16) -> Handle {
+pub unsafe extern "C" fn OpenSemaphoreW(access: u32, inherit: i32, name: *const u16) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
-    open_obj(unsafe { name_w(name) }, |n| {
+    open_obj(unsafe { name_w(name) }, inherit, |n| {
         fmap::Semaphore::open(n, fmap::SyncAccess::from_bits_retain(access)).map(Obj::from)
     })
 }

@@ -94,6 +94,7 @@ fn create(
     share: u32,
     disposition: u32,
     flags: u32,
+    handle_flags: u32,
 ) -> Handle {
     let path = match path {
         Ok(p) => p,
@@ -115,7 +116,7 @@ fn create(
                 }),
                 rights,
             );
-            match table::insert(obj) {
+            match table::insert_with(obj, handle_flags) {
                 // CREATE_ALWAYS and OPEN_ALWAYS report an existing file with
                 // ERROR_ALREADY_EXISTS; every other success sets 0.
                 Ok(h) => {
@@ -138,14 +139,21 @@ pub unsafe extern "C" fn CreateFileA(
     name: *const c_char,
     access: u32,
     share: u32,
-    _sa: *const c_void,
+    sa: *const c_void,
     disposition: u32,
     flags: u32,
     _template: Handle,
 ) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `path_a` requires.
-    create(unsafe { path_a(name) }, access, share, disposition, flags)
+    create(
+        unsafe { path_a(name) },
+        access,
+        share,
+        disposition,
+        flags,
+        unsafe { table::sa_flags(sa) },
+    )
 }
 
 /// Returns `INVALID_HANDLE_VALUE` (not NULL) on failure.
@@ -157,14 +165,21 @@ pub unsafe extern "C" fn CreateFileW(
     name: *const u16,
     access: u32,
     share: u32,
-    _sa: *const c_void,
+    sa: *const c_void,
     disposition: u32,
     flags: u32,
     _template: Handle,
 ) -> Handle {
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `path_w` requires.
-    create(unsafe { path_w(name) }, access, share, disposition, flags)
+    create(
+        unsafe { path_w(name) },
+        access,
+        share,
+        disposition,
+        flags,
+        unsafe { table::sa_flags(sa) },
+    )
 }
 
 fn file_of(h: Handle) -> Result<Arc<FileObj>, u32> {

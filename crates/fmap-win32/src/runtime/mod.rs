@@ -8,6 +8,7 @@
 //! * [`process`] — `CreateThread`, `GetExitCodeThread`, `CreateProcessA/W`, `GetExitCodeProcess`,
 //!   `TerminateProcess`, `ExitProcess`, `GetCurrentProcess`, `GetCurrentThread`,
 //!   `GetCurrentProcessId`, `GetCurrentThreadId`.
+//! * [`inherit`] — handle inheritance across `CreateProcess` (parent and child side).
 //! * [`search`] — how `CreateProcess` finds the program it starts.
 //! * [`time`] — `Sleep`, `GetTickCount`, `GetTickCount64`, `QueryPerformanceCounter`,
 //!   `QueryPerformanceFrequency`.
@@ -22,6 +23,7 @@ pub mod console;
 pub mod dll;
 pub mod env;
 pub mod file;
+pub mod inherit;
 pub mod memory;
 pub mod message;
 pub mod paths;

@@ -17,8 +17,9 @@ use crate::abi::consts::*;
 use crate::abi::error::fail;
 use crate::abi::table::{self, Handle, Obj};
 use crate::abi::text::{put, wide_units};
-use crate::runtime::search;
+use crate::runtime::{inherit, search};
 use std::ffi::{c_char, c_void, CStr, OsString};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -40,6 +41,10 @@ pub struct Task {
     pub id: AtomicU32,
     /// For processes: `(reaped, exit code given to TerminateProcess)`.
     proc: Mutex<(bool, Option<u32>)>,
+    /// For child processes: the main thread's suspend count and, while the child started with
+    /// `CREATE_SUSPENDED` has not been resumed yet, the write end of the pipe it waits on
+    /// before its `exec`.
+    suspend: Mutex<(u32, Option<std::fs::File>)>,
 }
 
 impl Task {
@@ -54,6 +59,7 @@ impl Task {
             exit_code: AtomicU32::new(STILL_ACTIVE),
             id: AtomicU32::new(0),
             proc: Mutex::new((false, None)),
+            suspend: Mutex::new((0, None)),
         }))
     }
 
@@ -123,7 +129,7 @@ pub unsafe extern "C" fn CreateThread(
     // SAFETY: `thread_id` is NULL or valid for writing (this function's contract); `put`
     // writes only through a non-NULL pointer.
     unsafe { put(thread_id, task.id.load(SeqCst)) };
-    table::opened(Obj::Thread(task))
+    table::opened(Obj::Thread(task), 0)
 }
 
 fn current_tid() -> u32 {
@@ -318,7 +324,64 @@ struct Spawn {
     dir: Option<PathBuf>,
 }
 
-fn spawn(req: Spawn, info: *mut ProcessInformation) -> i32 {
+/// Why the exec of `program` would fail, checked before a suspended start (whose `exec` runs
+/// only at `ResumeThread`, too late to report): not executable, or no format the kernel runs.
+fn exec_check(program: &std::path::Path) -> Result<(), u32> {
+    use std::io::Read;
+    let c = std::ffi::CString::new(program.as_os_str().as_bytes())
+        .map_err(|_| ERROR_INVALID_PARAMETER)?;
+    // SAFETY: `c` is a NUL-terminated path.
+    if unsafe { libc::access(c.as_ptr(), libc::X_OK) } != 0 {
+        return Err(ERROR_ACCESS_DENIED);
+    }
+    let mut magic = [0u8; 4];
+    let n = std::fs::File::open(program)
+        .and_then(|mut f| f.read(&mut magic))
+        .map_err(|_| ERROR_ACCESS_DENIED)?;
+    if (n == 4 && magic == *b"\x7fELF") || (n >= 2 && magic[..2] == *b"#!") {
+        Ok(())
+    } else {
+        Err(ERROR_BAD_EXE_FORMAT)
+    }
+}
+
+/// What the forked child of a suspended start needs, made before the `fork` (the child may
+/// only make async-signal-safe calls): the program, its argument vector and environment
+/// (std's `Command` installs its environment only after the `pre_exec` hooks have run).
+struct ExecArgs {
+    strings: Vec<std::ffi::CString>,
+    argv: Vec<*const c_char>,
+    envp: Vec<*const c_char>,
+}
+// SAFETY: the pointers point into `_strings`, which the struct owns and never changes; they are
+// only read (by the forked child's execve).
+unsafe impl Send for ExecArgs {}
+// SAFETY: as above; nothing mutates through the pointers.
+unsafe impl Sync for ExecArgs {}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd), u32> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` is a valid array of two descriptors for pipe2 to fill.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(fmap::Error::os(std::io::Error::last_os_error(), "pipe").win32_code());
+    }
+    // SAFETY: pipe2 just made these two descriptors; nothing else owns them.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+fn spawn_error(e: &std::io::Error) -> u32 {
+    match e.raw_os_error() {
+        Some(libc::ENOEXEC) => ERROR_BAD_EXE_FORMAT,
+        Some(libc::EACCES | libc::EPERM | libc::EISDIR) => ERROR_ACCESS_DENIED,
+        _ => fmap::Error::os(
+            std::io::Error::from_raw_os_error(e.raw_os_error().unwrap_or(0)),
+            "",
+        )
+        .win32_code(),
+    }
+}
+
+fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -> i32 {
     if req.args.is_empty() && req.app.is_none() {
         return fail(ERROR_INVALID_PARAMETER, FALSE);
     }
@@ -334,11 +397,22 @@ fn spawn(req: Spawn, info: *mut ProcessInformation) -> i32 {
         Ok(p) => p,
         Err(e) => return fail(e, FALSE),
     };
+    let suspended = flags & CREATE_SUSPENDED != 0;
+    if suspended {
+        if let Err(e) = exec_check(&program) {
+            return fail(e, FALSE);
+        }
+    }
     let mut cmd = std::process::Command::new(&program);
     if let Some(a0) = req.args.first() {
         cmd.arg0(a0);
         cmd.args(&req.args[1..]);
     }
+    // The child's environment (a suspended child execs with it itself, see below).
+    let mut child_env: Vec<(OsString, OsString)> = match &req.env {
+        Some(env) => env.clone(),
+        None => std::env::vars_os().collect(),
+    };
     if let Some(env) = req.env {
         cmd.env_clear().envs(env);
     }
@@ -349,20 +423,165 @@ fn spawn(req: Spawn, info: *mut ProcessInformation) -> i32 {
         Ok(t) => t,
         Err(e) => return fail(e.win32_code(), FALSE),
     };
-    let child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => {
-            let code = match e.raw_os_error() {
-                Some(libc::ENOEXEC) => ERROR_BAD_EXE_FORMAT,
-                Some(libc::EACCES | libc::EPERM | libc::EISDIR) => ERROR_ACCESS_DENIED,
-                _ => fmap::Error::os(e, "").win32_code(),
+    // Inheritance: the inheritable handles' descriptors stay open across exec (close-on-exec
+    // is cleared in the child only) and their table goes in the environment.
+    let prepared = if inherit {
+        inherit::prepare()
+    } else {
+        inherit::Prepared::default()
+    };
+    child_env.retain(|(k, _)| k != inherit::ENV);
+    if prepared.env.is_empty() {
+        cmd.env_remove(inherit::ENV);
+    } else {
+        cmd.env(inherit::ENV, &prepared.env);
+        child_env.push((inherit::ENV.into(), prepared.env.clone().into()));
+    }
+    let keep = prepared.raw_fds();
+    // A suspended start: the child reports its pid, then waits before its exec until
+    // ResumeThread writes to the gate (or exits if the parent goes away first), and execs
+    // itself, so that std's spawn (which waits for the exec) runs on a helper thread.
+    let pid = if suspended {
+        let (gate_r, gate_w) = match pipe() {
+            Ok(p) => p,
+            Err(e) => return fail(e, FALSE),
+        };
+        let (pid_r, pid_w) = match pipe() {
+            Ok(p) => p,
+            Err(e) => return fail(e, FALSE),
+        };
+        let mut strings = vec![
+            match std::ffi::CString::new(program.as_os_str().as_bytes()) {
+                Ok(c) => c,
+                Err(_) => return fail(ERROR_INVALID_PARAMETER, FALSE),
+            },
+        ];
+        for a in &req.args {
+            match std::ffi::CString::new(a.as_bytes()) {
+                Ok(c) => strings.push(c),
+                Err(_) => return fail(ERROR_INVALID_PARAMETER, FALSE),
+            }
+        }
+        let nargs = strings.len() - 1;
+        for (k, v) in &child_env {
+            let mut kv = k.as_bytes().to_vec();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            if let Ok(c) = std::ffi::CString::new(kv) {
+                strings.push(c);
+            }
+        }
+        let mut argv: Vec<*const c_char> = strings[1..=nargs].iter().map(|c| c.as_ptr()).collect();
+        if argv.is_empty() {
+            argv.push(strings[0].as_ptr());
+        }
+        argv.push(std::ptr::null());
+        let mut envp: Vec<*const c_char> =
+            strings[nargs + 1..].iter().map(|c| c.as_ptr()).collect();
+        envp.push(std::ptr::null());
+        let exec = ExecArgs {
+            strings,
+            argv,
+            envp,
+        };
+        let (gr, pw) = (gate_r.as_raw_fd(), pid_w.as_raw_fd());
+        let keep = keep.clone();
+        // SAFETY: the hook runs in the forked child before exec and makes only
+        // async-signal-safe calls (fcntl, getpid, write, read, execve, _exit) on data made
+        // before the fork; it allocates nothing.
+        unsafe {
+            cmd.pre_exec(move || {
+                let exec = &exec; // the whole struct (Send), not its fields
+                for &fd in &keep {
+                    if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                let pid = libc::getpid();
+                libc::write(pw, (&pid as *const libc::pid_t).cast(), 4);
+                loop {
+                    let mut b = 0u8;
+                    let r = libc::read(gr, (&mut b as *mut u8).cast(), 1);
+                    if r == 1 {
+                        break;
+                    }
+                    if r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR)
+                    {
+                        continue;
+                    }
+                    // The parent went away without resuming us.
+                    libc::_exit(1);
+                }
+                libc::execve(
+                    exec.strings[0].as_ptr(),
+                    exec.argv.as_ptr(),
+                    exec.envp.as_ptr(),
+                );
+                // Checked before the start (exec_check); if it fails now anyway, exit as a
+                // program that could not run.
+                libc::_exit(127);
+            })
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let helper = std::thread::Builder::new()
+            .name("fmap-spawn".into())
+            .spawn(move || {
+                let r = cmd.spawn();
+                let gate_r = gate_r;
+                let pid_w = pid_w;
+                drop((gate_r, pid_w));
+                match r {
+                    Ok(child) => drop(child), // not reaped on drop; the reaper does it
+                    Err(e) => {
+                        let _ = tx.send(spawn_error(&e));
+                    }
+                }
+            });
+        if helper.is_err() {
+            return fail(ERROR_NOT_ENOUGH_MEMORY, FALSE);
+        }
+        let mut buf = [0u8; 4];
+        let mut pid_file = std::fs::File::from(pid_r);
+        use std::io::Read;
+        let forked = pid_file.read_exact(&mut buf);
+        // The child has its own copies of the exported descriptors once it has reported its
+        // pid: this process's copies (and the holder locks they carry) go now, not when the
+        // helper's spawn returns at the child's exec — a child killed while suspended must
+        // leave nothing held.
+        drop(prepared);
+        if forked.is_err() {
+            return fail(rx.recv().unwrap_or(ERROR_GEN_FAILURE), FALSE);
+        }
+        *task.suspend.lock().unwrap_or_else(|e| e.into_inner()) =
+            (1, Some(std::fs::File::from(gate_w)));
+        i32::from_ne_bytes(buf) as u32
+    } else {
+        {
+            if !keep.is_empty() {
+                // SAFETY: the hook runs in the forked child before exec and only calls fcntl
+                // (async-signal-safe) on descriptor numbers taken before the fork.
+                unsafe {
+                    cmd.pre_exec(move || {
+                        for &fd in &keep {
+                            if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
+                                return Err(std::io::Error::last_os_error());
+                            }
+                        }
+                        Ok(())
+                    })
+                };
+            }
+            let child = match cmd.spawn() {
+                Ok(c) => c,
+                Err(e) => return fail(spawn_error(&e), FALSE),
             };
-            return fail(code, FALSE);
+            drop(prepared); // the child has its copies now
+            let pid = child.id();
+            drop(child); // not reaped on drop; the reaper below does it
+            pid
         }
     };
-    let pid = child.id();
     task.id.store(pid, SeqCst);
-    drop(child); // not reaped on drop; the reaper below does it
     let t2 = task.clone();
     let reaper = std::thread::Builder::new()
         .name(format!("fmap-reaper-{pid}"))
@@ -373,8 +592,8 @@ fn spawn(req: Spawn, info: *mut ProcessInformation) -> i32 {
         unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
         return fail(ERROR_NOT_ENOUGH_MEMORY, FALSE);
     }
-    let ph = table::opened(Obj::Process(task.clone(), false));
-    let th = table::opened(Obj::Process(task, true));
+    let ph = table::opened(Obj::Process(task.clone(), false), 0);
+    let th = table::opened(Obj::Process(task, true), 0);
     if ph.is_null() || th.is_null() {
         return FALSE;
     }
@@ -390,6 +609,80 @@ fn spawn(req: Spawn, info: *mut ProcessInformation) -> i32 {
         };
     }
     TRUE
+}
+
+/// The largest suspend count (`MAXIMUM_SUSPEND_COUNT`).
+const MAXIMUM_SUSPEND_COUNT: u32 = 127;
+
+/// `ResumeThread`: on the main-thread handle of a child process, lowers its suspend count and
+/// lets it run when the count reaches 0 (a child started with `CREATE_SUSPENDED` then execs
+/// its program; one suspended with `SuspendThread` gets `SIGCONT`). Returns the previous count.
+/// Threads of this process are never suspended (0). Other handles fail with
+/// `ERROR_INVALID_HANDLE` and `(DWORD)-1`.
+#[no_mangle]
+pub extern "C" fn ResumeThread(h: Handle) -> u32 {
+    suspend_resume(h, false)
+}
+
+/// `SuspendThread`: on the main-thread handle of a child process, raises its suspend count
+/// (at most 127: `ERROR_SIGNAL_REFCOUNT_EXCEEDED`) and stops it with `SIGSTOP` — the whole
+/// process, where Windows stops only that thread. Returns the previous count. Threads of this
+/// process cannot be suspended (`ERROR_NOT_SUPPORTED`).
+#[no_mangle]
+pub extern "C" fn SuspendThread(h: Handle) -> u32 {
+    suspend_resume(h, true)
+}
+
+fn suspend_resume(h: Handle, suspend: bool) -> u32 {
+    const FAILED: u32 = u32::MAX;
+    if h == table::CURRENT_THREAD {
+        return if suspend {
+            fail(ERROR_NOT_SUPPORTED, FAILED)
+        } else {
+            0
+        };
+    }
+    let obj = match table::get(h) {
+        Ok(o) => o,
+        Err(e) => return fail(e, FAILED),
+    };
+    let t = match &*obj {
+        Obj::Process(t, true) => t,
+        Obj::Thread(_) if suspend => return fail(ERROR_NOT_SUPPORTED, FAILED),
+        Obj::Thread(_) => return 0,
+        _ => return fail(ERROR_INVALID_HANDLE, FAILED),
+    };
+    // The reaper's lock first: while it is held the pid cannot be reaped (and reused).
+    let st = t.proc.lock().unwrap_or_else(|e| e.into_inner());
+    let mut s = t.suspend.lock().unwrap_or_else(|e| e.into_inner());
+    let prev = s.0;
+    let pid = t.id.load(SeqCst) as libc::pid_t;
+    if suspend {
+        if prev >= MAXIMUM_SUSPEND_COUNT {
+            return fail(ERROR_SIGNAL_REFCOUNT_EXCEEDED, FAILED);
+        }
+        s.0 += 1;
+        if prev == 0 && s.1.is_none() && !st.0 {
+            // SAFETY: the child is not reaped (we hold the reaper's lock), so the pid is ours.
+            unsafe { libc::kill(pid, libc::SIGSTOP) };
+        }
+    } else if prev > 0 {
+        s.0 -= 1;
+        if s.0 == 0 {
+            match s.1.take() {
+                Some(mut gate) => {
+                    use std::io::Write;
+                    let _ = gate.write_all(&[1]);
+                }
+                None if !st.0 => {
+                    // SAFETY: as above.
+                    unsafe { libc::kill(pid, libc::SIGCONT) };
+                }
+                None => {}
+            }
+        }
+    }
+    prev
 }
 
 fn reap(task: &Task, pid: u32) {
@@ -504,16 +797,13 @@ pub unsafe extern "C" fn CreateProcessA(
     cmdline: *mut c_char,
     _psa: *const c_void,
     _tsa: *const c_void,
-    _inherit: i32,
+    inherit: i32,
     flags: u32,
     env: *const c_void,
     dir: *const c_char,
     _startup: *const c_void,
     info: *mut ProcessInformation,
 ) -> i32 {
-    if flags & CREATE_SUSPENDED != 0 {
-        return fail(ERROR_NOT_SUPPORTED, FALSE);
-    }
     // SAFETY: only called when `app` is not NULL, and by the contract a non-NULL `app` is
     // NUL-terminated; the bytes are copied before this function returns.
     let app_b = (!app.is_null()).then(|| unsafe { CStr::from_ptr(app) }.to_bytes().to_vec());
@@ -546,6 +836,8 @@ pub unsafe extern "C" fn CreateProcessA(
             dir,
         },
         info,
+        inherit != 0,
+        flags,
     )
 }
 
@@ -563,16 +855,13 @@ pub unsafe extern "C" fn CreateProcessW(
     cmdline: *mut u16,
     _psa: *const c_void,
     _tsa: *const c_void,
-    _inherit: i32,
+    inherit: i32,
     flags: u32,
     env: *const c_void,
     dir: *const u16,
     _startup: *const c_void,
     info: *mut ProcessInformation,
 ) -> i32 {
-    if flags & CREATE_SUSPENDED != 0 {
-        return fail(ERROR_NOT_SUPPORTED, FALSE);
-    }
     // SAFETY: only called when `app` is not NULL; `wide_units` needs a non-NULL,
     // NUL-terminated wide string, which the contract guarantees; the units are copied at once.
     let app_u = (!app.is_null()).then(|| unsafe { wide_units(app) }.to_vec());
@@ -607,6 +896,8 @@ pub unsafe extern "C" fn CreateProcessW(
             dir,
         },
         info,
+        inherit != 0,
+        flags,
     )
 }
 

@@ -296,6 +296,83 @@ impl File {
         Ok(())
     }
 
+    /// Descriptors and a description of this open for a child process to adopt after `exec`
+    /// with [`File::adopt_inherited`] (Win32 handle inheritance, see
+    /// [`Exported`](crate::Exported)): duplicates of its descriptors, so that the child shares
+    /// the open file description — the file position, as on Windows, and the share-mode locks,
+    /// which then last while either process has the file open.
+    pub fn export_for_child(&self) -> Result<crate::store::object::Exported> {
+        let dup = |fd: BorrowedFd<'_>| {
+            rustix::io::fcntl_dupfd_cloexec(fd, 0)
+                .map_err(|e| Error::os(e, format!("cannot duplicate {}", self.path.display())))
+        };
+        let mut fds = vec![dup(self.file.as_fd())?];
+        if let Some(l) = &self.lock_fd {
+            fds.push(dup(l.as_fd())?);
+        }
+        let a = self.access;
+        let bits = u32::from(a.read)
+            | u32::from(a.write) << 1
+            | u32::from(a.delete) << 2
+            | u32::from(a.execute) << 3;
+        let path: String = self
+            .path
+            .as_os_str()
+            .as_encoded_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(crate::store::object::Exported {
+            fds,
+            description: format!("F{bits:x}.{:x}.{path}", self.share),
+        })
+    }
+
+    /// The file a parent exported with [`File::export_for_child`], from the inherited
+    /// descriptors and the description. `ERROR_INVALID_PARAMETER` for a malformed description.
+    pub fn adopt_inherited(fds: Vec<OwnedFd>, description: &str) -> Result<File> {
+        let bad = || {
+            Error::new(
+                ErrorKind::InvalidParameter,
+                "malformed inherited-file description",
+            )
+        };
+        let rest = description.strip_prefix('F').ok_or_else(bad)?;
+        let mut parts = rest.split('.');
+        let (Some(bits), Some(share), Some(path), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        let bits = u32::from_str_radix(bits, 16).map_err(|_| bad())?;
+        let share = u32::from_str_radix(share, 16).map_err(|_| bad())?;
+        if path.len() % 2 != 0 {
+            return Err(bad());
+        }
+        let path = (0..path.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&path[i..i + 2], 16).map_err(|_| bad()))
+            .collect::<Result<Vec<u8>>>()?;
+        let mut fds = fds.into_iter();
+        let (Some(file), lock_fd, None) = (fds.next(), fds.next(), fds.next()) else {
+            return Err(bad());
+        };
+        Ok(File {
+            file: std::fs::File::from(file),
+            lock_fd,
+            access: DataAccess {
+                read: bits & 1 != 0,
+                write: bits & 2 != 0,
+                delete: bits & 4 != 0,
+                execute: bits & 8 != 0,
+            },
+            share,
+            path: PathBuf::from(
+                <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(path),
+            ),
+        })
+    }
+
     /// The path the file was opened with.
     pub fn path(&self) -> &Path {
         &self.path

@@ -251,6 +251,25 @@ impl Mapping {
         })
     }
 
+    /// A handle with rights `access` (already mapped) to an object a parent process passed
+    /// down (see `Object::adopt`).
+    pub(crate) fn adopt(obj: Arc<Object>, access: u32) -> Result<Mapping> {
+        if obj.header.kind != Kind::Mapping {
+            bail!(InvalidHandle, "an inherited object is not a file mapping");
+        }
+        Ok(Mapping {
+            section: Arc::new(Section::from_object(obj, None)?),
+            access: Access::from_bits_retain(access),
+            existed: true,
+        })
+    }
+
+    /// The object file behind this handle; `None` for unnamed file-backed sections, which
+    /// have none.
+    pub(crate) fn object(&self) -> Option<&Arc<Object>> {
+        self.section.obj.as_ref()
+    }
+
     /// Did `create` open an object that already existed (Win32 `ERROR_ALREADY_EXISTS`)?
     /// Always true for handles from `open`.
     pub fn already_existed(&self) -> bool {

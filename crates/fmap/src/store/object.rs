@@ -300,6 +300,119 @@ impl Object {
     }
 }
 
+/// Passing handles to a child process across `exec` (Win32 handle inheritance): the parent
+/// calls [`AnyObject::export_for_child`](crate::AnyObject::export_for_child) (or [`File::export_for_child`](crate::File::export_for_child)) for each inheritable handle, keeps the descriptor open
+/// in the child (clearing its close-on-exec flag between `fork` and `exec`) and tells the child
+/// the descriptor numbers and descriptions; the child calls `adopt_inherited` of the same type
+/// for each. The parent closes its copies of the descriptors once the child has started.
+///
+/// A named object's descriptor carries a holder lock of its own from the moment it is made, so
+/// the name lives while the child holds the handle — also after the parent has closed its own —
+/// and no longer than that: the lock goes with the child's last copy of the descriptor,
+/// however the child ends (`SIGKILL` included). An unnamed object lives while any process has
+/// a handle or a view of it.
+#[derive(Debug)]
+pub struct Exported {
+    /// The descriptors to keep open across `exec` (close-on-exec until the caller clears it).
+    pub fds: Vec<OwnedFd>,
+    /// What the child passes to `adopt_inherited` with them: printable ASCII
+    /// without spaces, `,` or `;`.
+    pub description: String,
+}
+
+/// # Inheritance across `exec`
+///
+/// A parent that starts a child with inherited handles (the C ABI's `CreateProcess(…,
+/// bInheritHandles = TRUE, …)`) gives it one descriptor per handle, made by
+/// [`Object::export`]; the child's copy of the library turns each back into an object with
+/// [`Object::adopt`]. For a named object the exported descriptor is a new open file description
+/// carrying a holder lock of its own, taken by the parent *before* the child exists: the name
+/// then lives while the child holds the descriptor, whatever the parent does meanwhile, and the
+/// kernel drops the lock when the child's last copy is closed — by `CloseHandle`, by exit or by
+/// `SIGKILL` — exactly like a holder lock the child had taken itself. An unnamed object (a
+/// memfd) needs no lock: the descriptor is a duplicate, and the memory lives while any process
+/// has a descriptor or a view.
+impl Object {
+    /// A close-on-exec descriptor of this object for a child to adopt after `exec` (see above);
+    /// the caller clears close-on-exec in the child only, and closes its own copy once the child
+    /// has started (or failed to).
+    pub(crate) fn export(&self) -> Result<OwnedFd> {
+        if self.entry.is_none() {
+            return rustix::io::fcntl_dupfd_cloexec(&*self.fd, 0)
+                .map_err(|e| Error::os(e, "cannot duplicate an object's descriptor"));
+        }
+        let access = if self.writable {
+            OFlags::RDWR
+        } else {
+            OFlags::RDONLY
+        };
+        let fd = reopen_fd(self.fd.as_fd(), access | OFlags::NOCTTY | OFlags::NONBLOCK)?;
+        // Holders take read locks only, so this never waits and fails only if someone took a
+        // write lock on the holder byte, which no fmap process does.
+        if !ofd::set(fd.as_fd(), Lock::Read, 0, 1, false)
+            .map_err(|e| Error::os(e, "cannot lock an object for a child"))?
+        {
+            bail!(
+                InvalidData,
+                "object {} is write-locked by another process, which no fmap holder does",
+                self.header.name
+            );
+        }
+        Ok(fd)
+    }
+
+    /// The object behind a descriptor [`Object::export`] made in the parent: `named` says which
+    /// kind of export it was. A named object joins this process's cache (a later open of its
+    /// name shares it) and is released by the usual last-close protocol when the last handle
+    /// goes. Fails with `ERROR_INVALID_HANDLE` for a descriptor that is not an fmap object.
+    pub(crate) fn adopt(fd: OwnedFd, named: bool) -> Result<Arc<Object>> {
+        let st = rustix::fs::fstat(&fd).map_err(|e| Error::os(e, "fstat"))?;
+        if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+            bail!(
+                InvalidHandle,
+                "an inherited descriptor is not an fmap object"
+            );
+        }
+        let header = read_header(fd.as_fd(), &"an inherited object")
+            .map_err(|e| Error::new(ErrorKind::InvalidHandle, e.to_string()))?;
+        let writable = rustix::fs::fcntl_getfl(&fd)
+            .map(|f| f & OFlags::RWMODE == OFlags::RDWR)
+            .unwrap_or(false);
+        let mut obj = Object {
+            fd: Arc::new(fd),
+            header,
+            writable,
+            entry: None,
+            page: Default::default(),
+            last_close: Default::default(),
+            identity: Default::default(),
+            pid: current_pid(),
+        };
+        if !named {
+            return Ok(Arc::new(obj));
+        }
+        // The name's directory in this process's namespace. Only if the object file is still
+        // the one linked there does the last close here remove the name; otherwise (another
+        // namespace root in the child's environment, or the name is gone) the object is held
+        // through its lock alone, and a name left without holders is removed by the next
+        // process that looks at it, as after a crash.
+        let name = Name::parse(&obj.header.name)
+            .map_err(|e| Error::new(ErrorKind::InvalidHandle, e.to_string()))?;
+        let dir = crate::store::namespace::Namespace::default().dir_unswept(name.scope())?;
+        let file_name = name.file_name_str();
+        let linked = rustix::fs::statat(&dir.fd, file_name, AtFlags::SYMLINK_NOFOLLOW)
+            .is_ok_and(|l| (l.st_dev, l.st_ino) == (st.st_dev, st.st_ino));
+        if !linked {
+            return Ok(Arc::new(obj));
+        }
+        obj.entry = Some(Entry {
+            dir: dir.clone(),
+            file_name: file_name.to_owned(),
+        });
+        Ok(insert_cache(&dir, file_name, Arc::new(obj)))
+    }
+}
+
 /// Another descriptor for the same file (a new open file description).
 pub(crate) fn reopen_fd(fd: BorrowedFd<'_>, flags: OFlags) -> Result<OwnedFd> {
     let path = format!("/proc/self/fd/{}", fd.as_raw_fd());

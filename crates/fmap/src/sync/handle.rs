@@ -230,6 +230,27 @@ impl SyncHandle {
     }
 }
 
+impl SyncHandle {
+    /// A handle with rights `access` (already mapped) to an object of `kind` a parent process
+    /// passed down (see `Object::adopt`).
+    pub(crate) fn adopt(obj: Arc<Object>, kind: Kind, access: u32) -> Result<SyncHandle> {
+        if obj.header.kind != kind {
+            bail!(
+                InvalidHandle,
+                "an inherited object is {}, not {}",
+                obj.header.kind.with_article(),
+                kind.with_article()
+            );
+        }
+        hook_last_close(&obj);
+        Ok(SyncHandle {
+            obj,
+            access: access & all_access(kind),
+            existed: true,
+        })
+    }
+}
+
 /// Registers what the store does with a synchronization object's page at this process's last
 /// close: only a mutex's page needs care (see [`super::mutex::last_close`]).
 fn hook_last_close(obj: &Object) {

@@ -229,7 +229,13 @@ impl Proc {
 
     /// Waits for the next report starting with `prefix` and returns the rest of the line.
     pub fn expect(&mut self, prefix: &str) -> String {
-        let deadline = Instant::now() + TIMEOUT;
+        self.expect_within(prefix, TIMEOUT)
+    }
+
+    /// [`Proc::expect`] with a hang guard of `limit` instead of [`TIMEOUT`], for reports that
+    /// come after a long run (thousands of cross-process rounds on a loaded machine).
+    pub fn expect_within(&mut self, prefix: &str, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
@@ -243,7 +249,7 @@ impl Proc {
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    panic!("no {prefix} within {TIMEOUT:?} from {}", self.diag())
+                    panic!("no {prefix} within {limit:?} from {}", self.diag())
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     self.wait();

@@ -1,0 +1,197 @@
+//! Handle inheritance: `CreateProcess(…, bInheritHandles = TRUE, …)` gives the child every
+//! handle that has `HANDLE_FLAG_INHERIT` (`bInheritHandle` of `SECURITY_ATTRIBUTES` or of an
+//! `Open*` function, `DuplicateHandle`'s `bInheritHandle`, `SetHandleInformation`), under the
+//! same handle value, across `exec`.
+//!
+//! # How
+//!
+//! * **Parent** ([`prepare`]): for every inheritable handle the library makes descriptors for
+//!   the child ([`fmap::AnyObject::export_for_child`], [`fmap::File::export_for_child`]): a named
+//!   object's descriptor is a new open file description that already holds a holder lock of its
+//!   own, so the name lives while the child holds it, from before the child exists until the
+//!   child's last copy is closed (by `CloseHandle`, exit or `SIGKILL`); an unnamed object's or a
+//!   file's is a duplicate (a file shares its position and share-mode locks, as on Windows).
+//!   The descriptors are close-on-exec in the parent; the child clears the flag between `fork`
+//!   and `exec` (`pre_exec`), so no other process started meanwhile gets them. The table goes
+//!   to the child in the environment variable [`ENV`]; the parent closes its copies once the
+//!   child has started.
+//! * **Child** ([`adopt`], run by a constructor of this library before `main`): each entry is
+//!   checked (the descriptor must still be the file the parent described: device and inode),
+//!   made close-on-exec again, turned back into an object and entered into the handle table
+//!   under its old value, with its flags. The variable is then removed, so that processes the
+//!   child starts by other means do not read it.
+//!
+//! Entries are `;`-separated, each `kind,handle,flags,fds,dev:ino,…`:
+//! `O,…,description` for sections, mutexes, events and semaphores; `F,…,rights,overlapped,
+//! description` for files. All numbers are hexadecimal; `fds` are `+`-separated.
+//!
+//! Not inherited: thread and process handles, and unnamed sections over a file (they have no
+//! object file to pass); a `FILE_FLAG_DELETE_ON_CLOSE` file is deleted when the parent's last
+//! handle closes, not the child's.
+
+use crate::abi::table::{self, Handle, Obj};
+use crate::runtime::file::FileObj;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
+
+/// The environment variable that carries the inherited handles to the child.
+pub const ENV: &str = "FMAP_WIN32_INHERIT";
+
+/// What the parent keeps until the child has started: the descriptors (closed when dropped)
+/// and the value of [`ENV`].
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub fds: Vec<OwnedFd>,
+    pub env: String,
+}
+
+impl Prepared {
+    /// The descriptor numbers to keep open across `exec`.
+    pub fn raw_fds(&self) -> Vec<RawFd> {
+        self.fds.iter().map(|f| f.as_raw_fd()).collect()
+    }
+}
+
+fn dev_ino(fd: &OwnedFd) -> Option<(u64, u64)> {
+    std::fs::File::from(fd.try_clone().ok()?)
+        .metadata()
+        .ok()
+        .map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            (m.dev(), m.ino())
+        })
+}
+
+/// Exports every inheritable handle. A handle that cannot be exported (an unnamed file-backed
+/// section, a thread or process) is left out, as is one whose descriptors could not be made
+/// (descriptor limit): the child then sees `ERROR_INVALID_HANDLE` for it.
+pub fn prepare() -> Prepared {
+    let mut out = Prepared::default();
+    let mut entries = Vec::new();
+    for (h, obj) in table::inheritable() {
+        let flags = obj.flags();
+        let (head, exported, tail) = match &*obj {
+            Obj::Named(o) => match o.export_for_child() {
+                Ok(e) => ("O", e, String::new()),
+                Err(_) => continue,
+            },
+            Obj::File(f, rights) => match f.file.export_for_child() {
+                Ok(e) => ("F", e, format!("{rights:x},{},", u8::from(f.overlapped))),
+                Err(_) => continue,
+            },
+            Obj::Thread(_) | Obj::Process(..) => continue,
+        };
+        let Some((dev, ino)) = exported.fds.first().and_then(dev_ino) else {
+            continue;
+        };
+        let fds: Vec<String> = exported
+            .fds
+            .iter()
+            .map(|f| format!("{:x}", f.as_raw_fd()))
+            .collect();
+        entries.push(format!(
+            "{head},{:x},{flags:x},{},{dev:x}:{ino:x},{tail}{}",
+            h as usize,
+            fds.join("+"),
+            exported.description
+        ));
+        out.fds.extend(exported.fds);
+    }
+    out.env = entries.join(";");
+    out
+}
+
+/// Runs once in every process that loads this library, before `main`: adopts the handles a
+/// parent passed down (see the module docs). Does nothing without [`ENV`].
+pub fn adopt() {
+    let Some(v) = std::env::var_os(ENV) else {
+        return;
+    };
+    // Before any thread of the program exists (a constructor), so nobody reads the environment
+    // concurrently.
+    std::env::remove_var(ENV);
+    let Some(v) = v.to_str() else { return };
+    for entry in v.split(';').filter(|e| !e.is_empty()) {
+        let _ = adopt_one(entry);
+    }
+}
+
+fn hex(s: &str) -> Option<u64> {
+    u64::from_str_radix(s, 16).ok()
+}
+
+fn adopt_one(entry: &str) -> Option<()> {
+    let mut f = entry.splitn(6, ',');
+    let (kind, h, flags, fds, id, rest) = (
+        f.next()?,
+        hex(f.next()?)?,
+        hex(f.next()?)? as u32,
+        f.next()?,
+        f.next()?,
+        f.next()?,
+    );
+    let (dev, ino) = id.split_once(':')?;
+    let (dev, ino) = (hex(dev)?, hex(ino)?);
+    let raw: Vec<RawFd> = fds
+        .split('+')
+        .map(|s| hex(s).and_then(|n| RawFd::try_from(n).ok()))
+        .collect::<Option<_>>()?;
+    // The descriptors must be open, and the first must be the file the parent described;
+    // otherwise they are not ours to take (an environment copied into some other process).
+    for &fd in &raw {
+        // SAFETY: F_GETFD only reads the descriptor's flags; a closed number fails with EBADF.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+            return None;
+        }
+    }
+    let first = *raw.first()?;
+    // SAFETY: an all-zero `stat` is a valid value for fstat to fill.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `first` is an open descriptor (checked above); `st` is a valid out-pointer.
+    if unsafe { libc::fstat(first, &mut st) } != 0 || (st.st_dev, st.st_ino) != (dev, ino) {
+        return None;
+    }
+    let owned: Vec<OwnedFd> = raw
+        .iter()
+        .map(|&fd| {
+            // SAFETY: the parent passed this open descriptor to this process for exactly this
+            // handle (its identity was checked above); nothing else in the process uses it, so
+            // taking ownership is sound.
+            let o = unsafe { OwnedFd::from_raw_fd(fd) };
+            // SAFETY: sets the close-on-exec flag of a descriptor this process owns.
+            unsafe { libc::fcntl(o.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+            o
+        })
+        .collect();
+    let obj = match kind {
+        "O" => Obj::Named(fmap::AnyObject::adopt_inherited(owned, rest).ok()?),
+        "F" => {
+            let mut p = rest.splitn(3, ',');
+            let rights = hex(p.next()?)? as u32;
+            let overlapped = p.next()? == "1";
+            let file = fmap::File::adopt_inherited(owned, p.next()?).ok()?;
+            Obj::File(
+                Arc::new(FileObj {
+                    file,
+                    delete_on_close: None,
+                    overlapped,
+                }),
+                rights,
+            )
+        }
+        _ => return None,
+    };
+    table::insert_at(h as usize as Handle, obj, flags & table::HANDLE_FLAGS).ok()?;
+    Some(())
+}
+
+/// The constructor that runs [`adopt`] when the library is loaded (before `main` for a program
+/// linked with it).
+#[used]
+#[link_section = ".init_array"]
+static ADOPT_AT_LOAD: extern "C" fn() = {
+    extern "C" fn run() {
+        adopt();
+    }
+    run
+};
