@@ -223,11 +223,11 @@ pub unsafe extern "C" fn _spawnvp(
 pub unsafe extern "C" fn _cwait(status: *mut c_int, handle: isize, _action: c_int) -> isize {
     let h = handle as Handle;
     let mut code = 0u32;
-    // SAFETY: `code` is writable; an invalid or non-process handle fails. (The pseudo handle
-    // of this process would wait forever.)
-    if h == crate::abi::table::CURRENT_PROCESS
-        || unsafe { GetExitCodeProcess(h, &mut code) } == FALSE
-    {
+    // The pseudo handle of this process would wait forever.
+    let is_process =
+        // SAFETY: `code` is writable; an invalid or non-process handle fails.
+        h != crate::abi::table::CURRENT_PROCESS && unsafe { GetExitCodeProcess(h, &mut code) } != FALSE;
+    if !is_process {
         set_errno(libc::ECHILD);
         return -1;
     }
