@@ -37,6 +37,13 @@
 //! process (see [`Program::release_fully`]); the program does that only rarely, so that
 //! millions of inputs in one process do not exhaust its map count.
 //!
+//! Operation bytes from 248 on (outside the `% 31` table, so older corpus inputs decode as
+//! before) call the C runtime extras and StrSafe (`strcpy_s`, `strcat_s`, `strncpy_s`,
+//! `StringCchCopyW`, `StringCchCatA`, `_i64toa_s`, `_stricmp`, `localtime_s`, `asctime_s`) with
+//! NULL, empty, exact and too-long strings and sizes 0..64, and check the result against a model
+//! of Microsoft's documented behaviour, the emptied buffer on failure and guard bytes past the
+//! size.
+//!
 //! # Checks (a failed check panics)
 //!
 //! * no crash: no panic in the library (it would abort), no SIGSEGV/SIGBUS when the program
