@@ -1265,8 +1265,8 @@ impl Program<'_> {
                     _ => strsafe::S_OK,
                 };
                 assert_eq!(r, want, "StringCchCopyW");
-                if !null_dst && cch > 0 && slen.is_some() {
-                    let n = slen.unwrap().min(cch - 1);
+                if let (false, true, Some(l)) = (null_dst, cch > 0, slen) {
+                    let n = l.min(cch - 1);
                     assert_eq!(u16::from_le_bytes([buf[2 * n], buf[2 * n + 1]]), 0);
                 }
                 assert!(
