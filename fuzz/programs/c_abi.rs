@@ -37,6 +37,13 @@
 //! process (see [`Program::release_fully`]); the program does that only rarely, so that
 //! millions of inputs in one process do not exhaust its map count.
 //!
+//! Operation bytes from 248 on (outside the `% 31` table, so older corpus inputs decode as
+//! before) call the C runtime extras and StrSafe (`strcpy_s`, `strcat_s`, `strncpy_s`,
+//! `StringCchCopyW`, `StringCchCatA`, `_i64toa_s`, `_stricmp`, `localtime_s`, `asctime_s`) with
+//! NULL, empty, exact and too-long strings and sizes 0..64, and check the result against a model
+//! of Microsoft's documented behaviour, the emptied buffer on failure and guard bytes past the
+//! size.
+//!
 //! # Checks (a failed check panics)
 //!
 //! * no crash: no panic in the library (it would abort), no SIGSEGV/SIGBUS when the program
@@ -84,6 +91,7 @@ use fmap_win32::abi::table::Handle;
 use fmap_win32::objects::section as se;
 use fmap_win32::objects::sync as sy;
 use fmap_win32::runtime::file as fi;
+use fmap_win32::runtime::{crt, strsafe};
 
 /// The functions on handles and the last error, wherever fmap-win32 keeps them.
 mod ht {
@@ -1088,7 +1096,12 @@ impl Program<'_> {
     }
 
     fn step(&mut self) {
-        match self.inp.u8() % 32 {
+        let op = self.inp.u8();
+        if op >= 248 {
+            // (kept out of `% 32` so that the committed corpus decodes as before)
+            return self.crt(op - 248);
+        }
+        match op % 32 {
             0 | 1 => self.create_mapping(),
             2 => self.open_mapping(),
             3 | 4 => self.map_view(),
@@ -1134,6 +1147,214 @@ impl Program<'_> {
                 let (r, err) = call(|| ht::CloseHandle(h));
                 assert!(boolean("CloseHandle(pseudo)", r, err));
             }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The MSVC C runtime extras and StrSafe (argument handling; no handles involved)
+
+    /// A NUL-terminated string from the input (up to 80 bytes, no inner NUL), or `None` (NULL).
+    fn crt_string(&mut self) -> Option<Vec<u8>> {
+        if self.inp.rarely(8) {
+            return None;
+        }
+        let n = usize::from(self.inp.u8() % 81);
+        let mut v: Vec<u8> = (0..n).map(|_| self.inp.u8().max(1)).collect();
+        v.push(0);
+        Some(v)
+    }
+
+    /// One call of a CRT or StrSafe function with NULL, empty, short, exact and long arguments:
+    /// the result is the documented one (checked against a model), bytes past the size given
+    /// are never written, and a failure leaves the documented empty string.
+    fn crt(&mut self, which: u8) {
+        const GUARD: u8 = 0xA5;
+        let size = match self.inp.u8() % 4 {
+            0 => 0,
+            1 => usize::from(self.inp.u8() % 8),
+            _ => usize::from(self.inp.u8() % 65),
+        };
+        let null_dst = self.inp.rarely(10);
+        let src = self.crt_string();
+        let prefix = usize::from(self.inp.u8() % 8).min(size.saturating_sub(1));
+        let mut buf = [GUARD; 128];
+        buf[..prefix].fill(b'p');
+        if size > 0 {
+            buf[prefix] = 0;
+        }
+        let dst: *mut c_char = if null_dst {
+            null_mut()
+        } else {
+            buf.as_mut_ptr().cast()
+        };
+        let sp: *const c_char = src.as_ref().map_or(null(), |v| v.as_ptr().cast());
+        let slen = src.as_ref().map(|v| v.len() - 1);
+        let (einval, erange) = (libc::EINVAL, libc::ERANGE);
+        trace!("crt {which} size {size} null_dst {null_dst} src {slen:?} prefix {prefix}");
+        match which % 8 {
+            0 => {
+                // SAFETY: `dst` is NULL or holds 128 >= `size` bytes; `sp` NULL or a C string.
+                let r = unsafe { crt::strcpy_s(dst, size, sp) };
+                let want = match (null_dst || size == 0, slen) {
+                    (true, _) => einval,
+                    (false, None) => einval,
+                    (false, Some(n)) if n >= size => erange,
+                    _ => 0,
+                };
+                assert_eq!(r, want, "strcpy_s");
+                if r == 0 {
+                    assert_eq!(&buf[..=slen.unwrap()], src.as_deref().unwrap());
+                } else if !null_dst && size > 0 {
+                    assert_eq!(buf[0], 0, "strcpy_s failure empties the buffer");
+                }
+            }
+            1 => {
+                // SAFETY: as above; the buffer holds a terminated prefix when `size` > 0.
+                let r = unsafe { crt::strcat_s(dst, size, sp) };
+                let want = match (null_dst || size == 0, slen) {
+                    (true, _) => einval,
+                    (false, None) => einval,
+                    (false, Some(n)) if prefix + n >= size => erange,
+                    _ => 0,
+                };
+                assert_eq!(r, want, "strcat_s");
+                if r == 0 {
+                    assert_eq!(
+                        &buf[prefix..=prefix + slen.unwrap()],
+                        src.as_deref().unwrap()
+                    );
+                } else if !null_dst && size > 0 {
+                    assert_eq!(buf[0], 0, "strcat_s failure empties the buffer");
+                }
+            }
+            2 => {
+                let count = match self.inp.u8() % 3 {
+                    0 => crt::TRUNCATE,
+                    _ => usize::from(self.inp.u8() % 90),
+                };
+                // SAFETY: as above; `sp` is a C string (read up to its NUL or `count`).
+                let r = unsafe { crt::strncpy_s(dst, size, sp, count) };
+                let n = slen.map(|l| l.min(count));
+                let want = match (null_dst, size, count, n) {
+                    (true, 0, 0, _) => 0,
+                    (true, _, _, _) | (_, 0, _, _) => einval,
+                    (false, _, 0, _) => 0,
+                    (false, _, _, None) => einval,
+                    (false, _, c, Some(n)) if n >= size => {
+                        if c == crt::TRUNCATE {
+                            crt::STRUNCATE
+                        } else {
+                            erange
+                        }
+                    }
+                    _ => 0,
+                };
+                assert_eq!(r, want, "strncpy_s");
+            }
+            3 => {
+                buf.fill(GUARD); // no narrow prefix here
+                let dst_w: *mut u16 = if null_dst {
+                    null_mut()
+                } else {
+                    buf.as_mut_ptr().cast()
+                };
+                let sw: Option<Vec<u16>> = src
+                    .as_ref()
+                    .map(|v| v.iter().map(|&b| u16::from(b)).collect());
+                let spw: *const u16 = sw.as_ref().map_or(null(), |v| v.as_ptr());
+                let cch = size / 2;
+                // SAFETY: `dst_w` NULL or 64 >= `cch` units; `spw` NULL or NUL-terminated.
+                let r = unsafe { strsafe::StringCchCopyW(dst_w, cch, spw) };
+                let want = match (null_dst || cch == 0, slen) {
+                    (true, _) | (false, None) => strsafe::STRSAFE_E_INVALID_PARAMETER,
+                    (false, Some(n)) if n >= cch => strsafe::STRSAFE_E_INSUFFICIENT_BUFFER,
+                    _ => strsafe::S_OK,
+                };
+                assert_eq!(r, want, "StringCchCopyW");
+                if let (false, true, Some(l)) = (null_dst, cch > 0, slen) {
+                    let n = l.min(cch - 1);
+                    assert_eq!(u16::from_le_bytes([buf[2 * n], buf[2 * n + 1]]), 0);
+                }
+                assert!(
+                    buf[2 * cch..].iter().all(|&b| b == GUARD),
+                    "StringCchCopyW overran"
+                );
+                return;
+            }
+            4 => {
+                // SAFETY: `dst` NULL or 128 >= `size` bytes; `sp` NULL or a C string.
+                let r = unsafe { strsafe::StringCchCatA(dst, size, sp) };
+                let want = match (null_dst || size == 0, slen) {
+                    (true, _) | (false, None) => strsafe::STRSAFE_E_INVALID_PARAMETER,
+                    (false, Some(n)) if prefix + n >= size => {
+                        strsafe::STRSAFE_E_INSUFFICIENT_BUFFER
+                    }
+                    _ => strsafe::S_OK,
+                };
+                assert_eq!(r, want, "StringCchCatA");
+                if !null_dst && size > 0 {
+                    assert!(buf[..size].contains(&0), "StringCchCatA left no NUL");
+                }
+            }
+            5 => {
+                let v = self.inp.u64() as i64;
+                let radix = self.inp.pick(&[10, 16, 2, 36, 0, 1, 37, -1]);
+                // SAFETY: `dst` NULL or 128 >= `size` bytes.
+                let r = unsafe { crt::_i64toa_s(v, dst, size, radix) };
+                let text = radix_text(v, radix);
+                let want = if null_dst || size == 0 || !(2..=36).contains(&radix) {
+                    einval
+                } else if text.len() < size {
+                    0
+                } else {
+                    erange
+                };
+                assert_eq!(r, want, "_i64toa_s({v}, {size}, {radix})");
+                if r == 0 {
+                    assert_eq!(&buf[..text.len()], text.as_bytes());
+                    assert_eq!(buf[text.len()], 0);
+                } else if !null_dst && size > 0 {
+                    assert_eq!(buf[0], 0, "_i64toa_s failure empties the buffer");
+                }
+            }
+            6 => {
+                let other = self.crt_string();
+                let op = other.as_ref().map_or(null(), |v| v.as_ptr().cast());
+                // SAFETY: NULL or C strings.
+                let r = unsafe { crt::_stricmp(sp, op) };
+                match (&src, &other) {
+                    (Some(a), Some(b)) => {
+                        let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+                        assert_eq!(r.signum(), (a.cmp(&b) as i32).signum(), "_stricmp");
+                    }
+                    _ => assert_eq!(r, crt::NLSCMPERROR, "_stricmp(NULL)"),
+                }
+                return;
+            }
+            _ => {
+                let t: libc::time_t = match self.inp.u8() % 4 {
+                    0 => -1,
+                    1 => i64::MAX,
+                    2 => 32_535_244_800,
+                    _ => i64::from(self.inp.u32()),
+                };
+                let mut tm: libc::tm = unsafe_zeroed_tm();
+                let null_t = self.inp.rarely(5);
+                let tp: *const libc::time_t = if null_t { null() } else { &t };
+                // SAFETY: `tm` writable; `tp` NULL or readable.
+                let r = unsafe { crt::localtime_s(&mut tm, tp) };
+                let ok = !null_t && (0..=32_535_244_799).contains(&t);
+                assert_eq!(r, if ok { 0 } else { einval }, "localtime_s({t})");
+                // SAFETY: `buf` holds 128 >= `size` bytes.
+                let r = unsafe { crt::asctime_s(dst, size, &tm) };
+                assert!(r == 0 || r == einval || r == erange, "asctime_s: {r}");
+            }
+        }
+        if !null_dst {
+            assert!(
+                buf[size..].iter().all(|&b| b == GUARD),
+                "crt op {which} wrote past the size"
+            );
         }
     }
 
@@ -2225,4 +2446,30 @@ impl Drop for Program<'_> {
             }
         }
     }
+}
+
+/// An all-zero `struct tm`.
+fn unsafe_zeroed_tm() -> libc::tm {
+    // SAFETY: `tm` is plain data; all zeros is a valid value.
+    unsafe { std::mem::zeroed() }
+}
+
+/// `v` as MSVC's `_i64toa` writes it: signed in radix 10, two's complement otherwise.
+fn radix_text(v: i64, radix: i32) -> String {
+    if !(2..=36).contains(&radix) {
+        return String::new();
+    }
+    if radix == 10 {
+        return v.to_string();
+    }
+    let (mut u, r) = (v as u64, radix as u64);
+    let mut d = Vec::new();
+    loop {
+        d.push(char::from_digit((u % r) as u32, 36).unwrap());
+        u /= r;
+        if u == 0 {
+            break;
+        }
+    }
+    d.iter().rev().collect()
 }

@@ -11,8 +11,12 @@ extern "C" {
 int _getch(void);
 /* Like _getch, and echoes the key. */
 int _getche(void);
+/* Nonzero if a key is waiting on standard input (not read; a terminal is checked in
+   non-canonical mode, so a key without Enter counts). */
+int _kbhit(void);
 #define getch _getch
 #define getche _getche
+#define kbhit _kbhit
 
 #ifdef __cplusplus
 }

@@ -95,9 +95,28 @@ static inline PVOID InterlockedCompareExchangePointer(PVOID volatile *p, PVOID v
     return cmp;
 }
 static inline void MemoryBarrier(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+/* (also defined by intrin.h, the same way) */
+#ifndef _ReadWriteBarrier
 #define _ReadWriteBarrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 #define _ReadBarrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 #define _WriteBarrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#endif
+/* The compiler-intrinsic spellings of the Interlocked family. */
+#define _InterlockedIncrement InterlockedIncrement
+#define _InterlockedDecrement InterlockedDecrement
+#define _InterlockedExchange InterlockedExchange
+#define _InterlockedExchangeAdd InterlockedExchangeAdd
+#define _InterlockedCompareExchange InterlockedCompareExchange
+#define _InterlockedAnd InterlockedAnd
+#define _InterlockedOr InterlockedOr
+#define _InterlockedXor InterlockedXor
+#define _InterlockedIncrement64 InterlockedIncrement64
+#define _InterlockedDecrement64 InterlockedDecrement64
+#define _InterlockedExchange64 InterlockedExchange64
+#define _InterlockedExchangeAdd64 InterlockedExchangeAdd64
+#define _InterlockedCompareExchange64 InterlockedCompareExchange64
+#define _InterlockedExchangePointer InterlockedExchangePointer
+#define _InterlockedCompareExchangePointer InterlockedCompareExchangePointer
 #if defined(__x86_64__) || defined(__i386__)
 #define YieldProcessor() __builtin_ia32_pause()
 #else
@@ -194,20 +213,11 @@ DWORD WINAPI FormatMessageW(DWORD flags, LPCVOID source, DWORD id, DWORD lang, L
 HLOCAL WINAPI LocalAlloc(UINT flags, SIZE_T bytes);
 HLOCAL WINAPI LocalFree(HLOCAL mem);
 
-/* ---- virtual memory ---- */
-#define MEM_COMMIT 0x00001000
-#define MEM_RESERVE 0x00002000
+/* ---- virtual memory (MEM_COMMIT, MEM_RESERVE, MEM_FREE, MEM_PRIVATE, MEM_MAPPED, MEM_IMAGE: windows.h) ---- */
 #define MEM_DECOMMIT 0x00004000
 #define MEM_RELEASE 0x00008000
-#define MEM_FREE 0x00010000
-#define MEM_PRIVATE 0x00020000
-#define MEM_MAPPED 0x00040000
 #define MEM_RESET 0x00080000
 #define MEM_TOP_DOWN 0x00100000
-#define MEM_IMAGE 0x01000000
-#ifndef PAGE_EXECUTE
-#define PAGE_EXECUTE 0x10
-#endif
 #define ERROR_NOACCESS 998
 #define ERROR_BAD_LENGTH 24
 typedef struct _MEMORY_BASIC_INFORMATION {
@@ -263,7 +273,6 @@ HMODULE WINAPI GetModuleHandleW(LPCWSTR name);
 #define THREAD_MODE_BACKGROUND_END 0x00020000
 #define IDLE_PRIORITY_CLASS 0x00000040
 #define BELOW_NORMAL_PRIORITY_CLASS 0x00004000
-#define NORMAL_PRIORITY_CLASS 0x00000020
 #define ABOVE_NORMAL_PRIORITY_CLASS 0x00008000
 #define HIGH_PRIORITY_CLASS 0x00000080
 #define REALTIME_PRIORITY_CLASS 0x00000100

@@ -687,5 +687,8 @@ WCHAR **FmapArgvW(int argc, char **argv);
 
 /* In-process synchronization, Interlocked*, environment, time, debugging. */
 #include "win32_inproc.h"
+/* ---- more of the SDK and the MSVC C runtime, in their own headers ---- */
+#include "winerror.h" /* HRESULT values: S_OK, E_FAIL, SUCCEEDED, HRESULT_FROM_WIN32, ... */
+#include "fmap_crt.h" /* sprintf_s, strcpy_s, _itoa, localtime_s, fopen_s, _stricmp, ... */
 
 #endif /* FMAP_WIN32_WINDOWS_H */

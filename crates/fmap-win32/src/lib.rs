@@ -39,7 +39,12 @@
 //! * time — [`runtime::time`]: `Sleep`, `GetTickCount`, `GetTickCount64`,
 //!   `QueryPerformanceCounter`, `QueryPerformanceFrequency`;
 //! * system information — [`runtime::system`]: `GetSystemInfo`;
-//! * console input (`conio.h`) — [`runtime::console`]: `_getch`, `_getche`;
+//! * console input (`conio.h`) — [`runtime::console`]: `_getch`, `_getche`, `_kbhit`;
+//! * the MSVC C runtime's extras (`fmap_crt.h`) — [`runtime::crt`]: `strcpy_s`, `strcat_s`,
+//!   `strncpy_s`, `memcpy_s`, `_itoa(_s)`, `localtime_s`, `fopen_s`, `_dupenv_s`, `_time64`,
+//!   `_getpid`, `_stricmp`, …; [`runtime::spawn`]: `_spawnv`, `_spawnvp`, `_cwait`;
+//! * StrSafe (`strsafe.h`) — [`runtime::strsafe`]: `StringCchCopyA/W`, `StringCchCatA/W`,
+//!   `StringCchLengthA/W`, the `N` and `StringCb` forms;
 //! * DLLs — [`runtime::dll`]: `LoadLibraryA/W`, `GetProcAddress`, `FreeLibrary`, and
 //!   `FmapModuleFromAddress`, `FmapDllAttachFailed` (behind `FMAP_DLLMAIN`);
 //! * strings — [`runtime::strings`]: `MultiByteToWideChar`, `WideCharToMultiByte`,

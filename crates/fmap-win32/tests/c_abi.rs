@@ -573,3 +573,22 @@ fn static_library() {
     let procs = s.cc("procs_static", &[&src("procs.c")], &[], Link::Static);
     run_checks(&s, &procs, &[]);
 }
+
+#[test]
+fn crt_strsafe_and_generic_text() {
+    let s = Scratch::new();
+    let dir = s.path().to_str().expect("utf-8 path").to_owned();
+    for (name, flags, link) in [
+        ("crt_ansi", &[][..], Link::Shared),
+        (
+            "crt_unicode_short_wchar",
+            &["-DUNICODE", "-fshort-wchar"][..],
+            Link::Shared,
+        ),
+        ("crt_unicode_c11", &["-D_UNICODE"][..], Link::Shared),
+        ("crt_static", &[][..], Link::Static),
+    ] {
+        let exe = s.cc(name, &[&src("crt.c")], flags, link);
+        run_checks(&s, &exe, &[&dir]);
+    }
+}

@@ -13,13 +13,19 @@
 //! * [`time`] — `Sleep`, `GetTickCount`, `GetTickCount64`, `QueryPerformanceCounter`,
 //!   `QueryPerformanceFrequency`.
 //! * [`system`] — `GetSystemInfo`.
-//! * [`console`] — `_getch`, `_getche`.
+//! * [`console`] — `_getch`, `_getche`, `_kbhit`.
+//! * [`crt`] — the Microsoft C runtime's extras: `strcpy_s`, `strcat_s`, `strncpy_s`,
+//!   `memcpy_s`, `_itoa(_s)`, `localtime_s`, `fopen_s`, `_dupenv_s`, `_time64`, `_getpid`,
+//!   `_stricmp`, ... (the variadic ones are inline in `fmap_crt.h`).
+//! * [`spawn`] — `_spawnv`, `_spawnvp`, `_cwait` (`process.h`).
+//! * [`strsafe`] — `StringCchCopy`, `StringCchCat`, `StringCchLength`, ... A and W.
 //! * [`dll`] — `LoadLibraryA/W`, `GetProcAddress`, `FreeLibrary`, and `FmapModuleFromAddress`,
 //!   `FmapDllAttachFailed` (behind `FMAP_DLLMAIN`).
 //! * [`strings`] — `MultiByteToWideChar`, `WideCharToMultiByte`, `lstrlenA/W`, `FmapArgvW`
 //!   (behind `tchar.h`'s `wmain`).
 
 pub mod console;
+pub mod crt;
 pub mod dll;
 pub mod env;
 pub mod file;
@@ -29,7 +35,9 @@ pub mod message;
 pub mod paths;
 pub mod process;
 pub mod search;
+pub mod spawn;
 pub mod strings;
+pub mod strsafe;
 pub mod synch;
 pub mod system;
 pub mod time;

@@ -1,0 +1,2 @@
+/* <Direct.h>: the same header as <direct.h> (file names are case-sensitive on Linux). */
+#include "direct.h"

@@ -1,0 +1,2 @@
+/* <HandleAPI.h>: the same header as <handleapi.h> (file names are case-sensitive on Linux). */
+#include "handleapi.h"

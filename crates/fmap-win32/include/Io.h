@@ -1,0 +1,2 @@
+/* <Io.h>: the same header as <io.h> (file names are case-sensitive on Linux). */
+#include "io.h"

@@ -1,0 +1,2 @@
+/* <MemoryAPI.h>: the same header as <memoryapi.h> (file names are case-sensitive on Linux). */
+#include "memoryapi.h"

@@ -1,0 +1,2 @@
+/* <MinWinDef.h>: the same header as <minwindef.h> (file names are case-sensitive on Linux). */
+#include "minwindef.h"

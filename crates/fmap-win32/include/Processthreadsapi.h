@@ -1,0 +1,2 @@
+/* <Processthreadsapi.h>: the same header as <processthreadsapi.h> (file names are case-sensitive on Linux). */
+#include "processthreadsapi.h"

@@ -1,0 +1,2 @@
+/* <Psapi.h>: the same header as <psapi.h> (file names are case-sensitive on Linux). */
+#include "psapi.h"

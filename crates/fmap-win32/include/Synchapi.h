@@ -1,0 +1,2 @@
+/* <Synchapi.h>: the same header as <synchapi.h> (file names are case-sensitive on Linux). */
+#include "synchapi.h"

@@ -1,0 +1,2 @@
+/* <WinDef.h>: the same header as <windef.h> (file names are case-sensitive on Linux). */
+#include "windef.h"

@@ -1,0 +1,2 @@
+/* <WinNT.h>: the same header as <winnt.h> (file names are case-sensitive on Linux). */
+#include "winnt.h"

@@ -1,0 +1,2 @@
+/* <Winnt.h>: the same header as <winnt.h> (file names are case-sensitive on Linux). */
+#include "winnt.h"

@@ -1,0 +1,6 @@
+/* sddl.h for fmap-win32: security descriptor strings. ConvertStringSecurityDescriptorToSecurityDescriptor is
+ * not provided yet (see the README). */
+#ifndef FMAP_WIN32_SDDL_H
+#define FMAP_WIN32_SDDL_H
+#include "windows.h"
+#endif
