@@ -290,6 +290,58 @@ UINT WINAPI timeBeginPeriod(UINT period);
 UINT WINAPI timeEndPeriod(UINT period);
 DWORD WINAPI timeGetTime(void);
 
+/* ---- version, mailslots ---- */
+typedef struct _OSVERSIONINFOA {
+    DWORD dwOSVersionInfoSize;
+    DWORD dwMajorVersion;
+    DWORD dwMinorVersion;
+    DWORD dwBuildNumber;
+    DWORD dwPlatformId;
+    CHAR szCSDVersion[128];
+} OSVERSIONINFOA, *POSVERSIONINFOA, *LPOSVERSIONINFOA;
+typedef struct _OSVERSIONINFOW {
+    DWORD dwOSVersionInfoSize;
+    DWORD dwMajorVersion;
+    DWORD dwMinorVersion;
+    DWORD dwBuildNumber;
+    DWORD dwPlatformId;
+    WCHAR szCSDVersion[128];
+} OSVERSIONINFOW, *POSVERSIONINFOW, *LPOSVERSIONINFOW;
+typedef struct _OSVERSIONINFOEXA {
+    DWORD dwOSVersionInfoSize;
+    DWORD dwMajorVersion;
+    DWORD dwMinorVersion;
+    DWORD dwBuildNumber;
+    DWORD dwPlatformId;
+    CHAR szCSDVersion[128];
+    WORD wServicePackMajor;
+    WORD wServicePackMinor;
+    WORD wSuiteMask;
+    BYTE wProductType;
+    BYTE wReserved;
+} OSVERSIONINFOEXA, *POSVERSIONINFOEXA, *LPOSVERSIONINFOEXA;
+typedef struct _OSVERSIONINFOEXW {
+    DWORD dwOSVersionInfoSize;
+    DWORD dwMajorVersion;
+    DWORD dwMinorVersion;
+    DWORD dwBuildNumber;
+    DWORD dwPlatformId;
+    WCHAR szCSDVersion[128];
+    WORD wServicePackMajor;
+    WORD wServicePackMinor;
+    WORD wSuiteMask;
+    BYTE wProductType;
+    BYTE wReserved;
+} OSVERSIONINFOEXW, *POSVERSIONINFOEXW, *LPOSVERSIONINFOEXW;
+#define VER_PLATFORM_WIN32_NT 2
+#define VER_NT_WORKSTATION 0x0000001
+BOOL WINAPI GetVersionExA(LPOSVERSIONINFOA info);
+BOOL WINAPI GetVersionExW(LPOSVERSIONINFOW info);
+#define MAILSLOT_WAIT_FOREVER ((DWORD)-1)
+#define MAILSLOT_NO_MESSAGE ((DWORD)-1)
+HANDLE WINAPI CreateMailslotA(LPCSTR name, DWORD max_msg, DWORD timeout, LPSECURITY_ATTRIBUTES sa);
+HANDLE WINAPI CreateMailslotW(LPCWSTR name, DWORD max_msg, DWORD timeout, LPSECURITY_ATTRIBUTES sa);
+
 #ifdef UNICODE
 #define GetEnvironmentVariable GetEnvironmentVariableW
 #define SetEnvironmentVariable SetEnvironmentVariableW
@@ -303,6 +355,10 @@ DWORD WINAPI timeGetTime(void);
 #define GetTempFileName GetTempFileNameW
 #define GetModuleFileName GetModuleFileNameW
 #define GetModuleHandle GetModuleHandleW
+#define GetVersionEx GetVersionExW
+#define OSVERSIONINFO OSVERSIONINFOW
+#define OSVERSIONINFOEX OSVERSIONINFOEXW
+#define CreateMailslot CreateMailslotW
 #else
 #define GetEnvironmentVariable GetEnvironmentVariableA
 #define SetEnvironmentVariable SetEnvironmentVariableA
@@ -316,6 +372,10 @@ DWORD WINAPI timeGetTime(void);
 #define GetTempFileName GetTempFileNameA
 #define GetModuleFileName GetModuleFileNameA
 #define GetModuleHandle GetModuleHandleA
+#define GetVersionEx GetVersionExA
+#define OSVERSIONINFO OSVERSIONINFOA
+#define OSVERSIONINFOEX OSVERSIONINFOEXA
+#define CreateMailslot CreateMailslotA
 #endif
 
 #ifdef __cplusplus

@@ -100,6 +100,10 @@ fn create(
         Ok(p) => p,
         Err(e) => return fail(e, INVALID),
     };
+    if is_device_namespace(&path) {
+        // `\\.\mailslot\…`, `\\.\pipe\…` and other device names: no such devices here.
+        return fail(ERROR_NOT_SUPPORTED, INVALID);
+    }
     let disp = match fmap::Disposition::from_win32(disposition) {
         Ok(d) => d,
         Err(e) => return fail(e.win32_code(), INVALID),
@@ -128,6 +132,14 @@ fn create(
         }
         Err(e) => fail(e.win32_code(), INVALID),
     }
+}
+
+/// A Win32 device-namespace name, `\\.\…` (which arrives here as `//./…` once backslashes are
+/// converted): mailslots, named pipes and devices, which fmap-win32 does not have.
+fn is_device_namespace(p: &std::path::Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let b = p.as_os_str().as_bytes();
+    b.starts_with(b"//./") || b.starts_with(b"\\\\.\\")
 }
 
 /// Returns `INVALID_HANDLE_VALUE` (not NULL) on failure.

@@ -24,6 +24,7 @@
 //! * [`strings`] — `MultiByteToWideChar`, `WideCharToMultiByte`, `lstrlenA/W`, `FmapArgvW`
 //!   (behind `tchar.h`'s `wmain`).
 
+pub mod compat;
 pub mod console;
 pub mod crt;
 pub mod dll;

@@ -2,6 +2,7 @@
    and the scheduling knobs: Windows' return values and last errors. Takes a scratch directory
    as its argument. */
 #include "check.h"
+#include <process.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,12 @@ static DWORD WINAPI idle(LPVOID arg)
 {
     (void)arg;
     return 0;
+}
+
+static unsigned crt_thread(void *arg)
+{
+    *(int *)arg = 42;
+    return 7;
 }
 
 int main(int argc, char **argv)
@@ -111,6 +118,35 @@ int main(int argc, char **argv)
     DWORD t0 = timeGetTime();
     Sleep(20);
     CHECK(timeGetTime() - t0 >= 15);
+
+    /* _beginthreadex */
+    int out = 0;
+    unsigned tid = 0;
+    HANDLE bt = (HANDLE)_beginthreadex(NULL, 0, crt_thread, &out, 0, &tid);
+    CHECK(bt != NULL && tid != 0);
+    CHECK(WaitForSingleObject(bt, 30000) == WAIT_OBJECT_0);
+    DWORD tcode = 0;
+    CHECK(GetExitCodeThread(bt, &tcode) && tcode == 7 && out == 42);
+    CHECK(CloseHandle(bt));
+    CHECK(_beginthreadex(NULL, 0, NULL, NULL, 0, NULL) == 0);
+
+    /* GetVersionEx */
+    OSVERSIONINFOA vi = {0};
+    vi.dwOSVersionInfoSize = sizeof vi;
+    CHECK(GetVersionExA(&vi) && vi.dwMajorVersion == 10 && vi.dwPlatformId == VER_PLATFORM_WIN32_NT);
+    OSVERSIONINFOEXW vx = {0};
+    vx.dwOSVersionInfoSize = sizeof vx;
+    CHECK(GetVersionExW((LPOSVERSIONINFOW)&vx) && vx.wProductType == VER_NT_WORKSTATION);
+    vi.dwOSVersionInfoSize = 12;
+    CHECK_FAILS(GetVersionExA(&vi), FALSE, ERROR_INSUFFICIENT_BUFFER);
+
+    /* Mailslots: not supported, clearly. */
+    CHECK_FAILS(CreateMailslotA("\\\\.\\mailslot\\fmap", 0, MAILSLOT_WAIT_FOREVER, NULL), INVALID_HANDLE_VALUE,
+                ERROR_NOT_SUPPORTED);
+    CHECK_FAILS(CreateFileA("\\\\.\\mailslot\\fmap", GENERIC_WRITE, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL),
+                INVALID_HANDLE_VALUE, ERROR_NOT_SUPPORTED);
+    CHECK_FAILS(CreateFileA("\\\\.\\pipe\\fmap", GENERIC_READ, 0, NULL, CREATE_ALWAYS, 0, NULL),
+                INVALID_HANDLE_VALUE, ERROR_NOT_SUPPORTED);
 
     return checks_done("paths");
 }
