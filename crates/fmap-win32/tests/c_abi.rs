@@ -6,49 +6,17 @@
 //! library. The library is the one cargo built for this test run (next to the test binary:
 //! `target/<profile>/`); if it is missing, `cargo build -p fmap-win32` makes it.
 
+mod common;
+
+use common::{crate_dir, lib_dir};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-fn crate_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn src(name: &str) -> PathBuf {
     crate_dir().join("tests/c").join(name)
-}
-
-/// The directory holding `libfmap_win32.so` and `libfmap_win32.a`.
-fn lib_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let exe = std::env::current_exe().expect("current_exe");
-        let deps = exe.parent().expect("deps dir").to_owned();
-        let profile = deps.parent().expect("profile dir").to_owned();
-        let has =
-            |d: &Path| d.join("libfmap_win32.so").exists() && d.join("libfmap_win32.a").exists();
-        for d in [&profile, &deps] {
-            if has(d) {
-                return d.clone();
-            }
-        }
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-p", "fmap-win32"]);
-        if profile.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        if let Some(target) = profile.parent() {
-            cmd.env("CARGO_TARGET_DIR", target);
-        }
-        let st = cmd.status().expect("run cargo build -p fmap-win32");
-        assert!(st.success(), "cargo build -p fmap-win32 failed");
-        assert!(has(&profile), "no libfmap_win32 in {}", profile.display());
-        profile
-    })
 }
 
 #[derive(Clone, Copy)]

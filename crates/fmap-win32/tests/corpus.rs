@@ -13,44 +13,16 @@
 //! without any environment. Each program runs with its own `$FMAP_ROOT`; the library is the one
 //! cargo built for this test run (`target/<profile>/`, built if missing, as in `c_abi.rs`).
 
+mod common;
+
+use common::{crate_dir, lib_dir};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
-
-fn crate_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn corpus(name: &str) -> PathBuf {
     crate_dir().join("tests/corpus").join(name)
-}
-
-/// The directory holding `libfmap_win32.so` and `libfmap_win32.a` (see `c_abi.rs`).
-fn lib_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let exe = std::env::current_exe().expect("current_exe");
-        let deps = exe.parent().expect("deps dir").to_owned();
-        let profile = deps.parent().expect("profile dir").to_owned();
-        let has =
-            |d: &Path| d.join("libfmap_win32.so").exists() && d.join("libfmap_win32.a").exists();
-        if has(&profile) {
-            return profile;
-        }
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-p", "fmap-win32"]);
-        if profile.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        if let Some(target) = profile.parent() {
-            cmd.env("CARGO_TARGET_DIR", target);
-        }
-        assert!(cmd.status().expect("cargo build").success());
-        profile
-    })
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]

@@ -52,73 +52,63 @@ pub struct OsVersionInfoW {
     csd: [u16; 128],
 }
 
-/// Sizes of `OSVERSIONINFOEX{A,W}` (the base struct plus service-pack numbers, suite mask,
-/// product type).
-const EX_A: u32 = std::mem::size_of::<OsVersionInfoA>() as u32 + 8;
-const EX_W: u32 = std::mem::size_of::<OsVersionInfoW>() as u32 + 8;
-
 /// What `GetVersionEx` reports: Windows 10 (10.0, build 19045), `VER_PLATFORM_WIN32_NT` —
 /// without a manifest real Windows 10 reports 6.2, which programs treat as "Windows 8 or
 /// later"; 10.0 is what manifested programs see and what version checks expect.
 const VERSION: (u32, u32, u32) = (10, 0, 19045);
 
+/// Fills an `OSVERSIONINFO(EX)` whose base part (`OSVERSIONINFOA` or `W`) is `base` bytes:
+/// the version numbers, an empty service-pack string and, for the `EX` size, zero service-pack
+/// numbers and suite mask and `VER_NT_WORKSTATION`.
+///
 /// # Safety
-/// `info` must be NULL or point to a writable `OSVERSIONINFO(EX)A` whose first field holds
-/// its size.
-#[no_mangle]
-pub unsafe extern "C" fn GetVersionExA(info: *mut OsVersionInfoA) -> i32 {
+/// `info` must be NULL or point to a writable struct whose first `u32` is its size.
+unsafe fn get_version(info: *mut u32, base: usize) -> i32 {
     if info.is_null() {
         return fail(ERROR_INVALID_PARAMETER, FALSE);
     }
-    // SAFETY: `info` points to a struct whose first field is its size (this function's
-    // contract).
-    let size = unsafe { (*info).size };
-    if size != std::mem::size_of::<OsVersionInfoA>() as u32 && size != EX_A {
+    // SAFETY: the first field is the size (this function's contract).
+    let size = unsafe { *info } as usize;
+    if size != base && size != base + 8 {
         return fail(ERROR_INSUFFICIENT_BUFFER, FALSE);
     }
-    // SAFETY: the struct is at least `size_of::<OsVersionInfoA>()` bytes (checked above).
+    let bytes = info.cast::<u8>();
+    // SAFETY: the struct has at least `size` writable bytes (its size field says so, and the
+    // caller's contract makes it true): the four numbers after the size, the `csd` array up to
+    // `base`, and the 8 bytes of the EX tail.
     unsafe {
-        (*info).major = VERSION.0;
-        (*info).minor = VERSION.1;
-        (*info).build = VERSION.2;
-        (*info).platform = 2; // VER_PLATFORM_WIN32_NT
-        (*info).csd = [0; 128];
-        if size == EX_A {
-            // wServicePackMajor/Minor, wSuiteMask = 0, wProductType = VER_NT_WORKSTATION
-            let tail = (info as *mut u8).add(std::mem::size_of::<OsVersionInfoA>());
-            std::ptr::write_bytes(tail, 0, 8);
-            tail.add(6).write(1);
+        for (i, v) in [
+            VERSION.0, VERSION.1, VERSION.2, 2, /* VER_PLATFORM_WIN32_NT */
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            info.add(1 + i).write_unaligned(v);
+        }
+        std::ptr::write_bytes(bytes.add(20), 0, base - 20);
+        if size == base + 8 {
+            std::ptr::write_bytes(bytes.add(base), 0, 8);
+            bytes.add(base + 6).write(1); // wProductType = VER_NT_WORKSTATION
         }
     }
     TRUE
 }
 
 /// # Safety
+/// `info` must be NULL or point to a writable `OSVERSIONINFO(EX)A` whose first field holds
+/// its size.
+#[no_mangle]
+pub unsafe extern "C" fn GetVersionExA(info: *mut OsVersionInfoA) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe { get_version(info.cast(), std::mem::size_of::<OsVersionInfoA>()) }
+}
+
+/// # Safety
 /// As [`GetVersionExA`], for `OSVERSIONINFO(EX)W`.
 #[no_mangle]
 pub unsafe extern "C" fn GetVersionExW(info: *mut OsVersionInfoW) -> i32 {
-    if info.is_null() {
-        return fail(ERROR_INVALID_PARAMETER, FALSE);
-    }
-    // SAFETY: as in GetVersionExA.
-    let size = unsafe { (*info).size };
-    if size != std::mem::size_of::<OsVersionInfoW>() as u32 && size != EX_W {
-        return fail(ERROR_INSUFFICIENT_BUFFER, FALSE);
-    }
-    // SAFETY: as in GetVersionExA.
-    unsafe {
-        (*info).major = VERSION.0;
-        (*info).minor = VERSION.1;
-        (*info).build = VERSION.2;
-        (*info).platform = 2;
-        (*info).csd = [0; 128];
-        if size == EX_W {
-            let tail = (info as *mut u8).add(std::mem::size_of::<OsVersionInfoW>());
-            std::ptr::write_bytes(tail, 0, 8);
-            tail.add(6).write(1);
-        }
-    }
-    TRUE
+    // SAFETY: forwarded contract.
+    unsafe { get_version(info.cast(), std::mem::size_of::<OsVersionInfoW>()) }
 }
 
 /// `CreateMailslotA`: mailslots are not supported (`ERROR_NOT_SUPPORTED`).

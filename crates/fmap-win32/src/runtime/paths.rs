@@ -264,6 +264,39 @@ fn temp_file_name(dir: &Path, prefix: &str, unique: u32) -> Result<(String, u32)
     Err(ERROR_FILE_EXISTS_)
 }
 
+/// `GetTempFileName` once the arguments are text: forms (or creates) the name and copies it
+/// into `out` (`MAX_PATH` elements) in the caller's encoding.
+///
+/// # Safety
+/// `out` must be NULL or hold `MAX_PATH` writable elements.
+unsafe fn temp_file_name_out<T: Copy + Default>(
+    dir: Result<PathBuf, u32>,
+    prefix: Result<PathBuf, u32>,
+    unique: u32,
+    out: *mut T,
+    encode: impl Fn(&str) -> Vec<T>,
+) -> u32 {
+    if out.is_null() {
+        return fail(ERROR_INVALID_PARAMETER, 0);
+    }
+    let dir = match dir {
+        Ok(d) => d,
+        Err(e) => return fail(e, 0),
+    };
+    let pre = prefix.map(|p| p.display().to_string()).unwrap_or_default();
+    match temp_file_name(&dir, &pre, unique) {
+        Ok((name, n)) => {
+            let units = encode(&name);
+            // SAFETY: `out` holds MAX_PATH elements (this function's contract).
+            if unsafe { copy_out(&units, out, MAX_PATH as u32) } as usize != units.len() {
+                return fail(ERROR_FILENAME_EXCED_RANGE, 0);
+            }
+            n
+        }
+        Err(e) => fail(e, 0),
+    }
+}
+
 /// # Safety
 /// `dir` and `prefix` must be NULL or NUL-terminated strings; `out` NULL or `MAX_PATH` bytes.
 #[no_mangle]
@@ -273,30 +306,11 @@ pub unsafe extern "C" fn GetTempFileNameA(
     unique: u32,
     out: *mut c_char,
 ) -> u32 {
-    if out.is_null() {
-        return fail(ERROR_INVALID_PARAMETER, 0);
-    }
     // SAFETY: forwarded contract.
-    let dir = match unsafe { path_a(dir) } {
-        Ok(d) => d,
-        Err(e) => return fail(e, 0),
-    };
-    // SAFETY: forwarded contract.
-    let pre = match unsafe { path_a(prefix) } {
-        Ok(p) => p.display().to_string(),
-        Err(_) => String::new(),
-    };
-    match temp_file_name(&dir, &pre, unique) {
-        Ok((name, n)) => {
-            // SAFETY: `out` holds MAX_PATH bytes (this function's contract).
-            if unsafe { copy_out(name.as_bytes(), out.cast::<u8>(), MAX_PATH as u32) } as usize
-                != name.len()
-            {
-                return fail(ERROR_FILENAME_EXCED_RANGE, 0);
-            }
-            n
-        }
-        Err(e) => fail(e, 0),
+    unsafe {
+        temp_file_name_out(path_a(dir), path_a(prefix), unique, out.cast::<u8>(), |s| {
+            s.as_bytes().to_vec()
+        })
     }
 }
 
@@ -309,29 +323,11 @@ pub unsafe extern "C" fn GetTempFileNameW(
     unique: u32,
     out: *mut u16,
 ) -> u32 {
-    if out.is_null() {
-        return fail(ERROR_INVALID_PARAMETER, 0);
-    }
     // SAFETY: forwarded contract.
-    let dir = match unsafe { path_w(dir) } {
-        Ok(d) => d,
-        Err(e) => return fail(e, 0),
-    };
-    // SAFETY: forwarded contract.
-    let pre = match unsafe { path_w(prefix) } {
-        Ok(p) => p.display().to_string(),
-        Err(_) => String::new(),
-    };
-    match temp_file_name(&dir, &pre, unique) {
-        Ok((name, n)) => {
-            let w: Vec<u16> = name.encode_utf16().collect();
-            // SAFETY: `out` holds MAX_PATH units (this function's contract).
-            if unsafe { copy_out(&w, out, MAX_PATH as u32) } as usize != w.len() {
-                return fail(ERROR_FILENAME_EXCED_RANGE, 0);
-            }
-            n
-        }
-        Err(e) => fail(e, 0),
+    unsafe {
+        temp_file_name_out(path_w(dir), path_w(prefix), unique, out, |s| {
+            s.encode_utf16().collect()
+        })
     }
 }
 
