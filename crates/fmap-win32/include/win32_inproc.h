@@ -290,6 +290,13 @@ UINT WINAPI timeBeginPeriod(UINT period);
 UINT WINAPI timeEndPeriod(UINT period);
 DWORD WINAPI timeGetTime(void);
 
+/* ---- alertable waits and APCs ---- */
+typedef void(CALLBACK *PAPCFUNC)(ULONG_PTR Parameter);
+DWORD WINAPI QueueUserAPC(PAPCFUNC fn, HANDLE thread, ULONG_PTR data);
+DWORD WINAPI SleepEx(DWORD ms, BOOL alertable);
+DWORD WINAPI WaitForSingleObjectEx(HANDLE h, DWORD ms, BOOL alertable);
+DWORD WINAPI WaitForMultipleObjectsEx(DWORD count, const HANDLE *handles, BOOL all, DWORD ms, BOOL alertable);
+
 /* ---- version, mailslots ---- */
 typedef struct _OSVERSIONINFOA {
     DWORD dwOSVersionInfoSize;

@@ -472,6 +472,14 @@ fn paths_modules_and_priorities() {
     run_checks(&s, &exe, &[s.path().to_str().expect("utf-8 path")]);
 }
 
+/// QueueUserAPC, SleepEx, WaitForSingleObjectEx, WaitForMultipleObjectsEx (issue 14).
+#[test]
+fn alertable_waits_and_apcs() {
+    let s = Scratch::new();
+    let exe = s.cc("apc", &[&src("apc.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[]);
+}
+
 /// Writes an executable shell script that exits with `code`.
 fn script(path: &Path, code: u32) {
     use std::os::unix::fs::PermissionsExt;

@@ -11,6 +11,7 @@
 //!   `SignalObjectAndWait`.
 //! * [`handles`] — `CloseHandle`, `DuplicateHandle`.
 
+pub mod apc;
 pub mod handles;
 pub mod section;
 pub mod sync;

@@ -293,7 +293,7 @@ pub unsafe extern "C" fn ReleaseSemaphore(h: Handle, count: i32, previous: *mut 
 }
 
 /// The waitable behind a handle's object.
-fn waitable(o: &Obj) -> Result<&dyn Waitable, u32> {
+pub(crate) fn waitable(o: &Obj) -> Result<&dyn Waitable, u32> {
     Ok(match o {
         Obj::Named(o) => o, // the library refuses mappings: they are not waitable
         Obj::Thread(t) | Obj::Process(t, false) => &t.done,
@@ -302,11 +302,11 @@ fn waitable(o: &Obj) -> Result<&dyn Waitable, u32> {
     })
 }
 
-fn timeout(ms: u32) -> Option<Duration> {
+pub(crate) fn timeout(ms: u32) -> Option<Duration> {
     (ms != INFINITE).then(|| Duration::from_millis(u64::from(ms)))
 }
 
-fn wait_result(r: fmap::Result<fmap::WaitResult>) -> u32 {
+pub(crate) fn wait_result(r: fmap::Result<fmap::WaitResult>) -> u32 {
     match r {
         Ok(r) => r.to_win32(),
         Err(e) => fail(e.win32_code(), WAIT_FAILED),
