@@ -49,6 +49,23 @@
 //!   `FmapModuleFromAddress`, `FmapDllAttachFailed` (behind `FMAP_DLLMAIN`);
 //! * strings — [`runtime::strings`]: `MultiByteToWideChar`, `WideCharToMultiByte`,
 //!   `lstrlenA/W`, `FmapArgvW` (behind `tchar.h`'s `wmain`);
+//! * alertable waits — [`objects::apc`]: `QueueUserAPC`, `SleepEx`, `WaitForSingleObjectEx`,
+//!   `WaitForMultipleObjectsEx`;
+//! * in-process synchronization — [`runtime::synch`]: `InitializeCriticalSection(…)`,
+//!   `Enter/TryEnter/LeaveCriticalSection`, the `SRWLOCK` and `CONDITION_VARIABLE` functions,
+//!   `InitOnceExecuteOnce` (the `Interlocked*` family is inline in `win32_inproc.h`);
+//! * messages — [`runtime::message`]: `FormatMessageA/W`, `LocalAlloc`, `LocalFree`;
+//! * virtual memory — [`runtime::memory`]: `VirtualAlloc`, `VirtualFree`, `VirtualProtect`,
+//!   `VirtualQuery`;
+//! * paths, modules, priorities — [`runtime::paths`]: `MoveFile(Ex)A/W`, `CopyFileA/W`,
+//!   `GetTempFileNameA/W`, `GetFileType`, `GetModuleFileNameA/W`, `GetModuleHandleA/W`,
+//!   `Set/GetThreadPriority`, `Set/GetPriorityClass`, `timeBeginPeriod`, `timeEndPeriod`,
+//!   `timeGetTime`;
+//! * environment — [`runtime::env`]: `Get/SetEnvironmentVariableA/W`, `GetCommandLineA/W`,
+//!   `GetComputerNameA/W`, `GetSystemTime`, `GetLocalTime`, `GetSystemTimeAsFileTime`,
+//!   `OutputDebugStringA/W`, `IsDebuggerPresent`;
+//! * odds and ends — [`runtime::compat`]: `_beginthreadex`, `GetVersionExA/W`,
+//!   `CreateMailslotA/W`;
 //! * the last error — [`abi::error`]: `GetLastError`, `SetLastError`.
 //!
 //! See the crate's README for the differences from Windows.
