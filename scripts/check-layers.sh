@@ -36,7 +36,7 @@ while IFS= read -r f; do
     case "$to" in
       Error|ErrorKind|Result) to=error ;;
       Access|Protection|SyncAccess) to=rights ;;
-      Name|Namespace|Scope|Kind|SweepReport|ROOT_ENV|Exported) to=store ;;
+      Name|Namespace|Sharing|Scope|Kind|SweepReport|ROOT_ENV|Exported) to=store ;;
       Mapping|MappingOptions|View|File|Disposition|MAX_SECTION_SIZE|flush_view|unmap_view) to=section ;;
       Event|Mutex|MutexGuard|Semaphore|Waitable|WaitResult|WaitTarget|wait_one|wait_any|wait_all|set_spin|STATE_LOCK_TIMEOUT) to=sync ;;
       Listing|ObjectInfo|ObjectState|Holder|Foreign|ForeignKind|holders|holders_of) to=inspect ;;

@@ -64,6 +64,10 @@
 //! * environment — [`runtime::env`]: `Get/SetEnvironmentVariableA/W`, `GetCommandLineA/W`,
 //!   `GetComputerNameA/W`, `GetSystemTime`, `GetLocalTime`, `GetSystemTimeAsFileTime`,
 //!   `OutputDebugStringA/W`, `IsDebuggerPresent`;
+//! * security descriptors — [`runtime::security`]: `InitializeSecurityDescriptor`,
+//!   `SetSecurityDescriptorDacl`, `InitializeAcl`, `AddAccessAllowedAce`, `AddAccessDeniedAce`,
+//!   `AllocateAndInitializeSid`, `FreeSid`, `GetLengthSid`, `SetEntriesInAclA/W`,
+//!   `ConvertStringSecurityDescriptorToSecurityDescriptorA/W`;
 //! * odds and ends — [`runtime::compat`]: `_beginthreadex`, `GetVersionExA/W`,
 //!   `CreateMailslotA/W`;
 //! * the last error — [`abi::error`]: `GetLastError`, `SetLastError`.

@@ -480,6 +480,15 @@ fn alertable_waits_and_apcs() {
     run_checks(&s, &exe, &[]);
 }
 
+/// Security descriptors, ACLs, SIDs and SDDL, and how they set who may use a new object
+/// (issue 14).
+#[test]
+fn security_descriptors_set_sharing() {
+    let s = Scratch::new();
+    let exe = s.cc("security", &[&src("security.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[s.ns_root().to_str().expect("utf-8 path")]);
+}
+
 /// Writes an executable shell script that exits with `code`.
 fn script(path: &Path, code: u32) {
     use std::os::unix::fs::PermissionsExt;

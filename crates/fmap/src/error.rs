@@ -66,6 +66,9 @@ pub enum ErrorKind {
     /// `ERROR_INVALID_DATA` (13): an object file in the namespace is corrupt or of a foreign
     /// format.
     InvalidData,
+    /// `ERROR_NOT_SUPPORTED` (50): a request fmap cannot express (a synchronization object
+    /// shared read-only).
+    NotSupported,
     /// `ERROR_TIMEOUT` (1460): an internal lock of the namespace stayed held by another
     /// process (stopped, or hostile) for longer than fmap waits for one.
     Timeout,
@@ -102,6 +105,7 @@ impl ErrorKind {
             ErrorKind::CommitmentLimit => ERROR_COMMITMENT_LIMIT,
             ErrorKind::InvalidData => ERROR_INVALID_DATA,
             ErrorKind::Timeout => ERROR_TIMEOUT,
+            ErrorKind::NotSupported => ERROR_NOT_SUPPORTED,
             ErrorKind::Other => ERROR_GEN_FAILURE,
         }
     }
@@ -133,6 +137,7 @@ impl ErrorKind {
             ErrorKind::CommitmentLimit => "ERROR_COMMITMENT_LIMIT",
             ErrorKind::InvalidData => "ERROR_INVALID_DATA",
             ErrorKind::Timeout => "ERROR_TIMEOUT",
+            ErrorKind::NotSupported => "ERROR_NOT_SUPPORTED",
             ErrorKind::Other => "ERROR_GEN_FAILURE",
         }
     }
@@ -213,6 +218,7 @@ impl From<Error> for io::Error {
             ErrorKind::NotEnoughMemory => io::ErrorKind::OutOfMemory,
             ErrorKind::InvalidData => io::ErrorKind::InvalidData,
             ErrorKind::Timeout => io::ErrorKind::TimedOut,
+            ErrorKind::NotSupported => io::ErrorKind::Unsupported,
             _ => io::ErrorKind::Other,
         };
         io::Error::new(kind, e)

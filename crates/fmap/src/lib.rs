@@ -114,7 +114,7 @@ pub use section::mapping::{Mapping, MappingOptions, MAX_SECTION_SIZE};
 pub use section::view::{flush_view, unmap_view, View};
 pub use store::header::Kind;
 pub use store::name::{Name, Scope};
-pub use store::namespace::{Namespace, SweepReport, ROOT_ENV};
+pub use store::namespace::{Namespace, Sharing, SweepReport, ROOT_ENV};
 pub use store::object::Exported;
 pub use sync::event::{Event, EventOptions};
 pub use sync::mutex::{Mutex, MutexGuard, MutexOptions};

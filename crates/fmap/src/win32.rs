@@ -14,6 +14,7 @@ pub const ERROR_ACCESS_DENIED: u32 = 5;
 pub const ERROR_INVALID_HANDLE: u32 = 6;
 pub const ERROR_NOT_ENOUGH_MEMORY: u32 = 8;
 pub const ERROR_INVALID_DATA: u32 = 13;
+pub const ERROR_NOT_SUPPORTED: u32 = 50;
 pub const ERROR_GEN_FAILURE: u32 = 31;
 pub const ERROR_SHARING_VIOLATION: u32 = 32;
 pub const ERROR_FILE_EXISTS: u32 = 80;

@@ -11,7 +11,6 @@ pub use fmap::win32::*;
 
 pub const NO_ERROR: u32 = 0;
 pub const ERROR_HANDLE_EOF: u32 = 38;
-pub const ERROR_NOT_SUPPORTED: u32 = 50;
 pub const ERROR_INSUFFICIENT_BUFFER: u32 = 122;
 pub const ERROR_MOD_NOT_FOUND: u32 = 126;
 pub const ERROR_PROC_NOT_FOUND: u32 = 127;

@@ -16,10 +16,15 @@ fn create(
     high: u32,
     low: u32,
     name: Result<Option<String>, u32>,
-    flags: u32,
+    attrs: crate::objects::sync::Attributes,
 ) -> Handle {
     let name = match name {
         Ok(n) => n,
+        Err(e) => return fail(e, null_mut()),
+    };
+    let flags = attrs.flags;
+    let ns = match attrs.ns {
+        Ok(ns) => ns,
         Err(e) => return fail(e, null_mut()),
     };
     // NULL is passed through as "no file" (kernel32 turns only INVALID_HANDLE_VALUE into NULL and
@@ -57,6 +62,7 @@ fn create(
         }
     };
     let mut opts = fmap::MappingOptions::new()
+        .namespace(&ns)
         .flprotect(protect)
         .size((u64::from(high) << 32) | u64::from(low));
     if let Some(f) = &file_obj {
@@ -93,7 +99,7 @@ pub unsafe extern "C" fn CreateFileMappingA(
         size_high,
         size_low,
         unsafe { name_a(name) },
-        unsafe { table::sa_flags(attributes) },
+        unsafe { crate::objects::sync::attributes(attributes, false) },
     )
 }
 
@@ -116,7 +122,7 @@ pub unsafe extern "C" fn CreateFileMappingW(
         size_high,
         size_low,
         unsafe { name_w(name) },
-        unsafe { table::sa_flags(attributes) },
+        unsafe { crate::objects::sync::attributes(attributes, false) },
     )
 }
 

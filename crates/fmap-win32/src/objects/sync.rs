@@ -19,16 +19,46 @@ use std::time::Duration;
 
 type Name = Result<Option<String>, u32>;
 
+/// What a `Create*` function's `SECURITY_ATTRIBUTES` asks for: the handle flags
+/// (`bInheritHandle`) and the namespace to create in, with the descriptor's sharing.
+pub(crate) struct Attributes {
+    pub flags: u32,
+    pub ns: Result<fmap::Namespace, u32>,
+}
+
+/// Reads `sa` for an object that is (`mutex`) or is not a mutex.
+///
+/// # Safety
+/// `sa` must be NULL or a readable `SECURITY_ATTRIBUTES` with a NULL or valid descriptor.
+pub(crate) unsafe fn attributes(sa: *const c_void, mutex: bool) -> Attributes {
+    // SAFETY: forwarded contract.
+    let (flags, sharing) = unsafe {
+        (
+            table::sa_flags(sa),
+            crate::runtime::security::sharing_of(sa, mutex),
+        )
+    };
+    Attributes {
+        flags,
+        ns: sharing.map(|s| fmap::Namespace::default().with_sharing(s)),
+    }
+}
+
 fn create_obj(
     name: Name,
-    flags: u32,
-    make: impl FnOnce(Option<&str>) -> fmap::Result<(Obj, bool)>,
+    attrs: Attributes,
+    make: impl FnOnce(&fmap::Namespace, Option<&str>) -> fmap::Result<(Obj, bool)>,
 ) -> Handle {
     let name = match name {
         Ok(n) => n,
         Err(e) => return fail(e, null_mut()),
     };
-    match make(name.as_deref()) {
+    let ns = match attrs.ns {
+        Ok(ns) => ns,
+        Err(e) => return fail(e, null_mut()),
+    };
+    let flags = attrs.flags;
+    match make(&ns, name.as_deref()) {
         Ok((obj, existed)) => table::created(obj, existed, flags),
         Err(e) => fail(e.win32_code(), null_mut()),
     }
@@ -46,25 +76,25 @@ fn open_obj(name: Name, inherit: i32, open: impl FnOnce(&str) -> fmap::Result<Ob
     }
 }
 
-fn create_mutex(owner: i32, name: Name, flags: u32) -> Handle {
-    create_obj(name, flags, |n| {
-        let m = fmap::Mutex::create(n, owner != 0)?;
+fn create_mutex(owner: i32, name: Name, attrs: Attributes) -> Handle {
+    create_obj(name, attrs, |ns, n| {
+        let m = fmap::Mutex::create_in(ns, n, owner != 0)?;
         let existed = m.already_existed();
         Ok((Obj::from(m), existed))
     })
 }
 
-fn create_event(manual: i32, initial: i32, name: Name, flags: u32) -> Handle {
-    create_obj(name, flags, |n| {
-        let e = fmap::Event::create(n, manual != 0, initial != 0)?;
+fn create_event(manual: i32, initial: i32, name: Name, attrs: Attributes) -> Handle {
+    create_obj(name, attrs, |ns, n| {
+        let e = fmap::Event::create_in(ns, n, manual != 0, initial != 0)?;
         let existed = e.already_existed();
         Ok((Obj::from(e), existed))
     })
 }
 
-fn create_semaphore(initial: i32, maximum: i32, name: Name, flags: u32) -> Handle {
-    create_obj(name, flags, |n| {
-        let s = fmap::Semaphore::create(n, initial, maximum)?;
+fn create_semaphore(initial: i32, maximum: i32, name: Name, attrs: Attributes) -> Handle {
+    create_obj(name, attrs, |ns, n| {
+        let s = fmap::Semaphore::create_in(ns, n, initial, maximum)?;
         let existed = s.already_existed();
         Ok((Obj::from(s), existed))
     })
@@ -78,10 +108,10 @@ pub unsafe extern "C" fn CreateMutexA(
     initial_owner: i32,
     name: *const c_char,
 ) -> Handle {
-    // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
-    // `name_a` requires.
+    // SAFETY: `name` is NULL or a NUL-terminated string and `sa` NULL or valid (this
+    // function's contract), all that `name_a` and `attributes` require.
     create_mutex(initial_owner, unsafe { name_a(name) }, unsafe {
-        table::sa_flags(sa)
+        attributes(sa, true)
     })
 }
 
@@ -96,7 +126,7 @@ pub unsafe extern "C" fn CreateMutexW(
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
     create_mutex(initial_owner, unsafe { name_w(name) }, unsafe {
-        table::sa_flags(sa)
+        attributes(sa, true)
     })
 }
 
@@ -134,7 +164,7 @@ pub unsafe extern "C" fn CreateEventA(
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `name_a` requires.
     create_event(manual, initial, unsafe { name_a(name) }, unsafe {
-        table::sa_flags(sa)
+        attributes(sa, false)
     })
 }
 
@@ -150,7 +180,7 @@ pub unsafe extern "C" fn CreateEventW(
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
     create_event(manual, initial, unsafe { name_w(name) }, unsafe {
-        table::sa_flags(sa)
+        attributes(sa, false)
     })
 }
 
@@ -188,7 +218,7 @@ pub unsafe extern "C" fn CreateSemaphoreA(
     // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
     // `name_a` requires.
     create_semaphore(initial, maximum, unsafe { name_a(name) }, unsafe {
-        table::sa_flags(sa)
+        attributes(sa, false)
     })
 }
 
@@ -204,7 +234,7 @@ pub unsafe extern "C" fn CreateSemaphoreW(
     // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all that
     // `name_w` requires.
     create_semaphore(initial, maximum, unsafe { name_w(name) }, unsafe {
-        table::sa_flags(sa)
+        attributes(sa, false)
     })
 }
 

@@ -36,6 +36,7 @@ pub mod message;
 pub mod paths;
 pub mod process;
 pub mod search;
+pub mod security;
 pub mod spawn;
 pub mod strings;
 pub mod strsafe;

@@ -737,6 +737,7 @@ fn create_impl(
     // 5. A new object: attributes, file access and size.
     let sec = validate_sec(sec, file.is_some())?;
     let mut header = Header::new(Kind::Mapping, named.as_ref().map(|(n, _)| n));
+    header.flags |= crate::store::header::sharing_flags(ns.sharing());
     header.protection = protection.to_win32();
     header.sec = sec;
     let section_size = match file {

@@ -12,7 +12,7 @@
 //! | 8 | format version (1) |
 //! | 12 | object type ([`Kind`]) |
 //! | 16 | `closing` flag (see below) |
-//! | 20 | flags (bit 0: file-backed section) |
+//! | 20 | flags (bit 0: file-backed section; bit 1: private, file mode 0600; bit 2: others read only) |
 //! | 24 | page protection (`PAGE_*`) |
 //! | 28 | section attributes (`SEC_*`) |
 //! | 32 | section size in bytes |
@@ -96,6 +96,20 @@ pub(crate) const STATE_OFF: usize = 1024;
 pub(crate) const PATH_OFF: usize = 2048;
 pub(crate) const PATH_MAX: usize = 4096 - PATH_OFF;
 pub(crate) const FLAG_FILE_BACKED: u32 = 1;
+/// Created with [`Sharing::Private`](crate::Sharing::Private): the object file is `0600`.
+pub(crate) const FLAG_PRIVATE: u32 = 2;
+/// Created with [`Sharing::ReadOnly`](crate::Sharing::ReadOnly): others may only read it.
+pub(crate) const FLAG_OTHERS_READ_ONLY: u32 = 4;
+
+/// The header flags that record a creator's [`Sharing`](crate::Sharing).
+pub(crate) fn sharing_flags(s: crate::store::namespace::Sharing) -> u32 {
+    use crate::store::namespace::Sharing;
+    match s {
+        Sharing::Namespace => 0,
+        Sharing::ReadOnly => FLAG_OTHERS_READ_ONLY,
+        Sharing::Private => FLAG_PRIVATE,
+    }
+}
 
 /// The decoded header of an object file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -61,6 +61,26 @@ const SHARDS: usize = BUCKETS as usize;
 #[derive(Clone)]
 pub struct Namespace {
     inner: Arc<NsInner>,
+    sharing: Sharing,
+}
+
+/// Who besides the creator may use the objects a [`Namespace`] handle creates: what a Win32
+/// security descriptor can say that fmap's permissions can express. Decided at creation
+/// (recorded in the object's header and its file mode); opening an existing name ignores it,
+/// as Windows ignores the security attributes of a `Create*` that opens an existing object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+#[non_exhaustive]
+pub enum Sharing {
+    /// What the namespace directory allows (`Local\`: the user only; `Global\`: every user
+    /// the directory admits). The default, and what a NULL DACL or a grant to everyone asks.
+    #[default]
+    Namespace,
+    /// Other users may open it for reading only (file mode `0644`): read-only views of a
+    /// section. (A synchronization object needs write access to be waited on, so it cannot be
+    /// shared read-only.)
+    ReadOnly,
+    /// Only the creating user (and root): file mode `0600`, also in `Global\`.
+    Private,
 }
 
 struct NsInner {
@@ -102,7 +122,30 @@ impl Namespace {
                 root: root.into(),
                 dirs: [Mutex::new(None), Mutex::new(None)],
             }),
+            sharing: Sharing::Namespace,
         }
+    }
+
+    /// The same namespace, creating objects with `sharing` (see [`Sharing`]).
+    ///
+    /// ```
+    /// # let d = tempfile::tempdir_in("/dev/shm")?;
+    /// use fmap::{MappingOptions, Namespace, Sharing};
+    /// let private = Namespace::at(d.path()).with_sharing(Sharing::Private);
+    /// let m = MappingOptions::new().namespace(&private).name("Global\\mine").size(4096).create()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_sharing(&self, sharing: Sharing) -> Namespace {
+        Namespace {
+            inner: self.inner.clone(),
+            sharing,
+        }
+    }
+
+    /// How objects created through this handle are shared.
+    pub fn sharing(&self) -> Sharing {
+        self.sharing
     }
 
     /// The root directory.

@@ -29,7 +29,10 @@
 //!   `EEXIST` and opens the winner's object instead.
 
 use crate::error::{bail, Error, ErrorKind, Result};
-use crate::store::header::{read_header, write_closing, Header, FLAG_FILE_BACKED, STATE_OFF};
+use crate::store::header::{
+    read_header, write_closing, Header, FLAG_FILE_BACKED, FLAG_OTHERS_READ_ONLY, FLAG_PRIVATE,
+    STATE_OFF,
+};
 use crate::store::name::Name;
 use crate::store::namespace::{bucket_of_file, BucketGuard, Dir};
 use crate::sys::ofd::{self, Lock};
@@ -668,11 +671,15 @@ fn create_linked(
     // creator may write it (see `Object::check_written_only_by_me_or_root`). Everything else
     // takes the directory's read/write bits. The file is made owner-only and given its mode
     // once it is built, so that nobody can open a named temporary file for writing first.
-    let mode = if header.flags & FLAG_FILE_BACKED != 0 {
-        Mode::from_raw_mode(dir.file_mode.as_raw_mode() & 0o644)
-    } else {
-        dir.file_mode
-    };
+    // A creator's `Sharing` narrows the directory's mode, never widens it.
+    let mut bits = dir.file_mode.as_raw_mode();
+    if header.flags & (FLAG_FILE_BACKED | FLAG_OTHERS_READ_ONLY) != 0 {
+        bits &= 0o644;
+    }
+    if header.flags & FLAG_PRIVATE != 0 {
+        bits &= 0o600;
+    }
+    let mode = Mode::from_raw_mode(bits);
     let private = Mode::from_raw_mode(0o600);
     let mut tmp_name = None;
     let fd = match rustix::fs::openat(

@@ -120,7 +120,14 @@ impl SyncHandle {
             None | Some("") => None,
             Some(n) => Some(Name::parse(n)?),
         };
-        let header = Header::new(kind, name.as_ref());
+        if ns.sharing() == crate::store::namespace::Sharing::ReadOnly {
+            bail!(
+                NotSupported,
+                "a {kind} cannot be shared read-only: waiting on it writes its state"
+            );
+        }
+        let mut header = Header::new(kind, name.as_ref());
+        header.flags |= crate::store::header::sharing_flags(ns.sharing());
         // The page the state is initialised through becomes the object's mapping if the
         // object is published (one mapping less per create); nothing in it is locked, so it
         // can simply be unmapped if the object is not.
