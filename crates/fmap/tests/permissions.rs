@@ -80,6 +80,55 @@ fn run(role: &str) -> R {
             }
             Ok(())
         }
+        "private-victim" => {
+            let private = ns.with_sharing(fmap::Sharing::Private);
+            let m = MappingOptions::new()
+                .namespace(&private)
+                .name("Global\\priv")
+                .size(4096)
+                .create()
+                .map_err(|e| e.to_string())?;
+            m.map_view(Access::WRITE, ..)
+                .unwrap()
+                .write(0, b"secret")
+                .unwrap();
+            let _open = MappingOptions::new()
+                .namespace(&ns)
+                .name("Global\\shared")
+                .size(4096)
+                .create()
+                .map_err(|e| e.to_string())?;
+            let ev = Event::create_in(&private, Some("Global\\pev"), true, false).unwrap();
+            ready_and_wait();
+            let mut b = [0u8; 6];
+            m.map_view(Access::READ, ..)
+                .unwrap()
+                .read(0, &mut b)
+                .unwrap();
+            check!(&b == b"secret", "data changed: {b:?}");
+            check!(!ev.is_set().unwrap(), "the event was signalled");
+            Ok(())
+        }
+        "private-attacker" => {
+            check!(
+                kind_of(Mapping::open_in(&ns, "Global\\priv", Access::READ))
+                    == Some(ErrorKind::AccessDenied),
+                "opened a private section"
+            );
+            check!(
+                kind_of(Event::open_in(
+                    &ns,
+                    "Global\\pev",
+                    fmap::SyncAccess::EVENT_ALL_ACCESS
+                )) == Some(ErrorKind::AccessDenied),
+                "opened a private event"
+            );
+            check!(
+                Mapping::open_in(&ns, "Global\\shared", Access::READ).is_ok(),
+                "could not open the section shared the namespace's way"
+            );
+            Ok(())
+        }
         "local-attacker" => {
             // Through fmap: the attacker's Local\ is its own namespace.
             check!(
@@ -535,6 +584,19 @@ fn local_objects_are_private() {
     let mut victim = spawn("local-victim", VICTIM, root.path());
     victim.ready();
     spawn("local-attacker", ATTACKER, root.path()).finish("attacker");
+    victim.finish("victim");
+}
+
+/// `Sharing::Private` (what a descriptor without a world grant asks): another user can open
+/// neither the section nor the event, while an object created the namespace's way stays open
+/// to them.
+#[test]
+#[ignore = "needs root (switches to other users): cargo test -- --include-ignored as root"]
+fn private_sharing_keeps_other_users_out_of_global_objects() {
+    let root = shared_root();
+    let mut victim = spawn("private-victim", VICTIM, root.path());
+    victim.ready();
+    spawn("private-attacker", ATTACKER, root.path()).finish("attacker");
     victim.finish("victim");
 }
 
