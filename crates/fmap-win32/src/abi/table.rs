@@ -74,8 +74,9 @@ pub enum Obj {
     /// rights.
     File(Arc<FileObj>, u32),
     Thread(Arc<Task>),
-    /// A process; `true` for the `hThread` of `CreateProcess` (its main thread).
-    Process(Arc<Task>, bool),
+    /// A process; `true` for the `hThread` of `CreateProcess` (its main thread); the handle's
+    /// `PROCESS_*` rights (`SYNCHRONIZE` included).
+    Process(Arc<Task>, bool, u32),
 }
 
 impl<T: Into<fmap::AnyObject>> From<T> for Obj {

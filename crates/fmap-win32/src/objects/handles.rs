@@ -10,6 +10,7 @@ use crate::abi::table::{
     self, get, insert_with, is_pseudo, remove, Handle, Obj, CURRENT_PROCESS, HANDLE_FLAGS,
 };
 use crate::abi::text::put;
+use std::sync::atomic::Ordering::SeqCst;
 
 /// `CloseHandle`. A handle with `HANDLE_FLAG_PROTECT_FROM_CLOSE` stays open and the call fails
 /// with `ERROR_INVALID_HANDLE`, as on Windows (where a debugger also sees an exception).
@@ -92,14 +93,11 @@ pub unsafe extern "C" fn DuplicateHandle(
     options: u32,
 ) -> i32 {
     for p in [source_process, target_process] {
-        if p != CURRENT_PROCESS {
-            // A real process handle (ours or a child's): handles cannot be moved between
-            // processes on Linux.
-            let code = match get(p).as_deref() {
-                Ok(Obj::Process(..)) => ERROR_NOT_SUPPORTED,
-                _ => ERROR_INVALID_HANDLE,
-            };
-            return fail(code, FALSE);
+        match process_of(p) {
+            Ok(Proc::Current) => {}
+            // Another process: handles cannot be moved there on Linux (yet).
+            Ok(Proc::Other(_)) => return fail(ERROR_NOT_SUPPORTED, FALSE),
+            Err(e) => return fail(e, FALSE),
         }
     }
     if is_pseudo(source) {
@@ -129,7 +127,21 @@ pub unsafe extern "C" fn DuplicateHandle(
             }
         }
         Obj::Thread(t) => Ok(Obj::Thread(t.clone())),
-        Obj::Process(t, main) => Ok(Obj::Process(t.clone(), *main)),
+        Obj::Process(t, main, rights) => {
+            let r = if same {
+                Ok(*rights)
+            } else {
+                crate::runtime::process::process_access(t.id.load(SeqCst), access)
+            };
+            match r {
+                Ok(r) => Ok(Obj::Process(t.clone(), *main, r)),
+                Err(e) => {
+                    drop(obj);
+                    close_source();
+                    return fail(e, FALSE);
+                }
+            }
+        }
     };
     drop(obj);
     let dup = match dup {
@@ -152,5 +164,32 @@ pub unsafe extern "C" fn DuplicateHandle(
             TRUE
         }
         Err(e) => fail(e, FALSE),
+    }
+}
+
+/// A process argument of `DuplicateHandle`.
+pub(crate) enum Proc {
+    /// `GetCurrentProcess()`, or a handle of this process.
+    Current,
+    /// Another process's handle (with `PROCESS_DUP_HANDLE`).
+    Other(#[allow(dead_code)] table::ObjRef),
+}
+
+/// Resolves a process argument: `ERROR_INVALID_HANDLE` for what is no process handle,
+/// `ERROR_ACCESS_DENIED` for a handle without `PROCESS_DUP_HANDLE`.
+pub(crate) fn process_of(p: Handle) -> Result<Proc, u32> {
+    if p == CURRENT_PROCESS {
+        return Ok(Proc::Current);
+    }
+    let o = get(p)?;
+    match &*o {
+        Obj::Process(_, false, rights) if rights & PROCESS_DUP_HANDLE == 0 => {
+            Err(ERROR_ACCESS_DENIED)
+        }
+        Obj::Process(t, false, _) if t.id.load(SeqCst) == std::process::id() && !t.ended() => {
+            Ok(Proc::Current)
+        }
+        Obj::Process(_, false, _) => Ok(Proc::Other(o)),
+        _ => Err(ERROR_INVALID_HANDLE),
     }
 }
