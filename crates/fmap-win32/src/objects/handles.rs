@@ -3,6 +3,7 @@
 //! ([`fmap::Mapping::duplicate`], [`fmap::Mutex::duplicate`], …), with the access it grants.
 //! File, thread and process handles share their object; a file handle's duplicate has exactly
 //! the rights asked for, at most the source's ([`crate::runtime::file::duplicate_rights`]).
+//! Into another process: [`crate::runtime::xproc`].
 
 use crate::abi::consts::*;
 use crate::abi::error::fail;
@@ -77,8 +78,11 @@ pub extern "C" fn SetHandleInformation(h: Handle, mask: u32, flags: u32) -> i32 
     }
 }
 
-/// `DuplicateHandle` within this process (source and target process must be
-/// `GetCurrentProcess()`).
+/// `DuplicateHandle` within this process, or into another one ([`crate::runtime::xproc`]):
+/// the process arguments are `GetCurrentProcess()` or process handles with
+/// `PROCESS_DUP_HANDLE` (else `ERROR_ACCESS_DENIED`; not a process handle:
+/// `ERROR_INVALID_HANDLE`). A source in another process is not supported
+/// (`ERROR_NOT_SUPPORTED`).
 ///
 /// # Safety
 /// `target` must be NULL or point to a writable `HANDLE`.
@@ -92,13 +96,17 @@ pub unsafe extern "C" fn DuplicateHandle(
     inherit: i32,
     options: u32,
 ) -> i32 {
-    for p in [source_process, target_process] {
-        match process_of(p) {
-            Ok(Proc::Current) => {}
-            // Another process: handles cannot be moved there on Linux (yet).
-            Ok(Proc::Other(_)) => return fail(ERROR_NOT_SUPPORTED, FALSE),
-            Err(e) => return fail(e, FALSE),
-        }
+    let mut into = None;
+    match process_of(source_process) {
+        Ok(Proc::Current) => {}
+        // Out of another process: not supported (its handle table is its own).
+        Ok(Proc::Other(_)) => return fail(ERROR_NOT_SUPPORTED, FALSE),
+        Err(e) => return fail(e, FALSE),
+    }
+    match process_of(target_process) {
+        Ok(Proc::Current) => {}
+        Ok(Proc::Other(p)) => into = Some(p),
+        Err(e) => return fail(e, FALSE),
     }
     if is_pseudo(source) {
         return fail(ERROR_NOT_SUPPORTED, FALSE);
@@ -151,6 +159,23 @@ pub unsafe extern "C" fn DuplicateHandle(
             return fail(e.win32_code(), FALSE);
         }
     };
+    if let Some(p) = into {
+        let Obj::Process(task, ..) = &*p else {
+            return fail(ERROR_INVALID_HANDLE, FALSE);
+        };
+        let sent = crate::runtime::xproc::send(task, &dup, table::inherit_flags(inherit));
+        drop(dup);
+        close_source();
+        return match sent {
+            Ok(h) => {
+                // SAFETY: NULL or a writable HANDLE (this function's contract); `put` writes
+                // only through a non-NULL pointer.
+                unsafe { put(target, h) };
+                TRUE
+            }
+            Err(e) => fail(e, FALSE),
+        };
+    }
     let inserted = insert_with(dup, table::inherit_flags(inherit));
     close_source();
     match inserted {
@@ -172,7 +197,7 @@ pub(crate) enum Proc {
     /// `GetCurrentProcess()`, or a handle of this process.
     Current,
     /// Another process's handle (with `PROCESS_DUP_HANDLE`).
-    Other(#[allow(dead_code)] table::ObjRef),
+    Other(table::ObjRef),
 }
 
 /// Resolves a process argument: `ERROR_INVALID_HANDLE` for what is no process handle,

@@ -33,3 +33,4 @@ pub mod strings;
 pub mod synch;
 pub mod system;
 pub mod time;
+pub mod xproc;

@@ -271,6 +271,10 @@ pub extern "C" fn TerminateProcess(h: Handle, exit_code: u32) -> i32 {
             // SAFETY: as above.
             unsafe { libc::_exit(exit_code as i32) };
         }
+        if t.ended() {
+            // Exited (a zombie still takes signals): as Windows says for an ended process.
+            return fail(ERROR_ACCESS_DENIED, FALSE);
+        }
         // SAFETY: a pidfd names exactly its process, even after the pid is reused; signal 0
         // info pointer NULL and flags 0 are what pidfd_send_signal takes for a plain kill.
         let r = unsafe {
@@ -813,10 +817,11 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
         Err(e) => return fail(e, FALSE),
     };
     let suspended = flags & CREATE_SUSPENDED != 0;
-    if suspended {
-        if let Err(e) = exec_check(&program) {
-            return fail(e, FALSE);
-        }
+    // Checked before every start: a suspended one execs only at ResumeThread, and with a
+    // pre_exec hook (always: the inbox, see below) std execs with execvp, whose C library
+    // runs a file of no known format with /bin/sh instead of failing with ENOEXEC.
+    if let Err(e) = exec_check(&program) {
+        return fail(e, FALSE);
     }
     let mut cmd = std::process::Command::new(&program);
     if let Some(a0) = req.args.first() {
@@ -853,6 +858,22 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
         child_env.push((inherit::ENV.into(), prepared.env.clone().into()));
     }
     let keep = prepared.raw_fds();
+    // The child's inbox for DuplicateHandle (see xproc): bound and listening from before its
+    // exec, so that it can receive handles as soon as CreateProcess returns.
+    let inbox = crate::runtime::xproc::socket();
+    let inbox_fd = inbox.as_ref().map_or(-1, |f| f.as_raw_fd());
+    child_env.retain(|(k, _)| k != crate::runtime::xproc::ENV);
+    if inbox_fd >= 0 {
+        cmd.env(crate::runtime::xproc::ENV, inbox_fd.to_string());
+        child_env.push((
+            crate::runtime::xproc::ENV.into(),
+            inbox_fd.to_string().into(),
+        ));
+    } else {
+        cmd.env_remove(crate::runtime::xproc::ENV);
+    }
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
     // A suspended start: the child reports its pid, then waits before its exec until
     // ResumeThread writes to the gate (or exits if the parent goes away first), and execs
     // itself, so that std's spawn (which waits for the exec) runs on a helper thread.
@@ -907,6 +928,7 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
         unsafe {
             cmd.pre_exec(move || {
                 let exec = &exec; // the whole struct (Send), not its fields
+                crate::runtime::xproc::bind_in_child(inbox_fd, euid);
                 for &fd in &keep {
                     if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
                         return Err(std::io::Error::last_os_error());
@@ -964,6 +986,7 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
         // helper's spawn returns at the child's exec — a child killed while suspended must
         // leave nothing held.
         drop(prepared);
+        drop(inbox);
         if forked.is_err() {
             return fail(rx.recv().unwrap_or(ERROR_GEN_FAILURE), FALSE);
         }
@@ -972,11 +995,13 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
         i32::from_ne_bytes(buf) as u32
     } else {
         {
-            if !keep.is_empty() {
-                // SAFETY: the hook runs in the forked child before exec and only calls fcntl
-                // (async-signal-safe) on descriptor numbers taken before the fork.
+            {
+                // SAFETY: the hook runs in the forked child before exec and only makes
+                // async-signal-safe calls (fcntl, getpid, socket calls) on descriptor numbers
+                // and values taken before the fork; it allocates nothing.
                 unsafe {
                     cmd.pre_exec(move || {
+                        crate::runtime::xproc::bind_in_child(inbox_fd, euid);
                         for &fd in &keep {
                             if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
                                 return Err(std::io::Error::last_os_error());
@@ -991,6 +1016,7 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
                 Err(e) => return fail(spawn_error(&e), FALSE),
             };
             drop(prepared); // the child has its copies now
+            drop(inbox);
             let pid = child.id();
             drop(child); // not reaped on drop; the reaper below does it
             pid

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #ifdef __linux__
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -77,6 +78,154 @@ static int role_zombie(char **argv)
         printf("zombie code %lu\n", (unsigned long)code);
     CHECK(CloseHandle(h));
     return checks_done("xproc zombie");
+}
+
+static HANDLE parse(const char *s) { return (HANDLE)(uintptr_t)strtoull(s, NULL, 16); }
+
+/* Receives handles duplicated into it by its parent while it runs (values in "xproc-mail"). */
+static int role_inbox(void)
+{
+    HANDLE mail = OpenFileMappingA(FILE_MAP_READ, FALSE, "xproc-mail");
+    HANDLE posted = OpenEventA(SYNCHRONIZE, FALSE, "xproc-posted");
+    HANDLE done = OpenEventA(EVENT_MODIFY_STATE, FALSE, "xproc-done");
+    if (!mail || !posted || !done)
+        return 100;
+    char *m = MapViewOfFile(mail, FILE_MAP_READ, 0, 0, 0);
+    CHECK(m != NULL);
+    HANDLE own = CreateEventA(NULL, TRUE, FALSE, NULL);
+    CHECK(WaitForSingleObject(posted, 30000) == WAIT_OBJECT_0);
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", m);
+    char *ev_s = strtok(copy, " "), *sec_s = strtok(NULL, " "), *held_s = strtok(NULL, " ");
+    CHECK(ev_s && sec_s && held_s);
+    if (!ev_s || !sec_s || !held_s)
+        return checks_done("xproc inbox");
+    HANDLE ev = parse(ev_s), sec = parse(sec_s), held = parse(held_s);
+    CHECK(ev != own && sec != own && held != own && ev != sec && sec != held);
+    CHECK(SetEvent(ev));
+    char *v = MapViewOfFile(sec, FILE_MAP_WRITE, 0, 0, 0);
+    CHECK(v != NULL);
+    if (v) {
+        CHECK(strcmp(v, "hello") == 0);
+        strcpy(v + 16, "child");
+        CHECK(UnmapViewOfFile(v));
+    }
+    DWORD f = 0xff;
+    CHECK(GetHandleInformation(held, &f) && f == HANDLE_FLAG_INHERIT);
+    CHECK(GetHandleInformation(ev, &f) && f == 0);
+    CHECK(WaitForSingleObject(held, 0) == WAIT_TIMEOUT);
+    /* A value of the remote range nobody sent. */
+    CHECK_FAILS(SetEvent((HANDLE)((uintptr_t)ev ^ 0x40)), FALSE, ERROR_INVALID_HANDLE);
+    CHECK(CloseHandle(ev));
+    CHECK_FAILS(SetEvent(ev), FALSE, ERROR_INVALID_HANDLE);
+    HANDLE fresh = CreateEventA(NULL, TRUE, FALSE, NULL);
+    CHECK(fresh != ev && fresh != sec && fresh != held);
+    CHECK(CloseHandle(fresh) && CloseHandle(own) && CloseHandle(sec));
+    CHECK(SetEvent(done));
+    Sleep(INFINITE); /* holds `held` (and whatever was never looked up) until killed */
+    return 0;
+}
+
+static void duplicate_into(void)
+{
+    HANDLE mail = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4096,
+                                     "xproc-mail");
+    HANDLE posted = CreateEventA(NULL, TRUE, FALSE, "xproc-posted");
+    HANDLE done = CreateEventA(NULL, TRUE, FALSE, "xproc-done");
+    CHECK(mail && posted && done);
+    char *m = MapViewOfFile(mail, FILE_MAP_WRITE, 0, 0, 0);
+    PROCESS_INFORMATION pi;
+    CHECK(start("inbox", &pi));
+    HANDLE ev = CreateEventA(NULL, TRUE, FALSE, NULL);
+    HANDLE sec = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4096, NULL);
+    HANDLE held = CreateEventA(NULL, TRUE, FALSE, "xproc-held");
+    HANDLE unclaimed = CreateEventA(NULL, TRUE, FALSE, "xproc-unclaimed");
+    CHECK(ev && sec && held && unclaimed);
+    char *v = MapViewOfFile(sec, FILE_MAP_WRITE, 0, 0, 0);
+    CHECK(v != NULL);
+    strcpy(v, "hello");
+    HANDLE opened = OpenProcess(PROCESS_DUP_HANDLE, FALSE, pi.dwProcessId);
+    CHECK(opened != NULL);
+    HANDLE tev = NULL, tsec = NULL, theld = NULL, tun = NULL;
+    CHECK(DuplicateHandle(GetCurrentProcess(), ev, pi.hProcess, &tev, 0, FALSE,
+                          DUPLICATE_SAME_ACCESS));
+    CHECK(DuplicateHandle(GetCurrentProcess(), sec, opened, &tsec, FILE_MAP_WRITE, FALSE, 0));
+    CHECK(DuplicateHandle(GetCurrentProcess(), held, pi.hProcess, &theld, 0, TRUE,
+                          DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE));
+    CHECK(DuplicateHandle(GetCurrentProcess(), unclaimed, pi.hProcess, &tun, 0, FALSE,
+                          DUPLICATE_SAME_ACCESS));
+    CHECK_FAILS(CloseHandle(held), FALSE, ERROR_INVALID_HANDLE); /* closed by CLOSE_SOURCE */
+    CHECK(CloseHandle(unclaimed));
+    /* The values are another process's: not valid here. */
+    CHECK_FAILS(SetEvent(tev), FALSE, ERROR_INVALID_HANDLE);
+    /* Errors. */
+    HANDLE sync_only = OpenProcess(SYNCHRONIZE, FALSE, pi.dwProcessId), x = NULL;
+    CHECK_FAILS(DuplicateHandle(GetCurrentProcess(), ev, sync_only, &x, 0, FALSE,
+                                DUPLICATE_SAME_ACCESS), FALSE, ERROR_ACCESS_DENIED);
+    CHECK_FAILS(DuplicateHandle(pi.hProcess, tev, GetCurrentProcess(), &x, 0, FALSE,
+                                DUPLICATE_SAME_ACCESS), FALSE, ERROR_NOT_SUPPORTED);
+    HANDLE th = CreateThread(NULL, 0, report_tid, (LPVOID)&(volatile DWORD){0}, 0, NULL);
+    CHECK_FAILS(DuplicateHandle(GetCurrentProcess(), th, pi.hProcess, &x, 0, FALSE,
+                                DUPLICATE_SAME_ACCESS), FALSE, ERROR_NOT_SUPPORTED);
+    CHECK(CloseHandle(th) && CloseHandle(sync_only));
+
+    snprintf(m, 4096, "%llx %llx %llx", (unsigned long long)(uintptr_t)tev,
+             (unsigned long long)(uintptr_t)tsec, (unsigned long long)(uintptr_t)theld);
+    CHECK(SetEvent(posted));
+    HANDLE w[2] = {done, pi.hProcess};
+    CHECK(WaitForMultipleObjects(2, w, FALSE, 60000) == WAIT_OBJECT_0);
+    CHECK(WaitForSingleObject(ev, 0) == WAIT_OBJECT_0);
+    CHECK(strcmp(v + 16, "child") == 0);
+    /* Held only by the child (also the one it never looked up); gone when it is killed. */
+    HANDLE again = OpenEventA(SYNCHRONIZE, FALSE, "xproc-held");
+    CHECK(again != NULL && CloseHandle(again));
+    again = OpenEventA(SYNCHRONIZE, FALSE, "xproc-unclaimed");
+    CHECK(again != NULL && CloseHandle(again));
+    CHECK(TerminateProcess(pi.hProcess, 9));
+    CHECK(WaitForSingleObject(pi.hProcess, 30000) == WAIT_OBJECT_0);
+    CHECK_FAILS(OpenEventA(SYNCHRONIZE, FALSE, "xproc-held"), NULL, ERROR_FILE_NOT_FOUND);
+    CHECK_FAILS(OpenEventA(SYNCHRONIZE, FALSE, "xproc-unclaimed"), NULL, ERROR_FILE_NOT_FOUND);
+    /* Into a process that has ended. */
+    CHECK_FAILS(DuplicateHandle(GetCurrentProcess(), ev, pi.hProcess, &x, 0, FALSE,
+                                DUPLICATE_SAME_ACCESS), FALSE, ERROR_ACCESS_DENIED);
+    CHECK(UnmapViewOfFile(v) && UnmapViewOfFile(m));
+    HANDLE all[] = {mail, posted, done, ev, sec, opened, pi.hProcess, pi.hThread};
+#ifdef __linux__
+    /* A child started by CreateProcess gets its inbox before its exec: the duplicate waits
+       there (the program never takes it) and the name lives until the child ends. */
+    PROCESS_INFORMATION sl;
+    char line[] = "sleep 60";
+    STARTUPINFOA si;
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    HANDLE e2 = CreateEventA(NULL, TRUE, FALSE, "xproc-sleeper");
+    CHECK(CreateProcessA(NULL, line, NULL, NULL, FALSE, 0, NULL, NULL, &si, &sl));
+    CHECK(DuplicateHandle(GetCurrentProcess(), e2, sl.hProcess, &x, 0, FALSE,
+                          DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE));
+    again = OpenEventA(SYNCHRONIZE, FALSE, "xproc-sleeper");
+    CHECK(again != NULL && CloseHandle(again));
+    CHECK(TerminateProcess(sl.hProcess, 1));
+    CHECK(WaitForSingleObject(sl.hProcess, 30000) == WAIT_OBJECT_0);
+    CHECK_FAILS(OpenEventA(SYNCHRONIZE, FALSE, "xproc-sleeper"), NULL, ERROR_FILE_NOT_FOUND);
+    CHECK(CloseHandle(sl.hProcess) && CloseHandle(sl.hThread));
+    /* A process without fmap-win32's inbox (a forked copy: its pid has none). */
+    pid_t plain = fork();
+    if (plain == 0) {
+        pause();
+        _exit(0);
+    }
+    CHECK(plain > 0);
+    HANDLE hp = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)plain);
+    HANDLE e3 = CreateEventA(NULL, TRUE, FALSE, NULL);
+    CHECK(hp != NULL && e3 != NULL);
+    CHECK_FAILS(DuplicateHandle(GetCurrentProcess(), e3, hp, &x, 0, FALSE,
+                                DUPLICATE_SAME_ACCESS), FALSE, ERROR_NOT_SUPPORTED);
+    kill(plain, SIGKILL);
+    CHECK(waitpid(plain, NULL, 0) == plain);
+    CHECK(CloseHandle(hp) && CloseHandle(e3));
+#endif
+    for (unsigned i = 0; i < sizeof all / sizeof all[0]; i++)
+        CHECK(CloseHandle(all[i]));
 }
 
 static void open_self_and_errors(void)
@@ -241,6 +390,8 @@ int main(int argc, char **argv)
         return role_watch(argv);
     if (argc > 2 && strcmp(argv[1], "zombie") == 0)
         return role_zombie(argv);
+    if (argc > 1 && strcmp(argv[1], "inbox") == 0)
+        return role_inbox();
     if (argc < 2)
         return 102;
 #ifdef __linux__
@@ -248,6 +399,7 @@ int main(int argc, char **argv)
 #endif
     open_self_and_errors();
     children();
+    duplicate_into();
 #ifdef __linux__
     zombie();
 #endif
