@@ -100,7 +100,9 @@ mod ht {
     pub use fmap_win32::objects::handles::{
         CloseHandle, DuplicateHandle, GetHandleInformation, SetHandleInformation,
     };
-    pub use fmap_win32::runtime::process::{GetCurrentProcess, GetCurrentThread};
+    pub use fmap_win32::runtime::process::{
+        GetCurrentProcess, GetCurrentThread, GetExitCodeProcess, OpenProcess,
+    };
 }
 use std::ffi::{c_char, c_void};
 use std::path::{Path, PathBuf};
@@ -1656,19 +1658,109 @@ impl Program<'_> {
         }
     }
 
+    /// `OpenProcess` of this process (or of pid 0, no process, a random pid) with random rights:
+    /// the handle and whether it has `PROCESS_DUP_HANDLE`, or None (checked errors).
+    fn open_process(&mut self) -> Option<(Handle, bool)> {
+        let own = std::process::id();
+        let pid = match self.inp.u8() % 8 {
+            0 => 0,
+            1 => 0x7fff_fff0,
+            2 => self.inp.u32(),
+            _ => own,
+        };
+        let access = self.inp.flags(&[
+            PROCESS_DUP_HANDLE,
+            SYNCHRONIZE,
+            PROCESS_QUERY_LIMITED_INFORMATION,
+            PROCESS_QUERY_INFORMATION,
+            PROCESS_ALL_ACCESS,
+            PROCESS_TERMINATE,
+        ]);
+        let inherit = self.inp.i32();
+        trace!("OpenProcess({access:#x}, {inherit}, {pid})");
+        let (h, err) = call(|| ht::OpenProcess(access, inherit, pid));
+        if pid == 0 || pid == 0x7fff_fff0 {
+            assert!(h.is_null(), "OpenProcess({pid}) succeeded");
+            assert_eq!(err, ERROR_INVALID_PARAMETER, "OpenProcess({pid})");
+            return None;
+        }
+        if pid == own {
+            assert!(
+                !h.is_null(),
+                "OpenProcess(own pid, {access:#x}) failed: {err}"
+            );
+            let mut code = 0u32;
+            // SAFETY: `code` is writable.
+            let (r, err) = call(|| unsafe { ht::GetExitCodeProcess(h, &mut code) });
+            let query = PROCESS_QUERY_INFORMATION | PROCESS_QUERY_LIMITED_INFORMATION;
+            if access & (query | GENERIC_ALL | MAXIMUM_ALLOWED | GENERIC_EXECUTE) != 0 {
+                assert!(
+                    r != 0 && code == STILL_ACTIVE,
+                    "GetExitCodeProcess(self): {err}"
+                );
+            } else {
+                assert_eq!(
+                    (r, err),
+                    (0, ERROR_ACCESS_DENIED),
+                    "GetExitCodeProcess(self)"
+                );
+            }
+            let dup = access & (PROCESS_DUP_HANDLE | GENERIC_ALL | MAXIMUM_ALLOWED) != 0;
+            return Some((h, dup));
+        }
+        if h.is_null() {
+            assert!(
+                err == ERROR_INVALID_PARAMETER || err == ERROR_ACCESS_DENIED,
+                "OpenProcess({pid}) failed with {err}"
+            );
+        } else {
+            ht::CloseHandle(h);
+        }
+        None
+    }
+
     fn duplicate_handle(&mut self) {
         let me = ht::GetCurrentProcess();
-        let sp = if self.inp.rarely(8) {
-            self.choose_handle(&[])
+        // A handle of this process instead of GetCurrentProcess(): the same process.
+        let own = if self.inp.rarely(6) {
+            self.open_process()
         } else {
-            me
+            None
+        };
+        let own_first = self.inp.bool();
+        let sp = match own {
+            Some((h, _)) if own_first => h,
+            _ if self.inp.rarely(8) => self.choose_handle(&[]),
+            _ => me,
         };
         let src = self.choose_handle(&[]);
-        let tp = if self.inp.rarely(8) {
-            self.choose_handle(&[])
-        } else {
-            me
+        let tp = match own {
+            Some((h, _)) if !own_first => h,
+            _ if self.inp.rarely(8) => self.choose_handle(&[]),
+            _ => me,
         };
+        let (r, err) = self.duplicate_with(sp, src, tp, me);
+        if let Some((h, dup)) = own {
+            let other = if own_first { tp } else { sp };
+            if !dup && (other == me || own_first) {
+                assert_eq!(
+                    (r, err),
+                    (0, ERROR_ACCESS_DENIED),
+                    "DuplicateHandle without PROCESS_DUP_HANDLE"
+                );
+            }
+            ht::CloseHandle(h);
+        }
+    }
+
+    fn duplicate_with(&mut self, sp: Handle, src: Handle, tp: Handle, me: Handle) -> (i32, u32) {
+        let own_pid = std::process::id();
+        let is_own = |p: Handle| {
+            p == me
+                || matches!(ht::get(p).as_deref(), Ok(fmap_win32::abi::table::Obj::Process(t, false, rights))
+                    if t.id.load(Ordering::SeqCst) == own_pid && rights & PROCESS_DUP_HANDLE != 0)
+        };
+        let (sp_own, tp_own) = (is_own(sp), is_own(tp));
         let with_target = !self.inp.rarely(8);
         let access = match self.inp.u8() % 3 {
             0 => self.inp.flags(SYNC_ACCESS),
@@ -1692,9 +1784,9 @@ impl Program<'_> {
             call(|| unsafe { ht::DuplicateHandle(sp, src, tp, target, access, inherit, options) });
         let what = "DuplicateHandle";
         let ok = boolean(what, r, err);
-        if sp != me || tp != me {
+        if !sp_own || !tp_own {
             assert!(!ok, "{what} succeeded with process handles {sp:p}, {tp:p}");
-            return;
+            return (r, err);
         }
         self.on(
             what,
@@ -1709,7 +1801,7 @@ impl Program<'_> {
             ok,
             err,
         );
-        let Target::Live(i) = t else { return };
+        let Target::Live(i) = t else { return (r, err) };
         let kind = self.handles[i].kind;
         let (src_rights, src_overlapped) = (self.handles[i].rights, self.handles[i].overlapped);
         // A file handle's duplicate has exactly the rights asked for, never more than the
@@ -1750,6 +1842,7 @@ impl Program<'_> {
                 }
             }
         }
+        (r, err)
     }
 
     // -----------------------------------------------------------------------------------------

@@ -428,6 +428,14 @@ fn handle_inheritance_and_suspended_processes() {
 }
 
 #[test]
+fn open_process_and_cross_process_handles() {
+    let s = Scratch::new();
+    let exe = s.cc("xproc", &[&src("xproc.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[s.path().to_str().expect("utf-8 path")]);
+    assert!(s.names_left().is_empty(), "{:?}", s.names_left());
+}
+
+#[test]
 fn access_masks() {
     let s = Scratch::new();
     let exe = s.cc("access", &[&src("access.c")], &[], Link::Shared);

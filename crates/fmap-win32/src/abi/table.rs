@@ -74,8 +74,9 @@ pub enum Obj {
     /// rights.
     File(Arc<FileObj>, u32),
     Thread(Arc<Task>),
-    /// A process; `true` for the `hThread` of `CreateProcess` (its main thread).
-    Process(Arc<Task>, bool),
+    /// A process; `true` for the `hThread` of `CreateProcess` (its main thread); the handle's
+    /// `PROCESS_*` rights (`SYNCHRONIZE` included).
+    Process(Arc<Task>, bool, u32),
 }
 
 impl<T: Into<fmap::AnyObject>> From<T> for Obj {
@@ -149,6 +150,23 @@ pub const MAX_HANDLES: usize = (VALUE_LIMIT >> SLOT_SHIFT) - 1;
 /// Closed slots are reused only once more than this many are free (oldest first), so that a
 /// stale handle keeps failing with `ERROR_INVALID_HANDLE` for as long as possible.
 pub const REUSE_AFTER: usize = 4096;
+
+/// The top slots are never handed out by this process itself: they hold handles other
+/// processes duplicated into this one (`DuplicateHandle`, [`crate::runtime::xproc`]), under
+/// values the duplicating process chose from a per-user counter ([`remote_value`]).
+pub const REMOTE_SLOTS: usize = 1 << 20;
+/// The first slot of the range of [`REMOTE_SLOTS`].
+pub const REMOTE_FIRST: usize = MAX_HANDLES - REMOTE_SLOTS;
+
+/// The handle value number `n` of the remote range (slot and generation from `n`, so values
+/// repeat only after 2^25 of them).
+pub fn remote_value(n: u64) -> Handle {
+    let slot = REMOTE_FIRST + (n % REMOTE_SLOTS as u64) as usize;
+    value(
+        slot,
+        ((n / REMOTE_SLOTS as u64) % (GEN_MASK as u64 + 1)) as u32,
+    )
+}
 
 fn value(slot: usize, gen: u32) -> Handle {
     (((slot + 1) << SLOT_SHIFT) | ((gen as usize) << 2)) as Handle
@@ -487,6 +505,13 @@ impl Borrowed<'_> {
 #[inline]
 pub fn with<R>(h: Handle, f: impl FnOnce(&Borrowed<'_>) -> Result<R, u32>) -> Result<R, u32> {
     let (slot, gen) = decode(h).ok_or(ERROR_INVALID_HANDLE)?;
+    if slot >= REMOTE_FIRST {
+        // A handle another process may have duplicated into this one: take what has arrived
+        // if it is not here yet.
+        if !present(slot, gen) {
+            crate::runtime::xproc::drain();
+        }
+    }
     match me() {
         Some(r) => {
             let (_guard, e) = enter(r, slot, gen);
@@ -495,6 +520,11 @@ pub fn with<R>(h: Handle, f: impl FnOnce(&Borrowed<'_>) -> Result<R, u32>) -> Re
         // A thread that is exiting: take a reference under the lock.
         None => f(&Borrowed(&*get_locked(slot, gen)?)),
     }
+}
+
+/// Does `slot` hold generation `gen` (a racy look, for deciding whether to drain the inbox)?
+fn present(slot: usize, gen: u32) -> bool {
+    slot_ref(slot).is_some_and(|s| unpack(s.load(Acquire), gen).is_some())
 }
 
 /// The object a handle refers to, with a reference of its own (for functions that block or
@@ -529,12 +559,13 @@ pub fn insert(obj: Obj) -> Result<Handle, u32> {
 pub fn insert_with(obj: Obj, flags: u32) -> Result<Handle, u32> {
     init();
     let mut a = alloc();
-    let (slot, gen) = if a.free.len() > REUSE_AFTER || a.len >= SLOTS_LEN.load(Relaxed) {
-        a.free.pop_front().ok_or(ERROR_NOT_ENOUGH_MEMORY)?
-    } else {
-        a.len += 1;
-        (a.len - 1, 0)
-    };
+    let (slot, gen) =
+        if a.free.len() > REUSE_AFTER || a.len >= SLOTS_LEN.load(Relaxed).min(REMOTE_FIRST) {
+            a.free.pop_front().ok_or(ERROR_NOT_ENOUGH_MEMORY)?
+        } else {
+            a.len += 1;
+            (a.len - 1, 0)
+        };
     Ok(store(&mut a, slot, gen, obj, flags))
 }
 
@@ -564,7 +595,12 @@ pub fn insert_at(h: Handle, obj: Obj, flags: u32) -> Result<Handle, u32> {
         return Err(ERROR_INVALID_HANDLE);
     }
     let mut a = alloc();
-    if slot >= a.len {
+    if slot >= REMOTE_FIRST {
+        // Not managed by the allocator: free when the slot is empty.
+        if slot_ref(slot).is_none_or(|s| s.load(Relaxed) != 0) {
+            return Err(ERROR_INVALID_HANDLE);
+        }
+    } else if slot >= a.len {
         // The slots skipped over become free (with generation 0), reused like closed ones.
         let first = a.len;
         a.free.extend((first..slot).map(|s| (s, 0)));
@@ -633,7 +669,9 @@ pub fn remove(h: Handle) -> Result<ObjRef, u32> {
         let s = slot_ref(slot).ok_or(ERROR_INVALID_HANDLE)?;
         let p = unpack(s.load(Relaxed), gen).ok_or(ERROR_INVALID_HANDLE)?;
         s.store(0, Relaxed);
-        a.free.push_back((slot, (gen + 1) & GEN_MASK));
+        if slot < REMOTE_FIRST {
+            a.free.push_back((slot, (gen + 1) & GEN_MASK));
+        }
         a.live -= 1;
         p
     };

@@ -3,6 +3,7 @@
 //! ([`fmap::Mapping::duplicate`], [`fmap::Mutex::duplicate`], …), with the access it grants.
 //! File, thread and process handles share their object; a file handle's duplicate has exactly
 //! the rights asked for, at most the source's ([`crate::runtime::file::duplicate_rights`]).
+//! Into another process: [`crate::runtime::xproc`].
 
 use crate::abi::consts::*;
 use crate::abi::error::fail;
@@ -10,6 +11,7 @@ use crate::abi::table::{
     self, get, insert_with, is_pseudo, remove, Handle, Obj, CURRENT_PROCESS, HANDLE_FLAGS,
 };
 use crate::abi::text::put;
+use std::sync::atomic::Ordering::SeqCst;
 
 /// `CloseHandle`. A handle with `HANDLE_FLAG_PROTECT_FROM_CLOSE` stays open and the call fails
 /// with `ERROR_INVALID_HANDLE`, as on Windows (where a debugger also sees an exception).
@@ -76,8 +78,11 @@ pub extern "C" fn SetHandleInformation(h: Handle, mask: u32, flags: u32) -> i32 
     }
 }
 
-/// `DuplicateHandle` within this process (source and target process must be
-/// `GetCurrentProcess()`).
+/// `DuplicateHandle` within this process, or into another one ([`crate::runtime::xproc`]):
+/// the process arguments are `GetCurrentProcess()` or process handles with
+/// `PROCESS_DUP_HANDLE` (else `ERROR_ACCESS_DENIED`; not a process handle:
+/// `ERROR_INVALID_HANDLE`). A source in another process is not supported
+/// (`ERROR_NOT_SUPPORTED`).
 ///
 /// # Safety
 /// `target` must be NULL or point to a writable `HANDLE`.
@@ -91,16 +96,17 @@ pub unsafe extern "C" fn DuplicateHandle(
     inherit: i32,
     options: u32,
 ) -> i32 {
-    for p in [source_process, target_process] {
-        if p != CURRENT_PROCESS {
-            // A real process handle (ours or a child's): handles cannot be moved between
-            // processes on Linux.
-            let code = match get(p).as_deref() {
-                Ok(Obj::Process(..)) => ERROR_NOT_SUPPORTED,
-                _ => ERROR_INVALID_HANDLE,
-            };
-            return fail(code, FALSE);
-        }
+    let mut into = None;
+    match process_of(source_process) {
+        Ok(Proc::Current) => {}
+        // Out of another process: not supported (its handle table is its own).
+        Ok(Proc::Other(_)) => return fail(ERROR_NOT_SUPPORTED, FALSE),
+        Err(e) => return fail(e, FALSE),
+    }
+    match process_of(target_process) {
+        Ok(Proc::Current) => {}
+        Ok(Proc::Other(p)) => into = Some(p),
+        Err(e) => return fail(e, FALSE),
     }
     if is_pseudo(source) {
         return fail(ERROR_NOT_SUPPORTED, FALSE);
@@ -129,7 +135,21 @@ pub unsafe extern "C" fn DuplicateHandle(
             }
         }
         Obj::Thread(t) => Ok(Obj::Thread(t.clone())),
-        Obj::Process(t, main) => Ok(Obj::Process(t.clone(), *main)),
+        Obj::Process(t, main, rights) => {
+            let r = if same {
+                Ok(*rights)
+            } else {
+                crate::runtime::process::process_access(t.id.load(SeqCst), access)
+            };
+            match r {
+                Ok(r) => Ok(Obj::Process(t.clone(), *main, r)),
+                Err(e) => {
+                    drop(obj);
+                    close_source();
+                    return fail(e, FALSE);
+                }
+            }
+        }
     };
     drop(obj);
     let dup = match dup {
@@ -139,6 +159,23 @@ pub unsafe extern "C" fn DuplicateHandle(
             return fail(e.win32_code(), FALSE);
         }
     };
+    if let Some(p) = into {
+        let Obj::Process(task, ..) = &*p else {
+            return fail(ERROR_INVALID_HANDLE, FALSE);
+        };
+        let sent = crate::runtime::xproc::send(task, &dup, table::inherit_flags(inherit));
+        drop(dup);
+        close_source();
+        return match sent {
+            Ok(h) => {
+                // SAFETY: NULL or a writable HANDLE (this function's contract); `put` writes
+                // only through a non-NULL pointer.
+                unsafe { put(target, h) };
+                TRUE
+            }
+            Err(e) => fail(e, FALSE),
+        };
+    }
     let inserted = insert_with(dup, table::inherit_flags(inherit));
     close_source();
     match inserted {
@@ -152,5 +189,32 @@ pub unsafe extern "C" fn DuplicateHandle(
             TRUE
         }
         Err(e) => fail(e, FALSE),
+    }
+}
+
+/// A process argument of `DuplicateHandle`.
+pub(crate) enum Proc {
+    /// `GetCurrentProcess()`, or a handle of this process.
+    Current,
+    /// Another process's handle (with `PROCESS_DUP_HANDLE`).
+    Other(table::ObjRef),
+}
+
+/// Resolves a process argument: `ERROR_INVALID_HANDLE` for what is no process handle,
+/// `ERROR_ACCESS_DENIED` for a handle without `PROCESS_DUP_HANDLE`.
+pub(crate) fn process_of(p: Handle) -> Result<Proc, u32> {
+    if p == CURRENT_PROCESS {
+        return Ok(Proc::Current);
+    }
+    let o = get(p)?;
+    match &*o {
+        Obj::Process(_, false, rights) if rights & PROCESS_DUP_HANDLE == 0 => {
+            Err(ERROR_ACCESS_DENIED)
+        }
+        Obj::Process(t, false, _) if t.id.load(SeqCst) == std::process::id() && !t.ended() => {
+            Ok(Proc::Current)
+        }
+        Obj::Process(_, false, _) => Ok(Proc::Other(o)),
+        _ => Err(ERROR_INVALID_HANDLE),
     }
 }

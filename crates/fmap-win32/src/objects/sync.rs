@@ -326,8 +326,9 @@ pub unsafe extern "C" fn ReleaseSemaphore(h: Handle, count: i32, previous: *mut 
 pub(crate) fn waitable(o: &Obj) -> Result<&dyn Waitable, u32> {
     Ok(match o {
         Obj::Named(o) => o, // the library refuses mappings: they are not waitable
-        Obj::Thread(t) | Obj::Process(t, false) => &t.done,
-        Obj::Process(t, true) => t.main_thread_done.as_ref().unwrap_or(&t.done),
+        Obj::Process(_, false, a) if a & SYNCHRONIZE == 0 => return Err(ERROR_ACCESS_DENIED),
+        Obj::Thread(t) | Obj::Process(t, false, _) => &t.done,
+        Obj::Process(t, true, _) => t.main_thread_done.as_ref().unwrap_or(&t.done),
         Obj::File(..) => return Err(ERROR_INVALID_HANDLE),
     })
 }

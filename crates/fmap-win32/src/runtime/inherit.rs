@@ -69,36 +69,46 @@ pub fn prepare() -> Prepared {
     let mut out = Prepared::default();
     let mut entries = Vec::new();
     for (h, obj) in table::inheritable() {
-        let flags = obj.flags();
-        let (head, exported, tail) = match &*obj {
-            Obj::Named(o) => match o.export_for_child() {
-                Ok(e) => ("O", e, String::new()),
-                Err(_) => continue,
-            },
-            Obj::File(f, rights) => match f.file.export_for_child() {
-                Ok(e) => ("F", e, format!("{rights:x},{},", u8::from(f.overlapped))),
-                Err(_) => continue,
-            },
-            Obj::Thread(_) | Obj::Process(..) => continue,
-        };
-        let Some((dev, ino)) = exported.fds.first().and_then(dev_ino) else {
-            continue;
-        };
-        let fds: Vec<String> = exported
-            .fds
-            .iter()
-            .map(|f| format!("{:x}", f.as_raw_fd()))
-            .collect();
-        entries.push(format!(
-            "{head},{:x},{flags:x},{},{dev:x}:{ino:x},{tail}{}",
-            h as usize,
-            fds.join("+"),
-            exported.description
-        ));
-        out.fds.extend(exported.fds);
+        if let Some((entry, fds)) = export_entry(h, &obj, obj.flags(), |f| f.as_raw_fd() as u64) {
+            entries.push(entry);
+            out.fds.extend(fds);
+        }
     }
     out.env = entries.join(";");
     out
+}
+
+/// One handle's entry (see the module docs) and the descriptors it describes, each named in
+/// the entry by `number(descriptor)`. None for what cannot be exported (a thread or process,
+/// an unnamed file-backed section, no descriptor left).
+pub fn export_entry(
+    h: Handle,
+    obj: &Obj,
+    flags: u32,
+    mut number: impl FnMut(&OwnedFd) -> u64,
+) -> Option<(String, Vec<OwnedFd>)> {
+    let (head, exported, tail) = match obj {
+        Obj::Named(o) => ("O", o.export_for_child().ok()?, String::new()),
+        Obj::File(f, rights) => (
+            "F",
+            f.file.export_for_child().ok()?,
+            format!("{rights:x},{},", u8::from(f.overlapped)),
+        ),
+        Obj::Thread(_) | Obj::Process(..) => return None,
+    };
+    let (dev, ino) = exported.fds.first().and_then(dev_ino)?;
+    let fds: Vec<String> = exported
+        .fds
+        .iter()
+        .map(|f| format!("{:x}", number(f)))
+        .collect();
+    let entry = format!(
+        "{head},{:x},{flags:x},{},{dev:x}:{ino:x},{tail}{}",
+        h as usize,
+        fds.join("+"),
+        exported.description
+    );
+    Some((entry, exported.fds))
 }
 
 /// Runs once in every process that loads this library, before `main`: adopts the handles a
@@ -121,6 +131,49 @@ fn hex(s: &str) -> Option<u64> {
 }
 
 fn adopt_one(entry: &str) -> Option<()> {
+    adopt_entry(entry, |numbers, id| {
+        let raw: Vec<RawFd> = numbers
+            .iter()
+            .map(|&n| RawFd::try_from(n).ok())
+            .collect::<Option<_>>()?;
+        // The descriptors must be open; otherwise they are not ours to take (an environment
+        // copied into some other process). Their identity is checked by `adopt_entry`.
+        for &fd in &raw {
+            // SAFETY: F_GETFD only reads the descriptor's flags; a closed number fails with EBADF.
+            if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+                return None;
+            }
+        }
+        // The first must be the file the parent described, before anything is taken.
+        // SAFETY: an all-zero `stat` is a valid value for fstat to fill.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: an open descriptor (checked above); `st` is a valid out-pointer.
+        if unsafe { libc::fstat(*raw.first()?, &mut st) } != 0 || (st.st_dev, st.st_ino) != id {
+            return None;
+        }
+        Some(
+            raw.iter()
+                .map(|&fd| {
+                    // SAFETY: the parent passed this open descriptor to this process for exactly
+                    // this handle; nothing else in the process uses it, so taking ownership is
+                    // sound.
+                    let o = unsafe { OwnedFd::from_raw_fd(fd) };
+                    // SAFETY: sets the close-on-exec flag of a descriptor this process owns.
+                    unsafe { libc::fcntl(o.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+                    o
+                })
+                .collect(),
+        )
+    })
+}
+
+/// Enters the handle an entry describes under its value, with the descriptors `take` gives
+/// for the entry's descriptor numbers; the first must be the file the entry names (device and
+/// inode), else nothing is entered (and the descriptors are closed).
+pub fn adopt_entry(
+    entry: &str,
+    take: impl FnOnce(&[u64], (u64, u64)) -> Option<Vec<OwnedFd>>,
+) -> Option<()> {
     let mut f = entry.splitn(6, ',');
     let (kind, h, flags, fds, id, rest) = (
         f.next()?,
@@ -132,37 +185,17 @@ fn adopt_one(entry: &str) -> Option<()> {
     );
     let (dev, ino) = id.split_once(':')?;
     let (dev, ino) = (hex(dev)?, hex(ino)?);
-    let raw: Vec<RawFd> = fds
-        .split('+')
-        .map(|s| hex(s).and_then(|n| RawFd::try_from(n).ok()))
-        .collect::<Option<_>>()?;
-    // The descriptors must be open, and the first must be the file the parent described;
-    // otherwise they are not ours to take (an environment copied into some other process).
-    for &fd in &raw {
-        // SAFETY: F_GETFD only reads the descriptor's flags; a closed number fails with EBADF.
-        if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
-            return None;
-        }
-    }
-    let first = *raw.first()?;
+    let numbers: Vec<u64> = fds.split('+').map(hex).collect::<Option<_>>()?;
+    let owned = take(&numbers, (dev, ino))?;
+    let first = owned.first()?;
     // SAFETY: an all-zero `stat` is a valid value for fstat to fill.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `first` is an open descriptor (checked above); `st` is a valid out-pointer.
-    if unsafe { libc::fstat(first, &mut st) } != 0 || (st.st_dev, st.st_ino) != (dev, ino) {
+    // SAFETY: `first` is an open descriptor; `st` is a valid out-pointer.
+    if unsafe { libc::fstat(first.as_raw_fd(), &mut st) } != 0
+        || (st.st_dev, st.st_ino) != (dev, ino)
+    {
         return None;
     }
-    let owned: Vec<OwnedFd> = raw
-        .iter()
-        .map(|&fd| {
-            // SAFETY: the parent passed this open descriptor to this process for exactly this
-            // handle (its identity was checked above); nothing else in the process uses it, so
-            // taking ownership is sound.
-            let o = unsafe { OwnedFd::from_raw_fd(fd) };
-            // SAFETY: sets the close-on-exec flag of a descriptor this process owns.
-            unsafe { libc::fcntl(o.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
-            o
-        })
-        .collect();
     let obj = match kind {
         "O" => Obj::Named(fmap::AnyObject::adopt_inherited(owned, rest).ok()?),
         "F" => {

@@ -43,3 +43,4 @@ pub mod strsafe;
 pub mod synch;
 pub mod system;
 pub mod time;
+pub mod xproc;

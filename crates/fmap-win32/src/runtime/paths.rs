@@ -499,8 +499,8 @@ fn task_key(h: Handle, thread: bool) -> Option<usize> {
     }
     match table::get(h).as_deref() {
         Ok(Obj::Thread(t)) if thread => Some(std::sync::Arc::as_ptr(t) as usize),
-        Ok(Obj::Process(t, true)) if thread => Some(std::sync::Arc::as_ptr(t) as usize),
-        Ok(Obj::Process(t, false)) if !thread => Some(std::sync::Arc::as_ptr(t) as usize | 1),
+        Ok(Obj::Process(t, true, _)) if thread => Some(std::sync::Arc::as_ptr(t) as usize),
+        Ok(Obj::Process(t, false, _)) if !thread => Some(std::sync::Arc::as_ptr(t) as usize | 1),
         _ => None,
     }
 }

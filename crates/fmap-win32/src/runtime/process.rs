@@ -45,6 +45,18 @@ pub struct Task {
     /// `CREATE_SUSPENDED` has not been resumed yet, the write end of the pipe it waits on
     /// before its `exec`.
     suspend: Mutex<(u32, Option<std::fs::File>)>,
+    /// For processes opened with `OpenProcess` that are not our children: a pidfd (readable
+    /// once the process has ended; `pidfd_send_signal` for `TerminateProcess`) and its
+    /// registration with the watcher thread.
+    pidfd: Option<(OwnedFd, u64)>,
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        if let Some((_, token)) = &self.pidfd {
+            watcher::forget(*token);
+        }
+    }
 }
 
 impl Task {
@@ -60,7 +72,26 @@ impl Task {
             id: AtomicU32::new(0),
             proc: Mutex::new((false, None)),
             suspend: Mutex::new((0, None)),
+            pidfd: None,
         }))
+    }
+
+    /// Has the process ended? For an opened process the pidfd says so at once (the `done`
+    /// event is set by the watcher thread a little later); for a child, whether it is reaped
+    /// (before that its pid cannot be reused).
+    pub fn ended(&self) -> bool {
+        match &self.pidfd {
+            Some((fd, _)) => {
+                let mut p = libc::pollfd {
+                    fd: fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: polls one valid descriptor without waiting.
+                unsafe { libc::poll(&mut p, 1, 0) != 0 }
+            }
+            None => self.proc.lock().unwrap_or_else(|e| e.into_inner()).0,
+        }
     }
 
     fn finish(&self, code: u32) {
@@ -167,7 +198,7 @@ pub unsafe extern "C" fn GetExitCodeThread(h: Handle, code: *mut u32) -> i32 {
         STILL_ACTIVE
     } else {
         match table::get(h).as_deref() {
-            Ok(Obj::Thread(t)) | Ok(Obj::Process(t, true)) => t.exit_code.load(SeqCst),
+            Ok(Obj::Thread(t)) | Ok(Obj::Process(t, true, _)) => t.exit_code.load(SeqCst),
             _ => return fail(ERROR_INVALID_HANDLE, FALSE),
         }
     };
@@ -177,6 +208,12 @@ pub unsafe extern "C" fn GetExitCodeThread(h: Handle, code: *mut u32) -> i32 {
     TRUE
 }
 
+/// `GetExitCodeProcess`: `STILL_ACTIVE` while the process runs; then, for a child this process
+/// started (also through a handle from `OpenProcess`), its exit code; for any other process
+/// the code read from its zombie if that was still possible when it ended (see
+/// [`OpenProcess`]), else [`EXIT_CODE_UNKNOWN`]. The handle needs
+/// `PROCESS_QUERY_(LIMITED_)INFORMATION` (else `ERROR_ACCESS_DENIED`).
+///
 /// # Safety
 /// `code` must be NULL or writable.
 #[no_mangle]
@@ -185,7 +222,12 @@ pub unsafe extern "C" fn GetExitCodeProcess(h: Handle, code: *mut u32) -> i32 {
         STILL_ACTIVE
     } else {
         match table::get(h).as_deref() {
-            Ok(Obj::Process(t, false)) => t.exit_code.load(SeqCst),
+            Ok(Obj::Process(t, false, access)) => {
+                if access & QUERY_ANY == 0 {
+                    return fail(ERROR_ACCESS_DENIED, FALSE);
+                }
+                t.exit_code.load(SeqCst)
+            }
             _ => return fail(ERROR_INVALID_HANDLE, FALSE),
         }
     };
@@ -195,8 +237,19 @@ pub unsafe extern "C" fn GetExitCodeProcess(h: Handle, code: *mut u32) -> i32 {
     TRUE
 }
 
-/// `TerminateProcess`: `SIGKILL`s a child (whose exit code then is `exit_code`); on
-/// `GetCurrentProcess()` ends this process at once (no `DLL_PROCESS_DETACH`, as on Windows).
+/// Either query right (`PROCESS_QUERY_INFORMATION` implies the limited one, as on Windows).
+const QUERY_ANY: u32 = PROCESS_QUERY_INFORMATION | PROCESS_QUERY_LIMITED_INFORMATION;
+
+/// The exit code `GetExitCodeProcess` gives for an ended process that was not our child when
+/// its status could not be read: `0xFFFFFFFF`, which no Linux process can exit with (exit
+/// statuses are 0–255), so it never passes for success or for a real code.
+pub const EXIT_CODE_UNKNOWN: u32 = u32::MAX;
+
+/// `TerminateProcess`: `SIGKILL`s the process (a child's exit code then is `exit_code`; another
+/// process's is what [`GetExitCodeProcess`] documents); on `GetCurrentProcess()` or a handle of
+/// this process ends this process at once (no `DLL_PROCESS_DETACH`, as on Windows). The handle
+/// needs `PROCESS_TERMINATE` (else `ERROR_ACCESS_DENIED`); a process that has already ended
+/// gives `ERROR_ACCESS_DENIED` too, as on Windows.
 #[no_mangle]
 pub extern "C" fn TerminateProcess(h: Handle, exit_code: u32) -> i32 {
     if h == table::CURRENT_PROCESS {
@@ -207,9 +260,44 @@ pub extern "C" fn TerminateProcess(h: Handle, exit_code: u32) -> i32 {
         Ok(o) => o,
         Err(e) => return fail(e, FALSE),
     };
-    let Obj::Process(t, false) = &*obj else {
+    let Obj::Process(t, false, access) = &*obj else {
         return fail(ERROR_INVALID_HANDLE, FALSE);
     };
+    if access & PROCESS_TERMINATE == 0 {
+        return fail(ERROR_ACCESS_DENIED, FALSE);
+    }
+    if let Some((fd, _)) = &t.pidfd {
+        if t.id.load(SeqCst) == std::process::id() {
+            // SAFETY: as above.
+            unsafe { libc::_exit(exit_code as i32) };
+        }
+        if t.ended() {
+            // Exited (a zombie still takes signals): as Windows says for an ended process.
+            return fail(ERROR_ACCESS_DENIED, FALSE);
+        }
+        // SAFETY: a pidfd names exactly its process, even after the pid is reused; signal 0
+        // info pointer NULL and flags 0 are what pidfd_send_signal takes for a plain kill.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                fd.as_raw_fd(),
+                libc::SIGKILL,
+                null_mut::<c_void>(),
+                0,
+            )
+        };
+        if r != 0 {
+            return fail(
+                match std::io::Error::last_os_error().raw_os_error() {
+                    Some(libc::ESRCH) | Some(libc::EPERM) => ERROR_ACCESS_DENIED,
+                    e => fmap::Error::os(std::io::Error::from_raw_os_error(e.unwrap_or(0)), "")
+                        .win32_code(),
+                },
+                FALSE,
+            );
+        }
+        return TRUE;
+    }
     let mut st = t.proc.lock().unwrap_or_else(|e| e.into_inner());
     if st.0 {
         return fail(ERROR_ACCESS_DENIED, FALSE); // already ended (Windows says the same)
@@ -221,6 +309,337 @@ pub extern "C" fn TerminateProcess(h: Handle, exit_code: u32) -> i32 {
     TRUE
 }
 
+/// Children this process started and has not reaped, by pid: `OpenProcess` of such a pid
+/// shares the child's [`Task`] (and so its real exit code). The reaper reaps and removes an
+/// entry under this lock, and `OpenProcess` looks up and opens under it, so a pid found
+/// missing here is not an unreaped child of ours.
+static CHILDREN: Mutex<Option<std::collections::HashMap<u32, std::sync::Weak<Task>>>> =
+    Mutex::new(None);
+
+fn children(
+) -> std::sync::MutexGuard<'static, Option<std::collections::HashMap<u32, std::sync::Weak<Task>>>> {
+    CHILDREN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// May this process signal (and so inspect) `pid`? The rule of `kill`: same real or effective
+/// user, or privileged.
+fn may_signal(pid: u32) -> bool {
+    // SAFETY: signal 0 only checks existence and permission.
+    let ok = unsafe { libc::kill(pid as libc::pid_t, 0) == 0 };
+    ok || std::io::Error::last_os_error().raw_os_error() != Some(libc::EPERM)
+}
+
+/// The rights asked of `OpenProcess` (or a `DuplicateHandle` of a process handle) as the bits
+/// the handle gets: generic rights mapped, `PROCESS_QUERY_INFORMATION` implying the limited
+/// one, `MAXIMUM_ALLOWED` as everything this process may have. `ERROR_ACCESS_DENIED` when a
+/// right beyond `SYNCHRONIZE` and `PROCESS_QUERY_LIMITED_INFORMATION` (which Windows grants on
+/// nearly every process) is asked of a process this process may not signal.
+pub fn process_access(pid: u32, asked: u32) -> Result<u32, u32> {
+    let mut a = asked & (PROCESS_ALL_ACCESS | SYNCHRONIZE);
+    if asked & (GENERIC_ALL | MAXIMUM_ALLOWED) != 0 {
+        a = PROCESS_ALL_ACCESS;
+    }
+    if asked & GENERIC_EXECUTE != 0 {
+        a |= SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_TERMINATE;
+    }
+    if a & PROCESS_QUERY_INFORMATION != 0 {
+        a |= PROCESS_QUERY_LIMITED_INFORMATION;
+    }
+    let free = SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION;
+    if a & !free != 0 && !may_signal(pid) {
+        if asked & MAXIMUM_ALLOWED != 0 {
+            return Ok(free);
+        }
+        return Err(ERROR_ACCESS_DENIED);
+    }
+    Ok(a)
+}
+
+/// `OpenProcess`: a handle to any process by pid, waitable (signalled when the process ends)
+/// and usable with `GetExitCodeProcess`, `TerminateProcess`, `GetProcessId` and
+/// `DuplicateHandle` as its rights allow (each checks its right: `SYNCHRONIZE`,
+/// `PROCESS_QUERY_(LIMITED_)INFORMATION`, `PROCESS_TERMINATE`, `PROCESS_DUP_HANDLE`; without it
+/// `ERROR_ACCESS_DENIED`).
+///
+/// * A child this process started and has not reaped shares that child's state: its real
+///   exit code, also through this handle.
+/// * Any other process is watched through a pidfd (Linux 5.3; older kernels give
+///   `ERROR_NOT_SUPPORTED`) by one watcher thread of this process. Its exit status belongs to
+///   its parent: when it ends, the code is read from its zombie (`/proc/<pid>/stat`) if it is
+///   one of this user's processes (or this process is privileged) and the parent has not
+///   reaped it yet; otherwise `GetExitCodeProcess` gives [`EXIT_CODE_UNKNOWN`].
+/// * This process's own pid works too (it never signals; `TerminateProcess` ends this process).
+///
+/// Errors as on Windows: pid 0 (the System Idle Process), a pid no process has, or a thread id
+/// (not the main thread's) `ERROR_INVALID_PARAMETER`; rights beyond `SYNCHRONIZE` and
+/// `PROCESS_QUERY_LIMITED_INFORMATION` on a process this process may not signal (another
+/// user's, unless privileged) `ERROR_ACCESS_DENIED`.
+#[no_mangle]
+pub extern "C" fn OpenProcess(access: u32, inherit: i32, pid: u32) -> Handle {
+    match open_process(access, pid) {
+        Ok(obj) => table::opened(obj, table::inherit_flags(inherit)),
+        Err(e) => fail(e, null_mut()),
+    }
+}
+
+fn open_process(asked: u32, pid: u32) -> Result<Obj, u32> {
+    if pid == 0 || pid > i32::MAX as u32 {
+        return Err(ERROR_INVALID_PARAMETER);
+    }
+    let ch = children();
+    if let Some(t) = ch
+        .as_ref()
+        .and_then(|m| m.get(&pid))
+        .and_then(|w| w.upgrade())
+    {
+        return Ok(Obj::Process(t, false, process_access(pid, asked)?));
+    }
+    // SAFETY: pidfd_open takes a pid and flags; it returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    let errno = std::io::Error::last_os_error().raw_os_error();
+    drop(ch);
+    if fd < 0 {
+        return Err(match errno {
+            // A thread id that is not a process id: EINVAL, ENOENT since Linux 6.9.
+            Some(libc::ESRCH | libc::EINVAL | libc::ENOENT) => ERROR_INVALID_PARAMETER,
+            Some(libc::ENOSYS) => ERROR_NOT_SUPPORTED,
+            e => fmap::Error::os(
+                std::io::Error::from_raw_os_error(e.unwrap_or(0)),
+                "pidfd_open",
+            )
+            .win32_code(),
+        });
+    }
+    // SAFETY: pidfd_open just made this descriptor (close-on-exec); nothing else owns it.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    let access = process_access(pid, asked)?;
+    // /proc/<pid>, opened while the process is not reaped, names that process (a reused pid
+    // gets a new /proc entry): where its zombie's exit code is read when it ends.
+    let proc_dir = std::fs::File::open(format!("/proc/{pid}")).ok();
+    let mut task = Task {
+        done: fmap::Event::create(None, true, false).map_err(|e| e.win32_code())?,
+        main_thread_done: None,
+        exit_code: AtomicU32::new(STILL_ACTIVE),
+        id: AtomicU32::new(pid),
+        proc: Mutex::new((false, None)),
+        suspend: Mutex::new((0, None)),
+        pidfd: None,
+    };
+    // Still not reaped after the open (a zombie can be signalled, a reaped process cannot: ESRCH),
+    // so the directory is this process's.
+    // SAFETY: signal 0 through a valid pidfd only checks the process.
+    let unreaped = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd.as_raw_fd(),
+            0,
+            null_mut::<c_void>(),
+            0,
+        )
+    } == 0
+        || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    let proc_dir = proc_dir.filter(|_| unreaped);
+    let token = watcher::next_token();
+    task.pidfd = Some((fd, token));
+    let task = Arc::new(task);
+    watcher::watch(&task, token, proc_dir)?;
+    Ok(Obj::Process(task, false, access))
+}
+
+/// `GetProcessId`: the pid of a process handle (`GetCurrentProcess()` too); the handle needs
+/// a query right. Other handles fail with `ERROR_INVALID_HANDLE` and 0.
+#[no_mangle]
+pub extern "C" fn GetProcessId(h: Handle) -> u32 {
+    if h == table::CURRENT_PROCESS {
+        return std::process::id();
+    }
+    match table::get(h).as_deref() {
+        Ok(Obj::Process(t, false, access)) => {
+            if access & QUERY_ANY == 0 {
+                return fail(ERROR_ACCESS_DENIED, 0);
+            }
+            t.id.load(SeqCst)
+        }
+        _ => fail(ERROR_INVALID_HANDLE, 0),
+    }
+}
+
+/// The exit code of an ended process that is not our child: from its zombie's
+/// `/proc/<pid>/stat` (field 52, a wait status, Linux 3.5), read through the `/proc/<pid>`
+/// directory opened while it ran. The kernel shows the field only to a caller that may trace
+/// the process (else 0), so it is used only for processes whose user ids are all ours, or
+/// when this process is privileged.
+fn zombie_exit_code(dir: &std::fs::File) -> Option<u32> {
+    use std::io::Read;
+    let open = |name: &str| -> Option<String> {
+        let c = std::ffi::CString::new(name).ok()?;
+        // SAFETY: opens a file relative to a valid directory descriptor; the result is owned.
+        let fd = unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                c.as_ptr(),
+                libc::O_RDONLY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return None;
+        }
+        // SAFETY: openat just made this descriptor.
+        let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
+        let mut s = String::new();
+        f.read_to_string(&mut s).ok()?;
+        Some(s)
+    };
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    if euid != 0 {
+        let status = open("status")?;
+        let uids = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+        if !uids.split_whitespace().all(|u| u.parse() == Ok(euid)) {
+            return None;
+        }
+    }
+    let stat = open("stat")?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // fields[0] is field 3 (state): a zombie is 'Z'; field 52 is fields[49].
+    if fields.first() != Some(&"Z") {
+        return None;
+    }
+    let status: i32 = fields.get(49)?.parse().ok()?;
+    Some(if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status) as u32
+    } else if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status) as u32
+    } else {
+        return None;
+    })
+}
+
+/// The thread that watches the pidfds of opened processes (one epoll set for all) and ends
+/// their tasks when they become readable.
+mod watcher {
+    use super::{zombie_exit_code, Task, EXIT_CODE_UNKNOWN};
+    use std::collections::HashMap;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+    /// A watched task and its `/proc/<pid>` directory.
+    type Watched = (Weak<Task>, Option<std::fs::File>);
+
+    struct Watcher {
+        epoll: OwnedFd,
+        tasks: Mutex<HashMap<u64, Watched>>,
+    }
+
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    static W: OnceLock<Result<Watcher, u32>> = OnceLock::new();
+
+    pub fn next_token() -> u64 {
+        NEXT.fetch_add(1, Relaxed)
+    }
+
+    fn get() -> Result<&'static Watcher, u32> {
+        W.get_or_init(|| {
+            // SAFETY: epoll_create1 takes flags only.
+            let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+            if fd < 0 {
+                return Err(crate::abi::consts::ERROR_NOT_ENOUGH_MEMORY);
+            }
+            // SAFETY: just made; owned here.
+            let epoll = unsafe { OwnedFd::from_raw_fd(fd) };
+            std::thread::Builder::new()
+                .name("fmap-pidwatch".into())
+                .spawn(run)
+                .map_err(|_| crate::abi::consts::ERROR_NOT_ENOUGH_MEMORY)?;
+            Ok(Watcher {
+                epoll,
+                tasks: Mutex::new(HashMap::new()),
+            })
+        })
+        .as_ref()
+        .map_err(|e| *e)
+    }
+
+    /// Watches `task`'s pidfd under `token`.
+    pub fn watch(task: &Arc<Task>, token: u64, proc_dir: Option<std::fs::File>) -> Result<(), u32> {
+        let w = get()?;
+        let Some((fd, _)) = &task.pidfd else {
+            return Ok(());
+        };
+        w.tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(token, (Arc::downgrade(task), proc_dir));
+        let mut ev = libc::epoll_event {
+            events: (libc::EPOLLIN | libc::EPOLLONESHOT) as u32,
+            u64: token,
+        };
+        // SAFETY: adds a valid descriptor to a valid epoll set with a valid event.
+        if unsafe {
+            libc::epoll_ctl(
+                w.epoll.as_raw_fd(),
+                libc::EPOLL_CTL_ADD,
+                fd.as_raw_fd(),
+                &mut ev,
+            )
+        } != 0
+        {
+            forget(token);
+            return Err(crate::abi::consts::ERROR_NOT_ENOUGH_MEMORY);
+        }
+        Ok(())
+    }
+
+    /// The task of `token` is gone (its pidfd, closed with it, leaves the epoll set).
+    pub fn forget(token: u64) {
+        if let Some(Ok(w)) = W.get() {
+            let gone = w
+                .tasks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&token);
+            drop(gone);
+        }
+    }
+
+    fn run() {
+        let w = loop {
+            // The thread starts inside `get`'s initialisation: wait until it has finished.
+            match W.get() {
+                Some(Ok(w)) => break w,
+                Some(Err(_)) => return,
+                None => std::thread::yield_now(),
+            }
+        };
+        let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 16];
+        loop {
+            // SAFETY: waits on a valid epoll set into a buffer of evs.len() events.
+            let n = unsafe {
+                libc::epoll_wait(w.epoll.as_raw_fd(), evs.as_mut_ptr(), evs.len() as i32, -1)
+            };
+            for ev in evs.iter().take(n.max(0) as usize) {
+                let token = ev.u64;
+                let entry = w
+                    .tasks
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&token);
+                let Some((task, dir)) = entry else { continue };
+                // Upgraded outside the lock: dropping the last reference runs Task's Drop,
+                // which takes the lock.
+                if let Some(task) = task.upgrade() {
+                    let code = dir
+                        .as_ref()
+                        .and_then(zombie_exit_code)
+                        .unwrap_or(EXIT_CODE_UNKNOWN);
+                    task.finish(code);
+                }
+            }
+        }
+    }
+}
 /// `ExitProcess`: ends the process with `code`, running exit handlers (and so every
 /// `DLL_PROCESS_DETACH`).
 #[no_mangle]
@@ -398,10 +817,11 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
         Err(e) => return fail(e, FALSE),
     };
     let suspended = flags & CREATE_SUSPENDED != 0;
-    if suspended {
-        if let Err(e) = exec_check(&program) {
-            return fail(e, FALSE);
-        }
+    // Checked before every start: a suspended one execs only at ResumeThread, and with a
+    // pre_exec hook (always: the inbox, see below) std execs with execvp, whose C library
+    // runs a file of no known format with /bin/sh instead of failing with ENOEXEC.
+    if let Err(e) = exec_check(&program) {
+        return fail(e, FALSE);
     }
     let mut cmd = std::process::Command::new(&program);
     if let Some(a0) = req.args.first() {
@@ -438,6 +858,22 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
         child_env.push((inherit::ENV.into(), prepared.env.clone().into()));
     }
     let keep = prepared.raw_fds();
+    // The child's inbox for DuplicateHandle (see xproc): bound and listening from before its
+    // exec, so that it can receive handles as soon as CreateProcess returns.
+    let inbox = crate::runtime::xproc::socket();
+    let inbox_fd = inbox.as_ref().map_or(-1, |f| f.as_raw_fd());
+    child_env.retain(|(k, _)| k != crate::runtime::xproc::ENV);
+    if inbox_fd >= 0 {
+        cmd.env(crate::runtime::xproc::ENV, inbox_fd.to_string());
+        child_env.push((
+            crate::runtime::xproc::ENV.into(),
+            inbox_fd.to_string().into(),
+        ));
+    } else {
+        cmd.env_remove(crate::runtime::xproc::ENV);
+    }
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
     // A suspended start: the child reports its pid, then waits before its exec until
     // ResumeThread writes to the gate (or exits if the parent goes away first), and execs
     // itself, so that std's spawn (which waits for the exec) runs on a helper thread.
@@ -492,6 +928,7 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
         unsafe {
             cmd.pre_exec(move || {
                 let exec = &exec; // the whole struct (Send), not its fields
+                crate::runtime::xproc::bind_in_child(inbox_fd, euid);
                 for &fd in &keep {
                     if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
                         return Err(std::io::Error::last_os_error());
@@ -549,6 +986,7 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
         // helper's spawn returns at the child's exec — a child killed while suspended must
         // leave nothing held.
         drop(prepared);
+        drop(inbox);
         if forked.is_err() {
             return fail(rx.recv().unwrap_or(ERROR_GEN_FAILURE), FALSE);
         }
@@ -557,11 +995,13 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
         i32::from_ne_bytes(buf) as u32
     } else {
         {
-            if !keep.is_empty() {
-                // SAFETY: the hook runs in the forked child before exec and only calls fcntl
-                // (async-signal-safe) on descriptor numbers taken before the fork.
+            {
+                // SAFETY: the hook runs in the forked child before exec and only makes
+                // async-signal-safe calls (fcntl, getpid, socket calls) on descriptor numbers
+                // and values taken before the fork; it allocates nothing.
                 unsafe {
                     cmd.pre_exec(move || {
+                        crate::runtime::xproc::bind_in_child(inbox_fd, euid);
                         for &fd in &keep {
                             if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
                                 return Err(std::io::Error::last_os_error());
@@ -576,12 +1016,17 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
                 Err(e) => return fail(spawn_error(&e), FALSE),
             };
             drop(prepared); // the child has its copies now
+            drop(inbox);
             let pid = child.id();
             drop(child); // not reaped on drop; the reaper below does it
             pid
         }
     };
     task.id.store(pid, SeqCst);
+    // Before the reaper exists, which removes the entry when it reaps the child.
+    children()
+        .get_or_insert_with(Default::default)
+        .insert(pid, Arc::downgrade(&task));
     let t2 = task.clone();
     let reaper = std::thread::Builder::new()
         .name(format!("fmap-reaper-{pid}"))
@@ -592,8 +1037,8 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
         unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
         return fail(ERROR_NOT_ENOUGH_MEMORY, FALSE);
     }
-    let ph = table::opened(Obj::Process(task.clone(), false), 0);
-    let th = table::opened(Obj::Process(task, true), 0);
+    let ph = table::opened(Obj::Process(task.clone(), false, PROCESS_ALL_ACCESS), 0);
+    let th = table::opened(Obj::Process(task, true, PROCESS_ALL_ACCESS), 0);
     if ph.is_null() || th.is_null() {
         return FALSE;
     }
@@ -647,7 +1092,7 @@ fn suspend_resume(h: Handle, suspend: bool) -> u32 {
         Err(e) => return fail(e, FAILED),
     };
     let t = match &*obj {
-        Obj::Process(t, true) => t,
+        Obj::Process(t, true, _) => t,
         Obj::Thread(_) if suspend => return fail(ERROR_NOT_SUPPORTED, FAILED),
         Obj::Thread(_) => return 0,
         _ => return fail(ERROR_INVALID_HANDLE, FAILED),
@@ -698,8 +1143,15 @@ fn reap(task: &Task, pid: u32) {
     }
     let mut st = task.proc.lock().unwrap_or_else(|e| e.into_inner());
     let mut status = 0;
+    // Under the lock of CHILDREN, so that OpenProcess never opens the pid between the reap and
+    // the removal of the entry (it could be another process's by then).
+    let mut ch = children();
     // SAFETY: reaps our own child (a zombie now); `status` is a valid out-pointer.
     let r = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, 0) };
+    if let Some(m) = ch.as_mut() {
+        m.remove(&pid);
+    }
+    drop(ch);
     st.0 = true;
     let code = if r < 0 {
         ERROR_GEN_FAILURE
