@@ -10,22 +10,17 @@ pub fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The directory holding `libfmap_win32.so` and `libfmap_win32.a`: the library cargo built
-/// for this test run, next to the test binary (`target/<profile>/`); if it is missing,
-/// `cargo build -p fmap-win32` makes it.
+/// The directory holding `libfmap_win32.so` and `libfmap_win32.a`: the library of this test
+/// run's profile (`target/<profile>/`). `cargo test` builds only the Rust library the tests
+/// link, not the C ones, so this runs `cargo build -p fmap-win32` once per test binary (a no-op
+/// when they are up to date): a library left from an older build would otherwise miss
+/// functions that the C programs need.
 pub fn lib_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let exe = std::env::current_exe().expect("current_exe");
         let deps = exe.parent().expect("deps dir").to_owned();
         let profile = deps.parent().expect("profile dir").to_owned();
-        let has =
-            |d: &Path| d.join("libfmap_win32.so").exists() && d.join("libfmap_win32.a").exists();
-        for d in [&profile, &deps] {
-            if has(d) {
-                return d.clone();
-            }
-        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
         cmd.args(["build", "-p", "fmap-win32"]);
@@ -37,6 +32,8 @@ pub fn lib_dir() -> &'static Path {
         }
         let st = cmd.status().expect("run cargo build -p fmap-win32");
         assert!(st.success(), "cargo build -p fmap-win32 failed");
+        let has =
+            |d: &Path| d.join("libfmap_win32.so").exists() && d.join("libfmap_win32.a").exists();
         assert!(has(&profile), "no libfmap_win32 in {}", profile.display());
         profile
     })
