@@ -99,8 +99,9 @@ pub(crate) mod mutex;
 pub(crate) mod queue;
 pub(crate) mod semaphore;
 pub(crate) mod state;
+pub(crate) mod timer;
 pub(crate) mod wait;
 
 // The sync layer's internal interface, for its own files and the layers above.
-pub(crate) use state::{EventState, MutexState, SemaphoreState};
+pub(crate) use state::{EventState, MutexState, SemaphoreState, TimerState};
 pub(crate) use wait::{wait_one, SyncKind, WaitResult, WaitTarget, Waitable};
