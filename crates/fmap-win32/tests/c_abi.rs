@@ -460,6 +460,14 @@ fn handle_inheritance_and_suspended_processes() {
 }
 
 #[test]
+fn waitable_timers() {
+    let s = Scratch::new();
+    let exe = s.cc("timers", &[&src("timers.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[]);
+    assert!(s.names_left().is_empty(), "{:?}", s.names_left());
+}
+
+#[test]
 fn access_masks() {
     let s = Scratch::new();
     let exe = s.cc("access", &[&src("access.c")], &[], Link::Shared);
