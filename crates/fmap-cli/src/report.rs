@@ -123,6 +123,13 @@ pub enum StateJson {
         count: i32,
         maximum: i32,
     },
+    Timer {
+        manual_reset: bool,
+        signaled: bool,
+        /// Milliseconds until it is due, if set and not yet due.
+        due_in_ms: Option<u64>,
+        period_ms: u32,
+    },
     Mutex {
         owned: bool,
         owner_pid: Option<u32>,
@@ -209,6 +216,17 @@ pub fn object_json(e: &Entry, schema: Option<&'static str>) -> ObjectJson {
             count: *count,
             maximum: *maximum,
         },
+        ObjectState::Timer {
+            manual_reset,
+            signaled,
+            due_in,
+            period_ms,
+        } => StateJson::Timer {
+            manual_reset: *manual_reset,
+            signaled: *signaled,
+            due_in_ms: due_in.map(|d| d.as_millis() as u64),
+            period_ms: *period_ms,
+        },
         ObjectState::Mutex {
             owner,
             recursion,
@@ -294,6 +312,26 @@ pub fn state_text(i: &ObjectInfo) -> (String, Option<Style>) {
             let st = if *count > 0 { Some(style::GREEN) } else { None };
             (format!("count {count} of {maximum}"), st)
         }
+        ObjectState::Timer {
+            manual_reset,
+            signaled,
+            due_in,
+            period_ms,
+        } => {
+            let reset = if *manual_reset { "manual" } else { "sync" };
+            let mut s = if *signaled {
+                format!("signaled ({reset})")
+            } else {
+                format!("not signaled ({reset})")
+            };
+            if let Some(d) = due_in {
+                s.push_str(&format!(", due in {} ms", d.as_millis()));
+            }
+            if *period_ms != 0 {
+                s.push_str(&format!(", every {period_ms} ms"));
+            }
+            (s, signaled.then_some(style::GREEN))
+        }
         ObjectState::Mutex {
             owner,
             recursion,
@@ -325,6 +363,7 @@ fn kind_style(k: Kind) -> Style {
         Kind::Mutex => style::MAGENTA,
         Kind::Event => style::CYAN,
         Kind::Semaphore => style::YELLOW,
+        Kind::Timer => style::CYAN,
     }
 }
 
@@ -531,6 +570,45 @@ pub fn show_text(e: &Entry) -> String {
         }
         ObjectState::Semaphore { count, maximum } => {
             field("count", format!("{count} (maximum {maximum})"));
+        }
+        ObjectState::Timer {
+            manual_reset,
+            signaled,
+            due_in,
+            period_ms,
+        } => {
+            field(
+                "reset",
+                if *manual_reset {
+                    "manual (notification timer: stays signaled until set again)"
+                } else {
+                    "synchronization (a wait takes the signal; releases one waiter)"
+                }
+                .to_owned(),
+            );
+            field(
+                "state",
+                if *signaled {
+                    style::GREEN.paint("signaled")
+                } else {
+                    "not signaled".to_owned()
+                },
+            );
+            field(
+                "due",
+                match due_in {
+                    Some(d) => format!("in {} ms", d.as_millis()),
+                    None => "not set (or already due)".to_owned(),
+                },
+            );
+            field(
+                "period",
+                if *period_ms == 0 {
+                    "none (one-shot)".to_owned()
+                } else {
+                    format!("{period_ms} ms")
+                },
+            );
         }
         ObjectState::Mutex {
             owner,

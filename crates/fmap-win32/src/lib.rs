@@ -25,9 +25,11 @@
 //!
 //! * sections and views — [`objects::section`]: `CreateFileMappingA/W`, `OpenFileMappingA/W`,
 //!   `MapViewOfFile`, `MapViewOfFileEx`, `UnmapViewOfFile`, `FlushViewOfFile`;
-//! * mutexes, events, semaphores, waits — [`objects::sync`]: `CreateMutexA/W`, `OpenMutexA/W`,
-//!   `ReleaseMutex`, `CreateEventA/W`, `OpenEventA/W`, `SetEvent`, `ResetEvent`, `PulseEvent`,
-//!   `CreateSemaphoreA/W`, `OpenSemaphoreA/W`, `ReleaseSemaphore`, `WaitForSingleObject`,
+//! * mutexes, events, semaphores, waitable timers, waits — [`objects::sync`]: `CreateMutexA/W`,
+//!   `OpenMutexA/W`, `ReleaseMutex`, `CreateEventA/W`, `OpenEventA/W`, `SetEvent`,
+//!   `ResetEvent`, `PulseEvent`, `CreateSemaphoreA/W`, `OpenSemaphoreA/W`, `ReleaseSemaphore`,
+//!   `CreateWaitableTimerA/W`, `CreateWaitableTimerExA/W`, `OpenWaitableTimerA/W`,
+//!   `SetWaitableTimer`, `SetWaitableTimerEx`, `CancelWaitableTimer`, `WaitForSingleObject`,
 //!   `WaitForMultipleObjects`, `SignalObjectAndWait`;
 //! * handles — [`objects::handles`]: `CloseHandle`, `DuplicateHandle`;
 //! * files — [`runtime::file`]: `CreateFileA/W`, `ReadFile`, `WriteFile`, `SetFilePointer`,

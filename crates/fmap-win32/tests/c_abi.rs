@@ -436,6 +436,14 @@ fn open_process_and_cross_process_handles() {
 }
 
 #[test]
+fn waitable_timers() {
+    let s = Scratch::new();
+    let exe = s.cc("timers", &[&src("timers.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[]);
+    assert!(s.names_left().is_empty(), "{:?}", s.names_left());
+}
+
+#[test]
 fn access_masks() {
     let s = Scratch::new();
     let exe = s.cc("access", &[&src("access.c")], &[], Link::Shared);

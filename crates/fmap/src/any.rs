@@ -1,5 +1,5 @@
 //! [`AnyObject`]: an opened named object of any kind, what a Win32 `HANDLE` to a section,
-//! mutex, event or semaphore is, and [`open_any`], which opens a name without knowing its type.
+//! mutex, event, semaphore or waitable timer is, and [`open_any`], which opens a name without knowing its type.
 //!
 //! The C ABI's handle table and the `fmap` command hold objects this way, so that
 //! `DuplicateHandle`, `CloseHandle` and waits need no per-type code of their own.
@@ -15,6 +15,7 @@ use crate::sync::event::Event;
 use crate::sync::handle::SyncHandle;
 use crate::sync::mutex::Mutex;
 use crate::sync::semaphore::Semaphore;
+use crate::sync::timer::Timer;
 use crate::sync::wait::{WaitTarget, Waitable};
 
 /// One handle to a named object of any kind.
@@ -42,6 +43,8 @@ pub enum AnyObject {
     Event(Event),
     /// A semaphore.
     Semaphore(Semaphore),
+    /// A waitable timer.
+    Timer(Timer),
 }
 
 impl AnyObject {
@@ -76,6 +79,9 @@ impl AnyObject {
             Kind::Semaphore => AnyObject::Semaphore(Semaphore {
                 h: SyncHandle::from_opened(obj, &name, kind, access)?,
             }),
+            Kind::Timer => AnyObject::Timer(Timer {
+                h: SyncHandle::from_opened(obj, &name, kind, access)?,
+            }),
         })
     }
 
@@ -86,6 +92,7 @@ impl AnyObject {
             AnyObject::Mutex(_) => Kind::Mutex,
             AnyObject::Event(_) => Kind::Event,
             AnyObject::Semaphore(_) => Kind::Semaphore,
+            AnyObject::Timer(_) => Kind::Timer,
         }
     }
 
@@ -96,6 +103,7 @@ impl AnyObject {
             AnyObject::Mutex(m) => m.name(),
             AnyObject::Event(e) => e.name(),
             AnyObject::Semaphore(s) => s.name(),
+            AnyObject::Timer(t) => t.name(),
         }
     }
 
@@ -107,6 +115,7 @@ impl AnyObject {
             AnyObject::Mutex(m) => m.already_existed(),
             AnyObject::Event(e) => e.already_existed(),
             AnyObject::Semaphore(s) => s.already_existed(),
+            AnyObject::Timer(t) => t.already_existed(),
         }
     }
 
@@ -117,6 +126,7 @@ impl AnyObject {
             AnyObject::Mutex(m) => m.access().bits(),
             AnyObject::Event(e) => e.access().bits(),
             AnyObject::Semaphore(s) => s.access().bits(),
+            AnyObject::Timer(t) => t.access().bits(),
         }
     }
 
@@ -138,6 +148,9 @@ impl AnyObject {
             AnyObject::Semaphore(s) => {
                 AnyObject::Semaphore(s.duplicate(access.map(SyncAccess::from_bits_retain))?)
             }
+            AnyObject::Timer(t) => {
+                AnyObject::Timer(t.duplicate(access.map(SyncAccess::from_bits_retain))?)
+            }
         })
     }
 }
@@ -158,6 +171,7 @@ impl AnyObject {
             AnyObject::Mutex(m) => (&m.h.obj, 'X'),
             AnyObject::Event(e) => (&e.h.obj, 'E'),
             AnyObject::Semaphore(s) => (&s.h.obj, 'S'),
+            AnyObject::Timer(t) => (&t.h.obj, 'T'),
         };
         let named = if obj.is_named() { 'N' } else { 'U' };
         Ok(Exported {
@@ -188,6 +202,7 @@ impl AnyObject {
             b'X' => Kind::Mutex,
             b'E' => Kind::Event,
             b'S' => Kind::Semaphore,
+            b'T' => Kind::Timer,
             _ => bail!(InvalidParameter, "malformed inherited-handle description"),
         };
         let Ok([fd]) = <[std::os::fd::OwnedFd; 1]>::try_from(fds) else {
@@ -208,6 +223,9 @@ impl AnyObject {
             Kind::Semaphore => AnyObject::Semaphore(Semaphore {
                 h: SyncHandle::adopt(obj, kind, access)?,
             }),
+            Kind::Timer => AnyObject::Timer(Timer {
+                h: SyncHandle::adopt(obj, kind, access)?,
+            }),
         })
     }
 }
@@ -219,6 +237,7 @@ impl Waitable for AnyObject {
             AnyObject::Mutex(m) => m.wait_target(),
             AnyObject::Event(e) => e.wait_target(),
             AnyObject::Semaphore(s) => s.wait_target(),
+            AnyObject::Timer(t) => t.wait_target(),
         }
     }
 }
@@ -244,6 +263,12 @@ impl From<Event> for AnyObject {
 impl From<Semaphore> for AnyObject {
     fn from(s: Semaphore) -> AnyObject {
         AnyObject::Semaphore(s)
+    }
+}
+
+impl From<Timer> for AnyObject {
+    fn from(t: Timer) -> AnyObject {
+        AnyObject::Timer(t)
     }
 }
 

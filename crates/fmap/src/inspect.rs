@@ -9,7 +9,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::header::Kind;
 use crate::store::namespace::{runtime_fallback, Dir, Namespace, RUNTIME_BASE};
-use crate::sync::{EventState, MutexState, SemaphoreState};
+use crate::sync::{EventState, MutexState, SemaphoreState, TimerState};
 use crate::sys::robust::{FUTEX_OWNER_DIED, TID_MASK};
 use crate::{Protection, Scope};
 use std::mem::offset_of;
@@ -207,6 +207,17 @@ pub enum ObjectState {
         count: i32,
         /// Maximum count.
         maximum: i32,
+    },
+    /// A waitable timer.
+    Timer {
+        /// Manual-reset (notification timer) or synchronization timer.
+        manual_reset: bool,
+        /// Signaled now (or due: the next wait finds it signaled).
+        signaled: bool,
+        /// How long until it is due, if it is set and not yet due.
+        due_in: Option<std::time::Duration>,
+        /// Its period in milliseconds (0: one-shot).
+        period_ms: u32,
     },
     /// A mutex.
     Mutex {
@@ -440,6 +451,18 @@ pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
             manual_reset: u32_at(&st, offset_of!(EventState, manual)) != 0,
             signaled: u32_at(&st, offset_of!(EventState, signaled)) != 0,
         },
+        Kind::Timer => {
+            let armed = u32_at(&st, offset_of!(TimerState, armed)) != 0;
+            let due = u64_at(&st, offset_of!(TimerState, due));
+            let now = crate::sync::timer::now_ns();
+            ObjectState::Timer {
+                manual_reset: u32_at(&st, offset_of!(TimerState, manual)) != 0,
+                signaled: u32_at(&st, offset_of!(TimerState, signaled)) != 0
+                    || (armed && now >= due),
+                due_in: (armed && now < due).then(|| std::time::Duration::from_nanos(due - now)),
+                period_ms: u32_at(&st, offset_of!(TimerState, period_ms)),
+            }
+        }
         Kind::Semaphore => ObjectState::Semaphore {
             count: u32_at(&st, offset_of!(SemaphoreState, count)) as i32,
             maximum: u32_at(&st, offset_of!(SemaphoreState, max)) as i32,

@@ -268,6 +268,7 @@ bitflags::bitflags! {
     /// | mutex | `QUERY_STATE` (`MUTANT_QUERY_STATE` = `MUTEX_MODIFY_STATE`) | `MUTEX_ALL_ACCESS` |
     /// | event | `QUERY_STATE`, `MODIFY_STATE` (`EVENT_*`) | `EVENT_ALL_ACCESS` |
     /// | semaphore | `QUERY_STATE`, `MODIFY_STATE` (`SEMAPHORE_*`) | `SEMAPHORE_ALL_ACCESS` |
+    /// | waitable timer | `QUERY_STATE`, `MODIFY_STATE` (`TIMER_*`) | `TIMER_ALL_ACCESS` |
     ///
     /// plus the standard rights (`SYNCHRONIZE` to wait, `DELETE`, `READ_CONTROL`, `WRITE_DAC`,
     /// `WRITE_OWNER`) and, in requests, the generic rights and `MAXIMUM_ALLOWED`, mapped the
@@ -282,10 +283,11 @@ bitflags::bitflags! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct SyncAccess: u32 {
         /// `MUTANT_QUERY_STATE` (= `MUTEX_MODIFY_STATE`), `EVENT_QUERY_STATE`,
-        /// `SEMAPHORE_QUERY_STATE`.
+        /// `SEMAPHORE_QUERY_STATE`, `TIMER_QUERY_STATE`.
         const QUERY_STATE = 0x0001;
-        /// `EVENT_MODIFY_STATE`, `SEMAPHORE_MODIFY_STATE`: set, reset, pulse, release (not for
-        /// mutexes, which anyone who owns them may release).
+        /// `EVENT_MODIFY_STATE`, `SEMAPHORE_MODIFY_STATE`, `TIMER_MODIFY_STATE`: set, reset,
+        /// pulse, release, set or cancel a timer (not for mutexes, which anyone who owns them
+        /// may release).
         const MODIFY_STATE = 0x0002;
         /// `DELETE`.
         const DELETE = DELETE;
@@ -317,6 +319,8 @@ impl SyncAccess {
     pub const EVENT_ALL_ACCESS: SyncAccess = SyncAccess::from_bits_retain(EVENT_ALL_ACCESS);
     /// `SEMAPHORE_ALL_ACCESS`: every right of a semaphore.
     pub const SEMAPHORE_ALL_ACCESS: SyncAccess = SyncAccess::from_bits_retain(SEMAPHORE_ALL_ACCESS);
+    /// `TIMER_ALL_ACCESS`: every right of a waitable timer.
+    pub const TIMER_ALL_ACCESS: SyncAccess = SyncAccess::from_bits_retain(TIMER_ALL_ACCESS);
 }
 
 #[cfg(test)]
@@ -484,6 +488,16 @@ pub(crate) const SEMAPHORE: GenericMapping = GenericMapping {
     execute: READ_CONTROL | SYNCHRONIZE,
     all: SEMAPHORE_ALL_ACCESS,
     what: "a semaphore",
+};
+
+/// Waitable timers (their specific rights have the events' values).
+pub(crate) const TIMER: GenericMapping = GenericMapping {
+    valid: TIMER_QUERY_STATE | TIMER_MODIFY_STATE | STANDARD,
+    read: READ_CONTROL | TIMER_QUERY_STATE,
+    write: READ_CONTROL | TIMER_MODIFY_STATE,
+    execute: READ_CONTROL | SYNCHRONIZE,
+    all: TIMER_ALL_ACCESS,
+    what: "a waitable timer",
 };
 
 /// Maps a requested access mask to the rights of a handle, the way the object manager does:

@@ -92,6 +92,8 @@ fn acquired_note(h: &AnyObject) -> &'static str {
         AnyObject::Semaphore(_) => " (took one from its count)",
         AnyObject::Event(e) if e.is_manual_reset().unwrap_or(true) => "",
         AnyObject::Event(_) => " (auto-reset: the wait reset it)",
+        AnyObject::Timer(t) if t.is_manual_reset().unwrap_or(true) => "",
+        AnyObject::Timer(_) => " (synchronization timer: the wait reset it)",
         _ => "",
     }
 }

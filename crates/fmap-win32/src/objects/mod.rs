@@ -7,8 +7,9 @@
 //!   `MapViewOfFileEx`, `UnmapViewOfFile`, `FlushViewOfFile`.
 //! * [`sync`] — `CreateMutexA/W`, `OpenMutexA/W`, `ReleaseMutex`, `CreateEventA/W`,
 //!   `OpenEventA/W`, `SetEvent`, `ResetEvent`, `PulseEvent`, `CreateSemaphoreA/W`,
-//!   `OpenSemaphoreA/W`, `ReleaseSemaphore`, `WaitForSingleObject`, `WaitForMultipleObjects`,
-//!   `SignalObjectAndWait`.
+//!   `OpenSemaphoreA/W`, `ReleaseSemaphore`, `CreateWaitableTimer(Ex)A/W`,
+//!   `OpenWaitableTimerA/W`, `SetWaitableTimer(Ex)`, `CancelWaitableTimer`,
+//!   `WaitForSingleObject`, `WaitForMultipleObjects`, `SignalObjectAndWait`.
 //! * [`handles`] — `CloseHandle`, `DuplicateHandle`.
 
 pub mod apc;

@@ -1,8 +1,10 @@
 //! `CreateMutexA/W`, `OpenMutexA/W`, `ReleaseMutex`, `CreateEventA/W`, `OpenEventA/W`,
 //! `SetEvent`, `ResetEvent`, `PulseEvent`, `CreateSemaphoreA/W`, `OpenSemaphoreA/W`,
-//! `ReleaseSemaphore`, `WaitForSingleObject`, `WaitForMultipleObjects`, `SignalObjectAndWait`:
-//! mutexes, events, semaphores and the wait functions, forwarded to [`fmap::Mutex`],
-//! [`fmap::Event`], [`fmap::Semaphore`] and [`fmap::wait_any`] / [`fmap::wait_all`].
+//! `ReleaseSemaphore`, `CreateWaitableTimer(Ex)A/W`, `OpenWaitableTimerA/W`,
+//! `SetWaitableTimer(Ex)`, `CancelWaitableTimer`, `WaitForSingleObject`,
+//! `WaitForMultipleObjects`, `SignalObjectAndWait`: mutexes, events, semaphores, waitable
+//! timers and the wait functions, forwarded to [`fmap::Mutex`], [`fmap::Event`],
+//! [`fmap::Semaphore`], [`fmap::Timer`] and [`fmap::wait_any`] / [`fmap::wait_all`].
 //!
 //! Thread and process handles are waitable through the unnamed manual-reset event that is set
 //! when the thread or process ends (see [`crate::runtime::process`]). Waits never write the last
@@ -318,6 +320,200 @@ pub unsafe extern "C" fn ReleaseSemaphore(h: Handle, count: i32, previous: *mut 
             unsafe { crate::abi::text::put(previous, prev) };
             Ok(())
         }
+        _ => Err(ERROR_INVALID_HANDLE),
+    })
+}
+
+fn create_timer(manual: bool, access: Option<u32>, name: Name, attrs: Attributes) -> Handle {
+    create_obj(name, attrs, |ns, n| {
+        let t = fmap::Timer::create_in(ns, n, manual)?;
+        let existed = t.already_existed();
+        let t = match access {
+            None => t,
+            // `CreateWaitableTimerEx`: the handle gets the access asked for.
+            Some(a) => t.duplicate(Some(fmap::SyncAccess::from_bits_retain(a)))?,
+        };
+        Ok((Obj::from(t), existed))
+    })
+}
+
+/// `CreateWaitableTimerEx`'s flags: the reset type, or `ERROR_INVALID_PARAMETER` for unknown
+/// bits (`CREATE_WAITABLE_TIMER_HIGH_RESOLUTION` is accepted: fmap's timers always are).
+fn timer_ex_manual(flags: u32) -> Result<bool, u32> {
+    if flags & !(CREATE_WAITABLE_TIMER_MANUAL_RESET | CREATE_WAITABLE_TIMER_HIGH_RESOLUTION) != 0 {
+        return Err(ERROR_INVALID_PARAMETER);
+    }
+    Ok(flags & CREATE_WAITABLE_TIMER_MANUAL_RESET != 0)
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn CreateWaitableTimerA(
+    sa: *const c_void,
+    manual: i32,
+    name: *const c_char,
+) -> Handle {
+    // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
+    // `name_a` requires; `sa` is NULL or a SECURITY_ATTRIBUTES, all that `attributes` requires.
+    create_timer(manual != 0, None, unsafe { name_a(name) }, unsafe {
+        attributes(sa, false)
+    })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated wide string.
+#[no_mangle]
+pub unsafe extern "C" fn CreateWaitableTimerW(
+    sa: *const c_void,
+    manual: i32,
+    name: *const u16,
+) -> Handle {
+    // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all
+    // that `name_w` requires; `sa` is NULL or a SECURITY_ATTRIBUTES.
+    create_timer(manual != 0, None, unsafe { name_w(name) }, unsafe {
+        attributes(sa, false)
+    })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn CreateWaitableTimerExA(
+    sa: *const c_void,
+    name: *const c_char,
+    flags: u32,
+    access: u32,
+) -> Handle {
+    let manual = match timer_ex_manual(flags) {
+        Ok(m) => m,
+        Err(e) => return fail(e, null_mut()),
+    };
+    // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
+    // `name_a` requires; `sa` is NULL or a SECURITY_ATTRIBUTES.
+    create_timer(manual, Some(access), unsafe { name_a(name) }, unsafe {
+        attributes(sa, false)
+    })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated wide string.
+#[no_mangle]
+pub unsafe extern "C" fn CreateWaitableTimerExW(
+    sa: *const c_void,
+    name: *const u16,
+    flags: u32,
+    access: u32,
+) -> Handle {
+    let manual = match timer_ex_manual(flags) {
+        Ok(m) => m,
+        Err(e) => return fail(e, null_mut()),
+    };
+    // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all
+    // that `name_w` requires; `sa` is NULL or a SECURITY_ATTRIBUTES.
+    create_timer(manual, Some(access), unsafe { name_w(name) }, unsafe {
+        attributes(sa, false)
+    })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn OpenWaitableTimerA(
+    access: u32,
+    inherit: i32,
+    name: *const c_char,
+) -> Handle {
+    // SAFETY: `name` is NULL or a NUL-terminated string (this function's contract), all that
+    // `name_a` requires.
+    open_obj(unsafe { name_a(name) }, inherit, |n| {
+        fmap::Timer::open(n, fmap::SyncAccess::from_bits_retain(access)).map(Obj::from)
+    })
+}
+
+/// # Safety
+/// `name` must be NULL or a NUL-terminated wide string.
+#[no_mangle]
+pub unsafe extern "C" fn OpenWaitableTimerW(access: u32, inherit: i32, name: *const u16) -> Handle {
+    // SAFETY: `name` is NULL or a NUL-terminated wide string (this function's contract), all
+    // that `name_w` requires.
+    open_obj(unsafe { name_w(name) }, inherit, |n| {
+        fmap::Timer::open(n, fmap::SyncAccess::from_bits_retain(access)).map(Obj::from)
+    })
+}
+
+/// `SetWaitableTimer(Ex)` without `fResume`. Checks in this order: the handle (a timer, else
+/// `ERROR_INVALID_HANDLE`), `lpDueTime` (NULL: `ERROR_INVALID_PARAMETER`, where Windows would
+/// fault), `lPeriod` (negative: `ERROR_INVALID_PARAMETER`), a completion routine
+/// (`ERROR_NOT_SUPPORTED`: fmap has no APCs), the access right (`ERROR_ACCESS_DENIED`).
+///
+/// # Safety
+/// `due` must be NULL or point to a readable `LARGE_INTEGER`.
+unsafe fn set_timer(h: Handle, due: *const i64, period: i32, routine: *const c_void) -> i32 {
+    with_obj(h, |o| match o {
+        Obj::Named(fmap::AnyObject::Timer(t)) => {
+            if due.is_null() || period < 0 {
+                return Err(ERROR_INVALID_PARAMETER);
+            }
+            if !routine.is_null() {
+                return Err(ERROR_NOT_SUPPORTED);
+            }
+            // SAFETY: non-NULL, and the caller passes a readable LARGE_INTEGER (which may be
+            // unaligned in a packed caller structure).
+            let due = unsafe { due.read_unaligned() };
+            t.set(fmap::DueTime::from_win32(due), period as u32)
+                .map_err(code)
+        }
+        _ => Err(ERROR_INVALID_HANDLE),
+    })
+}
+
+/// `SetWaitableTimer`. A non-NULL `pfnCompletionRoutine` fails with `ERROR_NOT_SUPPORTED`
+/// (no APCs); `fResume` TRUE sets the timer and returns TRUE with the last error
+/// `ERROR_NOT_SUPPORTED`, as Windows does on systems without resume support.
+///
+/// # Safety
+/// `due` must be NULL or point to a readable `LARGE_INTEGER`.
+#[no_mangle]
+pub unsafe extern "C" fn SetWaitableTimer(
+    h: Handle,
+    due: *const i64,
+    period: i32,
+    routine: *const c_void,
+    _arg: *mut c_void,
+    resume: i32,
+) -> i32 {
+    // SAFETY: `due` is NULL or readable (this function's contract).
+    let r = unsafe { set_timer(h, due, period, routine) };
+    if r == TRUE && resume != 0 {
+        crate::abi::error::set_last_error(ERROR_NOT_SUPPORTED);
+    }
+    r
+}
+
+/// `SetWaitableTimerEx`: as `SetWaitableTimer` without resume; the wake context and the
+/// tolerable delay are ignored.
+///
+/// # Safety
+/// `due` must be NULL or point to a readable `LARGE_INTEGER`.
+#[no_mangle]
+pub unsafe extern "C" fn SetWaitableTimerEx(
+    h: Handle,
+    due: *const i64,
+    period: i32,
+    routine: *const c_void,
+    _arg: *mut c_void,
+    _wake_context: *mut c_void,
+    _tolerable_delay: u32,
+) -> i32 {
+    // SAFETY: `due` is NULL or readable (this function's contract).
+    unsafe { set_timer(h, due, period, routine) }
+}
+
+#[no_mangle]
+pub extern "C" fn CancelWaitableTimer(h: Handle) -> i32 {
+    with_obj(h, |o| match o {
+        Obj::Named(fmap::AnyObject::Timer(t)) => t.cancel().map_err(code),
         _ => Err(ERROR_INVALID_HANDLE),
     })
 }

@@ -44,6 +44,8 @@ pub enum Kind {
     Event = 3,
     /// A semaphore.
     Semaphore = 4,
+    /// A waitable timer.
+    Timer = 5,
 }
 
 impl Kind {
@@ -53,6 +55,7 @@ impl Kind {
             2 => Kind::Mutex,
             3 => Kind::Event,
             4 => Kind::Semaphore,
+            5 => Kind::Timer,
             _ => return None,
         })
     }
@@ -64,16 +67,19 @@ impl Kind {
             Kind::Mutex => "a mutex",
             Kind::Event => "an event",
             Kind::Semaphore => "a semaphore",
+            Kind::Timer => "a waitable timer",
         }
     }
 
-    /// A lowercase word for messages: `"mapping"`, `"mutex"`, `"event"`, `"semaphore"`.
+    /// A lowercase word for messages: `"mapping"`, `"mutex"`, `"event"`, `"semaphore"`,
+    /// `"timer"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Mapping => "mapping",
             Kind::Mutex => "mutex",
             Kind::Event => "event",
             Kind::Semaphore => "semaphore",
+            Kind::Timer => "timer",
         }
     }
 }

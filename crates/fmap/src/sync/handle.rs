@@ -1,6 +1,6 @@
-//! What mutexes, events and semaphores share: creation and opening by name, access rights, and
-//! the handle type behind [`Mutex`](crate::Mutex), [`Event`](crate::Event) and
-//! [`Semaphore`](crate::Semaphore).
+//! What mutexes, events, semaphores and waitable timers share: creation and opening by name,
+//! access rights, and the handle type behind [`Mutex`](crate::Mutex), [`Event`](crate::Event),
+//! [`Semaphore`](crate::Semaphore) and [`Timer`](crate::Timer).
 
 use crate::error::{bail, Error, Result};
 use crate::store::header::{Header, Kind, HEADER_SIZE};
@@ -32,6 +32,7 @@ fn sync_kind(k: Kind) -> SyncKind {
         Kind::Mutex => SyncKind::Mutex,
         Kind::Event => SyncKind::Event,
         Kind::Semaphore => SyncKind::Semaphore,
+        Kind::Timer => SyncKind::Timer,
         Kind::Mapping => unreachable!("mappings are not synchronization objects"),
     }
 }
@@ -42,6 +43,7 @@ fn table(k: Kind) -> &'static crate::rights::GenericMapping {
         Kind::Mutex => &crate::rights::MUTEX,
         Kind::Event => &crate::rights::EVENT,
         Kind::Semaphore => &crate::rights::SEMAPHORE,
+        Kind::Timer => &crate::rights::TIMER,
         Kind::Mapping => &crate::rights::SECTION,
     }
 }

@@ -1,11 +1,12 @@
-//! The shared state of synchronization objects and the wait engine (`WaitForSingleObject`,
-//! `WaitForMultipleObjects` any/all).
+//! The shared state of synchronization objects (mutexes, events, semaphores, waitable timers)
+//! and the wait engine (`WaitForSingleObject`, `WaitForMultipleObjects` any/all).
 //!
 //! # State
 //!
-//! A mutex, event or semaphore is an object file (see [`crate::store::object`]) whose header
-//! page holds, from offset 1024, the `#[repr(C)]` layouts of `state.rs` (`SyncState`, then per
-//! type `MutexState`, `EventState`, `SemaphoreState`; every offset is checked at compile time):
+//! A mutex, event, semaphore or waitable timer is an object file (see [`crate::store::object`])
+//! whose header page holds, from offset 1024, the `#[repr(C)]` layouts of `state.rs`
+//! (`SyncState`, then per type `MutexState`, `EventState`, `SemaphoreState`, `TimerState`;
+//! every offset is checked at compile time):
 //!
 //! | offset | field |
 //! |---|---|
@@ -14,18 +15,20 @@
 //! | 1092 | `nwaiters`: sleepers registered on `seq` |
 //! | 1096 | `all_hint`: wait-all waiters currently working on this object |
 //! | 1100 | `queued`: waiters in the wait queue (see *Hand-off on release*) |
-//! | 1104 | mutex `recursion` · event `signaled` · semaphore `count` |
-//! | 1108 | mutex `abandoned` · event `manual` · semaphore `max` |
-//! | 1112 | mutex `handoff` (ticket of the queued waiter it was handed to) · event `release_seq` (manual reset: the `seq` of the last Set or Pulse) |
-//! | 1116 | event `pulse_seq` (auto reset: the `seq` of the last Pulse) |
-//! | 1120 | event `pulse_pending` (auto reset: that pulse is unclaimed) |
-//! | 1128 | mutex `owner`: owner id (process nonce << 32 \| thread id), 0 = none |
-//! | 1136 | mutex `owner_pid` (for inspection only) |
+//! | 1104 | mutex `recursion` · event and timer `signaled` · semaphore `count` |
+//! | 1108 | mutex `abandoned` · event and timer `manual` · semaphore `max` |
+//! | 1112 | mutex `handoff` (ticket of the queued waiter it was handed to) · event and timer `release_seq` (manual reset: the `seq` of the last Set or Pulse, or of the timer's last expiry) |
+//! | 1116 | event `pulse_seq` (auto reset: the `seq` of the last Pulse) · timer: 0 |
+//! | 1120 | event `pulse_pending` (auto reset: that pulse is unclaimed) · timer: 0 |
+//! | 1124 | timer `armed` (set, and its expiry not yet fired) |
+//! | 1128 | mutex `owner`: owner id (process nonce << 32 \| thread id), 0 = none · timer `due` (absolute `CLOCK_MONOTONIC` ns) |
+//! | 1136 | mutex `owner_pid` (for inspection only) · timer `period_ms` (0: one-shot) |
 //! | 1152 | mutex `token`, a glibc robust process-shared `pthread_mutex_t` held by the owner thread |
 //! | 1216 | `WaitQueue` (every type): `next_ticket`, then from 1232 ten 80-byte slots (a robust mutex held by the queued thread, `ticket`, `grant`) |
 //!
 //! Each type's transitions on its state are in its own file (`mutex.rs`, `event.rs`,
-//! `semaphore.rs`); `wait.rs` is the generic engine that calls them, and `state.rs`'s
+//! `semaphore.rs`, `timer.rs`: a timer is an event the clock sets, and reuses the event's
+//! protocol on the words it shares with it); `wait.rs` is the generic engine that calls them, and `state.rs`'s
 //! `signal` (with its two variants) is the one signal-and-wake every primitive uses.
 //!
 //! Events (`signaled`, `manual`, `release_seq`, `pulse_seq`, `pulse_pending`) change only under
@@ -92,6 +95,11 @@
 //! `FUTEX_WAITERS` bit set, so that the kernel wakes it if the owner dies. Before sleeping it
 //! spins briefly ([`set_spin`]) watching the same words, which removes the wake-up latency when
 //! the other side answers quickly from another core.
+//!
+//! Nobody signals a waitable timer when its due time passes: a sleeper bounds its
+//! `futex_waitv` timeout (absolute, `CLOCK_MONOTONIC`) by the earliest due time among its armed
+//! timers, and its next attempt fires the timer under the state lock (`timer.rs`). `set` and
+//! `cancel` bump `seq`, so sleepers re-evaluate their bound.
 
 pub(crate) mod event;
 pub(crate) mod handle;
@@ -99,8 +107,9 @@ pub(crate) mod mutex;
 pub(crate) mod queue;
 pub(crate) mod semaphore;
 pub(crate) mod state;
+pub(crate) mod timer;
 pub(crate) mod wait;
 
 // The sync layer's internal interface, for its own files and the layers above.
-pub(crate) use state::{EventState, MutexState, SemaphoreState};
+pub(crate) use state::{EventState, MutexState, SemaphoreState, TimerState};
 pub(crate) use wait::{wait_one, SyncKind, WaitResult, WaitTarget, Waitable};

@@ -1,6 +1,6 @@
 //! The shared state of a synchronization object in its header page — [`SyncState`], the part
 //! every type has, and the per-type layouts [`MutexState`], [`EventState`] and
-//! [`SemaphoreState`] — the state lock ([`StateGuard`]), and signal-and-wake ([`signal`]).
+//! [`SemaphoreState`], [`TimerState`] — the state lock ([`StateGuard`]), and signal-and-wake ([`signal`]).
 //!
 //! The layouts are the on-disk format every process mapping the object agrees on: each field's
 //! offset in the object file is checked below at compile time, and must never change.
@@ -87,6 +87,33 @@ pub(crate) struct SemaphoreState {
     pub(crate) max: AtomicU32,
 }
 
+/// A waitable timer's state. Its first five words are an event's ([`EventState`]), with the
+/// same meaning, so the event's protocol (acquisition, hand-off, pass-on) runs on a timer page
+/// unchanged: a timer is an event that the clock sets (see `timer.rs`). Changes only under the
+/// state lock.
+#[repr(C)]
+pub(crate) struct TimerState {
+    pub(crate) common: SyncState,
+    /// 1104: 1 if signaled (the expiry has been seen; see `timer::fire`).
+    pub(crate) signaled: AtomicU32,
+    /// 1108: 1 for a manual-reset (notification) timer (set at creation).
+    pub(crate) manual: AtomicU32,
+    /// 1112: manual-reset: the `seq` of the last expiry, which releases every thread that was
+    /// waiting before it (as an event's `release_seq`).
+    pub(crate) release_seq: AtomicU32,
+    /// 1116: unused (an event's `pulse_seq`; a timer has no pulse), 0.
+    pub(crate) pulse_seq: AtomicU32,
+    /// 1120: unused (an event's `pulse_pending`), 0.
+    pub(crate) pulse_pending: AtomicU32,
+    /// 1124: 1 while the timer is set and its due time is ahead (or not yet seen to pass).
+    pub(crate) armed: AtomicU32,
+    /// 1128: the due time, absolute `CLOCK_MONOTONIC` nanoseconds (one clock for every
+    /// process of the boot); meaningful while `armed`.
+    pub(crate) due: AtomicU64,
+    /// 1136: the period in milliseconds, 0 for a one-shot timer.
+    pub(crate) period_ms: AtomicU32,
+}
+
 /// How many waiters an object's [`WaitQueue`] holds. Further waiters wait unqueued (they are
 /// woken as before, but cannot be handed the object, see `queue.rs`).
 pub(crate) const QUEUE_SLOTS: usize = 10;
@@ -145,6 +172,22 @@ at!(EventState, manual, 1108);
 at!(EventState, release_seq, 1112);
 at!(EventState, pulse_seq, 1116);
 at!(EventState, pulse_pending, 1120);
+at!(TimerState, common, 1024);
+at!(TimerState, signaled, 1104);
+at!(TimerState, manual, 1108);
+at!(TimerState, release_seq, 1112);
+at!(TimerState, pulse_seq, 1116);
+at!(TimerState, pulse_pending, 1120);
+at!(TimerState, armed, 1124);
+at!(TimerState, due, 1128);
+at!(TimerState, period_ms, 1136);
+// The words a timer shares with an event lie where the event has them.
+const _: () = assert!(offset_of!(TimerState, signaled) == offset_of!(EventState, signaled));
+const _: () = assert!(offset_of!(TimerState, manual) == offset_of!(EventState, manual));
+const _: () = assert!(offset_of!(TimerState, release_seq) == offset_of!(EventState, release_seq));
+const _: () = assert!(offset_of!(TimerState, pulse_seq) == offset_of!(EventState, pulse_seq));
+const _: () =
+    assert!(offset_of!(TimerState, pulse_pending) == offset_of!(EventState, pulse_pending));
 at!(SemaphoreState, common, 1024);
 at!(SemaphoreState, count, 1104);
 at!(SemaphoreState, max, 1108);
@@ -160,6 +203,8 @@ const _: () = assert!(size_of::<SyncState>() == 80);
 const _: () = assert!(size_of::<MutexState>() == 192);
 const _: () = assert!(size_of::<EventState>() == 104);
 const _: () = assert!(size_of::<SemaphoreState>() == 88);
+const _: () = assert!(size_of::<TimerState>() == 120);
+const _: () = assert!(STATE_OFF + size_of::<TimerState>() <= QUEUE_OFF);
 // The state area ends where the header keeps a file-backed section's path.
 const _: () = assert!(STATE_OFF + size_of::<MutexState>() <= PATH_OFF);
 const _: () = assert!(STATE_OFF + size_of::<EventState>() <= PATH_OFF);
@@ -175,6 +220,8 @@ unsafe impl Shared for MutexState {}
 unsafe impl Shared for EventState {}
 // SAFETY: see `SyncState` above.
 unsafe impl Shared for SemaphoreState {}
+// SAFETY: see `SyncState` above.
+unsafe impl Shared for TimerState {}
 // SAFETY: see `SyncState` above.
 unsafe impl Shared for WaitQueue {}
 
@@ -200,6 +247,12 @@ pub(crate) fn event(page: &Page) -> &EventState {
 #[inline]
 pub(crate) fn semaphore(page: &Page) -> &SemaphoreState {
     page.at::<SemaphoreState, STATE_OFF>()
+}
+
+/// The state of the waitable timer at `page`.
+#[inline]
+pub(crate) fn timer(page: &Page) -> &TimerState {
+    page.at::<TimerState, STATE_OFF>()
 }
 
 /// The wait queue of the synchronization object at `page`.

@@ -7,7 +7,7 @@
 
 use super::queue::{self, Place};
 use super::state::{common, seq, signal, LockUntil, StateGuard};
-use super::{event, mutex, semaphore};
+use super::{event, mutex, semaphore, timer};
 use crate::error::{bail, Result};
 use crate::store::object::Object;
 use crate::sys::futex::{self, Expect, Woken};
@@ -22,6 +22,7 @@ pub(crate) enum SyncKind {
     Mutex,
     Event,
     Semaphore,
+    Timer,
 }
 
 /// What one acquisition attempt found.
@@ -45,7 +46,8 @@ impl WaitTarget<'_> {
     }
 }
 
-/// Implemented by objects that can be waited on (mutexes, events, semaphores). A
+/// Implemented by objects that can be waited on (mutexes, events, semaphores, waitable
+/// timers). A
 /// [`Mapping`](crate::Mapping) implements it too and always fails: file mappings are not
 /// waitable.
 pub trait Waitable {
@@ -157,6 +159,20 @@ pub(crate) fn attempt(
                 Ok(semaphore::try_acquire_queued(g, mine, wake))
             },
         ),
+        // A timer is an event the clock sets: fired here if it is due (see `timer.rs`).
+        SyncKind::Timer => attempt_locked(
+            t.page,
+            snap,
+            until,
+            mine.is_some()
+                || timer::might_be_available(t.page, since)
+                || queue::grantee_dead(t.page, None, None),
+            |g, wake| {
+                timer::validate(g)?;
+                *wake |= timer::fire(g);
+                Ok(event::try_acquire_queued(g, since, mine, wake))
+            },
+        ),
     }
 }
 
@@ -205,7 +221,12 @@ impl<'a> Places<'a> {
             places: Vec::with_capacity(targets.len()),
         };
         for t in targets {
-            let p = if t.kind == SyncKind::Event && event::is_manual(t.page) {
+            let manual = match t.kind {
+                SyncKind::Event => event::is_manual(t.page),
+                SyncKind::Timer => timer::is_manual(t.page),
+                _ => false,
+            };
+            let p = if manual {
                 None
             } else {
                 match StateGuard::lock_until(t.page, until)? {
@@ -215,7 +236,7 @@ impl<'a> Places<'a> {
                         match t.kind {
                             SyncKind::Mutex => mutex::recover(&g),
                             SyncKind::Semaphore => wake = semaphore::recover(&g, None),
-                            SyncKind::Event => wake = event::recover(&g, None),
+                            SyncKind::Event | SyncKind::Timer => wake = event::recover(&g, None),
                         }
                         let p = queue::register(&g);
                         drop(g);
@@ -266,7 +287,7 @@ fn leave(t: &WaitTarget<'_>, p: Place) {
     if granted {
         match t.kind {
             SyncKind::Semaphore => semaphore::pass_on(&g, None),
-            SyncKind::Event => event::pass_on(&g, None),
+            SyncKind::Event | SyncKind::Timer => event::pass_on(&g, None),
             SyncKind::Mutex => {}
         }
     }
@@ -461,6 +482,11 @@ fn try_all(
         match targets[i].kind {
             SyncKind::Event => event::validate(g)?,
             SyncKind::Semaphore => semaphore::validate(g)?,
+            SyncKind::Timer => {
+                timer::validate(g)?;
+                // Due: signaled now, under the lock (see `timer.rs`).
+                wake[i] |= timer::fire(g);
+            }
             SyncKind::Mutex => {}
         }
         if common(targets[i].page).queued.load(SeqCst) != 0 {
@@ -468,8 +494,8 @@ fn try_all(
             // Not to this wait-all itself: what it is handed must be usable at once, or it
             // would only pass it back (see below) and go round again.
             let me = places[i].map(|p| p.idx);
-            wake[i] = match targets[i].kind {
-                SyncKind::Event => event::recover(g, me),
+            wake[i] |= match targets[i].kind {
+                SyncKind::Event | SyncKind::Timer => event::recover(g, me),
                 SyncKind::Semaphore => semaphore::recover(g, me),
                 SyncKind::Mutex => mutex::settle(g, me),
             };
@@ -513,7 +539,7 @@ fn try_all_locked(
             }
             match t.kind {
                 SyncKind::Semaphore => semaphore::pass_on(g, Some(p.idx)),
-                SyncKind::Event => event::pass_on(g, Some(p.idx)),
+                SyncKind::Event | SyncKind::Timer => event::pass_on(g, Some(p.idx)),
                 SyncKind::Mutex => mutex::pass_on(g, p),
             }
             wake[i] = true;
@@ -532,7 +558,7 @@ fn try_all_locked(
                 toks[i] = c;
                 c > 0 || granted(i)
             }
-            SyncKind::Event => event::is_set(g) || granted(i),
+            SyncKind::Event | SyncKind::Timer => event::is_set(g) || granted(i),
             SyncKind::Mutex => {
                 let tok = mutex::token_word(t.page);
                 toks[i] = tok;
@@ -579,7 +605,7 @@ fn try_all_locked(
                     semaphore::take(g)
                 }
             }
-            SyncKind::Event => {
+            SyncKind::Event | SyncKind::Timer => {
                 if !mine.is_some_and(|p| queue::take_grant(g, p)) {
                     event::consume(g)
                 }
@@ -643,7 +669,7 @@ pub(crate) fn sleep(
                     || match t.kind {
                         SyncKind::Semaphore => semaphore::count_appeared(t.page, *k),
                         SyncKind::Mutex => mutex::token_changed(t.page, *k, all),
-                        SyncKind::Event => false,
+                        SyncKind::Event | SyncKind::Timer => false,
                     }
             })
     };
@@ -710,12 +736,22 @@ pub(crate) fn sleep(
             dead |= queue::grantee_dead(t.page, *p, only);
         }
     }
-    let deadline = if all_fit {
+    let mut deadline = if all_fit {
         deadline
     } else {
         let cap = Instant::now() + GRANTEE_POLL;
         Some(deadline.map_or(cap, |d| d.min(cap)))
     };
+    // Nobody signals a timer when it is due: a sleeper wakes itself at the earliest due time
+    // of its armed timers and fires it in its next attempt (see `timer.rs`). A `set` or
+    // `cancel` meanwhile bumps `seq`, so a bound from an older due time is re-evaluated.
+    for t in targets {
+        if t.kind == SyncKind::Timer {
+            if let Some(due) = timer::next_due(t.page) {
+                deadline = Some(deadline.map_or(due, |d| d.min(due)));
+            }
+        }
+    }
     let r = if dead || changed() {
         Woken::Changed
     } else {
