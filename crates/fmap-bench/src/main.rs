@@ -1098,7 +1098,7 @@ fn groups(rings: &[bulk::Geom]) -> Vec<Group> {
         Group {
             key: "contended",
             title: "Contended mutex: two processes lock, work 1 µs, unlock",
-            what: "Two processes on two CPUs each acquire the same mutex, busy-work 1 µs while holding it, and release it, over and over (the count is per process). The median column is the time per acquisition (wall time of the whole run / all acquisitions of both; the p99 column repeats it); the note gives the fairness while both run (counting stops when the first process is done): the longest run of consecutive acquisitions by one process (1 = strict turns), and each process's count of runs. fmap hands a released mutex to a waiting process (Windows' rule), so it takes turns; a pthread mutex lets the releaser take it back. Boost.Interprocess's `interprocess_mutex` is not robust, so it is left out here.".into(),
+            what: "Two processes on two CPUs each acquire the same mutex, busy-work 1 µs while holding it, and release it, over and over (the count is per process). The median column is the time per acquisition (wall time of the whole run / all acquisitions of both; the p99 column repeats it); the note gives the fairness while both run (counting stops when the first process is done): the longest run of consecutive acquisitions by one process (1 = strict turns), and each process's count of runs. fmap runs with hand-off on (`fmap::set_handoff(true)`: a released mutex goes to a waiting process, Windows' rule), so it takes turns; a pthread mutex lets the releaser take it back. Boost.Interprocess's `interprocess_mutex` is not robust, so it is left out here.".into(),
         },
         Group {
             key: "abandon",

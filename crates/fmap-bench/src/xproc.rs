@@ -816,6 +816,7 @@ fn child_contended(fmap_kind: bool, n: usize, root: &Path) -> Res<()> {
     let shm = Shm::open(root, false)?;
     if fmap_kind {
         fmap::set_spin(DEFAULT_SPIN);
+        fmap::set_handoff(true);
         let m = fmap::Mutex::open("contended", fmap::SyncAccess::MUTEX_ALL_ACCESS)?;
         say("READY");
         contended_loop(
@@ -859,6 +860,7 @@ pub fn run_contended(
     shm.u32(OFF_CONTEND_DONE).store(0, SeqCst);
     let m = if fmap_kind {
         fmap::set_spin(DEFAULT_SPIN);
+        fmap::set_handoff(true);
         Some(fmap::Mutex::create_in(ns, Some("contended"), false)?)
     } else {
         init_pthread_mutex(shm);

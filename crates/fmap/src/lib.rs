@@ -121,7 +121,9 @@ pub use sync::mutex::{Mutex, MutexGuard, MutexOptions};
 pub use sync::semaphore::{Semaphore, SemaphoreOptions};
 pub use sync::state::STATE_LOCK_TIMEOUT;
 pub use sync::timer::{DueTime, Timer, TimerOptions};
-pub use sync::wait::{set_spin, wait_all, wait_any, wait_one, WaitResult, WaitTarget, Waitable};
+pub use sync::wait::{
+    set_handoff, set_spin, wait_all, wait_any, wait_one, WaitResult, WaitTarget, Waitable,
+};
 
 /// The Rust snippets of `README.md`, compiled and run by `cargo test --doc` like every other
 /// example here, so that what a reader copies from the README builds and does what it says.

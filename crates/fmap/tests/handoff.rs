@@ -60,10 +60,12 @@ const SLOT_SIZE: usize = 80;
 
 #[test]
 fn child_entry() {
+    fmap::set_handoff(true);
     common::child_entry(CHILD_ENV, run_role);
 }
 
 fn run_role(role: &str) -> R {
+    fmap::set_handoff(true);
     match role {
         "alternate" => role_alternate(),
         "waiter" => role_waiter(),
@@ -259,6 +261,7 @@ fn alternate(kind: &str, spin_us: u32) -> u64 {
 /// kernel: they alternate strictly.
 #[test]
 fn mutex_alternates_strictly_between_two_processes() {
+    fmap::set_handoff(true);
     assert_eq!(alternate("mutex", 0), 0);
 }
 
@@ -266,17 +269,20 @@ fn mutex_alternates_strictly_between_two_processes() {
 /// asleep) when the holder releases.
 #[test]
 fn mutex_alternates_strictly_with_spinning_waiters() {
+    fmap::set_handoff(true);
     assert_eq!(alternate("mutex", 20), 0);
 }
 
 /// A semaphore of maximum 1 used as a lock: `ReleaseSemaphore` hands the unit to the waiter.
 #[test]
 fn semaphore_alternates_strictly_between_two_processes() {
+    fmap::set_handoff(true);
     assert_eq!(alternate("semaphore", 0), 0);
 }
 
 #[test]
 fn semaphore_alternates_strictly_with_spinning_waiters() {
+    fmap::set_handoff(true);
     assert_eq!(alternate("semaphore", 20), 0);
 }
 
@@ -284,11 +290,13 @@ fn semaphore_alternates_strictly_with_spinning_waiters() {
 /// waiter, never the setter's own next wait.
 #[test]
 fn auto_reset_event_turn_signal_alternates_strictly() {
+    fmap::set_handoff(true);
     assert_eq!(alternate("event", 0), 0);
 }
 
 #[test]
 fn auto_reset_event_turn_signal_alternates_strictly_with_spinning_waiters() {
+    fmap::set_handoff(true);
     assert_eq!(alternate("event", 20), 0);
 }
 
@@ -429,6 +437,7 @@ fn releaser_waits_again(kind: &str, how: &str) -> u64 {
 
 #[test]
 fn releaser_never_wins_against_a_present_waiter_mutex() {
+    fmap::set_handoff(true);
     for how in ["one", "any", "all"] {
         assert_eq!(releaser_waits_again("mutex", how), 0, "{how}");
     }
@@ -436,6 +445,7 @@ fn releaser_never_wins_against_a_present_waiter_mutex() {
 
 #[test]
 fn releaser_never_wins_against_a_present_waiter_semaphore() {
+    fmap::set_handoff(true);
     for how in ["one", "any", "all"] {
         assert_eq!(releaser_waits_again("semaphore", how), 0, "{how}");
     }
@@ -443,6 +453,7 @@ fn releaser_never_wins_against_a_present_waiter_semaphore() {
 
 #[test]
 fn releaser_never_wins_against_a_present_waiter_event() {
+    fmap::set_handoff(true);
     for how in ["one", "any", "all"] {
         assert_eq!(releaser_waits_again("event", how), 0, "{how}");
     }
@@ -519,6 +530,7 @@ fn killed_while_handed(kind: &str) -> (WaitResult, WaitResult) {
 /// abandoned — reported once, to the next owner — and then acquirable as usual.
 #[test]
 fn mutex_handed_to_a_killed_waiter_is_abandoned_once() {
+    fmap::set_handoff(true);
     assert_eq!(
         killed_while_handed("mutex"),
         (WaitResult::Abandoned(0), WaitResult::Signaled(0))
@@ -529,6 +541,7 @@ fn mutex_handed_to_a_killed_waiter_is_abandoned_once() {
 /// (fmap's choice; Windows would count it as consumed): nothing is lost.
 #[test]
 fn semaphore_unit_handed_to_a_killed_waiter_is_not_lost() {
+    fmap::set_handoff(true);
     assert_eq!(
         killed_while_handed("semaphore"),
         (WaitResult::Signaled(0), WaitResult::Signaled(0))
@@ -538,6 +551,7 @@ fn semaphore_unit_handed_to_a_killed_waiter_is_not_lost() {
 /// Likewise an auto-reset event's signal goes back to the event.
 #[test]
 fn event_signal_handed_to_a_killed_waiter_is_not_lost() {
+    fmap::set_handoff(true);
     assert_eq!(
         killed_while_handed("event"),
         (WaitResult::Signaled(0), WaitResult::Signaled(0))
@@ -549,6 +563,7 @@ fn event_signal_handed_to_a_killed_waiter_is_not_lost() {
 /// leaves the mutex free.
 #[test]
 fn killed_queued_waiter_does_not_keep_a_mutex() {
+    fmap::set_handoff(true);
     let (d, ns) = namespace();
     let m = Mutex::create_in(&ns, Some("obj"), true).unwrap();
     let file = object_file(&ns, "obj");

@@ -90,6 +90,33 @@ pub fn set_spin(d: Duration) {
     SPIN_NS.store(d.as_nanos().min(u64::MAX as u128 - 1) as u64, Relaxed);
 }
 
+/// Hand-off on release (`queue.rs`): 0 not decided yet, 1 off, 2 on.
+static HANDOFF: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Turns hand-off on release on or off for the waits of this process: with it on, a waiter
+/// that must wait joins its objects' wait queues, and a release of a mutex, a semaphore or an
+/// auto-reset event gives the object to the oldest queued waiter (Windows' rule: a releaser
+/// never barges past a waiting thread). **Off by default** (or `FMAP_HANDOFF=1` in the
+/// environment turns it on): a deadlock between state locks was found under a wait-all +
+/// mutex + semaphore stress with it on and is not fixed yet; with it off, waits behave as
+/// before hand-off existed (a releaser may take the object back before a waiter runs).
+/// Releases hand off to the queued waiters of any process that has it on.
+pub fn set_handoff(on: bool) {
+    HANDOFF.store(if on { 2 } else { 1 }, Relaxed);
+}
+
+/// Is hand-off on for this process's waits (see [`set_handoff`])?
+pub(crate) fn handoff_enabled() -> bool {
+    match HANDOFF.load(Relaxed) {
+        0 => {
+            let on = std::env::var("FMAP_HANDOFF").is_ok_and(|v| v.trim() == "1");
+            set_handoff(on);
+            on
+        }
+        v => v == 2,
+    }
+}
+
 pub(crate) fn spin_ns() -> u64 {
     let v = SPIN_NS.load(Relaxed);
     if v != u64::MAX {
@@ -220,6 +247,11 @@ impl<'a> Places<'a> {
             targets,
             places: Vec::with_capacity(targets.len()),
         };
+        if !handoff_enabled() {
+            // No queues: the waiter waits unqueued, as with a full queue.
+            me.places.resize(targets.len(), None);
+            return Ok(me);
+        }
         for t in targets {
             let manual = match t.kind {
                 SyncKind::Event => event::is_manual(t.page),
