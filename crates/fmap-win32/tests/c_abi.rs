@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{crate_dir, lib_dir};
+use common::{crate_dir, finish, lib_dir, text};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -115,23 +115,7 @@ fn run(cmd: &mut Command, stdin: &[u8]) -> Output {
     let mut input = child.stdin.take().expect("stdin");
     let _ = input.write_all(stdin);
     drop(input);
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(out) => out.expect("wait for test program"),
-        Err(_) => {
-            // SAFETY: kill(2) on the pid of our own, still unreaped child.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-            panic!("{cmd:?} did not finish within 60 s");
-        }
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    finish(cmd, child)
 }
 
 /// Runs a self-checking program and asserts it passed.

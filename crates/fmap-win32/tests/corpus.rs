@@ -15,11 +15,10 @@
 
 mod common;
 
-use common::{crate_dir, lib_dir};
+use common::{crate_dir, finish, lib_dir, text};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 fn corpus(name: &str) -> PathBuf {
     crate_dir().join("tests/corpus").join(name)
@@ -119,23 +118,7 @@ impl Scratch {
 /// Runs to completion (at most 60 s).
 fn run(cmd: &mut Command) -> Output {
     let child = cmd.spawn().expect("spawn");
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(out) => out.expect("wait"),
-        Err(_) => {
-            // SAFETY: kill(2) on the pid of our own, still unreaped child.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-            panic!("{cmd:?} did not finish within 60 s");
-        }
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    finish(cmd, child)
 }
 
 /// Runs `exe args` and checks its exit status and standard output.

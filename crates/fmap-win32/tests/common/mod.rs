@@ -2,8 +2,9 @@
 //! library they link lives.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Output};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 /// The crate's directory (`crates/fmap-win32`).
 pub fn crate_dir() -> PathBuf {
@@ -37,4 +38,27 @@ pub fn lib_dir() -> &'static Path {
         assert!(has(&profile), "no libfmap_win32 in {}", profile.display());
         profile
     })
+}
+
+/// Waits for `child` (started by `cmd`) to finish and collects its output; kills it and fails
+/// the test if it takes more than 60 s.
+pub fn finish(cmd: &Command, child: Child) -> Output {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(out) => out.expect("wait for the test program"),
+        Err(_) => {
+            // SAFETY: kill(2) on the pid of our own, still unreaped child.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            panic!("{cmd:?} did not finish within 60 s");
+        }
+    }
+}
+
+/// Bytes as text, for messages.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }
