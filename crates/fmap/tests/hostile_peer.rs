@@ -532,3 +532,43 @@ fn garbage_in_a_mutex_state_lock_bounds_every_call() {
     });
     assert_eq!(r.unwrap(), fmap::WaitResult::Signaled(0));
 }
+
+/// A waitable timer's words (`armed` 1124, `due` 1128, `period_ms` 1136) rewritten by a peer:
+/// an impossible `armed` is `ERROR_INVALID_DATA`; any due time or period is only a time
+/// (saturating arithmetic: no panic, no hang), and `set` repairs it.
+#[test]
+fn garbage_timer_state_is_reported_or_harmless() {
+    let (_d, ns) = ns();
+    let t = fmap::Timer::create_in(&ns, Some("tmr"), true).unwrap();
+    let f = peer(&ns, "tmr");
+    f.write_all_at(&7u32.to_le_bytes(), 1124).unwrap();
+    assert_eq!(t.wait(Z).unwrap_err().kind(), ErrorKind::InvalidData);
+    assert_eq!(
+        t.set(fmap::DueTime::After(Duration::ZERO), 0)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidData
+    );
+    // Armed, with extreme due times and periods: every call returns.
+    for (due, period) in [
+        (0u64, u32::MAX),
+        (u64::MAX, u32::MAX),
+        (1, 1),
+        (u64::MAX, 0),
+    ] {
+        f.write_all_at(&1u32.to_le_bytes(), 1124).unwrap();
+        f.write_all_at(&due.to_le_bytes(), 1128).unwrap();
+        f.write_all_at(&period.to_le_bytes(), 1136).unwrap();
+        let t2 = t.duplicate(None).unwrap();
+        let r = bounded("a wait on a rewritten timer", move || {
+            t2.wait(Z).map(|_| ())
+        });
+        assert!(r.is_ok(), "due {due} period {period}: {r:?}");
+        t.cancel().unwrap();
+    }
+    t.set(fmap::DueTime::After(Duration::ZERO), 0).unwrap();
+    assert_eq!(
+        t.wait(Some(Duration::from_secs(10))).unwrap(),
+        fmap::WaitResult::Signaled(0)
+    );
+}
