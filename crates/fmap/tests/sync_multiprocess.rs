@@ -311,6 +311,20 @@ fn role_pc() -> R {
             report(&format!("PRODUCED {} {}", c.n, c.sum));
             Ok(c)
         });
+        // A producer that fails says so at once: the consumers only stop when every producer
+        // has reported, so its error would otherwise surface only at the parent's timeout.
+        let producer = s.spawn(move || {
+            let r = producer
+                .join()
+                .map_err(|_| "producer panicked".to_owned())?;
+            if let Err(e) = &r {
+                report(&format!(
+                    "FAIL [pc producer pid {}] {e}",
+                    std::process::id()
+                ));
+            }
+            r
+        });
         let consumer = s.spawn(|| -> R<PcCounts> {
             let mut c = PcCounts::default();
             loop {

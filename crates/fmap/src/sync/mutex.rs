@@ -373,20 +373,28 @@ fn hand_to(g: &StateGuard<'_>, i: usize) {
     fence_after_unlock();
 }
 
-/// A queued waiter leaves with the mutex handed to it unused (it timed out, or another object
+/// A queued waiter gives up the mutex handed to it, unused (it timed out, or another object
 /// satisfied its wait-any, or a wait-all could not take all its objects): under the state
-/// lock, passes it to the next queued waiter, or leaves it free. If the token is busy (someone
-/// is giving it back), the reservation stays until the token's next holder finds it unused
-/// ([`resolve`]: a slot that left, or was passed on).
-pub(crate) fn pass_on(g: &StateGuard<'_>, mine: Place) {
+/// lock, passes it to the next queued waiter, or leaves it free. Returns whether it did (then
+/// signal).
+///
+/// If the token is busy — a lock-free acquirer took it by `trylock` and waits for the state
+/// lock to find the reservation ([`try_mutex_until`], [`resolve`]) — nothing changes and the
+/// grant stays: that acquirer gives the token back and signals, and the waiter passes the
+/// mutex on at its next look (a waiter that stays queued, a wait-all, would otherwise keep a
+/// reservation it cannot use, and every other waiter would wait for it); a waiter that leaves
+/// the queue instead is found gone by that acquirer, which ends the reservation.
+pub(crate) fn pass_on(g: &StateGuard<'_>, mine: Place) -> bool {
     let page = g.page();
     let st = state::mutex(page);
     if st.handoff.load(Relaxed) != mine.ticket {
-        return;
+        // Not (or no longer) handed to us: a grant flag left over is stale.
+        queue::clear_grant(page, mine);
+        return false;
     }
     let how = match take_token(page) {
         Ok(how @ (Lock::Acquired | Lock::OwnerDied)) => how,
-        _ => return,
+        _ => return false,
     };
     if how == Lock::OwnerDied && st.owner.load(Relaxed) != 0 {
         st.abandoned.store(1, Relaxed);
@@ -401,6 +409,7 @@ pub(crate) fn pass_on(g: &StateGuard<'_>, mine: Place) {
             fence_after_unlock();
         }
     }
+    true
 }
 
 /// For a wait-all, under the state lock: ends a reservation whose grantee died (the mutex is
@@ -698,4 +707,118 @@ crate::sync::handle::options_builder! {
         initial_owner: bool = false,
     },
     |ns, name, o| Mutex::create_in(ns, name, o.initial_owner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::semaphore::Semaphore;
+    use crate::sync::wait::{set_handoff, wait_all};
+    use std::time::Instant;
+
+    /// Waits until `cond` holds; a hang guard of 30 s, not a timing assertion.
+    fn until(what: &str, cond: impl Fn() -> bool) {
+        let end = Instant::now() + Duration::from_secs(30);
+        while !cond() {
+            assert!(Instant::now() < end, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// A wait-all is handed a mutex it cannot use (its semaphore went to 0 after it last
+    /// looked) while a lock-free acquirer holds the token by `trylock` on its way to the state
+    /// lock. The wait-all must not keep the reservation: once the acquirer gives the token
+    /// back, the mutex reaches the next thread. (It was kept: every other waiter then waited
+    /// for a wait-all that was itself waiting for them — a producer/consumer deadlock.)
+    #[test]
+    fn wait_all_passes_on_a_handed_mutex_whose_token_was_busy() {
+        set_handoff(true);
+        let d = tempfile::tempdir_in("/dev/shm").unwrap();
+        let ns = Namespace::at(d.path());
+        let m = Mutex::create_in(&ns, None, true).unwrap();
+        let sem = Semaphore::create_in(&ns, None, 1, 1).unwrap();
+        let mpage = m.h.page().unwrap();
+        let spage = sem.h.page().unwrap();
+        std::thread::scope(|s| {
+            let w = s.spawn(|| {
+                let r = wait_all(&[&sem, &m], Some(Duration::from_secs(120))).unwrap();
+                m.release().unwrap();
+                r
+            });
+            until("the wait-all to queue on the mutex", || {
+                state::common(mpage).queued.load(SeqCst) == 1
+            });
+            // Let it look once more (it could use the mutex: the semaphore is available),
+            // then take the semaphore's unit away.
+            std::thread::sleep(Duration::from_millis(100));
+            assert_eq!(
+                crate::sync::wait::wait_one(&sem, Some(Duration::ZERO)).unwrap(),
+                WaitResult::Signaled(0)
+            );
+            // Keep the wait-all out of its next attempt while the mutex is handed to it and
+            // a lock-free acquirer takes the token.
+            let sem_lock = StateGuard::lock(spage).unwrap();
+            m.release().unwrap();
+            assert!(handoff(mpage).is_some(), "the release did not hand off");
+            let how = take_token(mpage).unwrap();
+            assert_eq!(how, Lock::Acquired);
+            drop(sem_lock);
+            // The wait-all now finds its semaphore at 0 and gives the mutex up while the
+            // token is busy.
+            std::thread::sleep(Duration::from_millis(200));
+            // The acquirer reaches the state lock and finds the reservation.
+            let g = StateGuard::lock(mpage).unwrap();
+            assert_eq!(resolve(&g, how, None), Try::No);
+            drop(g);
+            let got = m.lock_timeout(Some(Duration::from_secs(20))).unwrap();
+            assert!(
+                got.is_some(),
+                "the mutex stayed reserved for a wait-all that cannot use it"
+            );
+            drop(got);
+            sem.release(1).unwrap();
+            assert_eq!(w.join().unwrap(), WaitResult::Signaled(0));
+        });
+    }
+
+    /// Two wait-alls on {semaphore at 0, mutex} queue before a plain waiter on the mutex. A
+    /// release must reach the plain waiter: the wait-alls cannot use the mutex. (They were
+    /// handed it in turn — each the other's oldest waiter — for ever, and the plain waiter,
+    /// the one that would have let them progress, never got it.)
+    #[test]
+    fn wait_alls_that_cannot_use_a_mutex_do_not_keep_it_from_a_waiter_that_can() {
+        set_handoff(true);
+        let d = tempfile::tempdir_in("/dev/shm").unwrap();
+        let ns = Namespace::at(d.path());
+        let m = Mutex::create_in(&ns, None, true).unwrap();
+        let sem = Semaphore::create_in(&ns, None, 0, 2).unwrap();
+        let mpage = m.h.page().unwrap();
+        let queued = || state::common(mpage).queued.load(SeqCst);
+        std::thread::scope(|s| {
+            let all = || {
+                let r = wait_all(&[&sem, &m], Some(Duration::from_secs(60))).unwrap();
+                if r != WaitResult::TimedOut {
+                    m.release().unwrap();
+                }
+                r
+            };
+            let w1 = s.spawn(all);
+            until("the first wait-all to queue", || queued() == 1);
+            let w2 = s.spawn(all);
+            until("the second wait-all to queue", || queued() == 2);
+            let plain = s.spawn(|| {
+                let got = m.lock_timeout(Some(Duration::from_secs(20))).unwrap();
+                got.map(|g| drop(g)).is_some()
+            });
+            until("the plain waiter to queue", || queued() == 3);
+            m.release().unwrap();
+            assert!(
+                plain.join().unwrap(),
+                "the mutex went round the wait-alls and never reached the plain waiter"
+            );
+            sem.release(2).unwrap();
+            assert_eq!(w1.join().unwrap(), WaitResult::Signaled(0));
+            assert_eq!(w2.join().unwrap(), WaitResult::Signaled(0));
+        });
+    }
 }

@@ -31,6 +31,10 @@
 //! back to the count, an event's signal back to the event, and a mutex ends abandoned (the dead
 //! waiter had been handed it), to be reported once to its next owner.
 //!
+//! A wait-all is handed an object only while it could use it: after each attempt that could
+//! not take all its objects it marks, in each of its slots, whether the others are available
+//! ([`set_declined`]); releases skip the slots marked declined.
+//!
 //! The queue is only an addition: a waiter that finds no free slot, or an object made by a
 //! version of fmap without the queue (its slot mutexes are not initialised), waits unqueued,
 //! woken through `seq` as before; it cannot be handed an object, and takes what is available
@@ -96,6 +100,7 @@ pub(crate) fn register(g: &StateGuard<'_>) -> Option<Place> {
         }
         q.next_ticket.store(ticket.wrapping_add(1), Relaxed);
         s.grant.store(0, SeqCst);
+        s.declined.store(0, SeqCst);
         // `queued` first: whoever sees the slot in use (a release that saw it through the
         // ticket) also sees `queued` non-zero and takes the state lock, where it waits for this
         // registration to end.
@@ -193,12 +198,18 @@ fn free_dead(s: &WaitSlot) {
     }
 }
 
-/// The slot of the oldest live queued waiter without a grant, other than `exclude`.
+/// The slot of the oldest live queued waiter without a grant, other than `exclude`, that has
+/// not declined the object (see [`set_declined`]).
 pub(crate) fn oldest(g: &StateGuard<'_>, exclude: Option<usize>) -> Option<usize> {
     let mut best: Option<(usize, u32)> = None;
     for (i, s) in slots(g.page()).iter().enumerate() {
         let t = s.ticket.load(Relaxed);
-        if t == 0 || Some(i) == exclude || s.grant.load(Relaxed) != 0 || !holder_alive(s) {
+        if t == 0
+            || Some(i) == exclude
+            || s.grant.load(Relaxed) != 0
+            || s.declined.load(Relaxed) != 0
+            || !holder_alive(s)
+        {
             continue;
         }
         if best.is_none_or(|(_, bt)| newer(bt, t)) {
@@ -206,6 +217,21 @@ pub(crate) fn oldest(g: &StateGuard<'_>, exclude: Option<usize>) -> Option<usize
         }
     }
     best.map(|(i, _)| i)
+}
+
+/// Marks whether the waiter at `p`, a wait-all, would be unable to use the object if it were
+/// handed to it now, because another of its objects is unavailable (`declined`); releases and
+/// pass-ons then skip it ([`oldest`]). A wait-all sets this for each of its objects after every
+/// attempt that could not take them all, under all their state locks: without it, two
+/// wait-alls that both lack one object would hand each other the other object for ever (each
+/// is the other's oldest waiter), and a waiter that could use it would never get it. A
+/// declined wait-all still wakes at every change of its objects and takes them all when they
+/// are all available.
+pub(crate) fn set_declined(g: &StateGuard<'_>, p: Place, declined: bool) {
+    let s = &slots(g.page())[p.idx];
+    if s.ticket.load(Relaxed) == p.ticket {
+        s.declined.store(declined as u32, SeqCst);
+    }
 }
 
 /// Hands the object to the waiter in slot `idx` and returns its ticket. The caller has taken

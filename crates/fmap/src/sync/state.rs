@@ -130,7 +130,10 @@ pub(crate) struct WaitSlot {
     /// 1: the object has been handed to this waiter (a semaphore unit or an event's signal
     /// consumed on its behalf, or the mutex reserved for it).
     pub(crate) grant: AtomicU32,
-    _reserved: [AtomicU32; 2],
+    /// 1: this waiter, a wait-all, could not use the object now even if it were handed to it
+    /// (another of its objects is unavailable): releases skip it (see `queue.rs`).
+    pub(crate) declined: AtomicU32,
+    _reserved: [AtomicU32; 1],
 }
 
 /// The wait queue every synchronization object has at [`QUEUE_OFF`], after the largest
@@ -195,6 +198,7 @@ const _: () = assert!(QUEUE_OFF + offset_of!(WaitQueue, next_ticket) == 1216);
 const _: () = assert!(QUEUE_OFF + offset_of!(WaitQueue, slots) == 1232);
 const _: () = assert!(offset_of!(WaitSlot, ticket) == 64);
 const _: () = assert!(offset_of!(WaitSlot, grant) == 68);
+const _: () = assert!(offset_of!(WaitSlot, declined) == 72);
 const _: () = assert!(size_of::<WaitSlot>() == 80);
 // The queue starts after every type's state and ends before the path area.
 const _: () = assert!(STATE_OFF + size_of::<MutexState>() <= QUEUE_OFF);

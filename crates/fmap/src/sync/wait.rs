@@ -93,14 +93,14 @@ pub fn set_spin(d: Duration) {
 /// Hand-off on release (`queue.rs`): 0 not decided yet, 1 off, 2 on.
 static HANDOFF: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
 
-/// Turns hand-off on release on or off for the waits of this process: with it on, a waiter
-/// that must wait joins its objects' wait queues, and a release of a mutex, a semaphore or an
-/// auto-reset event gives the object to the oldest queued waiter (Windows' rule: a releaser
-/// never barges past a waiting thread). **Off by default** (or `FMAP_HANDOFF=1` in the
-/// environment turns it on): a deadlock between state locks was found under a wait-all +
-/// mutex + semaphore stress with it on and is not fixed yet; with it off, waits behave as
-/// before hand-off existed (a releaser may take the object back before a waiter runs).
-/// Releases hand off to the queued waiters of any process that has it on.
+/// Turns hand-off on release on or off for the waits of this process: with it on (the
+/// default), a waiter that must wait joins its objects' wait queues, and a release of a mutex,
+/// a semaphore or an auto-reset event gives the object to the oldest queued waiter that can use
+/// it (Windows' rule: a releaser never barges past a waiting thread). Off, waits do not queue:
+/// a releaser may take the object back before a waiter runs (a lock-free acquirer's usual
+/// unfairness; slightly faster under heavy contention). `FMAP_HANDOFF=0` in the environment
+/// turns it off for a process that does not call this. Releases hand off to the queued
+/// waiters of any process that has it on.
 pub fn set_handoff(on: bool) {
     HANDOFF.store(if on { 2 } else { 1 }, Relaxed);
 }
@@ -109,7 +109,7 @@ pub fn set_handoff(on: bool) {
 pub(crate) fn handoff_enabled() -> bool {
     match HANDOFF.load(Relaxed) {
         0 => {
-            let on = std::env::var("FMAP_HANDOFF").is_ok_and(|v| v.trim() == "1");
+            let on = std::env::var("FMAP_HANDOFF").map_or(true, |v| v.trim() != "0");
             set_handoff(on);
             on
         }
@@ -305,17 +305,11 @@ fn leave(t: &WaitTarget<'_>, p: Place) {
         queue::abandon(t.page, p);
         return;
     };
-    if t.kind == SyncKind::Mutex {
-        // The mutex's grant is passed on while the slot still names us (see `mutex::pass_on`).
-        if queue::take_grant(&g, p) {
-            mutex::pass_on(&g, p);
-            queue::leave(&g, p);
-            drop(g);
-            signal(t.page);
-            return;
-        }
-    }
-    let granted = queue::leave(&g, p);
+    // The mutex's grant is passed on while the slot still names us (see `mutex::pass_on`); if
+    // its token is busy, the slot leaves with the grant, and the token's holder ends the
+    // reservation.
+    let passed = t.kind == SyncKind::Mutex && mutex::pass_on(&g, p);
+    let granted = queue::leave(&g, p) || passed;
     if granted {
         match t.kind {
             SyncKind::Semaphore => semaphore::pass_on(&g, None),
@@ -566,15 +560,20 @@ fn try_all_locked(
             let (Some(p), g) = (places[i], &guards[pos[i]]) else {
                 continue;
             };
-            if !queue::take_grant(g, p) {
-                continue;
-            }
-            match t.kind {
-                SyncKind::Semaphore => semaphore::pass_on(g, Some(p.idx)),
-                SyncKind::Event | SyncKind::Timer => event::pass_on(g, Some(p.idx)),
+            // A mutex's grant stays while its token is busy (see `mutex::pass_on`).
+            let passed = match t.kind {
                 SyncKind::Mutex => mutex::pass_on(g, p),
-            }
-            wake[i] = true;
+                _ if !queue::take_grant(g, p) => false,
+                SyncKind::Semaphore => {
+                    semaphore::pass_on(g, Some(p.idx));
+                    true
+                }
+                SyncKind::Event | SyncKind::Timer => {
+                    event::pass_on(g, Some(p.idx));
+                    true
+                }
+            };
+            wake[i] |= passed;
         }
     };
     // Events and semaphores cannot change while we hold their locks; mutexes can be taken by
@@ -601,8 +600,35 @@ fn try_all_locked(
         };
         ready &= ok;
     }
+    // After giving up: which of our objects we could use if handed to us (see
+    // `queue::set_declined`) — each one whose *other* objects are all available now.
+    let decline = || {
+        let avail: Vec<bool> = targets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let g = &guards[pos[i]];
+                match t.kind {
+                    SyncKind::Semaphore => semaphore::count_locked(g) > 0 || granted(i),
+                    SyncKind::Event | SyncKind::Timer => event::is_set(g) || granted(i),
+                    SyncKind::Mutex => {
+                        mutex::free_or_mine(t.page, mutex::token_word(t.page))
+                            && mutex::handoff(t.page)
+                                .is_none_or(|h| places[i].is_some_and(|p| p.ticket == h))
+                    }
+                }
+            })
+            .collect();
+        for (i, p) in places.iter().enumerate() {
+            if let Some(p) = *p {
+                let others = avail.iter().enumerate().all(|(j, &a)| j == i || a);
+                queue::set_declined(&guards[pos[i]], p, !others);
+            }
+        }
+    };
     if !ready {
         give_up(wake);
+        decline();
         return Ok(None);
     }
     // Claim the mutexes' tokens.
@@ -621,6 +647,7 @@ fn try_all_locked(
                     mutex::put_back_token(&guards[pos[j]], how);
                 }
                 give_up(wake);
+                decline();
                 return Ok(None);
             }
             how => taken.push((i, how)),
