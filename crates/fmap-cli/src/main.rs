@@ -169,6 +169,12 @@ Examples:
   fmap completions zsh > ~/.zfunc/_fmap
   fmap completions fish > ~/.config/fish/completions/fmap.fish")]
     Completions(CompletionsArgs),
+    /// Write the manual pages (fmap.1 and one page per subcommand) into a directory.
+    ///
+    /// Hidden: used by packaging (scripts/build-deb.sh), generated from these definitions with
+    /// clap_mangen so that the pages never drift from --help.
+    #[command(hide = true)]
+    Manpages(ManpagesArgs),
 }
 
 const LS_AFTER: &str = "\
@@ -469,6 +475,12 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+#[derive(Debug, Args)]
+pub struct ManpagesArgs {
+    /// The directory to write the pages into (created if missing).
+    pub dir: PathBuf,
+}
+
 /// Prints a failure as one line: `fmap: <what went wrong> [ERROR_NAME (code)]`. The message
 /// may quote names and paths that other users chose, so it is escaped by [`style::safe`].
 pub fn report_error(e: &fmap::Error) {
@@ -554,6 +566,7 @@ fn main() -> ExitCode {
         Cmd::Gc => cmd::gc::run(),
         Cmd::Demo(a) => demo::run(a),
         Cmd::Completions(a) => cmd::completions::run(a),
+        Cmd::Manpages(a) => cmd::manpages::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
