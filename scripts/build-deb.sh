@@ -41,9 +41,13 @@ multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || ${CC:-cc} -pri
 [ -n "$multiarch" ] || { echo "build-deb.sh: cannot tell the multiarch directory" >&2; exit 1; }
 cargo cinstall -p fmap-win32 --release --prefix=/usr --libdir="/usr/lib/$multiarch" \
   --destdir="$stage/c" >&2
+# As Debian's dh_strip does (cargo deb strips only what cargo built for it: the fmap binary).
+strip --strip-unneeded "$stage/c/usr/lib/$multiarch"/libfmap_win32.so.*.*.*
+strip --strip-debug "$stage/c/usr/lib/$multiarch/libfmap_win32.a"
 
 echo "build-deb.sh: cargo deb" >&2
+# --no-build: the binary built above (cargo deb's own build would rebuild it, with its settings).
 # The Debian Maintainer field is required; the project has no public address, so a local build
 # says so unless told otherwise (--maintainer or $DEB_MAINTAINER).
-cargo deb -p fmap-cli --maintainer "${DEB_MAINTAINER:-fmap maintainers <root@localhost>}" "$@" \
+cargo deb -p fmap-cli --no-build --maintainer "${DEB_MAINTAINER:-fmap maintainers <root@localhost>}" "$@" \
   | tail -n 1

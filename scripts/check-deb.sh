@@ -13,7 +13,7 @@
 #     (2770 and a group) admits the group's members and refuses other users.
 #
 # Then it removes the package (dpkg --purge) unless FMAP_KEEP_DEB=1, so that later steps do not
-# pick up the installed library. Needs root, cargo-deb, cargo-c, cmake, pkg-config, make, man-db.
+# pick up the installed library, and /dev/shm/fmap-global if it made it and it is empty. Needs root, cargo-deb, cargo-c, cmake, pkg-config, make, man-db.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ws=$PWD
@@ -22,9 +22,16 @@ src=$ws/crates/fmap-win32/examples/installed
 [ "$(id -u)" = 0 ] || { echo "check-deb: needs root (dpkg -i)" >&2; exit 1; }
 work=$(mktemp -d)
 installed=0
+had_global=0
+[ -e /dev/shm/fmap-global ] && had_global=1
 cleanup() {
   if [ "$installed" = 1 ] && [ "${FMAP_KEEP_DEB:-0}" != 1 ]; then
     dpkg --purge fmap >/dev/null || true
+    # Leave /dev/shm as found: the directory the package's postinst made, if nothing is in it.
+    if [ "$had_global" = 0 ] && [ -d /dev/shm/fmap-global ]; then
+      rm -f /dev/shm/fmap-global/.lock
+      rmdir /dev/shm/fmap-global 2>/dev/null || true
+    fi
   fi
   rm -rf "$work"
 }
@@ -144,10 +151,12 @@ make_root "$work/root-group" 2770 root 65534
 export FMAP_ROOT=$work/root-group
 expect_ok "2770 root:65534, Global\\ as uid 65533 in group 65534" \
   as_user 65533 65533,65534 "$work/sample" 'Global\fmap-check'
-if as_user 65532 65532 "$work/sample" 'Global\fmap-check' >/dev/null 2>&1; then
+if as_user 65532 65532 "$work/sample" 'Global\fmap-check' >/dev/null 2>"$work/refused"; then
   fail "2770 root:65534: uid 65532, not in the group, could use Global\\"
 fi
-echo "  2770 root:65534, Global\\ as uid 65532 (not in the group): refused: ok"
+grep -q 'CreateFileMapping failed, error 5$' "$work/refused" \
+  || { cat "$work/refused"; fail "2770 root:65534: uid 65532 was not refused with ERROR_ACCESS_DENIED"; }
+echo "  2770 root:65534, Global\\ as uid 65532 (not in the group): $(cat "$work/refused"): ok"
 unset FMAP_ROOT
 if command -v systemd-tmpfiles >/dev/null 2>&1; then
   # dpkg's postinst ran it already; again, to see what it does.
