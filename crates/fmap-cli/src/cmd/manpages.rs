@@ -1,8 +1,8 @@
-//! `fmap manpages DIR` (hidden): writes the manual pages, generated from the clap definitions
-//! with `clap_mangen`, so that they never drift from `--help`: `fmap.1`, and one page per
-//! subcommand named after its path (`fmap-ls.1`, `fmap-create.1`, `fmap-create-mapping.1`, …).
-//! Hidden subcommands (this one) get no page. Packaging runs it (`scripts/build-deb.sh`); it
-//! makes no library calls.
+//! `fmap manpages DIR` (internal, outside `fmap --help` and the completions): writes the manual
+//! pages, generated from the clap definitions with `clap_mangen`, so that they never drift from
+//! `--help`: `fmap.1`, and one page per subcommand named after its path (`fmap-ls.1`,
+//! `fmap-create.1`, `fmap-create-mapping.1`, …). Hidden subcommands would get no page.
+//! Packaging runs it (`scripts/build-deb.sh`); it makes no library calls.
 
 use crate::{Cli, ManpagesArgs, EXIT_OK};
 use clap::CommandFactory;
