@@ -469,6 +469,21 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// `fmap manpages DIR`: writes the manual pages, generated from [`Cli`] with clap_mangen so that
+/// they never drift from --help. Packaging runs it (scripts/build-deb.sh). An internal command,
+/// outside [`Cli`]'s subcommands: a hidden subcommand would still be offered by the shell
+/// completions (clap_complete lists hidden subcommands).
+#[derive(Debug, Parser)]
+#[command(
+    name = "fmap manpages",
+    bin_name = "fmap manpages",
+    about = "Write fmap.1 and one page per subcommand (fmap-ls.1, ...) into DIR"
+)]
+pub struct ManpagesArgs {
+    /// The directory to write the pages into (created if missing).
+    pub dir: PathBuf,
+}
+
 /// Prints a failure as one line: `fmap: <what went wrong> [ERROR_NAME (code)]`. The message
 /// may quote names and paths that other users chose, so it is escaped by [`style::safe`].
 pub fn report_error(e: &fmap::Error) {
@@ -534,6 +549,14 @@ fn main() -> ExitCode {
     // SAFETY: resetting SIGPIPE to its default disposition at start-up, before any thread runs.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
 
+    if std::env::args_os().nth(1).is_some_and(|a| a == "manpages") {
+        // `manpages` stands for the program name: ManpagesArgs parses what follows it.
+        let result = match ManpagesArgs::try_parse_from(std::env::args_os().skip(1)) {
+            Ok(a) => cmd::manpages::run(a),
+            Err(e) => return usage_error(e),
+        };
+        return exit_code(result);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => return usage_error(e),
@@ -555,6 +578,10 @@ fn main() -> ExitCode {
         Cmd::Demo(a) => demo::run(a),
         Cmd::Completions(a) => cmd::completions::run(a),
     };
+    exit_code(result)
+}
+
+fn exit_code(result: fmap::Result<u8>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

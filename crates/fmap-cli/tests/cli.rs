@@ -268,6 +268,27 @@ fn completions_for_bash_zsh_fish() {
     one_line_error(&mut ns.fmap(&["completions", "tcsh"]), 2, &["tcsh"]);
 }
 
+/// `fmap manpages DIR` (hidden; packaging runs it) writes fmap.1 and a page per subcommand,
+/// one per line on stdout, and is in neither --help nor the completions. The pages' coverage of
+/// every subcommand is the unit test `cmd::manpages::tests`.
+#[test]
+fn manpages_are_written_and_hidden() {
+    let ns = Ns::new();
+    let dir = ns.root().join("man");
+    let out = stdout_of(&mut ns.fmap(&["manpages", dir.to_str().unwrap()]));
+    let pages: Vec<&str> = out.lines().collect();
+    assert_eq!(pages[0], dir.join("fmap.1").to_str().unwrap());
+    for p in ["fmap-ls.1", "fmap-create-mapping.1", "fmap-wait.1"] {
+        let path = dir.join(p);
+        assert!(pages.contains(&path.to_str().unwrap()), "{p}: {out}");
+        let text = std::fs::read_to_string(&path).expect("page");
+        assert!(text.contains(".TH"), "{p}: {text}");
+    }
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), pages.len());
+    assert!(!stdout_of(&mut ns.fmap(&["--help"])).contains("manpages"));
+    assert!(!stdout_of(&mut ns.fmap(&["completions", "bash"])).contains("manpages"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // create (held in the background), ls, show
 

@@ -2,12 +2,37 @@
 //! `CreateMutex`, `WaitForMultipleObjects`, `CreateFile`, `CreateThread`, `CreateProcess`, …
 //! for C and C++ programs on Linux, with Windows' return values and last-error codes.
 //!
-//! Build a program with the headers in `include/` and this crate's shared or static library:
+//! Build a program with the headers in `include/` and this crate's shared or static library,
+//! from the source tree:
 //!
 //! ```sh
 //! cargo build --release -p fmap-win32
 //! cc prog.c -Icrates/fmap-win32/include -Ltarget/release -lfmap_win32
 //! ```
+//!
+//! or install it as a C library ([cargo-c](https://crates.io/crates/cargo-c): the shared
+//! library with its soname, the static one, the headers in `include/fmap-win32/`, a pkg-config
+//! file and a CMake package; `scripts/cinstall.sh` in the repository also installs the
+//! `fmap-cc`/`fmap-c++` drivers of `bin/`) and build against the installed files:
+//!
+//! ```sh
+//! cargo cinstall -p fmap-win32 --prefix=/usr/local
+//! cc prog.c $(pkg-config --cflags --libs fmap-win32)
+//! ```
+//!
+//! ```cmake
+//! find_package(fmap-win32 0.1 REQUIRED)     # or pkg_check_modules(... IMPORTED_TARGET fmap-win32)
+//! target_link_libraries(prog PRIVATE fmap-win32::fmap-win32)   # or fmap-win32::fmap-win32-static
+//! ```
+//!
+//! `examples/installed/` has a sample program with a Makefile and a `CMakeLists.txt` for both
+//! CMake recipes.
+//!
+//! # Cargo features
+//!
+//! * `capi` (off by default) — marks the crate as a C library for cargo-c, which turns it on
+//!   when it builds; it changes no code. Rust users (who call the functions in-process, as
+//!   `fmap-bench` does) need no feature.
 //!
 //! Every rule about objects, names, access, views, files and waits is the library's
 //! ([`fmap`]). The crate has three parts:

@@ -63,6 +63,13 @@
 //! as absent and removes (under the name's bucket lock) the next time anyone touches that name
 //! or the directory.
 //!
+//! # Cargo features and supported platforms
+//!
+//! The crate has no Cargo features: everything above is always there. It builds for Linux only
+//! (kernel ≥ 5.16 with a tmpfs at `/dev/shm` or `$FMAP_ROOT`, glibc), with Rust 1.85 or newer
+//! (the `rust-version` cargo enforces). The C ABI over it is the `fmap-win32` crate; the `fmap`
+//! command, the `fmap-cli` crate.
+//!
 //! # `fork` without `exec`
 //!
 //! Windows has no `fork`; fmap gives a child that `fork`s without `exec` this behaviour:
@@ -128,7 +135,7 @@ pub use sync::wait::{
 /// The Rust snippets of `README.md`, compiled and run by `cargo test --doc` like every other
 /// example here, so that what a reader copies from the README builds and does what it says.
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
 /// Decodes `bytes` as an object file's header page and returns the object's name: the parser

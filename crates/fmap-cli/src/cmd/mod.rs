@@ -5,6 +5,7 @@ pub mod completions;
 pub mod create;
 pub mod gc;
 pub mod ls;
+pub mod manpages;
 pub mod read;
 pub mod release;
 pub mod show;
