@@ -78,10 +78,10 @@ pub extern "C" fn SetHandleInformation(h: Handle, mask: u32, flags: u32) -> i32 
     }
 }
 
-/// `DuplicateHandle` within this process, or into another one ([`crate::runtime::xproc`]):
-/// the process arguments are `GetCurrentProcess()` or process handles with
-/// `PROCESS_DUP_HANDLE` (else `ERROR_ACCESS_DENIED`; not a process handle:
-/// `ERROR_INVALID_HANDLE`). A source in another process is not supported
+/// `DuplicateHandle` within this process, into another one or out of another one
+/// ([`crate::runtime::xproc`]): the process arguments are `GetCurrentProcess()` or process
+/// handles with `PROCESS_DUP_HANDLE` (else `ERROR_ACCESS_DENIED`; not a process handle:
+/// `ERROR_INVALID_HANDLE`). Between two *other* processes is not supported
 /// (`ERROR_NOT_SUPPORTED`).
 ///
 /// # Safety
@@ -97,66 +97,50 @@ pub unsafe extern "C" fn DuplicateHandle(
     options: u32,
 ) -> i32 {
     let mut into = None;
-    match process_of(source_process) {
-        Ok(Proc::Current) => {}
-        // Out of another process: not supported (its handle table is its own).
-        Ok(Proc::Other(_)) => return fail(ERROR_NOT_SUPPORTED, FALSE),
+    let out_of = match process_of(source_process) {
+        Ok(Proc::Current) => None,
+        Ok(Proc::Other(p)) => Some(p),
         Err(e) => return fail(e, FALSE),
-    }
+    };
     match process_of(target_process) {
         Ok(Proc::Current) => {}
         Ok(Proc::Other(p)) => into = Some(p),
         Err(e) => return fail(e, FALSE),
     }
-    if is_pseudo(source) {
-        return fail(ERROR_NOT_SUPPORTED, FALSE);
+    if let Some(p) = out_of {
+        // Out of another process: that process makes the duplicate (see `xproc`).
+        let Obj::Process(task, ..) = &*p else {
+            return fail(ERROR_INVALID_HANDLE, FALSE);
+        };
+        if into.is_some() {
+            // Between two other processes.
+            return fail(ERROR_NOT_SUPPORTED, FALSE);
+        }
+        let want = !target.is_null() || options & DUPLICATE_CLOSE_SOURCE == 0;
+        return match crate::runtime::xproc::fetch(task, source, access, inherit, options, want) {
+            Ok(None) => TRUE,
+            Ok(Some((obj, flags))) => match insert_with(obj, flags) {
+                Ok(h) => {
+                    if target.is_null() {
+                        let _ = remove(h);
+                    } else {
+                        // SAFETY: the caller passes a writable HANDLE (checked non-NULL).
+                        unsafe { target.write(h) };
+                    }
+                    TRUE
+                }
+                Err(e) => fail(e, FALSE),
+            },
+            Err(e) => fail(e, FALSE),
+        };
     }
-    let obj = match get(source) {
-        Ok(o) => o,
+    let dup = match duplicate_local(source, access, options) {
+        Ok(d) => d,
         Err(e) => return fail(e, FALSE),
     };
-    // DUPLICATE_CLOSE_SOURCE closes the source whatever happens (after the new handle exists).
     let close_source = || {
         if options & DUPLICATE_CLOSE_SOURCE != 0 {
             let _ = remove(source);
-        }
-    };
-    let same = options & DUPLICATE_SAME_ACCESS != 0;
-    let dup = match &*obj {
-        Obj::Named(o) => o.duplicate((!same).then_some(access)).map(Obj::Named),
-        Obj::File(f, rights) => {
-            match crate::runtime::file::duplicate_rights(*rights, (!same).then_some(access)) {
-                Ok(r) => Ok(Obj::File(f.clone(), r)),
-                Err(e) => {
-                    drop(obj);
-                    close_source();
-                    return fail(e, FALSE);
-                }
-            }
-        }
-        Obj::Thread(t) => Ok(Obj::Thread(t.clone())),
-        Obj::Process(t, main, rights) => {
-            let r = if same {
-                Ok(*rights)
-            } else {
-                crate::runtime::process::process_access(t.id.load(SeqCst), access)
-            };
-            match r {
-                Ok(r) => Ok(Obj::Process(t.clone(), *main, r)),
-                Err(e) => {
-                    drop(obj);
-                    close_source();
-                    return fail(e, FALSE);
-                }
-            }
-        }
-    };
-    drop(obj);
-    let dup = match dup {
-        Ok(d) => d,
-        Err(e) => {
-            close_source();
-            return fail(e.win32_code(), FALSE);
         }
     };
     if let Some(p) = into {
@@ -190,6 +174,48 @@ pub unsafe extern "C" fn DuplicateHandle(
         }
         Err(e) => fail(e, FALSE),
     }
+}
+
+/// The duplicate of this process's handle `source` with `access` (or the same access, by
+/// `options`), not yet entered anywhere. `DUPLICATE_CLOSE_SOURCE` in `options` closes the
+/// source when the duplicate could not be made; on success the caller closes it once the new
+/// handle exists. Also what another process's `DuplicateHandle` *out of* this one runs here.
+pub(crate) fn duplicate_local(source: Handle, access: u32, options: u32) -> Result<Obj, u32> {
+    if is_pseudo(source) {
+        return Err(ERROR_NOT_SUPPORTED);
+    }
+    let obj = get(source)?;
+    // DUPLICATE_CLOSE_SOURCE closes the source whatever happens (after the new handle exists).
+    let close_source = || {
+        if options & DUPLICATE_CLOSE_SOURCE != 0 {
+            let _ = remove(source);
+        }
+    };
+    let same = options & DUPLICATE_SAME_ACCESS != 0;
+    let dup = match &*obj {
+        Obj::Named(o) => o
+            .duplicate((!same).then_some(access))
+            .map(Obj::Named)
+            .map_err(|e| e.win32_code()),
+        Obj::File(f, rights) => {
+            crate::runtime::file::duplicate_rights(*rights, (!same).then_some(access))
+                .map(|r| Obj::File(f.clone(), r))
+        }
+        Obj::Thread(t) => Ok(Obj::Thread(t.clone())),
+        Obj::Process(t, main, rights) => {
+            let r = if same {
+                Ok(*rights)
+            } else {
+                crate::runtime::process::process_access(t.id.load(SeqCst), access)
+            };
+            r.map(|r| Obj::Process(t.clone(), *main, r))
+        }
+    };
+    drop(obj);
+    if dup.is_err() {
+        close_source();
+    }
+    dup
 }
 
 /// A process argument of `DuplicateHandle`.

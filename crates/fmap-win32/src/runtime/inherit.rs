@@ -174,6 +174,17 @@ pub fn adopt_entry(
     entry: &str,
     take: impl FnOnce(&[u64], (u64, u64)) -> Option<Vec<OwnedFd>>,
 ) -> Option<()> {
+    let (h, obj, flags) = parse_entry(entry, take)?;
+    table::insert_at(h as usize as Handle, obj, flags & table::HANDLE_FLAGS).ok()?;
+    Some(())
+}
+
+/// The handle value, object and handle flags an entry describes, with the descriptors `take`
+/// gives for its descriptor numbers (checked as [`adopt_entry`] does), without entering it.
+pub fn parse_entry(
+    entry: &str,
+    take: impl FnOnce(&[u64], (u64, u64)) -> Option<Vec<OwnedFd>>,
+) -> Option<(u64, Obj, u32)> {
     let mut f = entry.splitn(6, ',');
     let (kind, h, flags, fds, id, rest) = (
         f.next()?,
@@ -214,8 +225,7 @@ pub fn adopt_entry(
         }
         _ => return None,
     };
-    table::insert_at(h as usize as Handle, obj, flags & table::HANDLE_FLAGS).ok()?;
-    Some(())
+    Some((h, obj, flags))
 }
 
 /// The constructor that runs [`adopt`] when the library is loaded (before `main` for a program

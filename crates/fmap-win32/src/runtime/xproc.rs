@@ -1,10 +1,11 @@
-//! `DuplicateHandle` into another process.
+//! `DuplicateHandle` into and out of another process.
 //!
 //! # How
 //!
 //! Every process that loads this library listens (from its load, [`listen`]) on a Unix
-//! `SOCK_SEQPACKET` socket in the abstract namespace, `fmap-xproc/<euid>/<pid>`; nothing
-//! reads it until needed. To duplicate a handle into process P, the source
+//! `SOCK_SEQPACKET` socket in the abstract namespace, `fmap-xproc/<euid>/<pid>`, and answers
+//! it from a thread of its own (`fmap-xproc`, which blocks every signal and sleeps in `poll`).
+//! To duplicate a handle *into* process P, the source
 //!
 //! 1. exports the handle's object as inheritance does ([`crate::runtime::inherit`]: a named
 //!    object's descriptor carries a holder lock of its own),
@@ -15,22 +16,28 @@
 //!    caller's user unless the caller is root, and P not ended meanwhile: its pid not reused),
 //! 4. sends the entry and its descriptors (`SCM_RIGHTS`) and closes its copies.
 //!
-//! The connection waits, with the descriptors, in P's socket until P looks up a handle value
-//! of its remote range that it does not have ([`drain`], from every lookup miss there): P then
-//! accepts every waiting connection, checks the sender's user (`SO_PEERCRED`: P's user or
-//! root), and enters each handle under its value. Until then the kernel holds the descriptors
-//! (and the holder locks): the object lives while the handle exists in P, looked up or not,
-//! and goes with P however it ends (the socket and what waits in it die with P; `SIGKILL`
-//! included).
+//! P's thread accepts the connection, checks the sender's user (`SO_PEERCRED`: P's user or
+//! root), and enters the handle under its value. Until then — P not started yet, or stopped —
+//! the connection waits in P's socket with the descriptors (and the holder locks), and a
+//! lookup in P of a remote value it does not have takes every waiting connection first
+//! ([`drain`]): the object lives while the handle exists in P, and goes with P however it
+//! ends (the socket and what waits in it die with P; `SIGKILL` included).
+//!
+//! *Out of* process S (S's handle, a handle here): the caller connects to S's socket the same
+//! way and sends a request (`G,…`: the handle value, access, options, flags); S's thread makes
+//! the duplicate as `DuplicateHandle` within S would (`DUPLICATE_CLOSE_SOURCE` closes S's
+//! handle), exports it and sends it back; the caller enters it under a value of its own.
 //!
 //! # Limits
 //!
-//! Same user (or root as the source); the target must be a process that has loaded this
-//! library (else `ERROR_NOT_SUPPORTED`) in the same network namespace; at most the socket's
-//! backlog of duplications (`SOMAXCONN`) may wait unclaimed in one target (then
-//! `ERROR_NOT_ENOUGH_MEMORY`). Handle values repeat after 2^25 duplications by one user. Not
-//! supported (`ERROR_NOT_SUPPORTED`): duplicating *out of* another process (and so
-//! `DUPLICATE_CLOSE_SOURCE` there), thread and process handles, unnamed sections over a file.
+//! Same user (or root as the caller); the other process must have loaded this library (else
+//! `ERROR_NOT_SUPPORTED`) in the same network namespace; at most the socket's backlog of
+//! duplications (`SOMAXCONN`) may wait unclaimed in one target (then
+//! `ERROR_NOT_ENOUGH_MEMORY`). Handle values repeat after 2^25 duplications by one user. A
+//! duplication out of a process that does not answer within 30 s (stopped, or suspended
+//! before it loaded the library) fails with `ERROR_NOT_SUPPORTED`. Not supported
+//! (`ERROR_NOT_SUPPORTED`): duplicating between two *other* processes, thread and process
+//! handles across processes, unnamed sections over a file.
 
 use crate::abi::consts::*;
 use crate::abi::table::{self, Handle, Obj};
@@ -173,6 +180,44 @@ pub fn listen() {
         };
         ok.then_some((s, pid))
     });
+    serve();
+}
+
+/// Starts the thread that answers this process's inbox at once (a process that is asked for
+/// a duplicate out of it may be blocked in a wait for ever). It blocks every signal, so that
+/// signals meant for the program never run on it, and sleeps in `poll` between connections.
+fn serve() {
+    if !matches!(INBOX.get(), Some(Some(_))) {
+        return;
+    }
+    let _ = std::thread::Builder::new()
+        .name("fmap-xproc".into())
+        .stack_size(256 * 1024)
+        .spawn(|| {
+            // SAFETY: blocks all signals for this thread only; `set` is a valid sigset.
+            unsafe {
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigfillset(&mut set);
+                libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            }
+            loop {
+                let Some(Some((inbox, pid))) = INBOX.get() else {
+                    return;
+                };
+                if *pid != std::process::id() {
+                    return;
+                }
+                let mut p = libc::pollfd {
+                    fd: inbox.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: polls one descriptor this process owns for its lifetime.
+                if unsafe { libc::poll(&mut p, 1, -1) } > 0 {
+                    drain();
+                }
+            }
+        });
 }
 
 /// Takes `fd` as this process's inbox if it is a listening socket bound to `want`.
@@ -232,7 +277,8 @@ fn peer_cred(fd: RawFd) -> Option<libc::ucred> {
     (r == 0).then_some(c)
 }
 
-/// Enters every handle that other processes have sent to this one.
+/// Handles every connection waiting in this process's inbox: handles other processes sent
+/// (entered), and requests for duplicates out of this process (answered).
 pub fn drain() {
     let Some(Some((inbox, pid))) = INBOX.get() else {
         return;
@@ -264,12 +310,35 @@ pub fn drain() {
             Some(cr) if cr.uid == me || cr.uid == 0 => {}
             _ => continue, // another user: ignored (closed)
         }
-        let _ = receive(&c);
+        // A connection is accepted as soon as it exists; its sender may not have sent yet.
+        if readable(&c, SENDER_WAIT_MS) {
+            let _ = receive(&c);
+        }
     }
 }
 
-/// Reads one entry and its descriptors from a connection and enters the handle.
-fn receive(c: &OwnedFd) -> Option<()> {
+/// How long an accepted connection may take to deliver its message.
+const SENDER_WAIT_MS: i32 = 5_000;
+
+/// Waits up to `ms` milliseconds for `c` to have something to read (or be closed).
+fn readable(c: &OwnedFd, ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd: c.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: polls one descriptor we own.
+        let r = unsafe { libc::poll(&mut p, 1, ms) };
+        if r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+            continue;
+        }
+        return r > 0;
+    }
+}
+
+/// One message and the descriptors that came with it.
+fn recv_msg(c: &OwnedFd) -> Option<(String, Vec<Option<OwnedFd>>)> {
     let mut buf = vec![0u8; MAX_ENTRY];
     let mut cbuf = [0u64; 64]; // aligned control buffer, room for MAX_FDS descriptors
     let mut iov = libc::iovec {
@@ -304,7 +373,49 @@ fn receive(c: &OwnedFd) -> Option<()> {
     if n <= 0 || m.msg_flags & (libc::MSG_TRUNC | libc::MSG_CTRUNC) != 0 {
         return None;
     }
-    let entry = std::str::from_utf8(&buf[..n as usize]).ok()?;
+    let text = std::str::from_utf8(&buf[..n as usize]).ok()?.to_owned();
+    Some((text, fds))
+}
+
+/// Sends `text` with the descriptors `fds` (`SCM_RIGHTS`); whether all of it went.
+fn send_msg(s: &OwnedFd, text: &str, fds: &[OwnedFd]) -> bool {
+    if fds.len() > MAX_FDS || text.len() > MAX_ENTRY {
+        return false;
+    }
+    let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
+    let mut cbuf = [0u64; 64];
+    let mut iov = libc::iovec {
+        iov_base: text.as_ptr() as *mut libc::c_void,
+        iov_len: text.len(),
+    };
+    // SAFETY: an all-zero msghdr is valid; the pointers set below outlive the call, and the
+    // control message is built with the CMSG macros inside `cbuf`, which has room for it.
+    let r = unsafe {
+        let mut m: libc::msghdr = std::mem::zeroed();
+        m.msg_iov = &mut iov;
+        m.msg_iovlen = 1;
+        if !raw.is_empty() {
+            let space = libc::CMSG_SPACE(std::mem::size_of_val(raw.as_slice()) as u32) as usize;
+            m.msg_control = cbuf.as_mut_ptr().cast();
+            m.msg_controllen = space;
+            let cm = libc::CMSG_FIRSTHDR(&m);
+            (*cm).cmsg_level = libc::SOL_SOCKET;
+            (*cm).cmsg_type = libc::SCM_RIGHTS;
+            (*cm).cmsg_len = libc::CMSG_LEN(std::mem::size_of_val(raw.as_slice()) as u32) as usize;
+            std::ptr::copy_nonoverlapping(raw.as_ptr(), libc::CMSG_DATA(cm).cast(), raw.len());
+        }
+        libc::sendmsg(s.as_raw_fd(), &m, libc::MSG_NOSIGNAL)
+    };
+    r == text.len() as isize
+}
+
+/// Handles one connection: a handle sent to this process (entered), or a request for a
+/// duplicate of one of this process's handles (`G,…`, answered on the connection).
+fn receive(c: &OwnedFd) -> Option<()> {
+    let (entry, mut fds) = recv_msg(c)?;
+    if let Some(req) = entry.strip_prefix("G,") {
+        return answer(c, req);
+    }
     // The handle must be in the remote range (never one of this process's own values).
     let h = entry
         .split(',')
@@ -313,12 +424,57 @@ fn receive(c: &OwnedFd) -> Option<()> {
     if h >> 7 <= table::REMOTE_FIRST {
         return None;
     }
-    inherit::adopt_entry(entry, |numbers, _| {
+    inherit::adopt_entry(&entry, |numbers, _| {
         numbers
             .iter()
             .map(|&k| fds.get_mut(usize::try_from(k).ok()?)?.take())
             .collect()
     })
+}
+
+/// Answers a request for a duplicate out of this process (`DuplicateHandle` with this process
+/// as the source, run by another): `source,access,options,flags,want` in hex. The answer is
+/// the duplicate's entry with its descriptors, `K` when only `DUPLICATE_CLOSE_SOURCE` was
+/// asked, or `E,<error>`.
+fn answer(c: &OwnedFd, req: &str) -> Option<()> {
+    let mut f = req.split(',').map(|v| u64::from_str_radix(v, 16).ok());
+    let (source, access, options, flags, want) =
+        (f.next()??, f.next()??, f.next()??, f.next()??, f.next()??);
+    let source = source as usize as Handle;
+    let (access, options, flags) = (access as u32, options as u32, flags as u32);
+    let close_source = || {
+        if options & DUPLICATE_CLOSE_SOURCE != 0 {
+            let _ = table::remove(source);
+        }
+    };
+    let reply = |text: &str, fds: &[OwnedFd]| send_msg(c, text, fds).then_some(());
+    if want == 0 {
+        // Only closing it (`lpTargetHandle` NULL with `DUPLICATE_CLOSE_SOURCE`).
+        return match table::remove(source) {
+            Ok(_) => reply("K", &[]),
+            Err(e) => reply(&format!("E,{e:x}"), &[]),
+        };
+    }
+    let dup = match crate::objects::handles::duplicate_local(source, access, options) {
+        Ok(d) => d,
+        Err(e) => return reply(&format!("E,{e:x}"), &[]),
+    };
+    let mut index = 0u64;
+    let Some((entry, fds)) = inherit::export_entry(std::ptr::null_mut(), &dup, flags, |_| {
+        index += 1;
+        index - 1
+    }) else {
+        close_source();
+        return reply(&format!("E,{ERROR_NOT_SUPPORTED:x}"), &[]);
+    };
+    drop(dup);
+    // Closed before the answer: when the requester's `DuplicateHandle` returns, the source is
+    // gone (the exported descriptors hold the object meanwhile).
+    close_source();
+    let sent = reply(&entry, &fds);
+    // Our copies go now: the message holds the requester's.
+    drop(fds);
+    sent
 }
 
 /// The next value of the user's counter of remote handle values.
@@ -363,20 +519,10 @@ impl NoFollow for std::fs::OpenOptions {
     }
 }
 
-/// Duplicates `obj` (already with the rights asked for) into the process of `target` with the
-/// handle flags `flags`; the handle value it has there.
-pub fn send(target: &Task, obj: &Obj, flags: u32) -> Result<Handle, u32> {
-    if matches!(obj, Obj::Thread(_) | Obj::Process(..)) {
-        return Err(ERROR_NOT_SUPPORTED);
-    }
-    let pid = target.id.load(SeqCst);
-    if target.ended() {
-        return Err(ERROR_ACCESS_DENIED); // Windows: a process that has exited
-    }
+/// A connection to the inbox of `target` (process `pid`), checked to be that process's.
+fn connect(target: &Task, pid: u32) -> Result<OwnedFd, u32> {
     let s = socket().ok_or(ERROR_NOT_ENOUGH_MEMORY)?;
     let me = euid();
-    // Our own user's name for the process (root may send to another user's process: try
-    // ours first, then the process's user).
     let (a, len) = address(me, pid);
     // SAFETY: connects our socket to a valid address.
     if unsafe { libc::connect(s.as_raw_fd(), (&a as *const libc::sockaddr_un).cast(), len) } != 0 {
@@ -391,6 +537,71 @@ pub fn send(target: &Task, obj: &Obj, flags: u32) -> Result<Handle, u32> {
     if cred.pid as u32 != pid || (cred.uid != me && me != 0) || target.ended() {
         return Err(ERROR_ACCESS_DENIED);
     }
+    Ok(s)
+}
+
+/// How long a duplication out of another process waits for its answer (the source's service
+/// thread answers at once; a process that is stopped, or has not loaded this library yet,
+/// does not).
+const ANSWER_WAIT_MS: i32 = 30_000;
+
+/// `DuplicateHandle` out of the process of `target`: asks it for a duplicate of its handle
+/// `source` (with `access`, or the same access, by `options`; `DUPLICATE_CLOSE_SOURCE` closes
+/// it there) and returns the object and handle flags to enter here — or `None` if `want` is
+/// false (only closing the source).
+pub fn fetch(
+    target: &Task,
+    source: Handle,
+    access: u32,
+    inherit: i32,
+    options: u32,
+    want: bool,
+) -> Result<Option<(Obj, u32)>, u32> {
+    let pid = target.id.load(SeqCst);
+    if target.ended() {
+        return Err(ERROR_ACCESS_DENIED); // Windows: a process that has exited
+    }
+    let s = connect(target, pid)?;
+    let req = format!(
+        "G,{:x},{access:x},{options:x},{:x},{:x}",
+        source as usize,
+        table::inherit_flags(inherit),
+        u8::from(want)
+    );
+    if !send_msg(&s, &req, &[]) {
+        return Err(ERROR_NOT_ENOUGH_MEMORY);
+    }
+    if !readable(&s, ANSWER_WAIT_MS) {
+        return Err(ERROR_NOT_SUPPORTED); // no answer: not an fmap-win32 process, or stopped
+    }
+    let (text, mut fds) = recv_msg(&s).ok_or(ERROR_NOT_SUPPORTED)?;
+    if text == "K" {
+        return Ok(None);
+    }
+    if let Some(e) = text.strip_prefix("E,") {
+        return Err(u32::from_str_radix(e, 16).unwrap_or(ERROR_GEN_FAILURE));
+    }
+    let (_, obj, flags) = inherit::parse_entry(&text, |numbers, _| {
+        numbers
+            .iter()
+            .map(|&k| fds.get_mut(usize::try_from(k).ok()?)?.take())
+            .collect()
+    })
+    .ok_or(ERROR_INVALID_HANDLE)?;
+    Ok(Some((obj, flags & table::HANDLE_FLAGS)))
+}
+
+/// Duplicates `obj` (already with the rights asked for) into the process of `target` with the
+/// handle flags `flags`; the handle value it has there.
+pub fn send(target: &Task, obj: &Obj, flags: u32) -> Result<Handle, u32> {
+    if matches!(obj, Obj::Thread(_) | Obj::Process(..)) {
+        return Err(ERROR_NOT_SUPPORTED);
+    }
+    let pid = target.id.load(SeqCst);
+    if target.ended() {
+        return Err(ERROR_ACCESS_DENIED); // Windows: a process that has exited
+    }
+    let s = connect(target, pid)?;
     let h = next_value()?;
     let mut index = 0u64;
     let (entry, fds) = inherit::export_entry(h, obj, flags, |_| {
@@ -401,29 +612,7 @@ pub fn send(target: &Task, obj: &Obj, flags: u32) -> Result<Handle, u32> {
     if fds.len() > MAX_FDS || entry.len() > MAX_ENTRY {
         return Err(ERROR_NOT_SUPPORTED);
     }
-    let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
-    let mut cbuf = [0u64; 64];
-    let mut iov = libc::iovec {
-        iov_base: entry.as_ptr() as *mut libc::c_void,
-        iov_len: entry.len(),
-    };
-    // SAFETY: an all-zero msghdr is valid; the pointers set below outlive the call, and the
-    // control message is built with the CMSG macros inside `cbuf`, which has room for it.
-    let r = unsafe {
-        let mut m: libc::msghdr = std::mem::zeroed();
-        m.msg_iov = &mut iov;
-        m.msg_iovlen = 1;
-        let space = libc::CMSG_SPACE(std::mem::size_of_val(raw.as_slice()) as u32) as usize;
-        m.msg_control = cbuf.as_mut_ptr().cast();
-        m.msg_controllen = space;
-        let cm = libc::CMSG_FIRSTHDR(&m);
-        (*cm).cmsg_level = libc::SOL_SOCKET;
-        (*cm).cmsg_type = libc::SCM_RIGHTS;
-        (*cm).cmsg_len = libc::CMSG_LEN(std::mem::size_of_val(raw.as_slice()) as u32) as usize;
-        std::ptr::copy_nonoverlapping(raw.as_ptr(), libc::CMSG_DATA(cm).cast(), raw.len());
-        libc::sendmsg(s.as_raw_fd(), &m, libc::MSG_NOSIGNAL)
-    };
-    if r != entry.len() as isize {
+    if !send_msg(&s, &entry, &fds) {
         return Err(ERROR_NOT_ENOUGH_MEMORY);
     }
     // Our copies go now: the message holds the target's.

@@ -93,6 +93,9 @@ static int role_inbox(void)
     char *m = MapViewOfFile(mail, FILE_MAP_READ, 0, 0, 0);
     CHECK(m != NULL);
     HANDLE own = CreateEventA(NULL, TRUE, FALSE, NULL);
+    /* Kept, signaled, for the parent to duplicate out of this process. */
+    HANDLE kept = CreateEventA(NULL, TRUE, TRUE, NULL);
+    CHECK(kept != NULL);
     CHECK(WaitForSingleObject(posted, 30000) == WAIT_OBJECT_0);
     char copy[256];
     snprintf(copy, sizeof copy, "%s", m);
@@ -108,6 +111,7 @@ static int role_inbox(void)
     if (v) {
         CHECK(strcmp(v, "hello") == 0);
         strcpy(v + 16, "child");
+        snprintf(v + 32, 32, "%llx", (unsigned long long)(uintptr_t)kept);
         CHECK(UnmapViewOfFile(v));
     }
     DWORD f = 0xff;
@@ -162,7 +166,8 @@ static void duplicate_into(void)
     HANDLE sync_only = OpenProcess(SYNCHRONIZE, FALSE, pi.dwProcessId), x = NULL;
     CHECK_FAILS(DuplicateHandle(GetCurrentProcess(), ev, sync_only, &x, 0, FALSE,
                                 DUPLICATE_SAME_ACCESS), FALSE, ERROR_ACCESS_DENIED);
-    CHECK_FAILS(DuplicateHandle(pi.hProcess, tev, GetCurrentProcess(), &x, 0, FALSE,
+    /* Between two other processes (here both the child): not supported. */
+    CHECK_FAILS(DuplicateHandle(pi.hProcess, tev, opened, &x, 0, FALSE,
                                 DUPLICATE_SAME_ACCESS), FALSE, ERROR_NOT_SUPPORTED);
     HANDLE th = CreateThread(NULL, 0, report_tid, (LPVOID)&(volatile DWORD){0}, 0, NULL);
     CHECK_FAILS(DuplicateHandle(GetCurrentProcess(), th, pi.hProcess, &x, 0, FALSE,
@@ -176,14 +181,43 @@ static void duplicate_into(void)
     CHECK(WaitForMultipleObjects(2, w, FALSE, 60000) == WAIT_OBJECT_0);
     CHECK(WaitForSingleObject(ev, 0) == WAIT_OBJECT_0);
     CHECK(strcmp(v + 16, "child") == 0);
+    /* Out of the child, which is asleep: its unnamed event (signaled), under a value of ours. */
+    HANDLE kept = (HANDLE)(uintptr_t)strtoull(v + 32, NULL, 16), k1 = NULL, k2 = NULL;
+    CHECK(kept != NULL);
+    CHECK(DuplicateHandle(pi.hProcess, kept, GetCurrentProcess(), &k1, 0, FALSE,
+                          DUPLICATE_SAME_ACCESS));
+    CHECK(k1 != NULL && WaitForSingleObject(k1, 0) == WAIT_OBJECT_0);
+    CHECK(ResetEvent(k1));
+    /* With exactly the access asked for: SYNCHRONIZE waits but cannot set. */
+    CHECK(DuplicateHandle(pi.hProcess, kept, GetCurrentProcess(), &k2, SYNCHRONIZE, FALSE, 0));
+    CHECK(WaitForSingleObject(k2, 0) == WAIT_TIMEOUT); /* the same object: reset through k1 */
+    CHECK_FAILS(SetEvent(k2), FALSE, ERROR_ACCESS_DENIED);
+    CHECK(SetEvent(k1) && WaitForSingleObject(k2, 0) == WAIT_OBJECT_0);
+    /* DUPLICATE_CLOSE_SOURCE with no target handle closes it in the child. */
+    CHECK(DuplicateHandle(pi.hProcess, kept, GetCurrentProcess(), NULL, 0, FALSE,
+                          DUPLICATE_CLOSE_SOURCE));
+    CHECK_FAILS(DuplicateHandle(pi.hProcess, kept, GetCurrentProcess(), &x, 0, FALSE,
+                                DUPLICATE_SAME_ACCESS), FALSE, ERROR_INVALID_HANDLE);
+    CHECK(WaitForSingleObject(k1, 0) == WAIT_OBJECT_0); /* ours live on */
+    CHECK(CloseHandle(k1) && CloseHandle(k2));
+    /* A value the child never had. */
+    CHECK_FAILS(DuplicateHandle(pi.hProcess, (HANDLE)(uintptr_t)0x7ff0, GetCurrentProcess(), &x,
+                                0, FALSE, DUPLICATE_SAME_ACCESS), FALSE, ERROR_INVALID_HANDLE);
+    /* The named event only the child holds: out of it with CLOSE_SOURCE, then the name lives
+       by our handle alone. */
+    HANDLE hb = NULL;
+    CHECK(DuplicateHandle(pi.hProcess, theld, GetCurrentProcess(), &hb, 0, FALSE,
+                          DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE));
+    CHECK(hb != NULL && SetEvent(hb));
+    HANDLE named = OpenEventA(SYNCHRONIZE, FALSE, "xproc-held");
+    CHECK(named != NULL && WaitForSingleObject(named, 0) == WAIT_OBJECT_0);
+    CHECK(CloseHandle(named) && CloseHandle(hb));
+    CHECK_FAILS(OpenEventA(SYNCHRONIZE, FALSE, "xproc-held"), NULL, ERROR_FILE_NOT_FOUND);
     /* Held only by the child (also the one it never looked up); gone when it is killed. */
-    HANDLE again = OpenEventA(SYNCHRONIZE, FALSE, "xproc-held");
-    CHECK(again != NULL && CloseHandle(again));
-    again = OpenEventA(SYNCHRONIZE, FALSE, "xproc-unclaimed");
+    HANDLE again = OpenEventA(SYNCHRONIZE, FALSE, "xproc-unclaimed");
     CHECK(again != NULL && CloseHandle(again));
     CHECK(TerminateProcess(pi.hProcess, 9));
     CHECK(WaitForSingleObject(pi.hProcess, 30000) == WAIT_OBJECT_0);
-    CHECK_FAILS(OpenEventA(SYNCHRONIZE, FALSE, "xproc-held"), NULL, ERROR_FILE_NOT_FOUND);
     CHECK_FAILS(OpenEventA(SYNCHRONIZE, FALSE, "xproc-unclaimed"), NULL, ERROR_FILE_NOT_FOUND);
     /* Into a process that has ended. */
     CHECK_FAILS(DuplicateHandle(GetCurrentProcess(), ev, pi.hProcess, &x, 0, FALSE,
