@@ -38,18 +38,9 @@ cleanup() {
 trap cleanup EXIT
 unset PKG_CONFIG_PATH FMAP_WIN32_INCLUDE FMAP_WIN32_LIBDIR FMAP_ROOT
 
-fail() {
-  echo "check-deb: $*" >&2
-  exit 1
-}
-expect_ok() { # expect_ok WHAT CMD...: runs a built sample, which must print "ok"
-  local what=$1 out
-  shift
-  out=$("$@") || fail "$what: the sample failed"
-  printf '%s\n' "$out" | sed 's/^/    /'
-  [ "$(printf '%s\n' "$out" | tail -n 1)" = ok ] || fail "$what: no \"ok\""
-  echo "  $what: ok"
-}
+CHECK_NAME=check-deb
+# shellcheck source=scripts/check-common.sh
+. scripts/check-common.sh   # (the working directory is the project root)
 
 echo "== build the package (scripts/build-deb.sh)"
 deb=$(bash scripts/build-deb.sh 2> >(grep -v '^ *Compiling ' >&2) | tail -n 1)

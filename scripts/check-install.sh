@@ -26,18 +26,9 @@ export FMAP_ROOT=$shm
 prefix=$work/prefix
 unset PKG_CONFIG_PATH FMAP_WIN32_INCLUDE FMAP_WIN32_LIBDIR
 
-fail() {
-  echo "check-install: $*" >&2
-  exit 1
-}
-expect_ok() { # expect_ok WHAT CMD...: runs a built sample, which must print "ok"
-  local what=$1 out
-  shift
-  out=$("$@") || fail "$what: the sample failed"
-  printf '%s\n' "$out" | sed 's/^/    /'
-  [ "$(printf '%s\n' "$out" | tail -n 1)" = ok ] || fail "$what: no \"ok\""
-  echo "  $what: ok"
-}
+CHECK_NAME=check-install
+# shellcheck source=scripts/check-common.sh
+. scripts/check-common.sh   # (the working directory is the project root)
 
 echo "== cargo cinstall into $prefix (scripts/cinstall.sh)"
 bash scripts/cinstall.sh --prefix="$prefix" 2>&1 | grep -v '^ *Compiling ' || fail "cinstall failed"

@@ -119,18 +119,8 @@ pub unsafe extern "C" fn DuplicateHandle(
         let want = !target.is_null() || options & DUPLICATE_CLOSE_SOURCE == 0;
         return match crate::runtime::xproc::fetch(task, source, access, inherit, options, want) {
             Ok(None) => TRUE,
-            Ok(Some((obj, flags))) => match insert_with(obj, flags) {
-                Ok(h) => {
-                    if target.is_null() {
-                        let _ = remove(h);
-                    } else {
-                        // SAFETY: the caller passes a writable HANDLE (checked non-NULL).
-                        unsafe { target.write(h) };
-                    }
-                    TRUE
-                }
-                Err(e) => fail(e, FALSE),
-            },
+            // SAFETY: `target` is NULL or writable (this function's contract).
+            Ok(Some((obj, flags))) => unsafe { enter(obj, flags, target) },
             Err(e) => fail(e, FALSE),
         };
     }
@@ -160,14 +150,26 @@ pub unsafe extern "C" fn DuplicateHandle(
             Err(e) => fail(e, FALSE),
         };
     }
-    let inserted = insert_with(dup, table::inherit_flags(inherit));
+    // SAFETY: `target` is NULL or writable (this function's contract).
+    let r = unsafe { enter(dup, table::inherit_flags(inherit), target) };
+    // Closed once the new handle exists (or could not be made).
     close_source();
-    match inserted {
+    r
+}
+
+/// Enters `obj` in this process's table with `flags` and stores the new handle in `target`;
+/// with a NULL `target` the handle is closed again at once (Windows allows that). `TRUE`, or
+/// `FALSE` with the last error.
+///
+/// # Safety
+/// `target` must be NULL or point to a writable `HANDLE`.
+unsafe fn enter(obj: Obj, flags: u32, target: *mut Handle) -> i32 {
+    match insert_with(obj, flags) {
         Ok(h) => {
             if target.is_null() {
                 let _ = remove(h);
             } else {
-                // SAFETY: the caller passes a writable HANDLE (checked non-NULL above).
+                // SAFETY: not NULL, and writable (this function's contract).
                 unsafe { target.write(h) };
             }
             TRUE

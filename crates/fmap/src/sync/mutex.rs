@@ -725,6 +725,17 @@ mod tests {
         }
     }
 
+    /// Hand-off on; a new namespace with an unnamed mutex owned by the calling thread and an
+    /// unnamed semaphore (`initial`, `max`).
+    fn owned_mutex_and_semaphore(initial: i32, max: i32) -> (tempfile::TempDir, Mutex, Semaphore) {
+        set_handoff(true);
+        let d = tempfile::tempdir_in("/dev/shm").unwrap();
+        let ns = Namespace::at(d.path());
+        let m = Mutex::create_in(&ns, None, true).unwrap();
+        let sem = Semaphore::create_in(&ns, None, initial, max).unwrap();
+        (d, m, sem)
+    }
+
     /// A wait-all is handed a mutex it cannot use (its semaphore went to 0 after it last
     /// looked) while a lock-free acquirer holds the token by `trylock` on its way to the state
     /// lock. The wait-all must not keep the reservation: once the acquirer gives the token
@@ -732,11 +743,7 @@ mod tests {
     /// for a wait-all that was itself waiting for them — a producer/consumer deadlock.)
     #[test]
     fn wait_all_passes_on_a_handed_mutex_whose_token_was_busy() {
-        set_handoff(true);
-        let d = tempfile::tempdir_in("/dev/shm").unwrap();
-        let ns = Namespace::at(d.path());
-        let m = Mutex::create_in(&ns, None, true).unwrap();
-        let sem = Semaphore::create_in(&ns, None, 1, 1).unwrap();
+        let (_d, m, sem) = owned_mutex_and_semaphore(1, 1);
         let mpage = m.h.page().unwrap();
         let spage = sem.h.page().unwrap();
         std::thread::scope(|s| {
@@ -787,11 +794,7 @@ mod tests {
     /// the one that would have let them progress, never got it.)
     #[test]
     fn wait_alls_that_cannot_use_a_mutex_do_not_keep_it_from_a_waiter_that_can() {
-        set_handoff(true);
-        let d = tempfile::tempdir_in("/dev/shm").unwrap();
-        let ns = Namespace::at(d.path());
-        let m = Mutex::create_in(&ns, None, true).unwrap();
-        let sem = Semaphore::create_in(&ns, None, 0, 2).unwrap();
+        let (_d, m, sem) = owned_mutex_and_semaphore(0, 2);
         let mpage = m.h.page().unwrap();
         let queued = || state::common(mpage).queued.load(SeqCst);
         std::thread::scope(|s| {
