@@ -741,5 +741,6 @@ WCHAR **FmapArgvW(int argc, char **argv);
 /* ---- more of the SDK and the MSVC C runtime, in their own headers ---- */
 #include "winerror.h" /* HRESULT values: S_OK, E_FAIL, SUCCEEDED, HRESULT_FROM_WIN32, ... */
 #include "fmap_crt.h" /* sprintf_s, strcpy_s, _itoa, localtime_s, fopen_s, _stricmp, ... */
+#include "fmap_wcrt.h" /* wcslen, wcscpy_s, swprintf, wprintf, _wfopen, _itow, _wtoi on WCHAR */
 
 #endif /* FMAP_WIN32_WINDOWS_H */

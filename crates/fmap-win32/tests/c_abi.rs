@@ -551,6 +551,19 @@ fn generic_text_ansi_and_unicode() {
 }
 
 #[test]
+fn wide_crt_16bit_wchar() {
+    let s = Scratch::new();
+    for (name, flags) in [
+        ("wide_short_wchar", &["-DUNICODE", "-fshort-wchar"][..]),
+        ("wide_c11_generic", &["-D_UNICODE"][..]),
+        ("wide_ansi_generic", &[][..]),
+    ] {
+        let exe = s.cc(name, &[&src("wide_crt.c")], flags, Link::Shared);
+        run_checks(&s, &exe, &[]);
+    }
+}
+
+#[test]
 fn static_library() {
     let s = Scratch::new();
     let errors = s.cc("errors_static", &[&src("errors.c")], &[], Link::Static);

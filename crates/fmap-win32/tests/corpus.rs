@@ -198,6 +198,23 @@ fn tmain_unicode_cpp() {
 }
 
 #[test]
+fn wide_crt_unicode_cpp() {
+    for (build, flags) in [
+        (Build::Plain, &["-DUNICODE", "-fshort-wchar"][..]),
+        (Build::Driver, &["-DUNICODE"][..]),
+    ] {
+        let s = Scratch::new();
+        let exe = s.build(build, &corpus("wide_crt.cpp"), "widecrt", flags);
+        expect(
+            &s,
+            &exe,
+            &[],
+            "the view has 4096 bytes, caf\u{e9} ok: 32 characters\n",
+        );
+    }
+}
+
+#[test]
 fn single_instance_cpp() {
     for build in BOTH {
         let s = Scratch::new();
