@@ -615,6 +615,13 @@ HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T dwSt
                            LPTHREAD_START_ROUTINE lpStartAddress, LPVOID lpParameter,
                            DWORD dwCreationFlags, LPDWORD lpThreadId);
 BOOL WINAPI GetExitCodeThread(HANDLE hThread, LPDWORD lpExitCode);
+/* Ends the calling thread: its exit code is recorded and waiters on its handle are released
+   (by pthread_exit, so C++ destructors and cleanup handlers run). */
+__attribute__((noreturn)) VOID WINAPI ExitThread(DWORD dwExitCode);
+/* The calling thread (GetCurrentThread() or its own handle): as ExitThread. Another running
+   thread: FALSE, ERROR_NOT_SUPPORTED (no safe way to kill a thread at an arbitrary point). An
+   ended one: TRUE. */
+BOOL WINAPI TerminateThread(HANDLE hThread, DWORD dwExitCode);
 BOOL WINAPI CreateProcessA(LPCSTR lpApplicationName, LPSTR lpCommandLine,
                            LPSECURITY_ATTRIBUTES lpProcessAttributes,
                            LPSECURITY_ATTRIBUTES lpThreadAttributes, BOOL bInheritHandles,

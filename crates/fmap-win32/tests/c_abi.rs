@@ -564,6 +564,20 @@ fn wide_crt_16bit_wchar() {
 }
 
 #[test]
+fn thread_exit_and_terminate() {
+    let s = Scratch::new();
+    let exe = s.cc("thread_exit", &[&src("thread_exit.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[]);
+    let exe = s.cc(
+        "thread_exit_static",
+        &[&src("thread_exit.c")],
+        &[],
+        Link::Static,
+    );
+    run_checks(&s, &exe, &[]);
+}
+
+#[test]
 fn static_library() {
     let s = Scratch::new();
     let errors = s.cc("errors_static", &[&src("errors.c")], &[], Link::Static);
