@@ -578,6 +578,23 @@ fn thread_exit_and_terminate() {
 }
 
 #[test]
+fn user32_message_box_and_wsprintf() {
+    let s = Scratch::new();
+    let dir = s.path().to_str().expect("utf-8 path").to_owned();
+    for (name, flags) in [
+        ("user32_ansi", &[][..]),
+        (
+            "user32_unicode_short_wchar",
+            &["-DUNICODE", "-fshort-wchar"][..],
+        ),
+        ("user32_unicode_c11", &["-D_UNICODE"][..]),
+    ] {
+        let exe = s.cc(name, &[&src("user32.c")], flags, Link::Shared);
+        run_checks(&s, &exe, &[&dir]);
+    }
+}
+
+#[test]
 fn static_library() {
     let s = Scratch::new();
     let errors = s.cc("errors_static", &[&src("errors.c")], &[], Link::Static);

@@ -54,6 +54,7 @@ pub fn system_message(code: u32) -> Option<&'static str> {
         1113 => "No mapping for the Unicode character exists in the target multi-byte code page.",
         1114 => "A dynamic link library (DLL) initialization routine failed.",
         1132 => "The base address or the file offset specified does not have the proper alignment.",
+        1158 => "Invalid message box style.",
         1224 => "The requested operation cannot be performed on a file with a user-mapped section open.",
         1314 => "A required privilege is not held by the client.",
         1455 => "The paging file is too small for this operation to complete.",
