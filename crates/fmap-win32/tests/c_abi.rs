@@ -595,6 +595,13 @@ fn user32_message_box_and_wsprintf() {
 }
 
 #[test]
+fn toolhelp_and_psapi() {
+    let s = Scratch::new();
+    let exe = s.cc("toolhelp", &[&src("toolhelp.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[]);
+}
+
+#[test]
 fn static_library() {
     let s = Scratch::new();
     let errors = s.cc("errors_static", &[&src("errors.c")], &[], Link::Static);

@@ -19,6 +19,9 @@ pub const ERROR_DLL_INIT_FAILED: u32 = 1114;
 pub const ERROR_NO_UNICODE_TRANSLATION: u32 = 1113;
 pub const ERROR_IO_INCOMPLETE: u32 = 996;
 pub const ERROR_IO_PENDING: u32 = 997;
+pub const ERROR_NOACCESS: u32 = 998;
+pub const ERROR_NO_MORE_FILES: u32 = 18;
+pub const ERROR_BAD_LENGTH: u32 = 24;
 pub const ERROR_SIGNAL_REFCOUNT_EXCEEDED: u32 = 156;
 
 pub const TRUE: i32 = 1;
@@ -213,6 +216,8 @@ table!(
     IDTRYAGAIN,
     IDCONTINUE,
     ERROR_INVALID_MSGBOX_STYLE,
+    ERROR_NOACCESS,
+    ERROR_NO_MORE_FILES,
     // errors
     ERROR_SUCCESS,
     NO_ERROR,

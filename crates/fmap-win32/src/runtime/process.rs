@@ -476,7 +476,7 @@ pub unsafe extern "C" fn GetExitCodeProcess(h: Handle, code: *mut u32) -> i32 {
 }
 
 /// Either query right (`PROCESS_QUERY_INFORMATION` implies the limited one, as on Windows).
-const QUERY_ANY: u32 = PROCESS_QUERY_INFORMATION | PROCESS_QUERY_LIMITED_INFORMATION;
+pub(crate) const QUERY_ANY: u32 = PROCESS_QUERY_INFORMATION | PROCESS_QUERY_LIMITED_INFORMATION;
 
 /// The exit code `GetExitCodeProcess` gives for an ended process that was not our child when
 /// its status could not be read: `0xFFFFFFFF`, which no Linux process can exit with (exit
