@@ -568,6 +568,10 @@ fn thread_exit_and_terminate() {
     let s = Scratch::new();
     let exe = s.cc("thread_exit", &[&src("thread_exit.c")], &[], Link::Shared);
     run_checks(&s, &exe, &[]);
+    // ExitThread on the main thread while a thread runs: the process ends with that thread's
+    // code when it returns.
+    let out = run(s.cmd(&exe).arg("main-first"), b"");
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
     let exe = s.cc(
         "thread_exit_static",
         &[&src("thread_exit.c")],

@@ -215,6 +215,22 @@ fn wide_crt_unicode_cpp() {
 }
 
 #[test]
+fn wide_crt_c_with_fmap_cc() {
+    // tests/c/wide_crt.c, built by fmap-cc -DUNICODE (which adds -fshort-wchar).
+    let s = Scratch::new();
+    let checks = crate_dir().join("tests/c");
+    let checks = checks.to_str().expect("utf-8 path");
+    let src = crate_dir().join("tests/c/wide_crt.c");
+    let exe = s.build(Build::Driver, &src, "widec", &["-DUNICODE", "-I", checks]);
+    expect(
+        &s,
+        &exe,
+        &[],
+        "wide: \u{e9} 1\nwide_crt: 84 checks passed, 0 failed\n",
+    );
+}
+
+#[test]
 fn single_instance_cpp() {
     for build in BOTH {
         let s = Scratch::new();

@@ -63,9 +63,23 @@ static void crt_returns(void *p)
     InterlockedIncrement((volatile LONG *)p);
 }
 
-int main(void)
+static DWORD WINAPI outlives_main(LPVOID p)
+{
+    (void)p;
+    Sleep(200);
+    return 7;
+}
+
+int main(int argc, char **argv)
 {
     DWORD code = 0;
+    if (argc > 1 && strcmp(argv[1], "main-first") == 0) {
+        /* The main thread ends first: the process exits with the last thread's code (7). */
+        HANDLE last = CreateThread(NULL, 0, outlives_main, NULL, 0, NULL);
+        if (!last)
+            return 1;
+        ExitThread(3);
+    }
     g_go = CreateEventA(NULL, TRUE, FALSE, NULL);
     CHECK(g_go != NULL);
 
