@@ -16,8 +16,10 @@
  *     char16_t, u"...") string goes to the 16-bit implementation, a wchar_t one (L"...") to
  *     glibc. The Microsoft-only names (_wcsicmp, _itow, _wtoi, _wfopen, wcscpy_s, swprintf_s,
  *     _snwprintf, ...) always take WCHAR.
- *   - wchar_t is 32-bit, C++ (WCHAR is char16_t): only the Microsoft-only names take WCHAR;
- *     wcslen and the other ISO names stay glibc's. Build UNICODE C++ with -fshort-wchar.
+ *   - wchar_t is 32-bit, C++ (WCHAR is char16_t): the ISO names get overloads for WCHAR
+ *     strings (u"...", TEXT("..."), WCHAR buffers), in :: and std::, beside glibc's for
+ *     wchar_t; L"..." literals are then 32-bit and mix with neither. Build UNICODE C++ with
+ *     -fshort-wchar (fmap-c++ adds it) so that L"..." is WCHAR too.
  *
  * Microsoft semantics: printf %s/%c in a wide format are WCHAR strings/characters (%hs/%S
  * narrow), output to a FILE is UTF-8; swprintf and vswprintf are the ISO forms with a count
@@ -311,7 +313,96 @@ using ::fmap_wmemchr_;
 } // namespace std
 #endif
 
-#elif !defined(__cplusplus)
+#elif defined(__cplusplus)
+/* 32-bit wchar_t in C++ (WCHAR is char16_t): overloads of the ISO names for WCHAR strings
+   (glibc's wchar_t ones stay), in :: and std:: (in std:: not for wcstol & co. and vswprintf,
+   whose address libstdc++ takes). */
+inline size_t wcslen(const WCHAR *s) { return fmap_tcslen_(s); }
+inline size_t wcsnlen(const WCHAR *s, size_t n) { return fmap_wcsnlen_(s, n); }
+inline WCHAR *wcscpy(WCHAR *d, const WCHAR *s) { return fmap_tcscpy_(d, s); }
+inline WCHAR *wcsncpy(WCHAR *d, const WCHAR *s, size_t n) { return fmap_tcsncpy_(d, s, n); }
+inline WCHAR *wcscat(WCHAR *d, const WCHAR *s) { return fmap_tcscat_(d, s); }
+inline WCHAR *wcsncat(WCHAR *d, const WCHAR *s, size_t n) { return fmap_tcsncat_(d, s, n); }
+inline int wcscmp(const WCHAR *a, const WCHAR *b) { return fmap_tcscmp_(a, b); }
+inline int wcsncmp(const WCHAR *a, const WCHAR *b, size_t n) { return fmap_tcsncmp_(a, b, n); }
+inline const WCHAR *wcschr(const WCHAR *s, WCHAR c) { return fmap_tcschr_(s, c); }
+inline WCHAR *wcschr(WCHAR *s, WCHAR c) { return fmap_tcschr_(s, c); }
+inline const WCHAR *wcsrchr(const WCHAR *s, WCHAR c) { return fmap_tcsrchr_(s, c); }
+inline WCHAR *wcsrchr(WCHAR *s, WCHAR c) { return fmap_tcsrchr_(s, c); }
+inline const WCHAR *wcsstr(const WCHAR *h, const WCHAR *n) { return fmap_tcsstr_(h, n); }
+inline WCHAR *wcsstr(WCHAR *h, const WCHAR *n) { return fmap_tcsstr_(h, n); }
+inline size_t wcsspn(const WCHAR *s, const WCHAR *c) { return fmap_tcsspn_(s, c); }
+inline size_t wcscspn(const WCHAR *s, const WCHAR *c) { return fmap_tcscspn_(s, c); }
+inline WCHAR *wcstok(WCHAR *s, const WCHAR *d, WCHAR **c) { return fmap_tcstok_s_(s, d, c); }
+inline long wcstol(const WCHAR *s, WCHAR **e, int b) { return fmap_tcstol_(s, e, b); }
+inline unsigned long wcstoul(const WCHAR *s, WCHAR **e, int b) { return fmap_tcstoul_(s, e, b); }
+inline long long wcstoll(const WCHAR *s, WCHAR **e, int b) { return fmap_tcstoll_(s, e, b); }
+inline unsigned long long wcstoull(const WCHAR *s, WCHAR **e, int b)
+{
+    return fmap_tcstoull_(s, e, b);
+}
+inline double wcstod(const WCHAR *s, WCHAR **e) { return fmap_tcstod_(s, e); }
+inline WCHAR *wmemcpy(WCHAR *d, const WCHAR *s, size_t n) { return fmap_wmemcpy_(d, s, n); }
+inline WCHAR *wmemmove(WCHAR *d, const WCHAR *s, size_t n) { return fmap_wmemmove_(d, s, n); }
+inline WCHAR *wmemset(WCHAR *d, WCHAR c, size_t n) { return fmap_wmemset_(d, c, n); }
+inline int wmemcmp(const WCHAR *a, const WCHAR *b, size_t n) { return fmap_wmemcmp_(a, b, n); }
+inline int vswprintf(WCHAR *b, size_t n, const WCHAR *f, va_list ap)
+{
+    return fmap_vswprintf_(b, n, f, ap);
+}
+inline int swprintf(WCHAR *b, size_t n, const WCHAR *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    int r = fmap_vswprintf_(b, n, f, ap);
+    va_end(ap);
+    return r;
+}
+inline int vfwprintf(FILE *o, const WCHAR *f, va_list ap) { return fmap_vfwprintf_(o, f, ap); }
+inline int fwprintf(FILE *o, const WCHAR *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    int r = fmap_vfwprintf_(o, f, ap);
+    va_end(ap);
+    return r;
+}
+inline int vwprintf(const WCHAR *f, va_list ap) { return fmap_vfwprintf_(stdout, f, ap); }
+inline int wprintf(const WCHAR *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    int r = fmap_vfwprintf_(stdout, f, ap);
+    va_end(ap);
+    return r;
+}
+inline int fputws(const WCHAR *s, FILE *o) { return fmap_fputws_(s, o); }
+namespace std {
+using ::wcslen;
+using ::wcscpy;
+using ::wcsncpy;
+using ::wcscat;
+using ::wcsncat;
+using ::wcscmp;
+using ::wcsncmp;
+using ::wcschr;
+using ::wcsrchr;
+using ::wcsstr;
+using ::wcsspn;
+using ::wcscspn;
+using ::wcstok;
+using ::wmemcpy;
+using ::wmemmove;
+using ::wmemset;
+using ::wmemcmp;
+using ::swprintf;
+using ::vfwprintf;
+using ::fwprintf;
+using ::vwprintf;
+using ::wprintf;
+using ::fputws;
+} // namespace std
+#else
 /* 32-bit wchar_t in C: a WCHAR string argument (the format for the printf family) picks the
    16-bit implementation. */
 #define FMAP_WCRT_PICK_(x, impl, libc)                                                        \

@@ -215,6 +215,18 @@ fn wide_crt_unicode_cpp() {
 }
 
 #[test]
+fn wide_crt_cpp_without_short_wchar() {
+    let s = Scratch::new();
+    let exe = s.build(
+        Build::Plain,
+        &corpus("wide_crt_char16.cpp"),
+        "widechar16",
+        &["-DUNICODE"],
+    );
+    expect(&s, &exe, &[], "x=5 0\n");
+}
+
+#[test]
 fn wide_crt_c_with_fmap_cc() {
     // tests/c/wide_crt.c, built by fmap-cc -DUNICODE (which adds -fshort-wchar).
     let s = Scratch::new();
