@@ -10,8 +10,9 @@
  * Wide strings. WCHAR is a 16-bit UTF-16 code unit, as on Windows. In C, L"..." literals are
  * 32-bit on Linux unless the program is compiled with -fshort-wchar; u"..." (C11) literals are
  * always 16-bit and work without the flag. TEXT("...") / _T("...") pick the right form by
- * themselves. The C library's wide functions (wcslen, wprintf, ...) assume 32-bit wchar_t and
- * must not be given WCHAR strings; use lstrlenW and the _tcs / _tprintf macros of tchar.h.
+ * themselves. The C library's wide functions (wcslen, wprintf, ...) assume 32-bit wchar_t;
+ * fmap_wcrt.h (included at the end) gives their names 16-bit implementations for WCHAR strings
+ * (see there for how each build mode chooses), and tchar.h's _tcs / _tprintf use the same.
  *
  * UNICODE (or _UNICODE; either defines the other) maps the generic names (CreateFileMapping, ...)
  * to the W functions, otherwise to the A functions. ANSI strings are UTF-8.
