@@ -247,7 +247,11 @@ template <size_t N> inline int fmap_stprintf_s_(WCHAR (&d)[N], const WCHAR *fmt,
 
 /* ---- wmain (and _tmain under UNICODE): the main that runs it ---- */
 #ifndef FMAP_NO_WMAIN
+#ifdef __cplusplus
+extern "C" char **environ; /* C linkage, as <unistd.h> declares it (included later or not) */
+#else
 extern char **environ;
+#endif
 #ifdef __cplusplus
 extern "C++" {
 int fmap_wmain_(int, WCHAR **) __attribute__((weak));

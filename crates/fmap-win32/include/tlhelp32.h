@@ -1,6 +1,7 @@
-/* tlhelp32.h for fmap-win32: the Tool Help types and constants. The snapshot functions
- * (CreateToolhelp32Snapshot, Process32First/Next, Thread32First/Next, Module32First/Next) are
- * not provided (see the README): a call fails to compile rather than to link. */
+/* tlhelp32.h for fmap-win32: Tool Help from /proc — CreateToolhelp32Snapshot with
+ * TH32CS_SNAPPROCESS and TH32CS_SNAPTHREAD, Process32First/Next(W), Thread32First/Next. Modules
+ * and heaps (Module32First, Heap32ListFirst, TH32CS_SNAPMODULE) are not provided: the snapshot
+ * fails with ERROR_NOT_SUPPORTED. */
 #ifndef FMAP_WIN32_TLHELP32_H
 #define FMAP_WIN32_TLHELP32_H
 #include "windows.h"
@@ -48,6 +49,20 @@ typedef struct tagTHREADENTRY32 {
     LONG tpDeltaPri;
     DWORD dwFlags;
 } THREADENTRY32, *PTHREADENTRY32, *LPTHREADENTRY32;
+HANDLE WINAPI CreateToolhelp32Snapshot(DWORD dwFlags, DWORD th32ProcessID);
+BOOL WINAPI Process32First(HANDLE hSnapshot, LPPROCESSENTRY32 lppe);
+BOOL WINAPI Process32Next(HANDLE hSnapshot, LPPROCESSENTRY32 lppe);
+BOOL WINAPI Process32FirstW(HANDLE hSnapshot, LPPROCESSENTRY32W lppe);
+BOOL WINAPI Process32NextW(HANDLE hSnapshot, LPPROCESSENTRY32W lppe);
+BOOL WINAPI Thread32First(HANDLE hSnapshot, LPTHREADENTRY32 lpte);
+BOOL WINAPI Thread32Next(HANDLE hSnapshot, LPTHREADENTRY32 lpte);
+#ifdef UNICODE
+#define Process32First Process32FirstW
+#define Process32Next Process32NextW
+#define PROCESSENTRY32 PROCESSENTRY32W
+#define PPROCESSENTRY32 PPROCESSENTRY32W
+#define LPPROCESSENTRY32 LPPROCESSENTRY32W
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -10,8 +10,9 @@
  * Wide strings. WCHAR is a 16-bit UTF-16 code unit, as on Windows. In C, L"..." literals are
  * 32-bit on Linux unless the program is compiled with -fshort-wchar; u"..." (C11) literals are
  * always 16-bit and work without the flag. TEXT("...") / _T("...") pick the right form by
- * themselves. The C library's wide functions (wcslen, wprintf, ...) assume 32-bit wchar_t and
- * must not be given WCHAR strings; use lstrlenW and the _tcs / _tprintf macros of tchar.h.
+ * themselves. The C library's wide functions (wcslen, wprintf, ...) assume 32-bit wchar_t;
+ * fmap_wcrt.h (included at the end) gives their names 16-bit implementations for WCHAR strings
+ * (see there for how each build mode chooses), and tchar.h's _tcs / _tprintf use the same.
  *
  * UNICODE (or _UNICODE; either defines the other) maps the generic names (CreateFileMapping, ...)
  * to the W functions, otherwise to the A functions. ANSI strings are UTF-8.
@@ -277,10 +278,13 @@ typedef PTHREAD_START_ROUTINE LPTHREAD_START_ROUTINE;
 #define ERROR_INVALID_ADDRESS 487L
 #define ERROR_IO_INCOMPLETE 996L
 #define ERROR_IO_PENDING 997L
+#define ERROR_NOACCESS 998L
+#define ERROR_NO_MORE_FILES 18L
 #define ERROR_MUTANT_LIMIT_EXCEEDED 587L
 #define ERROR_FILE_INVALID 1006L
 #define ERROR_NO_UNICODE_TRANSLATION 1113L
 #define ERROR_DLL_INIT_FAILED 1114L
+#define ERROR_INVALID_MSGBOX_STYLE 1158L
 #define ERROR_MAPPED_ALIGNMENT 1132L
 #define ERROR_USER_MAPPED_FILE 1224L
 #define ERROR_PRIVILEGE_NOT_HELD 1314L
@@ -615,6 +619,13 @@ HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T dwSt
                            LPTHREAD_START_ROUTINE lpStartAddress, LPVOID lpParameter,
                            DWORD dwCreationFlags, LPDWORD lpThreadId);
 BOOL WINAPI GetExitCodeThread(HANDLE hThread, LPDWORD lpExitCode);
+/* Ends the calling thread: its exit code is recorded and waiters on its handle are released
+   (by pthread_exit, so C++ destructors and cleanup handlers run). */
+__attribute__((noreturn)) VOID WINAPI ExitThread(DWORD dwExitCode);
+/* The calling thread (GetCurrentThread() or its own handle): as ExitThread. Another running
+   thread: FALSE, ERROR_NOT_SUPPORTED (no safe way to kill a thread at an arbitrary point). An
+   ended one: TRUE. */
+BOOL WINAPI TerminateThread(HANDLE hThread, DWORD dwExitCode);
 BOOL WINAPI CreateProcessA(LPCSTR lpApplicationName, LPSTR lpCommandLine,
                            LPSECURITY_ATTRIBUTES lpProcessAttributes,
                            LPSECURITY_ATTRIBUTES lpThreadAttributes, BOOL bInheritHandles,
@@ -732,6 +743,70 @@ WCHAR **FmapArgvW(int argc, char **argv);
 #define lstrlen lstrlenA
 #endif
 
+/* ---- user32 for console programs ---- */
+#define MB_OK 0
+#define MB_OKCANCEL 1
+#define MB_ABORTRETRYIGNORE 2
+#define MB_YESNOCANCEL 3
+#define MB_YESNO 4
+#define MB_RETRYCANCEL 5
+#define MB_CANCELTRYCONTINUE 6
+#define MB_ICONHAND 0x10
+#define MB_ICONERROR 0x10
+#define MB_ICONSTOP 0x10
+#define MB_ICONQUESTION 0x20
+#define MB_ICONEXCLAMATION 0x30
+#define MB_ICONWARNING 0x30
+#define MB_ICONASTERISK 0x40
+#define MB_ICONINFORMATION 0x40
+#define MB_DEFBUTTON1 0
+#define MB_DEFBUTTON2 0x100
+#define MB_DEFBUTTON3 0x200
+#define MB_DEFBUTTON4 0x300
+#define MB_APPLMODAL 0
+#define MB_SYSTEMMODAL 0x1000
+#define MB_TASKMODAL 0x2000
+#define MB_HELP 0x4000
+#define MB_SETFOREGROUND 0x10000
+#define MB_DEFAULT_DESKTOP_ONLY 0x20000
+#define MB_TOPMOST 0x40000
+#define MB_RIGHT 0x80000
+#define MB_RTLREADING 0x100000
+#define MB_SERVICE_NOTIFICATION 0x200000
+#define MB_TYPEMASK 0xf
+#define MB_ICONMASK 0xf0
+#define MB_DEFMASK 0xf00
+#define IDOK 1
+#define IDCANCEL 2
+#define IDABORT 3
+#define IDRETRY 4
+#define IDIGNORE 5
+#define IDYES 6
+#define IDNO 7
+#define IDTRYAGAIN 0xa
+#define IDCONTINUE 0xb
+/* MessageBox: writes "caption: text" to stderr and returns the default button's answer (IDOK for
+   MB_OK and MB_OKCANCEL; MB_DEFBUTTON2/3 pick the second/third); no window, no waiting. hWnd
+   is ignored. An unknown button set: 0, ERROR_INVALID_MSGBOX_STYLE. */
+int WINAPI MessageBoxA(HWND hWnd, LPCSTR lpText, LPCSTR lpCaption, UINT uType);
+int WINAPI MessageBoxW(HWND hWnd, LPCWSTR lpText, LPCWSTR lpCaption, UINT uType);
+int WINAPI MessageBoxExA(HWND hWnd, LPCSTR lpText, LPCSTR lpCaption, UINT uType, WORD wLanguageId);
+int WINAPI MessageBoxExW(HWND hWnd, LPCWSTR lpText, LPCWSTR lpCaption, UINT uType,
+                         WORD wLanguageId);
+BOOL WINAPI MessageBeep(UINT uType);
+/* wsprintfA/W, wvsprintfA/W: static inline in fmap_user32.h (variadic). */
+#ifdef UNICODE
+#define MessageBox MessageBoxW
+#define MessageBoxEx MessageBoxExW
+#define wsprintf wsprintfW
+#define wvsprintf wvsprintfW
+#else
+#define MessageBox MessageBoxA
+#define MessageBoxEx MessageBoxExA
+#define wsprintf wsprintfA
+#define wvsprintf wvsprintfA
+#endif
+
 #ifdef __cplusplus
 }
 #endif
@@ -741,5 +816,7 @@ WCHAR **FmapArgvW(int argc, char **argv);
 /* ---- more of the SDK and the MSVC C runtime, in their own headers ---- */
 #include "winerror.h" /* HRESULT values: S_OK, E_FAIL, SUCCEEDED, HRESULT_FROM_WIN32, ... */
 #include "fmap_crt.h" /* sprintf_s, strcpy_s, _itoa, localtime_s, fopen_s, _stricmp, ... */
+#include "fmap_wcrt.h" /* wcslen, wcscpy_s, swprintf, wprintf, _wfopen, _itow, _wtoi on WCHAR */
+#include "fmap_user32.h" /* wsprintfA/W, wvsprintfA/W */
 
 #endif /* FMAP_WIN32_WINDOWS_H */

@@ -551,6 +551,61 @@ fn generic_text_ansi_and_unicode() {
 }
 
 #[test]
+fn wide_crt_16bit_wchar() {
+    let s = Scratch::new();
+    for (name, flags) in [
+        ("wide_short_wchar", &["-DUNICODE", "-fshort-wchar"][..]),
+        ("wide_c11_generic", &["-D_UNICODE"][..]),
+        ("wide_ansi_generic", &[][..]),
+    ] {
+        let exe = s.cc(name, &[&src("wide_crt.c")], flags, Link::Shared);
+        run_checks(&s, &exe, &[]);
+    }
+}
+
+#[test]
+fn thread_exit_and_terminate() {
+    let s = Scratch::new();
+    let exe = s.cc("thread_exit", &[&src("thread_exit.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[]);
+    // ExitThread on the main thread while a thread runs: the process ends with that thread's
+    // code when it returns.
+    let out = run(s.cmd(&exe).arg("main-first"), b"");
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    let exe = s.cc(
+        "thread_exit_static",
+        &[&src("thread_exit.c")],
+        &[],
+        Link::Static,
+    );
+    run_checks(&s, &exe, &[]);
+}
+
+#[test]
+fn user32_message_box_and_wsprintf() {
+    let s = Scratch::new();
+    let dir = s.path().to_str().expect("utf-8 path").to_owned();
+    for (name, flags) in [
+        ("user32_ansi", &[][..]),
+        (
+            "user32_unicode_short_wchar",
+            &["-DUNICODE", "-fshort-wchar"][..],
+        ),
+        ("user32_unicode_c11", &["-D_UNICODE"][..]),
+    ] {
+        let exe = s.cc(name, &[&src("user32.c")], flags, Link::Shared);
+        run_checks(&s, &exe, &[&dir]);
+    }
+}
+
+#[test]
+fn toolhelp_and_psapi() {
+    let s = Scratch::new();
+    let exe = s.cc("toolhelp", &[&src("toolhelp.c")], &[], Link::Shared);
+    run_checks(&s, &exe, &[]);
+}
+
+#[test]
 fn static_library() {
     let s = Scratch::new();
     let errors = s.cc("errors_static", &[&src("errors.c")], &[], Link::Static);

@@ -198,6 +198,51 @@ fn tmain_unicode_cpp() {
 }
 
 #[test]
+fn wide_crt_unicode_cpp() {
+    for (build, flags) in [
+        (Build::Plain, &["-DUNICODE", "-fshort-wchar"][..]),
+        (Build::Driver, &["-DUNICODE"][..]),
+    ] {
+        let s = Scratch::new();
+        let exe = s.build(build, &corpus("wide_crt.cpp"), "widecrt", flags);
+        expect(
+            &s,
+            &exe,
+            &[],
+            "the view has 4096 bytes, caf\u{e9} ok: 32 characters\n",
+        );
+    }
+}
+
+#[test]
+fn wide_crt_cpp_without_short_wchar() {
+    let s = Scratch::new();
+    let exe = s.build(
+        Build::Plain,
+        &corpus("wide_crt_char16.cpp"),
+        "widechar16",
+        &["-DUNICODE"],
+    );
+    expect(&s, &exe, &[], "x=5 0\n");
+}
+
+#[test]
+fn wide_crt_c_with_fmap_cc() {
+    // tests/c/wide_crt.c, built by fmap-cc -DUNICODE (which adds -fshort-wchar).
+    let s = Scratch::new();
+    let checks = crate_dir().join("tests/c");
+    let checks = checks.to_str().expect("utf-8 path");
+    let src = crate_dir().join("tests/c/wide_crt.c");
+    let exe = s.build(Build::Driver, &src, "widec", &["-DUNICODE", "-I", checks]);
+    expect(
+        &s,
+        &exe,
+        &[],
+        "wide: \u{e9} 1\nwide_crt: 84 checks passed, 0 failed\n",
+    );
+}
+
+#[test]
 fn single_instance_cpp() {
     for build in BOTH {
         let s = Scratch::new();

@@ -19,6 +19,9 @@ pub const ERROR_DLL_INIT_FAILED: u32 = 1114;
 pub const ERROR_NO_UNICODE_TRANSLATION: u32 = 1113;
 pub const ERROR_IO_INCOMPLETE: u32 = 996;
 pub const ERROR_IO_PENDING: u32 = 997;
+pub const ERROR_NOACCESS: u32 = 998;
+pub const ERROR_NO_MORE_FILES: u32 = 18;
+pub const ERROR_BAD_LENGTH: u32 = 24;
 pub const ERROR_SIGNAL_REFCOUNT_EXCEEDED: u32 = 156;
 
 pub const TRUE: i32 = 1;
@@ -115,6 +118,50 @@ pub const MEM_PRIVATE: u32 = 0x2_0000;
 pub const MEM_MAPPED: u32 = 0x4_0000;
 pub const MEM_IMAGE: u32 = 0x100_0000;
 
+// user32 for console programs: MessageBox styles and answers.
+pub const MB_OK: u32 = 0;
+pub const MB_OKCANCEL: u32 = 1;
+pub const MB_ABORTRETRYIGNORE: u32 = 2;
+pub const MB_YESNOCANCEL: u32 = 3;
+pub const MB_YESNO: u32 = 4;
+pub const MB_RETRYCANCEL: u32 = 5;
+pub const MB_CANCELTRYCONTINUE: u32 = 6;
+pub const MB_ICONHAND: u32 = 0x10;
+pub const MB_ICONERROR: u32 = 0x10;
+pub const MB_ICONSTOP: u32 = 0x10;
+pub const MB_ICONQUESTION: u32 = 0x20;
+pub const MB_ICONEXCLAMATION: u32 = 0x30;
+pub const MB_ICONWARNING: u32 = 0x30;
+pub const MB_ICONASTERISK: u32 = 0x40;
+pub const MB_ICONINFORMATION: u32 = 0x40;
+pub const MB_DEFBUTTON1: u32 = 0;
+pub const MB_DEFBUTTON2: u32 = 0x100;
+pub const MB_DEFBUTTON3: u32 = 0x200;
+pub const MB_DEFBUTTON4: u32 = 0x300;
+pub const MB_APPLMODAL: u32 = 0;
+pub const MB_SYSTEMMODAL: u32 = 0x1000;
+pub const MB_TASKMODAL: u32 = 0x2000;
+pub const MB_HELP: u32 = 0x4000;
+pub const MB_SETFOREGROUND: u32 = 0x10000;
+pub const MB_DEFAULT_DESKTOP_ONLY: u32 = 0x20000;
+pub const MB_TOPMOST: u32 = 0x40000;
+pub const MB_RIGHT: u32 = 0x80000;
+pub const MB_RTLREADING: u32 = 0x100000;
+pub const MB_SERVICE_NOTIFICATION: u32 = 0x200000;
+pub const MB_TYPEMASK: u32 = 0xf;
+pub const MB_ICONMASK: u32 = 0xf0;
+pub const MB_DEFMASK: u32 = 0xf00;
+pub const IDOK: u32 = 1;
+pub const IDCANCEL: u32 = 2;
+pub const IDABORT: u32 = 3;
+pub const IDRETRY: u32 = 4;
+pub const IDIGNORE: u32 = 5;
+pub const IDYES: u32 = 6;
+pub const IDNO: u32 = 7;
+pub const IDTRYAGAIN: u32 = 0xa;
+pub const IDCONTINUE: u32 = 0xb;
+pub const ERROR_INVALID_MSGBOX_STYLE: u32 = 1158;
+
 /// Generates [`TABLE`] from a list of constant names (each must exist above or in
 /// [`fmap::win32`], so a typo is a compile error).
 macro_rules! table {
@@ -126,6 +173,51 @@ macro_rules! table {
 }
 
 table!(
+    // user32
+    MB_OK,
+    MB_OKCANCEL,
+    MB_ABORTRETRYIGNORE,
+    MB_YESNOCANCEL,
+    MB_YESNO,
+    MB_RETRYCANCEL,
+    MB_CANCELTRYCONTINUE,
+    MB_ICONHAND,
+    MB_ICONERROR,
+    MB_ICONSTOP,
+    MB_ICONQUESTION,
+    MB_ICONEXCLAMATION,
+    MB_ICONWARNING,
+    MB_ICONASTERISK,
+    MB_ICONINFORMATION,
+    MB_DEFBUTTON1,
+    MB_DEFBUTTON2,
+    MB_DEFBUTTON3,
+    MB_DEFBUTTON4,
+    MB_APPLMODAL,
+    MB_SYSTEMMODAL,
+    MB_TASKMODAL,
+    MB_HELP,
+    MB_SETFOREGROUND,
+    MB_DEFAULT_DESKTOP_ONLY,
+    MB_TOPMOST,
+    MB_RIGHT,
+    MB_RTLREADING,
+    MB_SERVICE_NOTIFICATION,
+    MB_TYPEMASK,
+    MB_ICONMASK,
+    MB_DEFMASK,
+    IDOK,
+    IDCANCEL,
+    IDABORT,
+    IDRETRY,
+    IDIGNORE,
+    IDYES,
+    IDNO,
+    IDTRYAGAIN,
+    IDCONTINUE,
+    ERROR_INVALID_MSGBOX_STYLE,
+    ERROR_NOACCESS,
+    ERROR_NO_MORE_FILES,
     // errors
     ERROR_SUCCESS,
     NO_ERROR,

@@ -77,6 +77,8 @@ pub enum Obj {
     /// A process; `true` for the `hThread` of `CreateProcess` (its main thread); the handle's
     /// `PROCESS_*` rights (`SYNCHRONIZE` included).
     Process(Arc<Task>, bool, u32),
+    /// A Tool Help snapshot (`CreateToolhelp32Snapshot`).
+    Snapshot(Arc<crate::runtime::toolhelp::Snapshot>),
 }
 
 impl<T: Into<fmap::AnyObject>> From<T> for Obj {

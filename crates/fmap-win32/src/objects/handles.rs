@@ -204,6 +204,7 @@ pub(crate) fn duplicate_local(source: Handle, access: u32, options: u32) -> Resu
                 .map(|r| Obj::File(f.clone(), r))
         }
         Obj::Thread(t) => Ok(Obj::Thread(t.clone())),
+        Obj::Snapshot(s) => Ok(Obj::Snapshot(s.clone())),
         Obj::Process(t, main, rights) => {
             let r = if same {
                 Ok(*rights)

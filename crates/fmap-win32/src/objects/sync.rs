@@ -525,7 +525,7 @@ pub(crate) fn waitable(o: &Obj) -> Result<&dyn Waitable, u32> {
         Obj::Process(_, false, a) if a & SYNCHRONIZE == 0 => return Err(ERROR_ACCESS_DENIED),
         Obj::Thread(t) | Obj::Process(t, false, _) => &t.done,
         Obj::Process(t, true, _) => t.main_thread_done.as_ref().unwrap_or(&t.done),
-        Obj::File(..) => return Err(ERROR_INVALID_HANDLE),
+        Obj::File(..) | Obj::Snapshot(_) => return Err(ERROR_INVALID_HANDLE),
     })
 }
 

@@ -1,10 +1,13 @@
 //! Small pieces of the Win32 surface ported programs call in passing: `_beginthreadex`,
-//! `GetVersionEx`, and mailslots (refused with `ERROR_NOT_SUPPORTED`).
+//! `_endthreadex`, `_beginthread`, `_endthread`, `GetVersionEx`, and mailslots (refused with
+//! `ERROR_NOT_SUPPORTED`).
 
 use crate::abi::consts::*;
 use crate::abi::error::fail;
-use crate::runtime::process::{CreateThread, StartRoutine};
+use crate::runtime::process::{spawn_thread, CreateThread, Entry, ExitThread, StartRoutine};
 use std::ffi::{c_char, c_void};
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 
 /// `_beginthreadex`: `CreateThread` with the C runtime's signature; returns the thread handle
 /// (0 on failure, with `errno` set as well as the last error).
@@ -28,6 +31,49 @@ pub unsafe extern "C" fn _beginthreadex(
         unsafe { *libc::__errno_location() = libc::EINVAL };
     }
     h as usize
+}
+
+/// `_endthreadex`: `ExitThread(code)`.
+#[no_mangle]
+pub extern "C-unwind" fn _endthreadex(code: u32) -> ! {
+    ExitThread(code)
+}
+
+/// `_endthread`: `ExitThread(0)`.
+#[no_mangle]
+pub extern "C-unwind" fn _endthread() -> ! {
+    ExitThread(0)
+}
+
+/// `_beginthread`: starts `start(arg)` (exit code 0) and returns its handle, which the thread
+/// closes when it ends, as Microsoft's runtime does (so waiting on it races with that close;
+/// use `_beginthreadex` to wait). Failure: `(uintptr_t)-1` with `errno` `EINVAL` (no routine)
+/// or `EAGAIN`, and the last error.
+///
+/// # Safety
+/// `start` must be a valid routine for `arg`.
+#[no_mangle]
+pub unsafe extern "C" fn _beginthread(
+    start: Option<unsafe extern "C" fn(*mut c_void)>,
+    stack_size: u32,
+    arg: *mut c_void,
+) -> usize {
+    let set_errno = |e| {
+        // SAFETY: errno is thread-local and always writable.
+        unsafe { *libc::__errno_location() = e };
+    };
+    let Some(start) = start else {
+        set_errno(libc::EINVAL);
+        return fail(ERROR_INVALID_PARAMETER, usize::MAX);
+    };
+    let cell = Arc::new(AtomicUsize::new(0));
+    match spawn_thread(stack_size as usize, Entry::Crt(start), arg, Some(cell)) {
+        Ok((h, _)) => h as usize,
+        Err(code) => {
+            set_errno(libc::EAGAIN);
+            fail(code, usize::MAX)
+        }
+    }
 }
 
 /// `OSVERSIONINFOA` / `OSVERSIONINFOEXA` (the `Ex` form is recognised by its size).

@@ -94,7 +94,7 @@ pub fn export_entry(
             f.file.export_for_child().ok()?,
             format!("{rights:x},{},", u8::from(f.overlapped)),
         ),
-        Obj::Thread(_) | Obj::Process(..) => return None,
+        Obj::Thread(_) | Obj::Process(..) | Obj::Snapshot(_) => return None,
     };
     let (dev, ino) = exported.fds.first().and_then(dev_ino)?;
     let fds: Vec<String> = exported

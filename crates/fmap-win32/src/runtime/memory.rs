@@ -27,7 +27,7 @@ const MEM_TOP_DOWN: u32 = 0x100000;
 const MEM_IMAGE: u32 = 0x100_0000;
 const PAGE_EXECUTE: u32 = 0x10;
 const ERROR_NOACCESS: u32 = 998;
-const ERROR_BAD_LENGTH: u32 = 24;
+
 const GRANULARITY: usize = 64 * 1024;
 const PAGE: usize = 4096;
 

@@ -14,6 +14,7 @@
 //!   `QueryPerformanceFrequency`.
 //! * [`system`] — `GetSystemInfo`.
 //! * [`console`] — `_getch`, `_getche`, `_kbhit`.
+//! * [`user32`] — `MessageBoxA/W` (to stderr), `MessageBeep`.
 //! * [`crt`] — the Microsoft C runtime's extras: `strcpy_s`, `strcat_s`, `strncpy_s`,
 //!   `memcpy_s`, `_itoa(_s)`, `localtime_s`, `fopen_s`, `_dupenv_s`, `_time64`, `_getpid`,
 //!   `_stricmp`, ... (the variadic ones are inline in `fmap_crt.h`).
@@ -35,6 +36,7 @@ pub mod memory;
 pub mod message;
 pub mod paths;
 pub mod process;
+pub mod psapi;
 pub mod search;
 pub mod security;
 pub mod spawn;
@@ -43,4 +45,6 @@ pub mod strsafe;
 pub mod synch;
 pub mod system;
 pub mod time;
+pub mod toolhelp;
+pub mod user32;
 pub mod xproc;

@@ -343,7 +343,7 @@ pub extern "C" fn GetFileType(h: Handle) -> u32 {
 }
 
 /// The file of a module: the program for NULL, else the library `dlopen` loaded.
-fn module_path(module: *mut c_void) -> Option<String> {
+pub(crate) fn module_path(module: *mut c_void) -> Option<String> {
     if module.is_null() {
         return std::fs::read_link("/proc/self/exe")
             .ok()
@@ -383,7 +383,7 @@ fn module_path(module: *mut c_void) -> Option<String> {
 ///
 /// # Safety
 /// `buf` must hold `size` elements.
-unsafe fn module_out<T: Copy + Default>(s: &[T], buf: *mut T, size: u32) -> u32 {
+pub(crate) unsafe fn module_out<T: Copy + Default>(s: &[T], buf: *mut T, size: u32) -> u32 {
     if buf.is_null() || size == 0 {
         return fail(ERROR_INSUFFICIENT_BUFFER, 0);
     }

@@ -18,13 +18,14 @@ use crate::abi::error::fail;
 use crate::abi::table::{self, Handle, Obj};
 use crate::abi::text::{put, wide_units};
 use crate::runtime::{inherit, search};
+use std::cell::RefCell;
 use std::ffi::{c_char, c_void, CStr, OsString};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::ptr::null_mut;
-use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 
 /// A thread or process as its handles see it.
@@ -106,13 +107,218 @@ impl Task {
 /// `LPTHREAD_START_ROUTINE`.
 pub type StartRoutine = unsafe extern "C" fn(*mut c_void) -> u32;
 
-struct SendPtr(*mut c_void);
-// SAFETY: the parameter is handed to the new thread exactly as CreateThread does on Windows;
-// the caller is responsible for what it points to being usable from that thread.
-unsafe impl Send for SendPtr {}
+/// What a thread runs: a Win32 routine (`CreateThread`, `_beginthreadex`) or the C runtime's
+/// `void` one (`_beginthread`, whose thread closes its own handle when it ends).
+#[derive(Clone, Copy)]
+pub enum Entry {
+    /// Returns the exit code.
+    Win(StartRoutine),
+    /// Exit code 0.
+    Crt(unsafe extern "C" fn(*mut c_void)),
+}
+
+/// The thread this code runs on, when `CreateThread` (or `_beginthreadex`/`_beginthread`)
+/// started it: its task, and for `_beginthread` the handle to close when it ends.
+struct Current {
+    task: Arc<Task>,
+    close: Option<Arc<AtomicUsize>>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
+}
+
+/// What `CreateThread` hands to the new thread (boxed, taken once by [`thread_enter`]).
+struct Start {
+    entry: Entry,
+    param: *mut c_void,
+    task: Arc<Task>,
+    close: Option<Arc<AtomicUsize>>,
+    started: std::sync::mpsc::Sender<()>,
+}
+
+/// The routine as a `C-unwind` function: `ExitThread` leaves it by `pthread_exit`'s forced
+/// unwind, which a `C` function pointer call does not allow.
+type UnwindRoutine = unsafe extern "C-unwind" fn(*mut c_void) -> u32;
+type UnwindCrtRoutine = unsafe extern "C-unwind" fn(*mut c_void);
+
+/// Takes the [`Start`], records the thread's id and [`CURRENT`], and tells `CreateThread`.
+/// Nothing it returns has a destructor.
+#[inline(never)]
+fn thread_enter(arg: *mut c_void) -> (Entry, *mut c_void) {
+    // SAFETY: `arg` is the `Box<Start>` that `spawn_thread` leaked for this thread; only this thread
+    // takes it, once.
+    let s = unsafe { Box::from_raw(arg.cast::<Start>()) };
+    s.task.id.store(current_tid(), SeqCst);
+    let Start {
+        entry,
+        param,
+        task,
+        close,
+        started,
+    } = *s;
+    CURRENT.with(|c| *c.borrow_mut() = Some(Current { task, close }));
+    let _ = started.send(());
+    (entry, param)
+}
+
+/// The thread's end: records the exit code, releases the waiters on its handles and, for
+/// `_beginthread`, closes the handle. Does nothing on a thread `CreateThread` did not start.
+fn thread_finish(code: u32) {
+    let Some(cur) = CURRENT.with(|c| c.borrow_mut().take()) else {
+        return;
+    };
+    cur.task.finish(code);
+    // The last of them after the main thread called ExitThread: the process ends with its code.
+    if LIVE_THREADS.fetch_sub(1, SeqCst) == 1 && MAIN_EXITED.load(SeqCst) {
+        exit_once(code);
+    }
+    if let Some(cell) = cur.close {
+        // Before `spawn_thread` stored the handle: `spawn_thread` closes it (it sees CLOSED).
+        let h = cell.swap(CLOSED, SeqCst);
+        if h != 0 {
+            close_own(h as Handle, &cur.task);
+        }
+    }
+}
+
+/// Closes `_beginthread`'s handle `h` if it still names `task` (the program may have closed it
+/// and the value may name something else by now).
+fn close_own(h: Handle, task: &Arc<Task>) {
+    let ours = matches!(table::get(h).as_deref(), Ok(Obj::Thread(t)) if Arc::ptr_eq(t, task));
+    if ours {
+        let _ = table::remove(h);
+    }
+}
+
+/// Threads `CreateThread` started that have not ended yet.
+static LIVE_THREADS: AtomicUsize = AtomicUsize::new(0);
+/// The main thread called `ExitThread`.
+static MAIN_EXITED: AtomicBool = AtomicBool::new(false);
+static EXITING: AtomicBool = AtomicBool::new(false);
+
+/// `exit(code)` from one thread only.
+fn exit_once(code: u32) {
+    if !EXITING.swap(true, SeqCst) {
+        // SAFETY: ends the process as returning from main would (atexit handlers run).
+        unsafe { libc::exit(code as i32) };
+    }
+}
+
+/// [`Start::close`] once the thread has ended without seeing its handle.
+const CLOSED: usize = usize::MAX;
+
+/// The new thread's `pthread` start routine. At the call of the program's routine its frame
+/// holds no value with a destructor, so `pthread_exit`'s forced unwind (`ExitThread`) may pass
+/// through it.
+extern "C-unwind" fn thread_main(arg: *mut c_void) -> *mut c_void {
+    let (entry, param) = thread_enter(arg);
+    let code = match entry {
+        Entry::Win(f) => {
+            // SAFETY: the same function with the same calling convention; only the unwind
+            // ABI differs (the routine may end by a forced unwind, see `ExitThread`).
+            let f = unsafe { std::mem::transmute::<StartRoutine, UnwindRoutine>(f) };
+            // SAFETY: the caller of CreateThread vouched for the routine and its parameter.
+            unsafe { f(param) }
+        }
+        Entry::Crt(f) => {
+            // SAFETY: as above.
+            let f = unsafe {
+                std::mem::transmute::<unsafe extern "C" fn(*mut c_void), UnwindCrtRoutine>(f)
+            };
+            // SAFETY: the caller of _beginthread vouched for the routine and its parameter.
+            unsafe { f(param) };
+            0
+        }
+    };
+    thread_finish(code);
+    null_mut()
+}
+
+/// Starts a thread running `entry(param)` (a POSIX thread of its own, detached) and returns
+/// its handle. `close`: `_beginthread`'s cell, into which this stores the handle for the thread
+/// to close when it ends.
+pub(crate) fn spawn_thread(
+    stack_size: usize,
+    entry: Entry,
+    param: *mut c_void,
+    close: Option<Arc<AtomicUsize>>,
+) -> Result<(Handle, u32), u32> {
+    let task = Task::new(false).map_err(|e| e.win32_code())?;
+    LIVE_THREADS.fetch_add(1, SeqCst);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let start = Box::into_raw(Box::new(Start {
+        entry,
+        param,
+        task: task.clone(),
+        close: close.clone(),
+        started: tx,
+    }));
+    // std's default for its threads; Windows' is 1 MiB.
+    let stack = if stack_size == 0 {
+        2 << 20
+    } else {
+        stack_size.max(64 * 1024)
+    };
+    let page = 4096;
+    let stack = stack.div_ceil(page) * page;
+    let mut thread: libc::pthread_t = 0;
+    // SAFETY: the attribute object is initialised before use and destroyed after;
+    // `thread_main` takes ownership of `start` when the thread starts, and on failure no thread
+    // exists, so it is freed here.
+    let rc = unsafe {
+        let mut attr = std::mem::zeroed::<libc::pthread_attr_t>();
+        libc::pthread_attr_init(&mut attr);
+        libc::pthread_attr_setdetachstate(&mut attr, libc::PTHREAD_CREATE_DETACHED);
+        libc::pthread_attr_setstacksize(&mut attr, stack);
+        let f: extern "C-unwind" fn(*mut c_void) -> *mut c_void = thread_main;
+        let rc = pthread_create_unwind(&mut thread, &attr, f, start.cast());
+        libc::pthread_attr_destroy(&mut attr);
+        if rc != 0 {
+            drop(Box::from_raw(start));
+            LIVE_THREADS.fetch_sub(1, SeqCst);
+        }
+        rc
+    };
+    if rc != 0 {
+        let e = fmap::Error::os(
+            std::io::Error::from_raw_os_error(rc),
+            "cannot start a thread",
+        );
+        return Err(e.win32_code());
+    }
+    let _ = rx.recv();
+    let id = task.id.load(SeqCst);
+    let h = table::opened(Obj::Thread(task.clone()), 0);
+    if let Some(cell) = close {
+        if !h.is_null() && cell.swap(h as usize, SeqCst) == CLOSED {
+            close_own(h, &task);
+        }
+    }
+    Ok((h, id))
+}
+
+extern "C" {
+    /// `pthread_create` with a `C-unwind` start routine (the same symbol as libc's).
+    #[link_name = "pthread_create"]
+    fn pthread_create_unwind(
+        thread: *mut libc::pthread_t,
+        attr: *const libc::pthread_attr_t,
+        f: extern "C-unwind" fn(*mut c_void) -> *mut c_void,
+        arg: *mut c_void,
+    ) -> i32;
+}
+
+extern "C-unwind" {
+    /// `pthread_exit`, declared as unwinding: it ends the thread by a forced unwind.
+    #[link_name = "pthread_exit"]
+    fn pthread_exit_unwind(value: *mut c_void) -> !;
+}
 
 /// `CreateThread`. `dwCreationFlags` may be 0 or `STACK_SIZE_PARAM_IS_A_RESERVATION`;
-/// `CREATE_SUSPENDED` is not supported (`ERROR_NOT_SUPPORTED`).
+/// `CREATE_SUSPENDED` is not supported (`ERROR_NOT_SUPPORTED`). The thread is a POSIX thread
+/// of its own (2 MiB of stack unless `stack_size` says otherwise); it ends when its routine
+/// returns or it calls `ExitThread`.
 ///
 /// # Safety
 /// `start` must be a valid thread routine for `param`; `thread_id` NULL or writable.
@@ -131,36 +337,68 @@ pub unsafe extern "C" fn CreateThread(
     if flags & CREATE_SUSPENDED != 0 {
         return fail(ERROR_NOT_SUPPORTED, null_mut());
     }
-    let task = match Task::new(false) {
-        Ok(t) => t,
-        Err(e) => return fail(e.win32_code(), null_mut()),
+    match spawn_thread(stack_size, Entry::Win(start), param, None) {
+        Ok((h, id)) => {
+            // SAFETY: `thread_id` is NULL or valid for writing (this function's contract);
+            // `put` writes only through a non-NULL pointer.
+            unsafe { put(thread_id, id) };
+            h
+        }
+        Err(code) => fail(code, null_mut()),
+    }
+}
+
+/// `ExitThread`: ends the calling thread with exit code `code`. For a thread `CreateThread`
+/// started, the code is what `GetExitCodeThread` then reports and the waiters on its handles
+/// are released; the thread then ends by `pthread_exit` (its C++ destructors and C cleanup
+/// handlers run, thread-local destructors too). On the main thread: if no thread that
+/// `CreateThread` started is running, the process exits with `code` (as Windows ends a process
+/// with the code of its last thread), else the main thread ends and the process exits with the
+/// code of the last of those threads when it ends (threads the program started with
+/// `pthread_create` are not counted). On a thread the program started with `pthread_create`:
+/// `pthread_exit`.
+#[no_mangle]
+pub extern "C-unwind" fn ExitThread(code: u32) -> ! {
+    if current_tid() == std::process::id() {
+        MAIN_EXITED.store(true, SeqCst);
+        if LIVE_THREADS.load(SeqCst) == 0 {
+            exit_once(code);
+        }
+    }
+    thread_finish(code);
+    // SAFETY: ends this thread. The Rust frames between here and the routine's caller
+    // (`thread_main`) hold no values with destructors at this point.
+    unsafe { pthread_exit_unwind(null_mut()) }
+}
+
+/// `TerminateThread`. Killing another thread at an arbitrary point (which Windows does, and
+/// documents as dangerous: its locks stay held, its stack is not freed) has no safe equivalent
+/// on Linux — `pthread_cancel` runs cleanup at cancellation points instead — so a thread that
+/// is still running is refused with `ERROR_NOT_SUPPORTED`, unless it is the calling thread,
+/// which ends as by `ExitThread(code)`. A thread that has already ended: `TRUE`, its exit code
+/// unchanged. Not a thread handle: `ERROR_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C-unwind" fn TerminateThread(h: Handle, code: u32) -> i32 {
+    if h == table::CURRENT_THREAD {
+        ExitThread(code);
+    }
+    let task = match table::get(h).as_deref() {
+        Ok(Obj::Thread(t)) => t.clone(),
+        _ => return fail(ERROR_INVALID_HANDLE, FALSE),
     };
-    let mut builder = std::thread::Builder::new();
-    if stack_size != 0 {
-        builder = builder.stack_size(stack_size.max(64 * 1024));
+    if task.exit_code.load(SeqCst) != STILL_ACTIVE {
+        return TRUE;
     }
-    let t2 = task.clone();
-    let param = SendPtr(param);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let spawned = builder.spawn(move || {
-        let param = param;
-        t2.id.store(current_tid(), SeqCst);
-        let _ = tx.send(());
-        // SAFETY: the caller of CreateThread vouched for the routine and its parameter.
-        let code = unsafe { start(param.0) };
-        t2.finish(code);
+    let me = CURRENT.with(|c| {
+        c.borrow()
+            .as_ref()
+            .is_some_and(|cur| Arc::ptr_eq(&cur.task, &task))
     });
-    if let Err(e) = spawned {
-        return fail(
-            fmap::Error::os(e, "cannot start a thread").win32_code(),
-            null_mut(),
-        );
+    drop(task);
+    if me {
+        ExitThread(code);
     }
-    let _ = rx.recv();
-    // SAFETY: `thread_id` is NULL or valid for writing (this function's contract); `put`
-    // writes only through a non-NULL pointer.
-    unsafe { put(thread_id, task.id.load(SeqCst)) };
-    table::opened(Obj::Thread(task), 0)
+    fail(ERROR_NOT_SUPPORTED, FALSE)
 }
 
 fn current_tid() -> u32 {
@@ -238,7 +476,7 @@ pub unsafe extern "C" fn GetExitCodeProcess(h: Handle, code: *mut u32) -> i32 {
 }
 
 /// Either query right (`PROCESS_QUERY_INFORMATION` implies the limited one, as on Windows).
-const QUERY_ANY: u32 = PROCESS_QUERY_INFORMATION | PROCESS_QUERY_LIMITED_INFORMATION;
+pub(crate) const QUERY_ANY: u32 = PROCESS_QUERY_INFORMATION | PROCESS_QUERY_LIMITED_INFORMATION;
 
 /// The exit code `GetExitCodeProcess` gives for an ended process that was not our child when
 /// its status could not be read: `0xFFFFFFFF`, which no Linux process can exit with (exit

@@ -594,7 +594,7 @@ pub fn fetch(
 /// Duplicates `obj` (already with the rights asked for) into the process of `target` with the
 /// handle flags `flags`; the handle value it has there.
 pub fn send(target: &Task, obj: &Obj, flags: u32) -> Result<Handle, u32> {
-    if matches!(obj, Obj::Thread(_) | Obj::Process(..)) {
+    if matches!(obj, Obj::Thread(_) | Obj::Process(..) | Obj::Snapshot(_)) {
         return Err(ERROR_NOT_SUPPORTED);
     }
     let pid = target.id.load(SeqCst);

@@ -1,0 +1,2 @@
+/* <WinUser.h>: the same header as <winuser.h> (file names are case-sensitive on Linux). */
+#include "winuser.h"
