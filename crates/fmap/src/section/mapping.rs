@@ -34,7 +34,7 @@ use crate::error::{bail, Error, ErrorKind, Result};
 use crate::rights::{Access, Protection};
 use crate::section::file::{self, File};
 use crate::section::view::{round_up, MapRequest, View};
-use crate::store::header::{Header, Kind, FLAG_FILE_BACKED, HEADER_SIZE};
+use crate::store::header::{Header, Kind, FLAG_DATA_MEMFD, FLAG_FILE_BACKED, HEADER_SIZE};
 use crate::store::name::Name;
 use crate::store::namespace::Namespace;
 use crate::store::object::{Object, Origin};
@@ -515,6 +515,19 @@ impl Section {
             )
         })?;
         let name = obj.is_named().then(|| h.name.clone());
+        if let Some((data, data_writable)) = obj.data() {
+            return Ok(Section {
+                data: data.clone(),
+                data_offset: 0,
+                data_writable: data_writable && obj.writable(),
+                protection,
+                size: h.size,
+                sec: h.sec,
+                file: None,
+                name,
+                obj: Some(obj),
+            });
+        }
         if h.flags & FLAG_FILE_BACKED == 0 {
             return Ok(Section {
                 data: obj.fd.clone(),
@@ -770,12 +783,19 @@ fn create_impl(
     }
     let reserve = sec & SEC_RESERVE != 0;
     let file_backed = file.is_some();
-    let init = move |fd: BorrowedFd<'_>| -> Result<()> {
+    if !file_backed {
+        // The memory of a named pagefile section lives in a companion memfd where the store
+        // can give it one (see the module docs); unnamed ones are a memfd already.
+        header.flags |= FLAG_DATA_MEMFD;
+    }
+    // `data_off`: where the section's data starts in `fd` (after the header page in an object
+    // file or an unnamed memfd; 0 in a companion memfd).
+    let init = move |fd: BorrowedFd<'_>, data_off: u64| -> Result<()> {
         if file_backed {
             return rustix::fs::ftruncate(fd, HEADER_SIZE)
                 .map_err(|e| Error::os(e, "cannot size the object file"));
         }
-        let total = HEADER_SIZE + section_size;
+        let total = data_off + section_size;
         if reserve {
             rustix::fs::ftruncate(fd, total).map_err(|e| commit_error(e, section_size))
         } else if eager {
