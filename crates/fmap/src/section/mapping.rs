@@ -97,6 +97,7 @@ pub struct MappingOptions<'a> {
     ns: Option<Namespace>,
     protect: u32,
     eager: Option<bool>,
+    in_namespace: Option<bool>,
     size: u64,
     file: Option<&'a File>,
     name: Option<&'a str>,
@@ -116,6 +117,7 @@ impl<'a> MappingOptions<'a> {
             ns: None,
             protect: PAGE_READWRITE,
             eager: None,
+            in_namespace: None,
             size: 0,
             file: None,
             name: None,
@@ -146,6 +148,18 @@ impl<'a> MappingOptions<'a> {
     #[must_use]
     pub fn eager_commit(mut self, eager: bool) -> Self {
         self.eager = Some(eager);
+        self
+    }
+
+    /// Keeps the memory of a new named pagefile-backed section in its object file, in the
+    /// namespace's file system, instead of a memfd that the kernel frees the moment its last
+    /// holder ends (the default where possible; see the module docs). The namespace's file
+    /// system then bounds the section (a tmpfs with a size, as in a container), and after a
+    /// crash of its last holder the memory stays until a later fmap call sweeps the name.
+    /// Not set, the environment decides: `FMAP_DATA_IN_NAMESPACE=1` turns it on.
+    #[must_use]
+    pub fn data_in_namespace(mut self, yes: bool) -> Self {
+        self.in_namespace = Some(yes);
         self
     }
 
@@ -193,7 +207,18 @@ impl<'a> MappingOptions<'a> {
     pub fn create(self) -> Result<Mapping> {
         let ns = self.ns.clone().unwrap_or_default();
         let eager = self.eager.unwrap_or_else(eager_commit_from_env);
-        create_impl(&ns, self.file, self.protect, self.size, self.name, eager)
+        let in_namespace = self
+            .in_namespace
+            .unwrap_or_else(|| env_flag(&IN_NAMESPACE, "FMAP_DATA_IN_NAMESPACE"));
+        create_impl(
+            &ns,
+            self.file,
+            self.protect,
+            self.size,
+            self.name,
+            eager,
+            in_namespace,
+        )
     }
 }
 
@@ -706,6 +731,7 @@ fn create_impl(
     size: u64,
     name: Option<&str>,
     eager: bool,
+    in_namespace: bool,
 ) -> Result<Mapping> {
     // 1. The name's length and characters (kernel32's ANSI conversion comes first).
     let parsed = match name {
@@ -783,7 +809,7 @@ fn create_impl(
     }
     let reserve = sec & SEC_RESERVE != 0;
     let file_backed = file.is_some();
-    if !file_backed {
+    if !file_backed && !in_namespace {
         // The memory of a named pagefile section lives in a companion memfd where the store
         // can give it one (see the module docs); unnamed ones are a memfd already.
         header.flags |= FLAG_DATA_MEMFD;
@@ -868,11 +894,19 @@ fn existing(obj: Arc<Object>, name: &Name, protection: Protection) -> Result<Map
     })
 }
 
+static EAGER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+static IN_NAMESPACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
 /// Is `FMAP_EAGER_COMMIT` set to `1` (or `true`, `yes`)? Read once per process.
 fn eager_commit_from_env() -> bool {
-    static EAGER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *EAGER.get_or_init(|| {
-        std::env::var("FMAP_EAGER_COMMIT").is_ok_and(|v| {
+    env_flag(&EAGER, "FMAP_EAGER_COMMIT")
+}
+
+/// Is the environment variable `var` set to `1` (or `true`, `yes`, `on`)? Read once per
+/// process.
+fn env_flag(cell: &std::sync::OnceLock<bool>, var: &str) -> bool {
+    *cell.get_or_init(|| {
+        std::env::var(var).is_ok_and(|v| {
             matches!(
                 v.trim().to_ascii_lowercase().as_str(),
                 "1" | "true" | "yes" | "on"

@@ -893,7 +893,7 @@ fn create_linked(
             let st = rustix::fs::fstat(&fd).map_err(|e| Error::os(e, "fstat"))?;
             let memfd = rustix::fs::memfd_create(
                 holders::memfd_name(st.st_dev, st.st_ino).as_str(),
-                rustix::fs::MemfdFlags::CLOEXEC,
+                rustix::fs::MemfdFlags::CLOEXEC | rustix::fs::MemfdFlags::ALLOW_SEALING,
             )
             .map_err(|e| {
                 Error::os(
@@ -904,6 +904,14 @@ fn create_linked(
             rustix::fs::fchmod(&memfd, mode)
                 .map_err(|e| Error::os(e, format!("cannot chmod the memory of {what}")))?;
             init(memfd.as_fd(), 0)?;
+            // Nobody — not even a peer of the same user who opens it through /proc — can
+            // shrink or grow the memory under its views (no SIGBUS from a truncation).
+            let _ = rustix::fs::fcntl_add_seals(
+                &memfd,
+                rustix::fs::SealFlags::SHRINK
+                    | rustix::fs::SealFlags::GROW
+                    | rustix::fs::SealFlags::SEAL,
+            );
             let slot = holders::register(fd.as_fd(), memfd.as_fd())?;
             companion = Some(Companion {
                 fd: Arc::new(memfd),
