@@ -174,11 +174,13 @@ impl AnyObject {
             AnyObject::Timer(t) => (&t.h.obj, 'T'),
         };
         let named = if obj.is_named() { 'N' } else { 'U' };
-        let mut fds = vec![obj.export()?];
         // A section whose memory is in a companion memfd passes that too.
-        fds.extend(obj.export_data()?);
+        let (fd, data, slot) = obj.export_with_data()?;
+        let mut fds = vec![fd];
+        fds.extend(data);
         Ok(Exported {
             fds,
+            pid_slots: slot.map(|off| (0, off)).into_iter().collect(),
             description: format!("{tag}{named}{:x}", self.access()),
         })
     }

@@ -3,8 +3,12 @@
 //!
 //! Used by the `fmap` command (`fmap ls`, `fmap show`). Holders are found the way `lsof` finds
 //! them: a process that has a handle has a descriptor of the object file with an OFD lock on it
-//! (visible in `/proc/<pid>/fdinfo`); a process with a view has the file in `/proc/<pid>/maps`.
-//! Processes of other users are visible only to root.
+//! (visible in `/proc/<pid>/fdinfo`); a process with a view has the file in `/proc/<pid>/maps`
+//! — or, for a section whose memory is a companion memfd, the memfd named after the object
+//! file (`/memfd:fmap:<dev>:<ino>`; any process can give a memfd that name, so a view listed
+//! this way is a hint, like everything here). Processes of other users are visible only to
+//! root. A section's memory (`allocated`) counts its companion memfd only where this process
+//! may open a holder's descriptor of it (`/proc/<pid>/fd`: the same user, or root).
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::header::Kind;
@@ -567,7 +571,15 @@ pub fn holders_of(objects: &[ObjectInfo]) -> Vec<Vec<Holder>> {
                 let Some(dev) = parse_maps_dev(dev) else {
                     continue;
                 };
-                if let Some(idx) = by_id.get(&(dev, ino)) {
+                // A view of a section whose memory is a companion memfd maps the memfd, which
+                // is named after the object file (`/memfd:fmap:<dev>:<ino> (deleted)`).
+                let id = f
+                    .next()
+                    .and_then(|p| p.strip_prefix("/memfd:fmap:"))
+                    .and_then(|p| p.split_once(':'))
+                    .and_then(|(d, i)| Some((d.parse::<u64>().ok()?, i.parse::<u64>().ok()?)))
+                    .unwrap_or((dev, ino));
+                if let Some(idx) = by_id.get(&id) {
                     for &i in idx {
                         if objects[i].kind == Kind::Mapping {
                             found.entry(i).or_default().1 = true;

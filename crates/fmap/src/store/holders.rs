@@ -60,6 +60,11 @@ pub(crate) fn memfd_name(dev: u64, ino: u64) -> String {
     format!("fmap:{dev}:{ino}")
 }
 
+/// The offset of slot `i`'s record (its pid; the descriptor number follows).
+pub(crate) fn slot_offset(i: u32) -> u64 {
+    TABLE_OFF + u64::from(i) * SLOT_SIZE
+}
+
 /// Takes a free slot through `obj_fd` and records `(this pid, data_fd)` in it. The slot stays
 /// taken until [`unregister`] or until `obj_fd`'s open file description goes.
 pub(crate) fn register(obj_fd: BorrowedFd<'_>, data_fd: BorrowedFd<'_>) -> Result<u32> {

@@ -343,6 +343,14 @@ pub struct Exported {
     /// What the child passes to `adopt_inherited` with them: printable ASCII
     /// without spaces, `,` or `;`.
     pub description: String,
+    /// `(index into fds, offset)`: a child that gets these descriptors through `fork` (at the
+    /// same numbers) writes its pid, a little-endian `u32`, at that offset of that descriptor
+    /// right after the fork (`pwrite` is async-signal-safe), before `exec`. It makes the
+    /// holder slot the parent took for the child name the child, so that the section's memory
+    /// can be found through it (see `store::holders`) while the child holds it, also before
+    /// it has started. Empty for most objects; a process that gets the descriptors otherwise
+    /// (`SCM_RIGHTS`) ignores it.
+    pub pid_slots: Vec<(usize, u64)>,
 }
 
 /// # Inheritance across `exec`
@@ -390,16 +398,23 @@ impl Object {
         Ok(fd)
     }
 
-    /// A close-on-exec duplicate of the companion data descriptor, for an object that has one:
-    /// passed to a child next to [`Object::export`]'s descriptor.
-    pub(crate) fn export_data(&self) -> Result<Option<OwnedFd>> {
-        self.data
-            .as_ref()
-            .map(|c| {
-                rustix::io::fcntl_dupfd_cloexec(&*c.fd, 0)
-                    .map_err(|e| Error::os(e, "cannot duplicate an object's data descriptor"))
-            })
-            .transpose()
+    /// [`Object::export`] and, for an object with a companion, a close-on-exec duplicate of
+    /// the companion data descriptor and the offset of the pid in the holder slot the
+    /// exported descriptor took for the child (see [`Exported::pid_slots`]).
+    pub(crate) fn export_with_data(&self) -> Result<(OwnedFd, Option<OwnedFd>, Option<u64>)> {
+        let fd = self.export()?;
+        let Some(c) = &self.data else {
+            return Ok((fd, None, None));
+        };
+        let data = rustix::io::fcntl_dupfd_cloexec(&*c.fd, 0)
+            .map_err(|e| Error::os(e, "cannot duplicate an object's data descriptor"))?;
+        let slot = if self.entry.is_some() {
+            let i = holders::register(fd.as_fd(), data.as_fd())?;
+            Some(holders::slot_offset(i))
+        } else {
+            None
+        };
+        Ok((fd, Some(data), slot))
     }
 
     /// The object behind a descriptor [`Object::export`] made in the parent (and the data
