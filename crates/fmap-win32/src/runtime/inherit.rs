@@ -96,7 +96,7 @@ pub fn export_entry(
     obj: &Obj,
     flags: u32,
     mut number: impl FnMut(&OwnedFd) -> u64,
-) -> Option<(String, Vec<OwnedFd>, Vec<(usize, u64)>)> {
+) -> Option<Entry> {
     let (head, exported, tail) = match obj {
         Obj::Named(o) => ("O", o.export_for_child().ok()?, String::new()),
         Obj::File(f, rights) => (
@@ -120,6 +120,10 @@ pub fn export_entry(
     );
     Some((entry, exported.fds, exported.pid_slots))
 }
+
+/// An exported handle: its entry, its descriptors, and `fmap::Exported::pid_slots` (indices
+/// into the descriptors).
+pub type Entry = (String, Vec<OwnedFd>, Vec<(usize, u64)>);
 
 /// Runs once in every process that loads this library, before `main`: adopts the handles a
 /// parent passed down (see the module docs). Does nothing without [`ENV`].

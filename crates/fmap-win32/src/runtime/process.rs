@@ -1357,6 +1357,21 @@ pub unsafe extern "C" fn CreateProcessW(
     )
 }
 
+/// In a forked child before `exec`: names this process in the holder slots the parent took for
+/// it (`fmap::Exported::pid_slots`), so that the memory of an inherited section can be found
+/// through it while it holds the section, also while it is suspended. Async-signal-safe
+/// (getpid, pwrite); a failure leaves the slot naming the parent, which openers refuse.
+fn write_pid_slots(slots: &[(std::os::fd::RawFd, u64)]) {
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() } as u32;
+    let bytes = pid.to_le_bytes();
+    for &(fd, off) in slots {
+        // SAFETY: `fd` is a descriptor inherited from the parent, open in this process;
+        // `bytes` is a valid buffer of 4 bytes.
+        unsafe { libc::pwrite(fd, bytes.as_ptr().cast(), 4, off as libc::off_t) };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::split_command_line;
@@ -1382,20 +1397,5 @@ mod tests {
         assert_eq!(split(r#"p "" x"#), ["p", "", "x"]);
         assert_eq!(split("p\t\tq"), ["p", "q"]);
         assert_eq!(split(""), [""]);
-    }
-}
-
-/// In a forked child before `exec`: names this process in the holder slots the parent took for
-/// it (`fmap::Exported::pid_slots`), so that the memory of an inherited section can be found
-/// through it while it holds the section, also while it is suspended. Async-signal-safe
-/// (getpid, pwrite); a failure leaves the slot naming the parent, which openers refuse.
-fn write_pid_slots(slots: &[(std::os::fd::RawFd, u64)]) {
-    // SAFETY: getpid has no preconditions.
-    let pid = unsafe { libc::getpid() } as u32;
-    let bytes = pid.to_le_bytes();
-    for &(fd, off) in slots {
-        // SAFETY: `fd` is a descriptor inherited from the parent, open in this process;
-        // `bytes` is a valid buffer of 4 bytes.
-        unsafe { libc::pwrite(fd, bytes.as_ptr().cast(), 4, off as libc::off_t) };
     }
 }
