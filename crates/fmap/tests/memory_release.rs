@@ -174,3 +174,52 @@ fn memory_lives_while_any_holder_does() {
     let (took, now) = wait_for_release(start, mid, killed_at);
     println!("second holder: memory freed {took:?} after the SIGKILL ({mid} -> {now})");
 }
+
+/// 10,000 live sections in one process: each holds two descriptors (its object file and its
+/// memory); where the descriptor limit is too low for that, the sections past it keep their
+/// memory in the namespace and still work.
+#[test]
+fn ten_thousand_live_sections() {
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) == 0 && rl.rlim_cur < rl.rlim_max {
+            rl.rlim_cur = rl.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &rl);
+        }
+    }
+    if rl.rlim_cur < 10_100 {
+        eprintln!(
+            "skipped: the descriptor limit ({}) is below 10,100",
+            rl.rlim_cur
+        );
+        return;
+    }
+    let (_d, ns) = common::namespace();
+    let mut all = Vec::with_capacity(10_000);
+    for i in 0..10_000u32 {
+        let m = MappingOptions::new()
+            .namespace(&ns)
+            .name(&format!("Local\\live{i}"))
+            .size(4096)
+            .create()
+            .unwrap_or_else(|e| panic!("section {i}: {e}"));
+        assert!(!m.already_existed());
+        all.push(m);
+    }
+    for (i, m) in all.iter().enumerate().step_by(997) {
+        let v = m.map_view(Access::WRITE, ..).unwrap();
+        v.write(0, &(i as u32).to_le_bytes()).unwrap();
+    }
+    let again = fmap::Mapping::open_in(&ns, "Local\\live9970", Access::READ).unwrap();
+    let mut b = [0u8; 4];
+    again
+        .map_view(Access::READ, ..)
+        .unwrap()
+        .read(0, &mut b)
+        .unwrap();
+    assert_eq!(u32::from_le_bytes(b), 9970);
+}

@@ -27,6 +27,25 @@
 //! * **Create.** Try to open; if absent, build the new object in an anonymous `O_TMPFILE`, take
 //!   its holder lock and `linkat` it into place. A concurrent creator that loses the race gets
 //!   `EEXIST` and opens the winner's object instead.
+//!
+//! # Companion data descriptors
+//!
+//! An object may keep its data in a companion: an unlinked memfd, which the kernel frees when
+//! the last process with a descriptor or a mapping of it ends, so the data of an object whose
+//! last holder crashed does not wait for a sweep. The layer above asks for one with
+//! [`FLAG_DATA_MEMFD`] in the header; the store grants it only to objects no other user may
+//! open (their file mode has no group or other bits) and where `/proc` is mounted, and clears
+//! the flag otherwise. Each holding process keeps a descriptor of the companion for as long as
+//! it holds the object and records it in a slot of the object's holder table, locked through
+//! the same open file description as its holder lock; openers find the companion through a
+//! live slot and check it before they use it ([`holders`]). The slot lock is released after
+//! the last-close protocol above, so an opener that got its holder lock in before a closer
+//! looked still finds the closer's descriptor. An opener that finds holders but no usable slot
+//! decides under the bucket lock: with no slot taken at all (looked at after raising
+//! `closing`, as for the holder lock) the memory is gone and the name is removed as stale;
+//! a slot that is taken but not yet written is waited for briefly (at most
+//! `COMPANION_BOUND`). A lock-free opener re-reads `closing` after taking its slot and retries
+//! under the bucket lock if it is set.
 
 use crate::error::{bail, Error, ErrorKind, Result};
 use crate::store::header::{
@@ -903,19 +922,33 @@ fn create_linked(
         }
     };
     let mut companion = None;
+    let mut header = header.clone();
     let result = (|| -> Result<Option<Option<BucketGuard<'_>>>> {
-        if header.flags & FLAG_DATA_MEMFD != 0 {
+        // A process (nearly) out of descriptors for a companion (each held section needs two)
+        // keeps the data in the object file instead: the section works, its memory waits for
+        // the sweep after a crash, as for sections other users may open.
+        let memfd = if header.flags & FLAG_DATA_MEMFD != 0 {
             let st = rustix::fs::fstat(&fd).map_err(|e| Error::os(e, "fstat"))?;
-            let memfd = rustix::fs::memfd_create(
+            match rustix::fs::memfd_create(
                 holders::memfd_name(st.st_dev, st.st_ino).as_str(),
                 rustix::fs::MemfdFlags::CLOEXEC | rustix::fs::MemfdFlags::ALLOW_SEALING,
-            )
-            .map_err(|e| {
-                Error::os(
-                    e,
-                    format!("cannot create the memory of {what} (memfd_create)"),
-                )
-            })?;
+            ) {
+                Ok(m) if spare_descriptors(m.as_raw_fd()) => Some(m),
+                Ok(_) | Err(rustix::io::Errno::MFILE) | Err(rustix::io::Errno::NFILE) => {
+                    header.flags &= !FLAG_DATA_MEMFD;
+                    None
+                }
+                Err(e) => {
+                    return Err(Error::os(
+                        e,
+                        format!("cannot create the memory of {what} (memfd_create)"),
+                    ))
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(memfd) = memfd {
             rustix::fs::fchmod(&memfd, mode)
                 .map_err(|e| Error::os(e, format!("cannot chmod the memory of {what}")))?;
             init(memfd.as_fd(), 0)?;
@@ -960,7 +993,7 @@ fn create_linked(
     let Some(guard) = result? else {
         return Ok(None);
     };
-    let obj = Object::held(fd, header.clone(), true, dir, &file_name, companion);
+    let obj = Object::held(fd, header, true, dir, &file_name, companion);
     if let Some(claim) = claim {
         if let Err(e) = claim(&obj) {
             // Dropping the object removes the name again; that takes the bucket lock.
@@ -978,6 +1011,22 @@ fn create_linked(
         drop(guard);
     }
     Ok(Some(insert_cache(dir, &file_name, Arc::new(obj))))
+}
+
+/// Is there room for more descriptors after `fd`? A companion is not worth the descriptor when
+/// the process is within a reserve (1/32 of its limit, at least 64) of `RLIMIT_NOFILE`: the
+/// descriptors left are better spent on object files, so that the number of sections a process
+/// can hold does not halve (its sections past the reserve keep their data in their object
+/// file).
+fn spare_descriptors(fd: std::os::fd::RawFd) -> bool {
+    if fd < 512 {
+        return true;
+    }
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX);
+    let reserve = (limit / 32).max(64);
+    (fd as u64).saturating_add(reserve) < limit
 }
 
 fn link_into_place(
