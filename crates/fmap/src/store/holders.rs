@@ -70,7 +70,10 @@ pub(crate) fn slot_offset(i: u32) -> u64 {
 pub(crate) fn register(obj_fd: BorrowedFd<'_>, data_fd: BorrowedFd<'_>) -> Result<u32> {
     let pid = crate::sys::proc::current_pid();
     let fd = data_fd.as_raw_fd() as u32;
-    for i in 0..SLOTS {
+    // Start at a slot picked by the pid, so that the first try usually succeeds (concurrent
+    // holders rarely pick the same) and the slots stay in the header page (the first 384).
+    let first = pid % 384;
+    for i in (first..SLOTS).chain(0..first) {
         let got = ofd::set(obj_fd, Lock::Write, LOCK_BASE + u64::from(i), 1, false)
             .map_err(|e| Error::os(e, "cannot take a holder slot"))?;
         if !got {
@@ -194,6 +197,8 @@ fn pread_full(fd: BorrowedFd<'_>, buf: &mut [u8], off: u64) -> usize {
     while n < buf.len() {
         match rustix::io::pread(fd, &mut buf[n..], off + n as u64) {
             Ok(0) => break,
+            // A short read of a regular file is its end.
+            Ok(k) if k < buf.len() - n => return n + k,
             Ok(k) => n += k,
             Err(rustix::io::Errno::INTR) => continue,
             Err(_) => break,
