@@ -171,7 +171,13 @@ pub struct ObjectInfo {
     /// The memory the object holds now, in bytes: the allocated blocks of its object file
     /// (the header page plus, for a pagefile-backed section, the pages that were touched; a
     /// file-backed section's data is in the user's file and not counted).
+    /// A section whose memory is a companion memfd (see
+    /// [`MappingOptions::data_in_namespace`](crate::MappingOptions::data_in_namespace)) counts
+    /// it here if this process may open a holder's descriptor of it (the same user, or root).
     pub allocated: u64,
+    /// False when `allocated` could not count the section's memory: it is in a memfd of
+    /// processes this one may not look at (another user's), or its holders are closing it.
+    pub allocated_known: bool,
     /// Whether some live process holds a handle (false: stale, removed by the next sweep).
     pub alive: bool,
     /// The pid of the process that created the object.
@@ -441,6 +447,7 @@ pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
         file_id,
         owner_uid,
         allocated,
+        allocated_known,
         state: st,
     }) = crate::store::object::peek(dir, file_name)?
     else {
@@ -500,6 +507,7 @@ pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
         kind: h.kind,
         size: h.size,
         allocated,
+        allocated_known,
         alive,
         creator_pid: h.creator_pid,
         created: std::time::UNIX_EPOCH + std::time::Duration::from_nanos(h.created_ns),

@@ -1190,8 +1190,12 @@ pub(crate) struct Peek {
     pub file_id: (u64, u64),
     /// Owner of the object file.
     pub owner_uid: u32,
-    /// The memory (file-system blocks) the object file holds, in bytes.
+    /// The memory (file-system blocks) the object file holds, in bytes, plus its companion's
+    /// if this process may look at it.
     pub allocated: u64,
+    /// False when the object's data is in a companion this process may not look at (or
+    /// could not find): `allocated` then counts the object file only.
+    pub allocated_known: bool,
     /// The raw state area (from offset [`STATE_OFF`]) of synchronization objects.
     pub state: Vec<u8>,
 }
@@ -1210,9 +1214,13 @@ pub(crate) fn peek(dir: &Dir, file_name: &str) -> Result<Option<Peek>> {
         .map_err(|e| os_lock_err(e, dir, file_name))?;
     let st = rustix::fs::fstat(&fd).map_err(|e| Error::os(e, "fstat"))?;
     let mut allocated = st.st_blocks as u64 * 512;
+    let mut allocated_known = true;
     if header.flags & FLAG_DATA_MEMFD != 0 && alive {
         // The memory is in a holder's memfd: counted if this process may look at it.
-        allocated += holders::allocated(fd.as_fd()).unwrap_or(0);
+        match holders::allocated(fd.as_fd()) {
+            Some(b) => allocated += b,
+            None => allocated_known = false,
+        }
     }
     let mut state = vec![0u8; 256];
     let n = rustix::io::pread(&fd, &mut state, STATE_OFF as u64).unwrap_or(0);
@@ -1222,6 +1230,7 @@ pub(crate) fn peek(dir: &Dir, file_name: &str) -> Result<Option<Peek>> {
         alive,
         file_id: (st.st_dev, st.st_ino),
         allocated,
+        allocated_known,
         owner_uid: st.st_uid,
         state,
     }))
