@@ -31,9 +31,12 @@
 //! * its name, read through the opener's own `O_PATH` descriptor (so the checked file is the
 //!   one opened next), is exactly `/memfd:fmap:<dev>:<ino> (deleted)`, where `<dev>:<ino>` is
 //!   the identity of the object file the opener itself holds. Creators name the memfd after
-//!   their object file's inode, which they know before publishing it; tmpfs inode numbers
-//!   come from a per-mount counter (`get_next_ino`-style, 64-bit on current kernels) and
-//!   are not reused while the system runs.
+//!   their object file's inode, which they know before publishing it. tmpfs gives inode
+//!   numbers from a per-mount counter that only grows (32 bits unless mounted `inode64`, so it
+//!   wraps only after 2^32 files were created on that file system); a number reused after a
+//!   wrap would still need a memfd of the object file's owner under that name, held by a
+//!   process whose descriptor the owner (or a process of the same user) recorded — nothing
+//!   another user can arrange.
 //!
 //! Only then is that very inode opened for reading or writing (through `/proc/self/fd` of the
 //! `O_PATH` descriptor; the kernel checks the memfd's mode). A forged record therefore leads
