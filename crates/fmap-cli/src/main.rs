@@ -215,6 +215,8 @@ JSON (--json), schema \"fmap.ls/1\" — fields are only ever added, never rename
         \"size_human\": \"4 MiB\",            null for non-mappings
         \"allocated\": 69632,               bytes of memory held now (touched pages + header)
         \"allocated_human\": \"68 KiB\",
+        \"allocated_known\": true,         false: the memory is in a memfd of processes this user
+                                           may not look at (allocated counts the header only)
         \"stale\": false,                   true: every holder died; `fmap gc` removes it
         \"creator_pid\": 1234,
         \"owner_uid\": 1000,                 the user who owns the object

@@ -96,6 +96,9 @@ pub struct ObjectJson {
     pub size_human: Option<String>,
     pub allocated: u64,
     pub allocated_human: String,
+    /// False when the section's memory is in a memfd this process may not look at:
+    /// `allocated` counts its object file only.
+    pub allocated_known: bool,
     pub stale: bool,
     pub creator_pid: u32,
     pub owner_uid: u32,
@@ -248,6 +251,7 @@ pub fn object_json(e: &Entry, schema: Option<&'static str>) -> ObjectJson {
         size_human: (i.kind == Kind::Mapping).then(|| human_size(i.size)),
         allocated: i.allocated,
         allocated_human: human_size(i.allocated),
+        allocated_known: i.allocated_known,
         stale: !i.alive,
         creator_pid: i.creator_pid,
         owner_uid: i.owner_uid,
@@ -399,7 +403,11 @@ pub fn ls_table(entries: &[Entry]) -> String {
         } else {
             "-".to_owned()
         };
-        let used = human_size(i.allocated);
+        let used = if i.allocated_known {
+            human_size(i.allocated)
+        } else {
+            "-".to_owned()
+        };
         let (state, st_style) = state_text(i);
         let mut holders: Vec<String> = e
             .holders
@@ -523,11 +531,15 @@ pub fn show_text(e: &Entry) -> String {
             field("size", format!("{} ({} bytes)", human_size(i.size), i.size));
             field(
                 "used",
-                format!(
-                    "{} ({} bytes: the pages touched so far and the header page)",
-                    human_size(i.allocated),
-                    i.allocated
-                ),
+                if i.allocated_known {
+                    format!(
+                        "{} ({} bytes: the pages touched so far and the header page)",
+                        human_size(i.allocated),
+                        i.allocated
+                    )
+                } else {
+                    "- (its memory is a memfd of processes this user may not look at)".to_owned()
+                },
             );
             field(
                 "protection",

@@ -453,6 +453,7 @@ fn ls_json_schema() {
                 "size_human",
                 "allocated",
                 "allocated_human",
+                "allocated_known",
                 "stale",
                 "creator_pid",
                 "owner_uid",

@@ -174,8 +174,13 @@ impl AnyObject {
             AnyObject::Timer(t) => (&t.h.obj, 'T'),
         };
         let named = if obj.is_named() { 'N' } else { 'U' };
+        // A section whose memory is in a companion memfd passes that too.
+        let (fd, data, slot) = obj.export_with_data()?;
+        let mut fds = vec![fd];
+        fds.extend(data);
         Ok(Exported {
-            fds: vec![obj.export()?],
+            fds,
+            pid_slots: slot.map(|off| (0, off)).into_iter().collect(),
             description: format!("{tag}{named}{:x}", self.access()),
         })
     }
@@ -205,13 +210,21 @@ impl AnyObject {
             b'T' => Kind::Timer,
             _ => bail!(InvalidParameter, "malformed inherited-handle description"),
         };
-        let Ok([fd]) = <[std::os::fd::OwnedFd; 1]>::try_from(fds) else {
+        if fds.is_empty() || fds.len() > 2 {
             bail!(
                 InvalidParameter,
-                "an inherited object comes with one descriptor"
+                "an inherited object comes with one descriptor (two for a section whose memory \
+                 is freed with its last holder)"
+            );
+        }
+        let mut fds = fds.into_iter();
+        let (Some(fd), data) = (fds.next(), fds.next()) else {
+            bail!(
+                InvalidParameter,
+                "an inherited object comes with a descriptor"
             );
         };
-        let obj = Object::adopt(fd, named)?;
+        let obj = Object::adopt(fd, data, named)?;
         Ok(match kind {
             Kind::Mapping => AnyObject::Mapping(Mapping::adopt(obj, access)?),
             Kind::Mutex => AnyObject::Mutex(Mutex {

@@ -3,8 +3,12 @@
 //!
 //! Used by the `fmap` command (`fmap ls`, `fmap show`). Holders are found the way `lsof` finds
 //! them: a process that has a handle has a descriptor of the object file with an OFD lock on it
-//! (visible in `/proc/<pid>/fdinfo`); a process with a view has the file in `/proc/<pid>/maps`.
-//! Processes of other users are visible only to root.
+//! (visible in `/proc/<pid>/fdinfo`); a process with a view has the file in `/proc/<pid>/maps`
+//! — or, for a section whose memory is a companion memfd, the memfd named after the object
+//! file (`/memfd:fmap:<dev>:<ino>`; any process can give a memfd that name, so a view listed
+//! this way is a hint, like everything here). Processes of other users are visible only to
+//! root. A section's memory (`allocated`) counts its companion memfd only where this process
+//! may open a holder's descriptor of it (`/proc/<pid>/fd`: the same user, or root).
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::header::Kind;
@@ -167,7 +171,13 @@ pub struct ObjectInfo {
     /// The memory the object holds now, in bytes: the allocated blocks of its object file
     /// (the header page plus, for a pagefile-backed section, the pages that were touched; a
     /// file-backed section's data is in the user's file and not counted).
+    /// A section whose memory is a companion memfd (see
+    /// [`MappingOptions::data_in_namespace`](crate::MappingOptions::data_in_namespace)) counts
+    /// it here if this process may open a holder's descriptor of it (the same user, or root).
     pub allocated: u64,
+    /// False when `allocated` could not count the section's memory: it is in a memfd of
+    /// processes this one may not look at (another user's), or its holders are closing it.
+    pub allocated_known: bool,
     /// Whether some live process holds a handle (false: stale, removed by the next sweep).
     pub alive: bool,
     /// The pid of the process that created the object.
@@ -437,6 +447,7 @@ pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
         file_id,
         owner_uid,
         allocated,
+        allocated_known,
         state: st,
     }) = crate::store::object::peek(dir, file_name)?
     else {
@@ -496,6 +507,7 @@ pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
         kind: h.kind,
         size: h.size,
         allocated,
+        allocated_known,
         alive,
         creator_pid: h.creator_pid,
         created: std::time::UNIX_EPOCH + std::time::Duration::from_nanos(h.created_ns),
@@ -567,7 +579,15 @@ pub fn holders_of(objects: &[ObjectInfo]) -> Vec<Vec<Holder>> {
                 let Some(dev) = parse_maps_dev(dev) else {
                     continue;
                 };
-                if let Some(idx) = by_id.get(&(dev, ino)) {
+                // A view of a section whose memory is a companion memfd maps the memfd, which
+                // is named after the object file (`/memfd:fmap:<dev>:<ino> (deleted)`).
+                let id = f
+                    .next()
+                    .and_then(|p| p.strip_prefix("/memfd:fmap:"))
+                    .and_then(|p| p.split_once(':'))
+                    .and_then(|(d, i)| Some((d.parse::<u64>().ok()?, i.parse::<u64>().ok()?)))
+                    .unwrap_or((dev, ino));
+                if let Some(idx) = by_id.get(&id) {
                     for &i in idx {
                         if objects[i].kind == Kind::Mapping {
                             found.entry(i).or_default().1 = true;

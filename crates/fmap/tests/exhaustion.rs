@@ -21,6 +21,11 @@ fn small_tmpfs(size: &str) -> Tmpfs {
     m
 }
 
+// These two keep the memory in the namespace's file system (`data_in_namespace`), as every
+// section other users may open does: the file system's size is then the limit. By default a
+// named section's memory is a memfd, limited by the system's memory (and the memory cgroup),
+// not by the namespace's tmpfs.
+
 #[test]
 #[ignore = "needs root (mounts a tmpfs): cargo test -- --include-ignored as root"]
 fn full_tmpfs_fails_at_creation_and_recovers() {
@@ -31,6 +36,7 @@ fn full_tmpfs_fails_at_creation_and_recovers() {
         .namespace(&ns)
         .name("big")
         .size(4 << 20)
+        .data_in_namespace(true)
         .create()
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::CommitmentLimit, "{e}");
@@ -46,12 +52,14 @@ fn full_tmpfs_fails_at_creation_and_recovers() {
         .name("a")
         .size(1 << 20)
         .eager_commit(true)
+        .data_in_namespace(true)
         .create()
         .unwrap();
     let e = MappingOptions::new()
         .namespace(&ns)
         .name("b")
         .size(1 << 20)
+        .data_in_namespace(true)
         .create()
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::CommitmentLimit, "{e}");
@@ -67,6 +75,7 @@ fn full_tmpfs_fails_at_creation_and_recovers() {
         .namespace(&ns)
         .name("b")
         .size(1 << 20)
+        .data_in_namespace(true)
         .create()
         .unwrap();
     assert!(!b.already_existed());
@@ -87,6 +96,7 @@ fn lazily_committed_sections_that_outgrow_the_tmpfs_fail_in_the_copy_not_with_si
             .namespace(&ns)
             .name(name)
             .size(3 << 20)
+            .data_in_namespace(true)
             .create()
             .unwrap()
     };

@@ -28,6 +28,52 @@ fn peer(ns: &Namespace, name: &str) -> std::fs::File {
         .unwrap()
 }
 
+/// The memory of a section that lives in a companion memfd is sealed: a peer of the same user
+/// that opens it through `/proc/<pid>/fd` cannot shrink or grow it, and truncating the object
+/// file does not touch it (a new opener gets `ERROR_INVALID_DATA`).
+#[test]
+fn companion_memory_cannot_be_truncated() {
+    let (_d, ns) = ns();
+    let m = MappingOptions::new()
+        .namespace(&ns)
+        .name("sealed")
+        .size(256 * 1024)
+        .create()
+        .unwrap();
+    let v = m.map_view(Access::WRITE, ..).unwrap();
+    v.write(0, b"before").unwrap();
+    let st = std::fs::metadata(object_file(&ns, "sealed")).unwrap();
+    let want = format!(
+        "/memfd:fmap:{}:{} (deleted)",
+        std::os::unix::fs::MetadataExt::dev(&st),
+        std::os::unix::fs::MetadataExt::ino(&st)
+    );
+    let memfd = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .find(|e| std::fs::read_link(e.path()).is_ok_and(|l| l.as_os_str() == want.as_str()))
+        .expect("the section's memfd among this process's descriptors")
+        .path();
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&memfd)
+        .unwrap();
+    let e = f.set_len(4096).unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::EPERM), "{e}");
+    assert_eq!(f.metadata().unwrap().len(), 256 * 1024);
+    peer(&ns, "sealed").set_len(100).unwrap();
+    let mut b = [0u8; 6];
+    v.read(0, &mut b).unwrap();
+    assert_eq!(&b, b"before");
+    v.write(255 * 1024, b"end").unwrap();
+    let other = Namespace::at(ns.root());
+    let e = Mapping::open_in(&other, "sealed", Access::READ).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidData, "{e}");
+}
+
+/// Sections whose memory is in the object file (`data_in_namespace`, and every section other
+/// users may open): a truncation by a peer is an error in fmap's copies, never a `SIGBUS`.
 #[test]
 fn truncated_section_gives_errors_not_sigbus() {
     let (_d, ns) = ns();
@@ -35,6 +81,7 @@ fn truncated_section_gives_errors_not_sigbus() {
         .namespace(&ns)
         .name("sec")
         .size(256 * 1024)
+        .data_in_namespace(true)
         .create()
         .unwrap();
     let v = m.map_view(Access::WRITE, ..).unwrap();

@@ -29,8 +29,8 @@
 mod common;
 
 use common::{
-    env, fs_avail, fs_used, namespace, num, read_stdin_line, seed, var, var_or, word_at, Proc, Rng,
-    TIMEOUT,
+    env, fs_avail, namespace, num, read_stdin_line, seed, shmem_bytes, var, var_or, word_at, Proc,
+    Rng, TIMEOUT,
 };
 use fmap::{Access, ErrorKind, Mapping, MappingOptions, Namespace, Scope, View};
 use std::io::Read;
@@ -357,7 +357,9 @@ fn alive(pid: u64) -> bool {
     }
 }
 
-/// The inode of the file a view maps (from `/proc/self/maps`).
+/// The inode of the object file behind a view (from `/proc/self/maps`): the file it maps, or,
+/// for a section whose memory is a companion memfd (`/memfd:fmap:<dev>:<ino>`), the object
+/// file the memfd is named after.
 fn view_inode(v: &View) -> Result<u64, String> {
     let start = v.as_ptr() as usize;
     let maps = std::fs::read_to_string("/proc/self/maps").map_err(|e| e.to_string())?;
@@ -367,6 +369,13 @@ fn view_inode(v: &View) -> Result<u64, String> {
             continue;
         };
         if usize::from_str_radix(s, 16) == Ok(start) && f.len() >= 5 {
+            if let Some(ino) = f
+                .get(5)
+                .and_then(|p| p.strip_prefix("/memfd:fmap:"))
+                .and_then(|p| p.split(':').nth(1))
+            {
+                return ino.parse().map_err(|_| format!("bad maps line {line:?}"));
+            }
             return f[4].parse().map_err(|_| format!("bad maps line {line:?}"));
         }
     }
@@ -819,11 +828,16 @@ fn big_size(root: &Path) -> Option<u64> {
     Some(size)
 }
 
-/// Waits (briefly) until the file system usage is at most `limit`; returns the last reading.
+/// The shared memory in use (`Shmem`: the namespace's tmpfs and the sections' memfds).
+fn mem_used(_root: &Path) -> u64 {
+    shmem_bytes()
+}
+
+/// Waits (briefly) until the shared memory in use is at most `limit`; returns the last reading.
 fn settle_below(root: &Path, limit: u64) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let used = fs_used(root);
+        let used = mem_used(root);
         if used <= limit || Instant::now() > deadline {
             return used;
         }
@@ -1109,7 +1123,7 @@ fn crash_last_holder_killed_with_a_handle_and_a_view() {
     let Some(size) = big_size(dir.path()) else {
         return;
     };
-    let base = fs_used(dir.path());
+    let base = mem_used(dir.path());
     let mut p = Proc::spawn(
         CHILD_ENV,
         dir.path(),
@@ -1122,7 +1136,7 @@ fn crash_last_holder_killed_with_a_handle_and_a_view() {
         ]),
     );
     p.expect("FMAP:READY");
-    let used = fs_used(dir.path());
+    let used = mem_used(dir.path());
     assert!(
         used >= base + size * 3 / 4,
         "the section's touched pages should be allocated: {base} -> {used} for {size}"
@@ -1154,7 +1168,7 @@ fn crash_process_holding_only_a_view_is_killed() {
     let Some(size) = big_size(dir.path()) else {
         return;
     };
-    let base = fs_used(dir.path());
+    let base = mem_used(dir.path());
     let mut p = Proc::spawn(
         CHILD_ENV,
         dir.path(),
@@ -1171,7 +1185,7 @@ fn crash_process_holding_only_a_view_is_killed() {
     // No handle anywhere: the name is gone, but the view keeps the memory.
     assert_only_lock(&ns, "while only a view exists");
     assert_not_found(&ns, "Local\\viewonly");
-    let used = fs_used(dir.path());
+    let used = mem_used(dir.path());
     assert!(
         used >= base + size * 3 / 4,
         "the view should keep the memory: {base} -> {used} for {size}"

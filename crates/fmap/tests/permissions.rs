@@ -53,6 +53,74 @@ fn run(role: &str) -> R {
     });
     let ns = Namespace::at(root());
     match role {
+        // Issue 18: forged holder slots. Holds a section of its own and a file it can write,
+        // tells the parent their descriptor numbers, and then must refuse every forged
+        // object the parent planted (whose slots point at them, or at a memfd it may not
+        // open).
+        "forged-slot-victim" => {
+            use std::os::unix::fs::MetadataExt;
+            let m = MappingOptions::new()
+                .namespace(&ns)
+                .name("Local\\mine")
+                .size(4096)
+                .create()
+                .map_err(|e| e.to_string())?;
+            let v = m.map_view(Access::WRITE, ..).map_err(|e| e.to_string())?;
+            v.write(0, b"mine").map_err(|e| e.to_string())?;
+            let path = std::env::var("FMAP_VICTIM_FILE").unwrap();
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .map_err(|e| format!("open {path}: {e}"))?;
+            let st = std::fs::metadata(object_file(&ns, "Local\\mine")).unwrap();
+            let want = format!("/memfd:fmap:{}:{} (deleted)", st.dev(), st.ino());
+            let memfd: i32 = std::fs::read_dir("/proc/self/fd")
+                .unwrap()
+                .flatten()
+                .find(|e| {
+                    std::fs::read_link(e.path()).is_ok_and(|l| l.as_os_str() == want.as_str())
+                })
+                .and_then(|e| e.file_name().to_str()?.parse().ok())
+                .ok_or("the memfd of Local\\mine is not among the descriptors")?;
+            println!(
+                "FMAP:FDS {} {memfd} {}",
+                std::process::id(),
+                std::os::fd::AsRawFd::as_raw_fd(&file)
+            );
+            ready_and_wait();
+            for (name, want) in [
+                ("Global\\forged-a", Some(ErrorKind::AccessDenied)),
+                ("Global\\forged-b", None),
+                ("Global\\forged-c", None),
+            ] {
+                for access in [Access::READ, Access::WRITE] {
+                    let r = Mapping::open_in(&ns, name, access);
+                    check!(r.is_err(), "opened the forged {name}");
+                    if let Some(k) = want {
+                        check!(kind_of(r) == Some(k), "{name}: not {k:?}");
+                    }
+                }
+                let r = MappingOptions::new()
+                    .namespace(&ns)
+                    .name(name)
+                    .size(4096)
+                    .create();
+                check!(r.is_err(), "CreateFileMapping opened the forged {name}");
+            }
+            // Nothing was mapped or changed: this process maps no file but its own section.
+            let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+            check!(
+                !maps.contains(&path),
+                "the victim's file was mapped:\n{maps}"
+            );
+            let mut b = [0u8; 4];
+            v.read(0, &mut b).map_err(|e| e.to_string())?;
+            check!(&b == b"mine", "the victim's section changed: {b:?}");
+            let content = std::fs::read(&path).unwrap();
+            check!(content == b"file", "the victim's file changed: {content:?}");
+            Ok(())
+        }
         "local-victim" => {
             let m = MappingOptions::new()
                 .namespace(&ns)
@@ -575,6 +643,131 @@ fn shared_root() -> tempfile::TempDir {
 
 fn chown(p: &Path, uid: u32) {
     std::os::unix::fs::chown(p, Some(uid), Some(uid)).unwrap();
+}
+
+/// Takes an OFD lock (`F_OFD_SETLK`) of `kind` on `len` bytes at `start`, as any process that
+/// can open the file can.
+fn ofd_lock(f: &std::fs::File, kind: i32, start: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: an all-zero `flock` is valid; the kernel only reads it for F_OFD_SETLK.
+    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+    fl.l_type = kind as libc::c_short;
+    fl.l_whence = libc::SEEK_SET as libc::c_short;
+    fl.l_start = start as libc::off_t;
+    fl.l_len = len as libc::off_t;
+    // SAFETY: `f` is open; `fl` is a valid flock.
+    let r = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_OFD_SETLK, &fl) };
+    assert_eq!(r, 0, "F_OFD_SETLK: {}", std::io::Error::last_os_error());
+}
+
+/// Plants, as the attacker, an object file under `name` that claims to be a section whose
+/// memory is a companion memfd, held (byte 0) with holder slot 0 taken and pointing at
+/// `/proc/<pid>/fd/<fd>`. Returns the descriptor that holds the locks.
+fn plant_forged_section(ns: &Namespace, name: &str, pid: u32, fd: i32) -> std::fs::File {
+    use std::os::unix::fs::FileExt;
+    let n = Name::parse(name).unwrap();
+    let path = object_file(ns, name);
+    let mut h = vec![0u8; 1024];
+    h[0..8].copy_from_slice(b"FMAPOBJ\0");
+    let put =
+        |h: &mut Vec<u8>, off: usize, v: u32| h[off..off + 4].copy_from_slice(&v.to_le_bytes());
+    put(&mut h, 8, 1); // version
+    put(&mut h, 12, 1); // a mapping
+    put(&mut h, 20, 8); // memory in a companion memfd
+    put(&mut h, 24, PAGE_READWRITE);
+    put(&mut h, 28, SEC_COMMIT);
+    h[32..40].copy_from_slice(&4096u64.to_le_bytes());
+    let full = n.to_string();
+    put(&mut h, 56, full.len() as u32);
+    h[128..128 + full.len()].copy_from_slice(full.as_bytes());
+    let mut rec = [0u8; 8];
+    rec[..4].copy_from_slice(&pid.to_le_bytes());
+    rec[4..].copy_from_slice(&fd.to_le_bytes());
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .unwrap();
+    f.write_all_at(&h, 0).unwrap();
+    f.write_all_at(&rec, 1024).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    chown(&path, ATTACKER);
+    ofd_lock(&f, libc::F_RDLCK, 0, 1);
+    ofd_lock(&f, libc::F_WRLCK, 1 << 40, 1);
+    f
+}
+
+/// Issue 18: an opener finds a section's memory through holder slots that anyone who can write
+/// the object file can forge. The victim must never map what a forged slot points at: a memfd
+/// of the attacker that it may not open through `/proc` (`ERROR_ACCESS_DENIED`), a memfd of
+/// another of its own sections, a file it can write.
+#[test]
+#[ignore = "needs root (switches users): cargo test -- --include-ignored as root"]
+fn forged_holder_slots_never_redirect_an_open() {
+    use std::io::Write;
+    use std::os::unix::fs::MetadataExt;
+    let root = shared_root();
+    let ns = Namespace::at(root.path());
+    // The Global\ directory, world-writable, as fmap creates it.
+    let init = Event::create_in(&ns, Some("Global\\init"), true, false).unwrap();
+    let victim_file = root.path().join("victim-file");
+    std::fs::write(&victim_file, b"file").unwrap();
+    std::fs::set_permissions(&victim_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    chown(&victim_file, VICTIM);
+    let mut victim = spawn_env(
+        "forged-slot-victim",
+        VICTIM,
+        root.path(),
+        &[("FMAP_VICTIM_FILE", victim_file.to_str().unwrap())],
+    );
+    let mut line = String::new();
+    let (pid, memfd, filefd) = loop {
+        line.clear();
+        assert!(
+            victim.out.read_line(&mut line).unwrap() > 0,
+            "victim ended early"
+        );
+        assert!(!line.contains("FMAP:FAIL"), "{line}");
+        if let Some(rest) = line.split("FMAP:FDS ").nth(1) {
+            let v: Vec<i64> = rest
+                .split_whitespace()
+                .map(|x| x.parse().unwrap())
+                .collect();
+            break (v[0] as u32, v[1] as i32, v[2] as i32);
+        }
+    };
+    victim.ready();
+    // (a) The attacker's own memfd, named as the companion of the planted file would be.
+    let a_path = object_file(&ns, "Global\\forged-a");
+    let held_a = plant_forged_section(&ns, "Global\\forged-a", std::process::id(), 0);
+    let st = std::fs::metadata(&a_path).unwrap();
+    let own = rustix::fs::memfd_create(
+        format!("fmap:{}:{}", st.dev(), st.ino()).as_str(),
+        rustix::fs::MemfdFlags::CLOEXEC,
+    )
+    .unwrap();
+    rustix::fs::ftruncate(&own, 4096).unwrap();
+    rustix::fs::fchown(&own, Some(rustix::process::Uid::from_raw(ATTACKER)), None).unwrap();
+    {
+        use std::os::unix::fs::FileExt;
+        let mut rec = [0u8; 8];
+        rec[..4].copy_from_slice(&std::process::id().to_le_bytes());
+        rec[4..].copy_from_slice(&(std::os::fd::AsRawFd::as_raw_fd(&own) as u32).to_le_bytes());
+        held_a.write_all_at(&rec, 1024).unwrap();
+    }
+    // (b) The memfd of another section of the victim; (c) a file the victim can write.
+    let held_b = plant_forged_section(&ns, "Global\\forged-b", pid, memfd);
+    let held_c = plant_forged_section(&ns, "Global\\forged-c", pid, filefd);
+    victim
+        .child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(b"go\n")
+        .unwrap();
+    victim.finish("the victim refuses forged holder slots");
+    drop((held_a, held_b, held_c, own, init));
 }
 
 #[test]

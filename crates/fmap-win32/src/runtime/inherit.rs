@@ -43,6 +43,9 @@ pub const ENV: &str = "FMAP_WIN32_INHERIT";
 pub struct Prepared {
     pub fds: Vec<OwnedFd>,
     pub env: String,
+    /// `(descriptor, offset)`: where the forked child writes its pid before `exec` (see
+    /// `fmap::Exported::pid_slots`).
+    pub pid_slots: Vec<(RawFd, u64)>,
 }
 
 impl Prepared {
@@ -69,8 +72,15 @@ pub fn prepare() -> Prepared {
     let mut out = Prepared::default();
     let mut entries = Vec::new();
     for (h, obj) in table::inheritable() {
-        if let Some((entry, fds)) = export_entry(h, &obj, obj.flags(), |f| f.as_raw_fd() as u64) {
+        if let Some((entry, fds, slots)) =
+            export_entry(h, &obj, obj.flags(), |f| f.as_raw_fd() as u64)
+        {
             entries.push(entry);
+            out.pid_slots.extend(
+                slots
+                    .iter()
+                    .filter_map(|&(i, off)| Some((fds.get(i)?.as_raw_fd(), off))),
+            );
             out.fds.extend(fds);
         }
     }
@@ -86,7 +96,7 @@ pub fn export_entry(
     obj: &Obj,
     flags: u32,
     mut number: impl FnMut(&OwnedFd) -> u64,
-) -> Option<(String, Vec<OwnedFd>)> {
+) -> Option<Entry> {
     let (head, exported, tail) = match obj {
         Obj::Named(o) => ("O", o.export_for_child().ok()?, String::new()),
         Obj::File(f, rights) => (
@@ -108,8 +118,12 @@ pub fn export_entry(
         fds.join("+"),
         exported.description
     );
-    Some((entry, exported.fds))
+    Some((entry, exported.fds, exported.pid_slots))
 }
+
+/// An exported handle: its entry, its descriptors, and `fmap::Exported::pid_slots` (indices
+/// into the descriptors).
+pub type Entry = (String, Vec<OwnedFd>, Vec<(usize, u64)>);
 
 /// Runs once in every process that loads this library, before `main`: adopts the handles a
 /// parent passed down (see the module docs). Does nothing without [`ENV`].

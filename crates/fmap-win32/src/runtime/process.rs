@@ -1096,6 +1096,7 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
         child_env.push((inherit::ENV.into(), prepared.env.clone().into()));
     }
     let keep = prepared.raw_fds();
+    let pid_slots = prepared.pid_slots.clone();
     // The child's inbox for DuplicateHandle (see xproc): bound and listening from before its
     // exec, so that it can receive handles as soon as CreateProcess returns.
     let inbox = crate::runtime::xproc::socket();
@@ -1160,9 +1161,10 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
         };
         let (gr, pw) = (gate_r.as_raw_fd(), pid_w.as_raw_fd());
         let keep = keep.clone();
+        let pid_slots = pid_slots.clone();
         // SAFETY: the hook runs in the forked child before exec and makes only
-        // async-signal-safe calls (fcntl, getpid, write, read, execve, _exit) on data made
-        // before the fork; it allocates nothing.
+        // async-signal-safe calls (fcntl, getpid, pwrite, write, read, execve, _exit) on data
+        // made before the fork; it allocates nothing.
         unsafe {
             cmd.pre_exec(move || {
                 let exec = &exec; // the whole struct (Send), not its fields
@@ -1172,6 +1174,7 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
                         return Err(std::io::Error::last_os_error());
                     }
                 }
+                write_pid_slots(&pid_slots);
                 let pid = libc::getpid();
                 libc::write(pw, (&pid as *const libc::pid_t).cast(), 4);
                 loop {
@@ -1245,6 +1248,7 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
                                 return Err(std::io::Error::last_os_error());
                             }
                         }
+                        write_pid_slots(&pid_slots);
                         Ok(())
                     })
                 };
@@ -1589,6 +1593,21 @@ pub unsafe extern "C" fn CreateProcessW(
         inherit != 0,
         flags,
     )
+}
+
+/// In a forked child before `exec`: names this process in the holder slots the parent took for
+/// it (`fmap::Exported::pid_slots`), so that the memory of an inherited section can be found
+/// through it while it holds the section, also while it is suspended. Async-signal-safe
+/// (getpid, pwrite); a failure leaves the slot naming the parent, which openers refuse.
+fn write_pid_slots(slots: &[(std::os::fd::RawFd, u64)]) {
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() } as u32;
+    let bytes = pid.to_le_bytes();
+    for &(fd, off) in slots {
+        // SAFETY: `fd` is a descriptor inherited from the parent, open in this process;
+        // `bytes` is a valid buffer of 4 bytes.
+        unsafe { libc::pwrite(fd, bytes.as_ptr().cast(), 4, off as libc::off_t) };
+    }
 }
 
 #[cfg(test)]

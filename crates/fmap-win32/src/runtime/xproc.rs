@@ -604,7 +604,9 @@ pub fn send(target: &Task, obj: &Obj, flags: u32) -> Result<Handle, u32> {
     let s = connect(target, pid)?;
     let h = next_value()?;
     let mut index = 0u64;
-    let (entry, fds) = inherit::export_entry(h, obj, flags, |_| {
+    // The target adopts the descriptors under numbers of its own and takes its own holder
+    // slots: the pid slots of a fork are no use here.
+    let (entry, fds, _) = inherit::export_entry(h, obj, flags, |_| {
         index += 1;
         index - 1
     })

@@ -325,6 +325,7 @@ impl File {
         Ok(crate::store::object::Exported {
             fds,
             description: format!("F{bits:x}.{:x}.{path}", self.share),
+            pid_slots: Vec::new(),
         })
     }
 

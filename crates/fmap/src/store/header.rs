@@ -12,7 +12,7 @@
 //! | 8 | format version (1) |
 //! | 12 | object type ([`Kind`]) |
 //! | 16 | `closing` flag (see below) |
-//! | 20 | flags (bit 0: file-backed section; bit 1: private, file mode 0600; bit 2: others read only) |
+//! | 20 | flags (bit 0: file-backed section; bit 1: private, file mode 0600; bit 2: others read only; bit 3: data in a companion memfd) |
 //! | 24 | page protection (`PAGE_*`) |
 //! | 28 | section attributes (`SEC_*`) |
 //! | 32 | section size in bytes |
@@ -21,10 +21,11 @@
 //! | 64 | creator's pid |
 //! | 72 | creation time (ns since the Unix epoch) |
 //! | 128..1024 | the full name (UTF-8) |
-//! | 1024..2048 | type-specific state of synchronization objects |
+//! | 1024..2048 | type-specific state of synchronization objects; the holder table of an object with a companion memfd (bit 3; it runs on to 9216) |
 //! | 2048..4096 | the file path of a file-backed section |
 //!
-//! A pagefile-backed section's data follows at offset 4096. The header is fully written before
+//! A pagefile-backed section's data follows at offset 4096, unless it lives in a companion
+//! memfd (flag bit 3; see [`crate::store::holders`]). The header is fully written before
 //! the file gets its name (it is created with `O_TMPFILE` and published with `linkat`, which
 //! fails if the name exists), so nobody ever sees a half-initialised object.
 
@@ -106,6 +107,9 @@ pub(crate) const FLAG_FILE_BACKED: u32 = 1;
 pub(crate) const FLAG_PRIVATE: u32 = 2;
 /// Created with [`Sharing::ReadOnly`](crate::Sharing::ReadOnly): others may only read it.
 pub(crate) const FLAG_OTHERS_READ_ONLY: u32 = 4;
+/// The object's data lives in an unlinked companion `memfd`, found through the holder table
+/// that follows the header page (see [`crate::store::holders`]), not in the object file.
+pub(crate) const FLAG_DATA_MEMFD: u32 = 8;
 
 /// The header flags that record a creator's [`Sharing`](crate::Sharing).
 pub(crate) fn sharing_flags(s: crate::store::namespace::Sharing) -> u32 {

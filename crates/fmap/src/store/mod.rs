@@ -4,6 +4,7 @@
 //! back only through [`object::Object`]'s last-close hook.
 
 pub(crate) mod header;
+pub(crate) mod holders;
 pub(crate) mod name;
 pub(crate) mod namespace;
 pub(crate) mod object;

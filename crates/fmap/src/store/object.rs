@@ -27,12 +27,32 @@
 //! * **Create.** Try to open; if absent, build the new object in an anonymous `O_TMPFILE`, take
 //!   its holder lock and `linkat` it into place. A concurrent creator that loses the race gets
 //!   `EEXIST` and opens the winner's object instead.
+//!
+//! # Companion data descriptors
+//!
+//! An object may keep its data in a companion: an unlinked memfd, which the kernel frees when
+//! the last process with a descriptor or a mapping of it ends, so the data of an object whose
+//! last holder crashed does not wait for a sweep. The layer above asks for one with
+//! [`FLAG_DATA_MEMFD`] in the header; the store grants it only to objects no other user may
+//! open (their file mode has no group or other bits) and where `/proc` is mounted, and clears
+//! the flag otherwise. Each holding process keeps a descriptor of the companion for as long as
+//! it holds the object and records it in a slot of the object's holder table, locked through
+//! the same open file description as its holder lock; openers find the companion through a
+//! live slot and check it before they use it ([`holders`]). The slot lock is released after
+//! the last-close protocol above, so an opener that got its holder lock in before a closer
+//! looked still finds the closer's descriptor. An opener that finds holders but no usable slot
+//! decides under the bucket lock: with no slot taken at all (looked at after raising
+//! `closing`, as for the holder lock) the memory is gone and the name is removed as stale;
+//! a slot that is taken but not yet written is waited for briefly (at most
+//! `COMPANION_BOUND`). A lock-free opener re-reads `closing` after taking its slot and retries
+//! under the bucket lock if it is set.
 
 use crate::error::{bail, Error, ErrorKind, Result};
 use crate::store::header::{
-    read_header, write_closing, Header, FLAG_FILE_BACKED, FLAG_OTHERS_READ_ONLY, FLAG_PRIVATE,
-    STATE_OFF,
+    read_header, write_closing, Header, FLAG_DATA_MEMFD, FLAG_FILE_BACKED, FLAG_OTHERS_READ_ONLY,
+    FLAG_PRIVATE, STATE_OFF,
 };
+use crate::store::holders;
 use crate::store::name::Name;
 use crate::store::namespace::{bucket_of_file, BucketGuard, Dir};
 use crate::sys::ofd::{self, Lock};
@@ -63,6 +83,16 @@ pub(crate) struct Object {
     /// parent's holder lock, which the child must neither release nor unlock (see `Drop`), and
     /// the child's own opens do not reuse it (see `cached`).
     pid: u32,
+    /// The companion data descriptor of an object with [`FLAG_DATA_MEMFD`].
+    data: Option<Companion>,
+}
+
+/// An object's companion data descriptor as this process holds it (see [`holders`]).
+struct Companion {
+    fd: Arc<OwnedFd>,
+    writable: bool,
+    /// Our slot in the holder table (named objects).
+    slot: Option<u32>,
 }
 
 struct Entry {
@@ -108,8 +138,10 @@ impl Object {
         writable: bool,
         dir: &Arc<Dir>,
         file_name: &str,
+        data: Option<Companion>,
     ) -> Object {
         Object {
+            data,
             fd: Arc::new(fd),
             header,
             writable,
@@ -136,6 +168,12 @@ impl Object {
     pub(crate) fn last_holder_anywhere(&self) -> bool {
         self.entry.is_none()
             || !ofd::held_by_others(self.fd.as_fd(), Lock::Write, 0, 1).unwrap_or(true)
+    }
+
+    /// The companion data descriptor and whether it is writable, for an object whose data
+    /// lives in one (see [`holders`]).
+    pub(crate) fn data(&self) -> Option<(&Arc<OwnedFd>, bool)> {
+        self.data.as_ref().map(|c| (&c.fd, c.writable))
     }
 
     /// Whether this object has a name in a namespace.
@@ -238,7 +276,7 @@ impl Object {
         dir: &Arc<Dir>,
         name: &Name,
         header: &Header,
-        init: &dyn Fn(BorrowedFd<'_>) -> Result<()>,
+        init: &dyn Fn(BorrowedFd<'_>, u64) -> Result<()>,
         claim: Option<Claim<'_>>,
         probe_first: bool,
     ) -> Result<(Arc<Object>, Origin)> {
@@ -274,14 +312,16 @@ impl Object {
     /// Creates an unnamed object in a sealed memfd.
     pub(crate) fn create_unnamed(
         header: &Header,
-        init: &dyn Fn(BorrowedFd<'_>) -> Result<()>,
+        init: &dyn Fn(BorrowedFd<'_>, u64) -> Result<()>,
     ) -> Result<Arc<Object>> {
         let fd = rustix::fs::memfd_create(
             "fmap",
             rustix::fs::MemfdFlags::CLOEXEC | rustix::fs::MemfdFlags::ALLOW_SEALING,
         )
         .map_err(|e| Error::os(e, "cannot create an unnamed object (memfd_create)"))?;
-        init(fd.as_fd())?;
+        init(fd.as_fd(), crate::store::header::HEADER_SIZE)?;
+        let mut header = header.clone();
+        header.flags &= !FLAG_DATA_MEMFD;
         write_all_at(fd.as_fd(), &header.encode(), 0, "unnamed object")?;
         // Nobody can shrink or grow an unnamed object under its views.
         let _ = rustix::fs::fcntl_add_seals(
@@ -291,8 +331,9 @@ impl Object {
                 | rustix::fs::SealFlags::SEAL,
         );
         Ok(Arc::new(Object {
+            data: None,
             fd: Arc::new(fd),
-            header: header.clone(),
+            header,
             writable: true,
             entry: None,
             page: Default::default(),
@@ -321,6 +362,14 @@ pub struct Exported {
     /// What the child passes to `adopt_inherited` with them: printable ASCII
     /// without spaces, `,` or `;`.
     pub description: String,
+    /// `(index into fds, offset)`: a child that gets these descriptors through `fork` (at the
+    /// same numbers) writes its pid, a little-endian `u32`, at that offset of that descriptor
+    /// right after the fork (`pwrite` is async-signal-safe), before `exec`. It makes the
+    /// holder slot the parent took for the child name the child, so that the section's memory
+    /// can be found through it (see `store::holders`) while the child holds it, also before
+    /// it has started. Empty for most objects; a process that gets the descriptors otherwise
+    /// (`SCM_RIGHTS`) ignores it.
+    pub pid_slots: Vec<(usize, u64)>,
 }
 
 /// # Inheritance across `exec`
@@ -340,7 +389,7 @@ impl Object {
     /// the caller clears close-on-exec in the child only, and closes its own copy once the child
     /// has started (or failed to).
     pub(crate) fn export(&self) -> Result<OwnedFd> {
-        if self.entry.is_none() {
+        if self.entry.is_none() && self.data.is_none() {
             return rustix::io::fcntl_dupfd_cloexec(&*self.fd, 0)
                 .map_err(|e| Error::os(e, "cannot duplicate an object's descriptor"));
         }
@@ -350,6 +399,10 @@ impl Object {
             OFlags::RDONLY
         };
         let fd = reopen_fd(self.fd.as_fd(), access | OFlags::NOCTTY | OFlags::NONBLOCK)?;
+        if self.entry.is_none() {
+            // Adopted without a name: no holder lock to pass on.
+            return Ok(fd);
+        }
         // Holders take read locks only, so this never waits and fails only if someone took a
         // write lock on the holder byte, which no fmap process does.
         if !ofd::set(fd.as_fd(), Lock::Read, 0, 1, false)
@@ -364,11 +417,32 @@ impl Object {
         Ok(fd)
     }
 
-    /// The object behind a descriptor [`Object::export`] made in the parent: `named` says which
+    /// [`Object::export`] and, for an object with a companion, a close-on-exec duplicate of
+    /// the companion data descriptor and the offset of the pid in the holder slot the
+    /// exported descriptor took for the child (see [`Exported::pid_slots`]).
+    pub(crate) fn export_with_data(&self) -> Result<(OwnedFd, Option<OwnedFd>, Option<u64>)> {
+        let fd = self.export()?;
+        let Some(c) = &self.data else {
+            return Ok((fd, None, None));
+        };
+        let data = rustix::io::fcntl_dupfd_cloexec(&*c.fd, 0)
+            .map_err(|e| Error::os(e, "cannot duplicate an object's data descriptor"))?;
+        let slot = if self.entry.is_some() {
+            let i = holders::register(fd.as_fd(), data.as_fd())?;
+            Some(holders::slot_offset(i))
+        } else {
+            None
+        };
+        Ok((fd, Some(data), slot))
+    }
+
+    /// The object behind a descriptor [`Object::export`] made in the parent (and the data
+    /// descriptor [`Object::export_data`] made, if the object has one): `named` says which
     /// kind of export it was. A named object joins this process's cache (a later open of its
     /// name shares it) and is released by the usual last-close protocol when the last handle
-    /// goes. Fails with `ERROR_INVALID_HANDLE` for a descriptor that is not an fmap object.
-    pub(crate) fn adopt(fd: OwnedFd, named: bool) -> Result<Arc<Object>> {
+    /// goes. Fails with `ERROR_INVALID_HANDLE` for a descriptor that is not an fmap object, or
+    /// a data descriptor that is not the object's companion.
+    pub(crate) fn adopt(fd: OwnedFd, data: Option<OwnedFd>, named: bool) -> Result<Arc<Object>> {
         let st = rustix::fs::fstat(&fd).map_err(|e| Error::os(e, "fstat"))?;
         if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
             bail!(
@@ -381,7 +455,31 @@ impl Object {
         let writable = rustix::fs::fcntl_getfl(&fd)
             .map(|f| f & OFlags::RWMODE == OFlags::RDWR)
             .unwrap_or(false);
+        let companion = if header.flags & FLAG_DATA_MEMFD != 0 {
+            let owner = holders::Owner {
+                dev: st.st_dev,
+                ino: st.st_ino,
+                uid: st.st_uid,
+            };
+            let Some(data) = data.filter(|d| holders::verify(d.as_fd(), owner)) else {
+                bail!(
+                    InvalidHandle,
+                    "an inherited section came without its data descriptor"
+                );
+            };
+            let data_writable = rustix::fs::fcntl_getfl(&data)
+                .map(|f| f & OFlags::RWMODE == OFlags::RDWR)
+                .unwrap_or(false);
+            Some(Companion {
+                fd: Arc::new(data),
+                writable: data_writable,
+                slot: None,
+            })
+        } else {
+            None
+        };
         let mut obj = Object {
+            data: companion,
             fd: Arc::new(fd),
             header,
             writable,
@@ -407,6 +505,9 @@ impl Object {
             .is_ok_and(|l| (l.st_dev, l.st_ino) == (st.st_dev, st.st_ino));
         if !linked {
             return Ok(Arc::new(obj));
+        }
+        if let Some(c) = &mut obj.data {
+            c.slot = Some(holders::register(obj.fd.as_fd(), c.fd.as_fd())?);
         }
         obj.entry = Some(Entry {
             dir: dir.clone(),
@@ -560,9 +661,65 @@ fn probe_fast(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
         return Ok(Probe::Slow);
     }
     check_name(&header, name, dir)?;
+    let data = match companion_of(fd.as_fd(), &header, writable, name)? {
+        Ok(d) => d,
+        // Its holders may be closing it right now: decide under the bucket lock.
+        Err(_) => return Ok(Probe::Slow),
+    };
+    // An unlinker that found no holder slot raised `closing` before its final look at the
+    // slots (see `probe_locked`): if it may have missed ours, we see the flag and retry under
+    // the bucket lock (dropping `fd` gives back our locks).
+    if data.is_some() && read_closing(fd.as_fd()) != 0 {
+        return Ok(Probe::Slow);
+    }
     Ok(Probe::Found(Arc::new(Object::held(
-        fd, header, writable, dir, file_name,
+        fd, header, writable, dir, file_name, data,
     ))))
+}
+
+/// For an object with [`FLAG_DATA_MEMFD`]: its companion, found through the holder table and
+/// checked (see [`holders`]), with our own slot taken. `Ok(Err(e))`: no live holder offers
+/// it (`e` says why).
+fn companion_of(
+    fd: BorrowedFd<'_>,
+    header: &Header,
+    writable: bool,
+    name: &Name,
+) -> Result<std::result::Result<Option<Companion>, Error>> {
+    if header.flags & FLAG_DATA_MEMFD == 0 {
+        return Ok(Ok(None));
+    }
+    let owner = holders::Owner::of(fd)?;
+    let p = match holders::find_path(fd, owner) {
+        Ok(p) => p,
+        Err(miss) => {
+            let e = if miss.denied > 0 {
+                Error::new(
+                    ErrorKind::AccessDenied,
+                    format!(
+                        "the memory of {name} is held by processes of uid {} whose descriptors                          this process may not open (/proc/<pid>/fd); fmap shares a section whose                          memory is freed with its last holder only with its own user and root",
+                        owner.uid
+                    ),
+                )
+            } else {
+                Error::new(
+                    ErrorKind::FileNotFound,
+                    format!(
+                        "{name} is being closed: none of its {} live holder slots offers its                          memory ({} refused as forged or gone)",
+                        miss.live, miss.refused
+                    ),
+                )
+            };
+            return Ok(Err(e));
+        }
+    };
+    let (data, data_writable) = holders::open_checked(p.as_fd(), writable)?;
+    let slot = holders::register(fd, data.as_fd())?;
+    Ok(Ok(Some(Companion {
+        fd: Arc::new(data),
+        writable: data_writable,
+        slot: Some(slot),
+    })))
 }
 
 /// The open path under the bucket lock: decides between alive and stale.
@@ -594,9 +751,51 @@ fn probe_locked(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
         header.closing = 0;
     }
     check_name(&header, name, dir)?;
+    let deadline = std::time::Instant::now() + COMPANION_BOUND;
+    let data = loop {
+        match companion_of(fd.as_fd(), &header, writable, name)? {
+            Ok(d) => break d,
+            Err(e) if e.kind() == ErrorKind::AccessDenied => return Err(e),
+            Err(e) => {
+                // Held, but no holder offers the memory. If no holder slot is taken at all,
+                // the memory is gone (the last holder with a slot closed it or died; what is
+                // left holds the name only, like a lock-free opener that is about to back
+                // off): the name is as good as stale, and is removed as a sweep would. The
+                // look counts only after `closing` is raised, as in `holders_remain`: an
+                // opener that takes its slot after we looked sees the flag and backs off.
+                // Other holders' last close sees that their file lost its link and leaves a
+                // new object of the name alone.
+                let _ = write_closing(fd.as_fd(), 1);
+                if !holders::any_live(fd.as_fd()) {
+                    unlink(dir, file_name)?;
+                    return Ok(Probe::NotFound);
+                }
+                let _ = write_closing(fd.as_fd(), 0);
+                // A slot is taken but offers nothing yet (an opener between taking its slot
+                // and writing it): look again shortly, within a bound.
+                if std::time::Instant::now() >= deadline {
+                    return Err(e);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+    };
     Ok(Probe::Found(Arc::new(Object::held(
-        fd, header, writable, dir, file_name,
+        fd, header, writable, dir, file_name, data,
     ))))
+}
+
+/// How long an open under the bucket lock waits for a taken holder slot to offer an object's
+/// memory (see `probe_locked`).
+const COMPANION_BOUND: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The `closing` flag as it is now (1 if it cannot be read: retry under the bucket lock).
+fn read_closing(fd: BorrowedFd<'_>) -> u32 {
+    let mut b = [0u8; 4];
+    match rustix::io::pread(fd, &mut b, crate::store::header::OFF_CLOSING) {
+        Ok(4) => u32::from_le_bytes(b),
+        _ => 1,
+    }
 }
 
 /// Under the bucket lock, with our own lock (if any) released: does anyone hold the object?
@@ -658,7 +857,7 @@ fn create_linked(
     dir: &Arc<Dir>,
     name: &Name,
     header: &Header,
-    init: &dyn Fn(BorrowedFd<'_>) -> Result<()>,
+    init: &dyn Fn(BorrowedFd<'_>, u64) -> Result<()>,
     claim: Option<Claim<'_>>,
 ) -> Result<Option<Arc<Object>>> {
     let file_name = name.file_name();
@@ -679,6 +878,15 @@ fn create_linked(
     if header.flags & FLAG_PRIVATE != 0 {
         bits &= 0o600;
     }
+    // A companion memfd (asked for by the layer above) is reached through the holders'
+    // /proc/<pid>/fd, which only the same user and root may open: only objects that no other
+    // user may open get one, and only where /proc is mounted. The others keep their data in
+    // the object file (see `holders`).
+    let mut header = header.clone();
+    if header.flags & FLAG_DATA_MEMFD != 0 && (bits & 0o077 != 0 || !holders::proc_usable()) {
+        header.flags &= !FLAG_DATA_MEMFD;
+    }
+    let header = &header;
     let mode = Mode::from_raw_mode(bits);
     let private = Mode::from_raw_mode(0o600);
     let mut tmp_name = None;
@@ -713,8 +921,54 @@ fn create_linked(
             return Err(Error::os(e, format!("cannot create {what}")));
         }
     };
+    let mut companion = None;
+    let mut header = header.clone();
     let result = (|| -> Result<Option<Option<BucketGuard<'_>>>> {
-        init(fd.as_fd())?;
+        // A process (nearly) out of descriptors for a companion (each held section needs two)
+        // keeps the data in the object file instead: the section works, its memory waits for
+        // the sweep after a crash, as for sections other users may open.
+        let memfd = if header.flags & FLAG_DATA_MEMFD != 0 {
+            let st = rustix::fs::fstat(&fd).map_err(|e| Error::os(e, "fstat"))?;
+            match rustix::fs::memfd_create(
+                holders::memfd_name(st.st_dev, st.st_ino).as_str(),
+                rustix::fs::MemfdFlags::CLOEXEC | rustix::fs::MemfdFlags::ALLOW_SEALING,
+            ) {
+                Ok(m) if spare_descriptors(m.as_raw_fd()) => Some(m),
+                Ok(_) | Err(rustix::io::Errno::MFILE) | Err(rustix::io::Errno::NFILE) => {
+                    header.flags &= !FLAG_DATA_MEMFD;
+                    None
+                }
+                Err(e) => {
+                    return Err(Error::os(
+                        e,
+                        format!("cannot create the memory of {what} (memfd_create)"),
+                    ))
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(memfd) = memfd {
+            rustix::fs::fchmod(&memfd, mode)
+                .map_err(|e| Error::os(e, format!("cannot chmod the memory of {what}")))?;
+            init(memfd.as_fd(), 0)?;
+            // Nobody — not even a peer of the same user who opens it through /proc — can
+            // shrink or grow the memory under its views (no SIGBUS from a truncation).
+            let _ = rustix::fs::fcntl_add_seals(
+                &memfd,
+                rustix::fs::SealFlags::SHRINK
+                    | rustix::fs::SealFlags::GROW
+                    | rustix::fs::SealFlags::SEAL,
+            );
+            let slot = holders::register(fd.as_fd(), memfd.as_fd())?;
+            companion = Some(Companion {
+                fd: Arc::new(memfd),
+                writable: true,
+                slot: Some(slot),
+            });
+        } else {
+            init(fd.as_fd(), crate::store::header::HEADER_SIZE)?;
+        }
         let mut published = header.clone();
         published.closing = u32::from(claim.is_some());
         write_all_at(fd.as_fd(), &published.encode(), 0, &what)?;
@@ -739,7 +993,7 @@ fn create_linked(
     let Some(guard) = result? else {
         return Ok(None);
     };
-    let obj = Object::held(fd, header.clone(), true, dir, &file_name);
+    let obj = Object::held(fd, header, true, dir, &file_name, companion);
     if let Some(claim) = claim {
         if let Err(e) = claim(&obj) {
             // Dropping the object removes the name again; that takes the bucket lock.
@@ -757,6 +1011,22 @@ fn create_linked(
         drop(guard);
     }
     Ok(Some(insert_cache(dir, &file_name, Arc::new(obj))))
+}
+
+/// Is there room for more descriptors after `fd`? A companion is not worth the descriptor when
+/// the process is within a reserve (1/32 of its limit, at least 64) of `RLIMIT_NOFILE`: the
+/// descriptors left are better spent on object files, so that the number of sections a process
+/// can hold does not halve (its sections past the reserve keep their data in their object
+/// file).
+fn spare_descriptors(fd: std::os::fd::RawFd) -> bool {
+    if fd < 512 {
+        return true;
+    }
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX);
+    let reserve = (limit / 32).max(64);
+    (fd as u64).saturating_add(reserve) < limit
 }
 
 fn link_into_place(
@@ -825,6 +1095,11 @@ impl Drop for Object {
             return;
         }
         let _ = release(&self.fd, &entry.dir, &entry.file_name);
+        // Our holder slot goes last: an opener that got its holder lock in before our release
+        // looked (so the name stays) still finds our descriptor of the memory until now.
+        if let Some(slot) = self.data.as_ref().and_then(|c| c.slot) {
+            holders::unregister(self.fd.as_fd(), slot);
+        }
     }
 }
 
@@ -915,8 +1190,12 @@ pub(crate) struct Peek {
     pub file_id: (u64, u64),
     /// Owner of the object file.
     pub owner_uid: u32,
-    /// The memory (file-system blocks) the object file holds, in bytes.
+    /// The memory (file-system blocks) the object file holds, in bytes, plus its companion's
+    /// if this process may look at it.
     pub allocated: u64,
+    /// False when the object's data is in a companion this process may not look at (or
+    /// could not find): `allocated` then counts the object file only.
+    pub allocated_known: bool,
     /// The raw state area (from offset [`STATE_OFF`]) of synchronization objects.
     pub state: Vec<u8>,
 }
@@ -934,6 +1213,15 @@ pub(crate) fn peek(dir: &Dir, file_name: &str) -> Result<Option<Peek>> {
     let alive = ofd::held_by_others(fd.as_fd(), Lock::Write, 0, 1)
         .map_err(|e| os_lock_err(e, dir, file_name))?;
     let st = rustix::fs::fstat(&fd).map_err(|e| Error::os(e, "fstat"))?;
+    let mut allocated = st.st_blocks as u64 * 512;
+    let mut allocated_known = true;
+    if header.flags & FLAG_DATA_MEMFD != 0 && alive {
+        // The memory is in a holder's memfd: counted if this process may look at it.
+        match holders::allocated(fd.as_fd()) {
+            Some(b) => allocated += b,
+            None => allocated_known = false,
+        }
+    }
     let mut state = vec![0u8; 256];
     let n = rustix::io::pread(&fd, &mut state, STATE_OFF as u64).unwrap_or(0);
     state.truncate(n);
@@ -941,7 +1229,8 @@ pub(crate) fn peek(dir: &Dir, file_name: &str) -> Result<Option<Peek>> {
         header,
         alive,
         file_id: (st.st_dev, st.st_ino),
-        allocated: st.st_blocks as u64 * 512,
+        allocated,
+        allocated_known,
         owner_uid: st.st_uid,
         state,
     }))

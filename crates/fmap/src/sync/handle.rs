@@ -134,7 +134,7 @@ impl SyncHandle {
         // object is published (one mapping less per create); nothing in it is locked, so it
         // can simply be unmapped if the object is not.
         let slot: StdMutex<Option<Page>> = StdMutex::new(None);
-        let init_fd = |fd: BorrowedFd<'_>| -> Result<()> {
+        let init_fd = |fd: BorrowedFd<'_>, _data_off: u64| -> Result<()> {
             rustix::fs::fallocate(fd, FallocateFlags::empty(), 0, HEADER_SIZE)
                 .map_err(|e| Error::os(e, format!("cannot create a {kind}")))?;
             let page = Page::map(fd)?;

@@ -98,3 +98,30 @@ pub(crate) fn held_by_others(
     }
     Ok(fl.l_type != libc::F_UNLCK as libc::c_short)
 }
+
+/// The start of a lock held through another open file description that conflicts with a lock
+/// of `kind` on `len` bytes at `start` (the kernel reports one such lock; the first one it
+/// finds), or `None`.
+pub(crate) fn conflicting_start(
+    fd: BorrowedFd<'_>,
+    kind: Lock,
+    start: u64,
+    len: u64,
+) -> io::Result<Option<u64>> {
+    let mut fl = flock(kind, start, len);
+    // SAFETY: as in `held_by_others`.
+    let r = unsafe {
+        libc::fcntl(
+            fd.as_raw_fd(),
+            libc::F_OFD_GETLK,
+            &mut fl as *mut libc::flock,
+        )
+    };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if fl.l_type == libc::F_UNLCK as libc::c_short {
+        return Ok(None);
+    }
+    Ok(Some(fl.l_start.max(0) as u64))
+}

@@ -434,6 +434,19 @@ fn fs_usage(path: &Path) -> (u64, u64) {
     (used, avail)
 }
 
+/// `Shmem` of `/proc/meminfo` in bytes: all shared memory of the system (tmpfs files, memfds,
+/// SysV segments). Sections whose memory is a companion memfd (see `fmap::store::holders`)
+/// are counted here, not in their namespace's file system.
+pub fn shmem_bytes() -> u64 {
+    let text = std::fs::read_to_string("/proc/meminfo").expect("/proc/meminfo");
+    text.lines()
+        .find_map(|l| l.strip_prefix("Shmem:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .expect("Shmem in /proc/meminfo")
+}
+
 /// Bytes in use on the file system holding `path`.
 pub fn fs_used(path: &Path) -> u64 {
     fs_usage(path).0

@@ -1,0 +1,281 @@
+//! The holder table: how an object's *companion data descriptor* — an unlinked `memfd` that
+//! holds its data, so that the kernel frees the data the moment the last process holding it
+//! dies — is found by a process that opens the object by name.
+//!
+//! The store knows nothing of what the data is (a section's pages); it only keeps, for an
+//! object whose header has [`FLAG_DATA_MEMFD`](super::header::FLAG_DATA_MEMFD), a table of
+//! the processes that hold it and the descriptor number under which each keeps the companion
+//! open.
+//!
+//! # Layout
+//!
+//! [`SLOTS`] slots of 8 bytes start at [`TABLE_OFF`], the state area of the header page (an
+//! object with a companion has no state there: it is a section), and run on past the header
+//! page: the holder's pid (`u32`) and its descriptor number (`u32`). Slot `i` is *live* while some open
+//! file description holds an OFD write lock on byte [`LOCK_BASE`]` + i` of the object file (far
+//! beyond its end: lock bytes need no data). A process takes one slot per object it holds,
+//! with `F_OFD_SETLK` on a free slot, through the same descriptor as its holder lock on byte
+//! 0, writes its record, and unlocks the slot at its last close; the kernel drops the lock when
+//! the process dies. Only the slots ever used have a page (the file is sparse): the first 384
+//! slots are in the header page, so an object held by fewer processes costs no page more.
+//!
+//! # Opening: never on a forgeable word alone
+//!
+//! Anyone who can write the object file can write the slots, so a record is only a hint. An
+//! opener looks for a live slot (`F_OFD_GETLK`), opens `/proc/<pid>/fd/<fd>` as `O_PATH`
+//! (which needs the right to read that process's descriptors: the same user, or root), and
+//! accepts the file it reached only if
+//!
+//! * it is a regular file with no link (`st_nlink == 0`), owned by the owner of the object
+//!   file (the creator: an owner cannot be forged), and
+//! * its name, read through the opener's own `O_PATH` descriptor (so the checked file is the
+//!   one opened next), is exactly `/memfd:fmap:<dev>:<ino> (deleted)`, where `<dev>:<ino>` is
+//!   the identity of the object file the opener itself holds. Creators name the memfd after
+//!   their object file's inode, which they know before publishing it. tmpfs gives inode
+//!   numbers from a per-mount counter that only grows (32 bits unless mounted `inode64`, so it
+//!   wraps only after 2^32 files were created on that file system); a number reused after a
+//!   wrap would still need a memfd of the object file's owner under that name, held by a
+//!   process whose descriptor the owner (or a process of the same user) recorded — nothing
+//!   another user can arrange.
+//!
+//! Only then is that very inode opened for reading or writing (through `/proc/self/fd` of the
+//! `O_PATH` descriptor; the kernel checks the memfd's mode). A forged record therefore leads
+//! at most to the companion of the same object, or to a file the object file's owner made
+//! under that object's name — who could write anything into the object anyway.
+
+use crate::error::{bail, Error, Result};
+use crate::store::header::STATE_OFF;
+use crate::sys::ofd::{self, Lock};
+use rustix::fs::{Mode, OFlags};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+/// Offset of the table in the object file.
+pub(crate) const TABLE_OFF: u64 = STATE_OFF as u64;
+/// Number of slots: concurrent holding processes an object can have.
+pub(crate) const SLOTS: u32 = 1024;
+const SLOT_SIZE: u64 = 8;
+/// Offset of slot 0's lock byte.
+pub(crate) const LOCK_BASE: u64 = 1 << 40;
+
+/// The name a creator gives the companion of the object file `(dev, ino)` (`memfd_create`
+/// adds the `memfd:` prefix).
+pub(crate) fn memfd_name(dev: u64, ino: u64) -> String {
+    format!("fmap:{dev}:{ino}")
+}
+
+/// The offset of slot `i`'s record (its pid; the descriptor number follows).
+pub(crate) fn slot_offset(i: u32) -> u64 {
+    TABLE_OFF + u64::from(i) * SLOT_SIZE
+}
+
+/// Takes a free slot through `obj_fd` and records `(this pid, data_fd)` in it. The slot stays
+/// taken until [`unregister`] or until `obj_fd`'s open file description goes.
+pub(crate) fn register(obj_fd: BorrowedFd<'_>, data_fd: BorrowedFd<'_>) -> Result<u32> {
+    let pid = crate::sys::proc::current_pid();
+    let fd = data_fd.as_raw_fd() as u32;
+    // Start at a slot picked by the pid, so that the first try usually succeeds (concurrent
+    // holders rarely pick the same) and the slots stay in the header page (the first 384).
+    let first = pid % 384;
+    for i in (first..SLOTS).chain(0..first) {
+        let got = ofd::set(obj_fd, Lock::Write, LOCK_BASE + u64::from(i), 1, false)
+            .map_err(|e| Error::os(e, "cannot take a holder slot"))?;
+        if !got {
+            continue;
+        }
+        let mut rec = [0u8; 8];
+        rec[..4].copy_from_slice(&pid.to_le_bytes());
+        rec[4..].copy_from_slice(&fd.to_le_bytes());
+        let off = TABLE_OFF + u64::from(i) * SLOT_SIZE;
+        let r = rustix::io::pwrite(obj_fd, &rec, off);
+        if !matches!(r, Ok(8)) {
+            let _ = ofd::set(obj_fd, Lock::Unlock, LOCK_BASE + u64::from(i), 1, false);
+            return Err(match r {
+                Err(e) => Error::os(e, "cannot record a holder slot"),
+                Ok(_) => Error::new(
+                    crate::error::ErrorKind::DiskFull,
+                    "cannot record a holder slot (short write)",
+                ),
+            });
+        }
+        return Ok(i);
+    }
+    bail!(
+        NotEnoughMemory,
+        "all {SLOTS} holder slots of the object are taken: it is held by {SLOTS} processes \
+         already"
+    )
+}
+
+/// Is any slot taken through another open file description?
+pub(crate) fn any_live(obj_fd: BorrowedFd<'_>) -> bool {
+    ofd::held_by_others(obj_fd, Lock::Write, LOCK_BASE, u64::from(SLOTS)).unwrap_or(true)
+}
+
+/// Gives back a slot [`register`] took.
+pub(crate) fn unregister(obj_fd: BorrowedFd<'_>, slot: u32) {
+    let _ = ofd::set(obj_fd, Lock::Unlock, LOCK_BASE + u64::from(slot), 1, false);
+}
+
+/// Why no companion was found.
+#[derive(Debug, Default)]
+pub(crate) struct Miss {
+    /// Live slots seen.
+    pub live: u32,
+    /// Live slots whose `/proc/<pid>/fd/<fd>` this process may not open (another user).
+    pub denied: u32,
+    /// Live slots that led to something that is not this object's companion.
+    pub refused: u32,
+}
+
+/// The object file's identity and owner, as the opener sees it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Owner {
+    pub dev: u64,
+    pub ino: u64,
+    pub uid: u32,
+}
+
+impl Owner {
+    pub(crate) fn of(obj_fd: BorrowedFd<'_>) -> Result<Owner> {
+        let st = rustix::fs::fstat(obj_fd).map_err(|e| Error::os(e, "fstat"))?;
+        Ok(Owner {
+            dev: st.st_dev,
+            ino: st.st_ino,
+            uid: st.st_uid,
+        })
+    }
+}
+
+/// Finds the companion through a live slot and returns an `O_PATH` descriptor of it, checked
+/// (see the module docs). `Err(Miss)` if no live slot yields it.
+pub(crate) fn find_path(
+    obj_fd: BorrowedFd<'_>,
+    owner: Owner,
+) -> std::result::Result<OwnedFd, Miss> {
+    let mut miss = Miss::default();
+    let mut table = vec![0u8; (SLOTS as u64 * SLOT_SIZE) as usize];
+    let mut table_read = 0usize;
+    // Ranges of slots still to look at. One look finds a taken slot in a range (the kernel
+    // reports one conflicting lock, not necessarily the first): that slot is tried, and the
+    // slots on both sides of it are looked at later, the lower ones first.
+    let mut ranges = vec![(0u32, SLOTS)];
+    while let Some((lo, hi)) = ranges.pop() {
+        if lo >= hi {
+            continue;
+        }
+        let start = LOCK_BASE + u64::from(lo);
+        let i = match ofd::conflicting_start(obj_fd, Lock::Write, start, u64::from(hi - lo)) {
+            Ok(Some(s)) if s >= start && s < LOCK_BASE + u64::from(hi) => (s - LOCK_BASE) as u32,
+            // A lock that starts before the range (forged: fmap locks one byte per slot).
+            Ok(Some(_)) => lo,
+            Ok(None) => continue,
+            Err(_) => return Err(miss),
+        };
+        ranges.push((i + 1, hi));
+        ranges.push((lo, i));
+        miss.live += 1;
+        let at = (i as u64 * SLOT_SIZE) as usize;
+        if table_read < at + 8 {
+            // Read the table up to here and a bit beyond (usually the first few slots).
+            let want = (at + 512).min(table.len());
+            table_read = pread_full(obj_fd, &mut table[..want], TABLE_OFF);
+            if table_read < at + 8 {
+                miss.refused += 1;
+                continue;
+            }
+        }
+        let pid = u32::from_le_bytes(table[at..at + 4].try_into().unwrap_or([0; 4]));
+        let fd = u32::from_le_bytes(table[at + 4..at + 8].try_into().unwrap_or([0; 4]));
+        match check_slot(pid, fd, owner) {
+            Ok(p) => return Ok(p),
+            Err(Some(())) => miss.denied += 1,
+            Err(None) => miss.refused += 1,
+        }
+    }
+    Err(miss)
+}
+
+fn pread_full(fd: BorrowedFd<'_>, buf: &mut [u8], off: u64) -> usize {
+    let mut n = 0;
+    while n < buf.len() {
+        match rustix::io::pread(fd, &mut buf[n..], off + n as u64) {
+            Ok(0) => break,
+            // A short read of a regular file is its end.
+            Ok(k) if k < buf.len() - n => return n + k,
+            Ok(k) => n += k,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => break,
+        }
+    }
+    n
+}
+
+/// `Err(Some(()))`: access denied; `Err(None)`: not the companion (or gone).
+fn check_slot(pid: u32, fd: u32, owner: Owner) -> std::result::Result<OwnedFd, Option<()>> {
+    if pid == 0 || pid > i32::MAX as u32 || fd > i32::MAX as u32 {
+        return Err(None);
+    }
+    let path = format!("/proc/{pid}/fd/{fd}");
+    let p = match rustix::fs::open(path.as_str(), OFlags::PATH | OFlags::CLOEXEC, Mode::empty()) {
+        Ok(p) => p,
+        Err(rustix::io::Errno::ACCESS) | Err(rustix::io::Errno::PERM) => return Err(Some(())),
+        Err(_) => return Err(None),
+    };
+    if verify(p.as_fd(), owner) {
+        Ok(p)
+    } else {
+        Err(None)
+    }
+}
+
+/// Is `p` the companion of the object `owner` describes? (See the module docs.)
+pub(crate) fn verify(p: BorrowedFd<'_>, owner: Owner) -> bool {
+    let Ok(st) = rustix::fs::fstat(p) else {
+        return false;
+    };
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile
+        || st.st_nlink != 0
+        || st.st_uid != owner.uid
+    {
+        return false;
+    }
+    let link = format!("/proc/self/fd/{}", p.as_raw_fd());
+    let Ok(target) = rustix::fs::readlink(link.as_str(), Vec::new()) else {
+        return false;
+    };
+    let want = format!("/memfd:{} (deleted)", memfd_name(owner.dev, owner.ino));
+    target.as_bytes() == want.as_bytes()
+}
+
+/// Opens the checked companion `p` for reading and, if `write` and its mode allows, writing.
+/// Returns the descriptor and whether it is writable.
+pub(crate) fn open_checked(p: BorrowedFd<'_>, write: bool) -> Result<(OwnedFd, bool)> {
+    let flags = OFlags::NOCTTY | OFlags::NONBLOCK;
+    if write {
+        match crate::store::object::reopen_fd(p, flags | OFlags::RDWR) {
+            Ok(f) => return Ok((f, true)),
+            Err(e)
+                if e.os_error()
+                    .and_then(|o| o.raw_os_error())
+                    .is_some_and(|c| c == libc::EACCES || c == libc::EROFS) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    crate::store::object::reopen_fd(p, flags | OFlags::RDONLY).map(|f| (f, false))
+}
+
+/// Is `/proc` there to find companions through? (Checked once per process.) Without it,
+/// objects keep their data in the object file.
+pub(crate) fn proc_usable() -> bool {
+    static OK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *OK.get_or_init(|| rustix::fs::access("/proc/self/fd", rustix::fs::Access::EXISTS).is_ok())
+}
+
+/// The allocated bytes of an object's companion, if this process may look at it (for
+/// listings); `None` otherwise.
+pub(crate) fn allocated(obj_fd: BorrowedFd<'_>) -> Option<u64> {
+    let owner = Owner::of(obj_fd).ok()?;
+    let p = find_path(obj_fd, owner).ok()?;
+    let st = rustix::fs::fstat(&p).ok()?;
+    Some(st.st_blocks as u64 * 512)
+}
