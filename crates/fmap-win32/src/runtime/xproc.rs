@@ -460,7 +460,8 @@ fn answer(c: &OwnedFd, req: &str) -> Option<()> {
         Err(e) => return reply(&format!("E,{e:x}"), &[]),
     };
     let mut index = 0u64;
-    let Some((entry, fds)) = inherit::export_entry(std::ptr::null_mut(), &dup, flags, |_| {
+    // No pid slots: the requester takes holder slots of its own when it adopts the entry.
+    let Some((entry, fds, _)) = inherit::export_entry(std::ptr::null_mut(), &dup, flags, |_| {
         index += 1;
         index - 1
     }) else {
