@@ -262,10 +262,19 @@ fn named_shared_memory(flags: &[&str]) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut p1 = cmd.spawn().expect("start the first process");
-    // The first process prints nothing on success: wait until its section exists.
+    // The first process prints nothing on success: wait until its section exists and holds
+    // its message (it writes it after creating the section).
     let ns = fmap::Namespace::at(s.ns_root());
     let t0 = Instant::now();
-    while fmap::Mapping::open_in(&ns, "Global\\MyFileMappingObject", fmap::Access::READ).is_err() {
+    let written = || {
+        fmap::Mapping::open_in(&ns, "Global\\MyFileMappingObject", fmap::Access::READ)
+            .and_then(|m| m.map_view(fmap::Access::READ, ..))
+            .is_ok_and(|v| {
+                let mut b = [0u8; 1];
+                v.read(0, &mut b).is_ok() && b[0] != 0
+            })
+    };
+    while !written() {
         if t0.elapsed() > Duration::from_secs(20) || p1.try_wait().ok().flatten().is_some() {
             let _ = p1.kill();
             let out = p1.wait_with_output().expect("first process output");
