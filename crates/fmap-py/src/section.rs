@@ -2,7 +2,7 @@
 
 use crate::bytes::{bytes_of, fill_buffer, get_item, read, set_item};
 use crate::errors::{closed, err};
-use crate::sync::{check_exclusive, reduce, Handle};
+use crate::sync::{check_exclusive, reduce, repr_name, Handle};
 use pyo3::exceptions::{PyBufferError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -180,11 +180,8 @@ impl Mapping {
         reduce(py, "Mapping", self.name.as_deref(), self.access)
     }
 
-    fn __repr__(&self) -> String {
-        let name = match &self.name {
-            Some(n) => format!("{n:?}"),
-            None => "None".to_owned(),
-        };
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let name = repr_name(py, self.name.as_deref());
         if self.h.is_closed() {
             format!("<fmap.Mapping name={name} closed>")
         } else {
@@ -391,9 +388,9 @@ impl View {
         self.exports.fetch_sub(1, SeqCst);
     }
 
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> String {
         let name = match &self.name {
-            Some(n) => format!(" of {n:?}"),
+            Some(_) => format!(" of {}", repr_name(py, self.name.as_deref())),
             None => String::new(),
         };
         match &*self.lock() {

@@ -4,7 +4,7 @@ use crate::errors::{already_exists, closed, err};
 use crate::wait::{acquire_timeout, mutex_label, timeout_of, wait, warn_abandoned, Obj, WaitResult};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyString, PyTuple};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -71,15 +71,23 @@ pub(crate) fn reduce<'py>(
     PyTuple::new(py, [reopen, args.into_any()])
 }
 
-fn repr(kind: &str, name: Option<&str>, closed: bool, extra: &str) -> String {
-    let name = match name {
-        Some(n) => format!("{n:?}"),
+/// `name` as Python's `repr` shows it (`'Local\\x'`), or `None`.
+pub(crate) fn repr_name(py: Python<'_>, name: Option<&str>) -> String {
+    match name {
+        Some(n) => PyString::new(py, n)
+            .repr()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|_| format!("{n:?}")),
         None => "None".to_owned(),
-    };
+    }
+}
+
+fn repr(py: Python<'_>, kind: &str, name: Option<&str>, closed: bool) -> String {
+    let name = repr_name(py, name);
     if closed {
         format!("<fmap.{kind} name={name} closed>")
     } else {
-        format!("<fmap.{kind} name={name}{extra}>")
+        format!("<fmap.{kind} name={name}>")
     }
 }
 
@@ -247,8 +255,8 @@ impl Mutex {
         reduce(py, "Mutex", self.name.as_deref(), self.access)
     }
 
-    fn __repr__(&self) -> String {
-        repr("Mutex", self.name.as_deref(), self.h.is_closed(), "")
+    fn __repr__(&self, py: Python<'_>) -> String {
+        repr(py, "Mutex", self.name.as_deref(), self.h.is_closed())
     }
 }
 
@@ -397,8 +405,8 @@ impl Event {
         reduce(py, "Event", self.name.as_deref(), self.access)
     }
 
-    fn __repr__(&self) -> String {
-        repr("Event", self.name.as_deref(), self.h.is_closed(), "")
+    fn __repr__(&self, py: Python<'_>) -> String {
+        repr(py, "Event", self.name.as_deref(), self.h.is_closed())
     }
 }
 
@@ -534,7 +542,7 @@ impl Semaphore {
         reduce(py, "Semaphore", self.name.as_deref(), self.access)
     }
 
-    fn __repr__(&self) -> String {
-        repr("Semaphore", self.name.as_deref(), self.h.is_closed(), "")
+    fn __repr__(&self, py: Python<'_>) -> String {
+        repr(py, "Semaphore", self.name.as_deref(), self.h.is_closed())
     }
 }
