@@ -26,7 +26,10 @@ from pathlib import Path
 
 import pytest
 
-_ROOT = tempfile.mkdtemp(prefix="fmap-pytest-", dir="/dev/shm")
+# Child processes that import this module again (multiprocessing's spawn imports the test
+# module, which imports this one) keep the session's root.
+_ROOT = os.environ.get("FMAP_PYTEST_ROOT") or tempfile.mkdtemp(prefix="fmap-pytest-", dir="/dev/shm")
+os.environ["FMAP_PYTEST_ROOT"] = _ROOT
 os.environ["FMAP_ROOT"] = _ROOT
 
 import fmap  # noqa: E402  (after FMAP_ROOT is set)
