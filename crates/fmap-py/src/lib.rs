@@ -36,6 +36,7 @@ fn _fmap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<mmap::Mmap>()?;
     m.add_function(wrap_pyfunction!(wait::wait_any, m)?)?;
     m.add_function(wrap_pyfunction!(wait::wait_all, m)?)?;
+    m.add_function(wrap_pyfunction!(wait::set_spin, m)?)?;
 
     use fmap::win32::*;
     let ints: &[(&str, u32)] = &[

@@ -326,3 +326,18 @@ fn warn_abandoned_all(py: Python<'_>, mutexes: &[String]) -> PyResult<()> {
     };
     warn_abandoned(py, &what)
 }
+
+/// How long a wait spins (watching the objects) before it sleeps in the kernel, in seconds,
+/// for this process: `fmap::set_spin`. Spinning trades CPU time for wake-up latency when the
+/// other side answers quickly from another CPU. The default is 20 µs on machines with more
+/// than one CPU and 0 otherwise, or `$FMAP_SPIN_US` microseconds if set; 0 disables it.
+#[pyfunction]
+pub fn set_spin(seconds: f64) -> PyResult<()> {
+    match timeout_of(Some(seconds))? {
+        Some(d) => {
+            fmap::set_spin(d);
+            Ok(())
+        }
+        None => Err(PyValueError::new_err("the spin time must be finite")),
+    }
+}

@@ -87,6 +87,7 @@ from ._fmap import (
     View,
     WaitResult,
     mmap,
+    set_spin,
     wait_all,
     wait_any,
 )
@@ -129,12 +130,17 @@ class Protection(_enum.IntEnum):
     EXECUTE_WRITECOPY = PAGE_EXECUTE_WRITECOPY
 
 
-_OPENERS = {"Mapping": Mapping, "Mutex": Mutex, "Event": Event, "Semaphore": Semaphore}
-
-
-def _reopen(kind: str, name: str, access: int):  # noqa: ANN202 - pickle helper
+def _reopen(kind: str, name: str, access: int) -> Mapping | Mutex | Event | Semaphore:
     """Unpickles a handle: opens the named object again (in the unpickling process)."""
-    return _OPENERS[kind].open(name, access)
+    if kind == "Mapping":
+        return Mapping.open(name, access)
+    if kind == "Mutex":
+        return Mutex.open(name, access)
+    if kind == "Event":
+        return Event.open(name, access)
+    if kind == "Semaphore":
+        return Semaphore.open(name, access)
+    raise ValueError(f"unknown kind of handle {kind!r}")
 
 
 __all__ = [
@@ -149,6 +155,7 @@ __all__ = [
     "WaitResult",
     "wait_any",
     "wait_all",
+    "set_spin",
     "mmap",
     "Error",
     "NotFoundError",
