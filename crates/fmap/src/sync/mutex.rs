@@ -808,7 +808,7 @@ mod tests {
             until("the second wait-all to queue", || queued() == 2);
             let plain = s.spawn(|| {
                 let got = m.lock_timeout(Some(Duration::from_secs(20))).unwrap();
-                got.map(|g| drop(g)).is_some()
+                got.map(drop).is_some()
             });
             until("the plain waiter to queue", || queued() == 3);
             m.release().unwrap();
