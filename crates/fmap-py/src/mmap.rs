@@ -10,9 +10,7 @@
 
 use crate::bytes::{bytes_of, fill_buffer, find, get_item, read, set_item};
 use crate::errors::{err, win32_error};
-use pyo3::exceptions::{
-    PyBufferError, PyOverflowError, PyTypeError, PyValueError,
-};
+use pyo3::exceptions::{PyBufferError, PyOverflowError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
@@ -186,7 +184,9 @@ impl Mmap {
     fn close(&self) -> PyResult<()> {
         let mut g = self.lock();
         if self.exports.load(SeqCst) > 0 {
-            return Err(PyBufferError::new_err("cannot close exported pointers exist"));
+            return Err(PyBufferError::new_err(
+                "cannot close exported pointers exist",
+            ));
         }
         drop(g.take());
         Ok(())
@@ -391,7 +391,9 @@ impl Mmap {
     }
 
     fn __delitem__(&self, _key: &Bound<'_, PyAny>) -> PyResult<()> {
-        Err(PyTypeError::new_err("mmap object doesn't support item deletion"))
+        Err(PyTypeError::new_err(
+            "mmap object doesn't support item deletion",
+        ))
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

@@ -327,7 +327,9 @@ impl View {
     }
 
     fn __delitem__(&self, _key: &Bound<'_, PyAny>) -> PyResult<()> {
-        Err(PyTypeError::new_err("view object doesn't support item deletion"))
+        Err(PyTypeError::new_err(
+            "view object doesn't support item deletion",
+        ))
     }
 
     /// `FlushViewOfFile` (nothing to do for shared memory, which has no file).
@@ -340,7 +342,9 @@ impl View {
     fn close(&self) -> PyResult<()> {
         let mut g = self.view.write().unwrap_or_else(|e| e.into_inner());
         if self.exports.load(SeqCst) > 0 {
-            return Err(PyBufferError::new_err("cannot close exported pointers exist"));
+            return Err(PyBufferError::new_err(
+                "cannot close exported pointers exist",
+            ));
         }
         drop(g.take());
         Ok(())

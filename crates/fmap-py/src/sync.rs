@@ -1,7 +1,9 @@
 //! `fmap.Mutex`, `fmap.Event` and `fmap.Semaphore`: handles to named synchronization objects.
 
 use crate::errors::{already_exists, closed, err};
-use crate::wait::{acquire_timeout, mutex_label, timeout_of, wait, warn_abandoned, Obj, WaitResult};
+use crate::wait::{
+    acquire_timeout, mutex_label, timeout_of, wait, warn_abandoned, Obj, WaitResult,
+};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
@@ -36,7 +38,10 @@ impl<T> Handle<T> {
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.inner.read().unwrap_or_else(|e| e.into_inner()).is_none()
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
     }
 }
 

@@ -255,12 +255,7 @@ fn objects_of(objects: &Bound<'_, PyAny>) -> PyResult<Vec<Obj>> {
 }
 
 /// Reports an abandoned mutex of a finished wait (see `warn_abandoned`).
-fn report(
-    py: Python<'_>,
-    objs: &[Obj],
-    r: fmap::WaitResult,
-    warn: bool,
-) -> PyResult<WaitResult> {
+fn report(py: Python<'_>, objs: &[Obj], r: fmap::WaitResult, warn: bool) -> PyResult<WaitResult> {
     if let (fmap::WaitResult::Abandoned(i), true) = (r, warn) {
         let label = match &objs[i] {
             Obj::Mutex(m) => mutex_label(m),
