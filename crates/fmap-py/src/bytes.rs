@@ -68,10 +68,40 @@ pub(crate) fn bytes_of(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     Ok(b.cast::<PyBytes>()?.as_bytes().to_vec())
 }
 
+/// A failure inside a view's or mmap's lock: an fmap error, or a Python exception created
+/// lazily (`PyValueError::new_err`). It becomes a Python exception only once the lock is
+/// released — making an `fmap.Error` runs Python code, which may let another thread run, and
+/// that thread may be waiting for the lock while it holds the GIL.
+pub(crate) enum Fail {
+    Fmap(fmap::Error),
+    Py(PyErr),
+}
+
+impl From<fmap::Error> for Fail {
+    fn from(e: fmap::Error) -> Fail {
+        Fail::Fmap(e)
+    }
+}
+
+impl From<PyErr> for Fail {
+    fn from(e: PyErr) -> Fail {
+        Fail::Py(e)
+    }
+}
+
+impl From<Fail> for PyErr {
+    fn from(f: Fail) -> PyErr {
+        match f {
+            Fail::Fmap(e) => err(e),
+            Fail::Py(e) => e,
+        }
+    }
+}
+
 /// `n` bytes at `offset` of `v`.
-pub(crate) fn read(v: &fmap::View, offset: usize, n: usize) -> PyResult<Vec<u8>> {
+pub(crate) fn read(v: &fmap::View, offset: usize, n: usize) -> fmap::Result<Vec<u8>> {
     let mut buf = vec![0u8; n];
-    v.read(offset, &mut buf).map_err(err)?;
+    v.read(offset, &mut buf)?;
     Ok(buf)
 }
 
@@ -90,81 +120,118 @@ fn index(i: isize, len: usize, what: &str) -> PyResult<usize> {
     Ok(j as usize)
 }
 
-/// `obj[key]`: an int for an index, bytes for a slice (any step).
-pub(crate) fn get_item(
-    py: Python<'_>,
-    v: &fmap::View,
-    len: usize,
-    key: &Bound<'_, PyAny>,
-    what: &str,
-) -> PyResult<Py<PyAny>> {
-    if let Ok(s) = key.cast::<PySlice>() {
-        let ix = s.indices(isize_of(len))?;
-        let n = ix.slicelength;
-        if n == 0 {
-            return Ok(PyBytes::new(py, b"").into_any().unbind());
-        }
-        let out = if ix.step == 1 {
-            read(v, ix.start as usize, n)?
-        } else {
-            // The covering range, then every step-th byte of it.
-            let first = ix.start;
-            let last = ix.start + (n as isize - 1) * ix.step;
-            let (lo, hi) = (first.min(last) as usize, first.max(last) as usize);
-            let span = read(v, lo, hi - lo + 1)?;
-            (0..n as isize)
-                .map(|k| span[(ix.start + k * ix.step) as usize - lo])
-                .collect()
-        };
-        return Ok(PyBytes::new(py, &out).into_any().unbind());
-    }
-    let i: isize = key
-        .extract()
-        .map_err(|_| PyTypeError::new_err(format!("{what} indices must be integers")))?;
-    let at = index(i, len, what)?;
-    let b = read(v, at, 1)?[0];
-    Ok(b.into_pyobject(py)?.into_any().unbind())
+/// A subscript, resolved against the length before any lock is taken: converting it may run
+/// Python code (`__index__`), which must not run while a view's or mmap's lock is held.
+pub(crate) enum Key {
+    /// One byte.
+    Index(usize),
+    /// `n` bytes from `start`, every `step`-th.
+    Slice { start: isize, step: isize, n: usize },
 }
 
-/// `obj[key] = value`: an int 0..=255 for an index, bytes of the slice's length for a slice.
-pub(crate) fn set_item(
-    v: &fmap::View,
-    len: usize,
-    key: &Bound<'_, PyAny>,
-    value: &Bound<'_, PyAny>,
-    what: &str,
-) -> PyResult<()> {
-    if let Ok(s) = key.cast::<PySlice>() {
-        let ix = s.indices(isize_of(len))?;
-        let data = bytes_of(value)?;
-        if data.len() != ix.slicelength {
-            return Err(PyIndexError::new_err(format!(
-                "{what} slice assignment is wrong size"
-            )));
+impl Key {
+    pub(crate) fn parse(key: &Bound<'_, PyAny>, len: usize, what: &str) -> PyResult<Key> {
+        if let Ok(s) = key.cast::<PySlice>() {
+            let ix = s.indices(isize_of(len))?;
+            return Ok(Key::Slice {
+                start: ix.start,
+                step: ix.step,
+                n: ix.slicelength,
+            });
         }
-        if data.is_empty() {
-            return Ok(());
-        }
-        if ix.step == 1 {
-            return v.write(ix.start as usize, &data).map_err(err);
-        }
-        for (k, b) in data.iter().enumerate() {
-            let at = (ix.start + k as isize * ix.step) as usize;
-            v.write(at, std::slice::from_ref(b)).map_err(err)?;
-        }
-        return Ok(());
+        let i: isize = key
+            .extract()
+            .map_err(|_| PyTypeError::new_err(format!("{what} indices must be integers")))?;
+        Ok(Key::Index(index(i, len, what)?))
     }
-    let i: isize = key
-        .extract()
-        .map_err(|_| PyTypeError::new_err(format!("{what} indices must be integers")))?;
-    let at = index(i, len, what)?;
-    let b: i64 = value
-        .extract()
-        .map_err(|_| PyTypeError::new_err(format!("{what} item value must be an int")))?;
-    let b = u8::try_from(b).map_err(|_| {
-        PyValueError::new_err(format!("{what} item value must be in range(0, 256)"))
-    })?;
-    v.write(at, &[b]).map_err(err)
+}
+
+/// The value of `obj[key] = value`, converted before any lock is taken (a bytes-like value
+/// may be the object itself, whose buffer export takes its lock).
+pub(crate) enum Value {
+    Byte(u8),
+    Bytes(Vec<u8>),
+}
+
+impl Value {
+    pub(crate) fn parse(key: &Key, value: &Bound<'_, PyAny>, what: &str) -> PyResult<Value> {
+        match key {
+            Key::Index(_) => {
+                let b: i64 = value.extract().map_err(|_| {
+                    PyTypeError::new_err(format!("{what} item value must be an int"))
+                })?;
+                let b = u8::try_from(b).map_err(|_| {
+                    PyValueError::new_err(format!("{what} item value must be in range(0, 256)"))
+                })?;
+                Ok(Value::Byte(b))
+            }
+            Key::Slice { n, .. } => {
+                let data = bytes_of(value)?;
+                if data.len() != *n {
+                    return Err(PyIndexError::new_err(format!(
+                        "{what} slice assignment is wrong size"
+                    )));
+                }
+                Ok(Value::Bytes(data))
+            }
+        }
+    }
+}
+
+/// What `obj[key]` reads: one byte, or the bytes of a slice (any step).
+pub(crate) enum Item {
+    Byte(u8),
+    Bytes(Vec<u8>),
+}
+
+impl Item {
+    pub(crate) fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(match self {
+            Item::Byte(b) => b.into_pyobject(py)?.into_any().unbind(),
+            Item::Bytes(b) => PyBytes::new(py, &b).into_any().unbind(),
+        })
+    }
+}
+
+/// `v[key]`.
+pub(crate) fn get_item(v: &fmap::View, key: &Key) -> fmap::Result<Item> {
+    match *key {
+        Key::Index(at) => Ok(Item::Byte(read(v, at, 1)?[0])),
+        Key::Slice { n: 0, .. } => Ok(Item::Bytes(Vec::new())),
+        Key::Slice { start, step: 1, n } => Ok(Item::Bytes(read(v, start as usize, n)?)),
+        Key::Slice { start, step, n } => {
+            // The covering range, then every step-th byte of it.
+            let last = start + (n as isize - 1) * step;
+            let (lo, hi) = (start.min(last) as usize, start.max(last) as usize);
+            let span = read(v, lo, hi - lo + 1)?;
+            Ok(Item::Bytes(
+                (0..n as isize)
+                    .map(|k| span[(start + k * step) as usize - lo])
+                    .collect(),
+            ))
+        }
+    }
+}
+
+/// `v[key] = value`.
+pub(crate) fn set_item(v: &fmap::View, key: &Key, value: &Value) -> fmap::Result<()> {
+    match (key, value) {
+        (&Key::Index(at), &Value::Byte(b)) => v.write(at, &[b]),
+        (&Key::Slice { step: 1, start, .. }, Value::Bytes(data)) => {
+            if data.is_empty() {
+                return Ok(());
+            }
+            v.write(start as usize, data)
+        }
+        (&Key::Slice { start, step, .. }, Value::Bytes(data)) => {
+            for (k, b) in data.iter().enumerate() {
+                let at = (start + k as isize * step) as usize;
+                v.write(at, std::slice::from_ref(b))?;
+            }
+            Ok(())
+        }
+        _ => unreachable!("Value::parse makes the value of the key's kind"),
+    }
 }
 
 /// The first (or, `reverse`, last) occurrence of `needle` in `hay`.

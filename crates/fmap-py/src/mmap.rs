@@ -8,7 +8,7 @@
 //! a smaller one fails with `PermissionError`, `ERROR_ACCESS_DENIED`), and the mmap holds the
 //! handle, which keeps the name alive until `close()`.
 
-use crate::bytes::{bytes_of, fill_buffer, find, get_item, read, set_item};
+use crate::bytes::{bytes_of, fill_buffer, find, get_item, read, set_item, Fail, Key, Value};
 use crate::errors::{err, win32_error};
 use pyo3::exceptions::{PyBufferError, PyOverflowError, PyTypeError, PyValueError};
 use pyo3::ffi;
@@ -43,7 +43,7 @@ struct Open {
 /// not exist; None or "" for an unnamed one), from `offset` (a multiple of
 /// `ALLOCATIONGRANULARITY`). The mmap API: `read`, `write`, `seek`, `tell`, `find`,
 /// `readline`, indexing and slicing, `len`, `flush`, `close`, `with`, and the buffer protocol.
-#[pyclass(frozen, module = "fmap", name = "mmap")]
+#[pyclass(frozen, weakref, module = "fmap", name = "mmap")]
 pub struct Mmap {
     open: Mutex<Option<Open>>,
     /// Live buffer exports; changed only with `open` locked.
@@ -67,11 +67,14 @@ impl Mmap {
         self.open.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut Open) -> PyResult<R>) -> PyResult<R> {
-        match &mut *self.lock() {
+    /// Runs `f` on the open mmap, with its lock held; the error becomes a Python exception
+    /// after the lock is released (see [`Fail`]).
+    fn with<R>(&self, f: impl FnOnce(&mut Open) -> Result<R, Fail>) -> PyResult<R> {
+        let r = match &mut *self.lock() {
             Some(o) => f(o),
-            None => Err(closed()),
-        }
+            None => Err(closed().into()),
+        };
+        r.map_err(PyErr::from)
     }
 
     fn check_writable(&self) -> PyResult<()> {
@@ -227,12 +230,12 @@ impl Mmap {
                 0 => 0,
                 1 => o.pos as isize,
                 2 => self.len as isize,
-                _ => return Err(PyValueError::new_err("unknown seek type")),
+                _ => return Err(PyValueError::new_err("unknown seek type").into()),
             };
             let to = base
                 .checked_add(pos)
                 .filter(|&t| t >= 0 && t as usize <= self.len)
-                .ok_or_else(|| PyValueError::new_err("seek out of range"))?;
+                .ok_or_else(|| Fail::Py(PyValueError::new_err("seek out of range")))?;
             o.pos = to as usize;
             Ok(o.pos)
         })
@@ -246,7 +249,7 @@ impl Mmap {
     /// Reads up to `n` bytes (None or negative: to the end) from the current position.
     #[pyo3(signature = (n = None))]
     fn read<'py>(&self, py: Python<'py>, n: Option<isize>) -> PyResult<Bound<'py, PyBytes>> {
-        self.with(|o| {
+        let data = self.with(|o| {
             let left = self.len - o.pos;
             let n = match n {
                 Some(n) if n >= 0 => (n as usize).min(left),
@@ -254,15 +257,16 @@ impl Mmap {
             };
             let data = read(&o.view, o.pos, n)?;
             o.pos += n;
-            Ok(PyBytes::new(py, &data))
-        })
+            Ok(data)
+        })?;
+        Ok(PyBytes::new(py, &data))
     }
 
     /// Reads one byte (an int) and advances.
     fn read_byte(&self) -> PyResult<u8> {
         self.with(|o| {
             if o.pos >= self.len {
-                return Err(PyValueError::new_err("read byte out of range"));
+                return Err(PyValueError::new_err("read byte out of range").into());
             }
             let b = read(&o.view, o.pos, 1)?[0];
             o.pos += 1;
@@ -272,15 +276,17 @@ impl Mmap {
 
     /// Reads up to and including the next newline (or to the end).
     fn readline<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        self.with(|o| {
-            let rest = read(&o.view, o.pos, self.len - o.pos)?;
+        let line = self.with(|o| {
+            let mut rest = read(&o.view, o.pos, self.len - o.pos)?;
             let n = rest
                 .iter()
                 .position(|&b| b == b'\n')
                 .map_or(rest.len(), |i| i + 1);
             o.pos += n;
-            Ok(PyBytes::new(py, &rest[..n]))
-        })
+            rest.truncate(n);
+            Ok(rest)
+        })?;
+        Ok(PyBytes::new(py, &line))
     }
 
     /// Writes the bytes-like `data` at the current position and advances; returns the number
@@ -290,9 +296,9 @@ impl Mmap {
         let data = bytes_of(data)?;
         self.with(|o| {
             if data.len() > self.len - o.pos {
-                return Err(PyValueError::new_err("data out of range"));
+                return Err(PyValueError::new_err("data out of range").into());
             }
-            o.view.write(o.pos, &data).map_err(err)?;
+            o.view.write(o.pos, &data)?;
             o.pos += data.len();
             Ok(data.len())
         })
@@ -303,9 +309,9 @@ impl Mmap {
         self.check_writable()?;
         self.with(|o| {
             if o.pos >= self.len {
-                return Err(PyValueError::new_err("write byte out of range"));
+                return Err(PyValueError::new_err("write byte out of range").into());
             }
-            o.view.write(o.pos, &[byte]).map_err(err)?;
+            o.view.write(o.pos, &[byte])?;
             o.pos += 1;
             Ok(())
         })
@@ -340,12 +346,12 @@ impl Mmap {
         self.with(|o| {
             let fits = |at: usize| at.checked_add(count).is_some_and(|e| e <= self.len);
             if !fits(src) || !fits(dest) {
-                return Err(PyValueError::new_err(
-                    "source, destination, or count out of range",
-                ));
+                return Err(
+                    PyValueError::new_err("source, destination, or count out of range").into(),
+                );
             }
             let data = read(&o.view, src, count)?;
-            o.view.write(dest, &data).map_err(err)
+            Ok(o.view.write(dest, &data)?)
         })
     }
 
@@ -355,12 +361,12 @@ impl Mmap {
         self.with(|o| {
             let size = size.unwrap_or(self.len.saturating_sub(offset));
             if offset.checked_add(size).is_none_or(|e| e > self.len) {
-                return Err(PyValueError::new_err("flush values out of range"));
+                return Err(PyValueError::new_err("flush values out of range").into());
             }
             if self.access == ACCESS_READ || self.access == ACCESS_COPY || size == 0 {
                 return Ok(());
             }
-            o.view.flush_range(offset..offset + size).map_err(err)
+            Ok(o.view.flush_range(offset..offset + size)?)
         })
     }
 
@@ -371,23 +377,25 @@ impl Mmap {
                 "mmap can't resize a readonly or copy-on-write memory map.",
             ));
         }
-        self.with(|_| {
-            Err(win32_error(
-                py,
-                fmap::win32::ERROR_NOT_SUPPORTED,
-                "ERROR_NOT_SUPPORTED",
-                "a named shared-memory section cannot be resized",
-            ))
-        })
+        self.with(|_| Ok(()))?;
+        Err(win32_error(
+            py,
+            fmap::win32::ERROR_NOT_SUPPORTED,
+            "ERROR_NOT_SUPPORTED",
+            "a named shared-memory section cannot be resized",
+        ))
     }
 
     fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.with(|o| get_item(py, &o.view, self.len, key, "mmap"))
+        let key = Key::parse(key, self.len, "mmap")?;
+        self.with(|o| Ok(get_item(&o.view, &key)?))?.into_py(py)
     }
 
     fn __setitem__(&self, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         self.check_writable()?;
-        self.with(|o| set_item(&o.view, self.len, key, value, "mmap"))
+        let key = Key::parse(key, self.len, "mmap")?;
+        let value = Value::parse(&key, value, "mmap")?;
+        self.with(|o| Ok(set_item(&o.view, &key, &value)?))
     }
 
     fn __delitem__(&self, _key: &Bound<'_, PyAny>) -> PyResult<()> {

@@ -1,6 +1,6 @@
 //! `fmap.Mapping` (a handle to a section) and `fmap.View` (a mapped view of it).
 
-use crate::bytes::{bytes_of, fill_buffer, get_item, read, set_item};
+use crate::bytes::{bytes_of, fill_buffer, get_item, read, set_item, Fail, Key, Value};
 use crate::errors::{closed, err};
 use crate::sync::{check_exclusive, reduce, repr_name, Handle};
 use pyo3::exceptions::{PyBufferError, PyTypeError, PyValueError};
@@ -18,7 +18,7 @@ use fmap::win32::{FILE_MAP_ALL_ACCESS, FILE_MAP_READ, FILE_MAP_WRITE, PAGE_READW
 /// while a handle or a view exists — also after `kill -9` nothing is left behind.
 ///
 /// `with mapping:` closes the handle at the end of the block (its views stay valid).
-#[pyclass(frozen, module = "fmap")]
+#[pyclass(frozen, weakref, module = "fmap")]
 pub struct Mapping {
     h: Handle<fmap::Mapping>,
     name: Option<String>,
@@ -198,7 +198,7 @@ impl Mapping {
 /// buffer export (a `memoryview`, a NumPy array) exists raises `BufferError`, as `mmap` does:
 /// release the exports first. The view keeps the section's memory alive on its own, also
 /// after every handle is closed.
-#[pyclass(frozen, module = "fmap")]
+#[pyclass(frozen, weakref, module = "fmap")]
 pub struct View {
     view: RwLock<Option<fmap::View>>,
     /// Live buffer exports; changed only with `view` locked (for reading), so `close`, which
@@ -226,11 +226,19 @@ impl View {
         self.view.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn with<R>(&self, f: impl FnOnce(&fmap::View) -> PyResult<R>) -> PyResult<R> {
-        match &*self.lock() {
+    /// Runs `f` on the open view, with its lock held; the error becomes a Python exception
+    /// after the lock is released (see [`Fail`]).
+    fn with<R>(&self, f: impl FnOnce(&fmap::View) -> Result<R, Fail>) -> PyResult<R> {
+        let r = match &*self.lock() {
             Some(v) => f(v),
-            None => Err(closed("view")),
-        }
+            None => Err(closed("view").into()),
+        };
+        r.map_err(PyErr::from)
+    }
+
+    /// The view's length (`ValueError` once it is closed).
+    fn len(&self) -> PyResult<usize> {
+        self.with(|v| Ok(v.len()))
     }
 
     fn check_writable(&self) -> PyResult<()> {
@@ -291,18 +299,19 @@ impl View {
         offset: usize,
         size: Option<usize>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        self.with(|v| {
+        let data = self.with(|v| {
             let n = match size {
                 Some(n) => n,
                 None => v.len().checked_sub(offset).ok_or_else(|| {
-                    PyValueError::new_err(format!(
+                    Fail::Py(PyValueError::new_err(format!(
                         "offset {offset} is past the end of the view ({} bytes)",
                         v.len()
-                    ))
+                    )))
                 })?,
             };
-            Ok(PyBytes::new(py, &read(v, offset, n)?))
-        })
+            Ok(read(v, offset, n)?)
+        })?;
+        Ok(PyBytes::new(py, &data))
     }
 
     /// Copies the bytes-like `data` into the view at `offset`; returns the number of bytes
@@ -312,18 +321,21 @@ impl View {
         self.check_writable()?;
         let data = bytes_of(data)?;
         self.with(|v| {
-            v.write(offset, &data).map_err(err)?;
+            v.write(offset, &data)?;
             Ok(data.len())
         })
     }
 
     fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.with(|v| get_item(py, v, v.len(), key, "view"))
+        let key = Key::parse(key, self.len()?, "view")?;
+        self.with(|v| Ok(get_item(v, &key)?))?.into_py(py)
     }
 
     fn __setitem__(&self, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         self.check_writable()?;
-        self.with(|v| set_item(v, v.len(), key, value, "view"))
+        let key = Key::parse(key, self.len()?, "view")?;
+        let value = Value::parse(&key, value, "view")?;
+        self.with(|v| Ok(set_item(v, &key, &value)?))
     }
 
     fn __delitem__(&self, _key: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -334,7 +346,7 @@ impl View {
 
     /// `FlushViewOfFile` (nothing to do for shared memory, which has no file).
     fn flush(&self) -> PyResult<()> {
-        self.with(|v| v.flush().map_err(err))
+        self.with(|v| Ok(v.flush()?))
     }
 
     /// `UnmapViewOfFile`. `BufferError` while a `memoryview` or NumPy array of the view

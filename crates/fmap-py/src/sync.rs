@@ -102,7 +102,7 @@ fn repr(py: Python<'_>, kind: &str, name: Option<&str>, closed: bool) -> String 
 /// `AbandonedMutexWarning`).
 ///
 /// `with mutex:` acquires and releases it; `close()` (or garbage collection) closes the handle.
-#[pyclass(frozen, module = "fmap")]
+#[pyclass(frozen, weakref, module = "fmap")]
 pub struct Mutex {
     h: Handle<fmap::Mutex>,
     name: Option<String>,
@@ -269,7 +269,7 @@ impl Mutex {
 /// set resets it: one waiter per `set()`) or manual-reset (stays set until `reset()`).
 ///
 /// `with event:` closes the handle at the end of the block.
-#[pyclass(frozen, module = "fmap")]
+#[pyclass(frozen, weakref, module = "fmap")]
 pub struct Event {
     h: Handle<fmap::Event>,
     name: Option<String>,
@@ -418,7 +418,7 @@ impl Event {
 /// A named (or unnamed) counting semaphore: `CreateSemaphore` / `OpenSemaphore`.
 ///
 /// `with semaphore:` acquires one unit and releases it at the end of the block.
-#[pyclass(frozen, module = "fmap")]
+#[pyclass(frozen, weakref, module = "fmap")]
 pub struct Semaphore {
     h: Handle<fmap::Semaphore>,
     name: Option<String>,

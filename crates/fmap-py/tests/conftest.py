@@ -93,6 +93,18 @@ def until(what: str, cond) -> None:
         time.sleep(0.005)
 
 
+def asleep(pid: int) -> bool:
+    """Is every thread of process `pid` asleep (state S, e.g. blocked in a wait)?"""
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] != "S":
+                    return False
+        return True
+    except FileNotFoundError:
+        return False
+
+
 def _fail_or_skip(msg: str):
     if os.environ.get("FMAP_PY_REQUIRE_INTEROP") == "1":
         pytest.fail(msg + " (FMAP_PY_REQUIRE_INTEROP=1)")

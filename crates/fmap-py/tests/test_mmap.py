@@ -128,6 +128,16 @@ def test_unnamed_and_buffer_protocol():
     m.close()
 
 
+def test_assigning_an_mmap_to_itself(name):
+    m = mmap.mmap(-1, 64, tagname=name)
+    m[:4] = b"abcd"
+    m[:] = m
+    m[4:8] = m[:4]
+    m.seek(0)
+    m.write(m)  # its own bytes, read before they are written
+    assert m[:8] == b"abcdabcd"
+
+
 def test_numpy_on_mmap(name):
     np = pytest.importorskip("numpy")
     m = mmap.mmap(-1, 4096, tagname=name)

@@ -10,7 +10,7 @@ import signal
 import subprocess
 
 import pytest
-from conftest import HANG_GUARD, expect_line, finish, python, until
+from conftest import HANG_GUARD, asleep, expect_line, finish, python, until
 
 import fmap
 
@@ -133,20 +133,9 @@ def test_killed_waiter_does_not_keep_what_it_was_handed(names):
     )
     expect_line(child, "waiting")
     # Let the child queue, then kill it; its place in the queue goes with it.
-    until("the child to block", lambda: _blocked(child.pid))
+    until("the child to block", lambda: asleep(child.pid))
     child.kill()
     child.wait(HANG_GUARD)
     s.release()
     assert s.acquire(timeout=HANG_GUARD)
 
-
-def _blocked(pid: int) -> bool:
-    """Is every thread of `pid` asleep (state S)?"""
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] != "S":
-                    return False
-        return True
-    except FileNotFoundError:
-        return False

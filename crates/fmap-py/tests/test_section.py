@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import weakref
 
 import pytest
 
@@ -218,6 +219,26 @@ def test_close_refuses_while_exported_and_gc_keeps_exports_valid(name):
     assert fmap.Mapping.open(name).map_view()[0] == 17
     del mv
     gc.collect()
+
+
+def test_assigning_a_view_to_itself(name):
+    """The value is read (through the view's own buffer) before the view is written."""
+    v = fmap.Mapping.create(name, 4096).map_view()
+    v[:4] = b"abcd"
+    v[:] = v
+    v[4:8] = v[:4]
+    v.write(v[:2], 8)
+    assert v[:10] == b"abcdabcdab"
+
+
+def test_views_are_weak_referenceable(name):
+    m = fmap.Mapping.create(name, 4096)
+    v = m.map_view()
+    r = weakref.ref(v)
+    assert r() is v and weakref.ref(m)() is m
+    del v
+    gc.collect()
+    assert r() is None
 
 
 def test_view_closes_on_gc(name):

@@ -9,7 +9,7 @@ import threading
 import warnings
 
 import pytest
-from conftest import HANG_GUARD, expect_line, python
+from conftest import HANG_GUARD, asleep, expect_line, python, until
 
 import fmap
 
@@ -307,8 +307,9 @@ def test_ctrl_c_interrupts_a_wait(name, what):
     m = fmap.Mutex.create(name + "-m", initial_owner=True)
     try:
         expect_line(p, "waiting")
-        # The child is in its wait once it sleeps; any moment after it printed will do, as a
-        # signal before the wait starts is handled when the wait checks for signals too.
+        # Blocked in the wait once it sleeps (a signal before the wait would be raised by the
+        # interpreter between two statements, proving nothing about the wait).
+        until("the child to block in its wait", lambda: asleep(p.pid))
         p.send_signal(signal.SIGINT)
         expect_line(p, "KeyboardInterrupt")
         m.release()
