@@ -41,10 +41,6 @@ impl Obj {
         }
     }
 
-    fn is_mutex(&self) -> bool {
-        matches!(self, Obj::Mutex(_))
-    }
-
     /// The object behind a Python `fmap.Mutex`, `fmap.Event` or `fmap.Semaphore`.
     fn extract(o: &Bound<'_, PyAny>) -> PyResult<Obj> {
         if let Ok(m) = o.cast::<Mutex>() {
@@ -303,10 +299,9 @@ pub fn wait_all(
     if let (fmap::WaitResult::Abandoned(_), true) = (r, warn_abandoned) {
         let names: Vec<String> = objs
             .iter()
-            .filter(|o| o.is_mutex())
-            .map(|o| match o {
-                Obj::Mutex(m) => mutex_label(m),
-                _ => unreachable!(),
+            .filter_map(|o| match o {
+                Obj::Mutex(m) => Some(mutex_label(m)),
+                _ => None,
             })
             .collect();
         warn_abandoned_all(py, &names)?;
