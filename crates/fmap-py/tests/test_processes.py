@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import signal
 import subprocess
+import time
 
 import pytest
 from conftest import HANG_GUARD, asleep, expect_line, finish, python, until
@@ -139,3 +140,46 @@ def test_killed_waiter_does_not_keep_what_it_was_handed(names):
     s.release()
     assert s.acquire(timeout=HANG_GUARD)
 
+
+
+def test_waits_keep_their_turn_across_signal_checks(names):
+    """Process A waits for a mutex in its main thread, where a wait runs Python's signal
+    handlers every 50 ms; process B then waits in another thread, which never checks. A
+    queued first and gets the mutex first: a checked wait keeps its place in the queue. (A
+    wait cut into 50 ms waits would go to the back at its next cut, behind B.)"""
+    m = fmap.Mutex.create(names("mutex"), initial_owner=True)
+    section = fmap.Mapping.create(names("log"), 4096)
+    log = section.map_view()
+    code = """
+        import sys, threading, fmap
+        me, mutex, log = sys.argv[1:4]
+        m = fmap.Mutex.open(mutex)
+        view = fmap.Mapping.open(log).map_view()
+
+        def take():
+            assert m.acquire(timeout=60)
+            n = view[0]
+            view[1 + n] = ord(me)
+            view[0] = n + 1
+            m.release()
+
+        print("waiting", flush=True)
+        if me == "A":
+            take()  # in the main thread: a checked wait
+        else:
+            t = threading.Thread(target=take)
+            t.start()
+            t.join()
+    """
+    first = python(code, "A", names("mutex"), names("log"))
+    expect_line(first, "waiting")
+    until("A to sleep in its wait", lambda: asleep(first.pid))
+    second = python(code, "B", names("mutex"), names("log"))
+    expect_line(second, "waiting")
+    until("B to sleep in its wait", lambda: asleep(second.pid))
+    # Let A run a few signal checks while both wait.
+    time.sleep(0.2)
+    m.release()
+    finish(first)
+    finish(second)
+    assert log[:3] == b"\x02AB"
