@@ -38,7 +38,7 @@ while IFS= read -r f; do
       Access|Protection|SyncAccess) to=rights ;;
       Name|Namespace|Sharing|Scope|Kind|SweepReport|ROOT_ENV|Exported) to=store ;;
       Mapping|MappingOptions|View|File|Disposition|MAX_SECTION_SIZE|flush_view|unmap_view) to=section ;;
-      Event|Mutex|MutexGuard|Semaphore|Waitable|WaitResult|WaitTarget|wait_one|wait_any|wait_all|set_spin|set_handoff|STATE_LOCK_TIMEOUT) to=sync ;;
+      Event|Mutex|MutexGuard|Semaphore|Waitable|WaitResult|WaitTarget|wait_one|wait_any|wait_all|wait_any_checked|wait_all_checked|set_spin|set_handoff|STATE_LOCK_TIMEOUT) to=sync ;;
       Listing|ObjectInfo|ObjectState|Holder|Foreign|ForeignKind|holders|holders_of) to=inspect ;;
       AnyObject|open_any) to=any ;;
     esac

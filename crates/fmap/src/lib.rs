@@ -129,7 +129,8 @@ pub use sync::semaphore::{Semaphore, SemaphoreOptions};
 pub use sync::state::STATE_LOCK_TIMEOUT;
 pub use sync::timer::{DueTime, Timer, TimerOptions};
 pub use sync::wait::{
-    set_handoff, set_spin, wait_all, wait_any, wait_one, WaitResult, WaitTarget, Waitable,
+    set_handoff, set_spin, wait_all, wait_all_checked, wait_any, wait_any_checked, wait_one,
+    WaitResult, WaitTarget, Waitable,
 };
 
 /// The Rust snippets of `README.md`, compiled and run by `cargo test --doc` like every other

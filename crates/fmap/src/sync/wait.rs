@@ -333,6 +333,94 @@ pub(crate) fn deadline_of(timeout: Option<Duration>) -> Option<Instant> {
 
 /// `WaitForMultipleObjects(…, bWaitAll = FALSE, …)`; `timeout` `None` is `INFINITE`.
 pub fn wait_any(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<WaitResult> {
+    wait_any_impl(objects, timeout, None)
+}
+
+/// A check that a long wait runs while it sleeps: for a language runtime that must look for
+/// pending signals (Python's Ctrl-C) while one of its threads waits. See [`wait_any_checked`].
+struct Check<'a> {
+    every: Duration,
+    check: &'a mut dyn FnMut() -> Result<()>,
+    next: Instant,
+}
+
+impl<'a> Check<'a> {
+    fn new(every: Duration, check: &'a mut dyn FnMut() -> Result<()>) -> Check<'a> {
+        // At least 1 ms between checks: a zero period would make the sleep a busy loop.
+        let every = every.max(Duration::from_millis(1));
+        Check {
+            every,
+            check,
+            next: Instant::now() + every,
+        }
+    }
+
+    /// The deadline of the next sleep: the wait's own, or the next check's if that is sooner.
+    fn bound(&self, deadline: Option<Instant>) -> Option<Instant> {
+        Some(deadline.map_or(self.next, |d| d.min(self.next)))
+    }
+
+    /// Runs the check if its time has come.
+    fn run_if_due(&mut self) -> Result<()> {
+        let now = Instant::now();
+        if now >= self.next {
+            (self.check)()?;
+            self.next = Instant::now() + self.every;
+        }
+        Ok(())
+    }
+}
+
+/// [`wait_any`] that calls `check` every `every` (at least 1 ms) while it sleeps, and fails
+/// with `check`'s error — having left the objects' wait queues and passed on whatever was
+/// handed to it, as a timeout does — as soon as `check` fails.
+///
+/// The waiter keeps its places in the wait queues across checks, so hand-off on release stays
+/// fair: unlike a wait cut into short waits, a checked wait is not sent to the back of the
+/// queue each time it looks. `check` runs on the waiting thread, between two sleeps, never
+/// with a lock of fmap held; it is not called when the wait is satisfied at once.
+///
+/// ```
+/// # fn main() -> fmap::Result<()> {
+/// use fmap::{wait_any_checked, Error, ErrorKind, Event, WaitResult};
+/// use std::time::Duration;
+/// let e = Event::create(None, true, false)?;
+/// let mut looks = 0;
+/// let mut check = || {
+///     looks += 1;
+///     if looks == 3 {
+///         return Err(Error::new(ErrorKind::Other, "interrupted"));
+///     }
+///     Ok(())
+/// };
+/// let r = wait_any_checked(&[&e], None, Duration::from_millis(1), &mut check);
+/// assert_eq!(r.unwrap_err().message(), "interrupted");
+/// # Ok(()) }
+/// ```
+pub fn wait_any_checked(
+    objects: &[&dyn Waitable],
+    timeout: Option<Duration>,
+    every: Duration,
+    check: &mut dyn FnMut() -> Result<()>,
+) -> Result<WaitResult> {
+    wait_any_impl(objects, timeout, Some(Check::new(every, check)))
+}
+
+/// [`wait_all`] that calls `check` while it sleeps; see [`wait_any_checked`].
+pub fn wait_all_checked(
+    objects: &[&dyn Waitable],
+    timeout: Option<Duration>,
+    every: Duration,
+    check: &mut dyn FnMut() -> Result<()>,
+) -> Result<WaitResult> {
+    wait_all_impl(objects, timeout, Some(Check::new(every, check)))
+}
+
+fn wait_any_impl(
+    objects: &[&dyn Waitable],
+    timeout: Option<Duration>,
+    mut check: Option<Check<'_>>,
+) -> Result<WaitResult> {
     if objects.is_empty() || objects.len() > 64 {
         bail!(
             InvalidParameter,
@@ -393,7 +481,14 @@ pub fn wait_any(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(WaitResult::TimedOut);
         }
-        sleep(&targets, &places.places, &snaps, &toks, deadline, false);
+        match check.as_mut() {
+            None => sleep(&targets, &places.places, &snaps, &toks, deadline, false),
+            Some(c) => {
+                let bound = c.bound(deadline);
+                sleep(&targets, &places.places, &snaps, &toks, bound, false);
+                c.run_if_due()?;
+            }
+        }
         since = Some(snaps.clone());
     }
 }
@@ -401,6 +496,14 @@ pub fn wait_any(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<
 /// `WaitForMultipleObjects(…, bWaitAll = TRUE, …)`: acquires every object at once or nothing.
 /// The same object twice (through any handles) is `ERROR_INVALID_PARAMETER`.
 pub fn wait_all(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<WaitResult> {
+    wait_all_impl(objects, timeout, None)
+}
+
+fn wait_all_impl(
+    objects: &[&dyn Waitable],
+    timeout: Option<Duration>,
+    mut check: Option<Check<'_>>,
+) -> Result<WaitResult> {
     if objects.is_empty() || objects.len() > 64 {
         bail!(
             InvalidParameter,
@@ -471,7 +574,14 @@ pub fn wait_all(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(WaitResult::TimedOut);
         }
-        sleep(&targets, &places.places, &snaps, &toks, deadline, true);
+        match check.as_mut() {
+            None => sleep(&targets, &places.places, &snaps, &toks, deadline, true),
+            Some(c) => {
+                let bound = c.bound(deadline);
+                sleep(&targets, &places.places, &snaps, &toks, bound, true);
+                c.run_if_due()?;
+            }
+        }
     }
 }
 
@@ -862,5 +972,141 @@ impl Waitable for crate::section::mapping::Mapping {
             "{} is a file mapping; file mappings cannot be waited on",
             self.label()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Error, ErrorKind};
+    use crate::store::namespace::Namespace;
+    use crate::sync::mutex::Mutex;
+    use crate::sync::semaphore::Semaphore;
+    use std::sync::atomic::AtomicU32;
+    use std::sync::Mutex as StdMutex;
+
+    /// Waits until `cond` holds; a hang guard of 30 s, not a timing assertion.
+    fn until(what: &str, cond: impl Fn() -> bool) {
+        let end = Instant::now() + Duration::from_secs(30);
+        while !cond() {
+            assert!(Instant::now() < end, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// A failing check ends the wait with its error, and what the waiter was queued for
+    /// reaches the next waiter (nothing stays reserved for a wait that is gone).
+    #[test]
+    fn a_failing_check_ends_the_wait_and_leaves_the_queue() {
+        set_handoff(true);
+        let d = tempfile::tempdir_in("/dev/shm").unwrap();
+        let ns = Namespace::at(d.path());
+        let sem = Semaphore::create_in(&ns, None, 0, 1).unwrap();
+        let page = sem.h.page().unwrap();
+        let calls = AtomicU32::new(0);
+        let stop = AtomicU32::new(0);
+        std::thread::scope(|s| {
+            let w = s.spawn(|| {
+                let mut check = || {
+                    calls.fetch_add(1, SeqCst);
+                    if stop.load(SeqCst) == 1 {
+                        return Err(Error::new(ErrorKind::Other, "stop"));
+                    }
+                    Ok(())
+                };
+                wait_any_checked(&[&sem], None, Duration::from_millis(1), &mut check)
+            });
+            until("the checked wait to run its check", || {
+                calls.load(SeqCst) >= 3
+            });
+            assert_eq!(common(page).queued.load(SeqCst), 1);
+            stop.store(1, SeqCst);
+            let e = w.join().unwrap().unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Other);
+            assert_eq!(e.message(), "stop");
+        });
+        assert_eq!(common(page).queued.load(SeqCst), 0);
+        sem.release(1).unwrap();
+        assert_eq!(
+            wait_any(&[&sem], Some(Duration::ZERO)).unwrap(),
+            WaitResult::Signaled(0)
+        );
+    }
+
+    /// A checked waiter keeps its place in the queue across checks: queued first, it gets the
+    /// mutex first, although a plain waiter queued after it while it was checking.
+    #[test]
+    fn a_checked_waiter_keeps_its_place() {
+        set_handoff(true);
+        let d = tempfile::tempdir_in("/dev/shm").unwrap();
+        let ns = Namespace::at(d.path());
+        let m = Mutex::create_in(&ns, None, true).unwrap();
+        let page = m.h.page().unwrap();
+        let calls = AtomicU32::new(0);
+        let order = StdMutex::new(Vec::new());
+        std::thread::scope(|s| {
+            let checked = s.spawn(|| {
+                let mut check = || {
+                    calls.fetch_add(1, SeqCst);
+                    Ok(())
+                };
+                let r = wait_any_checked(&[&m], None, Duration::from_millis(1), &mut check);
+                order.lock().unwrap().push("checked");
+                m.release().unwrap();
+                r
+            });
+            until("the checked waiter to queue", || {
+                common(page).queued.load(SeqCst) == 1
+            });
+            let plain = s.spawn(|| {
+                let r = wait_any(&[&m], Some(Duration::from_secs(60)));
+                order.lock().unwrap().push("plain");
+                m.release().unwrap();
+                r
+            });
+            until("the plain waiter to queue", || {
+                common(page).queued.load(SeqCst) == 2
+            });
+            // Several checks after both are queued: a wait cut into short waits would have
+            // gone to the back of the queue by now.
+            let seen = calls.load(SeqCst);
+            until("the checked waiter to check again", || {
+                calls.load(SeqCst) >= seen + 3
+            });
+            m.release().unwrap();
+            assert_eq!(checked.join().unwrap().unwrap(), WaitResult::Signaled(0));
+            assert_eq!(plain.join().unwrap().unwrap(), WaitResult::Signaled(0));
+        });
+        assert_eq!(*order.lock().unwrap(), ["checked", "plain"]);
+    }
+
+    /// A wait-all runs its check too, and a wait that is satisfied at once never calls it.
+    #[test]
+    fn wait_all_checks_and_an_immediate_wait_does_not() {
+        set_handoff(true);
+        let d = tempfile::tempdir_in("/dev/shm").unwrap();
+        let ns = Namespace::at(d.path());
+        let a = Semaphore::create_in(&ns, None, 1, 1).unwrap();
+        let b = Semaphore::create_in(&ns, None, 0, 1).unwrap();
+        let mut calls = 0;
+        let mut check = || {
+            calls += 1;
+            if calls == 2 {
+                return Err(Error::new(ErrorKind::Other, "stop"));
+            }
+            Ok(())
+        };
+        let e = wait_all_checked(&[&a, &b], None, Duration::from_millis(1), &mut check);
+        assert_eq!(e.unwrap_err().message(), "stop");
+        assert_eq!(calls, 2);
+        // Nothing was taken: `a` still has its unit.
+        assert_eq!(a.count().unwrap().0, 1);
+        let mut never = || -> Result<()> { panic!("checked a wait that was satisfied at once") };
+        let r = wait_all_checked(&[&a], None, Duration::from_millis(1), &mut never).unwrap();
+        assert_eq!(r, WaitResult::Signaled(0));
+        assert_eq!(
+            wait_any_checked(&[&a, &b], Some(Duration::ZERO), Duration::ZERO, &mut never).unwrap(),
+            WaitResult::TimedOut
+        );
     }
 }
