@@ -602,24 +602,20 @@ impl Section {
             )
         })?;
         let name = obj.is_named().then(|| h.name.clone());
-        if let Some((data, data_writable)) = obj.data() {
+        // Not file-backed: the data is the object's own (a separate data descriptor, or the
+        // bytes after the header in the object file).
+        let own_data = match obj.data() {
+            Some((data, data_writable)) => Some((data.clone(), 0, data_writable && obj.writable())),
+            None if h.flags & FLAG_FILE_BACKED == 0 => {
+                Some((obj.fd.clone(), HEADER_SIZE, obj.writable()))
+            }
+            None => None,
+        };
+        if let Some((data, data_offset, data_writable)) = own_data {
             return Ok(Section {
-                data: data.clone(),
-                data_offset: 0,
-                data_writable: data_writable && obj.writable(),
-                protection,
-                size: h.size,
-                sec: h.sec,
-                file: None,
-                name,
-                obj: Some(obj),
-            });
-        }
-        if h.flags & FLAG_FILE_BACKED == 0 {
-            return Ok(Section {
-                data: obj.fd.clone(),
-                data_offset: HEADER_SIZE,
-                data_writable: obj.writable(),
+                data,
+                data_offset,
+                data_writable,
                 protection,
                 size: h.size,
                 sec: h.sec,

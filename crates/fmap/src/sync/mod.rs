@@ -113,3 +113,18 @@ pub(crate) mod wait;
 // The sync layer's internal interface, for its own files and the layers above.
 pub(crate) use state::{EventState, MutexState, SemaphoreState, TimerState};
 pub(crate) use wait::{wait_one, SyncKind, WaitResult, WaitTarget, Waitable};
+
+/// Helpers shared by the unit tests of the sync modules.
+#[cfg(test)]
+pub(crate) mod test_util {
+    use std::time::{Duration, Instant};
+
+    /// Waits until `cond` holds; a hang guard of 30 s, not a timing assertion.
+    pub(crate) fn until(what: &str, cond: impl Fn() -> bool) {
+        let end = Instant::now() + Duration::from_secs(30);
+        while !cond() {
+            assert!(Instant::now() < end, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}

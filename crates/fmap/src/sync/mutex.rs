@@ -713,17 +713,8 @@ crate::sync::handle::options_builder! {
 mod tests {
     use super::*;
     use crate::sync::semaphore::Semaphore;
+    use crate::sync::test_util::until;
     use crate::sync::wait::{set_handoff, wait_all};
-    use std::time::Instant;
-
-    /// Waits until `cond` holds; a hang guard of 30 s, not a timing assertion.
-    fn until(what: &str, cond: impl Fn() -> bool) {
-        let end = Instant::now() + Duration::from_secs(30);
-        while !cond() {
-            assert!(Instant::now() < end, "timed out waiting for {what}");
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
 
     /// Hand-off on; a new namespace with an unnamed mutex owned by the calling thread and an
     /// unnamed semaphore (`initial`, `max`).

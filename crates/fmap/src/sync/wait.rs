@@ -982,17 +982,9 @@ mod tests {
     use crate::store::namespace::Namespace;
     use crate::sync::mutex::Mutex;
     use crate::sync::semaphore::Semaphore;
+    use crate::sync::test_util::until;
     use std::sync::atomic::AtomicU32;
     use std::sync::Mutex as StdMutex;
-
-    /// Waits until `cond` holds; a hang guard of 30 s, not a timing assertion.
-    fn until(what: &str, cond: impl Fn() -> bool) {
-        let end = Instant::now() + Duration::from_secs(30);
-        while !cond() {
-            assert!(Instant::now() < end, "timed out waiting for {what}");
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
 
     /// A failing check ends the wait with its error, and what the waiter was queued for
     /// reaches the next waiter (nothing stays reserved for a wait that is gone).

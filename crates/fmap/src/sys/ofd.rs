@@ -83,6 +83,12 @@ pub(crate) fn held_by_others(
     start: u64,
     len: u64,
 ) -> io::Result<bool> {
+    Ok(getlk(fd, kind, start, len)?.l_type != libc::F_UNLCK as libc::c_short)
+}
+
+/// `F_OFD_GETLK` for a lock of `kind` on `len` bytes at `start`: the `struct flock` the kernel
+/// writes back (`l_type` is `F_UNLCK` when nothing conflicts).
+fn getlk(fd: BorrowedFd<'_>, kind: Lock, start: u64, len: u64) -> io::Result<libc::flock> {
     let mut fl = flock(kind, start, len);
     // SAFETY: as in `set`; for GETLK the kernel writes the result back into `fl`, which is a
     // valid, exclusively borrowed `struct flock`.
@@ -96,7 +102,7 @@ pub(crate) fn held_by_others(
     if r != 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(fl.l_type != libc::F_UNLCK as libc::c_short)
+    Ok(fl)
 }
 
 /// The start of a lock held through another open file description that conflicts with a lock
@@ -108,18 +114,7 @@ pub(crate) fn conflicting_start(
     start: u64,
     len: u64,
 ) -> io::Result<Option<u64>> {
-    let mut fl = flock(kind, start, len);
-    // SAFETY: as in `held_by_others`.
-    let r = unsafe {
-        libc::fcntl(
-            fd.as_raw_fd(),
-            libc::F_OFD_GETLK,
-            &mut fl as *mut libc::flock,
-        )
-    };
-    if r != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let fl = getlk(fd, kind, start, len)?;
     if fl.l_type == libc::F_UNLCK as libc::c_short {
         return Ok(None);
     }
