@@ -7,29 +7,23 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-typedef struct _PROCESS_MEMORY_COUNTERS {
-    DWORD cb;
-    DWORD PageFaultCount;
-    SIZE_T PeakWorkingSetSize;
-    SIZE_T WorkingSetSize;
-    SIZE_T QuotaPeakPagedPoolUsage;
-    SIZE_T QuotaPagedPoolUsage;
-    SIZE_T QuotaPeakNonPagedPoolUsage;
-    SIZE_T QuotaNonPagedPoolUsage;
-    SIZE_T PagefileUsage;
+/* The fields PROCESS_MEMORY_COUNTERS and PROCESS_MEMORY_COUNTERS_EX share, in order. */
+#define FMAP_PROCESS_MEMORY_COUNTERS_FIELDS                                                \
+    DWORD cb;                                                                               \
+    DWORD PageFaultCount;                                                                   \
+    SIZE_T PeakWorkingSetSize;                                                              \
+    SIZE_T WorkingSetSize;                                                                  \
+    SIZE_T QuotaPeakPagedPoolUsage;                                                         \
+    SIZE_T QuotaPagedPoolUsage;                                                             \
+    SIZE_T QuotaPeakNonPagedPoolUsage;                                                      \
+    SIZE_T QuotaNonPagedPoolUsage;                                                          \
+    SIZE_T PagefileUsage;                                                                   \
     SIZE_T PeakPagefileUsage;
+typedef struct _PROCESS_MEMORY_COUNTERS {
+    FMAP_PROCESS_MEMORY_COUNTERS_FIELDS
 } PROCESS_MEMORY_COUNTERS, *PPROCESS_MEMORY_COUNTERS;
 typedef struct _PROCESS_MEMORY_COUNTERS_EX {
-    DWORD cb;
-    DWORD PageFaultCount;
-    SIZE_T PeakWorkingSetSize;
-    SIZE_T WorkingSetSize;
-    SIZE_T QuotaPeakPagedPoolUsage;
-    SIZE_T QuotaPagedPoolUsage;
-    SIZE_T QuotaPeakNonPagedPoolUsage;
-    SIZE_T QuotaNonPagedPoolUsage;
-    SIZE_T PagefileUsage;
-    SIZE_T PeakPagefileUsage;
+    FMAP_PROCESS_MEMORY_COUNTERS_FIELDS
     SIZE_T PrivateUsage;
 } PROCESS_MEMORY_COUNTERS_EX, *PPROCESS_MEMORY_COUNTERS_EX;
 BOOL WINAPI EnumProcesses(DWORD *lpidProcess, DWORD cb, LPDWORD lpcbNeeded);

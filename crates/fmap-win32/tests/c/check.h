@@ -30,6 +30,22 @@ static int g_pass, g_fail;
         CHECK(GetLastError() == (DWORD)(err));                                              \
     } while (0)
 
+/* A WCHAR string literal: L"..." where wchar_t is 16 bits (-fshort-wchar, Windows), else
+   u"...". */
+#if __SIZEOF_WCHAR_T__ == 2
+#define W(s) L##s
+#else
+#define W(s) u##s
+#endif
+
+/* Equal as 16-bit strings. */
+static inline int same(const WCHAR *a, const WCHAR *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
 static int checks_done(const char *what)
 {
     printf("%s: %d checks passed, %d failed\n", what, g_pass, g_fail);

@@ -6,19 +6,6 @@
 #include <unistd.h>
 #endif
 
-#if __SIZEOF_WCHAR_T__ == 2
-#define W(s) L##s
-#else
-#define W(s) u##s
-#endif
-
-static int same(const WCHAR *a, const WCHAR *b)
-{
-    while (*a && *a == *b)
-        a++, b++;
-    return *a == *b;
-}
-
 static int wvs(LPSTR buf, LPCSTR fmt, ...)
 {
     va_list ap;

@@ -7,20 +7,6 @@
 #include <string.h>
 #include <wchar.h> /* after windows.h: must change nothing */
 
-#if __SIZEOF_WCHAR_T__ == 2
-#define W(s) L##s
-#else
-#define W(s) u##s
-#endif
-
-/* Equal as 16-bit strings. */
-static int same(const WCHAR *a, const WCHAR *b)
-{
-    while (*a && *a == *b)
-        a++, b++;
-    return *a == *b;
-}
-
 static int vsw(WCHAR *buf, size_t n, const WCHAR *fmt, ...)
 {
     va_list ap;
