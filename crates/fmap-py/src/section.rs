@@ -2,7 +2,7 @@
 
 use crate::bytes::{bytes_of, fill_buffer, get_item, read, set_item, Fail, Key, Value};
 use crate::errors::{closed, err};
-use crate::sync::{check_exclusive, reduce, repr_name, Handle};
+use crate::sync::{check_exclusive, handle_pymethods, repr_name, Handle};
 use pyo3::exceptions::{PyBufferError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -53,8 +53,11 @@ fn default_view_access(m: &fmap::Mapping) -> u32 {
     FILE_MAP_READ
 }
 
-#[pymethods]
-impl Mapping {
+handle_pymethods! {
+    Mapping: "Mapping", "section", "Access",
+    closes: "`CloseHandle`. The name disappears when the last handle anywhere is closed; \
+        views stay valid until they are closed.";
+
     /// `CreateFileMapping` backed by shared memory: creates the section `name` (`"Local\\x"`,
     /// `"Global\\x"` or `"x"`; None for an unnamed one) of `size` bytes (rounded up to whole
     /// pages), or opens it if it exists — then `already_existed` is true and `size` and
@@ -122,62 +125,16 @@ impl Mapping {
         Ok(View::new(view, offset, self.name.clone()))
     }
 
-    /// The full name (`Local\...` or `Global\...`), or None for an unnamed section.
-    #[getter]
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-
     /// The section's size in bytes (whole pages).
     #[getter]
     fn size(&self) -> u64 {
         self.size
     }
 
-    /// Did `create` open a section that already existed (Win32 `ERROR_ALREADY_EXISTS`)?
-    /// Always true for `open`.
-    #[getter]
-    fn already_existed(&self) -> bool {
-        self.existed
-    }
-
-    /// The rights of this handle (`Access` bits).
-    #[getter]
-    fn access(&self) -> u32 {
-        self.access
-    }
-
     /// The section's page protection (`PAGE_*`).
     #[getter]
     fn protection(&self) -> u32 {
         self.protection
-    }
-
-    /// Is the handle closed?
-    #[getter]
-    fn closed(&self) -> bool {
-        self.h.is_closed()
-    }
-
-    /// `CloseHandle`. The name disappears when the last handle anywhere is closed; views
-    /// stay valid until they are closed.
-    fn close(&self) {
-        self.h.close();
-    }
-
-    fn __enter__(slf: Py<Self>) -> Py<Self> {
-        slf
-    }
-
-    /// Closes the handle.
-    #[pyo3(signature = (*_args))]
-    fn __exit__(&self, _args: &Bound<'_, PyTuple>) -> bool {
-        self.close();
-        false
-    }
-
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        reduce(py, "Mapping", self.name.as_deref(), self.access)
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {

@@ -10,6 +10,81 @@ use pyo3::types::{PyString, PyTuple};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+/// `#[pymethods] impl $ty { ... }` for a handle class (`Mutex`, `Event`, `Semaphore`,
+/// `Mapping`): the class's own members, then the ones all of them share — the `name`,
+/// `already_existed`, `access` and `closed` getters and `__reduce__` (as the Python class
+/// `$class`); with `closes: "doc"`, also `close` (documented by `doc`) and a `with` block that
+/// closes the handle. `$what` names the object in the docs, `$rights` the access-bit class.
+macro_rules! handle_pymethods {
+    (
+        $ty:ident: $class:literal, $what:literal, $rights:literal $(, closes: $close_doc:literal)?;
+        $($own:tt)*
+    ) => {
+        #[::pyo3::pymethods]
+        impl $ty {
+            $($own)*
+
+            #[doc = concat!(
+                "The full name (`Local\\...` or `Global\\...`), or None for an unnamed ",
+                $what,
+                "."
+            )]
+            #[getter]
+            fn name(&self) -> Option<&str> {
+                self.name.as_deref()
+            }
+
+            #[doc = concat!(
+                "Did `create` open an existing ",
+                $what,
+                " (Win32 `ERROR_ALREADY_EXISTS`)? Always true for `open`."
+            )]
+            #[getter]
+            fn already_existed(&self) -> bool {
+                self.existed
+            }
+
+            #[doc = concat!("The rights of this handle (`", $rights, "` bits).")]
+            #[getter]
+            fn access(&self) -> u32 {
+                self.access
+            }
+
+            /// Is the handle closed?
+            #[getter]
+            fn closed(&self) -> bool {
+                self.h.is_closed()
+            }
+
+            $(
+                #[doc = $close_doc]
+                fn close(&self) {
+                    self.h.close();
+                }
+
+                fn __enter__(slf: ::pyo3::Py<Self>) -> ::pyo3::Py<Self> {
+                    slf
+                }
+
+                /// Closes the handle.
+                #[pyo3(signature = (*_args))]
+                fn __exit__(&self, _args: &::pyo3::Bound<'_, ::pyo3::types::PyTuple>) -> bool {
+                    self.close();
+                    false
+                }
+            )?
+
+            fn __reduce__<'py>(
+                &self,
+                py: ::pyo3::Python<'py>,
+            ) -> ::pyo3::PyResult<::pyo3::Bound<'py, ::pyo3::types::PyTuple>> {
+                $crate::sync::reduce(py, $class, self.name.as_deref(), self.access)
+            }
+        }
+    };
+}
+pub(crate) use handle_pymethods;
+
 /// One handle: `None` once closed. A wait holds its own reference to the object, so closing
 /// the handle while another thread waits on it does not pull the object from under the wait
 /// (the object is closed when that wait ends).
@@ -139,8 +214,9 @@ impl Mutex {
     }
 }
 
-#[pymethods]
-impl Mutex {
+handle_pymethods! {
+    Mutex: "Mutex", "mutex", "SyncAccess";
+
     /// `CreateMutex`: creates the mutex `name` (`"Local\\x"`, `"Global\\x"` or `"x"`; None
     /// for an unnamed one), or opens it if it exists — then `already_existed` is true and
     /// `initial_owner` is ignored. `initial_owner`: the calling thread owns the new mutex.
@@ -203,31 +279,6 @@ impl Mutex {
         self.handle()?.is_owned_by_current_thread().map_err(err)
     }
 
-    /// The full name (`Local\...` or `Global\...`), or None for an unnamed mutex.
-    #[getter]
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-
-    /// Did `create` open a mutex that already existed (Win32 `ERROR_ALREADY_EXISTS`)? Always
-    /// true for `open`.
-    #[getter]
-    fn already_existed(&self) -> bool {
-        self.existed
-    }
-
-    /// The rights of this handle (`SyncAccess` bits).
-    #[getter]
-    fn access(&self) -> u32 {
-        self.access
-    }
-
-    /// Is the handle closed?
-    #[getter]
-    fn closed(&self) -> bool {
-        self.h.is_closed()
-    }
-
     /// `CloseHandle`. The name disappears when the last handle anywhere is closed. Closing does
     /// not release ownership (as on Windows, a mutex owned by a live thread stays owned).
     fn close(&self) {
@@ -254,10 +305,6 @@ impl Mutex {
     fn __exit__(&self, _args: &Bound<'_, PyTuple>) -> PyResult<bool> {
         self.release()?;
         Ok(false)
-    }
-
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        reduce(py, "Mutex", self.name.as_deref(), self.access)
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
@@ -292,8 +339,10 @@ impl Event {
     }
 }
 
-#[pymethods]
-impl Event {
+handle_pymethods! {
+    Event: "Event", "event", "SyncAccess",
+    closes: "`CloseHandle`. The name disappears when the last handle anywhere is closed.";
+
     /// `CreateEvent`: creates the event `name` (None: unnamed), or opens it if it exists (then
     /// `already_existed` is true and the other arguments are ignored). `manual_reset`: stays
     /// set until `reset()` (else it resets when a wait takes it). `initial_state`: created
@@ -366,50 +415,6 @@ impl Event {
         Ok(r != fmap::WaitResult::TimedOut)
     }
 
-    /// The full name, or None for an unnamed event.
-    #[getter]
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-
-    /// Did `create` open an event that already existed? Always true for `open`.
-    #[getter]
-    fn already_existed(&self) -> bool {
-        self.existed
-    }
-
-    /// The rights of this handle (`SyncAccess` bits).
-    #[getter]
-    fn access(&self) -> u32 {
-        self.access
-    }
-
-    /// Is the handle closed?
-    #[getter]
-    fn closed(&self) -> bool {
-        self.h.is_closed()
-    }
-
-    /// `CloseHandle`. The name disappears when the last handle anywhere is closed.
-    fn close(&self) {
-        self.h.close();
-    }
-
-    fn __enter__(slf: Py<Self>) -> Py<Self> {
-        slf
-    }
-
-    /// Closes the handle.
-    #[pyo3(signature = (*_args))]
-    fn __exit__(&self, _args: &Bound<'_, PyTuple>) -> bool {
-        self.close();
-        false
-    }
-
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        reduce(py, "Event", self.name.as_deref(), self.access)
-    }
-
     fn __repr__(&self, py: Python<'_>) -> String {
         repr(py, "Event", self.name.as_deref(), self.h.is_closed())
     }
@@ -441,8 +446,9 @@ impl Semaphore {
     }
 }
 
-#[pymethods]
-impl Semaphore {
+handle_pymethods! {
+    Semaphore: "Semaphore", "semaphore", "SyncAccess";
+
     /// `CreateSemaphore`: creates the semaphore `name` (None: unnamed) with `initial` units
     /// and at most `maximum` (default 2**31 - 1), or opens it if it exists (then
     /// `already_existed` is true and the counts are ignored). `exclusive`: raise
@@ -474,6 +480,11 @@ impl Semaphore {
         Ok(Semaphore::wrap(s))
     }
 
+    /// `CloseHandle`. The name disappears when the last handle anywhere is closed.
+    fn close(&self) {
+        self.h.close();
+    }
+
     /// Takes one unit, waiting until there is one. `timeout` in seconds, None waits forever;
     /// `blocking=False` only tries. True if a unit was taken, False if the wait timed out.
     #[pyo3(signature = (blocking = true, timeout = None))]
@@ -502,35 +513,6 @@ impl Semaphore {
         Ok(self.handle()?.count().map_err(err)?.1)
     }
 
-    /// The full name, or None for an unnamed semaphore.
-    #[getter]
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-
-    /// Did `create` open a semaphore that already existed? Always true for `open`.
-    #[getter]
-    fn already_existed(&self) -> bool {
-        self.existed
-    }
-
-    /// The rights of this handle (`SyncAccess` bits).
-    #[getter]
-    fn access(&self) -> u32 {
-        self.access
-    }
-
-    /// Is the handle closed?
-    #[getter]
-    fn closed(&self) -> bool {
-        self.h.is_closed()
-    }
-
-    /// `CloseHandle`. The name disappears when the last handle anywhere is closed.
-    fn close(&self) {
-        self.h.close();
-    }
-
     /// Takes one unit (waiting forever; Ctrl-C interrupts).
     fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
         self.acquire(py, true, None)
@@ -541,10 +523,6 @@ impl Semaphore {
     fn __exit__(&self, _args: &Bound<'_, PyTuple>) -> PyResult<bool> {
         self.release(1)?;
         Ok(false)
-    }
-
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        reduce(py, "Semaphore", self.name.as_deref(), self.access)
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
