@@ -619,3 +619,78 @@ fn garbage_timer_state_is_reported_or_harmless() {
         fmap::WaitResult::Signaled(0)
     );
 }
+
+/// A peer keeps writing garbage (all ones) into the `declined` word of every wait-queue slot of
+/// a mutex and of a semaphore while a waiter is queued on each: releases then skip the waiter
+/// for hand-off, but the release still makes the object available and wakes it, so the waiter
+/// gets it — no waiter is stranded by a word a peer can write.
+#[test]
+fn garbage_declined_marks_do_not_strand_queued_waiters() {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::sync::Arc;
+    const QUEUED: u64 = 1100; // SyncState::queued
+    const SLOTS: u64 = 1232; // WaitQueue::slots
+    const SLOT_SIZE: u64 = 80;
+    const DECLINED: u64 = 72; // WaitSlot::declined
+    let (_d, ns) = ns();
+    let m = fmap::Mutex::create_in(&ns, Some("m"), true).unwrap();
+    let s = Semaphore::create_in(&ns, Some("s"), 0, 1).unwrap();
+    for name in ["m", "s"] {
+        let f = peer(&ns, name);
+        let ns2 = ns.clone();
+        let waiter = std::thread::spawn(move || match name {
+            "m" => {
+                let m =
+                    fmap::Mutex::open_in(&ns2, "m", fmap::SyncAccess::MUTEX_ALL_ACCESS).unwrap();
+                let r = fmap::wait_one(&m, Some(Duration::from_secs(20))).unwrap();
+                if r == fmap::WaitResult::Signaled(0) {
+                    m.release().unwrap();
+                }
+                r
+            }
+            _ => {
+                let s =
+                    Semaphore::open_in(&ns2, "s", fmap::SyncAccess::SEMAPHORE_ALL_ACCESS).unwrap();
+                s.wait(Some(Duration::from_secs(20))).unwrap()
+            }
+        });
+        // Until the waiter is queued.
+        let mut b = [0u8; 4];
+        let t0 = std::time::Instant::now();
+        loop {
+            f.read_exact_at(&mut b, QUEUED).unwrap();
+            if u32::from_le_bytes(b) != 0 {
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "{name}: waiter never queued"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let f2 = f.try_clone().unwrap();
+        let vandal = std::thread::spawn(move || {
+            while !stop2.load(SeqCst) {
+                for i in 0..10 {
+                    f2.write_all_at(&[0xFF; 4], SLOTS + i * SLOT_SIZE + DECLINED)
+                        .unwrap();
+                }
+            }
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        match name {
+            "m" => m.release().unwrap(),
+            _ => assert_eq!(s.release(1).unwrap(), 0),
+        }
+        let r = waiter.join().unwrap();
+        stop.store(true, SeqCst);
+        vandal.join().unwrap();
+        assert_eq!(
+            r,
+            fmap::WaitResult::Signaled(0),
+            "{name}: the waiter was stranded"
+        );
+    }
+}
