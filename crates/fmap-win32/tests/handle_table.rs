@@ -293,3 +293,99 @@ fn close_in_a_forked_child() {
     assert_eq!(CloseHandle(h), TRUE);
     assert_eq!(CloseHandle(busy), TRUE);
 }
+
+/// A connection to this process's own inbox (`fmap-xproc/<euid>/<pid>`, see `runtime/xproc`).
+fn inbox_connection() -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket calls on a descriptor this function owns; the address is built in
+    // a zeroed sockaddr_un with room for it.
+    unsafe {
+        let fd = libc::socket(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0);
+        let s = std::os::fd::OwnedFd::from_raw_fd(fd);
+        let mut a: libc::sockaddr_un = std::mem::zeroed();
+        a.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        let name = format!("fmap-xproc/{}/{}", libc::geteuid(), std::process::id());
+        for (d, c) in a.sun_path[1..].iter_mut().zip(name.bytes()) {
+            *d = c as libc::c_char;
+        }
+        let len = std::mem::size_of::<libc::sa_family_t>() + 1 + name.len();
+        let r = libc::connect(fd, (&a as *const libc::sockaddr_un).cast(), len as u32);
+        assert_eq!(
+            r,
+            0,
+            "connect to our inbox: {}",
+            std::io::Error::last_os_error()
+        );
+        s
+    }
+}
+
+/// Sends `msg` on `s` and returns the answer (empty if the connection was closed unanswered).
+fn ask(s: &std::os::fd::OwnedFd, msg: &[u8]) -> Vec<u8> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: send and receive through buffers of the given lengths on our socket; a
+    // receive timeout keeps a missing answer from hanging the test.
+    unsafe {
+        let tv = libc::timeval {
+            tv_sec: 20,
+            tv_usec: 0,
+        };
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            (&tv as *const libc::timeval).cast(),
+            std::mem::size_of::<libc::timeval>() as u32,
+        );
+        assert_eq!(
+            libc::send(
+                s.as_raw_fd(),
+                msg.as_ptr().cast(),
+                msg.len(),
+                libc::MSG_NOSIGNAL
+            ),
+            msg.len() as isize
+        );
+        let mut buf = [0u8; 4096];
+        let n = libc::recv(s.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0);
+        assert!(n >= 0, "no answer: {}", std::io::Error::last_os_error());
+        buf[..n as usize].to_vec()
+    }
+}
+
+/// Garbage sent to a process's inbox by a peer (of the same user: others are not even read)
+/// — malformed requests, a request for a handle that does not exist, an entry that names no
+/// descriptor, a connection that never sends — gets an error answer or none, and the process
+/// still answers a proper request afterwards (its service thread neither died nor hung).
+#[test]
+fn garbage_in_the_inbox_is_refused_and_the_inbox_keeps_working() {
+    let _g = serial();
+    let ev = event(true);
+    let silent = inbox_connection(); // connects, never sends: waited for a bounded time only
+    for bad in [
+        &b"G,zz"[..],
+        b"G,1,2,3",
+        b"G,,,,,",
+        b"O,ffffffff,0,0,0:0,",
+        b"\xff\xfe garbage",
+    ] {
+        let answer = ask(&inbox_connection(), bad);
+        assert!(answer.is_empty(), "{bad:?} got {answer:?}");
+    }
+    // A request for a value that is no handle here: ERROR_INVALID_HANDLE.
+    let answer = ask(&inbox_connection(), b"G,7ff0,0,2,0,1");
+    assert_eq!(answer, format!("E,{ERROR_INVALID_HANDLE:x}").into_bytes());
+    // A proper request (DUPLICATE_SAME_ACCESS of a live handle) is still answered with an
+    // entry (and its descriptors, which the kernel closes when the connection goes).
+    let req = format!("G,{:x},0,{:x},0,1", ev as usize, DUPLICATE_SAME_ACCESS);
+    let answer = ask(&inbox_connection(), req.as_bytes());
+    assert!(
+        answer.starts_with(b"O,"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    drop(silent);
+    // SAFETY: a handle this test created.
+    assert_eq!(unsafe { CloseHandle(ev) }, 1);
+}
