@@ -127,31 +127,61 @@ pub(crate) struct Miss {
     pub refused: u32,
 }
 
-/// The object file's identity and owner, as the opener sees it.
+/// The object file's identity and owner, as the opener sees it, and the companion's identity
+/// as the creator recorded it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Owner {
     pub dev: u64,
     pub ino: u64,
     pub uid: u32,
+    /// `(st_dev, st_ino)` of the companion, from the header (offsets 40 and 48, which only
+    /// file-backed sections use otherwise); `(0, 0)` in objects whose creator did not record
+    /// it.
+    pub data: (u64, u64),
+    /// Only this process's user (or root, if that is who we are) can have written the holder
+    /// table and `data`: the object file is ours and writable by its owner only.
+    pub trusted: bool,
 }
 
 impl Owner {
-    pub(crate) fn of(obj_fd: BorrowedFd<'_>) -> Result<Owner> {
+    /// `data`: the companion identity recorded in the object's header.
+    pub(crate) fn of(obj_fd: BorrowedFd<'_>, data: (u64, u64)) -> Result<Owner> {
         let st = rustix::fs::fstat(obj_fd).map_err(|e| Error::os(e, "fstat"))?;
         Ok(Owner {
             dev: st.st_dev,
             ino: st.st_ino,
             uid: st.st_uid,
+            data,
+            trusted: st.st_uid == rustix::process::geteuid().as_raw()
+                && st.st_mode & 0o022 == 0
+                && data.1 != 0,
         })
     }
 }
 
-/// Finds the companion through a live slot and returns an `O_PATH` descriptor of it, checked
-/// (see the module docs). `Err(Miss)` if no live slot yields it.
-pub(crate) fn find_path(
+/// What a live slot led to: an `O_PATH` descriptor of the checked companion (to be opened by
+/// [`open_reached`]), or a descriptor of it already open for I/O (the trusted way).
+#[derive(Debug)]
+pub(crate) enum Reached {
+    Path(OwnedFd),
+    Data(OwnedFd),
+}
+
+impl Reached {
+    fn fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Reached::Path(f) | Reached::Data(f) => f.as_fd(),
+        }
+    }
+}
+
+/// Finds the companion through a live slot, checked (see the module docs); `write`: the
+/// caller wants to write it. `Err(Miss)` if no live slot yields it.
+pub(crate) fn find(
     obj_fd: BorrowedFd<'_>,
     owner: Owner,
-) -> std::result::Result<OwnedFd, Miss> {
+    write: bool,
+) -> std::result::Result<Reached, Miss> {
     let mut miss = Miss::default();
     let mut table = vec![0u8; (SLOTS as u64 * SLOT_SIZE) as usize];
     let mut table_read = 0usize;
@@ -186,7 +216,7 @@ pub(crate) fn find_path(
         }
         let pid = u32::from_le_bytes(table[at..at + 4].try_into().unwrap_or([0; 4]));
         let fd = u32::from_le_bytes(table[at + 4..at + 8].try_into().unwrap_or([0; 4]));
-        match check_slot(pid, fd, owner) {
+        match check_slot(pid, fd, owner, write) {
             Ok(p) => return Ok(p),
             Err(Some(())) => miss.denied += 1,
             Err(None) => miss.refused += 1,
@@ -211,9 +241,17 @@ fn pread_full(fd: BorrowedFd<'_>, buf: &mut [u8], off: u64) -> usize {
 }
 
 /// `Err(Some(()))`: access denied; `Err(None)`: not the companion (or gone).
-fn check_slot(pid: u32, fd: u32, owner: Owner) -> std::result::Result<OwnedFd, Option<()>> {
+fn check_slot(
+    pid: u32,
+    fd: u32,
+    owner: Owner,
+    write: bool,
+) -> std::result::Result<Reached, Option<()>> {
     if pid == 0 || pid > i32::MAX as u32 || fd > i32::MAX as u32 {
         return Err(None);
+    }
+    if owner.trusted {
+        return check_slot_trusted(pid, fd, owner, write).map(Reached::Data);
     }
     let path = format!("/proc/{pid}/fd/{fd}");
     let p = match rustix::fs::open(path.as_str(), OFlags::PATH | OFlags::CLOEXEC, Mode::empty()) {
@@ -222,7 +260,57 @@ fn check_slot(pid: u32, fd: u32, owner: Owner) -> std::result::Result<OwnedFd, O
         Err(_) => return Err(None),
     };
     if verify(p.as_fd(), owner) {
-        Ok(p)
+        Ok(Reached::Path(p))
+    } else {
+        Err(None)
+    }
+}
+
+/// [`check_slot`] where only our own user can have written the slot (`owner.trusted`): the
+/// holder's descriptor is duplicated (`pidfd_getfd`, which opens nothing) or, where that is
+/// refused, its `/proc/<pid>/fd/<fd>` opened directly — what a slot names is then something
+/// our own user could open anyway. It is taken if it is the companion the creator recorded:
+/// a regular file with no link, of the object's owner, with the recorded device and inode.
+fn check_slot_trusted(
+    pid: u32,
+    fd: u32,
+    owner: Owner,
+    write: bool,
+) -> std::result::Result<OwnedFd, Option<()>> {
+    let d = match crate::sys::pidfd::getfd(pid, fd) {
+        Ok(d) => d,
+        Err(crate::sys::pidfd::Refused::Gone) => return Err(None),
+        Err(crate::sys::pidfd::Refused::Denied) => {
+            let path = format!("/proc/{pid}/fd/{fd}");
+            let flags = OFlags::NOCTTY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+            let rw = if write { OFlags::RDWR } else { OFlags::RDONLY };
+            match rustix::fs::open(path.as_str(), flags | rw, Mode::empty()) {
+                Ok(d) => d,
+                Err(rustix::io::Errno::ACCESS) if write => {
+                    match rustix::fs::open(path.as_str(), flags | OFlags::RDONLY, Mode::empty()) {
+                        Ok(d) => d,
+                        Err(rustix::io::Errno::ACCESS) | Err(rustix::io::Errno::PERM) => {
+                            return Err(Some(()))
+                        }
+                        Err(_) => return Err(None),
+                    }
+                }
+                Err(rustix::io::Errno::ACCESS) | Err(rustix::io::Errno::PERM) => {
+                    return Err(Some(()))
+                }
+                Err(_) => return Err(None),
+            }
+        }
+    };
+    let Ok(st) = rustix::fs::fstat(&d) else {
+        return Err(None);
+    };
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
+        && st.st_nlink == 0
+        && st.st_uid == owner.uid
+        && (st.st_dev, st.st_ino) == owner.data
+    {
+        Ok(d)
     } else {
         Err(None)
     }
@@ -247,12 +335,26 @@ pub(crate) fn verify(p: BorrowedFd<'_>, owner: Owner) -> bool {
     target.as_bytes() == want.as_bytes()
 }
 
-/// Opens the checked companion `p` for reading and, if `write` and its mode allows, writing.
-/// Returns the descriptor and whether it is writable.
-pub(crate) fn open_checked(p: BorrowedFd<'_>, write: bool) -> Result<(OwnedFd, bool)> {
+/// Opens the companion [`find`] reached for reading and, if `write` and its mode allows,
+/// writing. Returns the descriptor and whether it is writable.
+pub(crate) fn open_reached(r: Reached, write: bool) -> Result<(OwnedFd, bool)> {
+    let p = match r {
+        Reached::Path(p) => p,
+        Reached::Data(d) => {
+            let writable = rustix::fs::fcntl_getfl(&d)
+                .map(|f| f & OFlags::RWMODE == OFlags::RDWR)
+                .unwrap_or(false);
+            if writable || !write {
+                return Ok((d, writable));
+            }
+            // The holder's description is read-only: a description of our own, if the mode
+            // lets us write.
+            d
+        }
+    };
     let flags = OFlags::NOCTTY | OFlags::NONBLOCK;
     if write {
-        match crate::store::object::reopen_fd(p, flags | OFlags::RDWR) {
+        match crate::store::object::reopen_fd(p.as_fd(), flags | OFlags::RDWR) {
             Ok(f) => return Ok((f, true)),
             Err(e)
                 if e.os_error()
@@ -261,7 +363,7 @@ pub(crate) fn open_checked(p: BorrowedFd<'_>, write: bool) -> Result<(OwnedFd, b
             Err(e) => return Err(e),
         }
     }
-    crate::store::object::reopen_fd(p, flags | OFlags::RDONLY).map(|f| (f, false))
+    crate::store::object::reopen_fd(p.as_fd(), flags | OFlags::RDONLY).map(|f| (f, false))
 }
 
 /// Is `/proc` there to find companions through? (Checked once per process.) Without it,
@@ -273,9 +375,9 @@ pub(crate) fn proc_usable() -> bool {
 
 /// The allocated bytes of an object's companion, if this process may look at it (for
 /// listings); `None` otherwise.
-pub(crate) fn allocated(obj_fd: BorrowedFd<'_>) -> Option<u64> {
-    let owner = Owner::of(obj_fd).ok()?;
-    let p = find_path(obj_fd, owner).ok()?;
-    let st = rustix::fs::fstat(&p).ok()?;
+pub(crate) fn allocated(obj_fd: BorrowedFd<'_>, data: (u64, u64)) -> Option<u64> {
+    let owner = Owner::of(obj_fd, data).ok()?;
+    let r = find(obj_fd, owner, false).ok()?;
+    let st = rustix::fs::fstat(r.fd()).ok()?;
     Some(st.st_blocks as u64 * 512)
 }

@@ -460,6 +460,8 @@ impl Object {
                 dev: st.st_dev,
                 ino: st.st_ino,
                 uid: st.st_uid,
+                data: (header.file_dev, header.file_ino),
+                trusted: false,
             };
             let Some(data) = data.filter(|d| holders::verify(d.as_fd(), owner)) else {
                 bail!(
@@ -689,8 +691,8 @@ fn companion_of(
     if header.flags & FLAG_DATA_MEMFD == 0 {
         return Ok(Ok(None));
     }
-    let owner = holders::Owner::of(fd)?;
-    let p = match holders::find_path(fd, owner) {
+    let owner = holders::Owner::of(fd, (header.file_dev, header.file_ino))?;
+    let p = match holders::find(fd, owner, writable) {
         Ok(p) => p,
         Err(miss) => {
             let e = if miss.denied > 0 {
@@ -713,7 +715,7 @@ fn companion_of(
             return Ok(Err(e));
         }
     };
-    let (data, data_writable) = holders::open_checked(p.as_fd(), writable)?;
+    let (data, data_writable) = holders::open_reached(p, writable)?;
     let slot = holders::register(fd, data.as_fd())?;
     Ok(Ok(Some(Companion {
         fd: Arc::new(data),
@@ -949,6 +951,10 @@ fn create_linked(
             None
         };
         if let Some(memfd) = memfd {
+            // Openers of our own user check what a holder slot leads to against this.
+            let mst = rustix::fs::fstat(&memfd).map_err(|e| Error::os(e, "fstat"))?;
+            header.file_dev = mst.st_dev;
+            header.file_ino = mst.st_ino;
             rustix::fs::fchmod(&memfd, mode)
                 .map_err(|e| Error::os(e, format!("cannot chmod the memory of {what}")))?;
             init(memfd.as_fd(), 0)?;
@@ -1217,7 +1223,7 @@ pub(crate) fn peek(dir: &Dir, file_name: &str) -> Result<Option<Peek>> {
     let mut allocated_known = true;
     if header.flags & FLAG_DATA_MEMFD != 0 && alive {
         // The memory is in a holder's memfd: counted if this process may look at it.
-        match holders::allocated(fd.as_fd()) {
+        match holders::allocated(fd.as_fd(), (header.file_dev, header.file_ino)) {
             Some(b) => allocated += b,
             None => allocated_known = false,
         }

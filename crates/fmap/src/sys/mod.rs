@@ -7,10 +7,12 @@
 //! | `futex` | `futex(2)` and `futex_waitv(2)`, with the lost-wake-up argument |
 //! | `robust` | glibc's robust, process-shared `pthread_mutex_t` in shared memory, with its layout checks |
 //! | `page` | one shared, mapped page of a file |
+//! | `pidfd` | `pidfd_getfd(2)` through a per-process cache of pidfds |
 //! | `proc` | this process's id, its owner nonce and thread ids, and what `fork` resets |
 
 pub(crate) mod futex;
 pub(crate) mod ofd;
 pub(crate) mod page;
+pub(crate) mod pidfd;
 pub(crate) mod proc;
 pub(crate) mod robust;
