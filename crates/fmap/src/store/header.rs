@@ -16,7 +16,7 @@
 //! | 24 | page protection (`PAGE_*`) |
 //! | 28 | section attributes (`SEC_*`) |
 //! | 32 | section size in bytes |
-//! | 40, 48 | device and inode of a file-backed section's file |
+//! | 40, 48 | device and inode of a file-backed section's file, or of a section's companion memfd (bit 3) |
 //! | 56, 60 | name length, path length |
 //! | 64 | creator's pid |
 //! | 72 | creation time (ns since the Unix epoch) |
@@ -285,6 +285,37 @@ pub(crate) fn read_header(fd: BorrowedFd<'_>, what: &dyn std::fmt::Display) -> R
         }
     }
     Header::decode(&buf[..got], what)
+}
+
+/// [`read_header`] in one `pread` of the whole header page (a short read of a regular file is
+/// its end); also returns the bytes read from [`STATE_OFF`] on (a section's holder table, for
+/// instance), so that callers need not read them again.
+pub(crate) fn read_header_page(
+    fd: BorrowedFd<'_>,
+    what: &dyn std::fmt::Display,
+) -> Result<(Header, Vec<u8>)> {
+    let mut buf = vec![0u8; HEADER_SIZE as usize];
+    let got = loop {
+        match rustix::io::pread(fd, &mut buf, 0) {
+            Ok(n) => break n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::SPIPE) | Err(rustix::io::Errno::ISDIR) => {
+                bail!(
+                    AccessDenied,
+                    "{what} is not a regular file; refusing to use it"
+                )
+            }
+            Err(e) => return Err(Error::os(e, format!("cannot read {what}"))),
+        }
+    };
+    let header = Header::decode(&buf[..got], what)?;
+    buf.truncate(got);
+    let rest = if got > STATE_OFF {
+        buf.split_off(STATE_OFF)
+    } else {
+        Vec::new()
+    };
+    Ok((header, rest))
 }
 
 pub(crate) fn write_closing(fd: BorrowedFd<'_>, v: u32) -> std::io::Result<()> {

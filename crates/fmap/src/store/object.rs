@@ -49,8 +49,8 @@
 
 use crate::error::{bail, Error, ErrorKind, Result};
 use crate::store::header::{
-    read_header, write_closing, Header, FLAG_DATA_MEMFD, FLAG_FILE_BACKED, FLAG_OTHERS_READ_ONLY,
-    FLAG_PRIVATE, STATE_OFF,
+    read_header, read_header_page, write_closing, Header, FLAG_DATA_MEMFD, FLAG_FILE_BACKED,
+    FLAG_OTHERS_READ_ONLY, FLAG_PRIVATE, STATE_OFF,
 };
 use crate::store::holders;
 use crate::store::name::Name;
@@ -658,12 +658,12 @@ fn probe_fast(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
     if !ofd::set(fd.as_fd(), Lock::Read, 0, 1, false).map_err(|e| os_lock_err(e, dir, file_name))? {
         return Ok(Probe::Slow);
     }
-    let header = read_header(fd.as_fd(), &format_args!("object {name}"))?;
+    let (header, table) = read_header_page(fd.as_fd(), &format_args!("object {name}"))?;
     if header.closing != 0 {
         return Ok(Probe::Slow);
     }
     check_name(&header, name, dir)?;
-    let data = match companion_of(fd.as_fd(), &header, writable, name)? {
+    let data = match companion_of(fd.as_fd(), &header, writable, name, &table)? {
         Ok(d) => d,
         // Its holders may be closing it right now: decide under the bucket lock.
         Err(_) => return Ok(Probe::Slow),
@@ -681,18 +681,19 @@ fn probe_fast(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
 
 /// For an object with [`FLAG_DATA_MEMFD`]: its companion, found through the holder table and
 /// checked (see [`holders`]), with our own slot taken. `Ok(Err(e))`: no live holder offers
-/// it (`e` says why).
+/// it (`e` says why). `table`: the holder table as far as the caller has read it already.
 fn companion_of(
     fd: BorrowedFd<'_>,
     header: &Header,
     writable: bool,
     name: &Name,
+    table: &[u8],
 ) -> Result<std::result::Result<Option<Companion>, Error>> {
     if header.flags & FLAG_DATA_MEMFD == 0 {
         return Ok(Ok(None));
     }
     let owner = holders::Owner::of(fd, (header.file_dev, header.file_ino))?;
-    let p = match holders::find(fd, owner, writable) {
+    let p = match holders::find(fd, owner, writable, table) {
         Ok(p) => p,
         Err(miss) => {
             let e = if miss.denied > 0 {
@@ -755,7 +756,7 @@ fn probe_locked(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
     check_name(&header, name, dir)?;
     let deadline = std::time::Instant::now() + COMPANION_BOUND;
     let data = loop {
-        match companion_of(fd.as_fd(), &header, writable, name)? {
+        match companion_of(fd.as_fd(), &header, writable, name, &[])? {
             Ok(d) => break d,
             Err(e) if e.kind() == ErrorKind::AccessDenied => return Err(e),
             Err(e) => {
