@@ -135,9 +135,7 @@ fn run_role(role: &str) -> R {
                     "" => return Ok(()),
                     "open" => {
                         let root = PathBuf::from(common::var("FMAP_ROOT"));
-                        let r = bounded_for(GUARD_D, "an open of Local\\x", move || {
-                            attempt(&root)
-                        });
+                        let r = bounded_for(GUARD_D, "an open of Local\\x", move || attempt(&root));
                         common::report(&format!("RESULT {r}"));
                     }
                     other => return Err(format!("unknown order {other:?}")),
@@ -275,12 +273,7 @@ fn same_user_forged_slots_never_redirect_an_open() {
         .map(|x| x.parse().unwrap())
         .collect();
     decoys.expect("FMAP:READY");
-    let mut opener = Proc::spawn(
-        CHILD_ENV,
-        dir.path(),
-        "opener",
-        &env(&[("FMAP_PIDFD", &0)]),
-    );
+    let mut opener = Proc::spawn(CHILD_ENV, dir.path(), "opener", &env(&[("FMAP_PIDFD", &0)]));
     opener.expect("FMAP:READY");
     if std::env::var("FMAP_PIDFD").is_ok_and(|v| v.trim() == "0") {
         eprintln!("note: FMAP_PIDFD=0 is set: this process takes the /proc way too");
@@ -301,29 +294,77 @@ fn same_user_forged_slots_never_redirect_an_open() {
         bounded_for(GUARD_D, "an open of Local\\x", move || attempt(&root))
     };
 
+    let set_mode = |mode: u32| {
+        std::fs::set_permissions(
+            object_file(&ns, "Local\\x"),
+            std::os::unix::fs::PermissionsExt::from_mode(mode),
+        )
+        .unwrap()
+    };
+    // The object file's mode during each case. 0o400: an opener that is not root cannot open
+    // the object file for writing, and then opens what a slot names for reading only — the
+    // open that would wait for a writer of the FIFO, were it not non-blocking. (Root opens
+    // the object file for writing anyway; and no opener that is not root can take a holder
+    // slot of such a file, so the cases that need the open to go on are tried at 0o600.)
     let cases = [
-        ("a FIFO held for reading and writing", decoys.pid(), fds[0]),
-        ("a FIFO held for reading, with no writer", decoys.pid(), fds[1]),
-        ("the memfd of another section (0x11)", decoys.pid(), fds[2]),
-        ("an unlinked regular file (0x22)", decoys.pid(), fds[3]),
-        ("a pid that does not exist", gone_pid(), holder_fd),
+        (
+            "a FIFO held for reading and writing",
+            decoys.pid(),
+            fds[0],
+            0o600,
+        ),
+        (
+            "a FIFO held for reading, with no writer",
+            decoys.pid(),
+            fds[1],
+            0o600,
+        ),
+        (
+            "a FIFO held for reading, with no writer",
+            decoys.pid(),
+            fds[1],
+            0o400,
+        ),
+        (
+            "the memfd of another section (0x11)",
+            decoys.pid(),
+            fds[2],
+            0o600,
+        ),
+        (
+            "an unlinked regular file (0x22)",
+            decoys.pid(),
+            fds[3],
+            0o600,
+        ),
+        ("a pid that does not exist", gone_pid(), holder_fd, 0o600),
     ];
-    for (what, pid, fd) in cases {
+    // Every case is tried (and the record put back) before a failure is reported.
+    let mut bad = Vec::new();
+    for (what, pid, fd, mode) in cases {
+        set_mode(mode);
         obj.write_all_at(&record(pid, fd), at).unwrap();
         let here = open_here(&root);
         opener.send("open");
         let there = opener.expect("FMAP:RESULT");
-        println!("{what}: pidfd way: {here}; /proc way: {there}");
+        println!("{what} (mode {mode:o}): pidfd way: {here}; /proc way: {there}");
         for (way, r) in [("pidfd_getfd", &here), ("/proc/<pid>/fd", &there)] {
-            assert!(
-                r == "opened" || r.starts_with("refused"),
-                "record pointing at {what} ({pid}, {fd}), the {way} way: {r}"
-            );
+            if r != "opened" && !r.starts_with("refused") {
+                bad.push(format!(
+                    "record pointing at {what} ({pid}, {fd}), mode {mode:o}, the {way} way: {r}"
+                ));
+            }
         }
     }
 
     // The true record again: both ways open it.
+    set_mode(0o600);
     obj.write_all_at(&orig, at).unwrap();
+    assert!(
+        bad.is_empty(),
+        "forged records redirected opens:\n{}",
+        bad.join("\n")
+    );
     let here = open_here(&root);
     assert_eq!(here, "opened", "the pidfd way, with the true record");
     opener.send("open");
