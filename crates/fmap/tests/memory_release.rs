@@ -60,6 +60,19 @@ fn run_role(role: &str) -> R {
             let mut b = [0u8; 4];
             v.read((size - 4) as usize, &mut b).ctx("read")?;
             check(b == [0x5A; 4], format!("the opener read {b:?}"))?;
+            if std::env::var("FMAP_READ_ALL").is_ok() {
+                let mut chunk = vec![0u8; MIB as usize];
+                let mut off = 0;
+                while off < size {
+                    v.read(off as usize, &mut chunk).ctx("read all")?;
+                    let bad = chunk.iter().position(|&x| x != 0x5A);
+                    check(
+                        bad.is_none(),
+                        format!("the opener read {:?} at {}", bad.map(|i| chunk[i]), off),
+                    )?;
+                    off += MIB;
+                }
+            }
             std::mem::forget((m, v));
             common::ready_and_wait();
             Ok(())
@@ -85,9 +98,19 @@ fn mem_lock() -> std::sync::MutexGuard<'static, ()> {
 /// Polls `Shmem` until the memory is back (see the module docs); returns how long it took and
 /// the last reading.
 fn wait_for_release(start: u64, before_kill: u64, killed_at: Instant) -> (Duration, u64) {
+    wait_for_release_of(SIZE, start, before_kill, killed_at)
+}
+
+/// [`wait_for_release`] for a section of `size` bytes.
+fn wait_for_release_of(
+    size: u64,
+    start: u64,
+    before_kill: u64,
+    killed_at: Instant,
+) -> (Duration, u64) {
     loop {
         let now = shmem_bytes();
-        if now <= start + MIB || now + SIZE <= before_kill + MIB {
+        if now <= start + MIB || now + size <= before_kill + MIB {
             return (killed_at.elapsed(), now);
         }
         assert!(
@@ -100,10 +123,22 @@ fn wait_for_release(start: u64, before_kill: u64, killed_at: Instant) -> (Durati
 }
 
 fn spawn(dir: &std::path::Path, role: &str, view_only: bool) -> Proc {
-    let mut env = vec![("FMAP_SIZE", SIZE.to_string())];
+    let mut env = vec![];
     if view_only {
         env.push(("FMAP_VIEW_ONLY", "1".to_owned()));
     }
+    spawn_with(dir, role, SIZE, env)
+}
+
+/// A child playing `role` on a section of `size` bytes, with the environment `env` in
+/// addition, once it is ready.
+fn spawn_with(
+    dir: &std::path::Path,
+    role: &str,
+    size: u64,
+    mut env: Vec<(&'static str, String)>,
+) -> Proc {
+    env.push(("FMAP_SIZE", size.to_string()));
     let mut p = Proc::spawn(CHILD_ENV, dir, role, &env);
     p.expect("FMAP:READY");
     p
@@ -173,6 +208,60 @@ fn memory_lives_while_any_holder_does() {
     opener.kill_running();
     let (took, now) = wait_for_release(start, mid, killed_at);
     println!("second holder: memory freed {took:?} after the SIGKILL ({mid} -> {now})");
+}
+
+/// The state of process `pid` (the letter after the command in `/proc/<pid>/stat`).
+fn proc_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// The only holder of a 64 MiB section is stopped (`SIGSTOP`): other processes still open
+/// the section and read it — through `pidfd_getfd` and through `/proc/<pid>/fd`
+/// (`FMAP_PIDFD=0`), neither of which needs the holder to run. Once they have exited, the
+/// stopped holder keeps the memory; killing it (`SIGKILL`, still stopped) frees it.
+#[test]
+fn a_stopped_holder_still_lets_others_open_and_frees_on_kill() {
+    const SIZE: u64 = 64 * MIB;
+    let _l = mem_lock();
+    let dir = common::shm_tempdir(".tmp");
+    let start = shmem_bytes();
+    let mut holder = spawn_with(dir.path(), "hold", SIZE, vec![]);
+    // SAFETY: kill has no memory-safety preconditions; the pid is our unreaped child's.
+    assert_eq!(unsafe { libc::kill(holder.pid() as i32, libc::SIGSTOP) }, 0);
+    let stopped_at = Instant::now();
+    while proc_state(holder.pid()) != Some('T') {
+        assert!(
+            stopped_at.elapsed() < GUARD,
+            "the holder did not stop within {GUARD:?}: state {:?}",
+            proc_state(holder.pid())
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    for pidfd in ["1", "0"] {
+        let env = vec![
+            ("FMAP_READ_ALL", "1".to_owned()),
+            ("FMAP_PIDFD", pidfd.to_owned()),
+        ];
+        // Waits (with the harness's hang guard) for the opener to have opened and read all.
+        let mut opener = spawn_with(dir.path(), "open", SIZE, env);
+        opener.close_stdin();
+        opener.wait_success();
+    }
+    assert_eq!(
+        proc_state(holder.pid()),
+        Some('T'),
+        "the holder stayed stopped"
+    );
+    let before_kill = shmem_bytes();
+    assert!(
+        before_kill + MIB >= start + SIZE,
+        "the stopped holder keeps the memory after the openers left: {start} -> {before_kill}"
+    );
+    let killed_at = Instant::now();
+    holder.kill_running();
+    let (took, now) = wait_for_release_of(SIZE, start, before_kill, killed_at);
+    println!("stopped holder: memory freed {took:?} after the SIGKILL ({before_kill} -> {now})");
 }
 
 /// 10,000 live sections in one process: each holds two descriptors (its object file and its

@@ -700,7 +700,9 @@ fn companion_of(
                 Error::new(
                     ErrorKind::AccessDenied,
                     format!(
-                        "the memory of {name} is held by processes of uid {} whose descriptors                          this process may not open (/proc/<pid>/fd); fmap shares a section whose                          memory is freed with its last holder only with its own user and root",
+                        "the memory of {name} is held by processes of uid {} whose descriptors \
+                         this process may not open (/proc/<pid>/fd); fmap shares a section whose \
+                         memory is freed with its last holder only with its own user and root",
                         owner.uid
                     ),
                 )
@@ -708,7 +710,8 @@ fn companion_of(
                 Error::new(
                     ErrorKind::FileNotFound,
                     format!(
-                        "{name} is being closed: none of its {} live holder slots offers its                          memory ({} refused as forged or gone)",
+                        "{name} is being closed: none of its {} live holder slots offers its \
+                         memory ({} refused as forged or gone)",
                         miss.live, miss.refused
                     ),
                 )
