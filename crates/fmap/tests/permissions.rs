@@ -57,6 +57,42 @@ fn run(role: &str) -> R {
         // tells the parent their descriptor numbers, and then must refuse every forged
         // object the parent planted (whose slots point at them, or at a memfd it may not
         // open).
+        // A user who made the object file of its own live section read-only: a later open of
+        // the name (its own namespace instance: nothing cached) cannot record itself as a
+        // holder and must say so (`ERROR_ACCESS_DENIED`), not fail with a generic error; with
+        // the mode put back it opens.
+        "read-only-own-object" => {
+            let m = MappingOptions::new()
+                .namespace(&ns)
+                .name("Local\\ro")
+                .size(4096)
+                .create()
+                .map_err(|e| e.to_string())?;
+            let v = m.map_view(Access::WRITE, ..).map_err(|e| e.to_string())?;
+            v.write(0, b"mine").map_err(|e| e.to_string())?;
+            let obj = object_file(&ns, "Local\\ro");
+            std::fs::set_permissions(&obj, std::fs::Permissions::from_mode(0o400))
+                .map_err(|e| e.to_string())?;
+            let again = Namespace::at(root());
+            match Mapping::open_in(&again, "Local\\ro", Access::READ) {
+                Err(e) if e.kind() == ErrorKind::AccessDenied && e.win32_code() == 5 => {}
+                Err(e) => return Err(format!("wrong error for a read-only object file: {e}")),
+                Ok(_) => return Err("opened a read-only object file as a holder".into()),
+            }
+            std::fs::set_permissions(&obj, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| e.to_string())?;
+            let m2 = Mapping::open_in(&Namespace::at(root()), "Local\\ro", Access::READ)
+                .map_err(|e| format!("open with the mode put back: {e}"))?;
+            let mut b = [0u8; 4];
+            m2.map_view(Access::READ, ..)
+                .and_then(|v| v.read(0, &mut b).map(|_| ()))
+                .map_err(|e| e.to_string())?;
+            if &b != b"mine" {
+                return Err(format!("read {b:?}"));
+            }
+            drop((m, v));
+            Ok(())
+        }
         "forged-slot-victim" => {
             use std::os::unix::fs::MetadataExt;
             let m = MappingOptions::new()
@@ -768,6 +804,16 @@ fn forged_holder_slots_never_redirect_an_open() {
         .unwrap();
     victim.finish("the victim refuses forged holder slots");
     drop((held_a, held_b, held_c, own, init));
+}
+
+/// Issue 18: a section whose object file its owner made read-only: an open by that same
+/// (unprivileged) user cannot take a holder slot and gets `ERROR_ACCESS_DENIED` with a clear
+/// message (it failed with `ERROR_GEN_FAILURE`, "Bad file descriptor").
+#[test]
+#[ignore = "needs root (switches to other users): cargo test -- --include-ignored as root"]
+fn read_only_object_file_of_a_live_section_is_access_denied() {
+    let root = shared_root();
+    spawn("read-only-own-object", VICTIM, root.path()).finish("read-only-own-object");
 }
 
 #[test]

@@ -98,8 +98,18 @@ pub(crate) fn register(obj_fd: BorrowedFd<'_>, data_fd: BorrowedFd<'_>) -> Resul
     // holders rarely pick the same) and the slots stay in the header page (the first 384).
     let first = pid % 384;
     for i in (first..SLOTS).chain(0..first) {
-        let got = ofd::set(obj_fd, Lock::Write, LOCK_BASE + u64::from(i), 1, false)
-            .map_err(|e| Error::os(e, "cannot take a holder slot"))?;
+        let got = match ofd::set(obj_fd, Lock::Write, LOCK_BASE + u64::from(i), 1, false) {
+            Ok(g) => g,
+            // A write lock needs a descriptor open for writing: this process could open the
+            // object file for reading only (its owner made it read-only).
+            Err(e) if e.raw_os_error() == Some(libc::EBADF) => bail!(
+                AccessDenied,
+                "cannot take a holder slot: this process may only read the object file, and a \
+                 holder of a section whose memory is freed with its last holder must record \
+                 itself in it (the object file's mode was changed to deny writing)"
+            ),
+            Err(e) => return Err(Error::os(e, "cannot take a holder slot")),
+        };
         if !got {
             continue;
         }

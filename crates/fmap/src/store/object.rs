@@ -710,8 +710,9 @@ fn companion_of(
                 Error::new(
                     ErrorKind::FileNotFound,
                     format!(
-                        "{name} is being closed: none of its {} live holder slots offers its \
-                         memory ({} refused as forged or gone)",
+                        "{name} is being closed, or its holder table was tampered with: none \
+                         of its {} live holder slots offers its memory ({} refused as forged or \
+                         gone)",
                         miss.live, miss.refused
                     ),
                 )
