@@ -1204,6 +1204,47 @@ fn targets(rows: &[Row]) -> (Vec<String>, Vec<(String, f64, bool)>) {
         &|v| v <= 1.2,
         "{}×",
     );
+    // The same, as a C program pays it: the Win32 C program built with `cc` against
+    // `libfmap_win32.a` (one direct call per operation). The rows above call the exported
+    // functions from Rust, which on this machine costs the C ABI rows a few ns more per call
+    // than a C caller pays (see BENCHMARKS.md's notes).
+    for (what, g, c, rust, limit) in [
+        (
+            "WaitForSingleObject + ReleaseMutex ≤ 1.15× Mutex::lock + drop",
+            "mutex",
+            "lock+unlock",
+            RUST_MUTEX,
+            1.15,
+        ),
+        (
+            "WaitForSingleObject + ReleaseMutex ≤ 1.15× wait_one + release",
+            "mutex",
+            "lock+unlock",
+            WAIT_RELEASE,
+            1.15,
+        ),
+        (
+            "ReleaseSemaphore ≤ 1.2× Semaphore::release",
+            "semrelease",
+            "release(1)",
+            RUST_SEM,
+            1.2,
+        ),
+        (
+            "SetEvent ≤ 1.2× Event::set",
+            "setevent",
+            "set",
+            RUST_EVENT,
+            1.2,
+        ),
+    ] {
+        line(
+            &format!("C program on the C ABI (native): {what}"),
+            div(med(g, c, peers::NATIVE), med(g, c, rust)),
+            &move |v| v <= limit,
+            "{}×",
+        );
+    }
     for (g, c, i) in [
         ("mutex", "lock+unlock", CABI_MUTEX),
         ("semrelease", "release(1)", CABI_SEM),
