@@ -155,6 +155,7 @@ fn child_entry() {
 fn run_role(role: &str) -> Result<(), String> {
     match role {
         "nofile" => nofile(),
+        "nofile-open" => nofile_open(),
         "as" => address_space(),
         r => panic!("unknown role {r}"),
     }
@@ -163,6 +164,14 @@ fn run_role(role: &str) -> Result<(), String> {
 
 fn run_child(role: &str) {
     let root = shm_tempdir("fmap-exhaust-");
+    run_child_in(role, &root);
+    // Nothing is left behind by the child either.
+    let ns = Namespace::at(root.path());
+    ns.sweep().unwrap();
+    assert!(object_files(&ns).is_empty(), "{:?}", object_files(&ns));
+}
+
+fn run_child_in(role: &str, root: &tempfile::TempDir) {
     let out = child_command(CHILD_ENV, role)
         .env("FMAP_EXHAUST_ROOT", root.path())
         .output()
@@ -174,10 +183,6 @@ fn run_child(role: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    // Nothing is left behind by the child either.
-    let ns = Namespace::at(root.path());
-    ns.sweep().unwrap();
-    assert!(object_files(&ns).is_empty(), "{:?}", object_files(&ns));
 }
 
 /// Sets the soft limit (the hard limit stays, so the soft one can be raised again).
@@ -192,6 +197,47 @@ fn set_limit(res: libc::__rlimit_resource_t, v: u64) {
         lim.rlim_cur = v.min(lim.rlim_max);
         assert_eq!(libc::setrlimit(res, &lim), 0);
     }
+}
+
+/// Opens `held` (held by the parent, 64 KiB of 0x5A) with the descriptor limit at every margin
+/// from none to a few spare: each open either works (and reads the parent's data) or fails
+/// with `ERROR_TOO_MANY_OPEN_FILES` — never as if the section were being closed, wherever the
+/// limit hits (the object file, the pidfd, the duplicated memory descriptor, `/proc`).
+fn nofile_open() {
+    let root = std::env::var("FMAP_EXHAUST_ROOT").unwrap();
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit with a valid, exclusively borrowed struct.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+    let (mut worked, mut refused) = (0, 0);
+    for spare in 0..8 {
+        // A namespace of its own each time: nothing cached from an earlier open.
+        let ns = Namespace::at(&root);
+        set_limit(libc::RLIMIT_NOFILE, open_fds() + spare);
+        let r = fmap::Mapping::open_in(&ns, "held", Access::READ).and_then(|m| {
+            let v = m.map_view(Access::READ, ..)?;
+            let mut b = vec![0u8; v.len()];
+            v.read(0, &mut b)?;
+            Ok(b)
+        });
+        set_limit(libc::RLIMIT_NOFILE, lim.rlim_cur);
+        match r {
+            Ok(b) => {
+                assert!(b.len() == 65536 && b.iter().all(|&x| x == 0x5A));
+                worked += 1;
+            }
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::TooManyOpenFiles, "{spare} spare: {e}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(
+        worked > 0 && refused > 0,
+        "{worked} worked, {refused} refused"
+    );
 }
 
 fn open_fds() -> u64 {
@@ -285,6 +331,27 @@ fn address_space() {
 #[test]
 fn descriptor_limit_fails_at_the_call_and_recovers() {
     run_child("nofile");
+}
+
+/// Issue 18: opening a section another process holds reaches its memory through that
+/// process (a pidfd and `pidfd_getfd`, or `/proc`): running out of descriptors on the way is
+/// `ERROR_TOO_MANY_OPEN_FILES`, not "being closed".
+#[test]
+fn descriptor_limit_while_opening_a_held_section_is_too_many_open_files() {
+    let root = shm_tempdir("fmap-exhaust-");
+    let ns = Namespace::at(root.path());
+    let m = MappingOptions::new()
+        .namespace(&ns)
+        .name("held")
+        .size(65536)
+        .create()
+        .unwrap();
+    m.map_view(Access::WRITE, ..)
+        .unwrap()
+        .write(0, &[0x5A; 65536])
+        .unwrap();
+    run_child_in("nofile-open", &root);
+    drop(m);
 }
 
 #[test]

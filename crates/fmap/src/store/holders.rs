@@ -156,6 +156,8 @@ pub(crate) struct Miss {
     pub denied: u32,
     /// Live slots that led to something that is not this object's companion.
     pub refused: u32,
+    /// Live slots this process could not follow for want of a descriptor (`EMFILE`/`ENFILE`).
+    pub exhausted: u32,
 }
 
 /// The object file's identity and owner, as the opener sees it, and the companion's identity
@@ -253,8 +255,9 @@ pub(crate) fn find(
         let fd = u32::from_le_bytes(table[at + 4..at + 8].try_into().unwrap_or([0; 4]));
         match check_slot(pid, fd, owner, write) {
             Ok(p) => return Ok(p),
-            Err(Some(())) => miss.denied += 1,
-            Err(None) => miss.refused += 1,
+            Err(SlotErr::Denied) => miss.denied += 1,
+            Err(SlotErr::Refused) => miss.refused += 1,
+            Err(SlotErr::Exhausted) => miss.exhausted += 1,
         }
     }
     Err(miss)
@@ -275,15 +278,33 @@ fn pread_full(fd: BorrowedFd<'_>, buf: &mut [u8], off: u64) -> usize {
     n
 }
 
-/// `Err(Some(()))`: access denied; `Err(None)`: not the companion (or gone).
+/// Why a live slot did not yield the companion.
+enum SlotErr {
+    /// This process may not reach the holder's descriptors (another user).
+    Denied,
+    /// Not the companion, or gone.
+    Refused,
+    /// No descriptor left to reach it with.
+    Exhausted,
+}
+
+/// Sorts an `open` error of a slot's `/proc/<pid>/fd/<fd>`.
+fn open_err(e: rustix::io::Errno) -> SlotErr {
+    match e {
+        rustix::io::Errno::ACCESS | rustix::io::Errno::PERM => SlotErr::Denied,
+        rustix::io::Errno::MFILE | rustix::io::Errno::NFILE => SlotErr::Exhausted,
+        _ => SlotErr::Refused,
+    }
+}
+
 fn check_slot(
     pid: u32,
     fd: u32,
     owner: Owner,
     write: bool,
-) -> std::result::Result<Reached, Option<()>> {
+) -> std::result::Result<Reached, SlotErr> {
     if pid == 0 || pid > i32::MAX as u32 || fd > i32::MAX as u32 {
-        return Err(None);
+        return Err(SlotErr::Refused);
     }
     if owner.trusted {
         return check_slot_trusted(pid, fd, owner, write).map(Reached::Data);
@@ -291,13 +312,12 @@ fn check_slot(
     let path = format!("/proc/{pid}/fd/{fd}");
     let p = match rustix::fs::open(path.as_str(), OFlags::PATH | OFlags::CLOEXEC, Mode::empty()) {
         Ok(p) => p,
-        Err(rustix::io::Errno::ACCESS) | Err(rustix::io::Errno::PERM) => return Err(Some(())),
-        Err(_) => return Err(None),
+        Err(e) => return Err(open_err(e)),
     };
     if verify(p.as_fd(), owner) {
         Ok(Reached::Path(p))
     } else {
-        Err(None)
+        Err(SlotErr::Refused)
     }
 }
 
@@ -311,10 +331,10 @@ fn check_slot_trusted(
     fd: u32,
     owner: Owner,
     write: bool,
-) -> std::result::Result<OwnedFd, Option<()>> {
+) -> std::result::Result<OwnedFd, SlotErr> {
     let d = match crate::sys::pidfd::getfd(pid, fd) {
         Ok(d) => d,
-        Err(crate::sys::pidfd::Refused::Gone) => return Err(None),
+        Err(crate::sys::pidfd::Refused::Gone) => return Err(SlotErr::Refused),
         Err(crate::sys::pidfd::Refused::Denied) => {
             let path = format!("/proc/{pid}/fd/{fd}");
             let flags = OFlags::NOCTTY | OFlags::NONBLOCK | OFlags::CLOEXEC;
@@ -322,23 +342,15 @@ fn check_slot_trusted(
             match rustix::fs::open(path.as_str(), flags | rw, Mode::empty()) {
                 Ok(d) => d,
                 Err(rustix::io::Errno::ACCESS) if write => {
-                    match rustix::fs::open(path.as_str(), flags | OFlags::RDONLY, Mode::empty()) {
-                        Ok(d) => d,
-                        Err(rustix::io::Errno::ACCESS) | Err(rustix::io::Errno::PERM) => {
-                            return Err(Some(()))
-                        }
-                        Err(_) => return Err(None),
-                    }
+                    rustix::fs::open(path.as_str(), flags | OFlags::RDONLY, Mode::empty())
+                        .map_err(open_err)?
                 }
-                Err(rustix::io::Errno::ACCESS) | Err(rustix::io::Errno::PERM) => {
-                    return Err(Some(()))
-                }
-                Err(_) => return Err(None),
+                Err(e) => return Err(open_err(e)),
             }
         }
     };
     let Ok(st) = rustix::fs::fstat(&d) else {
-        return Err(None);
+        return Err(SlotErr::Refused);
     };
     if rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
         && st.st_nlink == 0
@@ -347,7 +359,7 @@ fn check_slot_trusted(
     {
         Ok(d)
     } else {
-        Err(None)
+        Err(SlotErr::Refused)
     }
 }
 

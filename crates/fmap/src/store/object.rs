@@ -696,6 +696,13 @@ fn companion_of(
     let p = match holders::find(fd, owner, writable, table) {
         Ok(p) => p,
         Err(miss) => {
+            if miss.exhausted > 0 {
+                bail!(
+                    TooManyOpenFiles,
+                    "cannot reach the memory of {name}: this process has no file descriptor left \
+                     to open it with"
+                );
+            }
             let e = if miss.denied > 0 {
                 Error::new(
                     ErrorKind::AccessDenied,

@@ -90,7 +90,9 @@ pub(crate) fn getfd(pid: u32, fd: u32) -> Result<OwnedFd, Refused> {
                     c.unsupported = true;
                     return Err(Refused::Denied);
                 }
-                Err(_) => return Err(Refused::Gone),
+                Err(rustix::io::Errno::SRCH) => return Err(Refused::Gone),
+                // Out of descriptors, or anything else: the caller's other way may still work.
+                Err(_) => return Err(Refused::Denied),
             },
         };
         let Some(e) = c.entries[at] else {
@@ -122,7 +124,11 @@ pub(crate) fn getfd(pid: u32, fd: u32) -> Result<OwnedFd, Refused> {
                 c.entries[at] = None;
                 forget(e);
             }
-            Err(_) => return Err(Refused::Gone),
+            Err(rustix::io::Errno::SRCH) | Err(rustix::io::Errno::BADF) => {
+                return Err(Refused::Gone)
+            }
+            // Out of descriptors, or anything else: the caller's other way may still work.
+            Err(_) => return Err(Refused::Denied),
         }
     }
     Err(Refused::Gone)
