@@ -262,15 +262,17 @@ pub(crate) fn get64(b: &[u8], off: usize) -> u64 {
     u64::from_le_bytes(a)
 }
 
-pub(crate) fn read_header(fd: BorrowedFd<'_>, what: &dyn std::fmt::Display) -> Result<Header> {
-    let mut buf = [0u8; 4096];
-    // The fixed fields and the name fit in the first KiB; only file-backed sections need more.
-    let mut want = 1024;
-    let mut got = 0;
-    while got < want {
-        match rustix::io::pread(fd, &mut buf[got..want], got as u64) {
-            Ok(0) => break,
-            Ok(n) => got += n,
+/// One `pread` of an object file's header (retried if interrupted); a descriptor that is no
+/// regular file is refused.
+fn pread_header(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    off: u64,
+    what: &dyn std::fmt::Display,
+) -> Result<usize> {
+    loop {
+        match rustix::io::pread(fd, &mut *buf, off) {
+            Ok(n) => return Ok(n),
             Err(rustix::io::Errno::INTR) => continue,
             Err(rustix::io::Errno::SPIPE) | Err(rustix::io::Errno::ISDIR) => {
                 bail!(
@@ -279,6 +281,19 @@ pub(crate) fn read_header(fd: BorrowedFd<'_>, what: &dyn std::fmt::Display) -> R
                 )
             }
             Err(e) => return Err(Error::os(e, format!("cannot read {what}"))),
+        }
+    }
+}
+
+pub(crate) fn read_header(fd: BorrowedFd<'_>, what: &dyn std::fmt::Display) -> Result<Header> {
+    let mut buf = [0u8; 4096];
+    // The fixed fields and the name fit in the first KiB; only file-backed sections need more.
+    let mut want = 1024;
+    let mut got = 0;
+    while got < want {
+        match pread_header(fd, &mut buf[got..want], got as u64, what)? {
+            0 => break,
+            n => got += n,
         }
         if got >= 64 && want == 1024 && get32(&buf, 60) != 0 {
             want = buf.len();
@@ -295,19 +310,7 @@ pub(crate) fn read_header_page(
     what: &dyn std::fmt::Display,
 ) -> Result<(Header, Vec<u8>)> {
     let mut buf = vec![0u8; HEADER_SIZE as usize];
-    let got = loop {
-        match rustix::io::pread(fd, &mut buf, 0) {
-            Ok(n) => break n,
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(rustix::io::Errno::SPIPE) | Err(rustix::io::Errno::ISDIR) => {
-                bail!(
-                    AccessDenied,
-                    "{what} is not a regular file; refusing to use it"
-                )
-            }
-            Err(e) => return Err(Error::os(e, format!("cannot read {what}"))),
-        }
-    };
+    let got = pread_header(fd, &mut buf, 0, what)?;
     let header = Header::decode(&buf[..got], what)?;
     buf.truncate(got);
     let rest = if got > STATE_OFF {

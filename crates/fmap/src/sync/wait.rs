@@ -283,10 +283,6 @@ impl<'a> Places<'a> {
         }
         Ok(me)
     }
-
-    fn get(&self, i: usize) -> Option<Place> {
-        self.places.get(i).copied().flatten()
-    }
 }
 
 impl Drop for Places<'_> {
@@ -467,21 +463,18 @@ fn wait_any_impl(
     if spin && spin_ns() > 0 {
         let end = Instant::now() + Duration::from_nanos(spin_ns());
         let end = deadline.map_or(end, |d| d.min(end));
-        let unqueued = vec![None; targets.len()];
+        let mut unqueued = vec![None; targets.len()];
         loop {
-            for (i, t) in targets.iter().enumerate() {
-                let s = since.as_ref().map(|s| s[i]);
-                let Some((r, snap, tok)) = attempt(t, s, until, None)? else {
-                    return Ok(WaitResult::TimedOut);
-                };
-                match r {
-                    Try::Got => return Ok(WaitResult::Signaled(i)),
-                    Try::Abandoned => return Ok(WaitResult::Abandoned(i)),
-                    Try::No => {
-                        snaps[i] = snap;
-                        toks[i] = tok;
-                    }
-                }
+            let at = attempt_each(
+                &targets,
+                since.as_deref(),
+                until,
+                &mut unqueued,
+                &mut snaps,
+                &mut toks,
+            );
+            if let Some(r) = at? {
+                return Ok(r);
             }
             since = Some(snaps.clone());
             if !spin_until_changed(&targets, &unqueued, &snaps, &toks, end, false) {
@@ -496,23 +489,16 @@ fn wait_any_impl(
     // Dropping `places` leaves the queues and passes on what was handed over and not used.
     let mut places = Places::enqueue(&targets, until)?;
     loop {
-        for (i, t) in targets.iter().enumerate() {
-            let s = since.as_ref().map(|s| s[i]);
-            let Some((r, snap, tok)) = attempt(t, s, until, places.get(i))? else {
-                return Ok(WaitResult::TimedOut);
-            };
-            if r != Try::No && t.kind != SyncKind::Mutex {
-                // The attempt left this queue itself (see `event::try_acquire_queued`).
-                places.places[i] = None;
-            }
-            match r {
-                Try::Got => return Ok(WaitResult::Signaled(i)),
-                Try::Abandoned => return Ok(WaitResult::Abandoned(i)),
-                Try::No => {
-                    snaps[i] = snap;
-                    toks[i] = tok;
-                }
-            }
+        let at = attempt_each(
+            &targets,
+            since.as_deref(),
+            until,
+            &mut places.places,
+            &mut snaps,
+            &mut toks,
+        );
+        if let Some(r) = at? {
+            return Ok(r);
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(WaitResult::TimedOut);
@@ -535,6 +521,39 @@ fn wait_any_impl(
         }
         since = Some(snaps.clone());
     }
+}
+
+/// One attempt on each of a `wait_any`'s objects in turn, at `places` in their queues (`None`
+/// where it is not queued): the result if one was acquired (or a state lock stayed busy until
+/// the deadline: `TimedOut`); otherwise `None`, with the `seq` snapshots and token words seen
+/// in `snaps` and `toks`. `since`: the snapshots of the previous round.
+fn attempt_each(
+    targets: &[WaitTarget<'_>],
+    since: Option<&[u32]>,
+    until: LockUntil,
+    places: &mut [Option<Place>],
+    snaps: &mut [u32],
+    toks: &mut [u32],
+) -> Result<Option<WaitResult>> {
+    for (i, t) in targets.iter().enumerate() {
+        let s = since.map(|s| s[i]);
+        let Some((r, snap, tok)) = attempt(t, s, until, places[i])? else {
+            return Ok(Some(WaitResult::TimedOut));
+        };
+        if r != Try::No && t.kind != SyncKind::Mutex {
+            // The attempt left this queue itself (see `event::try_acquire_queued`).
+            places[i] = None;
+        }
+        match r {
+            Try::Got => return Ok(Some(WaitResult::Signaled(i))),
+            Try::Abandoned => return Ok(Some(WaitResult::Abandoned(i))),
+            Try::No => {
+                snaps[i] = snap;
+                toks[i] = tok;
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// `WaitForMultipleObjects(…, bWaitAll = TRUE, …)`: acquires every object at once or nothing.
