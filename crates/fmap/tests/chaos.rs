@@ -59,6 +59,8 @@ const DATA_WORDS: usize = 512;
 const SEM_MAX: i32 = 8;
 /// Offset of the mutex token (a robust `pthread_mutex_t`) in the object file (see `sync.rs`).
 const TOKEN_OFF: u64 = 1152;
+/// The mutex's recorded owner id (`MutexState::owner`).
+const OWNER_OFF: u64 = 1128;
 /// The mutex's `handoff` ticket and its wait queue's slots (see `queue_tids`).
 const HANDOFF_OFF: usize = 1112;
 const QUEUE_SLOTS_OFF: usize = 1232;
@@ -339,6 +341,15 @@ fn token_tid(file: &Path) -> u64 {
     u64::from(u32::from_le_bytes(b) & 0x3FFF_FFFF)
 }
 
+/// The thread id in the mutex's recorded owner id (byte 1128: nonce << 32 | thread id).
+fn owner_tid(file: &Path) -> u64 {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::File::open(file).unwrap();
+    let mut b = [0u8; 8];
+    f.read_exact_at(&mut b, OWNER_OFF).unwrap();
+    u64::from_le_bytes(b) & 0xFFFF_FFFF
+}
+
 /// The mutex's wait queue as the kill probe sees it (issue 13): the thread the mutex has been
 /// handed to by a release and that has not taken it yet (0: none), and the threads queued on
 /// it, and whether the mutex is marked abandoned (byte 1108). `handoff` is the ticket at byte
@@ -476,7 +487,13 @@ fn chaos() {
         let child = &mut slots[victim].child;
         let tid = s(victim, S_TID).load(SeqCst);
         let (handed, queued, marked_abandoned) = queue_tids(&token_file);
-        let holds_token = tid != 0 && token_tid(&token_file) == tid;
+        // The library reports an owner's death only if it had recorded itself as the owner
+        // (`owner`, byte 1128, set just after the token is taken and cleared just before it is
+        // unlocked): a victim stopped between taking the token and recording ownership, or
+        // between clearing it and unlocking (a release that is done but for the unlock), owes
+        // no abandonment.
+        let holds_token =
+            tid != 0 && token_tid(&token_file) == tid && owner_tid(&token_file) == tid;
         let owner = holds_token || (tid != 0 && handed == tid);
         if owner && handed == tid {
             t.handed_kills += 1;
