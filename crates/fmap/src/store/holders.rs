@@ -35,7 +35,11 @@
 //! owned by the object's owner, with exactly the device and inode the creator recorded for the
 //! companion in the header (offsets 40 and 48) — not another section's memfd, not a file of
 //! ours, not a FIFO. (A pid reused between the slot look and the duplication leads to a
-//! descriptor of another process, which fails the same check.) Measured on this project's VM
+//! descriptor of another process, which fails the same check.) What is refused is closed, and
+//! a close drops this process's POSIX (`fcntl`, not OFD) record locks on that file, as any
+//! close does: a record our own user forged — or a stale one whose pid a process of ours
+//! reuses — that names a file this process holds such locks on costs it those locks. The
+//! `O_PATH` way below has no such effect. Measured on this project's VM
 //! (kernel 6.18, `fmap-bench --only open`): the open + map + unmap + close cycle of a section
 //! another process holds went from 23.8 µs (three `/proc` walks) to 14.5 µs; `pidfd_getfd` +
 //! `close` costs ≈ 1.1 µs where one `/proc/<pid>/fd` open costs ≈ 3.4 µs and a `readlink`

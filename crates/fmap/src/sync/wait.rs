@@ -458,9 +458,14 @@ fn wait_any_impl(
     // hand-off on every quick answer: the adaptive-spin ping-pong took 5.2× the raw spin
     // ping-pong that way, against 2.7× unqueued (`fmap-bench --only pingpong`). Mutexes queue
     // at once: an owner that unlocks and locks again in a loop would otherwise win every race
-    // against a spinner, and mutex hand-off is about exactly that.
-    let spin = spin_ns() > 0 && targets.iter().all(|t| t.kind != SyncKind::Mutex);
-    if spin && spin_ns() > 0 {
+    // against a spinner, and mutex hand-off is about exactly that. Waits that include a timer
+    // do too: a timer's due time passing changes no word a spinner watches (only an attempt
+    // fires it), so the sleep's spin-then-bounded-wait is what serves them.
+    let spin = spin_ns() > 0
+        && targets
+            .iter()
+            .all(|t| matches!(t.kind, SyncKind::Event | SyncKind::Semaphore));
+    if spin {
         let end = Instant::now() + Duration::from_nanos(spin_ns());
         let end = deadline.map_or(end, |d| d.min(end));
         let mut unqueued = vec![None; targets.len()];
@@ -481,9 +486,7 @@ fn wait_any_impl(
                 break;
             }
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(WaitResult::TimedOut);
-        }
+        // Even at the deadline: one more attempt, queued, before a timeout is reported.
     }
     // From here on the waiter is present: a release hands the object to it (see `queue.rs`).
     // Dropping `places` leaves the queues and passes on what was handed over and not used.

@@ -16,8 +16,10 @@
 //!
 //! The cache's descriptors are close-on-exec. A program that closes descriptors it did not
 //! open (a `closefrom` before daemonizing) may close one of them and get the number back for
-//! something else: an entry is only closed by the cache if `fstat` still finds the pidfd it
-//! opened, and whatever [`getfd`] returns is the caller's to check anyway.
+//! something else: an entry is only closed by the cache if the number still names a pidfd
+//! with the device and inode of the one it opened (see `forget`), and whatever [`getfd`]
+//! returns is the caller's to check anyway. The cache's lock is only ever tried, never waited
+//! for, so a child forked while another thread held it cannot hang on it.
 
 use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags};
 use std::os::fd::{BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
@@ -73,7 +75,13 @@ pub(crate) fn getfd(pid: u32, fd: u32) -> Result<OwnedFd, Refused> {
     if turned_off() {
         return Err(Refused::Denied);
     }
-    let mut c = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    // Never waited for: a child forked while another thread held the lock would wait forever
+    // (and threads of one process that open at the same moment take the other way).
+    let mut c = match CACHE.try_lock() {
+        Ok(c) => c,
+        Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+        Err(std::sync::TryLockError::WouldBlock) => return Err(Refused::Denied),
+    };
     if c.unsupported {
         return Err(Refused::Denied);
     }
@@ -145,12 +153,18 @@ fn open(pid: Pid) -> rustix::io::Result<Entry> {
     })
 }
 
-/// Closes `e`'s pidfd if it is still the one the cache opened; returns `e`.
+/// Closes `e`'s pidfd if it is still the one the cache opened (as far as can be told: the
+/// same device and inode — per process since Linux 6.9, one anonymous inode for pidfds,
+/// eventfds, epoll and the like before — and a pidfd by its `/proc/self/fd` link); returns
+/// `e`.
 fn forget(e: Entry) -> Entry {
     if e.fd >= 0 {
         // SAFETY: borrowed for the `fstat` only.
-        let still = rustix::fs::fstat(unsafe { BorrowedFd::borrow_raw(e.fd) })
+        let same = rustix::fs::fstat(unsafe { BorrowedFd::borrow_raw(e.fd) })
             .is_ok_and(|st| (st.st_dev, st.st_ino) == e.id);
+        let still = same
+            && rustix::fs::readlink(format!("/proc/self/fd/{}", e.fd), Vec::new())
+                .is_ok_and(|l| l.to_bytes().windows(5).any(|w| w == b"pidfd"));
         if still {
             // SAFETY: the descriptor is the pidfd the cache opened (checked just above) and
             // nothing else of fmap's uses it; ownership ends here.
