@@ -506,21 +506,10 @@ fn wait_any_impl(
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(WaitResult::TimedOut);
         }
-        match check.as_mut() {
-            None => sleep(
-                &targets,
-                &places.places,
-                &snaps,
-                &toks,
-                deadline,
-                false,
-                !spin,
-            ),
-            Some(c) => {
-                let bound = c.bound(deadline);
-                sleep(&targets, &places.places, &snaps, &toks, bound, false, !spin);
-                c.run_if_due()?;
-            }
+        let bound = check.as_ref().map_or(deadline, |c| c.bound(deadline));
+        sleep(&targets, &places.places, &snaps, &toks, bound, false, !spin);
+        if let Some(c) = check.as_mut() {
+            c.run_if_due()?;
         }
         since = Some(snaps.clone());
     }
@@ -640,21 +629,10 @@ fn wait_all_impl(
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(WaitResult::TimedOut);
         }
-        match check.as_mut() {
-            None => sleep(
-                &targets,
-                &places.places,
-                &snaps,
-                &toks,
-                deadline,
-                true,
-                true,
-            ),
-            Some(c) => {
-                let bound = c.bound(deadline);
-                sleep(&targets, &places.places, &snaps, &toks, bound, true, true);
-                c.run_if_due()?;
-            }
+        let bound = check.as_ref().map_or(deadline, |c| c.bound(deadline));
+        sleep(&targets, &places.places, &snaps, &toks, bound, true, true);
+        if let Some(c) = check.as_mut() {
+            c.run_if_due()?;
         }
     }
 }
