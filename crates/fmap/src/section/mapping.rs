@@ -68,9 +68,10 @@
 //! by another process 10–12 µs → 33–34 µs (1.6× → 4.3–4.6× raw), most of it the three
 //! `/proc` look-ups (about 5, 4 and 5 µs each measured alone). Since openers of the object's
 //! own user duplicate the descriptor with `pidfd_getfd` and check it by `fstat` against the
-//! recorded device and inode, that cycle is 14.5 µs (2.9–3.0× raw in the same run; the rest
-//! is the name file's open, six OFD lock calls and the holder slot's record, none of which a
-//! raw `shm_open` has). A section this process already holds opens as before (its cache).
+//! recorded device and inode, that cycle is 14.0 µs (2.7–2.8× raw in the same runs, 2.79× in
+//! `BENCHMARKS.md`; the rest is the name file's open, seven OFD lock calls and the holder
+//! slot's record, none of which a raw `shm_open` has). A section this process already holds
+//! opens as before (its cache).
 //!
 //! # Lazy commit
 //!

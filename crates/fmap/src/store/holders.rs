@@ -41,9 +41,9 @@
 //! reuses — that names a file this process holds such locks on costs it those locks. The
 //! `O_PATH` way below has no such effect. Measured on this project's VM
 //! (kernel 6.18, `fmap-bench --only open`): the open + map + unmap + close cycle of a section
-//! another process holds went from 23.8 µs (three `/proc` walks) to 14.5 µs; `pidfd_getfd` +
-//! `close` costs ≈ 1.1 µs where one `/proc/<pid>/fd` open costs ≈ 3.4 µs and a `readlink`
-//! ≈ 2.6 µs.
+//! another process holds went from 23.8 µs (three `/proc` walks) to 14.0 µs (with the header
+//! and the table read in one `pread`); `pidfd_getfd` + `close` costs ≈ 1.1 µs where one
+//! `/proc/<pid>/fd` open costs ≈ 3.4 µs and a `readlink` ≈ 2.6 µs.
 //!
 //! **Anyone else** (another user, or root opening another user's object — exactly the cases
 //! where a planted record could otherwise turn the opener's privileges against a file it
