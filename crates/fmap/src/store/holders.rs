@@ -353,29 +353,23 @@ fn check_slot_trusted(
             }
         }
     };
-    let Ok(st) = rustix::fs::fstat(&d) else {
-        return Err(SlotErr::Refused);
-    };
-    if rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
+    match rustix::fs::fstat(&d) {
+        Ok(st) if unlinked_file_of(&st, owner) && (st.st_dev, st.st_ino) == owner.data => Ok(d),
+        _ => Err(SlotErr::Refused),
+    }
+}
+
+/// Could `st` be the companion of the object `owner` describes: a regular file with no link,
+/// of the object file's owner? (What both ways check first.)
+fn unlinked_file_of(st: &rustix::fs::Stat, owner: Owner) -> bool {
+    rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
         && st.st_nlink == 0
         && st.st_uid == owner.uid
-        && (st.st_dev, st.st_ino) == owner.data
-    {
-        Ok(d)
-    } else {
-        Err(SlotErr::Refused)
-    }
 }
 
 /// Is `p` the companion of the object `owner` describes? (See the module docs.)
 pub(crate) fn verify(p: BorrowedFd<'_>, owner: Owner) -> bool {
-    let Ok(st) = rustix::fs::fstat(p) else {
-        return false;
-    };
-    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile
-        || st.st_nlink != 0
-        || st.st_uid != owner.uid
-    {
+    if !rustix::fs::fstat(p).is_ok_and(|st| unlinked_file_of(&st, owner)) {
         return false;
     }
     let link = format!("/proc/self/fd/{}", p.as_raw_fd());

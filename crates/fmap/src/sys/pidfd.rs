@@ -92,8 +92,8 @@ pub(crate) fn getfd(pid: u32, fd: u32) -> Result<OwnedFd, Refused> {
             .position(|e| e.is_some_and(|e| e.pid == pid))
         {
             Some(i) => i,
-            None => match open(p) {
-                Ok(e) => c.insert(Entry { pid, ..e }),
+            None => match open(pid, p) {
+                Ok(e) => c.insert(e),
                 Err(rustix::io::Errno::NOSYS) => {
                     c.unsupported = true;
                     return Err(Refused::Denied);
@@ -142,12 +142,13 @@ pub(crate) fn getfd(pid: u32, fd: u32) -> Result<OwnedFd, Refused> {
     Err(Refused::Gone)
 }
 
-/// Opens a pidfd of `pid`, close-on-exec (as `pidfd_open` always makes it).
-fn open(pid: Pid) -> rustix::io::Result<Entry> {
-    let fd = rustix::process::pidfd_open(pid, PidfdFlags::empty())?;
+/// Opens a pidfd of `p` (whose number is `pid`), close-on-exec (as `pidfd_open` always makes
+/// it).
+fn open(pid: u32, p: Pid) -> rustix::io::Result<Entry> {
+    let fd = rustix::process::pidfd_open(p, PidfdFlags::empty())?;
     let st = rustix::fs::fstat(&fd)?;
     Ok(Entry {
-        pid: 0,
+        pid,
         id: (st.st_dev, st.st_ino),
         fd: fd.into_raw_fd(),
     })
