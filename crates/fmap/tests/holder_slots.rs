@@ -379,6 +379,68 @@ fn same_user_forged_slots_never_redirect_an_open() {
     holder.wait_success();
 }
 
+/// The companion identity the creator records in the header (device and inode at offsets 40
+/// and 48), overwritten by a peer of the same user: with garbage, the true slot no longer
+/// matches it and an open fails within its bound (never maps anything else, never hangs); with
+/// an inode of 0 (as objects made before it was recorded have) the opener checks the
+/// companion by its name instead and opens it. Put back, both ways open it again.
+#[test]
+fn garbage_in_the_recorded_companion_identity_is_an_error_not_a_redirect() {
+    let (dir, ns) = namespace_with_prefix("fmap-slots-");
+    let mut holder = Proc::spawn(CHILD_ENV, dir.path(), "holder", &[]);
+    holder.expect("FMAP:READY");
+    let mut opener = Proc::spawn(CHILD_ENV, dir.path(), "opener", &env(&[("FMAP_PIDFD", &0)]));
+    opener.expect("FMAP:READY");
+    let obj = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(object_file(&ns, "Local\\x"))
+        .unwrap();
+    let mut orig = [0u8; 16];
+    obj.read_exact_at(&mut orig, 40).unwrap();
+    assert_ne!(
+        orig, [0u8; 16],
+        "the creator recorded no companion identity"
+    );
+    let root = dir.path().to_path_buf();
+    let both = |opener: &mut Proc| {
+        let r = root.clone();
+        let here = bounded_for(GUARD_D, "an open of Local\\x", move || attempt(&r));
+        opener.send("open");
+        (here, opener.expect("FMAP:RESULT"))
+    };
+    let mut forged = [0u8; 16];
+    forged[..8].copy_from_slice(&orig[..8]);
+    forged[8..].copy_from_slice(&0xDEAD_BEEF_u64.to_le_bytes());
+    for (what, bytes) in [
+        ("garbage", [0xA5u8; 16]),
+        ("the right device, another inode", forged),
+    ] {
+        obj.write_all_at(&bytes, 40).unwrap();
+        let (here, there) = both(&mut opener);
+        for (way, r) in [("pidfd_getfd", &here), ("/proc/<pid>/fd", &there)] {
+            assert!(r.starts_with("refused"), "{what}, the {way} way: {r}");
+        }
+    }
+    // An inode of 0: the name check of objects without a recorded identity.
+    let mut unrecorded = orig;
+    unrecorded[8..].fill(0);
+    obj.write_all_at(&unrecorded, 40).unwrap();
+    assert_eq!(
+        both(&mut opener),
+        ("opened".to_owned(), "opened".to_owned())
+    );
+    obj.write_all_at(&orig, 40).unwrap();
+    assert_eq!(
+        both(&mut opener),
+        ("opened".to_owned(), "opened".to_owned())
+    );
+    opener.close_stdin();
+    opener.wait_success();
+    holder.close_stdin();
+    holder.wait_success();
+}
+
 /// A process of the same user takes every free holder slot (OFD write locks on their bytes,
 /// as fmap's holders do): a new opener gets `ERROR_NOT_ENOUGH_MEMORY` (bounded), the holder
 /// goes on working, and once the locker is gone the open succeeds.
