@@ -147,6 +147,8 @@ struct Section {
     data: Arc<OwnedFd>,
     data_offset: u64,
     data_writable: bool,
+    /// The section's memory is this System V segment (see `store::segment`), not `data`.
+    segment: Option<i32>,
     protection: Protection,
     size: u64,
     sec: u32,
@@ -556,6 +558,9 @@ impl Mapping {
             protection: prot,
             base,
             file_backed: s.file.is_some(),
+            segment: s
+                .segment
+                .map(|id| (id, s.size as usize + PAGE_SIZE as usize)),
         })
     }
 }
@@ -614,18 +619,25 @@ impl Section {
         let name = obj.is_named().then(|| h.name.clone());
         // Not file-backed: the data is the object's own (a separate data descriptor, or the
         // bytes after the header in the object file).
-        let own_data = match obj.data() {
-            Some((data, data_writable)) => Some((data.clone(), 0, data_writable && obj.writable())),
-            None if h.flags & FLAG_FILE_BACKED == 0 => {
+        let segment = obj.segment();
+        let own_data = match (obj.data(), segment) {
+            (Some((data, data_writable)), _) => {
+                Some((data.clone(), 0, data_writable && obj.writable()))
+            }
+            (None, Some((_, seg_writable))) => {
+                Some((obj.fd.clone(), 0, seg_writable && obj.writable()))
+            }
+            (None, None) if h.flags & FLAG_FILE_BACKED == 0 => {
                 Some((obj.fd.clone(), HEADER_SIZE, obj.writable()))
             }
-            None => None,
+            (None, None) => None,
         };
         if let Some((data, data_offset, data_writable)) = own_data {
             return Ok(Section {
                 data,
                 data_offset,
                 data_writable,
+                segment: segment.map(|(id, _)| id),
                 protection,
                 size: h.size,
                 sec: h.sec,
@@ -650,6 +662,7 @@ impl Section {
             data: Arc::new(fd),
             data_offset: 0,
             data_writable: writable,
+            segment: None,
             protection,
             size: h.size,
             sec: h.sec,
@@ -916,6 +929,7 @@ fn create_impl(
                     data: Arc::new(fd),
                     data_offset: 0,
                     data_writable: writable,
+                    segment: None,
                     protection,
                     size: section_size,
                     sec,
@@ -936,11 +950,68 @@ fn create_impl(
         return existing(obj, name, protection);
     }
     let section = Section::from_object(obj, file)?;
+    if let Some(id) = section.segment {
+        // The store made a segment instead of sizing a file (see `store::segment`): the same
+        // commit checks as `init` makes for files. On error, dropping the section is the
+        // creator's last close, which removes the name again.
+        if !reserve {
+            check_memory(section_size)?;
+            if eager {
+                populate_segment(id, section_size)?;
+            }
+        }
+    }
     Ok(Mapping {
         section: Arc::new(section),
         access: protection.creator_rights(),
         existed: false,
     })
+}
+
+/// `check_room` for memory that is no file: the size against the memory the system has.
+fn check_memory(size: u64) -> Result<()> {
+    const SMALL: u64 = 64 << 20;
+    let room = if size < SMALL {
+        u64::MAX
+    } else {
+        available_memory()
+    };
+    if size > room {
+        return Err(Error::new(
+            ErrorKind::CommitmentLimit,
+            format!(
+                "not enough memory to commit a section of {size} bytes ({room} bytes available)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Allocates every page of the first `size` bytes of segment `id` (eager commit), so that no
+/// later touch can fail.
+fn populate_segment(id: i32, size: u64) -> Result<()> {
+    let len = usize::try_from(size).map_err(|_| too_big(size))?;
+    let att = crate::sys::sysv::Attachment::attach(id, len + PAGE_SIZE as usize, true, false)
+        .map_err(|e| commit_error(e, size))?;
+    loop {
+        // SAFETY: the range is the data part of our own writable attachment; populating only
+        // allocates pages, it changes no contents.
+        let r = unsafe {
+            rustix::mm::madvise(
+                att.as_ptr().cast(),
+                len,
+                rustix::mm::Advice::LinuxPopulateWrite,
+            )
+        };
+        return match r {
+            Err(rustix::io::Errno::INTR) => continue,
+            Ok(()) | Err(rustix::io::Errno::INVAL) => Ok(()),
+            Err(_) => Err(Error::new(
+                ErrorKind::CommitmentLimit,
+                format!("not enough memory to commit a section of {size} bytes"),
+            )),
+        };
+    }
 }
 
 /// `CreateFileMapping` on a name that exists: the existing object with its own size and

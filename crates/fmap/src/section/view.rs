@@ -36,8 +36,9 @@ pub struct View {
     /// The file the view maps, for flushing file-backed views.
     file: Option<(Arc<OwnedFd>, u64)>,
     /// The object file the view maps and the view's offset in it, to check in
-    /// [`read`](View::read) and [`write`](View::write) that the file still covers the range.
-    backing: (Arc<OwnedFd>, u64),
+    /// [`read`](View::read) and [`write`](View::write) that the file still covers the range
+    /// (`None` for a view of a segment, which nobody can shrink).
+    backing: Option<(Arc<OwnedFd>, u64)>,
 }
 
 // SAFETY: a View is an owned mapping of shared memory. The mapping itself may be used and
@@ -64,6 +65,8 @@ pub(crate) struct MapRequest<'a> {
     pub protection: Protection,
     pub base: Option<usize>,
     pub file_backed: bool,
+    /// The section's memory is this System V segment (id, whole length in bytes), not `fd`.
+    pub segment: Option<(i32, usize)>,
 }
 
 pub(crate) fn round_up(v: u64, to: u64) -> Option<u64> {
@@ -80,6 +83,9 @@ impl View {
                     format!("a view of {} bytes does not fit the address space", req.len),
                 )
             })?;
+        if let Some((id, seg_len)) = req.segment {
+            return View::map_segment(&req, id, seg_len, mapped);
+        }
         let prot = req.protection.mmap_prot();
         let share = if req.protection.is_copy_on_write() {
             MapFlags::PRIVATE
@@ -138,7 +144,113 @@ impl View {
             len: req.len,
             protection: req.protection,
             file: req.file_backed.then(|| (req.fd.clone(), req.file_offset)),
-            backing: (req.fd.clone(), req.file_offset),
+            backing: Some((req.fd.clone(), req.file_offset)),
+        })
+    }
+
+    /// A view of a section whose memory is a System V segment (see `store::segment`): a place
+    /// for it is reserved (at `req.base`, or 64 KiB-aligned where the system chooses), the
+    /// whole segment is attached, the view's part of it is moved into the reservation
+    /// (`mremap`) and the rest detached. The moved part is an attachment of its own: the
+    /// segment lives while the view does, and unmapping the view detaches it.
+    ///
+    /// A copy-on-write view gets a private copy of its range as it is when the view is mapped
+    /// (a segment cannot be mapped privately): its writes stay private as on Windows, but
+    /// pages it has not written do not show later changes made through other views.
+    fn map_segment(req: &MapRequest<'_>, id: i32, seg_len: usize, mapped: usize) -> Result<View> {
+        use crate::sys::sysv::Attachment;
+        let prot = req.protection.mmap_prot();
+        let offset = usize::try_from(req.file_offset)
+            .ok()
+            .filter(|o| o.checked_add(mapped).is_some_and(|e| e <= seg_len))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidParameter,
+                    "the view lies outside the section's memory",
+                )
+            })?;
+        let target = reserve(mapped, req.base).map_err(|e| match e {
+            rustix::io::Errno::EXIST => Error::new(
+                ErrorKind::InvalidAddress,
+                format!(
+                    "the range at {:#x} ({mapped} bytes) is already in use",
+                    req.base.unwrap_or(0)
+                ),
+            ),
+            e => map_error(e, mapped, req.protection),
+        })?;
+        let give_back = || {
+            // SAFETY: `target` is our own reservation of `mapped` bytes, not yet handed out.
+            let _ = unsafe { rustix::mm::munmap(target, mapped) };
+        };
+        let cow = req.protection.is_copy_on_write();
+        let att = match Attachment::attach(
+            id,
+            seg_len,
+            req.protection.is_writable() && !cow,
+            req.protection.is_executable() && !cow,
+        ) {
+            Ok(a) => a,
+            Err(e) => {
+                give_back();
+                return Err(match e {
+                    rustix::io::Errno::ACCESS => Error::new(
+                        ErrorKind::AccessDenied,
+                        format!(
+                            "the section's memory (segment {id}) may not be mapped {}",
+                            req.protection
+                        ),
+                    ),
+                    e => map_error(e, mapped, req.protection),
+                });
+            }
+        };
+        let placed = if cow {
+            // SAFETY: MAP_FIXED replaces only our own reservation at `target`.
+            unsafe {
+                rustix::mm::mmap_anonymous(
+                    target,
+                    mapped,
+                    ProtFlags::READ | ProtFlags::WRITE,
+                    MapFlags::PRIVATE | MapFlags::FIXED,
+                )
+            }
+            .inspect(|p| {
+                // SAFETY: both ranges are `mapped` bytes inside our own live mappings (the
+                // attachment is readable), and they do not overlap.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(att.as_ptr().add(offset), p.cast::<u8>(), mapped)
+                };
+            })
+        } else {
+            // SAFETY: `target` is our own reservation, made before the attachment, so the two
+            // do not overlap.
+            unsafe { att.move_part(offset, mapped, target) }.map(|a| a.into_raw().0.cast())
+        };
+        let p = match placed {
+            Ok(p) => p,
+            Err(e) => {
+                give_back();
+                return Err(map_error(e, mapped, req.protection));
+            }
+        };
+        // Exactly the view's protection (an attachment is readable, or readable and writable).
+        // SAFETY: `p` is our own mapping of `mapped` bytes.
+        if let Err(e) = unsafe { rustix::mm::mprotect(p, mapped, prot_mprotect(prot)) } {
+            // SAFETY: as above.
+            unsafe {
+                let _ = rustix::mm::munmap(p, mapped);
+            }
+            return Err(map_error(e, mapped, req.protection));
+        }
+        Ok(View {
+            // SAFETY: mmap and mremap never return null on success.
+            ptr: unsafe { NonNull::new_unchecked(p.cast()) },
+            mapped,
+            len: req.len,
+            protection: req.protection,
+            file: None,
+            backing: None,
         })
     }
 
@@ -277,7 +389,9 @@ impl View {
     /// happened before the call into `ERROR_INVALID_DATA`. A truncation racing with the copy
     /// itself cannot be caught this way (see SECURITY.md).
     fn check_backing(&self, offset: usize, n: usize) -> Result<()> {
-        let (fd, file_offset) = &self.backing;
+        let Some((fd, file_offset)) = &self.backing else {
+            return Ok(());
+        };
         let st = rustix::fs::fstat(&**fd).map_err(|e| Error::os(e, "fstat"))?;
         let covered = round_up(st.st_size.max(0) as u64, PAGE_SIZE).unwrap_or(u64::MAX);
         if file_offset + (offset + n) as u64 > covered {
@@ -479,6 +593,56 @@ fn map_error(e: rustix::io::Errno, len: usize, prot: Protection) -> Error {
         ),
         e => Error::os(e, format!("cannot map a view of {len} bytes")),
     }
+}
+
+/// `ProtFlags` as `mprotect` takes them.
+fn prot_mprotect(p: ProtFlags) -> rustix::mm::MprotectFlags {
+    rustix::mm::MprotectFlags::from_bits_truncate(p.bits())
+}
+
+/// Reserves `len` inaccessible bytes at `base` (failing with `EEXIST` if any of it is in use)
+/// or at a 64 KiB-aligned address chosen by the system.
+fn reserve(len: usize, base: Option<usize>) -> rustix::io::Result<*mut c_void> {
+    let flags = MapFlags::PRIVATE | MapFlags::NORESERVE;
+    if let Some(base) = base {
+        // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping.
+        let p = unsafe {
+            rustix::mm::mmap_anonymous(
+                base as *mut c_void,
+                len,
+                ProtFlags::empty(),
+                flags | MapFlags::FIXED_NOREPLACE,
+            )?
+        };
+        if p as usize != base {
+            // A kernel without MAP_FIXED_NOREPLACE placed it elsewhere.
+            // SAFETY: `p` is the reservation we just made.
+            let _ = unsafe { rustix::mm::munmap(p, len) };
+            return Err(rustix::io::Errno::EXIST);
+        }
+        return Ok(p);
+    }
+    let gran = ALLOCATION_GRANULARITY as usize;
+    let span = len
+        .checked_add(gran - PAGE_SIZE as usize)
+        .ok_or(rustix::io::Errno::NOMEM)?;
+    // SAFETY: a fresh anonymous PROT_NONE reservation; it touches no existing memory.
+    let res = unsafe {
+        rustix::mm::mmap_anonymous(std::ptr::null_mut(), span, ProtFlags::empty(), flags)?
+    };
+    let start = res as usize;
+    let aligned = (start + gran - 1) & !(gran - 1);
+    // SAFETY: the head and tail slack are parts of our own reservation, unused.
+    unsafe {
+        if aligned > start {
+            let _ = rustix::mm::munmap(res, aligned - start);
+        }
+        let end = aligned + len;
+        if start + span > end {
+            let _ = rustix::mm::munmap(end as *mut c_void, start + span - end);
+        }
+    }
+    Ok(aligned as *mut c_void)
 }
 
 /// Maps `len` bytes of `fd` at a 64 KiB-aligned address chosen by the system.

@@ -12,11 +12,11 @@
 //! | 8 | format version (1) |
 //! | 12 | object type ([`Kind`]) |
 //! | 16 | `closing` flag (see below) |
-//! | 20 | flags (bit 0: file-backed section; bit 1: private, file mode 0600; bit 2: others read only; bit 3: data in a companion memfd) |
+//! | 20 | flags (bit 0: file-backed section; bit 1: private, file mode 0600; bit 2: others read only; bit 3: data in a companion memfd; bit 4: data in a System V segment) |
 //! | 24 | page protection (`PAGE_*`) |
 //! | 28 | section attributes (`SEC_*`) |
 //! | 32 | section size in bytes |
-//! | 40, 48 | device and inode of a file-backed section's file, or of a section's companion memfd (bit 3) |
+//! | 40, 48 | device and inode of a file-backed section's file, or of a section's companion memfd (bit 3); the segment id at 40 (bit 4) |
 //! | 56, 60 | name length, path length |
 //! | 64 | creator's pid |
 //! | 72 | creation time (ns since the Unix epoch) |
@@ -25,7 +25,8 @@
 //! | 2048..4096 | the file path of a file-backed section |
 //!
 //! A pagefile-backed section's data follows at offset 4096, unless it lives in a companion
-//! memfd (flag bit 3; see [`crate::store::holders`]). The header is fully written before
+//! memfd (flag bit 3; see [`crate::store::holders`]) or a System V segment (bit 4; see
+//! [`crate::store::segment`]). The header is fully written before
 //! the file gets its name (it is created with `O_TMPFILE` and published with `linkat`, which
 //! fails if the name exists), so nobody ever sees a half-initialised object.
 
@@ -110,6 +111,9 @@ pub(crate) const FLAG_OTHERS_READ_ONLY: u32 = 4;
 /// The object's data lives in an unlinked companion `memfd`, found through the holder table
 /// that follows the header page (see [`crate::store::holders`]), not in the object file.
 pub(crate) const FLAG_DATA_MEMFD: u32 = 8;
+/// The object's data lives in a System V shared-memory segment marked for removal, whose id
+/// is at offset 40 (see [`crate::store::segment`]), not in the object file.
+pub(crate) const FLAG_DATA_SEGMENT: u32 = 16;
 
 /// The header flags that record a creator's [`Sharing`](crate::Sharing).
 pub(crate) fn sharing_flags(s: crate::store::namespace::Sharing) -> u32 {

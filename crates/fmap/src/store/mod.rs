@@ -8,3 +8,4 @@ pub(crate) mod holders;
 pub(crate) mod name;
 pub(crate) mod namespace;
 pub(crate) mod object;
+pub(crate) mod segment;

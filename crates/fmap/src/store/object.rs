@@ -49,12 +49,13 @@
 
 use crate::error::{bail, Error, ErrorKind, Result};
 use crate::store::header::{
-    read_header, read_header_page, write_closing, Header, FLAG_DATA_MEMFD, FLAG_FILE_BACKED,
-    FLAG_OTHERS_READ_ONLY, FLAG_PRIVATE, STATE_OFF,
+    read_header, read_header_page, write_closing, Header, FLAG_DATA_MEMFD, FLAG_DATA_SEGMENT,
+    FLAG_FILE_BACKED, FLAG_OTHERS_READ_ONLY, FLAG_PRIVATE, STATE_OFF,
 };
 use crate::store::holders;
 use crate::store::name::Name;
 use crate::store::namespace::{bucket_of_file, BucketGuard, Dir};
+use crate::store::segment::{self, Gone, Segment};
 use crate::sys::ofd::{self, Lock};
 use crate::sys::page::Page;
 use crate::sys::proc::current_pid;
@@ -83,8 +84,15 @@ pub(crate) struct Object {
     /// parent's holder lock, which the child must neither release nor unlock (see `Drop`), and
     /// the child's own opens do not reuse it (see `cached`).
     pid: u32,
-    /// The companion data descriptor of an object with [`FLAG_DATA_MEMFD`].
-    data: Option<Companion>,
+    /// The companion data descriptor of an object with [`FLAG_DATA_MEMFD`], or this process's
+    /// anchor of the segment of one with [`FLAG_DATA_SEGMENT`].
+    data: Option<Data>,
+}
+
+/// Where an object's data lives when it is not in the object file.
+enum Data {
+    Memfd(Companion),
+    Segment(Segment),
 }
 
 /// An object's companion data descriptor as this process holds it (see [`holders`]).
@@ -138,7 +146,7 @@ impl Object {
         writable: bool,
         dir: &Arc<Dir>,
         file_name: &str,
-        data: Option<Companion>,
+        data: Option<Data>,
     ) -> Object {
         Object {
             data,
@@ -173,7 +181,19 @@ impl Object {
     /// The companion data descriptor and whether it is writable, for an object whose data
     /// lives in one (see [`holders`]).
     pub(crate) fn data(&self) -> Option<(&Arc<OwnedFd>, bool)> {
-        self.data.as_ref().map(|c| (&c.fd, c.writable))
+        match &self.data {
+            Some(Data::Memfd(c)) => Some((&c.fd, c.writable)),
+            _ => None,
+        }
+    }
+
+    /// The System V segment holding the object's data and whether this process may attach it
+    /// for writing, for an object whose data lives in one (see [`segment`]).
+    pub(crate) fn segment(&self) -> Option<(i32, bool)> {
+        match &self.data {
+            Some(Data::Segment(s)) => Some((s.id, s.writable)),
+            _ => None,
+        }
     }
 
     /// Whether this object has a name in a namespace.
@@ -422,7 +442,8 @@ impl Object {
     /// exported descriptor took for the child (see [`Exported::pid_slots`]).
     pub(crate) fn export_with_data(&self) -> Result<(OwnedFd, Option<OwnedFd>, Option<u64>)> {
         let fd = self.export()?;
-        let Some(c) = &self.data else {
+        // A segment is attached again by the child (its id is in the header).
+        let Some(Data::Memfd(c)) = &self.data else {
             return Ok((fd, None, None));
         };
         let data = rustix::io::fcntl_dupfd_cloexec(&*c.fd, 0)
@@ -472,11 +493,19 @@ impl Object {
             let data_writable = rustix::fs::fcntl_getfl(&data)
                 .map(|f| f & OFlags::RWMODE == OFlags::RDWR)
                 .unwrap_or(false);
-            Some(Companion {
+            Some(Data::Memfd(Companion {
                 fd: Arc::new(data),
                 writable: data_writable,
                 slot: None,
-            })
+            }))
+        } else if header.flags & FLAG_DATA_SEGMENT != 0 {
+            match segment::open(fd.as_fd(), &header, writable)? {
+                Ok(s) => Some(Data::Segment(s)),
+                Err(Gone { error, .. }) => bail!(
+                    InvalidHandle,
+                    "an inherited section's memory cannot be attached: {error}"
+                ),
+            }
         } else {
             None
         };
@@ -508,7 +537,7 @@ impl Object {
         if !linked {
             return Ok(Arc::new(obj));
         }
-        if let Some(c) = &mut obj.data {
+        if let Some(Data::Memfd(c)) = &mut obj.data {
             c.slot = Some(holders::register(obj.fd.as_fd(), c.fd.as_fd())?);
         }
         obj.entry = Some(Entry {
@@ -688,7 +717,10 @@ fn companion_of(
     writable: bool,
     name: &Name,
     table: &[u8],
-) -> Result<std::result::Result<Option<Companion>, Error>> {
+) -> Result<std::result::Result<Option<Data>, Gone>> {
+    if header.flags & FLAG_DATA_SEGMENT != 0 {
+        return Ok(segment::open(fd, header, writable)?.map(|s| Some(Data::Segment(s))));
+    }
     if header.flags & FLAG_DATA_MEMFD == 0 {
         return Ok(Ok(None));
     }
@@ -724,16 +756,19 @@ fn companion_of(
                     ),
                 )
             };
-            return Ok(Err(e));
+            return Ok(Err(Gone {
+                error: e,
+                vanished: false,
+            }));
         }
     };
     let (data, data_writable) = holders::open_reached(p, writable)?;
     let slot = holders::register(fd, data.as_fd())?;
-    Ok(Ok(Some(Companion {
+    Ok(Ok(Some(Data::Memfd(Companion {
         fd: Arc::new(data),
         writable: data_writable,
         slot: Some(slot),
-    })))
+    }))))
 }
 
 /// The open path under the bucket lock: decides between alive and stale.
@@ -769,8 +804,16 @@ fn probe_locked(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
     let data = loop {
         match companion_of(fd.as_fd(), &header, writable, name, &[])? {
             Ok(d) => break d,
-            Err(e) if e.kind() == ErrorKind::AccessDenied => return Err(e),
-            Err(e) => {
+            Err(Gone { vanished: true, .. }) => {
+                // The segment holding its memory is freed: nobody holds the memory any more,
+                // whatever still holds the name (the last holder with an attachment closed it
+                // or died). The name is stale, and is removed as a sweep would. Nobody can
+                // attach a freed segment, so no opener can be about to hold it.
+                unlink(dir, file_name)?;
+                return Ok(Probe::NotFound);
+            }
+            Err(Gone { error: e, .. }) if e.kind() == ErrorKind::AccessDenied => return Err(e),
+            Err(Gone { error: e, .. }) => {
                 // Held, but no holder offers the memory. If no holder slot is taken at all,
                 // the memory is gone (the last holder with a slot closed it or died; what is
                 // left holds the name only, like a lock-free opener that is about to back
@@ -896,9 +939,13 @@ fn create_linked(
     // /proc/<pid>/fd, which only the same user and root may open: only objects that no other
     // user may open get one, and only where /proc is mounted. The others keep their data in
     // the object file (see `holders`).
+    // Objects that others may open, and all where /proc is not usable, get a System V segment
+    // instead: the kernel checks other users' access to it and frees it with its last
+    // attachment (see `segment`).
     let mut header = header.clone();
     if header.flags & FLAG_DATA_MEMFD != 0 && (bits & 0o077 != 0 || !holders::proc_usable()) {
         header.flags &= !FLAG_DATA_MEMFD;
+        header.flags |= FLAG_DATA_SEGMENT;
     }
     let header = &header;
     let mode = Mode::from_raw_mode(bits);
@@ -979,11 +1026,24 @@ fn create_linked(
                     | rustix::fs::SealFlags::SEAL,
             );
             let slot = holders::register(fd.as_fd(), memfd.as_fd())?;
-            companion = Some(Companion {
+            companion = Some(Data::Memfd(Companion {
                 fd: Arc::new(memfd),
                 writable: true,
                 slot: Some(slot),
-            });
+            }));
+        } else if header.flags & FLAG_DATA_SEGMENT != 0 {
+            // Past the system's segment limits the data stays in the object file.
+            match segment::create(fd.as_fd(), &header, bits)? {
+                Some(seg) => {
+                    header.file_dev = seg.id as u64;
+                    header.file_ino = 0;
+                    companion = Some(Data::Segment(seg));
+                }
+                None => {
+                    header.flags &= !FLAG_DATA_SEGMENT;
+                    init(fd.as_fd(), crate::store::header::HEADER_SIZE)?;
+                }
+            }
         } else {
             init(fd.as_fd(), crate::store::header::HEADER_SIZE)?;
         }
@@ -1115,8 +1175,11 @@ impl Drop for Object {
         let _ = release(&self.fd, &entry.dir, &entry.file_name);
         // Our holder slot goes last: an opener that got its holder lock in before our release
         // looked (so the name stays) still finds our descriptor of the memory until now.
-        if let Some(slot) = self.data.as_ref().and_then(|c| c.slot) {
-            holders::unregister(self.fd.as_fd(), slot);
+        if let Some(Data::Memfd(Companion {
+            slot: Some(slot), ..
+        })) = &self.data
+        {
+            holders::unregister(self.fd.as_fd(), *slot);
         }
     }
 }

@@ -9,6 +9,7 @@
 //! | `page` | one shared, mapped page of a file |
 //! | `pidfd` | `pidfd_getfd(2)` through a per-process cache of pidfds |
 //! | `proc` | this process's id, its owner nonce and thread ids, and what `fork` resets |
+//! | `sysv` | System V shared-memory segments (`shmget`, `shmat`, `shmctl`) |
 
 pub(crate) mod futex;
 pub(crate) mod ofd;
@@ -16,3 +17,4 @@ pub(crate) mod page;
 pub(crate) mod pidfd;
 pub(crate) mod proc;
 pub(crate) mod robust;
+pub(crate) mod sysv;
