@@ -552,9 +552,12 @@ pub fn show_text(e: &Entry) -> String {
             field("attributes", sec_names(*sec).join(" | "));
             field(
                 "backing",
-                match &i.file {
-                    Some(f) => format!("file {}", safe_path(f)),
-                    None => "shared memory (pagefile-backed)".to_owned(),
+                match (&i.file, i.segment) {
+                    (Some(f), _) => format!("file {}", safe_path(f)),
+                    (None, Some(id)) => format!(
+                        "shared memory (pagefile-backed; System V segment {id}, freed with its last holder)"
+                    ),
+                    (None, None) => "shared memory (pagefile-backed)".to_owned(),
                 },
             );
         }

@@ -190,6 +190,9 @@ pub struct ObjectInfo {
     pub state: ObjectState,
     /// Device and inode of the object file (how holders are recognised).
     pub file_id: (u64, u64),
+    /// The System V shared-memory segment holding a section's memory, for sections that
+    /// other users may open (see `ipcs -m`); `None` for the others.
+    pub segment: Option<i32>,
     /// The user who owns the object (its namespace's owner for `Local\` names).
     pub owner_uid: u32,
 }
@@ -449,6 +452,7 @@ pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
         allocated,
         allocated_known,
         state: st,
+        segment,
     }) = crate::store::object::peek(dir, file_name)?
     else {
         return Ok(None);
@@ -515,6 +519,7 @@ pub(crate) fn info(dir: &Dir, file_name: &str) -> Result<Option<ObjectInfo>> {
         state,
         file_id,
         owner_uid,
+        segment,
     }))
 }
 
@@ -536,6 +541,14 @@ pub fn holders_of(objects: &[ObjectInfo]) -> Vec<Vec<Holder>> {
     for (i, o) in objects.iter().enumerate() {
         by_id.entry(o.file_id).or_default().push(i);
     }
+    // A view of a section whose memory is a segment maps the segment, which /proc/<pid>/maps
+    // shows as `/SYSV<key>` with the segment id as its inode. Each holder also keeps the
+    // segment's last page (the trailer, at offset `size`) attached: that one is no view.
+    let by_segment: HashMap<u64, usize> = objects
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| Some((u64::try_from(o.segment?).ok()?, i)))
+        .collect();
     let Ok(procs) = std::fs::read_dir("/proc") else {
         return out;
     };
@@ -570,7 +583,7 @@ pub fn holders_of(objects: &[ObjectInfo]) -> Vec<Vec<Holder>> {
         if let Ok(maps) = std::fs::read_to_string(base.join("maps")) {
             for l in maps.lines() {
                 let mut f = l.split_whitespace();
-                let (Some(dev), Some(ino)) = (f.nth(3), f.next()) else {
+                let (Some(offset), Some(dev), Some(ino)) = (f.nth(2), f.next(), f.next()) else {
                     continue;
                 };
                 let Ok(ino) = ino.parse::<u64>() else {
@@ -579,10 +592,19 @@ pub fn holders_of(objects: &[ObjectInfo]) -> Vec<Vec<Holder>> {
                 let Some(dev) = parse_maps_dev(dev) else {
                     continue;
                 };
+                let path = f.next();
+                if path.is_some_and(|p| p.starts_with("/SYSV")) {
+                    if let Some(&i) = by_segment.get(&ino) {
+                        let offset = u64::from_str_radix(offset, 16).unwrap_or(u64::MAX);
+                        if offset < objects[i].size {
+                            found.entry(i).or_default().1 = true;
+                        }
+                    }
+                    continue;
+                }
                 // A view of a section whose memory is a companion memfd maps the memfd, which
                 // is named after the object file (`/memfd:fmap:<dev>:<ino> (deleted)`).
-                let id = f
-                    .next()
+                let id = path
                     .and_then(|p| p.strip_prefix("/memfd:fmap:"))
                     .and_then(|p| p.split_once(':'))
                     .and_then(|(d, i)| Some((d.parse::<u64>().ok()?, i.parse::<u64>().ok()?)))

@@ -1279,6 +1279,8 @@ pub(crate) struct Peek {
     pub allocated_known: bool,
     /// The raw state area (from offset [`STATE_OFF`]) of synchronization objects.
     pub state: Vec<u8>,
+    /// The System V segment holding a section's memory (see [`segment`]).
+    pub segment: Option<i32>,
 }
 
 /// Reads one object file for the inspection layer (`fmap ls`), without taking a lock on it.
@@ -1303,6 +1305,14 @@ pub(crate) fn peek(dir: &Dir, file_name: &str) -> Result<Option<Peek>> {
             None => allocated_known = false,
         }
     }
+    let segment = (header.flags & FLAG_DATA_SEGMENT != 0)
+        .then(|| i32::try_from(header.file_dev).ok())
+        .flatten();
+    if let Some(id) = segment {
+        // Whatever is left of it: a segment is freed with its last holder.
+        let size = header.size.saturating_add(crate::win32::PAGE_SIZE);
+        allocated += crate::sys::sysv::usage(id, st.st_uid, size).unwrap_or(0);
+    }
     let mut state = vec![0u8; 256];
     let n = rustix::io::pread(&fd, &mut state, STATE_OFF as u64).unwrap_or(0);
     state.truncate(n);
@@ -1314,5 +1324,6 @@ pub(crate) fn peek(dir: &Dir, file_name: &str) -> Result<Option<Peek>> {
         allocated_known,
         owner_uid: st.st_uid,
         state,
+        segment,
     }))
 }

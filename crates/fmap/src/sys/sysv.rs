@@ -77,6 +77,19 @@ pub(crate) fn stat(id: i32) -> Result<Stat, Errno> {
     })
 }
 
+/// The memory segment `id` uses now (resident and swapped bytes), from `/proc/sysvipc/shm`,
+/// if a segment of that id exists, was created by `cuid` and is `size` bytes long.
+pub(crate) fn usage(id: i32, cuid: u32, size: u64) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/sysvipc/shm").ok()?;
+    text.lines().skip(1).find_map(|l| {
+        // key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime rss swap
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok());
+        (num(1)? == id as u64 && num(3)? == size && num(9)? == u64::from(cuid))
+            .then(|| num(14).unwrap_or(0).saturating_add(num(15).unwrap_or(0)))
+    })
+}
+
 /// `IPC_SET`: the segment's group and permission bits (its owner stays).
 pub(crate) fn set_group_and_mode(id: i32, gid: u32, mode: u32) -> Result<(), Errno> {
     // SAFETY: an all-zero shmid_ds is a valid value of this plain C struct.
