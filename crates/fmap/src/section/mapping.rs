@@ -35,26 +35,44 @@
 //!   `SECURITY.md`). An opener whose only live slots belong to processes it may not read gets
 //!   `ERROR_ACCESS_DENIED`.
 //! * **Sections other users may open** (`Global\` with [`Sharing::Namespace`](crate::Sharing)
-//!   in a directory open to others, or [`Sharing::ReadOnly`](crate::Sharing)) keep their
-//!   memory in their object file after the header page, as do all sections where `/proc` is
-//!   not mounted and those created with [`MappingOptions::data_in_namespace`] or
-//!   `FMAP_DATA_IN_NAMESPACE=1`. Another user cannot open the creator's `/proc/<pid>/fd`, and
-//!   there is no daemon to hand the descriptor over, so these keep the old behaviour: names die
-//!   with their last handle, the memory of a crashed last holder stays until a later fmap
-//!   call sweeps the name. The header's flag bit 3 tells openers which storage an object uses.
+//!   in a directory open to others, or [`Sharing::ReadOnly`](crate::Sharing)), and all named
+//!   pagefile sections where `/proc` is not mounted, keep their memory in a *System V
+//!   shared-memory segment* marked for removal (`IPC_RMID`) as soon as it is made
+//!   (`store::segment`). Another user cannot reach a memfd (`/proc/<pid>/fd` needs ptrace
+//!   rights, and there is no daemon to hand it over), but on Linux a segment marked for
+//!   removal can still be attached by its id, with the kernel checking the segment's owner,
+//!   group and mode — the object file's — and it is freed with its last attachment. Each
+//!   process holding a handle keeps the segment's last page (a trailer naming the object file)
+//!   attached; each view is an attachment of its own, moved into place with `mremap`. When
+//!   the last process with a handle or a view ends, however it ends, the kernel frees the
+//!   memory at once. Openers accept a segment only if the kernel says it was created by and
+//!   belongs to the object file's owner, is private, marked for removal and of the right size,
+//!   and its trailer names the very object file they hold (see `store::segment` and
+//!   `SECURITY.md`). A copy-on-write view of such a section is a private copy of its range
+//!   made when the view is mapped (a segment cannot be mapped privately): its writes stay
+//!   private, but pages it has not written do not show later changes made through other
+//!   views. Past `kernel.shmmni` (4096 segments system-wide by default) or `kernel.shmall`,
+//!   and with [`MappingOptions::data_in_namespace`] or `FMAP_DATA_IN_NAMESPACE=1`, a new
+//!   section keeps its memory in its object file after the header page: names still die with
+//!   their last handle, but the memory of a crashed last holder stays until a later fmap call
+//!   sweeps the name. The header's flag bits 3 and 4 tell openers which storage an object
+//!   uses.
 //! * **Unnamed sections** were always a memfd of this process.
 //!
 //! Mechanisms weighed (issue 18): SysV shared memory marked `IPC_RMID` is freed by the kernel
 //! with its last attachment and has kernel-checked permissions, but every handle without a
-//! view would need an attachment of its own, ids are reused (a name file must prove its id),
-//! and `kernel.shmmni` (4096 by default) limits the count below the 10,000 live sections fmap
-//! supports. Passing the memfd over `SCM_RIGHTS` needs a thread serving it in every holding
-//! process. `pidfd_getfd` alone needs ptrace *attach* rights, which Yama's `ptrace_scope = 1`
-//! denies between siblings. Opening `/proc/<pid>/fd/<fd>` needs only ptrace *read* rights,
-//! works between any two processes of the same user, costs a handful of system calls, and has
-//! no global limit; its gap is other users, above. fmap uses `pidfd_getfd` where it is
-//! allowed (it is the fastest: ≈ 1.1 µs against ≈ 3.4 µs for a `/proc/<pid>/fd` open) and
-//! `/proc` where it is not.
+//! view needs an attachment of its own, ids are reused (an opener must prove the id: the
+//! trailer page), and `kernel.shmmni` (4096 by default) limits the count below the 10,000 live
+//! sections fmap supports; it has no descriptor to `mmap` at an offset or privately, so views
+//! are carved out of whole attachments and copy-on-write views are copies. Passing the memfd
+//! over `SCM_RIGHTS` needs a thread serving it in every holding process, and a stopped
+//! holder would leave openers waiting. `pidfd_getfd` alone needs ptrace *attach* rights,
+//! which Yama's `ptrace_scope = 1` denies between siblings. Opening `/proc/<pid>/fd/<fd>`
+//! needs only ptrace *read* rights, works between any two processes of the same user, and
+//! has no global limit; its gap is other users. fmap therefore uses the memfd for sections of
+//! one user — `pidfd_getfd` where it is allowed (the fastest: ≈ 1.1 µs against ≈ 3.4 µs for a
+//! `/proc/<pid>/fd` open), `/proc` where it is not — and a segment for sections other users
+//! may open, where the kernel's own permission check is what makes sharing safe.
 //!
 //! Measured (2-vCPU VM shared with other jobs): killing the only holder of a 256 MiB section
 //! with every page touched brings `Shmem` back to within 1 MiB of its start 50–115 ms after

@@ -16,7 +16,7 @@
 //! | 24 | page protection (`PAGE_*`) |
 //! | 28 | section attributes (`SEC_*`) |
 //! | 32 | section size in bytes |
-//! | 40, 48 | device and inode of a file-backed section's file, or of a section's companion memfd (bit 3); the segment id at 40 (bit 4) |
+//! | 40, 48 | device and inode of a file-backed section's file, or of a section's companion memfd (bit 3); the segment id at 40 and the creator's IPC namespace inode at 48 (bit 4) |
 //! | 56, 60 | name length, path length |
 //! | 64 | creator's pid |
 //! | 72 | creation time (ns since the Unix epoch) |

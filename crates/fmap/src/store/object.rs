@@ -35,8 +35,11 @@
 //! last holder crashed does not wait for a sweep. The layer above asks for one with
 //! [`FLAG_DATA_MEMFD`] in the header; the store grants it only to objects no other user may
 //! open (their file mode has no group or other bits) and where `/proc` is mounted, and clears
-//! the flag otherwise. Each holding process keeps a descriptor of the companion for as long as
-//! it holds the object and records it in a slot of the object's holder table, locked through
+//! the flag otherwise — asking for a System V segment instead ([`FLAG_DATA_SEGMENT`], see
+//! [`segment`]; past the system's segment limits the data stays in the object file). Each
+//! holding process keeps a descriptor of the companion (or an attachment of the segment's
+//! trailer page, which needs no table: the id is in the header) for as long as it holds the
+//! object and records the descriptor in a slot of the object's holder table, locked through
 //! the same open file description as its holder lock; openers find the companion through a
 //! live slot and check it before they use it ([`holders`]). The slot lock is released after
 //! the last-close protocol above, so an opener that got its holder lock in before a closer
@@ -46,6 +49,10 @@
 //! a slot that is taken but not yet written is waited for briefly (at most
 //! `COMPANION_BOUND`). A lock-free opener re-reads `closing` after taking its slot and retries
 //! under the bucket lock if it is set.
+//!
+//! A segment that no longer exists (or an id that names no segment of this object) means the
+//! memory is gone for good: nobody can attach a freed segment. The lock-free path then retries
+//! under the bucket lock, which removes the name as stale.
 
 use crate::error::{bail, Error, ErrorKind, Result};
 use crate::store::header::{
@@ -987,7 +994,7 @@ fn create_linked(
     let result = (|| -> Result<Option<Option<BucketGuard<'_>>>> {
         // A process (nearly) out of descriptors for a companion (each held section needs two)
         // keeps the data in the object file instead: the section works, its memory waits for
-        // the sweep after a crash, as for sections other users may open.
+        // the sweep after a crash, as for sections past the system's segment limits.
         let memfd = if header.flags & FLAG_DATA_MEMFD != 0 {
             let st = rustix::fs::fstat(&fd).map_err(|e| Error::os(e, "fstat"))?;
             match rustix::fs::memfd_create(
@@ -1036,7 +1043,7 @@ fn create_linked(
             match segment::create(fd.as_fd(), &header, bits)? {
                 Some(seg) => {
                     header.file_dev = seg.id as u64;
-                    header.file_ino = 0;
+                    header.file_ino = segment::ipc_namespace();
                     companion = Some(Data::Segment(seg));
                 }
                 None => {

@@ -24,10 +24,12 @@
 //!
 //! The creator makes the segment `0600`, writes the trailer, gives the segment the object
 //! file's group and mode (`IPC_SET`; its owner is the creator, as for the object file), marks
-//! it for removal (`IPC_RMID`) and records its id at header offset 40, all before the object
-//! file gets its name. Every process that holds the object keeps an *anchor*: the trailer page
-//! stays attached for as long as the process holds the object (a handle without a view must
-//! keep the memory too), and each view is an attachment of its own. The last detach — a last
+//! it for removal (`IPC_RMID`) and records its id at header offset 40 and the inode of its
+//! IPC namespace at offset 48 (an opener in another IPC namespace gets `ERROR_ACCESS_DENIED`
+//! instead of someone else's segment), all before the object file gets its name. Every
+//! process that holds the object keeps an *anchor*: the trailer page stays attached for as
+//! long as the process holds the object (a handle without a view must keep the memory too),
+//! and each view is an attachment of its own. The last detach — a last
 //! `CloseHandle` and `UnmapViewOfFile`, an exit, a `SIGKILL` — frees the memory at once.
 //!
 //! # Opening: never on a forgeable id alone
@@ -60,6 +62,17 @@ use std::os::fd::BorrowedFd;
 const MAGIC: [u8; 8] = *b"FMAPSEG\0";
 const TRAILER_LEN: usize = 40;
 const PAGE: usize = PAGE_SIZE as usize;
+
+/// The inode of this process's IPC namespace (`/proc/self/ns/ipc`; 0 if it cannot be read):
+/// segment ids mean something only inside one IPC namespace.
+pub(crate) fn ipc_namespace() -> u64 {
+    static NS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *NS.get_or_init(|| {
+        rustix::fs::stat("/proc/self/ns/ipc")
+            .map(|st| st.st_ino)
+            .unwrap_or(0)
+    })
+}
 
 /// This process's anchor of an object's segment (see the module docs): dropping it is this
 /// process's last hold on the memory, apart from its views.
@@ -161,6 +174,18 @@ pub(crate) fn open(
         }))
     };
     let st = rustix::fs::fstat(obj).map_err(|e| Error::os(e, "fstat"))?;
+    // An opener in another IPC namespace (a container) would find another segment, or none,
+    // under the id: that says nothing about the object, whose name must stay.
+    let (theirs, ours) = (header.file_ino, ipc_namespace());
+    if theirs != 0 && ours != 0 && theirs != ours {
+        return Err(Error::new(
+            ErrorKind::AccessDenied,
+            format!(
+                "the memory of {name} is a System V segment of another IPC namespace \
+                 (ipc:[{theirs}]; this process is in ipc:[{ours}]); share the IPC namespace to open it"
+            ),
+        ));
+    }
     let (Ok(id), Some(len)) = (i32::try_from(header.file_dev), segment_len(header)) else {
         return gone(format!(
             "the header of {name} names no valid memory segment"
