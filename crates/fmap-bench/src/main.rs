@@ -47,6 +47,9 @@ struct Opts {
 /// The case of the contended-mutex table.
 const CONTENDED: &str = "lock, 1 µs work, unlock";
 
+/// The create-cycle rows of a `Global\` section shared with other users (System V segment).
+const FMAP_SEGMENT: &str = "fmap, Global\\ (System V segment)";
+
 /// The create-cycle case of a 1 GiB section of which one page is touched.
 const GIB_ONE_PAGE: &str = "1 GiB, one page touched";
 
@@ -68,6 +71,12 @@ fn create_rows(
         inproc::fmap_create_cycle(ns, &fname, size, touch)
     });
     rows.push(lat_row("create", case, "fmap", &l).base(RAWSHM));
+    // A `Global\` section shared with the directory's users: its memory is a System V segment.
+    let gname = format!("Global\\create-{size}");
+    let l = inproc::each(iters, &mut || {
+        inproc::fmap_create_cycle(ns, &gname, size, touch)
+    });
+    rows.push(lat_row("create", case, FMAP_SEGMENT, &l).base(RAWSHM));
     let id = format!("fmap-bench-shmem-{}-{size}", std::process::id());
     let l = inproc::each(iters, &mut || inproc::shmem_create_cycle(&id, size, touch));
     rows.push(lat_row("create", case, "shared_memory crate", &l).base(RAWSHM));
@@ -621,6 +630,19 @@ fn run(o: Opts) -> Res<()> {
             holder.expect_line("READY")?;
             let l = inproc::each(iters, &mut || inproc::fmap_open_cycle(&ns, "open-me"));
             rows.push(lat_row("open", &case, "fmap (held by another process)", &l).base(RAWSHM));
+            holder.finish()?;
+            let holder = ChildProc::spawn(
+                &root,
+                &["hold".into(), "Global\\open-me".into(), size.to_string()],
+            )?;
+            holder.expect_line("READY")?;
+            let l = inproc::each(iters, &mut || {
+                inproc::fmap_open_cycle(&ns, "Global\\open-me")
+            });
+            rows.push(
+                lat_row("open", &case, "fmap, Global\\ (held by another process)", &l)
+                    .base(RAWSHM),
+            );
             holder.finish()?;
             let keep = fmap::MappingOptions::new()
                 .namespace(&ns)
