@@ -640,8 +640,13 @@ fn run(o: Opts) -> Res<()> {
                 inproc::fmap_open_cycle(&ns, "Global\\open-me")
             });
             rows.push(
-                lat_row("open", &case, "fmap, Global\\ (held by another process)", &l)
-                    .base(RAWSHM),
+                lat_row(
+                    "open",
+                    &case,
+                    "fmap, Global\\ (held by another process)",
+                    &l,
+                )
+                .base(RAWSHM),
             );
             holder.finish()?;
             let keep = fmap::MappingOptions::new()

@@ -169,6 +169,84 @@ impl View {
                     "the view lies outside the section's memory",
                 )
             })?;
+        let cow = req.protection.is_copy_on_write();
+        let (write, exec) = (
+            req.protection.is_writable() && !cow,
+            req.protection.is_executable() && !cow,
+        );
+        // What an attachment gives: readable, writable and executable as asked.
+        let mut attached = ProtFlags::READ;
+        if write {
+            attached |= ProtFlags::WRITE;
+        }
+        if exec {
+            attached |= ProtFlags::EXEC;
+        }
+        // The view at `p` (`mapped` bytes), with exactly its protection (an attachment is
+        // readable, or readable and writable; a private copy is writable until now).
+        let finish = |p: *mut c_void, has: ProtFlags| -> Result<View> {
+            if prot != has {
+                // SAFETY: `p` is our own mapping of `mapped` bytes.
+                if let Err(e) = unsafe { rustix::mm::mprotect(p, mapped, prot_mprotect(prot)) } {
+                    // SAFETY: as above; it is not handed out.
+                    let _ = unsafe { rustix::mm::munmap(p, mapped) };
+                    return Err(map_error(e, mapped, req.protection));
+                }
+            }
+            Ok(View {
+                // SAFETY: shmat, mmap and mremap never return null on success.
+                ptr: unsafe { NonNull::new_unchecked(p.cast()) },
+                mapped,
+                len: req.len,
+                protection: req.protection,
+                file: None,
+                backing: None,
+            })
+        };
+        let denied = |e: rustix::io::Errno| match e {
+            rustix::io::Errno::ACCESS => Error::new(
+                ErrorKind::AccessDenied,
+                format!(
+                    "the section's memory (segment {id}) may not be mapped {}",
+                    req.protection
+                ),
+            ),
+            e => map_error(e, mapped, req.protection),
+        };
+        // A view of the whole section (the usual case) is one attachment of the whole segment
+        // placed where the view goes, less its trailer page: at the caller's address, or in a
+        // range a view recently left, where the kernel refuses (EINVAL) instead of replacing
+        // anything in use; else over an aligned reservation of our own.
+        if offset == 0 && mapped + PAGE_SIZE as usize == seg_len && !cow {
+            let at = req.base.or_else(|| take_free_range(mapped));
+            if let Some(addr) = at {
+                // SAFETY: without SHM_REMAP nothing in use is replaced.
+                match unsafe {
+                    Attachment::attach_at(id, seg_len, Some((addr, false)), write, exec)
+                } {
+                    Ok(a) => return finish(a.keep_only(0, mapped).into_raw().0.cast(), attached),
+                    Err(rustix::io::Errno::INVAL) => {}
+                    Err(e) => return Err(denied(e)),
+                }
+            }
+            if req.base.is_none() {
+                let target =
+                    reserve(seg_len, None).map_err(|e| map_error(e, mapped, req.protection))?;
+                // SAFETY: `target` is our own reservation of `seg_len` bytes.
+                return match unsafe {
+                    Attachment::attach_at(id, seg_len, Some((target as usize, true)), write, exec)
+                } {
+                    Ok(a) => finish(a.keep_only(0, mapped).into_raw().0.cast(), attached),
+                    Err(e) => {
+                        // SAFETY: our own reservation, not handed out.
+                        let _ = unsafe { rustix::mm::munmap(target, seg_len) };
+                        Err(denied(e))
+                    }
+                };
+            }
+            // At the caller's address with the page after the view in use: the general way
+            // below needs only the view's own range.
+        }
         let target = reserve(mapped, req.base).map_err(|e| match e {
             rustix::io::Errno::EXIST => Error::new(
                 ErrorKind::InvalidAddress,
@@ -183,26 +261,11 @@ impl View {
             // SAFETY: `target` is our own reservation of `mapped` bytes, not yet handed out.
             let _ = unsafe { rustix::mm::munmap(target, mapped) };
         };
-        let cow = req.protection.is_copy_on_write();
-        let att = match Attachment::attach(
-            id,
-            seg_len,
-            req.protection.is_writable() && !cow,
-            req.protection.is_executable() && !cow,
-        ) {
+        let att = match Attachment::attach(id, seg_len, write, exec) {
             Ok(a) => a,
             Err(e) => {
                 give_back();
-                return Err(match e {
-                    rustix::io::Errno::ACCESS => Error::new(
-                        ErrorKind::AccessDenied,
-                        format!(
-                            "the section's memory (segment {id}) may not be mapped {}",
-                            req.protection
-                        ),
-                    ),
-                    e => map_error(e, mapped, req.protection),
-                });
+                return Err(denied(e));
             }
         };
         let placed = if cow {
@@ -222,36 +285,20 @@ impl View {
                     std::ptr::copy_nonoverlapping(att.as_ptr().add(offset), p.cast::<u8>(), mapped)
                 };
             })
+            .map(|p| (p, ProtFlags::READ | ProtFlags::WRITE))
         } else {
             // SAFETY: `target` is our own reservation, made before the attachment, so the two
             // do not overlap.
-            unsafe { att.move_part(offset, mapped, target) }.map(|a| a.into_raw().0.cast())
+            unsafe { att.move_part(offset, mapped, target) }
+                .map(|a| (a.into_raw().0.cast(), attached))
         };
-        let p = match placed {
-            Ok(p) => p,
+        match placed {
+            Ok((p, has)) => finish(p, has),
             Err(e) => {
                 give_back();
-                return Err(map_error(e, mapped, req.protection));
+                Err(map_error(e, mapped, req.protection))
             }
-        };
-        // Exactly the view's protection (an attachment is readable, or readable and writable).
-        // SAFETY: `p` is our own mapping of `mapped` bytes.
-        if let Err(e) = unsafe { rustix::mm::mprotect(p, mapped, prot_mprotect(prot)) } {
-            // SAFETY: as above.
-            unsafe {
-                let _ = rustix::mm::munmap(p, mapped);
-            }
-            return Err(map_error(e, mapped, req.protection));
         }
-        Ok(View {
-            // SAFETY: mmap and mremap never return null on success.
-            ptr: unsafe { NonNull::new_unchecked(p.cast()) },
-            mapped,
-            len: req.len,
-            protection: req.protection,
-            file: None,
-            backing: None,
-        })
     }
 
     /// The address of the first byte.

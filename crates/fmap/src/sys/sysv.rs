@@ -138,6 +138,24 @@ impl Attachment {
         write: bool,
         exec: bool,
     ) -> Result<Attachment, Errno> {
+        // SAFETY: with no address the kernel chooses a free range; nothing is replaced.
+        unsafe { Self::attach_at(id, len, None, write, exec) }
+    }
+
+    /// [`attach`](Attachment::attach) at `at`: `(address, replace)`. Without `replace` the
+    /// kernel fails with `EINVAL` if any of the range is in use (nothing is replaced).
+    ///
+    /// # Safety
+    ///
+    /// With `replace`, the whole range (`len` bytes at the address) must be this process's own
+    /// reservation: whatever is mapped there is replaced.
+    pub(crate) unsafe fn attach_at(
+        id: i32,
+        len: usize,
+        at: Option<(usize, bool)>,
+        write: bool,
+        exec: bool,
+    ) -> Result<Attachment, Errno> {
         let mut flags = 0;
         if !write {
             flags |= libc::SHM_RDONLY;
@@ -145,9 +163,17 @@ impl Attachment {
         if exec {
             flags |= libc::SHM_EXEC;
         }
-        // SAFETY: a null address lets the kernel choose a free range: no existing mapping of
-        // this process is touched.
-        let p = unsafe { libc::shmat(id, std::ptr::null(), flags) };
+        let mut addr = std::ptr::null();
+        if let Some((a, replace)) = at {
+            addr = a as *const c_void;
+            if replace {
+                flags |= libc::SHM_REMAP;
+            }
+        }
+        // SAFETY: a null address lets the kernel choose a free range, and a given one without
+        // SHM_REMAP fails instead of replacing anything; with SHM_REMAP the caller promises the
+        // range is its own reservation.
+        let p = unsafe { libc::shmat(id, addr, flags) };
         if p as isize == -1 {
             return Err(errno());
         }
