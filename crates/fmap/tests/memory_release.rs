@@ -77,6 +77,34 @@ fn run_role(role: &str) -> R {
             common::ready_and_wait();
             Ok(())
         }
+        // With a low descriptor limit, creates `FMAP_COUNT` sections, touches every page of
+        // each, keeps them all and waits to be killed.
+        "many" => {
+            let count: usize = std::env::var("FMAP_COUNT").unwrap().parse().unwrap();
+            let rl = libc::rlimit {
+                rlim_cur: 1024,
+                rlim_max: 1024,
+            };
+            // SAFETY: setrlimit only reads the struct we pass.
+            check(
+                unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) } == 0,
+                "setrlimit".into(),
+            )?;
+            let mut keep = Vec::new();
+            for i in 0..count {
+                let m = MappingOptions::new()
+                    .name(&format!("Local\\many{i}"))
+                    .size(size)
+                    .create()
+                    .ctx("create")?;
+                let v = m.map_view(Access::WRITE, ..).ctx("map")?;
+                v.write(0, &vec![0x5Au8; size as usize]).ctx("write")?;
+                keep.push((m, v));
+            }
+            std::mem::forget(keep);
+            common::ready_and_wait();
+            Ok(())
+        }
         r => Err(format!("unknown role {r}")),
     }
 }
@@ -185,6 +213,55 @@ fn memory_lives_while_a_view_does_and_goes_with_it() {
     p.kill_running();
     let (took, now) = wait_for_release(start, before_kill, killed_at);
     println!("view-only holder: memory freed {took:?} after the SIGKILL ({before_kill} -> {now})");
+}
+
+/// A process with the common descriptor limit (`RLIMIT_NOFILE` 1024) holds more sections than
+/// it has descriptors to spare for memfds (each needs two; fmap keeps a reserve of 64 for
+/// object files): those past the reserve get a System V
+/// segment, which needs none, so the memory of every one of them is freed when the process is
+/// killed. Before segments, they kept their memory in their object files until a sweep.
+#[test]
+fn sections_past_the_descriptor_reserve_are_freed_with_their_holder() {
+    const COUNT: usize = 500;
+    const EACH: u64 = 64 * 1024;
+    let _l = mem_lock();
+    let dir = common::shm_tempdir(".tmp");
+    let start = shmem_bytes();
+    let mut p = spawn_with(
+        dir.path(),
+        "many",
+        EACH,
+        vec![("FMAP_COUNT", COUNT.to_string())],
+    );
+    let ns = fmap::Namespace::at(dir.path());
+    let mut segments = 0;
+    for i in 0..COUNT {
+        let f = common::object_file(&ns, &format!("Local\\many{i}"));
+        let b = std::fs::read(&f).unwrap();
+        let flags = u32::from_le_bytes(b[20..24].try_into().unwrap());
+        assert!(
+            flags & (8 | 16) != 0,
+            "section {i} keeps its memory in its object file"
+        );
+        segments += usize::from(flags & 16 != 0);
+    }
+    assert!(
+        segments > 0,
+        "no section went past the descriptor reserve: the test proves nothing"
+    );
+    let before_kill = shmem_bytes();
+    let total = COUNT as u64 * EACH;
+    assert!(
+        before_kill + MIB >= start + total,
+        "the touched sections should be in Shmem: {start} -> {before_kill}"
+    );
+    let killed_at = Instant::now();
+    p.kill_running();
+    let (took, now) = wait_for_release_of(total, start, before_kill, killed_at);
+    println!(
+        "{COUNT} sections ({segments} in segments): memory freed {took:?} after the SIGKILL \
+         ({before_kill} -> {now})"
+    );
 }
 
 /// Two holders in two processes: killing the creator keeps the memory (the opener holds it);

@@ -993,8 +993,9 @@ fn create_linked(
     let mut header = header.clone();
     let result = (|| -> Result<Option<Option<BucketGuard<'_>>>> {
         // A process (nearly) out of descriptors for a companion (each held section needs two)
-        // keeps the data in the object file instead: the section works, its memory waits for
-        // the sweep after a crash, as for sections past the system's segment limits.
+        // gets a segment instead, which needs no descriptor (and, past the system's segment
+        // limits, keeps the data in the object file: the section works, its memory waits for
+        // the sweep after a crash).
         let memfd = if header.flags & FLAG_DATA_MEMFD != 0 {
             let st = rustix::fs::fstat(&fd).map_err(|e| Error::os(e, "fstat"))?;
             match rustix::fs::memfd_create(
@@ -1003,7 +1004,7 @@ fn create_linked(
             ) {
                 Ok(m) if spare_descriptors(m.as_raw_fd()) => Some(m),
                 Ok(_) | Err(rustix::io::Errno::MFILE) | Err(rustix::io::Errno::NFILE) => {
-                    header.flags &= !FLAG_DATA_MEMFD;
+                    header.flags = (header.flags & !FLAG_DATA_MEMFD) | FLAG_DATA_SEGMENT;
                     None
                 }
                 Err(e) => {
@@ -1101,8 +1102,8 @@ fn create_linked(
 /// Is there room for more descriptors after `fd`? A companion is not worth the descriptor when
 /// the process is within a reserve (1/32 of its limit, at least 64) of `RLIMIT_NOFILE`: the
 /// descriptors left are better spent on object files, so that the number of sections a process
-/// can hold does not halve (its sections past the reserve keep their data in their object
-/// file).
+/// can hold does not halve (its sections past the reserve get a System V segment, which needs
+/// no descriptor, or keep their data in their object file past the system's segment limits).
 fn spare_descriptors(fd: std::os::fd::RawFd) -> bool {
     if fd < 512 {
         return true;
