@@ -86,10 +86,8 @@ fn run_role(role: &str) -> R {
                 rlim_max: 1024,
             };
             // SAFETY: setrlimit only reads the struct we pass.
-            check(
-                unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) } == 0,
-                "setrlimit".into(),
-            )?;
+            let r = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) };
+            check(r == 0, "setrlimit".into())?;
             let mut keep = Vec::new();
             for i in 0..count {
                 let m = MappingOptions::new()
