@@ -35,8 +35,10 @@
 //!   `SECURITY.md`). An opener whose only live slots belong to processes it may not read gets
 //!   `ERROR_ACCESS_DENIED`.
 //! * **Sections other users may open** (`Global\` with [`Sharing::Namespace`](crate::Sharing)
-//!   in a directory open to others, or [`Sharing::ReadOnly`](crate::Sharing)), and all named
-//!   pagefile sections where `/proc` is not mounted, keep their memory in a *System V
+//!   in a directory open to others, or [`Sharing::ReadOnly`](crate::Sharing)), all named
+//!   pagefile sections where `/proc` is not mounted, and those a process creates within 64
+//!   descriptors of its `RLIMIT_NOFILE` (a memfd would cost a descriptor per section; a
+//!   segment needs none), keep their memory in a *System V
 //!   shared-memory segment* marked for removal (`IPC_RMID`) as soon as it is made
 //!   (`store::segment`). Another user cannot reach a memfd (`/proc/<pid>/fd` needs ptrace
 //!   rights, and there is no daemon to hand it over), but on Linux a segment marked for
