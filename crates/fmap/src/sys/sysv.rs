@@ -199,9 +199,22 @@ impl Attachment {
             )
         };
         let err = (r == libc::MAP_FAILED).then(errno);
-        // SAFETY: what is left of our attachment (all of it, if the move failed) is ours; a
-        // range with nothing mapped any more is simply skipped by munmap.
-        let _ = unsafe { rustix::mm::munmap(base.cast(), whole) };
+        // SAFETY: what is left of our attachment (all of it, if the move failed) is ours. The
+        // moved range is not unmapped again: it is a hole now, where another thread may
+        // already have mapped something of its own.
+        unsafe {
+            if err.is_some() {
+                let _ = rustix::mm::munmap(base.cast(), whole);
+            } else {
+                if offset > 0 {
+                    let _ = rustix::mm::munmap(base.cast(), offset);
+                }
+                let end = offset + len;
+                if end < whole {
+                    let _ = rustix::mm::munmap(base.add(end).cast(), whole - end);
+                }
+            }
+        }
         match err {
             Some(e) => Err(e),
             None => Ok(Attachment {
