@@ -165,8 +165,15 @@ impl Proc {
     /// namespace root `root` (`FMAP_ROOT`), with the environment variables `env` in addition.
     pub fn spawn(child_env: &str, root: &Path, role: &str, env: &[(&str, String)]) -> Proc {
         let mut cmd = child_command(child_env, role);
-        cmd.env("FMAP_ROOT", root)
-            .stdin(Stdio::piped())
+        cmd.env("FMAP_ROOT", root);
+        Proc::start(cmd, role, env)
+    }
+
+    /// Starts `cmd` (a [`child_command_at`] playing `role`, set up by the caller: another
+    /// user, another working directory) with the environment variables `env` in addition, its
+    /// stdin, stdout and stderr piped.
+    pub fn start(mut cmd: Command, role: &str, env: &[(&str, String)]) -> Proc {
+        cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in env {
