@@ -181,6 +181,7 @@ impl AnyObject {
         Ok(Exported {
             fds,
             pid_slots: slot.map(|off| (0, off)).into_iter().collect(),
+            keep_alive: obj.keep_alive_for_child()?,
             description: format!("{tag}{named}{:x}", self.access()),
         })
     }

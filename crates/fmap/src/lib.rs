@@ -122,7 +122,7 @@ pub use section::view::{flush_view, unmap_view, View};
 pub use store::header::Kind;
 pub use store::name::{Name, Scope};
 pub use store::namespace::{Namespace, Sharing, SweepReport, ROOT_ENV};
-pub use store::object::Exported;
+pub use store::object::{Exported, KeepAlive};
 pub use sync::event::{Event, EventOptions};
 pub use sync::mutex::{Mutex, MutexGuard, MutexOptions};
 pub use sync::semaphore::{Semaphore, SemaphoreOptions};

@@ -46,6 +46,9 @@ pub struct Prepared {
     /// `(descriptor, offset)`: where the forked child writes its pid before `exec` (see
     /// `fmap::Exported::pid_slots`).
     pub pid_slots: Vec<(RawFd, u64)>,
+    /// What keeps the memory of exported sections in System V segments alive until the
+    /// child has attached it itself (see `fmap::KeepAlive`): held until the child has exited.
+    pub keep_alive: Vec<fmap::KeepAlive>,
 }
 
 impl Prepared {
@@ -72,9 +75,10 @@ pub fn prepare() -> Prepared {
     let mut out = Prepared::default();
     let mut entries = Vec::new();
     for (h, obj) in table::inheritable() {
-        if let Some((entry, fds, slots)) =
+        if let Some((entry, fds, slots, keep)) =
             export_entry(h, &obj, obj.flags(), |f| f.as_raw_fd() as u64)
         {
+            out.keep_alive.extend(keep);
             entries.push(entry);
             out.pid_slots.extend(
                 slots
@@ -118,12 +122,33 @@ pub fn export_entry(
         fds.join("+"),
         exported.description
     );
-    Some((entry, exported.fds, exported.pid_slots))
+    Some((entry, exported.fds, exported.pid_slots, exported.keep_alive))
 }
 
 /// An exported handle: its entry, its descriptors, and `fmap::Exported::pid_slots` (indices
 /// into the descriptors).
-pub type Entry = (String, Vec<OwnedFd>, Vec<(usize, u64)>);
+pub type Entry = (
+    String,
+    Vec<OwnedFd>,
+    Vec<(usize, u64)>,
+    Option<fmap::KeepAlive>,
+);
+
+/// Keeps `keep` (the memory of a section handed to another process, which attaches it when it
+/// takes the handle over) for a while longer in this process, so that closing our own handle
+/// right after the hand-over cannot free it first: a thread drops it after `LINGER`.
+pub fn linger(keep: Option<fmap::KeepAlive>) {
+    /// Far longer than a process needs to take a handle it was sent over.
+    const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
+    if let Some(k) = keep {
+        let _ = std::thread::Builder::new()
+            .name("fmap-linger".into())
+            .spawn(move || {
+                std::thread::sleep(LINGER);
+                drop(k);
+            });
+    }
+}
 
 /// Runs once in every process that loads this library, before `main`: adopts the handles a
 /// parent passed down (see the module docs). Does nothing without [`ENV`].

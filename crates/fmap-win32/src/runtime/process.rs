@@ -1083,11 +1083,13 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
     };
     // Inheritance: the inheritable handles' descriptors stay open across exec (close-on-exec
     // is cleared in the child only) and their table goes in the environment.
-    let prepared = if inherit {
+    let mut prepared = if inherit {
         inherit::prepare()
     } else {
         inherit::Prepared::default()
     };
+    // Kept until the child has exited (see the reaper below), not dropped with `prepared`.
+    let keep_alive = std::mem::take(&mut prepared.keep_alive);
     child_env.retain(|(k, _)| k != inherit::ENV);
     if prepared.env.is_empty() {
         cmd.env_remove(inherit::ENV);
@@ -1270,9 +1272,14 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
         .get_or_insert_with(Default::default)
         .insert(pid, Arc::downgrade(&task));
     let t2 = task.clone();
+    // The memory of inherited sections in System V segments is kept until the child has
+    // exited: it has no attachment of its own between its exec and its adoption of them.
     let reaper = std::thread::Builder::new()
         .name(format!("fmap-reaper-{pid}"))
-        .spawn(move || reap(&t2, pid));
+        .spawn(move || {
+            reap(&t2, pid);
+            drop(keep_alive);
+        });
     if reaper.is_err() {
         // Without a reaper the handle could never signal; refuse rather than lie.
         // SAFETY: the child is ours and unreaped.

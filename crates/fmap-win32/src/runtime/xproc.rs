@@ -461,10 +461,12 @@ fn answer(c: &OwnedFd, req: &str) -> Option<()> {
     };
     let mut index = 0u64;
     // No pid slots: the requester takes holder slots of its own when it adopts the entry.
-    let Some((entry, fds, _)) = inherit::export_entry(std::ptr::null_mut(), &dup, flags, |_| {
-        index += 1;
-        index - 1
-    }) else {
+    let Some((entry, fds, _, keep)) =
+        inherit::export_entry(std::ptr::null_mut(), &dup, flags, |_| {
+            index += 1;
+            index - 1
+        })
+    else {
         close_source();
         return reply(&format!("E,{ERROR_NOT_SUPPORTED:x}"), &[]);
     };
@@ -475,6 +477,7 @@ fn answer(c: &OwnedFd, req: &str) -> Option<()> {
     let sent = reply(&entry, &fds);
     // Our copies go now: the message holds the requester's.
     drop(fds);
+    inherit::linger(keep);
     sent
 }
 
@@ -607,7 +610,7 @@ pub fn send(target: &Task, obj: &Obj, flags: u32) -> Result<Handle, u32> {
     let mut index = 0u64;
     // The target adopts the descriptors under numbers of its own and takes its own holder
     // slots: the pid slots of a fork are no use here.
-    let (entry, fds, _) = inherit::export_entry(h, obj, flags, |_| {
+    let (entry, fds, _, keep) = inherit::export_entry(h, obj, flags, |_| {
         index += 1;
         index - 1
     })
@@ -620,6 +623,7 @@ pub fn send(target: &Task, obj: &Obj, flags: u32) -> Result<Handle, u32> {
     }
     // Our copies go now: the message holds the target's.
     drop(fds);
+    inherit::linger(keep);
     Ok(h)
 }
 

@@ -259,6 +259,52 @@ static void lifetime(void)
     }
 }
 
+/* A Global\\ section other users may open keeps its memory in a System V segment, which only
+   attachments keep alive, and an attachment does not survive exec: an inherited handle must
+   still keep the memory when the parent closes its own handle right after CreateProcess,
+   before the child has taken over its copy. Also with the child held suspended. */
+static void global_section(void)
+{
+    for (int round = 0; round < 10; round++) {
+        int suspended = round % 2;
+        SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
+        HANDLE ev = CreateEventA(&sa, TRUE, FALSE, NULL);
+        HANDLE sec = CreateFileMappingA(INVALID_HANDLE_VALUE, &sa, PAGE_READWRITE, 0, 65536,
+                                        "Global\\inherit-global-section");
+        CHECK(ev != NULL && sec != NULL);
+        char *v = MapViewOfFile(sec, FILE_MAP_WRITE, 0, 0, 0);
+        CHECK(v != NULL);
+        if (v) {
+            v[100] = 42;
+            CHECK(UnmapViewOfFile(v));
+        }
+        char args[64];
+        snprintf(args, sizeof args, "hold %llx", (unsigned long long)(uintptr_t)ev);
+        PROCESS_INFORMATION pi;
+        CHECK(start(args, TRUE, suspended ? CREATE_SUSPENDED : 0, &pi));
+        CHECK(CloseHandle(sec));
+        if (suspended)
+            CHECK(ResumeThread(pi.hThread) == 1);
+        HANDLE again = OpenFileMappingA(FILE_MAP_READ, FALSE, "Global\\inherit-global-section");
+        CHECK(again != NULL);
+        if (again) {
+            char *r = MapViewOfFile(again, FILE_MAP_READ, 0, 0, 0);
+            CHECK(r != NULL && r[100] == 42);
+            if (r)
+                CHECK(UnmapViewOfFile(r));
+            CHECK(CloseHandle(again));
+        }
+        CHECK(SetEvent(ev));
+        CHECK(WaitForSingleObject(pi.hProcess, 30000) == WAIT_OBJECT_0);
+        DWORD code = 1;
+        CHECK(GetExitCodeProcess(pi.hProcess, &code) && code == 0);
+        /* The child's exit closed the last handle. */
+        CHECK_FAILS(OpenFileMappingA(FILE_MAP_READ, FALSE, "Global\\inherit-global-section"),
+                    NULL, ERROR_FILE_NOT_FOUND);
+        CHECK(CloseHandle(pi.hProcess) && CloseHandle(pi.hThread) && CloseHandle(ev));
+    }
+}
+
 int main(int argc, char **argv)
 {
     snprintf(self_path, sizeof self_path, "%s", argv[0]); /* started by its full path */
@@ -271,5 +317,6 @@ int main(int argc, char **argv)
     handle_information();
     inheritance(argv[1]);
     lifetime();
+    global_section();
     return checks_done("inherit");
 }

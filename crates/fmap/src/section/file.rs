@@ -326,6 +326,7 @@ impl File {
             fds,
             description: format!("F{bits:x}.{:x}.{path}", self.share),
             pid_slots: Vec::new(),
+            keep_alive: None,
         })
     }
 

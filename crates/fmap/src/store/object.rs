@@ -397,6 +397,23 @@ pub struct Exported {
     /// it has started. Empty for most objects; a process that gets the descriptors otherwise
     /// (`SCM_RIGHTS`) ignores it.
     pub pid_slots: Vec<(usize, u64)>,
+    /// For a section whose memory is a System V segment (see [`KeepAlive`]): keep it until
+    /// the child has exited.
+    pub keep_alive: Option<KeepAlive>,
+}
+
+/// Keeps the memory of an exported section alive in this process (one attached page).
+///
+/// A section that other users may open keeps its memory in a System V segment, which lives
+/// while some process has it attached, and no attachment survives `exec`: a child that
+/// inherits the handle has none from its `exec` until its copy of the library has attached the
+/// segment again, and if the parent closed its own handle meanwhile the memory would be gone.
+/// The parent keeps this until the child has exited (the C ABI's process reaper drops it), so
+/// the memory lives at least as long as either holds it; when the parent ends first, the
+/// child's own attachment (made when it starts) keeps it.
+#[derive(Debug)]
+pub struct KeepAlive {
+    _anchor: crate::sys::sysv::Attachment,
 }
 
 /// # Inheritance across `exec`
@@ -449,7 +466,8 @@ impl Object {
     /// exported descriptor took for the child (see [`Exported::pid_slots`]).
     pub(crate) fn export_with_data(&self) -> Result<(OwnedFd, Option<OwnedFd>, Option<u64>)> {
         let fd = self.export()?;
-        // A segment is attached again by the child (its id is in the header).
+        // A segment is attached again by the child (its id is in the header); see
+        // `keep_alive_for_child` for the time in between.
         let Some(Data::Memfd(c)) = &self.data else {
             return Ok((fd, None, None));
         };
@@ -462,6 +480,14 @@ impl Object {
             None
         };
         Ok((fd, Some(data), slot))
+    }
+
+    /// For an object whose data is a segment: a [`KeepAlive`] for a child that inherits it.
+    pub(crate) fn keep_alive_for_child(&self) -> Result<Option<KeepAlive>> {
+        match &self.data {
+            Some(Data::Segment(s)) => Ok(Some(KeepAlive { _anchor: s.pin()? })),
+            _ => Ok(None),
+        }
     }
 
     /// The object behind a descriptor [`Object::export`] made in the parent (and the data

@@ -79,9 +79,23 @@ pub(crate) fn ipc_namespace() -> u64 {
 #[derive(Debug)]
 pub(crate) struct Segment {
     pub(crate) id: i32,
+    /// The segment's length (the data and the trailer page).
+    len: usize,
     /// Whether this process may attach it for writing.
     pub(crate) writable: bool,
     _anchor: Attachment,
+}
+
+impl Segment {
+    /// Another anchor of the same segment (its trailer page attached read-only), to keep the
+    /// memory alive on behalf of someone else: a child this process starts with the handle
+    /// inherited, which has no attachment from the moment it `exec`s until it has attached the
+    /// segment itself.
+    pub(crate) fn pin(&self) -> Result<Attachment> {
+        Attachment::attach(self.id, self.len, false, false)
+            .map(|a| a.keep_only(self.len - PAGE, PAGE))
+            .map_err(|e| Error::os(e, "cannot attach a section's memory for a child"))
+    }
 }
 
 /// Why an open found no usable data for an object: `vanished` if its memory is freed for good
@@ -139,6 +153,7 @@ pub(crate) fn create(obj: BorrowedFd<'_>, header: &Header, bits: u32) -> Result<
         sysv::remove(id)?;
         Ok(Segment {
             id,
+            len,
             writable: true,
             _anchor: att.keep_only(len - PAGE, PAGE),
         })
@@ -252,6 +267,7 @@ pub(crate) fn open(
     }
     Ok(Ok(Segment {
         id,
+        len,
         writable,
         _anchor: att.keep_only(len - PAGE, PAGE),
     }))
