@@ -130,6 +130,92 @@ static int role_inbox(void)
     return 0;
 }
 
+/* Takes a Global\\ section the parent pushes into it (its value in "xproc-gmail"), checks the
+   parent's bytes, writes its own, then holds it until killed. */
+static int role_global(void)
+{
+    HANDLE mail = OpenFileMappingA(FILE_MAP_READ, FALSE, "xproc-gmail");
+    HANDLE posted = OpenEventA(SYNCHRONIZE, FALSE, "xproc-gposted");
+    HANDLE done = OpenEventA(EVENT_MODIFY_STATE, FALSE, "xproc-gdone");
+    if (!mail || !posted || !done)
+        return 100;
+    char *m = MapViewOfFile(mail, FILE_MAP_READ, 0, 0, 0);
+    CHECK(m != NULL);
+    CHECK(WaitForSingleObject(posted, 30000) == WAIT_OBJECT_0);
+    HANDLE sec = parse(m);
+    char *v = MapViewOfFile(sec, FILE_MAP_WRITE, 0, 0, 0);
+    CHECK(v != NULL);
+    if (v) {
+        CHECK(strcmp(v, "global") == 0);
+        strcpy(v + 16, "seen");
+        CHECK(UnmapViewOfFile(v));
+    }
+    CHECK(SetEvent(done));
+    Sleep(INFINITE); /* holds the section until killed */
+    return 0;
+}
+
+/* A Global\\ section other users may open keeps its memory in a System V segment, which only
+   attachments keep alive: pushed into another process with DUPLICATE_CLOSE_SOURCE, it must
+   survive until that process has taken it over, though this one holds nothing of it any
+   more. */
+static void duplicate_global(void)
+{
+    for (int round = 0; round < 5; round++) {
+        HANDLE mail = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4096,
+                                         "xproc-gmail");
+        HANDLE posted = CreateEventA(NULL, TRUE, FALSE, "xproc-gposted");
+        HANDLE done = CreateEventA(NULL, TRUE, FALSE, "xproc-gdone");
+        CHECK(mail && posted && done);
+        char *m = MapViewOfFile(mail, FILE_MAP_WRITE, 0, 0, 0);
+        CHECK(m != NULL);
+        PROCESS_INFORMATION pi;
+        CHECK(start("global", &pi));
+        HANDLE sec = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 65536,
+                                        "Global\\xproc-global");
+        CHECK(sec != NULL);
+        char *v = MapViewOfFile(sec, FILE_MAP_WRITE, 0, 0, 0);
+        CHECK(v != NULL);
+        if (v) {
+            strcpy(v, "global");
+            CHECK(UnmapViewOfFile(v));
+        }
+        HANDLE t = NULL;
+        CHECK(DuplicateHandle(GetCurrentProcess(), sec, pi.hProcess, &t, 0, FALSE,
+                              DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE));
+        if (m)
+            snprintf(m, 4096, "%llx", (unsigned long long)(uintptr_t)t);
+        CHECK(SetEvent(posted));
+        HANDLE w[2] = {done, pi.hProcess};
+        DWORD got = WaitForMultipleObjects(2, w, FALSE, 60000);
+        DWORD code = 0;
+        if (got != WAIT_OBJECT_0) {
+            GetExitCodeProcess(pi.hProcess, &code);
+            printf("xproc global: wait %lu, child ended with %lu\n", (unsigned long)got,
+                   (unsigned long)code);
+        }
+        CHECK(got == WAIT_OBJECT_0);
+        HANDLE again = OpenFileMappingA(FILE_MAP_READ, FALSE, "Global\\xproc-global");
+        CHECK(again != NULL);
+        if (again) {
+            char *r = MapViewOfFile(again, FILE_MAP_READ, 0, 0, 0);
+            CHECK(r != NULL && strcmp(r, "global") == 0 && strcmp(r + 16, "seen") == 0);
+            if (r)
+                CHECK(UnmapViewOfFile(r));
+            CHECK(CloseHandle(again));
+        }
+        CHECK(TerminateProcess(pi.hProcess, 9));
+        CHECK(WaitForSingleObject(pi.hProcess, 30000) == WAIT_OBJECT_0);
+        CHECK_FAILS(OpenFileMappingA(FILE_MAP_READ, FALSE, "Global\\xproc-global"), NULL,
+                    ERROR_FILE_NOT_FOUND);
+        if (m)
+            CHECK(UnmapViewOfFile(m));
+        HANDLE all[] = {mail, posted, done, pi.hProcess, pi.hThread};
+        for (unsigned i = 0; i < sizeof all / sizeof all[0]; i++)
+            CHECK(CloseHandle(all[i]));
+    }
+}
+
 static void duplicate_into(void)
 {
     HANDLE mail = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4096,
@@ -426,6 +512,8 @@ int main(int argc, char **argv)
         return role_zombie(argv);
     if (argc > 1 && strcmp(argv[1], "inbox") == 0)
         return role_inbox();
+    if (argc > 1 && strcmp(argv[1], "global") == 0)
+        return role_global();
     if (argc < 2)
         return 102;
 #ifdef __linux__
@@ -434,6 +522,7 @@ int main(int argc, char **argv)
     open_self_and_errors();
     children();
     duplicate_into();
+    duplicate_global();
 #ifdef __linux__
     zombie();
 #endif

@@ -345,7 +345,9 @@ pub(crate) struct Dir {
     /// opened for use, on first use otherwise (so that merely listing a directory creates
     /// nothing).
     lock: Mutex<Option<(u32, Arc<OwnedFd>)>>,
-    shards: [Mutex<()>; SHARDS],
+    /// On the heap: built on the stack, 4096 mutexes overflowed the small stacks of threads
+    /// that open a directory first (the C ABI's listener thread, a `CreateThread` with 64 KiB).
+    shards: Box<[Mutex<()>]>,
     /// Objects this process holds, by file name, so that a second open in the same process
     /// shares the first one's descriptor and holder lock.
     pub(crate) cache: Mutex<HashMap<String, Weak<object::Object>>>,
@@ -449,7 +451,7 @@ impl Dir {
             fd,
             file_mode,
             lock: Mutex::new(lock),
-            shards: std::array::from_fn(|_| Mutex::new(())),
+            shards: (0..SHARDS).map(|_| Mutex::new(())).collect(),
             cache: Mutex::new(HashMap::new()),
             removed: std::sync::atomic::AtomicBool::new(false),
             swept: std::sync::atomic::AtomicBool::new(false),
