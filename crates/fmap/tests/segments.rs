@@ -10,7 +10,7 @@
 //!   of a read-only shared section is `EACCES`).
 //! * A segment id forged into the object file by a user who may write it never leads an
 //!   opener to someone else's memory: the open fails with `ERROR_FILE_NOT_FOUND` and the name
-//!   is removed as stale. Not covered (by design, see the module docs of `store/segment.rs`):
+//!   stays while its creator holds it. Not covered (by design, see the module docs of `store/segment.rs`):
 //!   a writer of *another* segment of the same owner who also rewrites that segment's trailer
 //!   to name the forged object — that writer could hand out that memory anyway.
 //! * Views (offsets, a chosen address, copy-on-write, read-only) are attachments of their own
@@ -800,8 +800,8 @@ fn other_user_access_is_enforced_by_the_kernel() {
 /// segment with a perfect trailer and its owner set to root (only the creator uid differs),
 /// (e) a root-created segment given to nobody, who wrote a perfect trailer (only the owner
 /// differs), (d) garbage ids. A fresh root process opening the name must never get that
-/// memory: the open fails with `ERROR_FILE_NOT_FOUND` and the name is removed as stale (the
-/// creator, which holds its own attachment, keeps its data). None of the decoys changes.
+/// memory: the open fails with `ERROR_FILE_NOT_FOUND` and the name stays (the creator, which
+/// holds it and its own attachment, keeps its data) until the creator closes it. None of the decoys changes.
 #[test]
 #[ignore = "needs root (runs a child as nobody)"]
 fn a_forged_segment_id_never_leads_to_other_memory() {
@@ -889,11 +889,12 @@ fn a_forged_segment_id_never_leads_to_other_memory() {
         p.wait_success();
         assert!(
             result.starts_with("err 2 "),
-            "{what}: the open of {name} must fail with ERROR_FILE_NOT_FOUND (stale), got: {result}"
+            "{what}: the open of {name} must fail with ERROR_FILE_NOT_FOUND, got: {result}"
         );
         assert!(
-            !file.exists(),
-            "{what}: the name whose memory is not to be had is removed as stale"
+            file.exists(),
+            "{what}: the name stays while its creator holds it (a forged id is no reason to \
+             remove a live name)"
         );
         // The creator's own attachment still holds the section's data.
         assert_eq!(byte_of(&va, 0), 0xA1, "{what}: the creator's data");
@@ -911,6 +912,10 @@ fn a_forged_segment_id_never_leads_to_other_memory() {
             assert_eq!(given.byte(SMALL as usize - 1), 0xE5);
         }
         drop((va, ma));
+        assert!(
+            !file.exists(),
+            "{what}: the creator's last close removes the name"
+        );
     }
     if let Some((mut p, s)) = own {
         drop(s);

@@ -50,9 +50,10 @@
 //! `COMPANION_BOUND`). A lock-free opener re-reads `closing` after taking its slot and retries
 //! under the bucket lock if it is set.
 //!
-//! A segment that no longer exists (or an id that names no segment of this object) means the
-//! memory is gone for good: nobody can attach a freed segment. The lock-free path then retries
-//! under the bucket lock, which removes the name as stale.
+//! A segment that no longer exists (or an id that names no segment of this object) while
+//! holders remain is an error for the opener (`ERROR_FILE_NOT_FOUND`), never a reason to
+//! remove the name: the lock-free path retries under the bucket lock, which removes the name
+//! only if nobody holds it (stale), as for any object.
 
 use crate::error::{bail, Error, ErrorKind, Result};
 use crate::store::header::{
@@ -837,13 +838,16 @@ fn probe_locked(dir: &Arc<Dir>, name: &Name, file_name: &str) -> Result<Probe> {
     let data = loop {
         match companion_of(fd.as_fd(), &header, writable, name, &[])? {
             Ok(d) => break d,
-            Err(Gone { vanished: true, .. }) => {
-                // The segment holding its memory is freed: nobody holds the memory any more,
-                // whatever still holds the name (the last holder with an attachment closed it
-                // or died). The name is stale, and is removed as a sweep would. Nobody can
-                // attach a freed segment, so no opener can be about to hold it.
-                unlink(dir, file_name)?;
-                return Ok(Probe::NotFound);
+            Err(Gone {
+                vanished: true,
+                error,
+            }) => {
+                // No segment of this object under its id, while some process holds the name:
+                // one without an attachment (a child between its exec and its adoption of an
+                // inherited handle), a process of another IPC namespace, or a forged id. The
+                // name is not removed: it lives as long as its holders (a stale name, held by
+                // nobody, was removed above).
+                return Err(error);
             }
             Err(Gone { error: e, .. }) if e.kind() == ErrorKind::AccessDenied => return Err(e),
             Err(Gone { error: e, .. }) => {

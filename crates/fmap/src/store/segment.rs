@@ -22,11 +22,13 @@
 //! | 24 | the creator's pid (header offset 64) |
 //! | 32 | the creation time (header offset 72) |
 //!
-//! The creator makes the segment `0600`, writes the trailer, gives the segment the object
-//! file's group and mode (`IPC_SET`; its owner is the creator, as for the object file), marks
-//! it for removal (`IPC_RMID`) and records its id at header offset 40 and the inode of its
-//! IPC namespace at offset 48 (an opener in another IPC namespace gets `ERROR_ACCESS_DENIED`
-//! instead of someone else's segment), all before the object file gets its name. Every
+//! The creator makes the segment `0600`, attaches it and marks it for removal (`IPC_RMID`) at
+//! once (so that only a kill between `shmget` and `shmctl` can leak it), writes the trailer,
+//! gives the segment the object file's group and mode (`IPC_SET`, which works on a segment
+//! marked for removal; its owner is the creator, as for the object file), and records its id
+//! at header offset 40 and the inode of its IPC namespace at offset 48 (an opener in another
+//! IPC namespace gets `ERROR_ACCESS_DENIED` instead of someone else's segment), all before the
+//! object file gets its name. Every
 //! process that holds the object keeps an *anchor*: the trailer page stays attached for as
 //! long as the process holds the object (a handle without a view must keep the memory too),
 //! and each view is an attachment of its own. The last detach — a last
@@ -35,11 +37,15 @@
 //! # Opening: never on a forgeable id alone
 //!
 //! Anyone who may write the object file can write the id, and ids are reused once a segment is
-//! freed. An opener (any user, root included) attaches a segment only if `IPC_STAT` shows:
-//! created by and owned by the object file's owner (`cuid`, which nobody can change, and
-//! `uid`), a private segment (key 0) marked for removal, of exactly the data size plus the
-//! trailer page; and after attaching it, only if the trailer names the very object file the
-//! opener holds (device and inode) with the header's creator pid and creation time. The kernel
+//! freed. An opener (any user, root included) attaches the segment and keeps it only if
+//! `IPC_STAT`, asked *after* attaching (the attachment pins the id: no reuse in between),
+//! shows a segment created by and owned by the object file's owner (`cuid`, which nobody can
+//! change, and `uid`), private (key 0), marked for removal and of exactly the data size plus
+//! the trailer page (a segment of any other size is detached at once, never read), and only if
+//! the trailer names the very object file the opener holds (device and inode) with the
+//! header's creator pid and creation time. The trailer's bytes can be copied by anyone who
+//! reads the header; what makes them count is that only the owner can create a segment that
+//! passes the `cuid` check. The kernel
 //! checks the opener's rights on the segment itself (read, or read and write). A forged id
 //! therefore leads at most to a segment of the same owner whose trailer someone with write
 //! access to *that* segment rewrote — memory that writer could give away anyway.
@@ -98,8 +104,9 @@ impl Segment {
     }
 }
 
-/// Why an open found no usable data for an object: `vanished` if its memory is freed for good
-/// (the segment no longer exists), otherwise being closed or tampered with.
+/// Why an open found no usable data for an object: `vanished` for a segment that is not (or
+/// no longer) to be had under its id — an error for the opener, not a sign of a stale name —
+/// otherwise a companion memfd being closed or tampered with.
 #[derive(Debug)]
 pub(crate) struct Gone {
     pub(crate) error: Error,
@@ -143,6 +150,9 @@ pub(crate) fn create(obj: BorrowedFd<'_>, header: &Header, bits: u32) -> Result<
     };
     let made = (|| -> std::result::Result<Segment, Errno> {
         let att = Attachment::attach(id, len, true, false)?;
+        // Marked for removal at once: from here on a crash of this process frees it (the
+        // window between shmget and here is the only one in which a kill leaks it).
+        sysv::remove(id)?;
         let t = trailer(st.st_dev, st.st_ino, header);
         // SAFETY: the trailer page lies inside our fresh, writable attachment of `len` bytes,
         // which nobody else can have attached yet (mode 0600, no key).
@@ -150,7 +160,6 @@ pub(crate) fn create(obj: BorrowedFd<'_>, header: &Header, bits: u32) -> Result<
             std::ptr::copy_nonoverlapping(t.as_ptr(), att.as_ptr().add(len - PAGE), t.len());
         }
         sysv::set_group_and_mode(id, st.st_gid, bits)?;
-        sysv::remove(id)?;
         Ok(Segment {
             id,
             len,
@@ -212,12 +221,33 @@ pub(crate) fn open(
             format!("the memory of {name} (System V segment {id}) may not be attached by this user: {e}"),
         )
     };
+    // Attached first, looked at second: an attachment pins the id, so what `IPC_STAT` says
+    // then is about the very segment attached (looked at before, the id could be freed and
+    // given to another segment in between). `Attachment::attach` already refused a segment
+    // of another size. Read and write if asked and allowed, read-only otherwise.
+    let mut writable = write;
+    let att = match Attachment::attach(id, len, write, false) {
+        Err(Errno::ACCESS) if write => {
+            writable = false;
+            Attachment::attach(id, len, false, false)
+        }
+        r => r,
+    };
+    let att = match att {
+        Ok(a) => a,
+        Err(Errno::INVAL | Errno::IDRM) => return gone(format!(
+            "the memory of {name} is gone (it is being closed), or segment {id} is not its memory"
+        )),
+        Err(Errno::NOMEM) => {
+            return Err(Error::new(
+                ErrorKind::NotEnoughMemory,
+                format!("no address space left to attach the memory of {name}"),
+            ))
+        }
+        Err(e) => return Err(denied(e)),
+    };
     let s = match sysv::stat(id) {
         Ok(s) => s,
-        Err(Errno::INVAL | Errno::IDRM) => {
-            return gone(format!("the memory of {name} is gone (it is being closed)"))
-        }
-        Err(Errno::ACCESS | Errno::PERM) => return Err(denied(Errno::ACCESS)),
         Err(e) => return Err(Error::os(e, format!("cannot look at the memory of {name}"))),
     };
     if s.cuid != st.st_uid
@@ -230,28 +260,6 @@ pub(crate) fn open(
             "segment {id}, named by the header of {name}, is not its memory (forged or reused id)"
         ));
     }
-    // Read and write if asked and allowed, read-only otherwise.
-    let mut writable = write;
-    let att = match Attachment::attach(id, len, write, false) {
-        Err(Errno::ACCESS) if write => {
-            writable = false;
-            Attachment::attach(id, len, false, false)
-        }
-        r => r,
-    };
-    let att = match att {
-        Ok(a) => a,
-        Err(Errno::INVAL | Errno::IDRM) => {
-            return gone(format!("the memory of {name} is gone (it is being closed)"))
-        }
-        Err(Errno::NOMEM) => {
-            return Err(Error::new(
-                ErrorKind::NotEnoughMemory,
-                format!("no address space left to attach the memory of {name}"),
-            ))
-        }
-        Err(e) => return Err(denied(e)),
-    };
     let want = trailer(st.st_dev, st.st_ino, header);
     let mut got = [0u8; TRAILER_LEN];
     // SAFETY: the trailer page lies inside our readable attachment of `len` bytes; the copy is

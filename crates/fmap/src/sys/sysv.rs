@@ -177,6 +177,21 @@ impl Attachment {
         if p as isize == -1 {
             return Err(errno());
         }
+        // The id may name another segment than the caller looked at (freed and reused in
+        // between): only a segment of exactly `len` bytes (whole pages) is taken, so that no
+        // length other than the one mapped is ever read or unmapped. Our attachment pins the
+        // id, so the size looked at now is the attached segment's.
+        let size = stat(id).map(|s| s.size);
+        let pages = |n: u64| n.div_ceil(4096) * 4096;
+        if size.map_or(true, |s| pages(s) != len as u64) {
+            // SAFETY: `p` is the attachment just made; shmdt detaches exactly it, whatever its
+            // size.
+            unsafe { libc::shmdt(p) };
+            return Err(match size {
+                Err(e) => e,
+                Ok(_) => Errno::IDRM,
+            });
+        }
         Ok(Attachment {
             // SAFETY: shmat never returns null on success.
             ptr: unsafe { NonNull::new_unchecked(p.cast()) },
@@ -276,5 +291,32 @@ impl Drop for Attachment {
     fn drop(&mut self) {
         // SAFETY: we own this range; unmapping it detaches it (the segment counts mappings).
         let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An id that names a segment of another size than expected (freed and reused in between)
+    /// is detached at once: nothing of it is read or unmapped by the expected length.
+    #[test]
+    fn an_attachment_of_another_size_is_refused_and_detached() {
+        let id = create(8192, 0o600).unwrap();
+        let keep = Attachment::attach(id, 8192, true, false).unwrap();
+        remove(id).unwrap();
+        assert_eq!(stat(id).unwrap().attached, 1);
+        for wrong in [4096, 12288, 1 << 21] {
+            assert_eq!(
+                Attachment::attach(id, wrong, false, false).unwrap_err(),
+                Errno::IDRM
+            );
+            // Detached again: still only our first attachment.
+            assert_eq!(stat(id).unwrap().attached, 1, "after trying {wrong} bytes");
+        }
+        let again = Attachment::attach(id, 8192, false, false).unwrap();
+        assert_eq!(stat(id).unwrap().attached, 2);
+        drop((keep, again));
+        assert!(stat(id).is_err(), "freed with its last attachment");
     }
 }
