@@ -150,18 +150,85 @@ pub fn linger(keep: Option<fmap::KeepAlive>) {
     }
 }
 
+/// The environment variable that names the write end of the keeper's pipe (see
+/// [`start_keeper`]), which the child closes once it has adopted its handles.
+pub const KEEPER_ENV: &str = "FMAP_WIN32_KEEPER";
+
 /// Runs once in every process that loads this library, before `main`: adopts the handles a
 /// parent passed down (see the module docs). Does nothing without [`ENV`].
 pub fn adopt() {
-    let Some(v) = std::env::var_os(ENV) else {
-        return;
-    };
+    let v = std::env::var_os(ENV);
+    let keeper = std::env::var_os(KEEPER_ENV);
     // Before any thread of the program exists (a constructor), so nobody reads the environment
     // concurrently.
     std::env::remove_var(ENV);
-    let Some(v) = v.to_str() else { return };
-    for entry in v.split(';').filter(|e| !e.is_empty()) {
-        let _ = adopt_one(entry);
+    std::env::remove_var(KEEPER_ENV);
+    if let Some(v) = v.as_ref().and_then(|v| v.to_str()) {
+        for entry in v.split(';').filter(|e| !e.is_empty()) {
+            let _ = adopt_one(entry);
+        }
+    }
+    // Our sections are attached now: the keeper may let go of them.
+    if let Some(fd) = keeper
+        .and_then(|k| k.to_str().and_then(|k| k.parse::<RawFd>().ok()))
+        .filter(|&fd| fd > 2)
+    {
+        // SAFETY: an all-zero `stat` is a valid value for fstat to fill.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstat on a number only reads; closing it only if it is a pipe, which the
+        // parent passed for exactly this (another program's environment could name anything).
+        unsafe {
+            if libc::fstat(fd, &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFIFO {
+                libc::close(fd);
+            }
+        }
+    }
+}
+
+/// In a child forked by `CreateProcess`, right before its `exec` (async-signal-safe only):
+/// starts a *keeper*, a process of its own (double `fork`, so that init reaps it, not the new
+/// program) that keeps every System V attachment of this process — the memory of the inherited
+/// sections that other users may open — until the write end `kw` of its pipe is closed
+/// everywhere: by the new program's copy of this library once it has adopted its handles (and
+/// attached those sections itself; see [`adopt`] and [`KEEPER_ENV`]), or by its exit. No
+/// attachment survives `exec`, and the parent's own (`fmap::KeepAlive`) ends with the parent:
+/// a launcher that exits right after `CreateProcess` would otherwise take the memory with it.
+/// `kr` and `kw` are close-on-exec; `kw` is made inheritable here.
+///
+/// # Safety
+///
+/// Only in a forked child before `exec`, with `kr` and `kw` the two ends of one pipe.
+pub unsafe fn start_keeper(kr: RawFd, kw: RawFd) {
+    if kr < 0 || kw < 0 {
+        return;
+    }
+    // SAFETY (all below): async-signal-safe calls on descriptor numbers made before the fork.
+    unsafe {
+        libc::fcntl(kw, libc::F_SETFD, 0);
+        let mid = libc::fork();
+        if mid == 0 {
+            if libc::fork() == 0 {
+                // The keeper: nothing but the read end.
+                if kr > 0 {
+                    libc::syscall(libc::SYS_close_range, 0u32, (kr - 1) as u32, 0u32);
+                }
+                libc::syscall(libc::SYS_close_range, (kr + 1) as u32, u32::MAX, 0u32);
+                loop {
+                    let mut b = 0u8;
+                    let r = libc::read(kr, (&mut b as *mut u8).cast(), 1);
+                    if r == 0 || (r < 0 && *libc::__errno_location() != libc::EINTR) {
+                        break;
+                    }
+                }
+                libc::_exit(0);
+            }
+            libc::_exit(0);
+        }
+        if mid > 0 {
+            while libc::waitpid(mid, std::ptr::null_mut(), 0) < 0
+                && *libc::__errno_location() == libc::EINTR
+            {}
+        }
     }
 }
 

@@ -1090,6 +1090,23 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
     };
     // Kept until the child has exited (see the reaper below), not dropped with `prepared`.
     let keep_alive = std::mem::take(&mut prepared.keep_alive);
+    // And by a keeper process from the child's exec until it has adopted them, which outlives
+    // this process (see `inherit::start_keeper`).
+    let keeper = if keep_alive.is_empty() {
+        None
+    } else {
+        pipe().ok()
+    };
+    let (kr, kw) = keeper
+        .as_ref()
+        .map_or((-1, -1), |(r, w)| (r.as_raw_fd(), w.as_raw_fd()));
+    child_env.retain(|(k, _)| k != inherit::KEEPER_ENV);
+    if kw >= 0 {
+        cmd.env(inherit::KEEPER_ENV, kw.to_string());
+        child_env.push((inherit::KEEPER_ENV.into(), kw.to_string().into()));
+    } else {
+        cmd.env_remove(inherit::KEEPER_ENV);
+    }
     child_env.retain(|(k, _)| k != inherit::ENV);
     if prepared.env.is_empty() {
         cmd.env_remove(inherit::ENV);
@@ -1192,6 +1209,7 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
                     // The parent went away without resuming us.
                     libc::_exit(1);
                 }
+                inherit::start_keeper(kr, kw);
                 libc::execve(
                     exec.strings[0].as_ptr(),
                     exec.argv.as_ptr(),
@@ -1230,6 +1248,7 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
         // leave nothing held.
         drop(prepared);
         drop(inbox);
+        drop(keeper); // the child has its own ends of the keeper's pipe
         if forked.is_err() {
             return fail(rx.recv().unwrap_or(ERROR_GEN_FAILURE), FALSE);
         }
@@ -1251,6 +1270,7 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
                             }
                         }
                         write_pid_slots(&pid_slots);
+                        inherit::start_keeper(kr, kw);
                         Ok(())
                     })
                 };
@@ -1260,6 +1280,7 @@ fn spawn(req: Spawn, info: *mut ProcessInformation, inherit: bool, flags: u32) -
                 Err(e) => return fail(spawn_error(&e), FALSE),
             };
             drop(prepared); // the child has its copies now
+            drop(keeper);
             drop(inbox);
             let pid = child.id();
             drop(child); // not reaped on drop; the reaper below does it

@@ -305,6 +305,73 @@ static void global_section(void)
     }
 }
 
+/* A launcher: creates a Global\\ section holding 42 at offset 100, starts "readinh" with it
+   inherited, closes its handle and exits at once. */
+static int launcher(void)
+{
+    SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
+    HANDLE sec = CreateFileMappingA(INVALID_HANDLE_VALUE, &sa, PAGE_READWRITE, 0, 65536,
+                                    "Global\\inherit-launcher");
+    if (!sec)
+        return 100;
+    char *v = MapViewOfFile(sec, FILE_MAP_WRITE, 0, 0, 0);
+    if (!v)
+        return 101;
+    v[100] = 42;
+    UnmapViewOfFile(v);
+    char args[64];
+    snprintf(args, sizeof args, "readinh %llx", (unsigned long long)(uintptr_t)sec);
+    PROCESS_INFORMATION pi;
+    if (!start(args, TRUE, 0, &pi))
+        return 102;
+    CloseHandle(sec);
+    return 0; /* exits before the child has done anything much */
+}
+
+/* Started by the launcher: once the launcher is gone, its inherited section must still hold
+   the launcher's bytes. Reports by setting "inherit-launch-ok" or "inherit-launch-bad". */
+static int readinh(char **argv)
+{
+    HANDLE ok = OpenEventA(EVENT_MODIFY_STATE, FALSE, "inherit-launch-ok");
+    HANDLE bad = OpenEventA(EVENT_MODIFY_STATE, FALSE, "inherit-launch-bad");
+    if (!ok || !bad)
+        return 100;
+    Sleep(200); /* the launcher has exited by now */
+    char *v = MapViewOfFile(parse(argv[2]), FILE_MAP_READ, 0, 0, 0);
+    SetEvent(v != NULL && v[100] == 42 ? ok : bad);
+    return 0;
+}
+
+/* The memory of an inherited Global\\ section lives on when its parent exits right after
+   CreateProcess, before the child has taken its handle over (a launcher). */
+static void launched(void)
+{
+    for (int round = 0; round < 5; round++) {
+        HANDLE ok = CreateEventA(NULL, TRUE, FALSE, "inherit-launch-ok");
+        HANDLE bad = CreateEventA(NULL, TRUE, FALSE, "inherit-launch-bad");
+        CHECK(ok != NULL && bad != NULL);
+        PROCESS_INFORMATION pi;
+        CHECK(start("launcher", FALSE, 0, &pi));
+        CHECK(WaitForSingleObject(pi.hProcess, 30000) == WAIT_OBJECT_0);
+        DWORD code = 1;
+        CHECK(GetExitCodeProcess(pi.hProcess, &code) && code == 0);
+        HANDLE w[2] = {ok, bad};
+        CHECK(WaitForMultipleObjects(2, w, FALSE, 30000) == WAIT_OBJECT_0);
+        /* The grandchild ends right after: then the name goes (hang guard 30 s). */
+        HANDLE again = NULL;
+        for (int i = 0; i < 3000; i++) {
+            again = OpenFileMappingA(FILE_MAP_READ, FALSE, "Global\\inherit-launcher");
+            if (!again)
+                break;
+            CloseHandle(again);
+            Sleep(10);
+        }
+        CHECK(again == NULL && GetLastError() == ERROR_FILE_NOT_FOUND);
+        CHECK(CloseHandle(pi.hProcess) && CloseHandle(pi.hThread));
+        CHECK(CloseHandle(ok) && CloseHandle(bad));
+    }
+}
+
 int main(int argc, char **argv)
 {
     snprintf(self_path, sizeof self_path, "%s", argv[0]); /* started by its full path */
@@ -312,11 +379,16 @@ int main(int argc, char **argv)
         return child(argc, argv);
     if (argc > 1 && strcmp(argv[1], "hold") == 0)
         return hold(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "launcher") == 0)
+        return launcher();
+    if (argc > 2 && strcmp(argv[1], "readinh") == 0)
+        return readinh(argv);
     if (argc < 2)
         return 102;
     handle_information();
     inheritance(argv[1]);
     lifetime();
     global_section();
+    launched();
     return checks_done("inherit");
 }

@@ -235,9 +235,11 @@ pub(crate) fn open(
     };
     let att = match att {
         Ok(a) => a,
-        Err(Errno::INVAL | Errno::IDRM) => return gone(format!(
+        Err(Errno::INVAL | Errno::IDRM) => {
+            return gone(format!(
             "the memory of {name} is gone (it is being closed), or segment {id} is not its memory"
-        )),
+        ))
+        }
         Err(Errno::NOMEM) => {
             return Err(Error::new(
                 ErrorKind::NotEnoughMemory,
