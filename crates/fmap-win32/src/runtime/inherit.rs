@@ -202,7 +202,8 @@ pub unsafe fn start_keeper(kr: RawFd, kw: RawFd) {
     if kr < 0 || kw < 0 {
         return;
     }
-    // SAFETY (all below): async-signal-safe calls on descriptor numbers made before the fork.
+    // SAFETY: only async-signal-safe calls (fcntl, fork, close_range, read, _exit, waitpid) on
+    // descriptor numbers made before the fork; the caller runs this between fork and exec.
     unsafe {
         libc::fcntl(kw, libc::F_SETFD, 0);
         let mid = libc::fork();
