@@ -88,10 +88,15 @@
 //! by another process 10–12 µs → 33–34 µs (1.6× → 4.3–4.6× raw), most of it the three
 //! `/proc` look-ups (about 5, 4 and 5 µs each measured alone). Since openers of the object's
 //! own user duplicate the descriptor with `pidfd_getfd` and check it by `fstat` against the
-//! recorded device and inode, that cycle is 14.0 µs (2.7–2.8× raw in the same runs, 2.79× in
+//! recorded device and inode, that cycle is 14.0 µs (2.7–2.8× raw in the same runs, 2.83× in
 //! `BENCHMARKS.md`; the rest is the name file's open, seven OFD lock calls and the holder
 //! slot's record, none of which a raw `shm_open` has). A section this process already holds
-//! opens as before (its cache).
+//! opens as before (its cache). Sections in a System V segment (other users may open them)
+//! cost more: a 4 KiB create cycle 34–35 µs → 58–60 µs (1.8× → 3.1× raw), an open cycle
+//! 8.4–8.6 µs → 25–26 µs (1.6× → 4.7–5.0×) against keeping their memory in the object file
+//! (three run pairs, `BENCHMARKS.md`, last section): the kernel makes and destroys a shmem
+//! file per segment, and an open attaches the whole segment, checks it after attaching and
+//! keeps only the trailer page.
 //!
 //! # Lazy commit
 //!
