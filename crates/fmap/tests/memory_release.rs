@@ -134,18 +134,7 @@ fn wait_for_release_of(
     before_kill: u64,
     killed_at: Instant,
 ) -> (Duration, u64) {
-    loop {
-        let now = shmem_bytes();
-        if now <= start + MIB || now + size <= before_kill + MIB {
-            return (killed_at.elapsed(), now);
-        }
-        assert!(
-            killed_at.elapsed() < GUARD,
-            "the section's memory was not freed within {GUARD:?} of the kill: Shmem {start} at \
-             the start, {before_kill} before the kill, {now} now"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    common::wait_for_shmem_release(size, start, before_kill, killed_at)
 }
 
 fn spawn(dir: &std::path::Path, role: &str, view_only: bool) -> Proc {

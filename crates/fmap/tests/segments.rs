@@ -613,19 +613,7 @@ fn mem_lock() -> std::sync::MutexGuard<'static, ()> {
 /// Polls `Shmem` until `size` bytes are back (as `memory_release.rs` accepts: within 1 MiB of
 /// `start`, or `size` less 1 MiB below `before_kill`), with a hang guard.
 fn wait_for_release(size: u64, start: u64, before_kill: u64) -> (Duration, u64) {
-    let killed_at = Instant::now();
-    loop {
-        let now = shmem_bytes();
-        if now <= start + MIB || now + size <= before_kill + MIB {
-            return (killed_at.elapsed(), now);
-        }
-        assert!(
-            killed_at.elapsed() < GUARD,
-            "the section's memory was not freed within {GUARD:?} of the kill: Shmem {start} at \
-             the start, {before_kill} before the kill, {now} now"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    common::wait_for_shmem_release(size, start, before_kill, Instant::now())
 }
 
 const BIG: u64 = 256 * MIB;

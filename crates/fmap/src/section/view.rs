@@ -721,52 +721,15 @@ fn map_aligned(
             Err(_) => {}
         }
     }
-    let gran = ALLOCATION_GRANULARITY as usize;
-    let span = len
-        .checked_add(gran - PAGE_SIZE as usize)
-        .ok_or(rustix::io::Errno::NOMEM)?;
-    // SAFETY: a fresh anonymous PROT_NONE reservation; it touches no existing memory.
-    let res = unsafe {
-        rustix::mm::mmap_anonymous(
-            std::ptr::null_mut(),
-            span,
-            ProtFlags::empty(),
-            MapFlags::PRIVATE | MapFlags::NORESERVE,
-        )?
-    };
-    let start = res as usize;
-    let aligned = (start + gran - 1) & !(gran - 1);
-    // SAFETY: [aligned, aligned+len) lies inside the reservation we just made, so MAP_FIXED
-    // replaces only our own reservation.
-    let r = unsafe {
-        rustix::mm::mmap(
-            aligned as *mut c_void,
-            len,
-            prot,
-            share | MapFlags::FIXED,
-            fd,
-            offset,
-        )
-    };
-    let p = match r {
-        Ok(p) => p,
-        Err(e) => {
-            // SAFETY: the reservation is ours and unused.
-            let _ = unsafe { rustix::mm::munmap(res, span) };
-            return Err(e);
-        }
-    };
-    // SAFETY: the head and tail slack are parts of our own reservation, unused.
-    unsafe {
-        if aligned > start {
-            let _ = rustix::mm::munmap(res, aligned - start);
-        }
-        let end = aligned + len;
-        if start + span > end {
-            let _ = rustix::mm::munmap(end as *mut c_void, start + span - end);
-        }
+    let target = reserve(len, None)?;
+    // SAFETY: [target, target + len) is the reservation we just made, so MAP_FIXED replaces
+    // only our own reservation.
+    let r = unsafe { rustix::mm::mmap(target, len, prot, share | MapFlags::FIXED, fd, offset) };
+    if r.is_err() {
+        // SAFETY: the reservation is ours and unused.
+        let _ = unsafe { rustix::mm::munmap(target, len) };
     }
-    Ok(p)
+    r
 }
 
 fn registry() -> &'static Mutex<BTreeMap<usize, View>> {

@@ -454,6 +454,31 @@ pub fn shmem_bytes() -> u64 {
         .expect("Shmem in /proc/meminfo")
 }
 
+/// Polls `Shmem` until a section of `size` bytes is freed, with a 30 s hang guard (no timing
+/// assertion): back within 1 MiB of `start`, or at least `size` less 1 MiB below `before_kill`
+/// (`Shmem` is system-wide: other programs can move it meanwhile). Returns how long it took
+/// since `killed_at` and the last reading.
+pub fn wait_for_shmem_release(
+    size: u64,
+    start: u64,
+    before_kill: u64,
+    killed_at: std::time::Instant,
+) -> (Duration, u64) {
+    const MIB: u64 = 1 << 20;
+    loop {
+        let now = shmem_bytes();
+        if now <= start + MIB || now + size <= before_kill + MIB {
+            return (killed_at.elapsed(), now);
+        }
+        assert!(
+            killed_at.elapsed() < GUARD_D,
+            "the section's memory was not freed within {GUARD_D:?} of the kill: Shmem {start} \
+             at the start, {before_kill} before the kill, {now} now"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// Bytes in use on the file system holding `path`.
 pub fn fs_used(path: &Path) -> u64 {
     fs_usage(path).0
