@@ -1229,3 +1229,83 @@ impl Drop for Forked {
         }
     }
 }
+
+/// Garbage a peer writes where openers look — the IPC namespace recorded at header offset 48
+/// (writable by every user of a 0666 object file) and the segment's trailer page (writable by
+/// every writer of the segment) — is an error for the opener (`ERROR_ACCESS_DENIED`,
+/// `ERROR_FILE_NOT_FOUND`), never another segment and never the removal of the live name;
+/// put back, the section opens again.
+#[test]
+fn garbage_in_the_namespace_field_or_the_trailer_is_an_error_and_the_name_stays() {
+    const SMALL: u64 = 64 * 1024;
+    let root = shared_root();
+    let ns = Namespace::at(root.path());
+    let name = "Global\\garbage";
+    let (_m, v) = create_filled(&ns, name, SMALL, 0xA1);
+    let file = object_file(&ns, name);
+    assert_ne!(
+        flags(&file) & 16,
+        0,
+        "a Global\\ section shared with others has a segment"
+    );
+    let env = common::env(&[("FMAP_SIZE", &SMALL), ("FMAP_NAME", &name)]);
+    let open_once = || {
+        let mut p = spawn("open_once", None, root.path(), &env);
+        let r = p.expect("FMAP:RESULT");
+        p.wait_success();
+        r
+    };
+    let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    // The IPC namespace field.
+    let ns_field = header_u64(&file, 48);
+    for garbage in [ns_field ^ 1, u64::MAX] {
+        f.write_all_at(&garbage.to_le_bytes(), 48).unwrap();
+        let r = open_once();
+        assert!(r.starts_with("err 5 "), "namespace {garbage:#x}: {r}");
+        assert!(file.exists(), "the live name stays");
+    }
+    f.write_all_at(&ns_field.to_le_bytes(), 48).unwrap();
+    assert!(open_once().starts_with("ok 0xa1"), "put back, it opens");
+    // The trailer.
+    let id = segment_id(&file);
+    let seg_len = SMALL as usize + 4096;
+    let seg = Shm::attach(id, seg_len, 0).unwrap();
+    let trailer = trailer_for(&file);
+    for garbage in [0x00u8, 0xFF] {
+        seg.fill(SMALL as usize, 4096, garbage);
+        let r = open_once();
+        assert!(r.starts_with("err 2 "), "trailer of {garbage:#x}: {r}");
+        assert!(file.exists(), "the live name stays");
+    }
+    seg.put(SMALL as usize, &trailer);
+    // The first opener after the namespace field was put back wrote 0xEE at both ends,
+    // through the same memory this process and the next opener see.
+    let r = open_once();
+    assert!(r.starts_with("ok 0xee 0xee"), "put back, it opens: {r}");
+    assert_eq!(byte_of(&v, 0), 0xEE);
+}
+
+/// A holder that is stopped (`SIGSTOP`) stops nobody else: a segment is attached through the
+/// kernel, with no help from any holder. Killed while stopped, it frees the memory.
+#[test]
+fn a_stopped_holder_of_a_segment_section_stops_nobody() {
+    const SMALL: u64 = 64 * 1024;
+    let root = shared_root();
+    let name = "Global\\stopped";
+    let env = common::env(&[("FMAP_SIZE", &SMALL), ("FMAP_NAME", &name)]);
+    let mut holder = spawn("hold", None, root.path(), &env);
+    holder.expect("FMAP:READY");
+    let file = object_file(&Namespace::at(root.path()), name);
+    let id = segment_id(&file);
+    // SAFETY: kill with a pid of our own child.
+    assert_eq!(unsafe { libc::kill(holder.pid() as i32, libc::SIGSTOP) }, 0);
+    let mut p = spawn("open_once", None, root.path(), &env);
+    let r = p.expect("FMAP:RESULT");
+    p.wait_success();
+    assert!(
+        r.starts_with("ok 0x5a 0x5a"),
+        "opened past a stopped holder: {r}"
+    );
+    holder.kill();
+    assert_freed(id, "the stopped holder's kill frees the segment");
+}
