@@ -134,18 +134,28 @@ pub type Entry = (
     Option<fmap::KeepAlive>,
 );
 
-/// Keeps `keep` (the memory of a section handed to another process, which attaches it when it
-/// takes the handle over) for a while longer in this process, so that closing our own handle
-/// right after the hand-over cannot free it first: a thread drops it after `LINGER`.
-pub fn linger(keep: Option<fmap::KeepAlive>) {
-    /// Far longer than a process needs to take a handle it was sent over.
-    const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
+/// Keeps `keep` (the memory of a section handed to another process over the connection
+/// `conn`, which that process attaches when it takes the handle over) until the other end of
+/// `conn` is closed — which the receiver does once it has taken the handle (or ignored it), or
+/// its exit does — so that closing our own handle right after the hand-over cannot free the
+/// memory first. A thread waits for that; nothing is kept (and no thread made) without `keep`.
+pub fn linger(keep: Option<fmap::KeepAlive>, conn: OwnedFd) {
     if let Some(k) = keep {
         let _ = std::thread::Builder::new()
             .name("fmap-linger".into())
             .spawn(move || {
-                std::thread::sleep(LINGER);
-                drop(k);
+                let mut p = libc::pollfd {
+                    fd: conn.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: polls one descriptor this thread owns. Any event (data, hang-up,
+                // error) means the receiver is done with the connection.
+                while unsafe { libc::poll(&mut p, 1, -1) } < 0
+                    && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR)
+                {
+                }
+                drop((k, conn));
             });
     }
 }

@@ -477,7 +477,11 @@ fn answer(c: &OwnedFd, req: &str) -> Option<()> {
     let sent = reply(&entry, &fds);
     // Our copies go now: the message holds the requester's.
     drop(fds);
-    inherit::linger(keep);
+    // The memory of a section in a System V segment stays attached here until the requester
+    // has taken the handle (it closes the connection then).
+    if let Ok(c) = c.try_clone() {
+        inherit::linger(keep, c);
+    }
     sent
 }
 
@@ -623,7 +627,9 @@ pub fn send(target: &Task, obj: &Obj, flags: u32) -> Result<Handle, u32> {
     }
     // Our copies go now: the message holds the target's.
     drop(fds);
-    inherit::linger(keep);
+    // The memory of a section in a System V segment stays attached here until the target has
+    // taken the handle (its listener closes the connection then) or has ended.
+    inherit::linger(keep, s);
     Ok(h)
 }
 
