@@ -315,3 +315,62 @@ fn reopening_in_the_child_gives_it_its_own_holder_lock() {
         "the name outlived its last holder"
     );
 }
+
+/// The creator of a `Local\` section forks a child that keeps the inherited handle, and dies
+/// without closing anything (a crash, `ExitProcess`): the child's inherited descriptions keep
+/// the name, the memory and the creator's holder slot, which names the dead creator. A new
+/// opener still reaches the memory: through the child, found by the slot's descriptor number
+/// among our own user's processes.
+#[test]
+fn a_section_held_only_by_a_forked_child_of_its_dead_creator_opens() {
+    let (d, ns) = namespace_with_prefix("fmap-fork-");
+    let pidfile = d.path().join("grandchild.pid");
+    let root = ns.root().to_owned();
+    let pf = pidfile.clone();
+    in_child(move || {
+        let ns = Namespace::at(&root);
+        let m = MappingOptions::new()
+            .namespace(&ns)
+            .name("orphan")
+            .size(65536)
+            .create()
+            .ctx("create")?;
+        let v = m.map_view(Access::WRITE, ..).ctx("map")?;
+        v.write(0, b"from the creator").ctx("write")?;
+        // SAFETY: the grandchild only sleeps and ends without running anything else.
+        let g = unsafe { libc::fork() };
+        if g == 0 {
+            // SAFETY: as above (a hang guard: the test kills it when done).
+            unsafe {
+                libc::sleep(60);
+                libc::_exit(0);
+            }
+        }
+        std::fs::write(&pf, g.to_string()).map_err(|e| format!("pid file: {e}"))?;
+        // Ends without closing anything.
+        std::mem::forget((m, v));
+        Ok(())
+    });
+    let g: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    struct Kill(i32);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            // SAFETY: kills the grandchild this test made (init reaps it).
+            unsafe { libc::kill(self.0, libc::SIGKILL) };
+        }
+    }
+    let _k = Kill(g);
+    let other = Namespace::at(ns.root());
+    let m = Mapping::open_in(&other, "orphan", Access::READ)
+        .expect("a section held only by the forked child of its dead creator opens");
+    let mut b = [0u8; 16];
+    m.map_view(Access::READ, ..)
+        .unwrap()
+        .read(0, &mut b)
+        .unwrap();
+    assert_eq!(&b, b"from the creator");
+}

@@ -67,10 +67,16 @@
 //! `O_PATH` descriptor; the kernel checks the memfd's mode). A forged record therefore leads
 //! at most to the companion of the same object, or to a file the object file's owner made
 //! under that object's name — who could write anything into the object anyway.
+//!
+//! A live slot of a dead process is a child `fork`ed without `exec` that inherited the
+//! slot's lock and the companion (under the same descriptor number) and outlived the process
+//! that took the slot. On the own-user way an opener that finds only such slots looks for
+//! their descriptor numbers in its user's processes and checks what it finds as above.
 
 use crate::error::{bail, Error, Result};
 use crate::store::header::STATE_OFF;
 use crate::sys::ofd::{self, Lock};
+use crate::sys::proc::current_pid;
 use rustix::fs::{Mode, OFlags};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
@@ -230,6 +236,8 @@ pub(crate) fn find(
     // reports one conflicting lock, not necessarily the first): that slot is tried, and the
     // slots on both sides of it are looked at later, the lower ones first.
     let mut ranges = vec![(0u32, SLOTS)];
+    // Descriptor numbers of live slots whose process is gone (see below).
+    let mut orphans: Vec<u32> = Vec::new();
     while let Some((lo, hi)) = ranges.pop() {
         if lo >= hi {
             continue;
@@ -260,11 +268,59 @@ pub(crate) fn find(
         match check_slot(pid, fd, owner, write) {
             Ok(p) => return Ok(p),
             Err(SlotErr::Denied) => miss.denied += 1,
-            Err(SlotErr::Refused) => miss.refused += 1,
+            Err(SlotErr::Refused) => {
+                miss.refused += 1;
+                if owner.trusted && !process_exists(pid) && orphans.len() < 8 {
+                    orphans.push(fd);
+                }
+            }
             Err(SlotErr::Exhausted) => miss.exhausted += 1,
         }
     }
+    // Live slots of dead processes: their descriptions are held by children `fork`ed
+    // without `exec`, which inherited the slot's lock and the companion under the same
+    // number but never took a slot of their own. Where only our own user can have written the
+    // table, look for that number in our own user's processes (one `stat` each; only this
+    // rare case pays for the walk) and take the companion from one that has it.
+    for fd in orphans {
+        if let Some(p) = find_in_processes(fd, owner, write) {
+            return Ok(p);
+        }
+    }
     Err(miss)
+}
+
+/// Does process `pid` exist (in this process's PID namespace)?
+fn process_exists(pid: u32) -> bool {
+    pid != 0
+        && pid <= i32::MAX as u32
+        && rustix::process::test_kill_process(rustix::process::Pid::from_raw(pid as i32).unwrap())
+            .map_or_else(|e| e != rustix::io::Errno::SRCH, |()| true)
+}
+
+/// A process of our own user that has the companion `owner` records open under `fd`, reached
+/// as [`check_slot_trusted`] does (the same checks decide).
+fn find_in_processes(fd: u32, owner: Owner, write: bool) -> Option<Reached> {
+    let me = current_pid();
+    for e in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        // Follows the link: the device and inode of what that descriptor is (only processes
+        // we may look into answer).
+        let path = format!("/proc/{pid}/fd/{fd}");
+        match rustix::fs::stat(path.as_str()) {
+            Ok(st) if (st.st_dev, st.st_ino) == owner.data => {}
+            _ => continue,
+        }
+        if let Ok(d) = check_slot_trusted(pid, fd, owner, write) {
+            return Some(Reached::Data(d));
+        }
+    }
+    None
 }
 
 fn pread_full(fd: BorrowedFd<'_>, buf: &mut [u8], off: u64) -> usize {
