@@ -120,17 +120,9 @@ impl View {
                         // hint and put the view elsewhere.
                         // SAFETY: `p` is the mapping we just created, of `mapped` bytes.
                         let _ = unsafe { rustix::mm::munmap(p, mapped) };
-                        bail!(
-                            InvalidAddress,
-                            "the range at {base:#x} ({mapped} bytes) is already in use"
-                        );
+                        return Err(in_use(base, mapped));
                     }
-                    Err(rustix::io::Errno::EXIST) => {
-                        bail!(
-                            InvalidAddress,
-                            "the range at {base:#x} ({mapped} bytes) is already in use"
-                        )
-                    }
+                    Err(rustix::io::Errno::EXIST) => return Err(in_use(base, mapped)),
                     Err(e) => return Err(map_error(e, mapped, req.protection)),
                 }
             }
@@ -248,13 +240,7 @@ impl View {
             // below needs only the view's own range.
         }
         let target = reserve(mapped, req.base).map_err(|e| match e {
-            rustix::io::Errno::EXIST => Error::new(
-                ErrorKind::InvalidAddress,
-                format!(
-                    "the range at {:#x} ({mapped} bytes) is already in use",
-                    req.base.unwrap_or(0)
-                ),
-            ),
+            rustix::io::Errno::EXIST => in_use(req.base.unwrap_or(0), mapped),
             e => map_error(e, mapped, req.protection),
         })?;
         let give_back = || {
@@ -640,6 +626,14 @@ fn map_error(e: rustix::io::Errno, len: usize, prot: Protection) -> Error {
         ),
         e => Error::os(e, format!("cannot map a view of {len} bytes")),
     }
+}
+
+/// `ERROR_INVALID_ADDRESS` for a caller-chosen range (`len` bytes at `base`) that is in use.
+fn in_use(base: usize, len: usize) -> Error {
+    Error::new(
+        ErrorKind::InvalidAddress,
+        format!("the range at {base:#x} ({len} bytes) is already in use"),
+    )
 }
 
 /// `ProtFlags` as `mprotect` takes them.

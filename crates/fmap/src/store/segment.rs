@@ -190,7 +190,8 @@ pub(crate) fn open(
     let name = &header.name;
     // A segment that no longer exists, or an id that names no segment of this object (reused
     // after the object's own segment was freed, or forged by a writer of the object file):
-    // either way this object's memory is not to be had, and never will be.
+    // either way this object's memory is not to be had under that id (the caller reports it;
+    // the name stays while anyone holds it).
     let gone = |why: String| {
         Ok(Err(Gone {
             error: Error::new(ErrorKind::FileNotFound, why),

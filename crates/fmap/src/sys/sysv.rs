@@ -79,15 +79,45 @@ pub(crate) fn stat(id: i32) -> Result<Stat, Errno> {
 
 /// The memory segment `id` uses now (resident and swapped bytes), from `/proc/sysvipc/shm`,
 /// if a segment of that id exists, was created by `cuid` and is `size` bytes long.
+///
+/// The table is read and parsed at most once a second per process: a listing asks this for
+/// each of its objects, and the file lists every segment of the system.
 pub(crate) fn usage(id: i32, cuid: u32, size: u64) -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/sysvipc/shm").ok()?;
-    text.lines().skip(1).find_map(|l| {
-        // key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime rss swap
-        let f: Vec<&str> = l.split_whitespace().collect();
-        let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok());
-        (num(1)? == id as u64 && num(3)? == size && num(9)? == u64::from(cuid))
-            .then(|| num(14).unwrap_or(0).saturating_add(num(15).unwrap_or(0)))
-    })
+    use std::collections::HashMap;
+    use std::time::{Duration, Instant};
+    /// Segment id → (creator uid, size, resident + swapped bytes).
+    type Table = HashMap<u64, (u64, u64, u64)>;
+    static CACHE: std::sync::Mutex<Option<(Instant, std::sync::Arc<Table>)>> =
+        std::sync::Mutex::new(None);
+    let table = {
+        let mut c = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        match &*c {
+            Some((at, t)) if at.elapsed() < Duration::from_secs(1) => t.clone(),
+            _ => {
+                let t = std::sync::Arc::new(read_usage_table());
+                *c = Some((Instant::now(), t.clone()));
+                t
+            }
+        }
+    };
+    table
+        .get(&u64::try_from(id).ok()?)
+        .filter(|&&(c, s, _)| c == u64::from(cuid) && s == size)
+        .map(|&(_, _, bytes)| bytes)
+}
+
+fn read_usage_table() -> std::collections::HashMap<u64, (u64, u64, u64)> {
+    let text = std::fs::read_to_string("/proc/sysvipc/shm").unwrap_or_default();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            // key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime rss swap
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok());
+            let bytes = num(14).unwrap_or(0).saturating_add(num(15).unwrap_or(0));
+            Some((num(1)?, (num(9)?, num(3)?, bytes)))
+        })
+        .collect()
 }
 
 /// `IPC_SET`: the segment's group and permission bits (its owner stays).
